@@ -1,0 +1,135 @@
+/* hcp: the hull control protocol between the host (hull) and guest-init.
+ *
+ * Contract
+ * - Transport-agnostic: hcp frames travel over any reliable, ordered byte stream
+ *   (today an 8250 serial port in raw mode, later virtio-vsock or a Unix socket).
+ *   Nothing here does I/O; callers move bytes.
+ * - A frame is an 8-byte header followed by `len` payload bytes:
+ *     u8 type | u8 reserved[3] (zero) | u32 len (little-endian) | payload
+ *   len <= HCP_MAX_PAYLOAD. A frame with an unknown type, non-zero reserved
+ *   bytes or an oversized length is a protocol error (-EPROTO): the stream is
+ *   then unusable, because framing is lost.
+ * - Both peers treat everything they read as hostile: the decoders bound-check
+ *   every length and never read past the bytes they were given.
+ *
+ * Conversation (one container per VM):
+ *   guest: READY                      init is up and waits for its container
+ *   host:  SPEC                       what to run (see struct hcp_spec)
+ *   guest: STARTED (u32 pid)          the container process exec'd
+ *   guest: STDOUT / STDERR data ...   container output, in order per stream
+ *   host:  STDIN data, STDIN_EOF      container input (optional)
+ *   host:  SIGNAL (u32 signo)         forward a signal to the container
+ *   guest: ERROR (text)               init could not run the container; an
+ *                                     EXIT with 125/126/127 follows
+ *   guest: EXIT (i32 status)          exit code, or 128+signal; then the guest
+ *                                     powers off
+ */
+#ifndef HULL_HCP_H
+#define HULL_HCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HCP_HDR_LEN 8
+#define HCP_MAX_PAYLOAD (64u * 1024u)
+
+enum hcp_type {
+	/* guest -> host */
+	HCP_READY = 0x01,
+	HCP_STARTED = 0x02,
+	HCP_STDOUT = 0x03,
+	HCP_STDERR = 0x04,
+	HCP_EXIT = 0x05,
+	HCP_ERROR = 0x06,
+	/* host -> guest */
+	HCP_SPEC = 0x10,
+	HCP_STDIN = 0x11,
+	HCP_STDIN_EOF = 0x12,
+	HCP_SIGNAL = 0x13,
+};
+
+/* Exit statuses guest-init reports when it cannot run the container
+ * (the docker/runc convention). */
+#define HCP_EXIT_INIT_FAILED 125 /* setup failed (mount, user lookup, ...) */
+#define HCP_EXIT_CANNOT_EXEC 126 /* found but not executable */
+#define HCP_EXIT_NOT_FOUND 127   /* no such command */
+
+/* Fill hdr with a frame header. Returns 0, or -EINVAL for an unknown type or
+ * len > HCP_MAX_PAYLOAD. */
+int hcp_header_encode(uint8_t hdr[HCP_HDR_LEN], uint8_t type, uint32_t len);
+
+/* One decoded frame. payload points into the reader's buffer and stays valid
+ * until the next hcp_reader_push() or hcp_reader_next() call. */
+struct hcp_msg {
+	uint8_t type;
+	uint32_t len;
+	const uint8_t *payload;
+};
+
+/* Incremental frame reader for a byte stream: push bytes as they arrive, then
+ * pull complete frames. Holds at most one frame plus HCP_HDR_LEN bytes
+ * beyond it, so memory is bounded. */
+struct hcp_reader {
+	uint8_t *buf;
+	size_t len; /* bytes held */
+	size_t cap;
+	size_t consumed; /* bytes of buf already returned by _next */
+	int error;       /* sticky -EPROTO once framing is lost */
+};
+
+void hcp_reader_init(struct hcp_reader *r);
+void hcp_reader_free(struct hcp_reader *r);
+/* Append up to n bytes; *taken says how many were taken (fewer than n when
+ * the reader holds a whole frame already: pull it, then push the rest).
+ * Returns 0, -ENOMEM, or the sticky -EPROTO. */
+int hcp_reader_push(struct hcp_reader *r, const uint8_t *data, size_t n, size_t *taken);
+/* Returns 1 and fills *m when a whole frame is available, 0 when more bytes
+ * are needed, -EPROTO when the stream is corrupt (sticky). */
+int hcp_reader_next(struct hcp_reader *r, struct hcp_msg *m);
+
+/* Payload helpers for fixed-size messages (STARTED, EXIT, SIGNAL). */
+void hcp_u32_encode(uint8_t out[4], uint32_t v);
+/* Returns 0, or -EPROTO when the payload is not exactly 4 bytes. */
+int hcp_u32_decode(const struct hcp_msg *m, uint32_t *v);
+
+/* What to run: the process spec carried by HCP_SPEC. All strings are
+ * NUL-terminated; argv and envp are NULL-terminated arrays.
+ * Field encoding in the payload: a sequence of records
+ *   u8 tag | u32 len (LE) | len bytes (no NUL inside)
+ * with tags below; ARG and ENV repeat and keep their order. */
+enum hcp_spec_tag {
+	HCP_SPEC_ARG = 1,      /* argv[i]; at least one */
+	HCP_SPEC_ENV = 2,      /* "KEY=VALUE" */
+	HCP_SPEC_CWD = 3,      /* absolute path; required */
+	HCP_SPEC_USER = 4,     /* OCI "User" string: user, uid, user:group, uid:gid, ...
+	                          resolved by guest-init against the rootfs's
+	                          /etc/passwd and /etc/group; empty = root */
+	HCP_SPEC_HOSTNAME = 5, /* optional */
+	HCP_SPEC_ROOTFS = 6,   /* guest block device holding the image, e.g. /dev/vda */
+};
+
+#define HCP_SPEC_MAX_STRINGS 4096 /* per repeated tag */
+
+struct hcp_spec {
+	char **argv;
+	size_t argc;
+	char **envp;
+	size_t envc;
+	char *cwd;
+	char *user;     /* may be NULL (= root) */
+	char *hostname; /* may be NULL */
+	char *rootfs;
+};
+
+/* Encode into a malloc'd buffer (*out, *outlen). Returns 0, -EINVAL when the
+ * spec is incomplete (no argv, no cwd, no rootfs) or too big for one frame, or
+ * -ENOMEM. */
+int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen);
+/* Decode a payload into *s (all fields malloc'd; free with hcp_spec_free).
+ * Returns 0, -EPROTO on malformed input (truncated record, unknown tag,
+ * duplicate single-valued tag, NUL inside a string, missing required field,
+ * too many strings), or -ENOMEM. On error *s is left empty. */
+int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s);
+void hcp_spec_free(struct hcp_spec *s);
+
+#endif
