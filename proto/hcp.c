@@ -1,0 +1,287 @@
+#include "hcp.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+void hcp_u32_encode(uint8_t out[4], uint32_t v)
+{
+	out[0] = v & 0xff;
+	out[1] = (v >> 8) & 0xff;
+	out[2] = (v >> 16) & 0xff;
+	out[3] = (v >> 24) & 0xff;
+}
+
+static bool type_known(uint8_t t)
+{
+	switch (t) {
+	case HCP_READY: case HCP_STARTED: case HCP_STDOUT: case HCP_STDERR:
+	case HCP_EXIT: case HCP_ERROR: case HCP_SPEC: case HCP_STDIN:
+	case HCP_STDIN_EOF: case HCP_SIGNAL:
+		return true;
+	}
+	return false;
+}
+
+int hcp_header_encode(uint8_t hdr[HCP_HDR_LEN], uint8_t type, uint32_t len)
+{
+	if (!type_known(type) || len > HCP_MAX_PAYLOAD)
+		return -EINVAL;
+	hdr[0] = type;
+	hdr[1] = hdr[2] = hdr[3] = 0;
+	hcp_u32_encode(hdr + 4, len);
+	return 0;
+}
+
+int hcp_u32_decode(const struct hcp_msg *m, uint32_t *v)
+{
+	if (m->len != 4)
+		return -EPROTO;
+	*v = get_le32(m->payload);
+	return 0;
+}
+
+void hcp_reader_init(struct hcp_reader *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void hcp_reader_free(struct hcp_reader *r)
+{
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Length of the frame at the head of the buffer, 0 if the header is not
+ * complete yet, -EPROTO if the header is invalid. */
+static long head_frame_len(const struct hcp_reader *r)
+{
+	if (r->len < HCP_HDR_LEN)
+		return 0;
+	const uint8_t *h = r->buf;
+	uint32_t len = get_le32(h + 4);
+	if (!type_known(h[0]) || h[1] || h[2] || h[3] || len > HCP_MAX_PAYLOAD)
+		return -EPROTO;
+	return (long)(HCP_HDR_LEN + len);
+}
+
+int hcp_reader_push(struct hcp_reader *r, const uint8_t *data, size_t n, size_t *taken)
+{
+	*taken = 0;
+	if (r->error)
+		return r->error;
+	/* Drop the frame handed out by the last _next before taking more. */
+	if (r->consumed) {
+		memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
+		r->len -= r->consumed;
+		r->consumed = 0;
+	}
+	/* Take only as much as completes the head frame: bounded memory. */
+	long need = head_frame_len(r);
+	if (need < 0)
+		return r->error = -EPROTO;
+	size_t want;
+	if (need == 0)
+		want = HCP_HDR_LEN - r->len;
+	else
+		want = (size_t)need > r->len ? (size_t)need - r->len : 0;
+	if (want > n)
+		want = n;
+	if (want == 0)
+		return 0;
+	if (r->len + want > r->cap) {
+		size_t cap = HCP_HDR_LEN + HCP_MAX_PAYLOAD;
+		uint8_t *nb = realloc(r->buf, cap);
+		if (!nb)
+			return -ENOMEM;
+		r->buf = nb;
+		r->cap = cap;
+	}
+	memcpy(r->buf + r->len, data, want);
+	r->len += want;
+	*taken = want;
+	/* If that completed the header, the caller pushes again for the payload. */
+	if (head_frame_len(r) < 0)
+		return r->error = -EPROTO;
+	return 0;
+}
+
+int hcp_reader_next(struct hcp_reader *r, struct hcp_msg *m)
+{
+	if (r->error)
+		return r->error;
+	if (r->consumed) {
+		memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
+		r->len -= r->consumed;
+		r->consumed = 0;
+	}
+	long need = head_frame_len(r);
+	if (need < 0)
+		return r->error = -EPROTO;
+	if (need == 0 || r->len < (size_t)need)
+		return 0;
+	m->type = r->buf[0];
+	m->len = get_le32(r->buf + 4);
+	m->payload = r->buf + HCP_HDR_LEN;
+	r->consumed = (size_t)need;
+	return 1;
+}
+
+/* ---- spec ---- */
+
+static size_t strs_size(char *const *v, size_t n)
+{
+	size_t s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += 5 + strlen(v[i]);
+	return s;
+}
+
+static uint8_t *put_rec(uint8_t *p, uint8_t tag, const char *s)
+{
+	size_t n = strlen(s);
+	*p++ = tag;
+	hcp_u32_encode(p, (uint32_t)n);
+	p += 4;
+	memcpy(p, s, n);
+	return p + n;
+}
+
+int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen)
+{
+	if (!s->argc || !s->argv || !s->cwd || !s->rootfs || s->argc > HCP_SPEC_MAX_STRINGS ||
+	    s->envc > HCP_SPEC_MAX_STRINGS)
+		return -EINVAL;
+	size_t n = strs_size(s->argv, s->argc) + strs_size(s->envp, s->envc) + 5 + strlen(s->cwd) +
+		   5 + strlen(s->rootfs);
+	if (s->user)
+		n += 5 + strlen(s->user);
+	if (s->hostname)
+		n += 5 + strlen(s->hostname);
+	if (n > HCP_MAX_PAYLOAD)
+		return -EINVAL;
+	uint8_t *buf = malloc(n ? n : 1), *p = buf;
+	if (!buf)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->argc; i++)
+		p = put_rec(p, HCP_SPEC_ARG, s->argv[i]);
+	for (size_t i = 0; i < s->envc; i++)
+		p = put_rec(p, HCP_SPEC_ENV, s->envp[i]);
+	p = put_rec(p, HCP_SPEC_CWD, s->cwd);
+	p = put_rec(p, HCP_SPEC_ROOTFS, s->rootfs);
+	if (s->user)
+		p = put_rec(p, HCP_SPEC_USER, s->user);
+	if (s->hostname)
+		p = put_rec(p, HCP_SPEC_HOSTNAME, s->hostname);
+	*out = buf;
+	*outlen = (size_t)(p - buf);
+	return 0;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void hcp_spec_free(struct hcp_spec *s)
+{
+	free_strv(s->argv, s->argc);
+	free_strv(s->envp, s->envc);
+	free(s->cwd);
+	free(s->user);
+	free(s->hostname);
+	free(s->rootfs);
+	memset(s, 0, sizeof(*s));
+}
+
+static int push_str(char ***v, size_t *n, char *str)
+{
+	if (*n >= HCP_SPEC_MAX_STRINGS)
+		return -EPROTO;
+	/* keep the array NULL-terminated at every step */
+	char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+	if (!nv)
+		return -ENOMEM;
+	nv[(*n)++] = str;
+	nv[*n] = NULL;
+	*v = nv;
+	return 0;
+}
+
+int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	size_t off = 0;
+	int rc = 0;
+	while (off < len) {
+		if (len - off < 5) {
+			rc = -EPROTO;
+			break;
+		}
+		uint8_t tag = buf[off];
+		uint32_t n = get_le32(buf + off + 1);
+		off += 5;
+		if (n > len - off || memchr(buf + off, 0, n)) {
+			rc = -EPROTO;
+			break;
+		}
+		char *str = strndup((const char *)buf + off, n);
+		if (!str) {
+			rc = -ENOMEM;
+			break;
+		}
+		off += n;
+		char **single = NULL;
+		switch (tag) {
+		case HCP_SPEC_ARG:
+			rc = push_str(&s->argv, &s->argc, str);
+			break;
+		case HCP_SPEC_ENV:
+			rc = push_str(&s->envp, &s->envc, str);
+			break;
+		case HCP_SPEC_CWD:
+			single = &s->cwd;
+			break;
+		case HCP_SPEC_USER:
+			single = &s->user;
+			break;
+		case HCP_SPEC_HOSTNAME:
+			single = &s->hostname;
+			break;
+		case HCP_SPEC_ROOTFS:
+			single = &s->rootfs;
+			break;
+		default:
+			rc = -EPROTO;
+		}
+		if (single && !*single)
+			*single = str;
+		else if (single)
+			rc = -EPROTO; /* duplicate */
+		if (rc) {
+			free(str);
+			break;
+		}
+	}
+	if (!rc && (!s->argc || !s->cwd || !s->rootfs || s->cwd[0] != '/'))
+		rc = -EPROTO;
+	if (!rc && !s->envp) {
+		/* an empty environment is still a valid, NULL-terminated array */
+		s->envp = calloc(1, sizeof(char *));
+		if (!s->envp)
+			rc = -ENOMEM;
+	}
+	if (rc)
+		hcp_spec_free(s);
+	return rc;
+}

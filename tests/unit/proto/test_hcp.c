@@ -1,0 +1,209 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/hcp.h"
+
+static size_t frame(uint8_t *out, uint8_t type, const void *payload, uint32_t len)
+{
+	assert_int_equal(hcp_header_encode(out, type, len), 0);
+	memcpy(out + HCP_HDR_LEN, payload, len);
+	return HCP_HDR_LEN + len;
+}
+
+/* Push everything, pulling frames as they complete; returns frames seen. */
+static int feed(struct hcp_reader *r, const uint8_t *buf, size_t n, size_t step, uint8_t *types,
+		int max)
+{
+	int seen = 0;
+	size_t off = 0;
+	while (off < n) {
+		size_t chunk = n - off < step ? n - off : step, taken;
+		int rc = hcp_reader_push(r, buf + off, chunk, &taken);
+		if (rc)
+			return rc;
+		off += taken;
+		struct hcp_msg m;
+		while ((rc = hcp_reader_next(r, &m)) == 1) {
+			if (seen < max)
+				types[seen] = m.type;
+			seen++;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return seen;
+}
+
+static void test_frames_any_split(void **st)
+{
+	(void)st;
+	uint8_t buf[256];
+	size_t n = 0;
+	n += frame(buf + n, HCP_READY, NULL, 0);
+	n += frame(buf + n, HCP_STDOUT, "hello\n", 6);
+	uint8_t code[4];
+	hcp_u32_encode(code, 7);
+	n += frame(buf + n, HCP_EXIT, code, 4);
+	for (size_t step = 1; step <= n; step++) {
+		struct hcp_reader r;
+		hcp_reader_init(&r);
+		uint8_t types[8];
+		assert_int_equal(feed(&r, buf, n, step, types, 8), 3);
+		assert_int_equal(types[0], HCP_READY);
+		assert_int_equal(types[1], HCP_STDOUT);
+		assert_int_equal(types[2], HCP_EXIT);
+		hcp_reader_free(&r);
+	}
+}
+
+static void test_payload_and_u32(void **st)
+{
+	(void)st;
+	uint8_t buf[64], code[4];
+	hcp_u32_encode(code, 0x80000001u);
+	size_t n = frame(buf, HCP_SIGNAL, code, 4);
+	struct hcp_reader r;
+	hcp_reader_init(&r);
+	size_t taken;
+	assert_int_equal(hcp_reader_push(&r, buf, n, &taken), 0);
+	/* the header is taken first, then the payload */
+	if (taken < n)
+		assert_int_equal(hcp_reader_push(&r, buf + taken, n - taken, &taken), 0);
+	struct hcp_msg m;
+	assert_int_equal(hcp_reader_next(&r, &m), 1);
+	uint32_t v;
+	assert_int_equal(hcp_u32_decode(&m, &v), 0);
+	assert_int_equal(v, 0x80000001u);
+	m.len = 3;
+	assert_int_equal(hcp_u32_decode(&m, &v), -EPROTO);
+	hcp_reader_free(&r);
+}
+
+static void test_bad_headers(void **st)
+{
+	(void)st;
+	uint8_t bad[][8] = {
+		{ 0x7f, 0, 0, 0, 0, 0, 0, 0 },       /* unknown type */
+		{ HCP_READY, 1, 0, 0, 0, 0, 0, 0 },  /* reserved byte set */
+		{ HCP_STDOUT, 0, 0, 0, 1, 0, 1, 0 }, /* 64 KiB + 1 */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct hcp_reader r;
+		hcp_reader_init(&r);
+		uint8_t types[2];
+		assert_int_equal(feed(&r, bad[i], 8, 8, types, 2), -EPROTO);
+		/* sticky */
+		size_t taken;
+		assert_int_equal(hcp_reader_push(&r, bad[i], 1, &taken), -EPROTO);
+		hcp_reader_free(&r);
+	}
+	uint8_t hdr[8];
+	assert_int_equal(hcp_header_encode(hdr, 0x7f, 0), -EINVAL);
+	assert_int_equal(hcp_header_encode(hdr, HCP_STDOUT, HCP_MAX_PAYLOAD + 1), -EINVAL);
+}
+
+static void test_max_payload_bounded(void **st)
+{
+	(void)st;
+	size_t n = HCP_HDR_LEN + HCP_MAX_PAYLOAD;
+	uint8_t *buf = calloc(1, n + HCP_HDR_LEN);
+	assert_non_null(buf);
+	assert_int_equal(hcp_header_encode(buf, HCP_STDOUT, HCP_MAX_PAYLOAD), 0);
+	assert_int_equal(hcp_header_encode(buf + n, HCP_READY, 0), 0);
+	struct hcp_reader r;
+	hcp_reader_init(&r);
+	uint8_t types[4];
+	assert_int_equal(feed(&r, buf, n + HCP_HDR_LEN, 4096, types, 4), 2);
+	assert_true(r.cap <= HCP_HDR_LEN + HCP_MAX_PAYLOAD);
+	hcp_reader_free(&r);
+	free(buf);
+}
+
+static void test_spec_roundtrip(void **st)
+{
+	(void)st;
+	char *argv[] = { "sh", "-c", "echo hi", NULL };
+	char *envp[] = { "A=1", "PATH=/bin", NULL };
+	struct hcp_spec s = { .argv = argv, .argc = 3, .envp = envp, .envc = 2, .cwd = "/w",
+			      .user = "app:extra", .hostname = "h1", .rootfs = "/dev/vda" };
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
+	struct hcp_spec d;
+	assert_int_equal(hcp_spec_decode(buf, len, &d), 0);
+	assert_int_equal(d.argc, 3);
+	assert_string_equal(d.argv[2], "echo hi");
+	assert_null(d.argv[3]);
+	assert_int_equal(d.envc, 2);
+	assert_string_equal(d.envp[1], "PATH=/bin");
+	assert_null(d.envp[2]);
+	assert_string_equal(d.cwd, "/w");
+	assert_string_equal(d.user, "app:extra");
+	assert_string_equal(d.hostname, "h1");
+	assert_string_equal(d.rootfs, "/dev/vda");
+	hcp_spec_free(&d);
+
+	/* every truncation of a valid payload is either rejected or still a
+	 * complete spec; never a crash or over-read (ASan watches) */
+	for (size_t cut = 0; cut < len; cut++) {
+		uint8_t *t = malloc(cut ? cut : 1);
+		memcpy(t, buf, cut);
+		int rc = hcp_spec_decode(t, cut, &d);
+		if (rc == 0)
+			hcp_spec_free(&d);
+		else
+			assert_int_equal(rc, -EPROTO);
+		free(t);
+	}
+	free(buf);
+}
+
+static void test_spec_malformed(void **st)
+{
+	(void)st;
+	struct hcp_spec d;
+	/* NUL inside a string */
+	uint8_t nul[] = { HCP_SPEC_ARG, 3, 0, 0, 0, 'a', 0, 'b', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
+			  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' };
+	assert_int_equal(hcp_spec_decode(nul, sizeof(nul), &d), -EPROTO);
+	/* length past the end */
+	uint8_t longlen[] = { HCP_SPEC_ARG, 0xff, 0xff, 0xff, 0x7f, 'a' };
+	assert_int_equal(hcp_spec_decode(longlen, sizeof(longlen), &d), -EPROTO);
+	/* unknown tag */
+	uint8_t unk[] = { 99, 0, 0, 0, 0 };
+	assert_int_equal(hcp_spec_decode(unk, sizeof(unk), &d), -EPROTO);
+	/* duplicate cwd, and a relative cwd */
+	uint8_t dup[] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/', HCP_SPEC_CWD,
+			  1, 0, 0, 0, '/', HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' };
+	assert_int_equal(hcp_spec_decode(dup, sizeof(dup), &d), -EPROTO);
+	uint8_t rel[] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, 'w',
+			  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' };
+	assert_int_equal(hcp_spec_decode(rel, sizeof(rel), &d), -EPROTO);
+	/* missing argv */
+	uint8_t noarg[] = { HCP_SPEC_CWD, 1, 0, 0, 0, '/', HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' };
+	assert_int_equal(hcp_spec_decode(noarg, sizeof(noarg), &d), -EPROTO);
+	/* an empty payload */
+	assert_int_equal(hcp_spec_decode(NULL, 0, &d), -EPROTO);
+	/* encode refuses incomplete specs */
+	struct hcp_spec s = { 0 };
+	uint8_t *b;
+	size_t l;
+	assert_int_equal(hcp_spec_encode(&s, &b, &l), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_frames_any_split),  cmocka_unit_test(test_payload_and_u32),
+		cmocka_unit_test(test_bad_headers),       cmocka_unit_test(test_max_payload_bounded),
+		cmocka_unit_test(test_spec_roundtrip),    cmocka_unit_test(test_spec_malformed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
