@@ -1,0 +1,251 @@
+#include "virtio_blk.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/fs.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
+
+#define SECTOR_SIZE 512u
+
+struct virtio_blk {
+	int fd;
+	bool read_only;
+	uint64_t capacity;		  /* sectors */
+	char serial[VIRTIO_BLK_ID_BYTES]; /* NUL-padded, not NUL-terminated */
+	struct virtio_blk_config cfg;	  /* little-endian, as the guest sees it */
+	struct virtio_dev_ops ops;
+	/* scratch for the request being served (the transport serialises) */
+	struct virtq_chain chain;
+	struct iovec data[VIRTQ_MAX_SEGS];
+};
+
+/* The file's name for messages: what /proc says the fd is. */
+static const char *fd_name(int fd, char *buf, size_t size)
+{
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, buf, size - 1);
+	if (n <= 0) {
+		snprintf(buf, size, "fd %d", fd);
+		return buf;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Full-length positioned I/O; the iovecs are consumed. 0 or -errno (-EIO on
+ * an unexpected end of file). */
+static int rw_full(int fd, struct iovec *iov, unsigned cnt, uint64_t off, bool write)
+{
+	while (cnt > 0) {
+		int n_iov = cnt > IOV_MAX ? IOV_MAX : (int)cnt;
+		ssize_t n = write ? pwritev(fd, iov, n_iov, (off_t)off)
+				  : preadv(fd, iov, n_iov, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		off += (uint64_t)n;
+		size_t left = (size_t)n;
+		while (cnt > 0 && left >= iov->iov_len) {
+			left -= iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + left;
+			iov->iov_len -= left;
+		}
+	}
+	return 0;
+}
+
+static uint8_t do_rw(struct virtio_blk *b, const struct virtq_chain *c, uint64_t sector, bool write,
+		     uint32_t data_len)
+{
+	if (write && b->read_only)
+		return VIRTIO_BLK_S_IOERR;
+	if (data_len % SECTOR_SIZE)
+		return VIRTIO_BLK_S_IOERR;
+	uint64_t nsec = data_len / SECTOR_SIZE;
+	if (sector > b->capacity || nsec > b->capacity - sector)
+		return VIRTIO_BLK_S_IOERR;
+	if (data_len == 0)
+		return VIRTIO_BLK_S_OK;
+
+	unsigned n;
+	if (write)
+		n = virtq_iov_slice(c->iov, c->n_out, sizeof(struct virtio_blk_outhdr), data_len,
+				    b->data, VIRTQ_MAX_SEGS);
+	else
+		n = virtq_iov_slice(c->iov + c->n_out, c->n_in, 0, data_len, b->data,
+				    VIRTQ_MAX_SEGS);
+	if (rw_full(b->fd, b->data, n, sector * SECTOR_SIZE, write) < 0)
+		return VIRTIO_BLK_S_IOERR;
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t process(struct virtio_blk *b, const struct virtq_chain *c)
+{
+	struct virtio_blk_outhdr h;
+	if (virtq_chain_read(c, 0, &h, sizeof(h)) < sizeof(h))
+		return VIRTIO_BLK_S_IOERR;
+	uint32_t type = le32toh(h.type);
+	uint64_t sector = le64toh(h.sector);
+	uint32_t in_data = c->in_len - 1; /* writable bytes before the status */
+
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+		return do_rw(b, c, sector, false, in_data);
+	case VIRTIO_BLK_T_OUT:
+		return do_rw(b, c, sector, true, c->out_len - (uint32_t)sizeof(h));
+	case VIRTIO_BLK_T_FLUSH:
+		if (!b->read_only && fdatasync(b->fd) < 0)
+			return VIRTIO_BLK_S_IOERR;
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_GET_ID: {
+		size_t n = in_data < sizeof(b->serial) ? in_data : sizeof(b->serial);
+		virtq_chain_write(c, 0, b->serial, n);
+		return VIRTIO_BLK_S_OK;
+	}
+	default:
+		return VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+static void blk_queue_notify(void *dev, struct virtq *q, unsigned qidx)
+{
+	struct virtio_blk *b = dev;
+	struct virtq_chain *c = &b->chain;
+	(void)qidx;
+
+	while (virtq_pop(q, c) > 0) {
+		if (c->in_len == 0) {
+			/* No status byte: the request cannot be answered. */
+			virtq_set_broken(q);
+			return;
+		}
+		uint8_t st = process(b, c);
+		const struct iovec *last = &c->iov[c->n_out + c->n_in - 1];
+		uint8_t *status = (uint8_t *)last->iov_base + last->iov_len - 1;
+		__atomic_store_n(status, st, __ATOMIC_RELAXED);
+		virtq_push(q, c->head, c->in_len);
+	}
+}
+
+static void blk_config_read(void *dev, uint32_t off, void *data, uint32_t len)
+{
+	struct virtio_blk *b = dev;
+	memcpy(data, (const uint8_t *)&b->cfg + off, len);
+}
+
+static void blk_config_write(void *dev, uint32_t off, const void *data, uint32_t len)
+{
+	/* Nothing is writable (no VIRTIO_BLK_F_CONFIG_WCE). */
+	(void)dev;
+	(void)off;
+	(void)data;
+	(void)len;
+}
+
+int virtio_blk_init(struct virtio_blk **out, int fd, bool read_only, const char *serial,
+		    struct errmsg *err)
+{
+	char name[512];
+	*out = NULL;
+
+	if (serial && strlen(serial) > VIRTIO_BLK_ID_BYTES)
+		return errmsg_set(err, -EINVAL, "disk %s: serial \"%s\" is longer than %d bytes",
+				  fd_name(fd, name, sizeof(name)), serial, VIRTIO_BLK_ID_BYTES);
+
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		return errmsg_set(err, -e, "disk %s: %s", fd_name(fd, name, sizeof(name)),
+				  strerror(e));
+	}
+	uint64_t size;
+	if (S_ISREG(st.st_mode)) {
+		size = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
+			int e = errno;
+			return errmsg_set(err, -e, "disk %s: cannot get size: %s",
+					  fd_name(fd, name, sizeof(name)), strerror(e));
+		}
+	} else {
+		return errmsg_set(err, -EINVAL, "disk %s: not a regular file or block device",
+				  fd_name(fd, name, sizeof(name)));
+	}
+	if (size % SECTOR_SIZE)
+		return errmsg_set(err, -EINVAL, "disk %s: size %llu is not a multiple of %u bytes",
+				  fd_name(fd, name, sizeof(name)), (unsigned long long)size,
+				  SECTOR_SIZE);
+
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0) {
+		int e = errno;
+		return errmsg_set(err, -e, "disk %s: %s", fd_name(fd, name, sizeof(name)),
+				  strerror(e));
+	}
+	if (!read_only && (fl & O_ACCMODE) == O_RDONLY)
+		return errmsg_set(err, -EINVAL,
+				  "disk %s: opened read-only but the disk is read-write",
+				  fd_name(fd, name, sizeof(name)));
+
+	struct virtio_blk *b = calloc(1, sizeof(*b));
+	if (!b)
+		return errmsg_set(err, -ENOMEM, "disk %s: out of memory",
+				  fd_name(fd, name, sizeof(name)));
+	b->fd = fd;
+	b->read_only = read_only;
+	b->capacity = size / SECTOR_SIZE;
+	if (serial)
+		memcpy(b->serial, serial, strlen(serial));
+
+	b->cfg.capacity = htole64(b->capacity);
+	b->cfg.seg_max = htole32(VIRTQ_MAX_SEGS - 2); /* plus header and status */
+
+	b->ops = (struct virtio_dev_ops){
+	    .device_id = VIRTIO_ID_BLOCK,
+	    .features = (1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_FLUSH) |
+			(read_only ? 1ull << VIRTIO_BLK_F_RO : 0),
+	    .num_queues = 1,
+	    .queue_max = VIRTIO_BLK_QUEUE_MAX,
+	    .config_read = blk_config_read,
+	    .config_write = blk_config_write,
+	    .config_len = sizeof(struct virtio_blk_config),
+	    .queue_notify = blk_queue_notify,
+	    .reset = NULL, /* no state outlives a request */
+	};
+	*out = b;
+	return 0;
+}
+
+void virtio_blk_free(struct virtio_blk *b)
+{
+	free(b);
+}
+
+const struct virtio_dev_ops *virtio_blk_ops(const struct virtio_blk *b)
+{
+	return &b->ops;
+}
+
+uint64_t virtio_blk_capacity(const struct virtio_blk *b)
+{
+	return b->capacity;
+}
