@@ -1,0 +1,23 @@
+/* evloop: the device/event thread's loop (epoll).
+ *
+ * Contract: handlers are registered before evloop_run() starts or from
+ * handlers themselves; they run on the loop thread, one at a time.
+ * evloop_stop() may be called from any thread and makes evloop_run() return
+ * after the handler in progress. */
+#ifndef HULL_EVLOOP_H
+#define HULL_EVLOOP_H
+
+#include <stdint.h>
+
+struct evloop;
+typedef void (*evloop_fn)(void *ctx, int fd, uint32_t events);
+
+int evloop_init(struct evloop **out);
+void evloop_free(struct evloop *l);
+/* events: EPOLLIN etc. Returns 0 or -errno. */
+int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *ctx);
+int evloop_del(struct evloop *l, int fd);
+int evloop_run(struct evloop *l);
+void evloop_stop(struct evloop *l);
+
+#endif

@@ -1,0 +1,62 @@
+/* vcpu: one virtual CPU and the thread that runs it.
+ *
+ * Contract
+ * - vcpu_create() makes the KVM vCPU, gives it its CPUID table (cpuid.h), the
+ *   MSRs Linux expects from firmware, and LAPIC LINT0=ExtINT / LINT1=NMI.
+ *   Application processors stay in KVM's wait-for-SIPI state; the guest's boot
+ *   CPU wakes them.
+ * - vcpu_set_pvh_entry() puts the boot CPU at a PVH entry: 32-bit protected
+ *   mode, flat segments, paging off, EBX = start info (the PVH boot ABI).
+ * - vcpu_run() is the thread body: it runs KVM_RUN until the VM stops,
+ *   dispatching port and MMIO exits to the buses and reporting terminal exits
+ *   through `stop`. vcpu_kick() makes a running vCPU leave KVM_RUN (it sets
+ *   immediate_exit and signals the thread with VCPU_KICK_SIGNAL).
+ */
+#ifndef HULL_VCPU_H
+#define HULL_VCPU_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/errmsg.h"
+#include "vmm/bus.h"
+#include "vmm/guest_mem.h"
+#include "vmm/kvm.h"
+
+#define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
+
+struct vcpu_env {
+	const struct bus *pio;
+	const struct bus *mmio;
+	atomic_bool *stopping;
+	/* reason: enum vmm_stop_reason; why: text for errors (may be NULL) */
+	void (*stop)(void *ctx, int reason, const char *why);
+	void *ctx;
+	bool debug;
+};
+
+struct vcpu {
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	int run_size;
+	pthread_t thread;
+	bool started;
+	const struct vcpu_env *env;
+};
+
+int vcpu_create(struct vcpu *v, struct kvm_vm *k, unsigned id, unsigned count, bool pvm,
+		const struct vcpu_env *env, struct errmsg *err);
+void vcpu_destroy(struct vcpu *v);
+/* Writes the boot GDT into guest RAM and sets the registers. */
+int vcpu_set_pvh_entry(struct vcpu *v, struct guest_mem *mem, uint32_t entry, uint32_t ebx,
+		       struct errmsg *err);
+void *vcpu_run(void *vcpu);
+void vcpu_kick(struct vcpu *v);
+/* Install the no-op handler for VCPU_KICK_SIGNAL (process-wide, idempotent). */
+int vcpu_signal_setup(void);
+
+#endif

@@ -1,0 +1,517 @@
+/* vm: assembles a microVM from the parts (see vmm.h for the contract). */
+#include "vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_mmio.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/boot.h"
+#include "vmm/bus.h"
+#include "vmm/evloop.h"
+#include "vmm/guest_mem.h"
+#include "vmm/i8042.h"
+#include "vmm/kvm.h"
+#include "vmm/mptable.h"
+#include "vmm/serial.h"
+#include "vmm/vcpu.h"
+#include "vmm/virtio_blk.h"
+#include "vmm/virtio_mmio.h"
+
+/* Legacy PC wiring the kernel's 8250 driver probes without being told. */
+#define COM1_BASE 0x3f8
+#define COM1_IRQ 4
+#define COM2_BASE 0x2f8
+#define COM2_IRQ 3
+#define UART_LEN 8
+/* virtio-mmio devices: VIRTIO_MMIO_SIZE windows in the MMIO hole, IRQs from 5 up. */
+#define VIRTIO_MMIO_BASE 0xd0000000ull
+#define VIRTIO_IRQ_BASE 5
+#define VIRTIO_MAX_QUEUES 4
+
+struct vmm;
+
+struct notify_ctx {
+	struct virtio_mmio *t;
+	unsigned q;
+};
+
+struct disk {
+	int fd;
+	struct virtio_blk *blk;
+	struct virtio_mmio *t;
+	int irq_fd;
+	int notify_fd[VIRTIO_MAX_QUEUES];
+	struct notify_ctx notify[VIRTIO_MAX_QUEUES];
+	unsigned nq;
+};
+
+struct vmm {
+	struct vmm_config cfg;
+	bool pvm;
+	struct kvm_vm kvm;
+	struct guest_mem mem;
+	struct bus pio, mmio;
+	struct serial *con, *chan;
+	int con_irq_fd, chan_irq_fd;
+	struct i8042 kbc;
+	struct disk disks[VMM_MAX_DISKS];
+	unsigned ndisks;
+	struct evloop *loop;
+	pthread_t loop_thread;
+	bool loop_started;
+	struct vcpu vcpus[VMM_MAX_CPUS];
+	unsigned ncpus;
+	struct vcpu_env env;
+	int stop_fd;
+	atomic_bool stopping;
+	pthread_mutex_t stop_lock;
+	enum vmm_stop_reason reason;
+	char why[512];
+	char cmdline[BOOT_CMDLINE_MAX];
+	uint64_t started_ns;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int vmm_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'b' || *end == 'B')
+		end += (*end == 'i' && (end[1] == 'B' || end[1] == 'b')) ? 2 : 1;
+	if (*end || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static void vm_stop(void *ctx, int reason, const char *why)
+{
+	struct vmm *vm = ctx;
+	pthread_mutex_lock(&vm->stop_lock);
+	bool first = vm->reason == VMM_STOP_NONE;
+	if (first) {
+		vm->reason = (enum vmm_stop_reason)reason;
+		snprintf(vm->why, sizeof(vm->why), "%s", why ? why : "");
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (!first)
+		return;
+	if (vm->cfg.debug)
+		fprintf(stderr, "hull: vmm: stop: %s\n", why ? why : "");
+	atomic_store(&vm->stopping, true);
+	uint64_t one = 1;
+	ssize_t r = write(vm->stop_fd, &one, sizeof(one));
+	(void)r;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	if (vm->loop)
+		evloop_stop(vm->loop);
+}
+
+static void kbc_reset(void *ctx)
+{
+	vm_stop(ctx, VMM_STOP_RESET, "guest reset the machine");
+}
+
+static void pulse_irqfd(void *ctx)
+{
+	int fd = *(int *)ctx;
+	uint64_t one = 1;
+	ssize_t r = write(fd, &one, sizeof(one));
+	(void)r; /* EAGAIN: a pulse is already pending, which is enough */
+}
+
+static void on_notify(void *ctx, int fd, uint32_t events)
+{
+	(void)events;
+	struct notify_ctx *n = ctx;
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	/* The transport handles a bounded batch per call so one busy queue
+	 * cannot pin this thread; with work left, re-arm our own eventfd so the
+	 * loop comes back after serving everything else that is ready. */
+	if (virtio_mmio_notify(n->t, n->q)) {
+		uint64_t one = 1;
+		ssize_t r = write(fd, &one, sizeof(one));
+		(void)r;
+	}
+}
+
+static void virtio_io(void *ctx, uint64_t off, void *data, uint32_t len, bool write)
+{
+	if (write)
+		virtio_mmio_write(ctx, off, data, len);
+	else
+		virtio_mmio_read(ctx, off, data, len);
+}
+
+static int read_file(const char *path, uint8_t **buf, size_t *len, struct errmsg *err,
+		     const char *what)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errmsg_set(err, -errno, "%s %s: %s", what, path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return errmsg_set(err, -EINVAL, "%s %s: not a non-empty regular file", what, path);
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return errmsg_set(err, -errno, "%s %s: mmap: %s", what, path, strerror(errno));
+	*buf = p;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+static int build_cmdline(struct vmm *vm, struct errmsg *err)
+{
+	/* console on ttyS0 only; the kernel stays quiet unless debugging.
+	 * reboot=k: guest-init's reboot() ends the VM through the i8042 reset;
+	 * panic=-1: a guest panic reboots (ends) at once instead of hanging. */
+	size_t n = (size_t)snprintf(vm->cmdline, sizeof(vm->cmdline),
+				    "console=ttyS0 reboot=k panic=-1 8250.nr_uarts=2%s",
+				    vm->cfg.debug ? "" : " quiet");
+	for (unsigned i = 0; i < vm->ndisks && n < sizeof(vm->cmdline); i++)
+		n += (size_t)snprintf(vm->cmdline + n, sizeof(vm->cmdline) - n,
+				      " virtio_mmio.device=4K@0x%llx:%u",
+				      (unsigned long long)(VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE),
+				      VIRTIO_IRQ_BASE + i);
+	if (vm->pvm && n < sizeof(vm->cmdline))
+		/* see kernel-config/README.md: instructions the PVM emulator of
+		 * guest kernel mode lacks, and pvm_compat for the kernel patches */
+		n += (size_t)snprintf(vm->cmdline + n, sizeof(vm->cmdline) - n,
+				      " pvm_compat noxsave clearcpuid=popcnt,smap,erms,fsrm");
+	if (vm->cfg.cmdline_extra && n < sizeof(vm->cmdline))
+		n += (size_t)snprintf(vm->cmdline + n, sizeof(vm->cmdline) - n, " %s",
+				      vm->cfg.cmdline_extra);
+	if (n >= sizeof(vm->cmdline))
+		return errmsg_set(err, -E2BIG, "kernel command line too long (limit %zu bytes)",
+				  sizeof(vm->cmdline) - 1);
+	return 0;
+}
+
+static int setup_disk(struct vmm *vm, unsigned i, struct errmsg *err)
+{
+	struct disk *d = &vm->disks[i];
+	const struct vmm_disk *cfg = &vm->cfg.disks[i];
+	d->fd = open(cfg->path, (cfg->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (d->fd < 0)
+		return errmsg_set(err, -errno, "disk %s: %s", cfg->path, strerror(errno));
+	char serial[21];
+	snprintf(serial, sizeof(serial), "hull%u", i);
+	int rc = virtio_blk_init(&d->blk, d->fd, cfg->read_only, serial, err);
+	if (rc)
+		return rc;
+	uint64_t base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE;
+	unsigned gsi = VIRTIO_IRQ_BASE + i;
+	rc = kvm_vm_irqfd(&vm->kvm, gsi, &d->irq_fd);
+	if (rc)
+		return errmsg_set(err, rc, "KVM_IRQFD for disk %u: %s", i, strerror(-rc));
+	rc = virtio_mmio_init(&d->t, base, &vm->mem, virtio_blk_ops(d->blk), d->blk, pulse_irqfd,
+			      &d->irq_fd);
+	if (rc)
+		return errmsg_set(err, rc, "virtio-mmio for disk %u: %s", i, strerror(-rc));
+	rc = bus_add(&vm->mmio, base, VIRTIO_MMIO_SIZE, virtio_io, d->t);
+	if (rc)
+		return errmsg_set(err, rc, "MMIO window for disk %u: %s", i, strerror(-rc));
+	/* Queue notifications go to the event loop without a userspace exit on
+	 * the vCPU: the vCPU returns to the guest at once. */
+	d->nq = virtio_blk_ops(d->blk)->num_queues;
+	if (d->nq > VIRTIO_MAX_QUEUES)
+		d->nq = VIRTIO_MAX_QUEUES;
+	for (unsigned q = 0; q < d->nq; q++) {
+		d->notify[q] = (struct notify_ctx){ .t = d->t, .q = q };
+		rc = kvm_vm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q,
+				      &d->notify_fd[q]);
+		if (rc)
+			return errmsg_set(err, rc, "KVM_IOEVENTFD for disk %u: %s", i, strerror(-rc));
+		rc = evloop_add(vm->loop, d->notify_fd[q], EPOLLIN, on_notify, &d->notify[q]);
+		if (rc)
+			return errmsg_set(err, rc, "event loop: %s", strerror(-rc));
+	}
+	return 0;
+}
+
+static int setup_uarts(struct vmm *vm, struct errmsg *err)
+{
+	int rc = kvm_vm_irqfd(&vm->kvm, COM1_IRQ, &vm->con_irq_fd);
+	if (!rc)
+		rc = kvm_vm_irqfd(&vm->kvm, COM2_IRQ, &vm->chan_irq_fd);
+	if (rc)
+		return errmsg_set(err, rc, "KVM_IRQFD for the UARTs: %s", strerror(-rc));
+	rc = serial_init(&vm->con, vm->cfg.console_out, vm->cfg.ctx, pulse_irqfd, &vm->con_irq_fd);
+	if (!rc)
+		rc = serial_init(&vm->chan, vm->cfg.chan_out, vm->cfg.ctx, pulse_irqfd,
+				 &vm->chan_irq_fd);
+	if (!rc)
+		rc = bus_add(&vm->pio, COM1_BASE, UART_LEN, serial_io, vm->con);
+	if (!rc)
+		rc = bus_add(&vm->pio, COM2_BASE, UART_LEN, serial_io, vm->chan);
+	vm->kbc = (struct i8042){ .reset = kbc_reset, .ctx = vm };
+	if (!rc)
+		rc = bus_add(&vm->pio, I8042_BASE, I8042_LEN, i8042_io, &vm->kbc);
+	if (rc)
+		return errmsg_set(err, rc, "UART setup: %s", strerror(-rc));
+	return 0;
+}
+
+static int load_kernel(struct vmm *vm, struct errmsg *err)
+{
+	uint8_t *kimg = NULL, *initrd = NULL;
+	size_t klen = 0, ilen = 0;
+	struct errmsg sub;
+	int rc = read_file(vm->cfg.kernel, &kimg, &klen, err, "kernel");
+	if (rc)
+		return rc;
+	if (vm->cfg.initrd) {
+		rc = read_file(vm->cfg.initrd, &initrd, &ilen, err, "initramfs");
+		if (rc)
+			goto out;
+	}
+	struct boot_kernel k;
+	rc = boot_elf_load(kimg, klen, &vm->mem, &k, &sub);
+	if (rc) {
+		errmsg_set(err, rc, "kernel %s: %s", vm->cfg.kernel, sub.text);
+		goto out;
+	}
+	uint64_t si;
+	rc = boot_pvh_setup(&vm->mem, &k, vm->cmdline, initrd, ilen, &si, &sub);
+	if (rc) {
+		errmsg_set(err, rc, "boot setup: %s", sub.text);
+		goto out;
+	}
+	uint8_t *mp = guest_mem_ptr(&vm->mem, BOOT_MPTABLE_ADDR, 0x400);
+	long n = mp ? mptable_write(mp, 0x400, BOOT_MPTABLE_ADDR, vm->ncpus) : -ENOMEM;
+	if (n < 0) {
+		rc = errmsg_set(err, (int)n, "MP table: %s", strerror((int)-n));
+		goto out;
+	}
+	rc = vcpu_set_pvh_entry(&vm->vcpus[0], &vm->mem, k.pvh_entry, (uint32_t)si, err);
+out:
+	if (kimg)
+		munmap(kimg, klen);
+	if (initrd)
+		munmap(initrd, ilen);
+	return rc;
+}
+
+int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *err)
+{
+	if (cfg->cpus < 1 || cfg->cpus > VMM_MAX_CPUS)
+		return errmsg_set(err, -EINVAL, "--cpus %u: must be 1..%d", cfg->cpus, VMM_MAX_CPUS);
+	if (cfg->mem_bytes < VMM_MIN_MEM || (cfg->mem_bytes & 0xfffff))
+		return errmsg_set(err, -EINVAL,
+				  "--memory %llu bytes: must be a whole number of MiB, at least %llu MiB",
+				  (unsigned long long)cfg->mem_bytes, VMM_MIN_MEM >> 20);
+	if (cfg->ndisks > VMM_MAX_DISKS)
+		return errmsg_set(err, -EINVAL, "at most %d disks", VMM_MAX_DISKS);
+	if (!cfg->kernel)
+		return errmsg_set(err, -EINVAL, "no kernel given");
+
+	struct vmm *vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	vm->cfg = *cfg;
+	vm->kvm.kvm_fd = vm->kvm.vm_fd = -1;
+	vm->con_irq_fd = vm->chan_irq_fd = -1;
+	for (unsigned i = 0; i < VMM_MAX_DISKS; i++) {
+		vm->disks[i].fd = vm->disks[i].irq_fd = -1;
+		for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+			vm->disks[i].notify_fd[q] = -1;
+	}
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->pvm = cfg->pvm < 0 ? kvm_host_is_pvm() : cfg->pvm > 0;
+	vm->ncpus = cfg->cpus;
+	vm->ndisks = cfg->ndisks;
+	vm->env = (struct vcpu_env){ .pio = &vm->pio, .mmio = &vm->mmio, .stopping = &vm->stopping,
+				     .stop = vm_stop, .ctx = vm, .debug = cfg->debug };
+
+	int rc = vm->stop_fd < 0 ? errmsg_set(err, -errno, "eventfd: %s", strerror(errno)) : 0;
+	if (!rc)
+		rc = build_cmdline(vm, err);
+	if (!rc)
+		rc = kvm_vm_open(&vm->kvm, cfg->kvm_dev, err);
+	if (!rc) {
+		rc = guest_mem_init(&vm->mem, cfg->mem_bytes);
+		if (rc)
+			errmsg_set(err, rc, "cannot map %llu MiB of guest memory",
+				   (unsigned long long)(cfg->mem_bytes >> 20));
+	}
+	if (!rc)
+		rc = kvm_vm_set_memory(&vm->kvm, &vm->mem, err);
+	if (!rc) {
+		rc = evloop_init(&vm->loop);
+		if (rc)
+			errmsg_set(err, rc, "event loop: %s", strerror(-rc));
+	}
+	if (!rc)
+		rc = setup_uarts(vm, err);
+	for (unsigned i = 0; !rc && i < vm->ndisks; i++)
+		rc = setup_disk(vm, i, err);
+	for (unsigned i = 0; !rc && i < vm->ncpus; i++)
+		rc = vcpu_create(&vm->vcpus[i], &vm->kvm, i, vm->ncpus, vm->pvm, &vm->env, err);
+	if (!rc)
+		rc = load_kernel(vm, err);
+	if (rc) {
+		vmm_destroy(vm);
+		return rc;
+	}
+	if (cfg->debug)
+		fprintf(stderr, "hull: vmm: %s host, %u vCPU, %llu MiB, cmdline: %s\n",
+			vm->pvm ? "PVM" : "VMX/SVM", vm->ncpus,
+			(unsigned long long)(cfg->mem_bytes >> 20), vm->cmdline);
+	*out = vm;
+	return 0;
+}
+
+static void *loop_main(void *arg)
+{
+	struct vmm *vm = arg;
+	sigset_t set;
+	sigfillset(&set);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
+	int rc = evloop_run(vm->loop);
+	if (rc)
+		vm_stop(vm, VMM_STOP_ERROR, "event loop failed");
+	return NULL;
+}
+
+int vmm_start(struct vmm *vm, struct errmsg *err)
+{
+	int rc = vcpu_signal_setup();
+	if (rc)
+		return errmsg_set(err, rc, "signal setup: %s", strerror(-rc));
+	rc = pthread_create(&vm->loop_thread, NULL, loop_main, vm);
+	if (rc)
+		return errmsg_set(err, -rc, "event loop thread: %s", strerror(rc));
+	vm->loop_started = true;
+	vm->started_ns = now_ns();
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		rc = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_run, &vm->vcpus[i]);
+		if (rc) {
+			vm_stop(vm, VMM_STOP_ERROR, "cannot start vCPU thread");
+			return errmsg_set(err, -rc, "vCPU thread %u: %s", i, strerror(rc));
+		}
+		vm->vcpus[i].started = true;
+	}
+	return 0;
+}
+
+int vmm_chan_write(struct vmm *vm, const void *buf, size_t n)
+{
+	return serial_input(vm->chan, buf, n);
+}
+
+int vmm_stop_fd(const struct vmm *vm)
+{
+	return vm->stop_fd;
+}
+
+void vmm_request_stop(struct vmm *vm)
+{
+	vm_stop(vm, VMM_STOP_REQUESTED, "stop requested by the host");
+}
+
+enum vmm_stop_reason vmm_wait(struct vmm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i].started) {
+			pthread_join(vm->vcpus[i].thread, NULL);
+			vm->vcpus[i].started = false;
+		}
+	}
+	if (vm->loop_started) {
+		evloop_stop(vm->loop);
+		pthread_join(vm->loop_thread, NULL);
+		vm->loop_started = false;
+	}
+	return vm->reason;
+}
+
+const char *vmm_stop_why(const struct vmm *vm)
+{
+	return vm->why;
+}
+
+const char *vmm_cmdline(const struct vmm *vm)
+{
+	return vm->cmdline;
+}
+
+uint64_t vmm_started_ns(const struct vmm *vm)
+{
+	return vm->started_ns;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void vmm_destroy(struct vmm *vm)
+{
+	if (!vm)
+		return;
+	bool running = vm->loop_started;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		running |= vm->vcpus[i].started;
+	if (running) {
+		vm_stop(vm, VMM_STOP_REQUESTED, "VM destroyed");
+		vmm_wait(vm);
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	for (unsigned i = 0; i < VMM_MAX_DISKS; i++) {
+		struct disk *d = &vm->disks[i];
+		for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+			close_fd(&d->notify_fd[q]);
+		virtio_mmio_free(d->t);
+		virtio_blk_free(d->blk);
+		close_fd(&d->irq_fd);
+		close_fd(&d->fd);
+	}
+	serial_free(vm->con);
+	serial_free(vm->chan);
+	close_fd(&vm->con_irq_fd);
+	close_fd(&vm->chan_irq_fd);
+	evloop_free(vm->loop);
+	kvm_vm_close(&vm->kvm);
+	guest_mem_free(&vm->mem);
+	close_fd(&vm->stop_fd);
+	pthread_mutex_destroy(&vm->stop_lock);
+	free(vm);
+}

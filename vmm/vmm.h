@@ -1,0 +1,87 @@
+/* vmm: hull's virtual machine monitor, driven as a library.
+ *
+ * Contract
+ * - vmm_create() builds a whole microVM from a config: KVM VM, lazily mapped
+ *   guest RAM, vCPUs, the kernel loaded through its PVH entry, the MP table,
+ *   two 16550 UARTs (ttyS0: kernel console; ttyS1: the control channel guest-init
+ *   speaks hcp on), the i8042 reset line, and one virtio-blk device per disk.
+ *   Nothing runs yet. On failure everything is released and err says why.
+ * - vmm_start() starts the event-loop thread and one thread per vCPU.
+ * - The VM stops when the guest resets the machine (the normal end: guest-init
+ *   reboots after reporting the exit status), on a triple fault, on an error, or
+ *   on vmm_request_stop(). vmm_stop_fd() becomes readable then; vmm_wait()
+ *   joins all threads and returns the reason.
+ * - Guest output reaches the caller through callbacks, called on vCPU threads:
+ *   console_out for ttyS0, chan_out for bytes guest-init sends on the control
+ *   channel. vmm_chan_write() queues host->guest control bytes (any thread).
+ * - Threads by role: vCPU threads only run guest code and dispatch exits; the
+ *   event-loop thread runs device back-ends (virtio queues); the caller's
+ *   thread controls. (Seccomp filters per role hang on this split later.)
+ * - vmm_destroy() releases every fd, mapping and thread; safe after a failed
+ *   vmm_start() and on a VM that never ran.
+ */
+#ifndef HULL_VMM_H
+#define HULL_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/errmsg.h"
+
+#define VMM_MAX_CPUS 8
+#define VMM_MAX_DISKS 4
+#define VMM_MIN_MEM (64ull << 20)
+
+enum vmm_stop_reason {
+	VMM_STOP_NONE = 0,
+	VMM_STOP_RESET,     /* guest reset the machine: normal end */
+	VMM_STOP_SHUTDOWN,  /* triple fault or halt */
+	VMM_STOP_ERROR,     /* KVM or VMM failure, see vmm_stop_why() */
+	VMM_STOP_REQUESTED, /* vmm_request_stop() */
+};
+
+struct vmm_disk {
+	const char *path;
+	bool read_only;
+};
+
+typedef void (*vmm_out_fn)(void *ctx, const uint8_t *buf, size_t n);
+
+struct vmm_config {
+	const char *kvm_dev; /* NULL: /dev/kvm */
+	const char *kernel;  /* uncompressed vmlinux with a PVH note */
+	const char *initrd;  /* uncompressed cpio, may be NULL */
+	const char *cmdline_extra; /* appended to hull's kernel command line, may be NULL */
+	unsigned cpus;
+	uint64_t mem_bytes;
+	struct vmm_disk disks[VMM_MAX_DISKS];
+	unsigned ndisks;
+	/* -1: detect (the PVM module present), 0: no, 1: yes. Turns on the guest
+	 * kernel's workarounds for hosts that emulate kernel mode. */
+	int pvm;
+	bool debug; /* log VMM events to stderr */
+	vmm_out_fn console_out;
+	vmm_out_fn chan_out;
+	void *ctx;
+};
+
+struct vmm;
+
+int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *err);
+int vmm_start(struct vmm *vm, struct errmsg *err);
+int vmm_chan_write(struct vmm *vm, const void *buf, size_t n);
+int vmm_stop_fd(const struct vmm *vm);
+void vmm_request_stop(struct vmm *vm);
+enum vmm_stop_reason vmm_wait(struct vmm *vm);
+const char *vmm_stop_why(const struct vmm *vm);
+/* The kernel command line the VM was given (for --debug). */
+const char *vmm_cmdline(const struct vmm *vm);
+/* CLOCK_MONOTONIC ns when the vCPU threads were started (0 before). */
+uint64_t vmm_started_ns(const struct vmm *vm);
+void vmm_destroy(struct vmm *vm);
+
+/* Parse "128M", "1G", "512m", "1073741824" into bytes. Returns 0 or -EINVAL. */
+int vmm_parse_size(const char *s, uint64_t *out);
+
+#endif
