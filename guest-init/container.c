@@ -1,0 +1,174 @@
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "env.h"
+#include "execpath.h"
+#include "log.h"
+#include "proto/hcp.h"
+
+enum child_stage {
+	STAGE_SETUP = 1,
+	STAGE_SETGROUPS,
+	STAGE_SETGID,
+	STAGE_SETUID,
+	STAGE_CHDIR,
+	STAGE_EXEC,
+};
+
+/* What the child writes to the report pipe when it cannot exec. */
+struct child_report {
+	int32_t stage;
+	int32_t err; /* positive errno */
+};
+
+static __attribute__((noreturn)) void child_fail(int report_fd, enum child_stage stage, int err)
+{
+	struct child_report r = {(int32_t)stage, err < 0 ? -err : err};
+
+	/* The parent treats a short report as a setup failure, so one attempt
+	 * is enough; there is nobody else to tell. */
+	if (write(report_fd, &r, sizeof(r)) < 0)
+		_exit(HCP_EXIT_INIT_FAILED);
+	_exit(stage == STAGE_EXEC ? execpath_exit_code(err) : HCP_EXIT_INIT_FAILED);
+}
+
+static __attribute__((noreturn)) void child_run(const struct container_cfg *cfg, int in_r,
+						int out_w, int err_w, int report_fd)
+{
+	sigset_t none;
+	int rc;
+
+	if (setsid() < 0)
+		child_fail(report_fd, STAGE_SETUP, errno);
+	/* dup2 clears close-on-exec on the copies, which are all the container
+	 * inherits. */
+	if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+		child_fail(report_fd, STAGE_SETUP, errno);
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		child_fail(report_fd, STAGE_SETUP, errno);
+	if (setgroups(cfg->ngroups, cfg->groups) < 0)
+		child_fail(report_fd, STAGE_SETGROUPS, errno);
+	if (setgid(cfg->gid) < 0)
+		child_fail(report_fd, STAGE_SETGID, errno);
+	if (setuid(cfg->uid) < 0)
+		child_fail(report_fd, STAGE_SETUID, errno);
+	/* After setuid, so a directory the user may not enter fails here
+	 * rather than later inside the program. */
+	if (chdir(cfg->cwd) < 0)
+		child_fail(report_fd, STAGE_CHDIR, errno);
+	umask(022);
+	rc = execpath_exec(cfg->argv[0], env_get(cfg->envp, "PATH"), cfg->argv, cfg->envp,
+			   execpath_execve, NULL);
+	child_fail(report_fd, STAGE_EXEC, rc);
+}
+
+static void close_pair(int fds[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+static int describe(const struct container_cfg *cfg, const struct child_report *r, int *exit_code,
+		    struct errmsg *err)
+{
+	char e[128];
+
+	log_errtext(r->err, e, sizeof(e));
+	*exit_code = HCP_EXIT_INIT_FAILED;
+	switch (r->stage) {
+	case STAGE_SETGROUPS:
+		return errmsg_set(err, -r->err, "setgroups: %s", e);
+	case STAGE_SETGID:
+		return errmsg_set(err, -r->err, "setgid %u: %s", (unsigned)cfg->gid, e);
+	case STAGE_SETUID:
+		return errmsg_set(err, -r->err, "setuid %u: %s", (unsigned)cfg->uid, e);
+	case STAGE_CHDIR:
+		return errmsg_set(err, -r->err, "chdir to cwd \"%s\": %s", cfg->cwd, e);
+	case STAGE_EXEC:
+		*exit_code = execpath_exit_code(r->err);
+		return errmsg_set(err, -r->err, "exec \"%s\": %s", cfg->argv[0], e);
+	default:
+		return errmsg_set(err, -r->err, "container process setup: %s", e);
+	}
+}
+
+int container_start(const struct container_cfg *cfg, struct container_proc *p, int *exit_code,
+		    struct errmsg *err)
+{
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
+	struct child_report r;
+	ssize_t n;
+	pid_t pid;
+	int rc;
+
+	*exit_code = HCP_EXIT_INIT_FAILED;
+	p->pid = -1;
+	p->stdin_fd = p->stdout_fd = p->stderr_fd = -1;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    pipe2(rep, O_CLOEXEC) < 0) {
+		rc = log_syserr(err, errno, "pipe");
+		goto fail;
+	}
+	/* init must never block on the container: it also has to serve the
+	 * host and reap. The child's ends stay blocking, as programs expect. */
+	if (fcntl(in[1], F_SETFL, O_NONBLOCK) < 0 || fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(errp[0], F_SETFL, O_NONBLOCK) < 0) {
+		rc = log_syserr(err, errno, "fcntl");
+		goto fail;
+	}
+	/* vfork, not fork: it skips copying init's page tables and the
+	 * copy-on-write faults that follow, ~150 ms in this guest. It is safe
+	 * here because the child only makes system calls into its own stack
+	 * frames before execve or _exit, and init installs no signal handlers
+	 * that could run in the child on shared memory. */
+	pid = vfork();
+	if (pid < 0) {
+		rc = log_syserr(err, errno, "vfork");
+		goto fail;
+	}
+	if (pid == 0)
+		child_run(cfg, in[0], out[1], errp[1], rep[1]);
+
+	close(in[0]);
+	close(out[1]);
+	close(errp[1]);
+	close(rep[1]);
+	in[0] = out[1] = errp[1] = rep[1] = -1;
+	do {
+		n = read(rep[0], &r, sizeof(r));
+	} while (n < 0 && errno == EINTR);
+	close(rep[0]);
+	rep[0] = -1;
+	if (n == 0) {
+		p->pid = pid;
+		p->stdin_fd = in[1];
+		p->stdout_fd = out[0];
+		p->stderr_fd = errp[0];
+		return 0;
+	}
+	if (n != (ssize_t)sizeof(r)) {
+		r.stage = STAGE_SETUP;
+		r.err = n < 0 ? errno : EPROTO;
+	}
+	rc = describe(cfg, &r, exit_code, err);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+fail:
+	close_pair(in);
+	close_pair(out);
+	close_pair(errp);
+	close_pair(rep);
+	return rc < 0 ? rc : -EIO;
+}

@@ -1,0 +1,219 @@
+/* hull guest init: PID 1 of the microVM. It reports READY to the host, waits
+ * for the SPEC of the one container to run, builds its root filesystem, runs
+ * it, forwards its I/O and signals, reports its exit code and reboots (the
+ * VMM treats the reset as "guest is gone").
+ *
+ * PID 1 must never exit: the kernel would panic. Every path ends in
+ * finish(), which reboots, and nothing here aborts. Every system call costs
+ * ~0.3 ms of emulated kernel time on hull's target hosts, so the sequence
+ * avoids extra processes and redundant checks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "common/errmsg.h"
+#include "container.h"
+#include "env.h"
+#include "fsutil.h"
+#include "log.h"
+#include "proto/hcp.h"
+#include "rootfs.h"
+#include "supervise.h"
+#include "userspec.h"
+
+#define CHANNEL_TTY "/dev/ttyS1"
+#define ETC_FILE_MAX (4u * 1024 * 1024)
+
+static __attribute__((noreturn)) void finish(const struct log *l, struct chan *ch)
+{
+	/* write() on a tty returns once the bytes are queued in the UART driver:
+	 * the EXIT frame must actually leave before the machine resets. */
+	if (ch && ch->fd >= 0)
+		tcdrain(ch->fd);
+	log_debug(l, "rebooting");
+	sync();
+	reboot(RB_AUTOBOOT);
+	log_msg(l, "reboot: %m");
+	for (;;)
+		pause();
+}
+
+/* Tell the host why nothing (more) runs, then stop. */
+static __attribute__((noreturn)) void fail(const struct log *l, struct chan *ch, int code,
+					   const struct errmsg *err)
+{
+	int rc;
+
+	log_msg(l, "%s", err->text);
+	supervise_kill_all();
+	rc = chan_send(ch, HCP_ERROR, err->text, strlen(err->text));
+	if (rc == 0)
+		rc = chan_send_u32(ch, HCP_EXIT, (uint32_t)code);
+	if (rc < 0)
+		log_msg(l, "cannot report to the host: %s", strerror(-rc));
+	finish(l, ch);
+}
+
+/* The kernel opens /dev/console as fds 0-2 when the initramfs has the node.
+ * If it could not, fill them, so no later open() or pipe lands on 0-2. */
+static void stdio_ensure(void)
+{
+	int fd;
+
+	if (fcntl(2, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		fd = open("/dev/null", O_RDWR);
+	while (fd >= 0 && fd < 2)
+		fd = dup(fd);
+}
+
+static int read_etc(const char *path, char **buf, size_t *len, struct errmsg *err)
+{
+	int rc = fsutil_read_file(path, ETC_FILE_MAX, buf, len);
+
+	/* No passwd/group in the image is normal for scratch images. */
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return log_syserr(err, rc, "read %s", path);
+	return 0;
+}
+
+static int resolve_user(const char *spec, struct user_ids *ids, struct errmsg *err)
+{
+	char *pw = NULL, *gr = NULL;
+	size_t pwlen = 0, grlen = 0;
+	int rc;
+
+	rc = read_etc("/etc/passwd", &pw, &pwlen, err);
+	if (rc == 0)
+		rc = read_etc("/etc/group", &gr, &grlen, err);
+	if (rc == 0)
+		rc = userspec_resolve(spec, pw, pwlen, gr, grlen, ids, err);
+	free(pw);
+	free(gr);
+	return rc;
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	struct log log = {.fd = 2, .debug = false};
+	const char *dbg = env_get(envp, "hull_debug");
+	struct errmsg err = {""};
+	struct chan ch = {.fd = -1};
+	struct supervisor sup;
+	struct hcp_spec spec;
+	struct user_ids ids;
+	struct container_proc proc;
+	char **cenv = NULL;
+	sigset_t all;
+	int sigfd, rc, code;
+
+	(void)argc;
+	(void)argv;
+	log.debug = dbg && strcmp(dbg, "0") != 0;
+
+	/* The kernel drops every signal PID 1 has no handler for; blocking them
+	 * all and reading a signalfd catches them instead, and keeps SIGPIPE
+	 * from ever killing init. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	sigfd = signalfd(-1, &all, SFD_CLOEXEC);
+	if (sigfd < 0) {
+		log_msg(&log, "signalfd: %m");
+		finish(&log, NULL);
+	}
+
+	if (rootfs_mount_dev(&err) < 0) {
+		log_msg(&log, "%s", err.text);
+		finish(&log, NULL);
+	}
+	stdio_ensure();
+	rc = chan_open_tty(&ch, CHANNEL_TTY);
+	if (rc < 0) {
+		log_msg(&log, "open " CHANNEL_TTY ": %s", strerror(-rc));
+		finish(&log, NULL);
+	}
+	rc = chan_send(&ch, HCP_READY, NULL, 0);
+	if (rc < 0) {
+		log_msg(&log, "send READY: %s", strerror(-rc));
+		finish(&log, &ch);
+	}
+	log_debug(&log, "READY sent");
+
+	/* The host answers READY with the SPEC; prepare what does not depend
+	 * on it while the bytes travel. */
+	if (rootfs_prepare_upper(&err) < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+
+	supervise_init(&sup, &ch, sigfd, &log);
+	rc = supervise_wait_spec(&sup, &spec, &err);
+	if (rc < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	log_debug(&log, "SPEC received: %s, rootfs %s", spec.argv[0], spec.rootfs);
+
+	if (rootfs_assemble(spec.rootfs, &log, &err) < 0 || rootfs_switch(&err) < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	if (spec.hostname && sethostname(spec.hostname, strlen(spec.hostname)) < 0) {
+		log_syserr(&err, errno, "sethostname \"%s\"", spec.hostname);
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	}
+	log_debug(&log, "root filesystem ready");
+
+	if (resolve_user(spec.user, &ids, &err) < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	log_debug(&log, "user resolved: uid %u gid %u, %zu groups", (unsigned)ids.uid,
+		  (unsigned)ids.gid, ids.ngroups);
+	if (env_build(spec.envp, spec.envc, ids.home, spec.hostname, &cenv) < 0) {
+		errmsg_set(&err, -ENOMEM, "out of memory building the environment");
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	}
+	/* docker creates a missing working directory, owned by root. */
+	rc = fsutil_mkdir_p(spec.cwd, 0755);
+	if (rc < 0) {
+		log_syserr(&err, rc, "mkdir %s", spec.cwd);
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	}
+
+	log_debug(&log, "starting the container");
+	struct container_cfg cfg = {
+	    .argv = spec.argv,
+	    .envp = cenv,
+	    .cwd = spec.cwd,
+	    .uid = ids.uid,
+	    .gid = ids.gid,
+	    .groups = ids.groups,
+	    .ngroups = ids.ngroups,
+	};
+	rc = container_start(&cfg, &proc, &code, &err);
+	if (rc < 0)
+		fail(&log, &ch, code, &err);
+	rc = chan_send_u32(&ch, HCP_STARTED, (uint32_t)proc.pid);
+	if (rc < 0) {
+		log_syserr(&err, rc, "send STARTED");
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	}
+	log_debug(&log, "container started, pid %d", (int)proc.pid);
+	supervise_attach(&sup, &proc);
+
+	code = supervise_run(&sup, &err);
+	if (code < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	supervise_kill_all();
+	if (supervise_drain(&sup, &err) < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	log_debug(&log, "container exited: %d", code);
+	rc = chan_send_u32(&ch, HCP_EXIT, (uint32_t)code);
+	if (rc < 0)
+		log_msg(&log, "send EXIT: %s", strerror(-rc));
+	finish(&log, &ch);
+}
