@@ -14,6 +14,10 @@
 #define F7B_SMAP BIT(20)
 /* leaf 0x80000008 EBX */
 #define F88B_XSAVEERPTR BIT(2)
+/* leaf 0x40000001 EAX: KVM paravirtual features that need no hypercall
+ * (kvm-clock, no-op port-0x80 delay, async PF, steal time, PV EOI, the
+ * clock-stable bit); QEMU's default set. */
+#define KVM_PV_NO_HYPERCALL (BIT(0) | BIT(1) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(24))
 
 void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned n, unsigned index, unsigned count,
 		  bool pvm)
@@ -43,6 +47,13 @@ void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned n, unsigned index, unsign
 		case 0xd:
 			if (pvm)
 				c->eax = c->ebx = c->ecx = c->edx = 0;
+			break;
+		case 0x40000001:
+			/* VMCALL never completes on PVM hosts (kernel-config/README.md,
+			 * B4): PV IPIs, PV spinlock kicks and sched-yield would hang
+			 * the guest (SMP bring-up stalls in __send_ipi_mask). */
+			if (pvm)
+				c->eax &= KVM_PV_NO_HYPERCALL;
 			break;
 		case 0x80000008:
 			/* Without this bit the kernel turns on an FXSAVE-leak

@@ -290,5 +290,16 @@ void *vcpu_run(void *arg)
 			break;
 		}
 	}
+	if (env->debug) {
+		struct kvm_regs r = { 0 };
+		struct kvm_sregs sr = { 0 };
+		struct kvm_mp_state mp = { 0 };
+		ioctl(v->fd, KVM_GET_REGS, &r);
+		ioctl(v->fd, KVM_GET_SREGS, &sr);
+		ioctl(v->fd, KVM_GET_MP_STATE, &mp);
+		fprintf(stderr, "hull: vmm: vCPU %u at stop: mp_state %u rip 0x%llx cs 0x%x/0x%llx cr0 0x%llx\n",
+			v->id, mp.mp_state, (unsigned long long)r.rip, sr.cs.selector,
+			(unsigned long long)sr.cs.base, (unsigned long long)sr.cr0);
+	}
 	return NULL;
 }

@@ -13,7 +13,8 @@
 static size_t frame(uint8_t *out, uint8_t type, const void *payload, uint32_t len)
 {
 	assert_int_equal(hcp_header_encode(out, type, len), 0);
-	memcpy(out + HCP_HDR_LEN, payload, len);
+	if (len)
+		memcpy(out + HCP_HDR_LEN, payload, len);
 	return HCP_HDR_LEN + len;
 }
 

@@ -51,16 +51,17 @@ static void test_bus(void **st)
 static void test_cpuid(void **st)
 {
 	(void)st;
-	struct kvm_cpuid_entry2 e[4] = {
+	struct kvm_cpuid_entry2 e[5] = {
 		{ .function = 1, .ebx = 0xff00ffff, .ecx = (1u << 26) | (1u << 27) | (1u << 28) |
 							  (1u << 13) | (1u << 23) | 1u },
 		{ .function = 7, .index = 0, .ebx = (1u << 20) | 1u },
 		{ .function = 0xd, .eax = 7, .ebx = 1, .ecx = 2, .edx = 3 },
 		{ .function = 0x80000008, .ebx = 0 },
+		{ .function = 0x40000001, .eax = (1u << 3) | (1u << 7) | (1u << 11) | (1u << 13) },
 	};
-	struct kvm_cpuid_entry2 v[4];
+	struct kvm_cpuid_entry2 v[5];
 	memcpy(v, e, sizeof(e));
-	cpuid_adjust(v, 4, 1, 2, false);
+	cpuid_adjust(v, 5, 1, 2, false);
 	/* VMX/SVM: features stay, APIC id and count set, TSC deadline on */
 	assert_int_equal(v[0].ebx >> 24, 1);
 	assert_int_equal((v[0].ebx >> 16) & 0xff, 2);
@@ -71,9 +72,10 @@ static void test_cpuid(void **st)
 	assert_true(v[1].ebx & (1u << 20));
 	assert_int_equal(v[2].eax, 7);
 	assert_int_equal(v[3].ebx, 0);
+	assert_int_equal(v[4].eax, e[4].eax);
 
 	memcpy(v, e, sizeof(e));
-	cpuid_adjust(v, 4, 0, 1, true);
+	cpuid_adjust(v, 5, 0, 1, true);
 	/* PVM: what the CPL0 emulator lacks is hidden */
 	assert_false(v[0].ecx & ((1u << 26) | (1u << 27) | (1u << 28) | (1u << 13) | (1u << 23)));
 	assert_true(v[0].ecx & 1u);
@@ -82,6 +84,8 @@ static void test_cpuid(void **st)
 	assert_true(v[1].ebx & 1u);
 	assert_int_equal(v[2].eax | v[2].ebx | v[2].ecx | v[2].edx, 0);
 	assert_true(v[3].ebx & (1u << 2));
+	/* PVM: hypercall-based PV features (unhalt, IPI, yield) gone, kvm-clock kept */
+	assert_int_equal(v[4].eax, 1u << 3);
 }
 
 int main(void)
