@@ -1,0 +1,194 @@
+#include "control.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void write_all(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* the reader went away (EPIPE): drop, like a pipe would */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static int send_frame(struct control *c, uint8_t type, const void *payload, uint32_t len)
+{
+	uint8_t hdr[HCP_HDR_LEN];
+	int rc = hcp_header_encode(hdr, type, len);
+	if (!rc)
+		rc = c->send(c->send_ctx, hdr, sizeof(hdr));
+	if (!rc && len)
+		rc = c->send(c->send_ctx, payload, len);
+	return rc;
+}
+
+int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
+		 control_send_fn send, void *send_ctx)
+{
+	memset(c, 0, sizeof(*c));
+	int rc = hcp_spec_encode(spec, &c->spec, &c->spec_len);
+	if (rc)
+		return rc;
+	pthread_mutex_init(&c->lock, NULL);
+	hcp_reader_init(&c->rd);
+	c->send = send;
+	c->send_ctx = send_ctx;
+	c->out_fd = out_fd;
+	c->err_fd = err_fd;
+	return 0;
+}
+
+void control_free(struct control *c)
+{
+	hcp_reader_free(&c->rd);
+	free(c->spec);
+	pthread_mutex_destroy(&c->lock);
+}
+
+static void fail(struct control *c, const char *why)
+{
+	if (!c->failure[0])
+		snprintf(c->failure, sizeof(c->failure), "%s", why);
+}
+
+static void handle(struct control *c, const struct hcp_msg *m)
+{
+	uint32_t v;
+	switch (m->type) {
+	case HCP_READY:
+		if (c->ready)
+			{
+			fail(c, "guest-init said READY twice");
+			return;
+		}
+		c->ready = true;
+		c->t_ready = now_ns();
+		if (send_frame(c, HCP_SPEC, c->spec, (uint32_t)c->spec_len) ||
+		    send_frame(c, HCP_STDIN_EOF, NULL, 0))
+			fail(c, "cannot send the container spec to the guest");
+		return;
+	case HCP_STARTED:
+		if (!c->ready || c->started || hcp_u32_decode(m, &v))
+			{
+			fail(c, "malformed or unexpected STARTED frame");
+			return;
+		}
+		c->started = true;
+		c->t_started = now_ns();
+		return;
+	case HCP_STDOUT:
+	case HCP_STDERR:
+		if (!c->started || c->exited)
+			{
+			fail(c, "container output outside the container's lifetime");
+			return;
+		}
+		write_all(m->type == HCP_STDOUT ? c->out_fd : c->err_fd, m->payload, m->len);
+		return;
+	case HCP_ERROR: {
+		if (!c->ready || c->exited)
+			{
+			fail(c, "unexpected ERROR frame");
+			return;
+		}
+		/* the text is guest-controlled: print it as data, bounded */
+		char line[512];
+		int n = snprintf(line, sizeof(line), "hull: %.*s\n",
+				 (int)(m->len > 400 ? 400 : m->len), (const char *)m->payload);
+		for (int i = 6; i < n - 1; i++)
+			if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
+				line[i] = '?';
+		write_all(c->err_fd, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
+		return;
+	}
+	case HCP_EXIT:
+		if (!c->ready || c->exited || hcp_u32_decode(m, &v) || v > 255)
+			{
+			fail(c, "malformed or unexpected EXIT frame");
+			return;
+		}
+		c->exited = true;
+		c->exit_status = (int)v;
+		c->t_exit = now_ns();
+		return;
+	default:
+		{
+			fail(c, "guest sent a host-to-guest frame");
+			return;
+		}
+	}
+}
+
+void control_feed(struct control *c, const uint8_t *buf, size_t n)
+{
+	pthread_mutex_lock(&c->lock);
+	while (n && !c->failure[0]) {
+		size_t taken;
+		int rc = hcp_reader_push(&c->rd, buf, n, &taken);
+		if (rc) {
+			fail(c, "corrupt frame on the control channel");
+			break;
+		}
+		buf += taken;
+		n -= taken;
+		struct hcp_msg m;
+		while (!c->failure[0] && (rc = hcp_reader_next(&c->rd, &m)) == 1)
+			handle(c, &m);
+		if (rc < 0)
+			fail(c, "corrupt frame on the control channel");
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+int control_signal(struct control *c, int signo)
+{
+	pthread_mutex_lock(&c->lock);
+	int rc = -EAGAIN;
+	if (c->started && !c->exited) {
+		uint8_t p[4];
+		hcp_u32_encode(p, (uint32_t)signo);
+		rc = send_frame(c, HCP_SIGNAL, p, 4);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+bool control_exit_status(struct control *c, int *status)
+{
+	pthread_mutex_lock(&c->lock);
+	bool ok = c->exited;
+	if (ok)
+		*status = c->exit_status;
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+
+const char *control_failed(struct control *c)
+{
+	return c->failure[0] ? c->failure : NULL;
+}
+
+bool control_started(struct control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool s = c->started;
+	pthread_mutex_unlock(&c->lock);
+	return s;
+}

@@ -1,0 +1,51 @@
+/* control: hull's side of the hcp conversation with guest-init.
+ *
+ * Contract
+ * - control_feed() takes bytes from the control channel as they arrive (any
+ *   thread, one at a time) and acts on complete frames: on READY it sends the
+ *   spec (then STDIN_EOF: stdin forwarding comes later), STDOUT/STDERR go to
+ *   the output fds, ERROR is printed to the error fd as "hull: <text>", EXIT
+ *   records the status. The guest is hostile: malformed frames or frames out
+ *   of order end the conversation (control_failed() says why), they never
+ *   crash hull.
+ * - control_signal() forwards a signal to the container once it runs.
+ * - Timestamps (CLOCK_MONOTONIC ns, 0 = not seen) feed --timings.
+ * - Transport-agnostic: `send` moves bytes towards the guest.
+ */
+#ifndef HULL_CLI_CONTROL_H
+#define HULL_CLI_CONTROL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto/hcp.h"
+
+typedef int (*control_send_fn)(void *ctx, const void *buf, size_t n);
+
+struct control {
+	pthread_mutex_t lock;
+	struct hcp_reader rd;
+	uint8_t *spec; /* encoded spec payload */
+	size_t spec_len;
+	control_send_fn send;
+	void *send_ctx;
+	int out_fd, err_fd;
+	bool ready, started, exited;
+	int exit_status;
+	char failure[256]; /* empty while the conversation is healthy */
+	uint64_t t_ready, t_started, t_exit;
+};
+
+int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
+		 control_send_fn send, void *send_ctx);
+void control_free(struct control *c);
+void control_feed(struct control *c, const uint8_t *buf, size_t n);
+/* Returns 0, -EAGAIN when the container is not running yet, or a send error. */
+int control_signal(struct control *c, int signo);
+/* After the VM stopped: true and *status when guest-init reported an exit. */
+bool control_exit_status(struct control *c, int *status);
+const char *control_failed(struct control *c);
+bool control_started(struct control *c);
+
+#endif

@@ -1,0 +1,42 @@
+/* hull: run OCI containers, one per KVM microVM. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/run.h"
+
+#ifndef HULL_VERSION
+#define HULL_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: hull COMMAND [OPTIONS]\n"
+		   "\n"
+		   "Commands:\n"
+		   "  run       run a command in a new container, in its own microVM\n"
+		   "  version   print hull's version\n"
+		   "\n"
+		   "Run 'hull COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "run"))
+		return run_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("hull %s\n", HULL_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "hull: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

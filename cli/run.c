@@ -1,0 +1,418 @@
+#include "run.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/control.h"
+#include "cli/paths.h"
+#include "cli/spec.h"
+#include "images/image.h"
+#include "vmm/vmm.h"
+
+#define EXIT_HULL_FAILED 125
+#define DEFAULT_MEM "128M"
+#define CONSOLE_TAIL 8192
+
+struct run_opts {
+	unsigned cpus;
+	uint64_t mem;
+	const char *kernel, *initrd, *root, *entrypoint, *workdir, *user, *hostname;
+	char **env;
+	size_t n_env;
+	bool timings, debug;
+	const char *image;
+	char **args;
+	size_t n_args;
+};
+
+/* The last CONSOLE_TAIL bytes of the guest console, shown when the VM ends
+ * without an exit status (boot failures). */
+struct console_log {
+	char buf[CONSOLE_TAIL];
+	size_t pos;
+	bool wrapped;
+	bool echo;
+};
+
+struct run_ctx {
+	struct console_log con;
+	struct control ctl;
+	struct vmm *vm;
+};
+
+void run_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: hull run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+		"\n"
+		"Run a command in a new container, in its own microVM.\n"
+		"IMAGE is an OCI image layout directory or an oci-archive file.\n"
+		"\n"
+		"Options:\n"
+		"      --cpus N              vCPUs (default 1, at most %d)\n"
+		"  -m, --memory SIZE         guest memory, e.g. 256M, 1G (default %s)\n"
+		"  -e, --env KEY[=VALUE]     set an environment variable (KEY alone: take hull's)\n"
+		"  -w, --workdir DIR         working directory inside the container\n"
+		"  -u, --user USER[:GROUP]   user (name or uid) and group to run as\n"
+		"      --entrypoint CMD      override the image's entrypoint ('' clears it)\n"
+		"      --hostname NAME       container hostname (default: a random id)\n"
+		"      --kernel PATH         guest kernel (default: the bundled vmlinux)\n"
+		"      --initrd PATH         guest init initramfs (default: the bundled one)\n"
+		"      --root DIR            hull's state directory (default /var/lib/hull)\n"
+		"      --timings             print where the time went, on stderr\n"
+		"      --debug               show the guest console and VMM events on stderr\n",
+		8, DEFAULT_MEM);
+}
+
+static int parse_opts(int argc, char **argv, struct run_opts *o)
+{
+	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
+	       O_HOSTNAME, O_HELP };
+	static const struct option lo[] = {
+		{ "cpus", required_argument, NULL, O_CPUS },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "entrypoint", required_argument, NULL, O_ENTRYPOINT },
+		{ "hostname", required_argument, NULL, O_HOSTNAME },
+		{ "kernel", required_argument, NULL, O_KERNEL },
+		{ "initrd", required_argument, NULL, O_INITRD },
+		{ "root", required_argument, NULL, O_ROOT },
+		{ "timings", no_argument, NULL, O_TIMINGS },
+		{ "debug", no_argument, NULL, O_DEBUG },
+		{ "help", no_argument, NULL, O_HELP },
+		{ 0 },
+	};
+	memset(o, 0, sizeof(*o));
+	o->cpus = 1;
+	vmm_parse_size(DEFAULT_MEM, &o->mem);
+	o->env = calloc((size_t)argc + 1, sizeof(char *));
+	if (!o->env)
+		return -ENOMEM;
+	optind = 1;
+	int c;
+	/* '+': options end at IMAGE; what follows belongs to the container */
+	while ((c = getopt_long(argc, argv, "+m:e:w:u:", lo, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case O_CPUS: {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > 8) {
+				fprintf(stderr, "hull: --cpus %s: expected a number from 1 to 8\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->cpus = (unsigned)v;
+			break;
+		}
+		case 'm':
+			if (vmm_parse_size(optarg, &o->mem)) {
+				fprintf(stderr, "hull: --memory %s: expected a size like 256M or 1G\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'e':
+			o->env[o->n_env++] = optarg;
+			break;
+		case 'w':
+			o->workdir = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case O_ENTRYPOINT:
+			o->entrypoint = optarg;
+			break;
+		case O_HOSTNAME:
+			o->hostname = optarg;
+			break;
+		case O_KERNEL:
+			o->kernel = optarg;
+			break;
+		case O_INITRD:
+			o->initrd = optarg;
+			break;
+		case O_ROOT:
+			o->root = optarg;
+			break;
+		case O_TIMINGS:
+			o->timings = true;
+			break;
+		case O_DEBUG:
+			o->debug = true;
+			break;
+		case O_HELP:
+			run_usage(stdout);
+			exit(0);
+		default:
+			run_usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "hull: run: missing IMAGE\n");
+		run_usage(stderr);
+		return -EINVAL;
+	}
+	o->image = argv[optind];
+	o->args = argv + optind + 1;
+	o->n_args = (size_t)(argc - optind - 1);
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void console_out(struct console_log *l, const uint8_t *b, size_t n)
+{
+	if (l->echo) {
+		ssize_t w = write(STDERR_FILENO, b, n);
+		(void)w;
+	}
+	for (size_t i = 0; i < n; i++) {
+		l->buf[l->pos++] = (char)b[i];
+		if (l->pos == sizeof(l->buf)) {
+			l->pos = 0;
+			l->wrapped = true;
+		}
+	}
+}
+
+static void console_dump(const struct console_log *l)
+{
+	if (l->echo)
+		return; /* already shown */
+	fprintf(stderr, "hull: last guest console output:\n");
+	if (l->wrapped)
+		fwrite(l->buf + l->pos, 1, sizeof(l->buf) - l->pos, stderr);
+	fwrite(l->buf, 1, l->pos, stderr);
+	fputc('\n', stderr);
+}
+
+static void on_console(void *ctx, const uint8_t *b, size_t n)
+{
+	console_out(&((struct run_ctx *)ctx)->con, b, n);
+}
+
+static void on_chan(void *ctx, const uint8_t *b, size_t n)
+{
+	control_feed(&((struct run_ctx *)ctx)->ctl, b, n);
+}
+
+static int chan_send(void *ctx, const void *buf, size_t n)
+{
+	return vmm_chan_write(((struct run_ctx *)ctx)->vm, buf, n);
+}
+
+static void random_hostname(char out[13])
+{
+	uint8_t r[6] = { 0 };
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		memset(r, 0x5a, sizeof(r)); /* not a secret, only a default name */
+	for (int i = 0; i < 6; i++)
+		sprintf(out + 2 * i, "%02x", r[i]);
+}
+
+static void print_timings(uint64_t t0, uint64_t t_image, bool hit, uint64_t t_setup,
+			  uint64_t t_start, const struct control *c, uint64_t t_stop)
+{
+#define MS(t) ((t) ? ((double)((t) - t0)) / 1e6 : -1.0)
+	fprintf(stderr,
+		"hull: timings (ms since hull started; -1 = did not happen)\n"
+		"  image ready        %9.1f (%s)\n"
+		"  vmm setup done     %9.1f\n"
+		"  vcpus started      %9.1f\n"
+		"  guest-init ready   %9.1f\n"
+		"  container started  %9.1f\n"
+		"  container exited   %9.1f\n"
+		"  vm stopped         %9.1f\n",
+		MS(t_image), hit ? "cache hit" : "converted", MS(t_setup), MS(t_start),
+		MS(c->t_ready), MS(c->t_started), MS(c->t_exit), MS(t_stop));
+#undef MS
+}
+
+static const char *reason_text(enum vmm_stop_reason r)
+{
+	switch (r) {
+	case VMM_STOP_RESET: return "the guest rebooted";
+	case VMM_STOP_SHUTDOWN: return "the guest shut down";
+	case VMM_STOP_ERROR: return "a VMM error";
+	case VMM_STOP_REQUESTED: return "hull stopped it";
+	default: return "unknown";
+	}
+}
+
+/* Wait for the VM to stop, forwarding hull's signals to the container. */
+static int supervise(struct run_ctx *rc, int sigfd, int *killed_by)
+{
+	struct pollfd p[2] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
+			       { .fd = sigfd, .events = POLLIN } };
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[0].revents)
+			return 0;
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (control_signal(&rc->ctl, (int)si.ssi_signo) == -EAGAIN) {
+				/* nothing runs yet: stopping the VM is the answer */
+				*killed_by = (int)si.ssi_signo;
+				vmm_request_stop(rc->vm);
+			}
+		}
+	}
+}
+
+int run_main(int argc, char **argv)
+{
+	uint64_t t0 = now_ns();
+	struct run_opts o;
+	int status = EXIT_HULL_FAILED;
+	char *kernel = NULL, *initrd = NULL, *root = NULL;
+	struct image_rootfs img = { 0 };
+	struct hcp_spec spec = { 0 };
+	struct run_ctx *rc = calloc(1, sizeof(*rc));
+	struct errmsg err = { { 0 } };
+	bool ctl_ok = false;
+	int sigfd = -1;
+	if (!rc || parse_opts(argc, argv, &o))
+		goto out;
+
+	kernel = o.kernel ? strdup(o.kernel) : paths_data_file("vmlinux");
+	initrd = o.initrd ? strdup(o.initrd) : paths_data_file("initramfs.cpio");
+	root = paths_store_root(o.root);
+	if (!kernel || !initrd || !root)
+		goto out;
+	if (access(kernel, R_OK) || access(initrd, R_OK)) {
+		const char *miss = access(kernel, R_OK) ? kernel : initrd;
+		fprintf(stderr, "hull: %s: %s (build hull with the README's setup command, or pass "
+				"--kernel/--initrd)\n",
+			miss, strerror(errno));
+		goto out;
+	}
+
+	if (image_prepare(o.image, NULL, root, &img, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		goto out;
+	}
+	uint64_t t_image = now_ns();
+
+	char host[13];
+	random_hostname(host);
+	struct spec_image si = {
+		.entrypoint = img.config.entrypoint, .n_entrypoint = img.config.n_entrypoint,
+		.cmd = img.config.cmd, .n_cmd = img.config.n_cmd,
+		.env = img.config.env, .n_env = img.config.n_env,
+		.working_dir = img.config.working_dir, .user = img.config.user,
+	};
+	struct spec_overrides so = {
+		.entrypoint = o.entrypoint, .args = o.args, .n_args = o.n_args,
+		.env = o.env, .n_env = o.n_env, .workdir = o.workdir, .user = o.user,
+		.hostname = o.hostname ? o.hostname : host, .rootfs = "/dev/vda",
+	};
+	if (spec_build(&si, &so, &spec, &err)) {
+		fprintf(stderr, "hull: %s: %s\n", o.image, err.text);
+		goto out;
+	}
+	if (control_init(&rc->ctl, &spec, STDOUT_FILENO, STDERR_FILENO, chan_send, rc)) {
+		fprintf(stderr, "hull: the container spec is too large for one message\n");
+		goto out;
+	}
+	ctl_ok = true;
+	rc->con.echo = o.debug;
+
+	/* Signals go to the control thread through a signalfd; every thread
+	 * created from here on inherits the blocked mask. */
+	sigset_t set;
+	sigemptyset(&set);
+	int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+		sigaddset(&set, fwd[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sigfd < 0) {
+		fprintf(stderr, "hull: signalfd: %s\n", strerror(errno));
+		goto out;
+	}
+
+	struct vmm_config vc = {
+		.kernel = kernel,
+		.initrd = initrd,
+		.cpus = o.cpus,
+		.mem_bytes = o.mem,
+		.disks = { { .path = img.path, .read_only = true } },
+		.ndisks = 1,
+		.pvm = -1,
+		.debug = o.debug,
+		.console_out = on_console,
+		.chan_out = on_chan,
+		.ctx = rc,
+	};
+	if (vmm_create(&vc, &rc->vm, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		goto out;
+	}
+	uint64_t t_setup = now_ns();
+	if (vmm_start(rc->vm, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		goto out;
+	}
+	int killed_by = 0;
+	supervise(rc, sigfd, &killed_by);
+	enum vmm_stop_reason why = vmm_wait(rc->vm);
+	uint64_t t_stop = now_ns();
+
+	int code;
+	if (control_exit_status(&rc->ctl, &code)) {
+		status = code;
+	} else if (killed_by) {
+		status = 128 + killed_by;
+	} else {
+		const char *f = control_failed(&rc->ctl);
+		fprintf(stderr,
+			"hull: the VM stopped (%s%s%s) before the container reported an exit status%s%s\n",
+			reason_text(why), vmm_stop_why(rc->vm)[0] ? ": " : "", vmm_stop_why(rc->vm),
+			f ? "; control channel: " : "", f ? f : "");
+		console_dump(&rc->con);
+	}
+	if (o.timings)
+		print_timings(t0, t_image, img.cache_hit, t_setup, vmm_started_ns(rc->vm), &rc->ctl,
+			      t_stop);
+out:
+	if (rc && rc->vm)
+		vmm_destroy(rc->vm);
+	if (ctl_ok)
+		control_free(&rc->ctl);
+	if (sigfd >= 0)
+		close(sigfd);
+	hcp_spec_free(&spec);
+	image_rootfs_free(&img);
+	free(kernel);
+	free(initrd);
+	free(root);
+	free(o.env);
+	free(rc);
+	return status;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Bad input gets a clear error naming the input, status 125, and leaves nothing
+# behind. None of these boots a VM.
+. "$(dirname "$0")/lib.sh"
+
+run_hull noimage "$tmp/does-not-exist.oci" true
+expect_eq "missing image: status 125" "$rc" 125
+expect_contains "missing image: named" "$err" "does-not-exist.oci"
+
+run_hull nokernel --kernel "$tmp/no-vmlinux" "$IMG" true
+expect_eq "missing kernel: status 125" "$rc" 125
+expect_contains "missing kernel: named" "$err" "no-vmlinux"
+
+head -c 8192 /dev/urandom >"$tmp/bogus-kernel"
+run_hull badkernel --kernel "$tmp/bogus-kernel" "$IMG" true
+expect_eq "non-ELF kernel: status 125" "$rc" 125
+expect_contains "non-ELF kernel: explained" "$err" "not an ELF"
+
+run_hull badmem --memory lots "$IMG" true
+expect_eq "bad --memory: status 125" "$rc" 125
+expect_contains "bad --memory: named" "$err" "--memory lots"
+
+run_hull smallmem --memory 16M "$IMG" true
+expect_eq "too little memory: status 125" "$rc" 125
+expect_contains "too little memory: explained" "$err" "at least"
+
+run_hull badcpus --cpus 0 "$IMG" true
+expect_eq "bad --cpus: status 125" "$rc" 125
+
+run_hull relwd -w relative "$IMG" true
+expect_eq "relative -w: status 125" "$rc" 125
+expect_contains "relative -w: explained" "$err" "absolute"
+
+# A corrupted layer blob: the digest check refuses it and nothing is cached.
+# (A fresh store: the intact image is cached above under the same manifest
+# digest, and a cache hit rightly never reads the layers again.)
+export HULL_ROOT="$tmp/store-corrupt"
+cp -r "$IMG" "$tmp/corrupt.oci"
+layer=$(find "$tmp/corrupt.oci/blobs/sha256" -type f -size +100k | head -n1)
+printf 'XXXX' | dd of="$layer" bs=1 seek=100 conv=notrunc status=none
+run_hull corrupt "$tmp/corrupt.oci" true
+expect_eq "corrupt layer: status 125" "$rc" 125
+expect_contains "corrupt layer: names the image" "$err" "corrupt.oci"
+expect_contains "corrupt layer: says why" "$err" "does not match its digest"
+shopt -s nullglob
+left=("$HULL_ROOT"/rootfs/*.ext4 "$HULL_ROOT"/rootfs/*.tmp.*)
+expect_eq "corrupt layer: nothing left in the cache" "${#left[@]}" 0
+
+hull_cmd noargs
+expect_eq "no command: usage error" "$rc" 2
+finish

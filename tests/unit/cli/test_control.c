@@ -1,0 +1,195 @@
+/* control: hull's side of the hcp conversation, fed by a scripted guest. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cli/control.h"
+
+static uint8_t sent[4096];
+static size_t sent_len;
+
+static int fake_send(void *ctx, const void *buf, size_t n)
+{
+	(void)ctx;
+	memcpy(sent + sent_len, buf, n);
+	sent_len += n;
+	return 0;
+}
+
+static size_t frame(uint8_t *out, uint8_t type, const void *p, uint32_t len)
+{
+	hcp_header_encode(out, type, len);
+	if (len)
+		memcpy(out + HCP_HDR_LEN, p, len);
+	return HCP_HDR_LEN + len;
+}
+
+static size_t u32frame(uint8_t *out, uint8_t type, uint32_t v)
+{
+	uint8_t p[4];
+	hcp_u32_encode(p, v);
+	return frame(out, type, p, 4);
+}
+
+static char *argv0[] = { "echo", "hi", NULL };
+static struct hcp_spec spec = { .argv = argv0, .argc = 2, .cwd = "/", .rootfs = "/dev/vda" };
+
+struct fds {
+	int out[2], err[2];
+};
+
+static void mk(struct control *c, struct fds *f)
+{
+	sent_len = 0;
+	assert_int_equal(pipe2(f->out, O_NONBLOCK), 0);
+	assert_int_equal(pipe2(f->err, O_NONBLOCK), 0);
+	assert_int_equal(control_init(c, &spec, f->out[1], f->err[1], fake_send, NULL), 0);
+}
+
+static void done(struct control *c, struct fds *f)
+{
+	control_free(c);
+	close(f->out[0]);
+	close(f->out[1]);
+	close(f->err[0]);
+	close(f->err[1]);
+}
+
+static void test_happy_path_bytewise(void **st)
+{
+	(void)st;
+	struct control c;
+	struct fds f;
+	mk(&c, &f);
+	uint8_t g[512];
+	size_t n = 0;
+	n += frame(g + n, HCP_READY, NULL, 0);
+	n += u32frame(g + n, HCP_STARTED, 42);
+	n += frame(g + n, HCP_STDOUT, "hi\n", 3);
+	n += frame(g + n, HCP_STDERR, "oops\n", 5);
+	n += u32frame(g + n, HCP_EXIT, 7);
+	for (size_t i = 0; i < n; i++) {
+		control_feed(&c, g + i, 1);
+		if (i == HCP_HDR_LEN - 1) {
+			/* READY answered with SPEC then STDIN_EOF */
+			assert_int_equal(sent[0], HCP_SPEC);
+			struct hcp_spec d;
+			uint32_t len = sent[4] | sent[5] << 8;
+			assert_int_equal(hcp_spec_decode(sent + 8, len, &d), 0);
+			assert_string_equal(d.argv[1], "hi");
+			hcp_spec_free(&d);
+			assert_int_equal(sent[8 + len], HCP_STDIN_EOF);
+		}
+	}
+	assert_null(control_failed(&c));
+	assert_true(control_started(&c));
+	int status;
+	assert_true(control_exit_status(&c, &status));
+	assert_int_equal(status, 7);
+	char buf[16];
+	assert_int_equal(read(f.out[0], buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "hi\n", 3);
+	assert_int_equal(read(f.err[0], buf, sizeof(buf)), 5);
+	assert_true(c.t_ready && c.t_started && c.t_exit);
+	done(&c, &f);
+}
+
+static void test_signal_forwarding(void **st)
+{
+	(void)st;
+	struct control c;
+	struct fds f;
+	mk(&c, &f);
+	assert_int_equal(control_signal(&c, 15), -EAGAIN); /* nothing runs yet */
+	uint8_t g[64];
+	size_t n = frame(g, HCP_READY, NULL, 0);
+	n += u32frame(g + n, HCP_STARTED, 1);
+	control_feed(&c, g, n);
+	size_t before = sent_len;
+	assert_int_equal(control_signal(&c, 15), 0);
+	assert_int_equal(sent[before], HCP_SIGNAL);
+	assert_int_equal(sent[before + 8], 15);
+	done(&c, &f);
+}
+
+static void test_error_text_sanitised(void **st)
+{
+	(void)st;
+	struct control c;
+	struct fds f;
+	mk(&c, &f);
+	uint8_t g[128];
+	size_t n = frame(g, HCP_READY, NULL, 0);
+	n += frame(g + n, HCP_ERROR, "bad\x1b[2Jcmd", 10);
+	n += u32frame(g + n, HCP_EXIT, 127);
+	control_feed(&c, g, n);
+	char buf[128] = { 0 };
+	assert_true(read(f.err[0], buf, sizeof(buf) - 1) > 0);
+	assert_string_equal(buf, "hull: bad?[2Jcmd\n");
+	int status;
+	assert_true(control_exit_status(&c, &status));
+	assert_int_equal(status, 127);
+	done(&c, &f);
+}
+
+static void test_hostile_sequences(void **st)
+{
+	(void)st;
+	struct {
+		const char *name;
+		uint8_t type;
+		uint32_t v;
+		int ready_first;
+	} cases[] = {
+		{ "output before start", HCP_STDOUT, 0, 1 },
+		{ "exit before ready", HCP_EXIT, 0, 0 },
+		{ "exit status > 255", HCP_EXIT, 300, 1 },
+		{ "host frame from guest", HCP_SPEC, 0, 1 },
+		{ "double ready", HCP_READY, 0, 1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct control c;
+		struct fds f;
+		mk(&c, &f);
+		uint8_t g[64];
+		size_t n = 0;
+		if (cases[i].ready_first)
+			n += frame(g, HCP_READY, NULL, 0);
+		if (cases[i].type == HCP_EXIT)
+			n += u32frame(g + n, HCP_EXIT, cases[i].v);
+		else
+			n += frame(g + n, cases[i].type, "x", cases[i].type == HCP_READY ? 0 : 1);
+		control_feed(&c, g, n);
+		assert_non_null(control_failed(&c));
+		int status;
+		assert_false(control_exit_status(&c, &status));
+		done(&c, &f);
+	}
+	/* garbage header */
+	struct control c;
+	struct fds f;
+	mk(&c, &f);
+	uint8_t junk[16] = { 0xff, 1, 2, 3, 4, 5, 6, 7 };
+	control_feed(&c, junk, sizeof(junk));
+	assert_non_null(control_failed(&c));
+	done(&c, &f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_happy_path_bytewise),
+		cmocka_unit_test(test_signal_forwarding),
+		cmocka_unit_test(test_error_text_sanitised),
+		cmocka_unit_test(test_hostile_sequences),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
