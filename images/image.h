@@ -1,0 +1,76 @@
+/* image: turn an OCI image (layout directory or oci-archive tar) into a
+ * bootable, read-only ext4 root filesystem image, cached by manifest digest.
+ *
+ * Contract
+ * - image_path names either a directory holding an OCI image layout
+ *   (oci-layout, index.json, blobs/sha256/...) or a regular file holding an
+ *   oci-archive (a tar of such a layout, optionally gzip/zstd/xz compressed).
+ *   Layer blobs of an archive are streamed straight out of the outer tar;
+ *   nothing is extracted to disk.
+ * - Image selection in index.json: ref_name (may be NULL) picks the entry
+ *   whose org.opencontainers.image.ref.name (or io.containerd.image.name)
+ *   equals it. Without ref_name: the only entry; else the one named "latest";
+ *   else an error listing the names. An image index / Docker manifest list is
+ *   resolved to the host platform (linux/amd64 on x86-64).
+ * - Accepted media types: OCI index/manifest/config and Docker v2 schema 2
+ *   manifest list/manifest/config; layers tar, tar+gzip, tar+zstd (OCI, also
+ *   the deprecated nondistributable ones) and Docker's rootfs.diff.tar.gzip.
+ *   Manifests, indexes and configs larger than 4 MiB are refused.
+ * - Every blob is checked against its descriptor's size and sha256 digest
+ *   while it is read, and each uncompressed layer against the config's
+ *   rootfs.diff_ids. A mismatch fails the conversion; nothing is cached.
+ * - The root filesystem is written directly with libext2fs from the layer
+ *   tar streams (no unpacking on the host, no root needed): numeric uid/gid,
+ *   permission bits incl. setuid/setgid/sticky, mtimes, symlinks, hard links,
+ *   device nodes, fifos and xattrs (e.g. security.capability) are kept
+ *   exactly. OCI whiteouts (.wh.NAME, .wh..wh..opq) are applied. Paths are
+ *   normalised, may not escape the root, and never resolve through a symlink.
+ * - Cache: <store_root>/rootfs/<manifest-hex>.ext4 plus <hex>.config.json (the
+ *   verified image config). A hit costs reading index.json (and a nested
+ *   index, if any), a stat and the cached config; layers are not touched.
+ *   A miss converts under an flock on <hex>.lock into <hex>.ext4.tmp.<pid>,
+ *   fsyncs and renames, so concurrent callers convert once and all succeed,
+ *   and a crash leaves only temp files (removed by the next conversion of
+ *   the same image). store_root and <store_root>/rootfs are created (0700)
+ *   when missing.
+ * - Returns 0 and fills *out (release with image_rootfs_free), or -errno with
+ *   err naming the image and the problem. *out is zeroed on failure. */
+#ifndef HULL_IMAGES_IMAGE_H
+#define HULL_IMAGES_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/errmsg.h"
+
+/* The parts of the OCI image config ("config" object) a runtime needs.
+ * has_entrypoint/has_cmd distinguish "absent or null" (false) from an empty
+ * array (true, n = 0). Strings are NUL-terminated and owned by the struct;
+ * absent strings are NULL. Arrays are NULL when empty. */
+struct image_config {
+	char **entrypoint;
+	size_t n_entrypoint;
+	bool has_entrypoint;
+	char **cmd;
+	size_t n_cmd;
+	bool has_cmd;
+	char **env; /* "KEY=VALUE" */
+	size_t n_env;
+	char *working_dir;
+	char *user;
+	char *stop_signal;
+};
+
+struct image_rootfs {
+	char digest[72]; /* manifest digest, "sha256:<64 hex>" */
+	char *path;	 /* the cached ext4 image; open it read-only */
+	struct image_config config;
+	bool cache_hit; /* true if this call did not convert */
+};
+
+int image_prepare(const char *image_path, const char *ref_name, const char *store_root,
+		  struct image_rootfs *out, struct errmsg *err);
+void image_rootfs_free(struct image_rootfs *r);
+void image_config_free(struct image_config *c);
+
+#endif

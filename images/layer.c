@@ -1,0 +1,303 @@
+#include "images/layer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+struct layer_io {
+	struct oci_blob *blob;
+	struct archive *raw;  /* decompressor (raw format), NULL for a plain tar */
+	struct digest_ctx dg; /* over the uncompressed stream, when compressed */
+	uint64_t tar_bytes;
+	int rc; /* first error seen by a callback */
+	struct errmsg cb_err;
+};
+
+static la_ssize_t read_blob(struct archive *a, void *ctx, const void **buf)
+{
+	struct layer_io *io = ctx;
+	ssize_t n = oci_blob_read(io->blob, buf, &io->cb_err);
+	if (n < 0) {
+		if (!io->rc)
+			io->rc = (int)n;
+		archive_set_error(a, EIO, "%s", io->cb_err.text);
+		return -1;
+	}
+	if (!io->raw)
+		io->tar_bytes += (uint64_t)n;
+	return n;
+}
+
+/* Next decompressed chunk, hashed for the diff_id; -1 with io->rc set on
+ * error. */
+static la_ssize_t raw_chunk(struct layer_io *io, const void **buf)
+{
+	size_t n;
+	la_int64_t off;
+	int r = archive_read_data_block(io->raw, buf, &n, &off);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r < ARCHIVE_WARN) {
+		if (!io->rc) {
+			io->rc = -EIO;
+			errmsg_set(&io->cb_err, -EIO, "decompressing: %s",
+				   archive_error_string(io->raw));
+		}
+		return -1;
+	}
+	digest_update(&io->dg, *buf, n);
+	io->tar_bytes += n;
+	return (la_ssize_t)n;
+}
+
+static la_ssize_t read_raw(struct archive *a, void *ctx, const void **buf)
+{
+	struct layer_io *io = ctx;
+	la_ssize_t n = raw_chunk(io, buf);
+	if (n < 0)
+		archive_set_error(a, EIO, "%s", io->cb_err.text);
+	return n;
+}
+
+static int entry_type(struct archive_entry *e, enum fstree_type *t)
+{
+	if (archive_entry_hardlink(e)) {
+		*t = FSTREE_HARDLINK;
+		return 0;
+	}
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG:
+		*t = FSTREE_REG;
+		return 0;
+	case AE_IFDIR:
+		*t = FSTREE_DIR;
+		return 0;
+	case AE_IFLNK:
+		*t = FSTREE_SYMLINK;
+		return 0;
+	case AE_IFCHR:
+		*t = FSTREE_CHR;
+		return 0;
+	case AE_IFBLK:
+		*t = FSTREE_BLK;
+		return 0;
+	case AE_IFIFO:
+		*t = FSTREE_FIFO;
+		return 0;
+	case AE_IFSOCK:
+		*t = FSTREE_SOCK;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+#define MAX_XATTRS 64
+
+/* Apply one tar entry; data is read from tar. */
+static int apply_entry(struct archive *tar, struct archive_entry *e, unsigned index,
+		       struct fstree *t, struct ext4w *w, struct errmsg *err)
+{
+	struct fstree_entry fe;
+	memset(&fe, 0, sizeof(fe));
+	fe.path = archive_entry_pathname(e);
+	if (!fe.path)
+		fe.path = archive_entry_pathname_utf8(e);
+	if (!fe.path)
+		return errmsg_set(err, -EINVAL, "an entry's name cannot be decoded");
+	if (entry_type(e, &fe.type))
+		return errmsg_set(err, -EINVAL, "entry '%s': unsupported file type 0%o", fe.path,
+				  (unsigned)archive_entry_filetype(e));
+	if (fe.type == FSTREE_HARDLINK)
+		fe.link = archive_entry_hardlink(e);
+	else if (fe.type == FSTREE_SYMLINK)
+		fe.link = archive_entry_symlink(e);
+	fe.perm = archive_entry_perm(e) & 07777;
+	la_int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
+	if (uid < 0 || uid >= 0xffffffffll || gid < 0 || gid >= 0xffffffffll)
+		return errmsg_set(err, -EINVAL, "entry '%s': uid/gid %lld/%lld out of range",
+				  fe.path, (long long)uid, (long long)gid);
+	fe.uid = (uint32_t)uid;
+	fe.gid = (uint32_t)gid;
+	if (archive_entry_mtime_is_set(e)) {
+		fe.mtime = archive_entry_mtime(e);
+		long ns = archive_entry_mtime_nsec(e);
+		fe.mtime_nsec = ns >= 0 && ns < 1000000000 ? (uint32_t)ns : 0;
+	}
+	fe.rdev_major = (uint32_t)archive_entry_rdevmajor(e);
+	fe.rdev_minor = (uint32_t)archive_entry_rdevminor(e);
+	la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+	fe.size = size > 0 ? (uint64_t)size : 0;
+
+	struct fstree_xattr xs[MAX_XATTRS];
+	int nx = archive_entry_xattr_reset(e);
+	if (nx > MAX_XATTRS)
+		return errmsg_set(err, -E2BIG, "entry '%s': %d xattrs, more than %d", fe.path, nx,
+				  MAX_XATTRS);
+	const char *xname;
+	const void *xval;
+	size_t xlen;
+	while (fe.n_xattrs < (size_t)nx &&
+	       archive_entry_xattr_next(e, &xname, &xval, &xlen) == ARCHIVE_OK) {
+		xs[fe.n_xattrs].name = (char *)xname;
+		xs[fe.n_xattrs].value = (void *)xval;
+		xs[fe.n_xattrs].len = xlen;
+		fe.n_xattrs++;
+	}
+	fe.xattrs = xs;
+
+	struct fstree_inode *ino;
+	int rc = fstree_apply(t, index, &fe, &ino, err);
+	if (rc || !ino)
+		return rc;
+	rc = ext4w_add_inode(w, ino, fe.path, err);
+	if (rc || ino->type != FSTREE_REG)
+		return rc;
+	for (;;) {
+		const void *buf;
+		size_t n;
+		la_int64_t off;
+		int r = archive_read_data_block(tar, &buf, &n, &off);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN)
+			return errmsg_set(err, -EIO, "entry '%s': %s", fe.path,
+					  archive_error_string(tar));
+		if (off < 0)
+			return errmsg_set(err, -EINVAL, "entry '%s': bad data offset", fe.path);
+		rc = ext4w_data(w, ino, (uint64_t)off, buf, n, err);
+		if (rc)
+			return rc;
+	}
+	return ext4w_data_end(w, ino, err);
+}
+
+static int setup_raw(struct layer_io *io, enum oci_kind kind, struct errmsg *err)
+{
+	io->raw = archive_read_new();
+	if (!io->raw)
+		return -ENOMEM;
+	int r = kind == OCI_KIND_LAYER_GZIP ? archive_read_support_filter_gzip(io->raw)
+					    : archive_read_support_filter_zstd(io->raw);
+	if (r != ARCHIVE_OK) /* WARN: it would run an external program */
+		return errmsg_set(err, -ENOTSUP, "this libarchive cannot decompress %s itself",
+				  kind == OCI_KIND_LAYER_GZIP ? "gzip" : "zstd");
+	archive_read_support_format_raw(io->raw);
+	if (digest_init(&io->dg))
+		return -ENOMEM;
+	if (archive_read_open(io->raw, io, NULL, read_blob, NULL) != ARCHIVE_OK) {
+		if (io->rc)
+			return errmsg_set(err, io->rc, "%s", io->cb_err.text);
+		return errmsg_set(err, -EINVAL, "not %s data: %s",
+				  kind == OCI_KIND_LAYER_GZIP ? "gzip" : "zstd",
+				  archive_error_string(io->raw));
+	}
+	struct archive_entry *e;
+	r = archive_read_next_header(io->raw, &e);
+	if (r != ARCHIVE_OK)
+		return errmsg_set(err, io->rc ? io->rc : -EINVAL, "decompressing: %s",
+				  io->rc ? io->cb_err.text : archive_error_string(io->raw));
+	return 0;
+}
+
+static int apply_stream(struct layer_io *io, const struct oci_descriptor *d, enum oci_kind kind,
+			const char *diff_id, unsigned index, struct fstree *t, struct ext4w *w,
+			struct layer_stats *stats, struct errmsg *err)
+{
+	int rc;
+	if (kind != OCI_KIND_LAYER_TAR && (rc = setup_raw(io, kind, err)))
+		return rc;
+	struct archive *tar = archive_read_new();
+	if (!tar)
+		return -ENOMEM;
+	archive_read_support_format_tar(tar);
+	if (archive_read_open(tar, io, NULL, io->raw ? read_raw : read_blob, NULL) != ARCHIVE_OK) {
+		rc = io->rc ? errmsg_set(err, io->rc, "%s", io->cb_err.text)
+			    : errmsg_set(err, -EINVAL, "not a tar stream: %s",
+					 archive_error_string(tar));
+		archive_read_free(tar);
+		return rc;
+	}
+	rc = 0;
+	for (;;) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(tar, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			rc = io->rc ? errmsg_set(err, io->rc, "%s", io->cb_err.text)
+				    : errmsg_set(err, -EINVAL, "reading the tar stream: %s",
+						 archive_error_string(tar));
+			break;
+		}
+		stats->entries++;
+		rc = apply_entry(tar, e, index, t, w, err);
+		if (rc) {
+			if (io->rc) /* the blob itself is bad: say that rather */
+				rc = errmsg_set(err, io->rc, "%s", io->cb_err.text);
+			break;
+		}
+	}
+	archive_read_free(tar);
+	if (rc)
+		return rc;
+
+	/* The tar reader stops at the end-of-archive blocks; hash the rest. */
+	if (io->raw) {
+		const void *buf;
+		la_ssize_t n;
+		while ((n = raw_chunk(io, &buf)) > 0)
+			;
+		if (n < 0 || io->rc)
+			return errmsg_set(err, io->rc ? io->rc : -EIO, "%s", io->cb_err.text);
+	}
+	rc = oci_blob_drain(io->blob, err);
+	if (rc)
+		return rc;
+	stats->tar_bytes += io->tar_bytes;
+	char got[DIGEST_STR_LEN];
+	if (io->raw) {
+		if (digest_final(&io->dg, got))
+			return -EIO;
+	} else {
+		memcpy(got, d->digest, DIGEST_STR_LEN);
+	}
+	if (strcmp(got, diff_id) != 0)
+		return errmsg_set(err, -EBADMSG,
+				  "uncompressed content %s does not match the config's diff_id %s",
+				  got, diff_id);
+	return 0;
+}
+
+int layer_apply(struct oci_source *src, const struct oci_descriptor *d, enum oci_kind kind,
+		const char *diff_id, unsigned index, struct fstree *t, struct ext4w *w,
+		struct layer_stats *stats, struct errmsg *err)
+{
+	struct errmsg e2 = {{0}};
+	struct layer_io io;
+	memset(&io, 0, sizeof(io));
+	int rc = oci_blob_open(src, d, &io.blob, &e2);
+	if (!rc)
+		rc = apply_stream(&io, d, kind, diff_id, index, t, w, stats, &e2);
+	if ((rc == -EINVAL || rc == -EIO) && !io.rc && io.blob) {
+		/* A broken stream is most often a damaged blob: if its digest
+		 * says so, report that instead. */
+		struct errmsg e3 = {{0}};
+		int drc = oci_blob_drain(io.blob, &e3);
+		if (drc) {
+			rc = drc;
+			e2 = e3;
+		}
+	}
+	if (io.raw)
+		archive_read_free(io.raw);
+	digest_free(&io.dg);
+	oci_blob_close(io.blob);
+	if (rc)
+		errmsg_set(err, rc, "layer %u (%.19s): %s", index + 1, d->digest,
+			   e2.text[0] ? e2.text : strerror(-rc));
+	return rc;
+}

@@ -1,0 +1,34 @@
+/* layer: stream one layer blob (tar, tar+gzip, tar+zstd) into the tree and the
+ * ext4 image: libarchive decompresses and parses the tar, fstree applies each
+ * entry's OCI semantics, ext4w writes inodes and file data as they pass.
+ *
+ * Contract
+ * - One pass over the blob; bounded memory (libarchive's buffers plus one
+ *   staging buffer in ext4w), whatever the layer size.
+ * - The compressed blob is verified against its descriptor (size, sha256) and
+ *   the uncompressed tar stream against diff_id. Either mismatch is an error
+ *   (-EBADMSG), detected once the layer has been read; the caller then
+ *   discards the whole image.
+ * - Messages read "layer N (sha256:0123456789ab): <problem>", N counting
+ *   from 1. */
+#ifndef HULL_IMAGES_LAYER_H
+#define HULL_IMAGES_LAYER_H
+
+#include <stdint.h>
+
+#include "common/errmsg.h"
+#include "images/ext4w.h"
+#include "images/fstree.h"
+#include "images/oci_json.h"
+#include "images/oci_source.h"
+
+struct layer_stats {
+	uint64_t entries;
+	uint64_t tar_bytes; /* uncompressed */
+};
+
+int layer_apply(struct oci_source *src, const struct oci_descriptor *d, enum oci_kind kind,
+		const char *diff_id, unsigned index, struct fstree *t, struct ext4w *w,
+		struct layer_stats *stats, struct errmsg *err);
+
+#endif

@@ -1,0 +1,53 @@
+/* oci_source: read files and blobs of an OCI image layout, either a directory
+ * or an oci-archive (a tar of the layout, possibly compressed).
+ *
+ * Contract
+ * - Blobs are addressed by descriptor (digest + size) and are verified while
+ *   they are read: oci_blob_read() fails as soon as more bytes than the
+ *   descriptor's size arrive, and the read that reaches the end checks the
+ *   size and the sha256 digest, returning an error instead of 0 (end) on a
+ *   mismatch. A consumer that stops early calls oci_blob_drain().
+ * - In an archive, each open scans the outer tar from the start (headers
+ *   only, data is skipped; cheap for an uncompressed tar) and streams the
+ *   member's data without extracting anything.
+ * - Messages name the file or blob and the problem; the caller prefixes the
+ *   image path. */
+#ifndef HULL_IMAGES_OCI_SOURCE_H
+#define HULL_IMAGES_OCI_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/errmsg.h"
+#include "images/oci_json.h"
+
+struct oci_source;
+struct oci_blob;
+
+/* path: a directory (layout) or a regular file (archive). */
+int oci_source_open(const char *path, struct oci_source **out, struct errmsg *err);
+void oci_source_close(struct oci_source *s);
+bool oci_source_is_archive(const struct oci_source *s);
+
+/* Read the layout's top-level file `name` ("oci-layout", "index.json") into
+ * a malloc'd NUL-terminated buffer. -ENOENT if absent, -EFBIG if over max. */
+int oci_source_read_file(struct oci_source *s, const char *name, size_t max, char **buf,
+			 size_t *len, struct errmsg *err);
+
+/* Read a whole blob (verified) into a malloc'd NUL-terminated buffer;
+ * -EFBIG if its descriptor says more than max bytes. */
+int oci_source_read_blob(struct oci_source *s, const struct oci_descriptor *d, size_t max,
+			 char **buf, size_t *len, struct errmsg *err);
+
+int oci_blob_open(struct oci_source *s, const struct oci_descriptor *d, struct oci_blob **out,
+		  struct errmsg *err);
+/* Next chunk of the blob: *buf stays valid until the next call. Returns the
+ * number of bytes (> 0), 0 at the verified end, or -errno. */
+ssize_t oci_blob_read(struct oci_blob *b, const void **buf, struct errmsg *err);
+/* Read (and verify) whatever is left. */
+int oci_blob_drain(struct oci_blob *b, struct errmsg *err);
+void oci_blob_close(struct oci_blob *b);
+
+#endif
