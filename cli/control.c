@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,9 +44,14 @@ int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int
 		 control_send_fn send, void *send_ctx)
 {
 	memset(c, 0, sizeof(*c));
-	int rc = hcp_spec_encode(spec, &c->spec, &c->spec_len);
+	uint8_t *probe;
+	size_t len;
+	/* fail now, not in the middle of the conversation */
+	int rc = hcp_spec_encode(spec, &probe, &len);
 	if (rc)
 		return rc;
+	free(probe);
+	c->spec = spec;
 	pthread_mutex_init(&c->lock, NULL);
 	hcp_reader_init(&c->rd);
 	c->send = send;
@@ -58,7 +64,6 @@ int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int
 void control_free(struct control *c)
 {
 	hcp_reader_free(&c->rd);
-	free(c->spec);
 	pthread_mutex_destroy(&c->lock);
 }
 
@@ -68,21 +73,60 @@ static void fail(struct control *c, const char *why)
 		snprintf(c->failure, sizeof(c->failure), "%s", why);
 }
 
+/* SPEC then STDIN_EOF, with the host's time and a new seed filled in now:
+ * a restored guest wakes with its template's clock and RNG state. */
+static int send_spec(struct control *c)
+{
+	struct hcp_spec s = *c->spec;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s.realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	s.has_seed = getrandom(s.seed, sizeof(s.seed), 0) == (ssize_t)sizeof(s.seed);
+	uint8_t *buf;
+	size_t len;
+	int rc = hcp_spec_encode(&s, &buf, &len);
+	explicit_bzero(s.seed, sizeof(s.seed));
+	if (rc)
+		return rc;
+	rc = send_frame(c, HCP_SPEC, buf, (uint32_t)len);
+	free(buf);
+	if (!rc)
+		rc = send_frame(c, HCP_STDIN_EOF, NULL, 0);
+	return rc;
+}
+
+static void on_ready(struct control *c)
+{
+	c->ready = true;
+	c->t_ready = now_ns();
+	if (send_spec(c))
+		fail(c, "cannot send the container spec to the guest");
+}
+
+int control_resume_ready(struct control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	int rc = 0;
+	if (c->ready)
+		rc = -EALREADY;
+	else
+		on_ready(c);
+	if (!rc && c->failure[0])
+		rc = -EIO;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
 static void handle(struct control *c, const struct hcp_msg *m)
 {
 	uint32_t v;
 	switch (m->type) {
 	case HCP_READY:
-		if (c->ready)
-			{
+		if (c->ready) {
 			fail(c, "guest-init said READY twice");
 			return;
 		}
-		c->ready = true;
-		c->t_ready = now_ns();
-		if (send_frame(c, HCP_SPEC, c->spec, (uint32_t)c->spec_len) ||
-		    send_frame(c, HCP_STDIN_EOF, NULL, 0))
-			fail(c, "cannot send the container spec to the guest");
+		on_ready(c);
 		return;
 	case HCP_STARTED:
 		if (!c->ready || c->started || hcp_u32_decode(m, &v))

@@ -3,7 +3,8 @@
  * Contract
  * - control_feed() takes bytes from the control channel as they arrive (any
  *   thread, one at a time) and acts on complete frames: on READY it sends the
- *   spec (then STDIN_EOF: stdin forwarding comes later), STDOUT/STDERR go to
+ *   spec, stamped with the host's current time and a fresh RNG seed (then
+ *   STDIN_EOF: stdin forwarding comes later), STDOUT/STDERR go to
  *   the output fds, ERROR is printed to the error fd as "hull: <text>", EXIT
  *   records the status. The guest is hostile: malformed frames or frames out
  *   of order end the conversation (control_failed() says why), they never
@@ -26,8 +27,7 @@ typedef int (*control_send_fn)(void *ctx, const void *buf, size_t n);
 struct control {
 	pthread_mutex_t lock;
 	struct hcp_reader rd;
-	uint8_t *spec; /* encoded spec payload */
-	size_t spec_len;
+	const struct hcp_spec *spec; /* the caller's; stays alive while c does */
 	control_send_fn send;
 	void *send_ctx;
 	int out_fd, err_fd;
@@ -37,8 +37,13 @@ struct control {
 	uint64_t t_ready, t_started, t_exit;
 };
 
+/* Returns 0, or -EINVAL when the spec cannot be encoded (incomplete or
+ * larger than one frame). */
 int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
 		 control_send_fn send, void *send_ctx);
+/* The guest already said READY (a VM restored from a template made right
+ * after READY): send the spec now. Returns 0 or a send error. */
+int control_resume_ready(struct control *c);
 void control_free(struct control *c);
 void control_feed(struct control *c, const uint8_t *buf, size_t n);
 /* Returns 0, -EAGAIN when the container is not running yet, or a send error. */

@@ -26,6 +26,7 @@
 #include "proto/hcp.h"
 #include "rootfs.h"
 #include "supervise.h"
+#include "refresh.h"
 #include "userspec.h"
 
 #define CHANNEL_TTY "/dev/ttyS1"
@@ -160,6 +161,10 @@ int main(int argc, char **argv, char **envp)
 	if (rc < 0)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	log_debug(&log, "SPEC received: %s, rootfs %s", spec.argv[0], spec.rootfs);
+	if (spec.realtime_ns && refresh_clock(spec.realtime_ns, &err) < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	if (spec.has_seed && refresh_rng(spec.seed, &err) < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 
 	if (rootfs_assemble(spec.rootfs, &log, &err) < 0 || rootfs_switch(&err) < 0)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);

@@ -1,9 +1,14 @@
 #include "rootfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -88,11 +93,35 @@ static int mount_api(const struct api_mount *m, const struct log *l, struct errm
 	return 1;
 }
 
+/* The host attaches the image to the disk only once it knows the container
+ * (a VM restored from a template booted with an empty disk), then tells the
+ * kernel its new capacity; the kernel learns it asynchronously, so wait for it
+ * rather than mount a zero-sized disk. */
+static int wait_capacity(const char *device, struct errmsg *err)
+{
+	for (int i = 0; i < ROOTFS_DEVICE_WAIT_MS / 5; i++) {
+		int fd = open(device, O_RDONLY | O_CLOEXEC);
+		uint64_t bytes = 0;
+		if (fd >= 0) {
+			int rc = ioctl(fd, BLKGETSIZE64, &bytes);
+			close(fd);
+			if (rc == 0 && bytes > 0)
+				return 0;
+		}
+		struct timespec ts = { .tv_nsec = 5 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return errmsg_set(err, -ENODEV, "image disk %s: still empty after %d ms", device,
+			  ROOTFS_DEVICE_WAIT_MS);
+}
+
 int rootfs_assemble(const char *device, const struct log *l, struct errmsg *err)
 {
 	const char *ovl = "lowerdir=" ROOTFS_LOWER ",upperdir=" UPPER ",workdir=" WORK;
 	bool have_pts = false;
-	int rc;
+	int rc = wait_capacity(device, err);
+	if (rc < 0)
+		return rc;
 
 	if (mount(device, ROOTFS_LOWER, "ext4", MS_RDONLY, NULL) < 0) {
 		int ext4_err = errno;

@@ -32,8 +32,10 @@ int rootfs_mount_dev(struct errmsg *err);
 /* The tmpfs for the writable layer. Needs no spec, so init does it while
  * the host is still sending the SPEC. */
 int rootfs_prepare_upper(struct errmsg *err);
-/* Mount device read-only, the overlay at ROOTFS_NEWROOT, and the API
- * filesystems inside it. */
+/* How long rootfs_assemble() waits for the image disk to get a capacity. */
+#define ROOTFS_DEVICE_WAIT_MS 5000
+/* Wait until device has a non-zero capacity, then mount it read-only, the
+ * overlay at ROOTFS_NEWROOT, and the API filesystems inside it. */
 int rootfs_assemble(const char *device, const struct log *l, struct errmsg *err);
 /* Make ROOTFS_NEWROOT the root directory of init (and of its children). */
 int rootfs_switch(struct errmsg *err);

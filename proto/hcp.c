@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +165,16 @@ int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen)
 		n += 5 + strlen(s->user);
 	if (s->hostname)
 		n += 5 + strlen(s->hostname);
+	char tbuf[24], sbuf[2 * HCP_SEED_LEN + 1];
+	if (s->realtime_ns) {
+		snprintf(tbuf, sizeof(tbuf), "%llu", (unsigned long long)s->realtime_ns);
+		n += 5 + strlen(tbuf);
+	}
+	if (s->has_seed) {
+		for (int i = 0; i < HCP_SEED_LEN; i++)
+			snprintf(sbuf + 2 * i, 3, "%02x", s->seed[i]);
+		n += 5 + 2 * HCP_SEED_LEN;
+	}
 	if (n > HCP_MAX_PAYLOAD)
 		return -EINVAL;
 	uint8_t *buf = malloc(n ? n : 1), *p = buf;
@@ -179,6 +190,10 @@ int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen)
 		p = put_rec(p, HCP_SPEC_USER, s->user);
 	if (s->hostname)
 		p = put_rec(p, HCP_SPEC_HOSTNAME, s->hostname);
+	if (s->realtime_ns)
+		p = put_rec(p, HCP_SPEC_TIME, tbuf);
+	if (s->has_seed)
+		p = put_rec(p, HCP_SPEC_SEED, sbuf);
 	*out = buf;
 	*outlen = (size_t)(p - buf);
 	return 0;
@@ -215,6 +230,47 @@ static int push_str(char ***v, size_t *n, char *str)
 	nv[(*n)++] = str;
 	nv[*n] = NULL;
 	*v = nv;
+	return 0;
+}
+
+static int parse_time(const char *str, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!*str || strlen(str) > 20)
+		return -EPROTO;
+	for (const char *c = str; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return -EPROTO;
+		uint64_t d = (uint64_t)(*c - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -EPROTO;
+		v = v * 10 + d;
+	}
+	if (v == 0)
+		return -EPROTO;
+	*out = v;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int parse_seed(const char *str, uint8_t seed[HCP_SEED_LEN])
+{
+	if (strlen(str) != 2 * HCP_SEED_LEN)
+		return -EPROTO;
+	for (int i = 0; i < HCP_SEED_LEN; i++) {
+		int hi = hexval(str[2 * i]), lo = hexval(str[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EPROTO;
+		seed[i] = (uint8_t)(hi << 4 | lo);
+	}
 	return 0;
 }
 
@@ -260,6 +316,17 @@ int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s)
 			break;
 		case HCP_SPEC_ROOTFS:
 			single = &s->rootfs;
+			break;
+		case HCP_SPEC_TIME:
+			rc = s->realtime_ns ? -EPROTO : parse_time(str, &s->realtime_ns);
+			free(str);
+			str = NULL;
+			break;
+		case HCP_SPEC_SEED:
+			rc = s->has_seed ? -EPROTO : parse_seed(str, s->seed);
+			s->has_seed = rc == 0;
+			free(str);
+			str = NULL;
 			break;
 		default:
 			rc = -EPROTO;

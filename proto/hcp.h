@@ -27,6 +27,7 @@
 #ifndef HULL_HCP_H
 #define HULL_HCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -106,7 +107,16 @@ enum hcp_spec_tag {
 	                          /etc/passwd and /etc/group; empty = root */
 	HCP_SPEC_HOSTNAME = 5, /* optional */
 	HCP_SPEC_ROOTFS = 6,   /* guest block device holding the image, e.g. /dev/vda */
+	HCP_SPEC_TIME = 7,     /* optional: host CLOCK_REALTIME, decimal nanoseconds; the
+	                          guest sets its clock (a VM restored from a snapshot
+	                          wakes up with the template's time) */
+	HCP_SPEC_SEED = 8,     /* optional: HCP_SEED_LEN random bytes as lower-case hex;
+	                          mixed into and credited to the guest's RNG, which is
+	                          then reseeded, so VMs restored from one template do
+	                          not share RNG state */
 };
+
+#define HCP_SEED_LEN 32
 
 #define HCP_SPEC_MAX_STRINGS 4096 /* per repeated tag */
 
@@ -119,6 +129,9 @@ struct hcp_spec {
 	char *user;     /* may be NULL (= root) */
 	char *hostname; /* may be NULL */
 	char *rootfs;
+	uint64_t realtime_ns; /* 0: not given */
+	bool has_seed;
+	uint8_t seed[HCP_SEED_LEN];
 };
 
 /* Encode into a malloc'd buffer (*out, *outlen). Returns 0, -EINVAL when the
@@ -128,7 +141,8 @@ int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen);
 /* Decode a payload into *s (all fields malloc'd; free with hcp_spec_free).
  * Returns 0, -EPROTO on malformed input (truncated record, unknown tag,
  * duplicate single-valued tag, NUL inside a string, missing required field,
- * too many strings), or -ENOMEM. On error *s is left empty. */
+ * too many strings, a TIME that is not a decimal number, a SEED that is not
+ * 2*HCP_SEED_LEN hex digits), or -ENOMEM. On error *s is left empty. */
 int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s);
 void hcp_spec_free(struct hcp_spec *s);
 

@@ -85,6 +85,9 @@ static void test_happy_path_bytewise(void **st)
 			uint32_t len = sent[4] | sent[5] << 8;
 			assert_int_equal(hcp_spec_decode(sent + 8, len, &d), 0);
 			assert_string_equal(d.argv[1], "hi");
+			/* stamped with the host's clock and a seed */
+			assert_true(d.realtime_ns > 1700000000ull * 1000000000ull);
+			assert_true(d.has_seed);
 			hcp_spec_free(&d);
 			assert_int_equal(sent[8 + len], HCP_STDIN_EOF);
 		}
@@ -100,6 +103,45 @@ static void test_happy_path_bytewise(void **st)
 	assert_int_equal(read(f.err[0], buf, sizeof(buf)), 5);
 	assert_true(c.t_ready && c.t_started && c.t_exit);
 	done(&c, &f);
+}
+
+static void test_resume_ready(void **st)
+{
+	(void)st;
+	struct control c;
+	struct fds f;
+	mk(&c, &f);
+	/* a restored VM: no READY frame comes, the host sends the spec itself */
+	assert_int_equal(control_resume_ready(&c), 0);
+	assert_int_equal(sent[0], HCP_SPEC);
+	assert_int_equal(control_resume_ready(&c), -EALREADY);
+	uint8_t g[32];
+	size_t n = frame(g, HCP_READY, NULL, 0); /* a READY now is a protocol error */
+	control_feed(&c, g, n);
+	assert_non_null(control_failed(&c));
+	done(&c, &f);
+}
+
+static void test_seeds_differ(void **st)
+{
+	(void)st;
+	struct control a, b;
+	struct fds fa, fb;
+	uint8_t sa[HCP_SEED_LEN], sb[HCP_SEED_LEN];
+	struct hcp_spec d;
+	mk(&a, &fa);
+	assert_int_equal(control_resume_ready(&a), 0);
+	assert_int_equal(hcp_spec_decode(sent + 8, sent[4] | sent[5] << 8, &d), 0);
+	memcpy(sa, d.seed, sizeof(sa));
+	hcp_spec_free(&d);
+	mk(&b, &fb);
+	assert_int_equal(control_resume_ready(&b), 0);
+	assert_int_equal(hcp_spec_decode(sent + 8, sent[4] | sent[5] << 8, &d), 0);
+	memcpy(sb, d.seed, sizeof(sb));
+	hcp_spec_free(&d);
+	assert_memory_not_equal(sa, sb, sizeof(sa));
+	done(&a, &fa);
+	done(&b, &fb);
 }
 
 static void test_signal_forwarding(void **st)
@@ -187,6 +229,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_happy_path_bytewise),
+		cmocka_unit_test(test_resume_ready),
+		cmocka_unit_test(test_seeds_differ),
 		cmocka_unit_test(test_signal_forwarding),
 		cmocka_unit_test(test_error_text_sanitised),
 		cmocka_unit_test(test_hostile_sequences),

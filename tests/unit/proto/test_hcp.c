@@ -133,7 +133,10 @@ static void test_spec_roundtrip(void **st)
 	char *argv[] = { "sh", "-c", "echo hi", NULL };
 	char *envp[] = { "A=1", "PATH=/bin", NULL };
 	struct hcp_spec s = { .argv = argv, .argc = 3, .envp = envp, .envc = 2, .cwd = "/w",
-			      .user = "app:extra", .hostname = "h1", .rootfs = "/dev/vda" };
+			      .user = "app:extra", .hostname = "h1", .rootfs = "/dev/vda",
+			      .realtime_ns = 1763938800123456789ull, .has_seed = true };
+	for (int i = 0; i < HCP_SEED_LEN; i++)
+		s.seed[i] = (uint8_t)(i * 37 + 1);
 	uint8_t *buf;
 	size_t len;
 	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
@@ -149,6 +152,9 @@ static void test_spec_roundtrip(void **st)
 	assert_string_equal(d.user, "app:extra");
 	assert_string_equal(d.hostname, "h1");
 	assert_string_equal(d.rootfs, "/dev/vda");
+	assert_true(d.realtime_ns == 1763938800123456789ull);
+	assert_true(d.has_seed);
+	assert_memory_equal(d.seed, s.seed, HCP_SEED_LEN);
 	hcp_spec_free(&d);
 
 	/* every truncation of a valid payload is either rejected or still a
@@ -190,6 +196,26 @@ static void test_spec_malformed(void **st)
 	/* missing argv */
 	uint8_t noarg[] = { HCP_SPEC_CWD, 1, 0, 0, 0, '/', HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' };
 	assert_int_equal(hcp_spec_decode(noarg, sizeof(noarg), &d), -EPROTO);
+	/* a bad TIME or SEED */
+	const char *bad_time[] = { "", "12a", "-5", "0", "99999999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad_time) / sizeof(bad_time[0]); i++) {
+		uint8_t b[64] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
+				  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_TIME };
+		size_t n = strlen(bad_time[i]);
+		b[19] = (uint8_t)n;
+		memcpy(b + 23, bad_time[i], n);
+		assert_int_equal(hcp_spec_decode(b, 23 + n, &d), -EPROTO);
+	}
+	uint8_t seed[64 + 23] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
+				  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_SEED, 64 };
+	memset(seed + 23, 'A', 64); /* upper-case hex is not the encoding */
+	assert_int_equal(hcp_spec_decode(seed, sizeof(seed), &d), -EPROTO);
+	memset(seed + 23, 'f', 64);
+	assert_int_equal(hcp_spec_decode(seed, sizeof(seed), &d), 0);
+	assert_true(d.has_seed && d.seed[0] == 0xff);
+	hcp_spec_free(&d);
+	seed[19] = 62; /* too short */
+	assert_int_equal(hcp_spec_decode(seed, sizeof(seed) - 2, &d), -EPROTO);
 	/* an empty payload */
 	assert_int_equal(hcp_spec_decode(NULL, 0, &d), -EPROTO);
 	/* encode refuses incomplete specs */
