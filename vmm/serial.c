@@ -258,3 +258,90 @@ void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool write)
 	if (edge && s->irq)
 		s->irq(s->irq_ctx);
 }
+
+/* ---- snapshot state ---- */
+
+#define TAG_SERIAL_REGS VMSTATE_TAG('U', 'A', 'R', 'T')
+#define TAG_SERIAL_RX VMSTATE_TAG('U', 'R', 'X', 'Q')
+enum { SREG_IER, SREG_LCR, SREG_MCR, SREG_MSR, SREG_SCR, SREG_DLL, SREG_DLM, SREG_FCR,
+       SREG_FLAGS, SREG_LEN };
+#define SFLAG_THRI 0x01
+#define SFLAG_IRQ 0x02
+
+int serial_save(struct serial *s, struct vmstate_buf *out)
+{
+	pthread_mutex_lock(&s->lock);
+	uint8_t r[SREG_LEN] = {
+		[SREG_IER] = s->ier, [SREG_LCR] = s->lcr, [SREG_MCR] = s->mcr,
+		[SREG_MSR] = s->msr, [SREG_SCR] = s->scr, [SREG_DLL] = s->dll,
+		[SREG_DLM] = s->dlm, [SREG_FCR] = s->fcr,
+		[SREG_FLAGS] = (s->thri_pending ? SFLAG_THRI : 0) | (s->irq_pending ? SFLAG_IRQ : 0),
+	};
+	int rc = vmstate_put(out, TAG_SERIAL_REGS, r, sizeof(r));
+	/* the rx ring may wrap: linearise it */
+	uint8_t *rx = malloc(s->rx_len ? s->rx_len : 1);
+	if (!rx)
+		rc = -ENOMEM;
+	for (size_t i = 0; rx && i < s->rx_len; i++)
+		rx[i] = s->rx[(s->rx_head + i) % s->rx_cap];
+	if (!rc)
+		rc = vmstate_put(out, TAG_SERIAL_RX, rx, s->rx_len);
+	pthread_mutex_unlock(&s->lock);
+	free(rx);
+	return rc;
+}
+
+int serial_restore(struct serial *s, const uint8_t *buf, size_t len, struct errmsg *err)
+{
+	const uint8_t *regs = NULL, *rx = NULL;
+	uint32_t rx_len = 0;
+	struct vmstate_reader rd;
+	vmstate_reader_init(&rd, buf, len);
+	uint32_t tag, plen;
+	const uint8_t *p;
+	int rc;
+	char tn[12];
+	while ((rc = vmstate_next(&rd, &tag, &p, &plen)) > 0) {
+		if (tag == TAG_SERIAL_REGS && !regs && plen == SREG_LEN) {
+			regs = p;
+		} else if (tag == TAG_SERIAL_RX && !rx && plen <= SERIAL_RX_MAX) {
+			rx = p;
+			rx_len = plen;
+		} else {
+			return errmsg_set(err, -EINVAL, "UART state: unexpected section %s (%u bytes)",
+					  vmstate_tag_name(tag, tn), plen);
+		}
+	}
+	if (rc < 0)
+		return errmsg_set(err, -EINVAL, "UART state: truncated");
+	if (!regs || !rx)
+		return errmsg_set(err, -EINVAL, "UART state: incomplete");
+	/* the same bits the register writes can produce */
+	if ((regs[SREG_IER] & ~0x0f) || (regs[SREG_MCR] & ~0x1f) ||
+	    (regs[SREG_FCR] & ~(FCR_ENABLE | 0xc0)) || (regs[SREG_FLAGS] & ~(SFLAG_THRI | SFLAG_IRQ)))
+		return errmsg_set(err, -EINVAL, "UART state: invalid register values");
+
+	uint8_t *nb = NULL;
+	if (rx_len && !(nb = malloc(rx_len)))
+		return errmsg_set(err, -ENOMEM, "UART state: out of memory");
+	if (rx_len)
+		memcpy(nb, rx, rx_len);
+	pthread_mutex_lock(&s->lock);
+	s->ier = regs[SREG_IER];
+	s->lcr = regs[SREG_LCR];
+	s->mcr = regs[SREG_MCR];
+	s->msr = regs[SREG_MSR];
+	s->scr = regs[SREG_SCR];
+	s->dll = regs[SREG_DLL];
+	s->dlm = regs[SREG_DLM];
+	s->fcr = regs[SREG_FCR];
+	s->thri_pending = regs[SREG_FLAGS] & SFLAG_THRI;
+	s->irq_pending = regs[SREG_FLAGS] & SFLAG_IRQ;
+	free(s->rx);
+	s->rx = nb;
+	s->rx_cap = rx_len;
+	s->rx_head = 0;
+	s->rx_len = rx_len;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,10 @@
 #define SECTOR_SIZE 512u
 
 struct virtio_blk {
+	/* Guards fd, capacity and cfg against virtio_blk_set_backing(). Taken
+	 * inside the transport lock (queue_notify, config_read), never around
+	 * a transport call: the lock order is transport -> blk. */
+	pthread_mutex_t lock;
 	int fd;
 	bool read_only;
 	uint64_t capacity;		  /* sectors */
@@ -132,11 +137,12 @@ static void blk_queue_notify(void *dev, struct virtq *q, unsigned qidx)
 	struct virtq_chain *c = &b->chain;
 	(void)qidx;
 
+	pthread_mutex_lock(&b->lock);
 	while (virtq_pop(q, c) > 0) {
 		if (c->in_len == 0) {
 			/* No status byte: the request cannot be answered. */
 			virtq_set_broken(q);
-			return;
+			break;
 		}
 		uint8_t st = process(b, c);
 		const struct iovec *last = &c->iov[c->n_out + c->n_in - 1];
@@ -144,12 +150,15 @@ static void blk_queue_notify(void *dev, struct virtq *q, unsigned qidx)
 		__atomic_store_n(status, st, __ATOMIC_RELAXED);
 		virtq_push(q, c->head, c->in_len);
 	}
+	pthread_mutex_unlock(&b->lock);
 }
 
 static void blk_config_read(void *dev, uint32_t off, void *data, uint32_t len)
 {
 	struct virtio_blk *b = dev;
+	pthread_mutex_lock(&b->lock);
 	memcpy(data, (const uint8_t *)&b->cfg + off, len);
+	pthread_mutex_unlock(&b->lock);
 }
 
 static void blk_config_write(void *dev, uint32_t off, const void *data, uint32_t len)
@@ -161,16 +170,12 @@ static void blk_config_write(void *dev, uint32_t off, const void *data, uint32_t
 	(void)len;
 }
 
-int virtio_blk_init(struct virtio_blk **out, int fd, bool read_only, const char *serial,
-		    struct errmsg *err)
+/* Check a backing fd the way the device will use it and return its size in
+ * bytes: a regular file or block device, a multiple of the sector size,
+ * open for writing unless read_only. */
+static int backing_size(int fd, bool read_only, uint64_t *out, struct errmsg *err)
 {
 	char name[512];
-	*out = NULL;
-
-	if (serial && strlen(serial) > VIRTIO_BLK_ID_BYTES)
-		return errmsg_set(err, -EINVAL, "disk %s: serial \"%s\" is longer than %d bytes",
-				  fd_name(fd, name, sizeof(name)), serial, VIRTIO_BLK_ID_BYTES);
-
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
@@ -206,10 +211,34 @@ int virtio_blk_init(struct virtio_blk **out, int fd, bool read_only, const char 
 				  "disk %s: opened read-only but the disk is read-write",
 				  fd_name(fd, name, sizeof(name)));
 
+	*out = size;
+	return 0;
+}
+
+int virtio_blk_init(struct virtio_blk **out, int fd, bool read_only, const char *serial,
+		    struct errmsg *err)
+{
+	char name[512];
+	*out = NULL;
+
+	if (serial && strlen(serial) > VIRTIO_BLK_ID_BYTES)
+		return errmsg_set(err, -EINVAL, "disk %s: serial \"%s\" is longer than %d bytes",
+				  fd_name(fd, name, sizeof(name)), serial, VIRTIO_BLK_ID_BYTES);
+
+	uint64_t size;
+	int rc = backing_size(fd, read_only, &size, err);
+	if (rc)
+		return rc;
+
 	struct virtio_blk *b = calloc(1, sizeof(*b));
 	if (!b)
 		return errmsg_set(err, -ENOMEM, "disk %s: out of memory",
 				  fd_name(fd, name, sizeof(name)));
+	if (pthread_mutex_init(&b->lock, NULL)) {
+		free(b);
+		return errmsg_set(err, -ENOMEM, "disk %s: out of memory",
+				  fd_name(fd, name, sizeof(name)));
+	}
 	b->fd = fd;
 	b->read_only = read_only;
 	b->capacity = size / SECTOR_SIZE;
@@ -237,7 +266,32 @@ int virtio_blk_init(struct virtio_blk **out, int fd, bool read_only, const char 
 
 void virtio_blk_free(struct virtio_blk *b)
 {
+	if (!b)
+		return;
+	pthread_mutex_destroy(&b->lock);
 	free(b);
+}
+
+int virtio_blk_set_backing(struct virtio_blk *b, int fd, bool read_only, struct errmsg *err)
+{
+	char name[512];
+	/* The guest negotiated VIRTIO_BLK_F_RO (or its absence) with the old
+	 * backing; it cannot learn about a change short of a device reset. */
+	if (read_only != b->read_only)
+		return errmsg_set(err, -EINVAL, "disk %s: the device is %s, the new backing %s",
+				  fd_name(fd, name, sizeof(name)),
+				  b->read_only ? "read-only" : "read-write",
+				  read_only ? "read-only" : "read-write");
+	uint64_t size;
+	int rc = backing_size(fd, read_only, &size, err);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&b->lock);
+	b->fd = fd;
+	__atomic_store_n(&b->capacity, size / SECTOR_SIZE, __ATOMIC_RELAXED);
+	b->cfg.capacity = htole64(b->capacity);
+	pthread_mutex_unlock(&b->lock);
+	return 0;
 }
 
 const struct virtio_dev_ops *virtio_blk_ops(const struct virtio_blk *b)
@@ -247,5 +301,6 @@ const struct virtio_dev_ops *virtio_blk_ops(const struct virtio_blk *b)
 
 uint64_t virtio_blk_capacity(const struct virtio_blk *b)
 {
-	return b->capacity;
+	/* atomic: virtio_blk_set_backing() may change it concurrently */
+	return __atomic_load_n(&b->capacity, __ATOMIC_RELAXED);
 }

@@ -2,7 +2,8 @@
  *
  * Contract
  * - The backing fd is a regular file or a block device whose size is a
- *   multiple of 512 bytes; capacity is fixed at init. The caller keeps
+ *   multiple of 512 bytes; capacity is read at init and at
+ *   virtio_blk_set_backing(). The caller keeps
  *   ownership of the fd (virtio_blk_free does not close it) and must keep it
  *   open while the device exists. A read-write device needs an fd open for
  *   writing.
@@ -49,5 +50,16 @@ const struct virtio_dev_ops *virtio_blk_ops(const struct virtio_blk *b);
 
 /* Capacity in 512-byte sectors. */
 uint64_t virtio_blk_capacity(const struct virtio_blk *b);
+
+/* Swap the backing file of a live device (a restored template gets the
+ * run's disk). The fd is checked as at init; read_only must equal the
+ * device's: the guest negotiated VIRTIO_BLK_F_RO with the old backing.
+ * The device has its own lock, held by queue processing and config reads
+ * (inside the transport lock): a request being served on the event-loop
+ * thread finishes on the old fd, the next one uses the new fd, so once
+ * this returns the caller may close the old fd. The caller then calls
+ * virtio_mmio_config_changed() so the guest re-reads the capacity. Returns
+ * 0 or -errno (err names the file); on error nothing changed. */
+int virtio_blk_set_backing(struct virtio_blk *b, int fd, bool read_only, struct errmsg *err);
 
 #endif

@@ -408,3 +408,212 @@ void virtio_mmio_config_changed(struct virtio_mmio *t)
 		raise_irq(t, VIRTIO_MMIO_INT_CONFIG);
 	pthread_mutex_unlock(&t->lock);
 }
+
+/* ---- snapshot state ---- */
+
+#define TAG_MMIO VMSTATE_TAG('V', 'M', 'I', 'O')
+#define TAG_MMIO_QUEUE VMSTATE_TAG('V', 'M', 'Q', 'U')
+/* num_queues, device_id, dev_features, dev_features_sel, drv_features,
+ * drv_features_sel, features_ok, status, isr, config_gen, queue_sel */
+#define MMIO_STATE_LEN (4 + 4 + 8 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4)
+/* index, num, desc, driver, device, flags, last_avail, used_idx,
+ * signalled_used, pad */
+#define QUEUE_STATE_LEN (4 + 4 + 8 + 8 + 8 + 4 + 2 + 2 + 2 + 2)
+#define QF_READY 0x1u
+#define QF_BROKEN 0x2u
+
+static uint8_t *put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	return p + 2;
+}
+
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+	vmstate_st32(p, v);
+	return p + 4;
+}
+
+static uint8_t *put64(uint8_t *p, uint64_t v)
+{
+	vmstate_st64(p, v);
+	return p + 8;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+int virtio_mmio_save(struct virtio_mmio *t, struct vmstate_buf *out)
+{
+	pthread_mutex_lock(&t->lock);
+	uint8_t h[MMIO_STATE_LEN], *p = h;
+	p = put32(p, t->ops->num_queues);
+	p = put32(p, t->ops->device_id);
+	p = put64(p, t->dev_features);
+	p = put32(p, t->dev_features_sel);
+	p = put64(p, t->drv_features);
+	p = put32(p, t->drv_features_sel);
+	p = put32(p, t->features_ok);
+	p = put32(p, t->status);
+	p = put32(p, t->isr);
+	p = put32(p, t->config_gen);
+	put32(p, t->queue_sel);
+	int rc = vmstate_put(out, TAG_MMIO, h, sizeof(h));
+	for (unsigned i = 0; !rc && i < t->ops->num_queues; i++) {
+		const struct mmio_queue *mq = &t->queues[i];
+		uint8_t q[QUEUE_STATE_LEN];
+		p = q;
+		p = put32(p, i);
+		p = put32(p, mq->num);
+		p = put64(p, mq->desc);
+		p = put64(p, mq->driver);
+		p = put64(p, mq->device);
+		p = put32(p, (mq->vq.ready ? QF_READY : 0) | (mq->vq.broken ? QF_BROKEN : 0));
+		p = put16(p, mq->vq.last_avail);
+		p = put16(p, mq->vq.used_idx);
+		p = put16(p, mq->vq.signalled_used);
+		put16(p, 0);
+		rc = vmstate_put(out, TAG_MMIO_QUEUE, q, sizeof(q));
+	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+/* Decode and check one queue into *mq (configured against features). */
+static int restore_queue(struct virtio_mmio *t, const uint8_t *p, bool features_ok,
+			 uint64_t features, struct mmio_queue *mq, struct errmsg *err)
+{
+	unsigned i = vmstate_le32(p);
+	mq->num = vmstate_le32(p + 4);
+	mq->desc = vmstate_le64(p + 8);
+	mq->driver = vmstate_le64(p + 16);
+	mq->device = vmstate_le64(p + 24);
+	uint32_t flags = vmstate_le32(p + 32);
+	uint16_t last_avail = le16(p + 36);
+	uint16_t used_idx = le16(p + 38);
+	uint16_t signalled = le16(p + 40);
+	virtq_init(&mq->vq, t->mem);
+
+	if (flags & ~(QF_READY | QF_BROKEN) || le16(p + 42))
+		return errmsg_set(err, -EINVAL, "virtio state: queue %u: invalid flags", i);
+	if (!(flags & QF_READY)) {
+		/* a disabled queue keeps no ring state (virtq_disable) */
+		if ((flags & QF_BROKEN) || last_avail || used_idx || signalled)
+			return errmsg_set(err, -EINVAL,
+					  "virtio state: queue %u: disabled queue with ring state", i);
+		return 0;
+	}
+	/* the same path as the guest's QueueReady=1 write */
+	if (!features_ok || virtq_configure(&mq->vq, mq->num, t->ops->queue_max, mq->desc,
+					    mq->driver, mq->device, features) < 0)
+		return errmsg_set(err, -EINVAL,
+				  "virtio state: queue %u: invalid layout (size %u, desc 0x%llx, "
+				  "avail 0x%llx, used 0x%llx)",
+				  i, mq->num, (unsigned long long)mq->desc,
+				  (unsigned long long)mq->driver, (unsigned long long)mq->device);
+	mq->vq.last_avail = last_avail;
+	mq->vq.used_idx = used_idx;
+	mq->vq.signalled_used = signalled;
+	if (flags & QF_BROKEN)
+		virtq_set_broken(&mq->vq);
+	return 0;
+}
+
+int virtio_mmio_restore(struct virtio_mmio *t, const uint8_t *buf, size_t len,
+			struct errmsg *err)
+{
+	unsigned nq = t->ops->num_queues;
+	const uint8_t *h = NULL;
+	const uint8_t *qs[VIRTIO_MMIO_MAX_QUEUES] = { 0 };
+	struct vmstate_reader r;
+	vmstate_reader_init(&r, buf, len);
+	uint32_t tag, plen;
+	const uint8_t *p;
+	int rc;
+	char tn[12];
+	while ((rc = vmstate_next(&r, &tag, &p, &plen)) > 0) {
+		if (tag == TAG_MMIO && plen == MMIO_STATE_LEN && !h) {
+			h = p;
+		} else if (tag == TAG_MMIO_QUEUE && plen == QUEUE_STATE_LEN) {
+			uint32_t i = vmstate_le32(p);
+			if (i >= nq || qs[i])
+				return errmsg_set(err, -EINVAL, "virtio state: queue %u unexpected",
+						  i);
+			qs[i] = p;
+		} else {
+			return errmsg_set(err, -EINVAL,
+					  "virtio state: unexpected section %s (%u bytes)",
+					  vmstate_tag_name(tag, tn), plen);
+		}
+	}
+	if (rc < 0)
+		return errmsg_set(err, -EINVAL, "virtio state: truncated");
+	if (!h)
+		return errmsg_set(err, -EINVAL, "virtio state: no transport section");
+	if (vmstate_le32(h) != nq || vmstate_le32(h + 4) != t->ops->device_id)
+		return errmsg_set(err, -EINVAL,
+				  "virtio state: saved for device %u with %u queues, this is device "
+				  "%u with %u",
+				  vmstate_le32(h + 4), vmstate_le32(h), t->ops->device_id, nq);
+	for (unsigned i = 0; i < nq; i++)
+		if (!qs[i])
+			return errmsg_set(err, -EINVAL, "virtio state: queue %u missing", i);
+
+	struct virtio_mmio n = { 0 };
+	n.dev_features = vmstate_le64(h + 8);
+	n.dev_features_sel = vmstate_le32(h + 16);
+	n.drv_features = vmstate_le64(h + 20);
+	n.drv_features_sel = vmstate_le32(h + 28);
+	uint32_t fok = vmstate_le32(h + 32);
+	n.status = vmstate_le32(h + 36);
+	n.isr = vmstate_le32(h + 40);
+	n.config_gen = vmstate_le32(h + 44);
+	n.queue_sel = vmstate_le32(h + 48);
+	n.features_ok = fok == 1;
+
+	/* The device must offer exactly what it offered when the guest
+	 * negotiated (a read-only disk stays read-only, and the reverse). */
+	if (n.dev_features != t->dev_features)
+		return errmsg_set(err, -EINVAL,
+				  "virtio state: device features 0x%llx, this device offers 0x%llx",
+				  (unsigned long long)n.dev_features,
+				  (unsigned long long)t->dev_features);
+	n.ops = t->ops;
+	if (fok > 1 || (n.features_ok && !features_acceptable(&n)) ||
+	    ((n.status & VIRTIO_CONFIG_S_FEATURES_OK) && !n.features_ok))
+		return errmsg_set(err, -EINVAL, "virtio state: features 0x%llx not acceptable",
+				  (unsigned long long)n.drv_features);
+	if (n.status & ~0xffu)
+		return errmsg_set(err, -EINVAL, "virtio state: invalid status 0x%x", n.status);
+	if (n.isr & ~(uint32_t)(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG))
+		return errmsg_set(err, -EINVAL, "virtio state: invalid interrupt status 0x%x",
+				  n.isr);
+
+	struct mmio_queue *q = calloc(nq, sizeof(*q));
+	if (!q)
+		return errmsg_set(err, -ENOMEM, "virtio state: out of memory");
+	for (unsigned i = 0; i < nq; i++) {
+		rc = restore_queue(t, qs[i], n.features_ok, n.drv_features, &q[i], err);
+		if (rc) {
+			free(q);
+			return rc;
+		}
+	}
+
+	pthread_mutex_lock(&t->lock);
+	t->dev_features_sel = n.dev_features_sel;
+	t->drv_features = n.drv_features;
+	t->drv_features_sel = n.drv_features_sel;
+	t->features_ok = n.features_ok;
+	t->status = n.status;
+	t->isr = n.isr;
+	t->config_gen = n.config_gen;
+	t->queue_sel = n.queue_sel;
+	memcpy(t->queues, q, nq * sizeof(*q));
+	pthread_mutex_unlock(&t->lock);
+	free(q);
+	return 0;
+}

@@ -36,6 +36,17 @@
  *   for at most VIRTIO_MMIO_NOTIFY_MMIO_ROUNDS budgets, the lock released
  *   in between; past that, the buffers left wait for the next notification.
  *   Use the ioeventfd path for anything but tests and early bring-up.
+ * - Snapshots: virtio_mmio_save() appends the transport state (status,
+ *   features both ways, selectors, InterruptStatus, ConfigGeneration, and
+ *   per queue its layout and ring indices) to a vmstate buffer.
+ *   virtio_mmio_restore() loads it into a transport for the same device
+ *   (same device id, offered features and queue count) on the same guest
+ *   memory layout, validating it as if the guest had written it: negotiated
+ *   features must be acceptable, and a live queue goes through
+ *   virtq_configure() (size, alignment, rings inside guest RAM). On any
+ *   error the transport is unchanged. No interrupt is raised and the device
+ *   is not notified: the caller kicks the queues once the VM runs (buffers
+ *   the guest queued before the save are still waiting in the rings).
  */
 #ifndef HULL_VIRTIO_MMIO_H
 #define HULL_VIRTIO_MMIO_H
@@ -45,8 +56,10 @@
 
 #include <linux/virtio_mmio.h>
 
+#include "common/errmsg.h"
 #include "guest_mem.h"
 #include "virtq.h"
+#include "vmstate.h"
 
 #define VIRTIO_MMIO_SIZE 0x1000u
 #define VIRTIO_MMIO_MAGIC 0x74726976u  /* "virt" */
@@ -102,5 +115,10 @@ void virtio_mmio_signal_used(struct virtio_mmio *t);
 /* The device's config space changed: bump ConfigGeneration and raise a
  * configuration-change interrupt. */
 void virtio_mmio_config_changed(struct virtio_mmio *t);
+
+/* Snapshot state, see the contract. 0 or -errno (err says why). */
+int virtio_mmio_save(struct virtio_mmio *t, struct vmstate_buf *out);
+int virtio_mmio_restore(struct virtio_mmio *t, const uint8_t *buf, size_t len,
+			struct errmsg *err);
 
 #endif
