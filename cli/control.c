@@ -95,22 +95,55 @@ static int send_spec(struct control *c)
 	return rc;
 }
 
+static void spec_out(struct control *c)
+{
+	c->spec_sent = true;
+	if (send_spec(c))
+		fail(c, "cannot send the container spec to the guest");
+}
+
 static void on_ready(struct control *c)
 {
 	c->ready = true;
 	c->t_ready = now_ns();
-	if (send_spec(c))
-		fail(c, "cannot send the container spec to the guest");
+	if (c->ready_hook)
+		c->ready_hook(c->ready_hook_ctx);
+	else
+		spec_out(c);
+}
+
+void control_set_ready_hook(struct control *c, void (*hook)(void *), void *ctx)
+{
+	pthread_mutex_lock(&c->lock);
+	c->ready_hook = hook;
+	c->ready_hook_ctx = ctx;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int control_send_spec(struct control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	int rc = !c->ready ? -EAGAIN : c->spec_sent ? -EALREADY : 0;
+	if (!rc) {
+		spec_out(c);
+		if (c->failure[0])
+			rc = -EIO;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 int control_resume_ready(struct control *c)
 {
 	pthread_mutex_lock(&c->lock);
 	int rc = 0;
-	if (c->ready)
+	if (c->ready) {
 		rc = -EALREADY;
-	else
-		on_ready(c);
+	} else {
+		c->ready = true;
+		c->t_ready = now_ns();
+		spec_out(c);
+	}
 	if (!rc && c->failure[0])
 		rc = -EIO;
 	pthread_mutex_unlock(&c->lock);
@@ -129,7 +162,7 @@ static void handle(struct control *c, const struct hcp_msg *m)
 		on_ready(c);
 		return;
 	case HCP_STARTED:
-		if (!c->ready || c->started || hcp_u32_decode(m, &v))
+		if (!c->spec_sent || c->started || hcp_u32_decode(m, &v))
 			{
 			fail(c, "malformed or unexpected STARTED frame");
 			return;

@@ -31,7 +31,9 @@ struct control {
 	control_send_fn send;
 	void *send_ctx;
 	int out_fd, err_fd;
-	bool ready, started, exited;
+	bool ready, spec_sent, started, exited;
+	void (*ready_hook)(void *);
+	void *ready_hook_ctx;
 	int exit_status;
 	char failure[256]; /* empty while the conversation is healthy */
 	uint64_t t_ready, t_started, t_exit;
@@ -44,6 +46,12 @@ int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int
 /* The guest already said READY (a VM restored from a template made right
  * after READY): send the spec now. Returns 0 or a send error. */
 int control_resume_ready(struct control *c);
+/* With a hook set, READY does not send the spec: it calls hook(ctx) on the
+ * feeding thread and the spec goes out at control_send_spec(), so the host
+ * can first save a template and attach the image disk. */
+void control_set_ready_hook(struct control *c, void (*hook)(void *), void *ctx);
+/* Returns 0, -EAGAIN before READY, -EALREADY when already sent. */
+int control_send_spec(struct control *c);
 void control_free(struct control *c);
 void control_feed(struct control *c, const uint8_t *buf, size_t n);
 /* Returns 0, -EAGAIN when the container is not running yet, or a send error. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "cli/snapshot_cmd.h"
 
 #ifndef HULL_VERSION
 #define HULL_VERSION "unknown"
@@ -14,6 +15,7 @@ static void usage(FILE *f)
 		   "\n"
 		   "Commands:\n"
 		   "  run       run a command in a new container, in its own microVM\n"
+		   "  snapshot  manage templates (pre-booted VMs): ls, rm, prune\n"
 		   "  version   print hull's version\n"
 		   "\n"
 		   "Run 'hull COMMAND --help' for a command's options.\n");
@@ -28,6 +30,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return run_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "snapshot"))
+		return snapshot_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("hull %s\n", HULL_VERSION);
 		return 0;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "cli/control.h"
 #include "cli/paths.h"
 #include "cli/spec.h"
+#include "cli/template.h"
 #include "images/image.h"
 #include "vmm/vmm.h"
 
@@ -29,7 +31,7 @@ struct run_opts {
 	const char *kernel, *initrd, *root, *entrypoint, *workdir, *user, *hostname;
 	char **env;
 	size_t n_env;
-	bool timings, debug;
+	bool timings, debug, no_snapshot;
 	const char *image;
 	char **args;
 	size_t n_args;
@@ -48,6 +50,15 @@ struct run_ctx {
 	struct console_log con;
 	struct control ctl;
 	struct vmm *vm;
+	int ready_fd; /* READY seen on a cold boot: the control thread takes over */
+};
+
+/* What the control thread does when a cold-booted guest says READY. */
+struct cold_plan {
+	const char *template_dir; /* save a template there first, or NULL */
+	const char *template_key;
+	const char *rootfs;
+	uint64_t t_saved; /* when the template was written */
 };
 
 void run_usage(FILE *f)
@@ -69,6 +80,7 @@ void run_usage(FILE *f)
 		"      --kernel PATH         guest kernel (default: the bundled vmlinux)\n"
 		"      --initrd PATH         guest init initramfs (default: the bundled one)\n"
 		"      --root DIR            hull's state directory (default /var/lib/hull)\n"
+		"      --no-snapshot         boot cold: neither use nor make a template\n"
 		"      --timings             print where the time went, on stderr\n"
 		"      --debug               show the guest console and VMM events on stderr\n",
 		8, DEFAULT_MEM);
@@ -77,7 +89,7 @@ void run_usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
-	       O_HOSTNAME, O_HELP };
+	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT };
 	static const struct option lo[] = {
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "memory", required_argument, NULL, 'm' },
@@ -91,6 +103,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "root", required_argument, NULL, O_ROOT },
 		{ "timings", no_argument, NULL, O_TIMINGS },
 		{ "debug", no_argument, NULL, O_DEBUG },
+		{ "no-snapshot", no_argument, NULL, O_NO_SNAPSHOT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -152,6 +165,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_DEBUG:
 			o->debug = true;
+			break;
+		case O_NO_SNAPSHOT:
+			o->no_snapshot = true;
 			break;
 		case O_HELP:
 			run_usage(stdout);
@@ -215,6 +231,36 @@ static void on_chan(void *ctx, const uint8_t *b, size_t n)
 	control_feed(&((struct run_ctx *)ctx)->ctl, b, n);
 }
 
+static void on_ready_hook(void *ctx)
+{
+	uint64_t one = 1;
+	ssize_t r = write(((struct run_ctx *)ctx)->ready_fd, &one, sizeof(one));
+	(void)r;
+}
+
+/* Cold boot, guest-init is up and waiting: save the template (the VM as it is
+ * now, its image disk still empty), attach the image, send the spec. A
+ * failed save costs this run nothing but the template. */
+static int on_cold_ready(struct run_ctx *rc, struct cold_plan *p)
+{
+	struct errmsg err;
+	if (p->template_dir) {
+		if (vmm_pause(rc->vm))
+			return -ESHUTDOWN;
+		if (vmm_save_template(rc->vm, p->template_dir, p->template_key, &err))
+			fprintf(stderr, "hull: warning: could not save a template: %s\n", err.text);
+		else
+			p->t_saved = now_ns();
+		vmm_resume(rc->vm);
+	}
+	if (vmm_attach_disk(rc->vm, 0, p->rootfs, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		vmm_request_stop(rc->vm);
+		return -EIO;
+	}
+	return control_send_spec(&rc->ctl);
+}
+
 static int chan_send(void *ctx, const void *buf, size_t n)
 {
 	return vmm_chan_write(((struct run_ctx *)ctx)->vm, buf, n);
@@ -230,20 +276,22 @@ static void random_hostname(char out[13])
 }
 
 static void print_timings(uint64_t t0, uint64_t t_image, bool hit, uint64_t t_setup,
-			  uint64_t t_start, const struct control *c, uint64_t t_stop)
+			  const char *boot, uint64_t t_start, uint64_t t_saved,
+			  const struct control *c, uint64_t t_stop)
 {
 #define MS(t) ((t) ? ((double)((t) - t0)) / 1e6 : -1.0)
 	fprintf(stderr,
 		"hull: timings (ms since hull started; -1 = did not happen)\n"
 		"  image ready        %9.1f (%s)\n"
-		"  vmm setup done     %9.1f\n"
+		"  vmm setup done     %9.1f (%s)\n"
 		"  vcpus started      %9.1f\n"
 		"  guest-init ready   %9.1f\n"
+		"  template saved     %9.1f\n"
 		"  container started  %9.1f\n"
 		"  container exited   %9.1f\n"
 		"  vm stopped         %9.1f\n",
-		MS(t_image), hit ? "cache hit" : "converted", MS(t_setup), MS(t_start),
-		MS(c->t_ready), MS(c->t_started), MS(c->t_exit), MS(t_stop));
+		MS(t_image), hit ? "cache hit" : "converted", MS(t_setup), boot, MS(t_start),
+		MS(c->t_ready), MS(t_saved), MS(c->t_started), MS(c->t_exit), MS(t_stop));
 #undef MS
 }
 
@@ -259,18 +307,24 @@ static const char *reason_text(enum vmm_stop_reason r)
 }
 
 /* Wait for the VM to stop, forwarding hull's signals to the container. */
-static int supervise(struct run_ctx *rc, int sigfd, int *killed_by)
+static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan, int *killed_by)
 {
-	struct pollfd p[2] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
-			       { .fd = sigfd, .events = POLLIN } };
+	struct pollfd p[3] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
+			       { .fd = sigfd, .events = POLLIN },
+			       { .fd = rc->ready_fd, .events = POLLIN } };
 	for (;;) {
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
 		if (p[0].revents)
 			return 0;
+		if (p[2].revents) {
+			uint64_t v;
+			if (read(rc->ready_fd, &v, sizeof(v)) == sizeof(v) && plan)
+				on_cold_ready(rc, plan);
+		}
 		if (p[1].revents) {
 			struct signalfd_siginfo si;
 			if (read(sigfd, &si, sizeof(si)) != sizeof(si))
@@ -293,6 +347,8 @@ int run_main(int argc, char **argv)
 	struct image_rootfs img = { 0 };
 	struct hcp_spec spec = { 0 };
 	struct run_ctx *rc = calloc(1, sizeof(*rc));
+	if (rc)
+		rc->ready_fd = -1;
 	struct errmsg err = { { 0 } };
 	bool ctl_ok = false;
 	int sigfd = -1;
@@ -357,30 +413,80 @@ int run_main(int argc, char **argv)
 		goto out;
 	}
 
+	bool pvm = vmm_host_is_pvm();
+	char *tkey = NULL, *troot = NULL, *tdir = NULL;
+	const char *boot = "cold boot";
+	if (!o.no_snapshot) {
+		troot = template_root(root);
+		if (template_key(kernel, initrd, o.cpus, o.mem, pvm, &tkey, &err) || !troot ||
+		    !(tdir = template_dir(troot, tkey))) {
+			fprintf(stderr, "hull: %s\n", err.text);
+			goto out_t;
+		}
+	}
 	struct vmm_config vc = {
 		.kernel = kernel,
 		.initrd = initrd,
 		.cpus = o.cpus,
 		.mem_bytes = o.mem,
-		.disks = { { .path = img.path, .read_only = true } },
+		/* empty until the image is attached: a template must not have
+		 * seen any one image (see on_cold_ready) */
+		.disks = { { .path = NULL, .read_only = true } },
 		.ndisks = 1,
-		.pvm = -1,
+		.pvm = pvm,
 		.debug = o.debug,
 		.console_out = on_console,
 		.chan_out = on_chan,
 		.ctx = rc,
 	};
-	if (vmm_create(&vc, &rc->vm, &err)) {
+	bool restored = false;
+	if (tdir && vmm_template_exists(tdir)) {
+		vc.template_dir = tdir;
+		vc.template_key = tkey;
+		if (vmm_create(&vc, &rc->vm, &err) == 0) {
+			restored = true;
+			boot = "restored from template";
+		} else {
+			/* a template that cannot be used is replaced by this run */
+			fprintf(stderr, "hull: template not used, booting cold: %s\n", err.text);
+			vmm_template_remove(tdir);
+		}
+		vc.template_dir = NULL;
+		vc.template_key = NULL;
+	}
+	if (!restored && vmm_create(&vc, &rc->vm, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
-		goto out;
+		goto out_t;
 	}
 	uint64_t t_setup = now_ns();
+	struct cold_plan plan = { .rootfs = img.path };
+	if (restored) {
+		if (vmm_attach_disk(rc->vm, 0, img.path, &err)) {
+			fprintf(stderr, "hull: %s\n", err.text);
+			goto out_t;
+		}
+	} else {
+		rc->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (rc->ready_fd < 0) {
+			fprintf(stderr, "hull: eventfd: %s\n", strerror(errno));
+			goto out_t;
+		}
+		if (tdir) {
+			plan.template_dir = tdir;
+			plan.template_key = tkey;
+		}
+		control_set_ready_hook(&rc->ctl, on_ready_hook, rc);
+	}
 	if (vmm_start(rc->vm, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
-		goto out;
+		goto out_t;
+	}
+	if (restored && control_resume_ready(&rc->ctl)) {
+		fprintf(stderr, "hull: cannot send the container spec to the guest\n");
+		vmm_request_stop(rc->vm);
 	}
 	int killed_by = 0;
-	supervise(rc, sigfd, &killed_by);
+	supervise(rc, sigfd, restored ? NULL : &plan, &killed_by);
 	enum vmm_stop_reason why = vmm_wait(rc->vm);
 	uint64_t t_stop = now_ns();
 
@@ -398,8 +504,12 @@ int run_main(int argc, char **argv)
 		console_dump(&rc->con);
 	}
 	if (o.timings)
-		print_timings(t0, t_image, img.cache_hit, t_setup, vmm_started_ns(rc->vm), &rc->ctl,
-			      t_stop);
+		print_timings(t0, t_image, img.cache_hit, t_setup, boot, vmm_started_ns(rc->vm),
+			      plan.t_saved, &rc->ctl, t_stop);
+out_t:
+	free(tkey);
+	free(troot);
+	free(tdir);
 out:
 	if (rc && rc->vm)
 		vmm_destroy(rc->vm);
@@ -407,6 +517,8 @@ out:
 		control_free(&rc->ctl);
 	if (sigfd >= 0)
 		close(sigfd);
+	if (rc && rc->ready_fd >= 0)
+		close(rc->ready_fd);
 	hcp_spec_free(&spec);
 	image_rootfs_free(&img);
 	free(kernel);

@@ -217,6 +217,23 @@ static void report_internal_error(struct vcpu *v)
 		  (unsigned long long)s.cr0, (unsigned long long)s.cr3);
 }
 
+static void park(struct vcpu *v)
+{
+	struct vcpu_pause *p = v->env->pause;
+	/* Finish the exit we returned from (a PIO/MMIO read result is only
+	 * written back into guest registers on the next KVM_RUN). */
+	v->run->immediate_exit = 1;
+	ioctl(v->fd, KVM_RUN, 0);
+	v->run->immediate_exit = 0;
+	pthread_mutex_lock(&p->lock);
+	p->parked++;
+	pthread_cond_broadcast(&p->cond);
+	while (p->requested && !atomic_load(v->env->stopping))
+		pthread_cond_wait(&p->cond, &p->lock);
+	p->parked--;
+	pthread_mutex_unlock(&p->lock);
+}
+
 void *vcpu_run(void *arg)
 {
 	struct vcpu *v = arg;
@@ -231,6 +248,10 @@ void *vcpu_run(void *arg)
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 
 	while (!atomic_load(env->stopping)) {
+		if (env->pause && __atomic_load_n(&env->pause->requested, __ATOMIC_ACQUIRE)) {
+			park(v);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				run->immediate_exit = 0;

@@ -9,7 +9,11 @@
  *   mode, flat segments, paging off, EBX = start info (the PVH boot ABI).
  * - vcpu_run() is the thread body: it runs KVM_RUN until the VM stops,
  *   dispatching port and MMIO exits to the buses and reporting terminal exits
- *   through `stop`. vcpu_kick() makes a running vCPU leave KVM_RUN (it sets
+ *   through `stop`. When env->pause->requested is set (then kicked), the
+ *   thread completes any port/MMIO access KVM still has in flight (one
+ *   KVM_RUN with immediate_exit, as the KVM API requires before state is
+ *   read), counts itself in env->pause->parked and waits until the request
+ *   is withdrawn or the VM stops. vcpu_kick() makes a running vCPU leave KVM_RUN (it sets
  *   immediate_exit and signals the thread with VCPU_KICK_SIGNAL).
  */
 #ifndef HULL_VCPU_H
@@ -28,7 +32,16 @@
 
 #define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
 
+/* Parking all vCPUs at a consistent point (for saving a snapshot). */
+struct vcpu_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool requested;
+	unsigned parked;
+};
+
 struct vcpu_env {
+	struct vcpu_pause *pause;
 	const struct bus *pio;
 	const struct bus *mmio;
 	atomic_bool *stopping;

@@ -24,6 +24,8 @@
 #include "vmm/kvm.h"
 #include "vmm/mptable.h"
 #include "vmm/serial.h"
+#include "vmm/snapshot.h"
+#include "vmm/vmstate.h"
 #include "vmm/vcpu.h"
 #include "vmm/virtio_blk.h"
 #include "vmm/virtio_mmio.h"
@@ -38,6 +40,19 @@
 #define VIRTIO_MMIO_BASE 0xd0000000ull
 #define VIRTIO_IRQ_BASE 5
 #define VIRTIO_MAX_QUEUES 4
+
+#ifndef HULL_VERSION
+#define HULL_VERSION "unknown"
+#endif
+
+/* Section ids in a template (vmm/snapshot.h stores them opaquely). */
+enum {
+	SEC_VM = 0x10,
+	SEC_UART_CONSOLE = 0x20,
+	SEC_UART_CHANNEL = 0x21,
+	SEC_DISK0 = 0x30,  /* + disk index: the virtio-mmio transport */
+	SEC_VCPU0 = 0x100, /* + vCPU index */
+};
 
 struct vmm;
 
@@ -73,6 +88,9 @@ struct vmm {
 	struct vcpu vcpus[VMM_MAX_CPUS];
 	unsigned ncpus;
 	struct vcpu_env env;
+	struct vcpu_pause pause;
+	struct snapshot snap; /* restored from a template: owns the RAM mapping */
+	bool restored;
 	int stop_fd;
 	atomic_bool stopping;
 	pthread_mutex_t stop_lock;
@@ -127,6 +145,9 @@ static void vm_stop(void *ctx, int reason, const char *why)
 	if (vm->cfg.debug)
 		fprintf(stderr, "hull: vmm: stop: %s\n", why ? why : "");
 	atomic_store(&vm->stopping, true);
+	pthread_mutex_lock(&vm->pause.lock);
+	pthread_cond_broadcast(&vm->pause.cond);
+	pthread_mutex_unlock(&vm->pause.lock);
 	uint64_t one = 1;
 	ssize_t r = write(vm->stop_fd, &one, sizeof(one));
 	(void)r;
@@ -225,9 +246,13 @@ static int setup_disk(struct vmm *vm, unsigned i, struct errmsg *err)
 {
 	struct disk *d = &vm->disks[i];
 	const struct vmm_disk *cfg = &vm->cfg.disks[i];
-	d->fd = open(cfg->path, (cfg->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (cfg->path)
+		d->fd = open(cfg->path, (cfg->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	else /* an empty disk, to be given its backing file later (vmm_attach_disk) */
+		d->fd = memfd_create("hull-empty-disk", MFD_CLOEXEC);
 	if (d->fd < 0)
-		return errmsg_set(err, -errno, "disk %s: %s", cfg->path, strerror(errno));
+		return errmsg_set(err, -errno, "disk %s: %s", cfg->path ? cfg->path : "(empty)",
+				  strerror(errno));
 	char serial[21];
 	snprintf(serial, sizeof(serial), "hull%u", i);
 	int rc = virtio_blk_init(&d->blk, d->fd, cfg->read_only, serial, err);
@@ -326,6 +351,109 @@ out:
 	return rc;
 }
 
+static int section(struct vmm *vm, uint32_t id, const uint8_t **d, size_t *n, struct errmsg *err)
+{
+	if (snapshot_section(&vm->snap, id, d, n))
+		return errmsg_set(err, -EBADMSG, "template %s: section 0x%x missing",
+				  vm->cfg.template_dir, id);
+	return 0;
+}
+
+/* The VM as the template left it: the interrupt controllers and clock
+ * first (vCPU LAPIC state lands in them), then each vCPU, then the devices. */
+static int restore_state(struct vmm *vm, struct errmsg *err)
+{
+	const uint8_t *d;
+	size_t n;
+	struct errmsg sub;
+	int rc = section(vm, SEC_VM, &d, &n, err);
+	if (!rc && (rc = vmstate_vm_restore(vm->kvm.vm_fd, d, n, &sub)))
+		errmsg_set(err, rc, "template %s: VM state: %s", vm->cfg.template_dir, sub.text);
+	for (unsigned i = 0; !rc && i < vm->ncpus; i++) {
+		rc = section(vm, SEC_VCPU0 + i, &d, &n, err);
+		if (!rc && (rc = vmstate_vcpu_restore(vm->vcpus[i].fd, d, n, &sub)))
+			errmsg_set(err, rc, "template %s: vCPU %u: %s", vm->cfg.template_dir, i,
+				   sub.text);
+	}
+	if (!rc)
+		rc = section(vm, SEC_UART_CONSOLE, &d, &n, err);
+	if (!rc && (rc = serial_restore(vm->con, d, n, &sub)))
+		errmsg_set(err, rc, "template %s: console UART: %s", vm->cfg.template_dir, sub.text);
+	if (!rc)
+		rc = section(vm, SEC_UART_CHANNEL, &d, &n, err);
+	if (!rc && (rc = serial_restore(vm->chan, d, n, &sub)))
+		errmsg_set(err, rc, "template %s: channel UART: %s", vm->cfg.template_dir, sub.text);
+	for (unsigned i = 0; !rc && i < vm->ndisks; i++) {
+		rc = section(vm, SEC_DISK0 + i, &d, &n, err);
+		if (!rc && (rc = virtio_mmio_restore(vm->disks[i].t, d, n, &sub)))
+			errmsg_set(err, rc, "template %s: disk %u: %s", vm->cfg.template_dir, i,
+				   sub.text);
+	}
+	return rc;
+}
+
+int vmm_save_template(struct vmm *vm, const char *dir, const char *key, struct errmsg *err)
+{
+	enum { MAXSEC = 3 + VMM_MAX_DISKS + VMM_MAX_CPUS };
+	struct vmstate_buf bufs[MAXSEC];
+	struct snapshot_section secs[MAXSEC];
+	unsigned n = 0;
+	int rc = 0;
+	struct errmsg sub = { { 0 } };
+	for (unsigned i = 0; i < MAXSEC; i++)
+		vmstate_buf_init(&bufs[i]);
+#define ADD(sid, call)                                                                             \
+	do {                                                                                       \
+		if (!rc) {                                                                         \
+			rc = (call);                                                               \
+			secs[n] = (struct snapshot_section){ .id = (sid) };                        \
+			n++;                                                                       \
+		}                                                                                  \
+	} while (0)
+	ADD(SEC_VM, vmstate_vm_save(vm->kvm.vm_fd, &bufs[n], &sub));
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		ADD(SEC_VCPU0 + i, vmstate_vcpu_save(vm->kvm.kvm_fd, vm->vcpus[i].fd, &bufs[n], &sub));
+	ADD(SEC_UART_CONSOLE, serial_save(vm->con, &bufs[n]));
+	ADD(SEC_UART_CHANNEL, serial_save(vm->chan, &bufs[n]));
+	for (unsigned i = 0; i < vm->ndisks; i++)
+		ADD(SEC_DISK0 + i, virtio_mmio_save(vm->disks[i].t, &bufs[n]));
+#undef ADD
+	if (rc) {
+		errmsg_set(err, rc, "saving VM state: %s", sub.text[0] ? sub.text : strerror(-rc));
+	} else {
+		for (unsigned i = 0; i < n; i++) {
+			secs[i].data = bufs[i].data;
+			secs[i].len = bufs[i].len;
+		}
+		struct snapshot_desc d = { .hull_version = HULL_VERSION, .key = key,
+					   .sections = secs, .nsections = n };
+		rc = snapshot_write(dir, &d, &vm->mem, err);
+	}
+	for (unsigned i = 0; i < MAXSEC; i++)
+		vmstate_buf_free(&bufs[i]);
+	return rc;
+}
+
+bool vmm_template_exists(const char *dir)
+{
+	char *p;
+	if (asprintf(&p, "%s/state", dir) < 0)
+		return false;
+	bool ok = access(p, F_OK) == 0;
+	free(p);
+	return ok;
+}
+
+int vmm_template_remove(const char *dir)
+{
+	return snapshot_remove(dir, NULL);
+}
+
+bool vmm_host_is_pvm(void)
+{
+	return kvm_host_is_pvm();
+}
+
 int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *err)
 {
 	if (cfg->cpus < 1 || cfg->cpus > VMM_MAX_CPUS)
@@ -351,11 +479,13 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 			vm->disks[i].notify_fd[q] = -1;
 	}
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->pause.lock, NULL);
+	pthread_cond_init(&vm->pause.cond, NULL);
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->pvm = cfg->pvm < 0 ? kvm_host_is_pvm() : cfg->pvm > 0;
 	vm->ncpus = cfg->cpus;
 	vm->ndisks = cfg->ndisks;
-	vm->env = (struct vcpu_env){ .pio = &vm->pio, .mmio = &vm->mmio, .stopping = &vm->stopping,
+	vm->env = (struct vcpu_env){ .pause = &vm->pause, .pio = &vm->pio, .mmio = &vm->mmio, .stopping = &vm->stopping,
 				     .stop = vm_stop, .ctx = vm, .debug = cfg->debug };
 
 	int rc = vm->stop_fd < 0 ? errmsg_set(err, -errno, "eventfd: %s", strerror(errno)) : 0;
@@ -363,7 +493,15 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 		rc = build_cmdline(vm, err);
 	if (!rc)
 		rc = kvm_vm_open(&vm->kvm, cfg->kvm_dev, err);
-	if (!rc) {
+	if (!rc && cfg->template_dir) {
+		struct snapshot_expect e = { .hull_version = HULL_VERSION, .key = cfg->template_key,
+					     .mem_size = cfg->mem_bytes };
+		rc = snapshot_open(cfg->template_dir, &e, &vm->snap, err);
+		if (!rc) {
+			vm->mem = vm->snap.mem;
+			vm->restored = true;
+		}
+	} else if (!rc) {
 		rc = guest_mem_init(&vm->mem, cfg->mem_bytes);
 		if (rc)
 			errmsg_set(err, rc, "cannot map %llu MiB of guest memory",
@@ -383,7 +521,7 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 	for (unsigned i = 0; !rc && i < vm->ncpus; i++)
 		rc = vcpu_create(&vm->vcpus[i], &vm->kvm, i, vm->ncpus, vm->pvm, &vm->env, err);
 	if (!rc)
-		rc = load_kernel(vm, err);
+		rc = vm->restored ? restore_state(vm, err) : load_kernel(vm, err);
 	if (rc) {
 		vmm_destroy(vm);
 		return rc;
@@ -426,6 +564,54 @@ int vmm_start(struct vmm *vm, struct errmsg *err)
 		}
 		vm->vcpus[i].started = true;
 	}
+	return 0;
+}
+
+int vmm_pause(struct vmm *vm)
+{
+	pthread_mutex_lock(&vm->pause.lock);
+	__atomic_store_n(&vm->pause.requested, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->pause.lock);
+	unsigned running = 0;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i].started)
+			running++;
+		vcpu_kick(&vm->vcpus[i]);
+	}
+	pthread_mutex_lock(&vm->pause.lock);
+	while (vm->pause.parked < running && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->pause.cond, &vm->pause.lock);
+	bool ok = vm->pause.parked == running;
+	pthread_mutex_unlock(&vm->pause.lock);
+	return ok ? 0 : -ESHUTDOWN;
+}
+
+void vmm_resume(struct vmm *vm)
+{
+	pthread_mutex_lock(&vm->pause.lock);
+	__atomic_store_n(&vm->pause.requested, false, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vm->pause.cond);
+	pthread_mutex_unlock(&vm->pause.lock);
+}
+
+int vmm_attach_disk(struct vmm *vm, unsigned i, const char *path, struct errmsg *err)
+{
+	if (i >= vm->ndisks)
+		return errmsg_set(err, -EINVAL, "no disk %u", i);
+	struct disk *d = &vm->disks[i];
+	bool ro = vm->cfg.disks[i].read_only;
+	int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return errmsg_set(err, -errno, "disk %s: %s", path, strerror(errno));
+	int rc = virtio_blk_set_backing(d->blk, fd, ro, err);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	close(d->fd);
+	d->fd = fd;
+	/* tells the guest to re-read the capacity */
+	virtio_mmio_config_changed(d->t);
 	return 0;
 }
 
@@ -510,8 +696,13 @@ void vmm_destroy(struct vmm *vm)
 	close_fd(&vm->chan_irq_fd);
 	evloop_free(vm->loop);
 	kvm_vm_close(&vm->kvm);
-	guest_mem_free(&vm->mem);
+	if (vm->restored)
+		snapshot_close(&vm->snap);
+	else
+		guest_mem_free(&vm->mem);
 	close_fd(&vm->stop_fd);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_mutex_destroy(&vm->pause.lock);
+	pthread_cond_destroy(&vm->pause.cond);
 	free(vm);
 }

@@ -1,7 +1,8 @@
 /* vmm: hull's virtual machine monitor, driven as a library.
  *
  * Contract
- * - vmm_create() builds a whole microVM from a config: KVM VM, lazily mapped
+ * - vmm_create() builds a whole microVM from a config (or restores one from a
+ *   template, see vmm_save_template()): KVM VM, lazily mapped
  *   guest RAM, vCPUs, the kernel loaded through its PVH entry, the MP table,
  *   two 16550 UARTs (ttyS0: kernel console; ttyS1: the control channel guest-init
  *   speaks hcp on), the i8042 reset line, and one virtio-blk device per disk.
@@ -42,7 +43,7 @@ enum vmm_stop_reason {
 };
 
 struct vmm_disk {
-	const char *path;
+	const char *path; /* NULL: an empty disk, given a file by vmm_attach_disk() */
 	bool read_only;
 };
 
@@ -61,6 +62,11 @@ struct vmm_config {
 	 * kernel's workarounds for hosts that emulate kernel mode. */
 	int pvm;
 	bool debug; /* log VMM events to stderr */
+	/* Restore from this template (vmm/snapshot.h) instead of booting: the
+	 * kernel and initrd are not read then. template_key must match the key
+	 * the template was saved with. */
+	const char *template_dir;
+	const char *template_key;
 	vmm_out_fn console_out;
 	vmm_out_fn chan_out;
 	void *ctx;
@@ -71,6 +77,14 @@ struct vmm;
 int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *err);
 int vmm_start(struct vmm *vm, struct errmsg *err);
 int vmm_chan_write(struct vmm *vm, const void *buf, size_t n);
+/* Park every vCPU at an instruction boundary with no I/O in flight; returns
+ * 0, or -ESHUTDOWN if the VM stopped meanwhile. The device thread keeps
+ * running (device state is saved under the devices' own locks). */
+int vmm_pause(struct vmm *vm);
+void vmm_resume(struct vmm *vm);
+/* Give disk i a new backing file (same read-only mode as configured) and
+ * tell the guest its new capacity. Returns 0 or -errno with a reason. */
+int vmm_attach_disk(struct vmm *vm, unsigned i, const char *path, struct errmsg *err);
 int vmm_stop_fd(const struct vmm *vm);
 void vmm_request_stop(struct vmm *vm);
 enum vmm_stop_reason vmm_wait(struct vmm *vm);
@@ -80,6 +94,15 @@ const char *vmm_cmdline(const struct vmm *vm);
 /* CLOCK_MONOTONIC ns when the vCPU threads were started (0 before). */
 uint64_t vmm_started_ns(const struct vmm *vm);
 void vmm_destroy(struct vmm *vm);
+
+/* Save the VM as a template at dir (atomically; another process's template
+ * already there wins). The VM must be paused (vmm_pause). The key names what
+ * the VM was booted from; a restore must present the same key. */
+int vmm_save_template(struct vmm *vm, const char *dir, const char *key, struct errmsg *err);
+bool vmm_template_exists(const char *dir);
+int vmm_template_remove(const char *dir);
+/* True when /dev/kvm is PVM-backed (guest kernel mode emulated). */
+bool vmm_host_is_pvm(void);
 
 /* Parse "128M", "1G", "512m", "1073741824" into bytes. Returns 0 or -EINVAL. */
 int vmm_parse_size(const char *s, uint64_t *out);

@@ -13,7 +13,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/hull-e2e.XXXXXX")
 cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT
 # Each test file gets its own image store, so tests can run in parallel and
-# the cache checks see only their own conversions.
+# the cache checks see only their own conversions. Templates (pre-booted VMs)
+# are shared through HULL_TEMPLATE_DIR when the suite sets it: the e2e-template
+# test makes the template first, the others start from it.
 export HULL_ROOT="$tmp/store"
 
 if [ ! -c /dev/kvm ] || ! { exec 9<>/dev/kvm; } 2>/dev/null; then
@@ -28,7 +30,8 @@ exec 9>&-
 run_hull() {
 	local name=$1
 	shift
-	hull_cmd "$name" run "$@"
+	# shellcheck disable=SC2086 # HULL_RUN_FLAGS is a list of flags
+	hull_cmd "$name" run ${HULL_RUN_FLAGS:-} "$@"
 }
 
 # hull_cmd NAME ARGS...: `hull ARGS...`, same bookkeeping as run_hull.

@@ -122,6 +122,43 @@ static void test_resume_ready(void **st)
 	done(&c, &f);
 }
 
+static int hook_calls;
+static void hook(void *ctx)
+{
+	(void)ctx;
+	hook_calls++;
+}
+
+static void test_ready_hook_holds_spec(void **st)
+{
+	(void)st;
+	struct control c;
+	struct fds f;
+	mk(&c, &f);
+	hook_calls = 0;
+	control_set_ready_hook(&c, hook, NULL);
+	assert_int_equal(control_send_spec(&c), -EAGAIN);
+	uint8_t g[32];
+	size_t n = frame(g, HCP_READY, NULL, 0);
+	control_feed(&c, g, n);
+	assert_int_equal(hook_calls, 1);
+	assert_int_equal(sent_len, 0); /* held */
+	/* a STARTED before the spec went out is a protocol error */
+	struct control c2;
+	struct fds f2;
+	mk(&c2, &f2);
+	control_set_ready_hook(&c2, hook, NULL);
+	n += u32frame(g + n, HCP_STARTED, 1);
+	control_feed(&c2, g, n);
+	assert_non_null(control_failed(&c2));
+	done(&c2, &f2);
+	sent_len = 0;
+	assert_int_equal(control_send_spec(&c), 0);
+	assert_int_equal(sent[0], HCP_SPEC);
+	assert_int_equal(control_send_spec(&c), -EALREADY);
+	done(&c, &f);
+}
+
 static void test_seeds_differ(void **st)
 {
 	(void)st;
@@ -231,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_happy_path_bytewise),
 		cmocka_unit_test(test_resume_ready),
 		cmocka_unit_test(test_seeds_differ),
+		cmocka_unit_test(test_ready_hook_holds_spec),
 		cmocka_unit_test(test_signal_forwarding),
 		cmocka_unit_test(test_error_text_sanitised),
 		cmocka_unit_test(test_hostile_sequences),
