@@ -1,4 +1,5 @@
 #include "control.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,13 +8,6 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void write_all(int fd, const void *buf, size_t n)
 {
@@ -105,7 +99,7 @@ static void spec_out(struct control *c)
 static void on_ready(struct control *c)
 {
 	c->ready = true;
-	c->t_ready = now_ns();
+	c->t_ready = clock_now_ns();
 	if (c->ready_hook)
 		c->ready_hook(c->ready_hook_ctx);
 	else
@@ -141,7 +135,7 @@ int control_resume_ready(struct control *c)
 		rc = -EALREADY;
 	} else {
 		c->ready = true;
-		c->t_ready = now_ns();
+		c->t_ready = clock_now_ns();
 		spec_out(c);
 	}
 	if (!rc && c->failure[0])
@@ -168,7 +162,7 @@ static void handle(struct control *c, const struct hcp_msg *m)
 			return;
 		}
 		c->started = true;
-		c->t_started = now_ns();
+		c->t_started = clock_now_ns();
 		return;
 	case HCP_STDOUT:
 	case HCP_STDERR:
@@ -203,7 +197,7 @@ static void handle(struct control *c, const struct hcp_msg *m)
 		}
 		c->exited = true;
 		c->exit_status = (int)v;
-		c->t_exit = now_ns();
+		c->t_exit = clock_now_ns();
 		return;
 	default:
 		{

@@ -1,4 +1,5 @@
 #include "run.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -188,13 +189,6 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void console_out(struct console_log *l, const uint8_t *b, size_t n)
 {
 	if (l->echo) {
@@ -250,7 +244,7 @@ static int on_cold_ready(struct run_ctx *rc, struct cold_plan *p)
 		if (vmm_save_template(rc->vm, p->template_dir, p->template_key, &err))
 			fprintf(stderr, "hull: warning: could not save a template: %s\n", err.text);
 		else
-			p->t_saved = now_ns();
+			p->t_saved = clock_now_ns();
 		vmm_resume(rc->vm);
 	}
 	if (vmm_attach_disk(rc->vm, 0, p->rootfs, &err)) {
@@ -340,7 +334,7 @@ static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan, int 
 
 int run_main(int argc, char **argv)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 	struct run_opts o;
 	int status = EXIT_HULL_FAILED;
 	char *kernel = NULL, *initrd = NULL, *root = NULL;
@@ -372,7 +366,7 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out;
 	}
-	uint64_t t_image = now_ns();
+	uint64_t t_image = clock_now_ns();
 
 	char host[13];
 	random_hostname(host);
@@ -458,7 +452,7 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out_t;
 	}
-	uint64_t t_setup = now_ns();
+	uint64_t t_setup = clock_now_ns();
 	struct cold_plan plan = { .rootfs = img.path };
 	if (restored) {
 		if (vmm_attach_disk(rc->vm, 0, img.path, &err)) {
@@ -488,7 +482,7 @@ int run_main(int argc, char **argv)
 	int killed_by = 0;
 	supervise(rc, sigfd, restored ? NULL : &plan, &killed_by);
 	enum vmm_stop_reason why = vmm_wait(rc->vm);
-	uint64_t t_stop = now_ns();
+	uint64_t t_stop = clock_now_ns();
 
 	int code;
 	if (control_exit_status(&rc->ctl, &code)) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/readfile.h"
 #include "images/oci_json.h"
 
 /* mkdir -p, new directories 0700 */
@@ -66,43 +67,6 @@ char *store_tmp_path(const struct store *s, const char *hex)
 	return asprintf(&p, "%s/%s.ext4.tmp.%ld", s->dir, hex, (long)getpid()) < 0 ? NULL : p;
 }
 
-static int read_small(const char *path, size_t max, char **buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	int rc = 0;
-	if (fstat(fd, &st) < 0)
-		rc = -errno;
-	else if (!S_ISREG(st.st_mode))
-		rc = -EINVAL;
-	else if ((uint64_t)st.st_size > max)
-		rc = -EFBIG;
-	char *p = rc ? NULL : malloc((size_t)st.st_size + 1);
-	if (!rc && !p)
-		rc = -ENOMEM;
-	size_t n = 0;
-	while (!rc && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, p + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			rc = r < 0 ? -errno : -EIO;
-		else
-			n += (size_t)r;
-	}
-	close(fd);
-	if (rc) {
-		free(p);
-		return rc;
-	}
-	p[n] = '\0';
-	*buf = p;
-	*len = n;
-	return 0;
-}
-
 int store_lookup(const struct store *s, const char *hex, bool *hit, char **config,
 		 size_t *config_len, struct errmsg *err)
 {
@@ -116,7 +80,7 @@ int store_lookup(const struct store *s, const char *hex, bool *hit, char **confi
 	if (!img || !cfg) {
 		rc = -ENOMEM;
 	} else if (stat(img, &st) == 0 && S_ISREG(st.st_mode)) {
-		rc = read_small(cfg, OCI_JSON_MAX, config, config_len);
+		rc = readfile(cfg, OCI_JSON_MAX, config, config_len);
 		if (rc == -ENOENT) /* a damaged entry: convert again */
 			rc = 0;
 		else if (rc)

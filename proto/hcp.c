@@ -72,17 +72,22 @@ static long head_frame_len(const struct hcp_reader *r)
 	return (long)(HCP_HDR_LEN + len);
 }
 
-int hcp_reader_push(struct hcp_reader *r, const uint8_t *data, size_t n, size_t *taken)
+/* Drop the frame handed out by the last _next. */
+static void drop_consumed(struct hcp_reader *r)
 {
-	*taken = 0;
-	if (r->error)
-		return r->error;
-	/* Drop the frame handed out by the last _next before taking more. */
 	if (r->consumed) {
 		memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
 		r->len -= r->consumed;
 		r->consumed = 0;
 	}
+}
+
+int hcp_reader_push(struct hcp_reader *r, const uint8_t *data, size_t n, size_t *taken)
+{
+	*taken = 0;
+	if (r->error)
+		return r->error;
+	drop_consumed(r);
 	/* Take only as much as completes the head frame: bounded memory. */
 	long need = head_frame_len(r);
 	if (need < 0)
@@ -117,11 +122,7 @@ int hcp_reader_next(struct hcp_reader *r, struct hcp_msg *m)
 {
 	if (r->error)
 		return r->error;
-	if (r->consumed) {
-		memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
-		r->len -= r->consumed;
-		r->consumed = 0;
-	}
+	drop_consumed(r);
 	long need = head_frame_len(r);
 	if (need < 0)
 		return r->error = -EPROTO;

@@ -1,5 +1,6 @@
 /* vm: assembles a microVM from the parts (see vmm.h for the contract). */
 #include "vmm.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -99,13 +100,6 @@ struct vmm {
 	char cmdline[BOOT_CMDLINE_MAX];
 	uint64_t started_ns;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int vmm_parse_size(const char *s, uint64_t *out)
 {
@@ -555,7 +549,7 @@ int vmm_start(struct vmm *vm, struct errmsg *err)
 	if (rc)
 		return errmsg_set(err, -rc, "event loop thread: %s", strerror(rc));
 	vm->loop_started = true;
-	vm->started_ns = now_ns();
+	vm->started_ns = clock_now_ns();
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		rc = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_run, &vm->vcpus[i]);
 		if (rc) {

@@ -1,0 +1,15 @@
+/* readfile: read a whole small regular file into memory.
+ *
+ * Contract: readfile() reads `path` (a regular file of at most `max` bytes)
+ * into a malloc'd buffer with a NUL byte after the content (so text can be
+ * used as a C string; *len does not count it). Returns 0, -errno from
+ * open/read, -EINVAL for a non-regular file, -EFBIG when larger than max,
+ * -ENOMEM. A file that shrinks while read yields what was there. */
+#ifndef HULL_READFILE_H
+#define HULL_READFILE_H
+
+#include <stddef.h>
+
+int readfile(const char *path, size_t max, char **buf, size_t *len);
+
+#endif
