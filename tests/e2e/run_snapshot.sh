@@ -37,4 +37,12 @@ expect_contains "a corrupted template: checksum named" "$err" "checksum"
 expect_contains "a corrupted template: cold boot instead" "$err" "(cold boot)"
 run_hull after --timings "$IMG" true
 expect_contains "the refused template was replaced by a good one" "$err" "(restored from template)"
+
+name=$(basename "$(dirname "${state[0]}")")
+hull_cmd rm snapshot rm "$name"
+expect_eq "hull snapshot rm exits 0" "$rc" 0
+t=("$HULL_TEMPLATE_DIR"/*/state)
+expect_eq "hull snapshot rm removed it" "${#t[@]}" 0
+hull_cmd rmbad snapshot rm ../etc
+expect_eq "hull snapshot rm refuses a path" "$rc" 125
 finish

@@ -20,6 +20,10 @@ expect_eq "restored run exits 0" "$rc" 0
 expect_line "restored run runs the container" "$out" "warm-ok"
 expect_contains "the second run starts from the template" "$err" "(restored from template)"
 
+hull_cmd ls snapshot ls
+expect_eq "hull snapshot ls exits 0" "$rc" 0
+expect_contains "hull snapshot ls shows the template as usable" "$out" "usable"
+
 run_hull nosnap --no-snapshot --timings "$IMG" true
 expect_eq "--no-snapshot exits 0" "$rc" 0
 expect_contains "--no-snapshot boots cold" "$err" "(cold boot)"
