@@ -29,23 +29,16 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/control.h"
 #include "cli/spec.h"
+#include "common/clock.h"
 
 #define EXIT_PEER_FAILED 125
 
 static const char *sock_path; /* removed by the signal handler while listening */
 static volatile sig_atomic_t listening;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void usage(FILE *f)
 {
@@ -139,7 +132,7 @@ static int accept_one(const char *path)
 
 int main(int argc, char **argv)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 	enum { O_HOSTNAME = 256, O_ROOTFS, O_TIMINGS, O_HELP };
 	static const struct option lo[] = {
 		{ "env", required_argument, NULL, 'e' },
@@ -236,7 +229,7 @@ int main(int argc, char **argv)
 	}
 	fd = accept_one(sock_path);
 	if (fd >= 0) {
-		t_conn = now_ns();
+		t_conn = clock_now_ns();
 		uint8_t buf[4096];
 		for (;;) {
 			ssize_t n = read(fd, buf, sizeof(buf));
@@ -247,7 +240,7 @@ int main(int argc, char **argv)
 				break;
 			}
 			if (n == 0) {
-				t_closed = now_ns();
+				t_closed = clock_now_ns();
 				const char *f = control_failed(&ctl);
 				fprintf(stderr,
 					"hcp-peer: the connection ended before the container reported an "
