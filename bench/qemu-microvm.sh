@@ -25,7 +25,9 @@
 #   QEMU_EXTRA="..."    more QEMU arguments (word-split)
 #
 # On a kvm_pvm host (/sys/module/kvm_pvm exists) the PVM-only kernel switches
-# are added; kernel-config/README.md explains every one.
+# and a GLIBC_TUNABLES=... word (it reaches init as an environment variable)
+# are added; kernel-config/README.md explains every one. For boot-time
+# measurements pass "quiet", as bench/ does.
 set -euo pipefail
 
 die() { echo "qemu-microvm.sh: $*" >&2; exit 2; }
@@ -39,10 +41,14 @@ shift 2
 # Keep in sync with kernel-config/README.md ("Kernel command line").
 append_always="console=ttyS0 reboot=k panic=-1"
 append_pvm="pvm_compat clearcpuid=xsave,popcnt,smap,erms,fsrm,invpcid,rdtscp,cx16 noreplace-smp percpu_alloc=page"
+# Not a kernel switch: the kernel hands it to init as an environment variable.
+# On PVM the guest kernel cannot context-switch AVX state, so glibc must not
+# pick its AVX string functions (README, "Known limitations on PVM").
+append_pvm_env="GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD,-AVX_Fast_Unaligned_Load"
 
 append=$append_always
 if [ -e /sys/module/kvm_pvm ]; then
-	append="$append $append_pvm"
+	append="$append $append_pvm $append_pvm_env"
 fi
 if [ $# -gt 0 ]; then
 	append="$append $*"
