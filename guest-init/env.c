@@ -38,7 +38,8 @@ void env_free(char **env)
 	free(env);
 }
 
-int env_build(char *const *spec_env, size_t n, const char *home, const char *hostname, char ***out)
+int env_build(char *const *spec_env, size_t n, const char *home, const char *hostname,
+	      const char *glibc_tunables, char ***out)
 {
 	struct {
 		const char *key;
@@ -47,6 +48,7 @@ int env_build(char *const *spec_env, size_t n, const char *home, const char *hos
 	    {"PATH", ENV_DEFAULT_PATH},
 	    {"HOME", home && *home ? home : "/"},
 	    {"HOSTNAME", hostname && *hostname ? hostname : NULL},
+	    {"GLIBC_TUNABLES", glibc_tunables && *glibc_tunables ? glibc_tunables : NULL},
 	};
 	size_t nd = sizeof(defaults) / sizeof(defaults[0]);
 	size_t k = 0;

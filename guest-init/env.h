@@ -6,7 +6,11 @@
  *   duplicates: the kernel and libc decide what those mean), followed by the
  *   defaults docker adds when the image does not set them:
  *     PATH=ENV_DEFAULT_PATH, HOME=<home>, HOSTNAME=<hostname> (only when a
- *     hostname is given and not empty).
+ *     hostname is given and not empty),
+ *   and GLIBC_TUNABLES=<tunables> when given: the VMM sets it on PVM hosts
+ *   (on the kernel command line, which puts it in init's environment) to keep
+ *   glibc off AVX code whose register state the guest kernel cannot switch
+ *   there; see kernel-config/README.md. An image's own value wins.
  *   "Set" means an entry "KEY=..." exists; a bare "KEY" without '=' does not
  *   define KEY.
  * - env_build() returns 0 or -ENOMEM; *out is a NULL-terminated array that
@@ -19,7 +23,8 @@
 
 #define ENV_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-int env_build(char *const *spec_env, size_t n, const char *home, const char *hostname, char ***out);
+int env_build(char *const *spec_env, size_t n, const char *home, const char *hostname,
+	      const char *glibc_tunables, char ***out);
 void env_free(char **env);
 
 /* Value of the first "key=" entry of a NULL-terminated env, or NULL. */

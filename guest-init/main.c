@@ -178,7 +178,8 @@ int main(int argc, char **argv, char **envp)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	log_debug(&log, "user resolved: uid %u gid %u, %zu groups", (unsigned)ids.uid,
 		  (unsigned)ids.gid, ids.ngroups);
-	if (env_build(spec.envp, spec.envc, ids.home, spec.hostname, &cenv) < 0) {
+	if (env_build(spec.envp, spec.envc, ids.home, spec.hostname,
+		      env_get(envp, "GLIBC_TUNABLES"), &cenv) < 0) {
 		errmsg_set(&err, -ENOMEM, "out of memory building the environment");
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	}

@@ -223,10 +223,18 @@ static int build_cmdline(struct vmm *vm, struct errmsg *err)
 				      (unsigned long long)(VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE),
 				      VIRTIO_IRQ_BASE + i);
 	if (vm->pvm && n < sizeof(vm->cmdline))
-		/* see kernel-config/README.md: instructions the PVM emulator of
-		 * guest kernel mode lacks, and pvm_compat for the kernel patches */
+		/* kernel-config/README.md has the reason for each word: pvm_compat
+		 * turns on the kernel patches; clearcpuid hides what the PVM
+		 * emulator of guest kernel mode cannot run; noreplace-smp and
+		 * percpu_alloc=page skip seconds of emulated boot work; and
+		 * GLIBC_TUNABLES (passed to init's environment, and on to the
+		 * container) keeps glibc off AVX, whose state the guest kernel
+		 * cannot switch here. */
 		n += (size_t)snprintf(vm->cmdline + n, sizeof(vm->cmdline) - n,
-				      " pvm_compat noxsave clearcpuid=popcnt,smap,erms,fsrm");
+				      " pvm_compat clearcpuid=xsave,popcnt,smap,erms,fsrm,invpcid,"
+				      "rdtscp,cx16 noreplace-smp percpu_alloc=page GLIBC_TUNABLES="
+				      "glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,"
+				      "-AVX512DQ,-AVX512CD,-AVX_Fast_Unaligned_Load");
 	if (vm->cfg.cmdline_extra && n < sizeof(vm->cmdline))
 		n += (size_t)snprintf(vm->cmdline + n, sizeof(vm->cmdline) - n, " %s",
 				      vm->cfg.cmdline_extra);
@@ -345,6 +353,15 @@ out:
 	return rc;
 }
 
+/* The template's identity: the caller's key (what the VM was booted from)
+ * plus the kernel command line this hull gives it, which the caller does not
+ * see and which shapes the booted guest as much as the kernel does. */
+static char *template_key(const char *key, const char *cmdline)
+{
+	char *k;
+	return asprintf(&k, "%s; cmdline %s", key ? key : "", cmdline) < 0 ? NULL : k;
+}
+
 static int section(struct vmm *vm, uint32_t id, const uint8_t **d, size_t *n, struct errmsg *err)
 {
 	if (snapshot_section(&vm->snap, id, d, n))
@@ -419,9 +436,11 @@ int vmm_save_template(struct vmm *vm, const char *dir, const char *key, struct e
 			secs[i].data = bufs[i].data;
 			secs[i].len = bufs[i].len;
 		}
-		struct snapshot_desc d = { .hull_version = HULL_VERSION, .key = key,
+		char *k = template_key(key, vm->cmdline);
+		struct snapshot_desc d = { .hull_version = HULL_VERSION, .key = k,
 					   .sections = secs, .nsections = n };
-		rc = snapshot_write(dir, &d, &vm->mem, err);
+		rc = k ? snapshot_write(dir, &d, &vm->mem, err) : errmsg_set(err, -ENOMEM, "out of memory");
+		free(k);
 	}
 	for (unsigned i = 0; i < MAXSEC; i++)
 		vmstate_buf_free(&bufs[i]);
@@ -487,10 +506,14 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 		rc = build_cmdline(vm, err);
 	if (!rc)
 		rc = kvm_vm_open(&vm->kvm, cfg->kvm_dev, err);
+	char *tkey = NULL;
+	if (!rc && cfg->template_dir && !(tkey = template_key(cfg->template_key, vm->cmdline)))
+		rc = errmsg_set(err, -ENOMEM, "out of memory");
 	if (!rc && cfg->template_dir) {
-		struct snapshot_expect e = { .hull_version = HULL_VERSION, .key = cfg->template_key,
+		struct snapshot_expect e = { .hull_version = HULL_VERSION, .key = tkey,
 					     .mem_size = cfg->mem_bytes };
 		rc = snapshot_open(cfg->template_dir, &e, &vm->snap, err);
+		free(tkey);
 		if (!rc) {
 			vm->mem = vm->snap.mem;
 			vm->restored = true;
