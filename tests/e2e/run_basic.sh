@@ -11,6 +11,7 @@ echo "pwd=$(pwd)"
 echo "foo=$FOO"
 echo "home=$HOME"
 echo "host=$(hostname)"
+echo "tunables=${GLIBC_TUNABLES:-none}"
 cat /data/keep
 [ -e /data/gone ] && echo gone-present || echo gone-absent
 ls /opq | tr "\n" " "; echo
@@ -43,6 +44,14 @@ expect_line "the rootfs is writable (new file)" "$out" "written"
 expect_line "the rootfs is writable (lower file)" "$out" "more"
 host=$(sed -n 's/^host=//p' <<<"$out")
 if [[ "$host" =~ ^[0-9a-f]{12}$ ]]; then pass "default hostname is a 12-hex id"; else fail "default hostname is a 12-hex id" "got: $host"; fi
+# PVM hosts cannot switch AVX state in the guest: glibc must be kept off AVX
+# there (kernel-config/README.md), and only there.
+if [ -e /sys/module/kvm_pvm ]; then
+	expect_line "PVM host: the container gets GLIBC_TUNABLES" "$out" \
+		"tunables=glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD,-AVX_Fast_Unaligned_Load"
+else
+	expect_line "VMX/SVM host: no GLIBC_TUNABLES" "$out" "tunables=none"
+fi
 expect_contains "--timings reports guest-init start" "$err" "guest-init ready"
 expect_contains "--timings reports the conversion" "$err" "(converted)"
 finish
