@@ -1,5 +1,7 @@
 #include "snapshot.h"
 
+#include "common/readfile.h"
+
 #include <cpuid.h>
 #include <dirent.h>
 #include <errno.h>
@@ -480,46 +482,6 @@ out:
 
 /* ---- reading ---- */
 
-static int read_state(const char *path, uint8_t **out, size_t *len)
-{
-	*out = NULL;
-	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	int rc = 0;
-	if (fstat(fd, &st) < 0)
-		rc = -errno;
-	else if (!S_ISREG(st.st_mode))
-		rc = -EBADMSG;
-	else if ((uint64_t)st.st_size > SNAPSHOT_STATE_MAX)
-		rc = -EFBIG;
-	uint8_t *b = NULL;
-	size_t n = 0;
-	if (!rc && !(b = malloc(st.st_size ? (size_t)st.st_size : 1)))
-		rc = -ENOMEM;
-	while (!rc && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			rc = -errno;
-		else if (r == 0)
-			break; /* shrank under us: the length checks catch it */
-		else
-			n += (size_t)r;
-	}
-	close(fd);
-	if (rc) {
-		free(b);
-		return rc;
-	}
-	*out = b;
-	*len = n;
-	return 0;
-}
-
 /* Read and verify dir/state into s (everything but the RAM mapping) and
  * check that dir/mem has the recorded size. Fills as much of s as it could
  * decode even on failure (for listing). */
@@ -532,11 +494,13 @@ static int load(const char *dir, const struct snapshot_expect *e, bool check_key
 	char *path = join(dir, STATE_FILE);
 	if (!path)
 		return errmsg_set(err, -ENOMEM, "template %s: out of memory", dir);
-	int rc = read_state(path, &s->state, &s->state_len);
+	char *buf;
+	int rc = readfile(path, SNAPSHOT_STATE_MAX, &buf, &s->state_len);
+	s->state = (uint8_t *)buf;
 	free(path);
 	if (rc == -ENOENT)
 		return errmsg_set(err, rc, "template %s: not found", dir);
-	if (rc == -EFBIG || rc == -EBADMSG)
+	if (rc == -EFBIG || rc == -EINVAL)
 		return errmsg_set(err, -EBADMSG,
 				  "template %s: state file is not a regular file "
 				  "of at most %u bytes (corrupted)",
