@@ -32,6 +32,11 @@ int kvm_vm_open(struct kvm_vm *k, const char *dev, struct errmsg *err)
 						: "");
 	}
 	int v = ioctl(k->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (v < 0) {
+		int e = errno;
+		kvm_vm_close(k);
+		return errmsg_set(err, -ENODEV, "%s: not a KVM device (%s)", dev, strerror(e));
+	}
 	if (v != KVM_API_VERSION) {
 		kvm_vm_close(k);
 		return errmsg_set(err, -ENOTSUP, "%s: KVM API version %d, need %d", dev, v,

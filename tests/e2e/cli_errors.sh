@@ -46,6 +46,25 @@ shopt -s nullglob
 left=("$HULL_ROOT"/rootfs/*.ext4 "$HULL_ROOT"/rootfs/*.tmp.*)
 expect_eq "corrupt layer: nothing left in the cache" "${#left[@]}" 0
 
+# /dev/kvm that is not KVM (and one that is missing), in a private mount
+# namespace so the host's stays untouched.
+: >"$tmp/not-kvm"
+hull_cmd_ns() { # NAME SETUP ARGS...: hull run in a mount namespace after SETUP
+	local name=$1 setup=$2
+	shift 2
+	timeout 60 unshare -m sh -c "$setup && exec \"\$0\" run \"\$@\"" "$HULL" "$@" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err"
+	rc=$?
+	err=$(cat "$tmp/$name.err")
+	last=$name
+}
+hull_cmd_ns notkvm "mount --bind $tmp/not-kvm /dev/kvm" "$IMG" true
+expect_eq "/dev/kvm not a KVM device: status 125" "$rc" 125
+expect_contains "/dev/kvm not a KVM device: explained" "$err" "/dev/kvm: not a KVM device"
+hull_cmd_ns nokvm "mount -t tmpfs none /dev" "$IMG" true
+expect_eq "/dev/kvm missing: status 125" "$rc" 125
+expect_contains "/dev/kvm missing: explained" "$err" "/dev/kvm: No such file or directory"
+
 hull_cmd noargs
 expect_eq "no command: usage error" "$rc" 2
 finish
