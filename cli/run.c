@@ -83,7 +83,8 @@ void run_usage(FILE *f)
 		"      --root DIR            hull's state directory (default /var/lib/hull)\n"
 		"      --no-snapshot         boot cold: neither use nor make a template\n"
 		"      --timings             print where the time went, on stderr\n"
-		"      --debug               show the guest console and VMM events on stderr\n",
+		"      --debug               show the guest console, guest-init milestones and VMM\n"
+		"                            events on stderr\n",
 		8, DEFAULT_MEM);
 }
 
@@ -429,6 +430,8 @@ int run_main(int argc, char **argv)
 		.ndisks = 1,
 		.pvm = pvm,
 		.debug = o.debug,
+		/* guest-init's timestamped milestones on the console */
+		.cmdline_extra = o.debug ? "hull_debug=1" : NULL,
 		.console_out = on_console,
 		.chan_out = on_chan,
 		.ctx = rc,
