@@ -370,22 +370,27 @@ static int section(struct vmm *vm, uint32_t id, const uint8_t **d, size_t *n, st
 	return 0;
 }
 
-/* The VM as the template left it: the interrupt controllers and clock
- * first (vCPU LAPIC state lands in them), then each vCPU, then the devices. */
+/* The VM as the template left it, in the order QEMU and Firecracker use:
+ * each vCPU (its CPUID is already set, so KVM accepts its MSRs), then the
+ * VM-wide interrupt controllers and clock, then the devices. Each queue is
+ * then looked at once: a notification the guest made just before the save
+ * went to an ioeventfd of the template's process and is gone. */
 static int restore_state(struct vmm *vm, struct errmsg *err)
 {
 	const uint8_t *d;
 	size_t n;
 	struct errmsg sub;
-	int rc = section(vm, SEC_VM, &d, &n, err);
-	if (!rc && (rc = vmstate_vm_restore(vm->kvm.vm_fd, d, n, &sub)))
-		errmsg_set(err, rc, "template %s: VM state: %s", vm->cfg.template_dir, sub.text);
+	int rc = 0;
 	for (unsigned i = 0; !rc && i < vm->ncpus; i++) {
 		rc = section(vm, SEC_VCPU0 + i, &d, &n, err);
 		if (!rc && (rc = vmstate_vcpu_restore(vm->vcpus[i].fd, d, n, &sub)))
 			errmsg_set(err, rc, "template %s: vCPU %u: %s", vm->cfg.template_dir, i,
 				   sub.text);
 	}
+	if (!rc)
+		rc = section(vm, SEC_VM, &d, &n, err);
+	if (!rc && (rc = vmstate_vm_restore(vm->kvm.vm_fd, d, n, &sub)))
+		errmsg_set(err, rc, "template %s: VM state: %s", vm->cfg.template_dir, sub.text);
 	if (!rc)
 		rc = section(vm, SEC_UART_CONSOLE, &d, &n, err);
 	if (!rc && (rc = serial_restore(vm->con, d, n, &sub)))
@@ -399,6 +404,9 @@ static int restore_state(struct vmm *vm, struct errmsg *err)
 		if (!rc && (rc = virtio_mmio_restore(vm->disks[i].t, d, n, &sub)))
 			errmsg_set(err, rc, "template %s: disk %u: %s", vm->cfg.template_dir, i,
 				   sub.text);
+		for (unsigned q = 0; !rc && q < vm->disks[i].nq; q++)
+			while (virtio_mmio_notify(vm->disks[i].t, q))
+				;
 	}
 	return rc;
 }
