@@ -255,11 +255,3 @@ const char *control_failed(struct control *c)
 {
 	return c->failure[0] ? c->failure : NULL;
 }
-
-bool control_started(struct control *c)
-{
-	pthread_mutex_lock(&c->lock);
-	bool s = c->started;
-	pthread_mutex_unlock(&c->lock);
-	return s;
-}

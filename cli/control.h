@@ -59,6 +59,5 @@ int control_signal(struct control *c, int signo);
 /* After the VM stopped: true and *status when guest-init reported an exit. */
 bool control_exit_status(struct control *c, int *status);
 const char *control_failed(struct control *c);
-bool control_started(struct control *c);
 
 #endif

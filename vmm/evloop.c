@@ -74,18 +74,6 @@ int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *ct
 	return -ENOSPC;
 }
 
-int evloop_del(struct evloop *l, int fd)
-{
-	for (int i = 0; i < EVLOOP_MAX; i++) {
-		if (l->h[i].fd != fd)
-			continue;
-		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-		l->h[i].fd = -1;
-		return 0;
-	}
-	return -ENOENT;
-}
-
 int evloop_run(struct evloop *l)
 {
 	struct epoll_event evs[16];

@@ -16,7 +16,6 @@ int evloop_init(struct evloop **out);
 void evloop_free(struct evloop *l);
 /* events: EPOLLIN etc. Returns 0 or -errno. */
 int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *ctx);
-int evloop_del(struct evloop *l, int fd);
 int evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);
 

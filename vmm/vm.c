@@ -676,11 +676,6 @@ const char *vmm_stop_why(const struct vmm *vm)
 	return vm->why;
 }
 
-const char *vmm_cmdline(const struct vmm *vm)
-{
-	return vm->cmdline;
-}
-
 uint64_t vmm_started_ns(const struct vmm *vm)
 {
 	return vm->started_ns;

@@ -89,8 +89,6 @@ int vmm_stop_fd(const struct vmm *vm);
 void vmm_request_stop(struct vmm *vm);
 enum vmm_stop_reason vmm_wait(struct vmm *vm);
 const char *vmm_stop_why(const struct vmm *vm);
-/* The kernel command line the VM was given (for --debug). */
-const char *vmm_cmdline(const struct vmm *vm);
 /* CLOCK_MONOTONIC ns when the vCPU threads were started (0 before). */
 uint64_t vmm_started_ns(const struct vmm *vm);
 void vmm_destroy(struct vmm *vm);

@@ -9,34 +9,16 @@
 #include <cmocka.h>
 
 #include "vmm/serial.h"
+#include "serial_regs.h"
 
 static uint8_t out[256];
 static size_t out_len;
-static int irqs;
 
 static void on_out(void *ctx, const uint8_t *b, size_t n)
 {
 	(void)ctx;
 	memcpy(out + out_len, b, n);
 	out_len += n;
-}
-
-static void on_irq(void *ctx)
-{
-	(void)ctx;
-	irqs++;
-}
-
-static uint8_t rd(struct serial *s, unsigned off)
-{
-	uint8_t v = 0xee;
-	serial_io(s, off, &v, 1, false);
-	return v;
-}
-
-static void wr(struct serial *s, unsigned off, uint8_t v)
-{
-	serial_io(s, off, &v, 1, true);
 }
 
 static struct serial *mk(void)

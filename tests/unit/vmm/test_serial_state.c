@@ -12,26 +12,8 @@
 #include <string.h>
 
 #include "vmm/serial.h"
+#include "serial_regs.h"
 
-static int irqs;
-
-static void on_irq(void *ctx)
-{
-	(void)ctx;
-	irqs++;
-}
-
-static uint8_t rd(struct serial *s, unsigned off)
-{
-	uint8_t v = 0xee;
-	serial_io(s, off, &v, 1, false);
-	return v;
-}
-
-static void wr(struct serial *s, unsigned off, uint8_t v)
-{
-	serial_io(s, off, &v, 1, true);
-}
 
 static struct serial *mk(void)
 {
