@@ -74,6 +74,35 @@ int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *ct
 	return -ENOSPC;
 }
 
+static struct handler *find(struct evloop *l, int fd)
+{
+	for (int i = 0; i < EVLOOP_MAX; i++)
+		if (l->h[i].fd == fd)
+			return &l->h[i];
+	return NULL;
+}
+
+int evloop_mod(struct evloop *l, int fd, uint32_t events)
+{
+	struct handler *h = fd >= 0 ? find(l, fd) : NULL;
+	if (!h)
+		return -ENOENT;
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int evloop_del(struct evloop *l, int fd)
+{
+	struct handler *h = fd >= 0 ? find(l, fd) : NULL;
+	if (!h)
+		return -ENOENT;
+	int rc = epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+	/* events already fetched by this epoll_wait round for fd are skipped:
+	 * evloop_run() checks h->fd before calling */
+	h->fd = -1;
+	return rc;
+}
+
 int evloop_run(struct evloop *l)
 {
 	struct epoll_event evs[16];

@@ -16,6 +16,11 @@ int evloop_init(struct evloop **out);
 void evloop_free(struct evloop *l);
 /* events: EPOLLIN etc. Returns 0 or -errno. */
 int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *ctx);
+/* Change the events fd is watched for, or stop watching it (from the loop
+ * thread, or before evloop_run()). Both return 0 or -errno (-ENOENT: not
+ * registered). The caller still owns and closes fd, after evloop_del(). */
+int evloop_mod(struct evloop *l, int fd, uint32_t events);
+int evloop_del(struct evloop *l, int fd);
 int evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);
 

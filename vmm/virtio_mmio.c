@@ -400,6 +400,31 @@ void virtio_mmio_signal_used(struct virtio_mmio *t)
 	pthread_mutex_unlock(&t->lock);
 }
 
+void virtio_mmio_run_locked(struct virtio_mmio *t, void (*fn)(void *dev, void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&t->lock);
+	fn(t->dev, ctx);
+	bool any = false, broken = false;
+	for (unsigned i = 0; i < t->ops->num_queues; i++) {
+		if (virtq_need_signal(&t->queues[i].vq))
+			any = true;
+		broken |= t->queues[i].vq.broken;
+	}
+	if (any)
+		raise_irq(t, VIRTIO_MMIO_INT_VRING);
+	if (broken)
+		set_needs_reset(t);
+	pthread_mutex_unlock(&t->lock);
+}
+
+struct virtq *virtio_mmio_queue_locked(struct virtio_mmio *t, unsigned qidx)
+{
+	if (qidx >= t->ops->num_queues || !operational(t))
+		return NULL;
+	struct virtq *q = &t->queues[qidx].vq;
+	return q->ready && !q->broken ? q : NULL;
+}
+
 void virtio_mmio_config_changed(struct virtio_mmio *t)
 {
 	pthread_mutex_lock(&t->lock);

@@ -112,6 +112,15 @@ bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx);
  * does that (virtio-blk completes inside queue_notify). */
 void virtio_mmio_signal_used(struct virtio_mmio *t);
 
+/* For devices that complete requests outside queue_notify (a packet
+ * arriving from a socket, say): run fn(dev, ctx) with the transport lock
+ * held, the same serialisation queue_notify gets; inside it,
+ * virtio_mmio_queue_locked() gives queue qidx when the device is live and
+ * the queue ready and not broken (else NULL), for virtq_pop()/virtq_push().
+ * Afterwards the used-buffer interrupt is raised if due, and a queue fn
+ * found broken marks the device DEVICE_NEEDS_RESET, as after a notify. */
+void virtio_mmio_run_locked(struct virtio_mmio *t, void (*fn)(void *dev, void *ctx), void *ctx);
+struct virtq *virtio_mmio_queue_locked(struct virtio_mmio *t, unsigned qidx);
 /* The device's config space changed: bump ConfigGeneration and raise a
  * configuration-change interrupt. */
 void virtio_mmio_config_changed(struct virtio_mmio *t);

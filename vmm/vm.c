@@ -37,10 +37,20 @@
 #define COM2_BASE 0x2f8
 #define COM2_IRQ 3
 #define UART_LEN 8
-/* virtio-mmio devices: VIRTIO_MMIO_SIZE windows in the MMIO hole, IRQs from 5 up. */
+/* virtio-mmio devices: one VIRTIO_MMIO_SIZE window per slot in the MMIO
+ * hole, slot s at VIRTIO_MMIO_BASE + s * VIRTIO_MMIO_SIZE with IRQ
+ * VIRTIO_IRQ_BASE + s. Slots are fixed per device kind so a template's
+ * devices sit where a restore expects them. */
 #define VIRTIO_MMIO_BASE 0xd0000000ull
 #define VIRTIO_IRQ_BASE 5
 #define VIRTIO_MAX_QUEUES 4
+enum {
+	SLOT_DISK0 = 0, /* + disk index */
+	SLOT_VSOCK = VMM_MAX_DISKS,
+	SLOT_NET,
+	SLOT_VOLUME0, /* + volume index */
+	NSLOTS = SLOT_VOLUME0 + 8,
+};
 
 #ifndef HULL_VERSION
 #define HULL_VERSION "unknown"
@@ -51,7 +61,7 @@ enum {
 	SEC_VM = 0x10,
 	SEC_UART_CONSOLE = 0x20,
 	SEC_UART_CHANNEL = 0x21,
-	SEC_DISK0 = 0x30,  /* + disk index: the virtio-mmio transport */
+	SEC_VIRTIO0 = 0x30, /* + slot: the virtio-mmio transport */
 	SEC_VCPU0 = 0x100, /* + vCPU index */
 };
 
@@ -62,14 +72,18 @@ struct notify_ctx {
 	unsigned q;
 };
 
-struct disk {
-	int fd;
-	struct virtio_blk *blk;
-	struct virtio_mmio *t;
+/* One virtio-mmio slot: the transport and its KVM wiring. */
+struct vdev {
+	struct virtio_mmio *t; /* NULL: slot empty */
 	int irq_fd;
 	int notify_fd[VIRTIO_MAX_QUEUES];
 	struct notify_ctx notify[VIRTIO_MAX_QUEUES];
 	unsigned nq;
+};
+
+struct disk {
+	int fd;
+	struct virtio_blk *blk;
 };
 
 struct vmm {
@@ -81,6 +95,7 @@ struct vmm {
 	struct serial *con, *chan;
 	int con_irq_fd, chan_irq_fd;
 	struct i8042 kbc;
+	struct vdev vdevs[NSLOTS];
 	struct disk disks[VMM_MAX_DISKS];
 	unsigned ndisks;
 	struct evloop *loop;
@@ -209,6 +224,15 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, struct errmsg
 	return 0;
 }
 
+/* Which slots this configuration fills (decided before any device exists:
+ * the command line is built first). */
+static bool slot_wanted(const struct vmm *vm, unsigned slot)
+{
+	if (slot < SLOT_DISK0 + VMM_MAX_DISKS)
+		return slot - SLOT_DISK0 < vm->ndisks;
+	return false;
+}
+
 static int build_cmdline(struct vmm *vm, struct errmsg *err)
 {
 	/* console on ttyS0 only; the kernel stays quiet unless debugging.
@@ -217,11 +241,13 @@ static int build_cmdline(struct vmm *vm, struct errmsg *err)
 	size_t n = (size_t)snprintf(vm->cmdline, sizeof(vm->cmdline),
 				    "console=ttyS0 reboot=k panic=-1 8250.nr_uarts=2%s",
 				    vm->cfg.debug ? "" : " quiet");
-	for (unsigned i = 0; i < vm->ndisks && n < sizeof(vm->cmdline); i++)
-		n += (size_t)snprintf(vm->cmdline + n, sizeof(vm->cmdline) - n,
-				      " virtio_mmio.device=4K@0x%llx:%u",
-				      (unsigned long long)(VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE),
-				      VIRTIO_IRQ_BASE + i);
+	for (unsigned i = 0; i < NSLOTS && n < sizeof(vm->cmdline); i++)
+		if (slot_wanted(vm, i))
+			n += (size_t)snprintf(vm->cmdline + n, sizeof(vm->cmdline) - n,
+					      " virtio_mmio.device=4K@0x%llx:%u",
+					      (unsigned long long)(VIRTIO_MMIO_BASE +
+								   i * VIRTIO_MMIO_SIZE),
+					      VIRTIO_IRQ_BASE + i);
 	if (vm->pvm && n < sizeof(vm->cmdline))
 		/* kernel-config/README.md has the reason for each word: pvm_compat
 		 * turns on the kernel patches; clearcpuid hides what the PVM
@@ -244,6 +270,56 @@ static int build_cmdline(struct vmm *vm, struct errmsg *err)
 	return 0;
 }
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Put a device's virtio-mmio transport in a slot: MMIO window, interrupt
+ * line, and one ioeventfd per queue served by the event loop, so a queue
+ * notification costs the vCPU no userspace exit. `what` names the device
+ * in errors. */
+static int vdev_setup(struct vmm *vm, unsigned slot, const struct virtio_dev_ops *ops, void *dev,
+		      const char *what, struct errmsg *err)
+{
+	struct vdev *v = &vm->vdevs[slot];
+	uint64_t base = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SIZE;
+	int rc = kvm_vm_irqfd(&vm->kvm, VIRTIO_IRQ_BASE + slot, &v->irq_fd);
+	if (rc)
+		return errmsg_set(err, rc, "KVM_IRQFD for %s: %s", what, strerror(-rc));
+	rc = virtio_mmio_init(&v->t, base, &vm->mem, ops, dev, pulse_irqfd, &v->irq_fd);
+	if (rc)
+		return errmsg_set(err, rc, "virtio-mmio for %s: %s", what, strerror(-rc));
+	rc = bus_add(&vm->mmio, base, VIRTIO_MMIO_SIZE, virtio_io, v->t);
+	if (rc)
+		return errmsg_set(err, rc, "MMIO window for %s: %s", what, strerror(-rc));
+	v->nq = ops->num_queues;
+	if (v->nq > VIRTIO_MAX_QUEUES)
+		v->nq = VIRTIO_MAX_QUEUES;
+	for (unsigned q = 0; q < v->nq; q++) {
+		v->notify[q] = (struct notify_ctx){ .t = v->t, .q = q };
+		rc = kvm_vm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q,
+				      &v->notify_fd[q]);
+		if (rc)
+			return errmsg_set(err, rc, "KVM_IOEVENTFD for %s: %s", what, strerror(-rc));
+		rc = evloop_add(vm->loop, v->notify_fd[q], EPOLLIN, on_notify, &v->notify[q]);
+		if (rc)
+			return errmsg_set(err, rc, "event loop: %s", strerror(-rc));
+	}
+	return 0;
+}
+
+static void vdev_free(struct vdev *v)
+{
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		close_fd(&v->notify_fd[q]);
+	virtio_mmio_free(v->t);
+	v->t = NULL;
+	close_fd(&v->irq_fd);
+}
+
 static int setup_disk(struct vmm *vm, unsigned i, struct errmsg *err)
 {
 	struct disk *d = &vm->disks[i];
@@ -260,34 +336,9 @@ static int setup_disk(struct vmm *vm, unsigned i, struct errmsg *err)
 	int rc = virtio_blk_init(&d->blk, d->fd, cfg->read_only, serial, err);
 	if (rc)
 		return rc;
-	uint64_t base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE;
-	unsigned gsi = VIRTIO_IRQ_BASE + i;
-	rc = kvm_vm_irqfd(&vm->kvm, gsi, &d->irq_fd);
-	if (rc)
-		return errmsg_set(err, rc, "KVM_IRQFD for disk %u: %s", i, strerror(-rc));
-	rc = virtio_mmio_init(&d->t, base, &vm->mem, virtio_blk_ops(d->blk), d->blk, pulse_irqfd,
-			      &d->irq_fd);
-	if (rc)
-		return errmsg_set(err, rc, "virtio-mmio for disk %u: %s", i, strerror(-rc));
-	rc = bus_add(&vm->mmio, base, VIRTIO_MMIO_SIZE, virtio_io, d->t);
-	if (rc)
-		return errmsg_set(err, rc, "MMIO window for disk %u: %s", i, strerror(-rc));
-	/* Queue notifications go to the event loop without a userspace exit on
-	 * the vCPU: the vCPU returns to the guest at once. */
-	d->nq = virtio_blk_ops(d->blk)->num_queues;
-	if (d->nq > VIRTIO_MAX_QUEUES)
-		d->nq = VIRTIO_MAX_QUEUES;
-	for (unsigned q = 0; q < d->nq; q++) {
-		d->notify[q] = (struct notify_ctx){ .t = d->t, .q = q };
-		rc = kvm_vm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q,
-				      &d->notify_fd[q]);
-		if (rc)
-			return errmsg_set(err, rc, "KVM_IOEVENTFD for disk %u: %s", i, strerror(-rc));
-		rc = evloop_add(vm->loop, d->notify_fd[q], EPOLLIN, on_notify, &d->notify[q]);
-		if (rc)
-			return errmsg_set(err, rc, "event loop: %s", strerror(-rc));
-	}
-	return 0;
+	char what[32];
+	snprintf(what, sizeof(what), "disk %u", i);
+	return vdev_setup(vm, SLOT_DISK0 + i, virtio_blk_ops(d->blk), d->blk, what, err);
 }
 
 static int setup_uarts(struct vmm *vm, struct errmsg *err)
@@ -399,13 +450,16 @@ static int restore_state(struct vmm *vm, struct errmsg *err)
 		rc = section(vm, SEC_UART_CHANNEL, &d, &n, err);
 	if (!rc && (rc = serial_restore(vm->chan, d, n, &sub)))
 		errmsg_set(err, rc, "template %s: channel UART: %s", vm->cfg.template_dir, sub.text);
-	for (unsigned i = 0; !rc && i < vm->ndisks; i++) {
-		rc = section(vm, SEC_DISK0 + i, &d, &n, err);
-		if (!rc && (rc = virtio_mmio_restore(vm->disks[i].t, d, n, &sub)))
-			errmsg_set(err, rc, "template %s: disk %u: %s", vm->cfg.template_dir, i,
-				   sub.text);
-		for (unsigned q = 0; !rc && q < vm->disks[i].nq; q++)
-			while (virtio_mmio_notify(vm->disks[i].t, q))
+	for (unsigned i = 0; !rc && i < NSLOTS; i++) {
+		struct vdev *v = &vm->vdevs[i];
+		if (!v->t)
+			continue;
+		rc = section(vm, SEC_VIRTIO0 + i, &d, &n, err);
+		if (!rc && (rc = virtio_mmio_restore(v->t, d, n, &sub)))
+			errmsg_set(err, rc, "template %s: virtio slot %u: %s", vm->cfg.template_dir,
+				   i, sub.text);
+		for (unsigned q = 0; !rc && q < v->nq; q++)
+			while (virtio_mmio_notify(v->t, q))
 				;
 	}
 	return rc;
@@ -413,7 +467,7 @@ static int restore_state(struct vmm *vm, struct errmsg *err)
 
 int vmm_save_template(struct vmm *vm, const char *dir, const char *key, struct errmsg *err)
 {
-	enum { MAXSEC = 3 + VMM_MAX_DISKS + VMM_MAX_CPUS };
+	enum { MAXSEC = 3 + NSLOTS + VMM_MAX_CPUS };
 	struct vmstate_buf bufs[MAXSEC];
 	struct snapshot_section secs[MAXSEC];
 	unsigned n = 0;
@@ -434,8 +488,9 @@ int vmm_save_template(struct vmm *vm, const char *dir, const char *key, struct e
 		ADD(SEC_VCPU0 + i, vmstate_vcpu_save(vm->kvm.kvm_fd, vm->vcpus[i].fd, &bufs[n], &sub));
 	ADD(SEC_UART_CONSOLE, serial_save(vm->con, &bufs[n]));
 	ADD(SEC_UART_CHANNEL, serial_save(vm->chan, &bufs[n]));
-	for (unsigned i = 0; i < vm->ndisks; i++)
-		ADD(SEC_DISK0 + i, virtio_mmio_save(vm->disks[i].t, &bufs[n]));
+	for (unsigned i = 0; i < NSLOTS; i++)
+		if (vm->vdevs[i].t)
+			ADD(SEC_VIRTIO0 + i, virtio_mmio_save(vm->vdevs[i].t, &bufs[n]));
 #undef ADD
 	if (rc) {
 		errmsg_set(err, rc, "saving VM state: %s", sub.text[0] ? sub.text : strerror(-rc));
@@ -494,11 +549,13 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 	vm->cfg = *cfg;
 	vm->kvm.kvm_fd = vm->kvm.vm_fd = -1;
 	vm->con_irq_fd = vm->chan_irq_fd = -1;
-	for (unsigned i = 0; i < VMM_MAX_DISKS; i++) {
-		vm->disks[i].fd = vm->disks[i].irq_fd = -1;
+	for (unsigned i = 0; i < NSLOTS; i++) {
+		vm->vdevs[i].irq_fd = -1;
 		for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
-			vm->disks[i].notify_fd[q] = -1;
+			vm->vdevs[i].notify_fd[q] = -1;
 	}
+	for (unsigned i = 0; i < VMM_MAX_DISKS; i++)
+		vm->disks[i].fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->pause.lock, NULL);
 	pthread_cond_init(&vm->pause.cond, NULL);
@@ -636,7 +693,7 @@ int vmm_attach_disk(struct vmm *vm, unsigned i, const char *path, struct errmsg 
 	close(d->fd);
 	d->fd = fd;
 	/* tells the guest to re-read the capacity */
-	virtio_mmio_config_changed(d->t);
+	virtio_mmio_config_changed(vm->vdevs[SLOT_DISK0 + i].t);
 	return 0;
 }
 
@@ -681,13 +738,6 @@ uint64_t vmm_started_ns(const struct vmm *vm)
 	return vm->started_ns;
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 void vmm_destroy(struct vmm *vm)
 {
 	if (!vm)
@@ -701,13 +751,12 @@ void vmm_destroy(struct vmm *vm)
 	}
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
+	/* transports first: a device's back end outlives its transport */
+	for (unsigned i = 0; i < NSLOTS; i++)
+		vdev_free(&vm->vdevs[i]);
 	for (unsigned i = 0; i < VMM_MAX_DISKS; i++) {
 		struct disk *d = &vm->disks[i];
-		for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
-			close_fd(&d->notify_fd[q]);
-		virtio_mmio_free(d->t);
 		virtio_blk_free(d->blk);
-		close_fd(&d->irq_fd);
 		close_fd(&d->fd);
 	}
 	serial_free(vm->con);
