@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/control.h"
+#include "cli/imgopt.h"
 #include "cli/paths.h"
 #include "cli/spec.h"
 #include "cli/template.h"
@@ -30,6 +31,7 @@ struct run_opts {
 	unsigned cpus;
 	uint64_t mem;
 	const char *kernel, *initrd, *root, *entrypoint, *workdir, *user, *hostname;
+	const char *max_image_size; /* --max-image-size, or NULL */
 	char **env;
 	size_t n_env;
 	bool timings, debug, no_snapshot;
@@ -82,6 +84,7 @@ void run_usage(FILE *f)
 		"      --initrd PATH         guest init initramfs (default: the bundled one)\n"
 		"      --root DIR            hull's state directory (default /var/lib/hull)\n"
 		"      --no-snapshot         boot cold: neither use nor make a template\n"
+		IMGOPT_MAX_SIZE_HELP
 		"      --timings             print where the time went, on stderr\n"
 		"      --debug               show the guest console, guest-init milestones and VMM\n"
 		"                            events on stderr\n",
@@ -91,7 +94,7 @@ void run_usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
-	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT };
+	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_MAX_IMAGE_SIZE };
 	static const struct option lo[] = {
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "memory", required_argument, NULL, 'm' },
@@ -106,6 +109,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "timings", no_argument, NULL, O_TIMINGS },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "no-snapshot", no_argument, NULL, O_NO_SNAPSHOT },
+		{ "max-image-size", required_argument, NULL, O_MAX_IMAGE_SIZE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -170,6 +174,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_NO_SNAPSHOT:
 			o->no_snapshot = true;
+			break;
+		case O_MAX_IMAGE_SIZE:
+			o->max_image_size = optarg;
 			break;
 		case O_HELP:
 			run_usage(stdout);
@@ -363,7 +370,10 @@ int run_main(int argc, char **argv)
 		goto out;
 	}
 
-	if (image_prepare(o.image, NULL, root, &img, &err)) {
+	struct image_limits lim;
+	if (imgopt_limits(o.max_image_size, &lim))
+		goto out;
+	if (image_prepare_limits(o.image, NULL, root, &lim, &img, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out;
 	}
