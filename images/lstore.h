@@ -14,6 +14,8 @@
  *                             archive had them: still compressed)
  *   blobs/sha256/.tmp.*       blobs being written
  *   index.lock                flock()ed around every index.json change
+ *   gc.lock                   flock()ed shared by writers (lstore_hold),
+ *                             exclusive by lstore_gc
  * So image_prepare(<root>/oci, ref, root, ...) converts a stored image
  * (images/image.h) and the rootfs cache (<root>/rootfs) is unchanged.
  *
@@ -29,8 +31,15 @@
  *   write index.json.tmp.<pid>, fsync and rename. Readers need no lock.
  *   Tagging a reference that exists moves it to the new manifest.
  * - lstore_gc() removes blobs no stored reference reaches (walking each
- *   manifest or index and the manifests, configs and layers it names) and
+ *   manifest or index and the manifests, configs and layers it names; blobs
+ *   an index names but the store lacks, e.g. other platforms, are fine) and
  *   temp debris older than a minute; it holds index.lock meanwhile.
+ * - A writer that commits blobs before tagging them (a pull, an import)
+ *   calls lstore_hold() first: gc takes gc.lock exclusively, so it waits
+ *   until the writer's lstore_close() and never collects blobs in flight.
+ *   (A process must not call lstore_gc() while holding its own store.)
+ * - index.json entries without a reference annotation are listed with
+ *   ref = NULL and keep their blobs alive like any other.
  * - Functions return 0 or -errno with err naming the store path or the
  *   reference and the problem.
  */
@@ -44,19 +53,23 @@
 #include "common/errmsg.h"
 
 struct lstore {
-	char *dir; /* <root>/oci */
+	char *dir;   /* <root>/oci */
+	int hold_fd; /* gc.lock held shared, or -1 */
 };
 
 struct lstore_entry {
-	char *ref;        /* normalised reference */
+	char *ref;	  /* normalised reference, NULL for an unnamed entry */
 	char digest[72];  /* manifest (or index) digest, "sha256:<64 hex>" */
 	char *media_type; /* of that manifest or index */
-	int64_t size;     /* of that manifest or index */
-	char *created;    /* when stored; may be NULL */
+	int64_t size;	  /* of that manifest or index */
+	char *created;	  /* when stored; may be NULL */
 };
 
 int lstore_open(const char *root, struct lstore *s, struct errmsg *err);
+/* Also drops the hold, if any. */
 void lstore_close(struct lstore *s);
+/* Keep lstore_gc() (in any process) from running until lstore_close(). */
+int lstore_hold(struct lstore *s, struct errmsg *err);
 /* malloc'd "<dir>/blobs/sha256/<hex>" for a "sha256:<hex>" digest; NULL if the
  * digest is not a well-formed sha256 digest. */
 char *lstore_blob_path(const struct lstore *s, const char *digest);
@@ -64,8 +77,8 @@ bool lstore_has_blob(const struct lstore *s, const char *digest);
 
 struct lstore_writer;
 /* size < 0: not known in advance (then only the digest is checked). */
-int lstore_blob_begin(struct lstore *s, const char *digest, int64_t size,
-		      struct lstore_writer **w, struct errmsg *err);
+int lstore_blob_begin(struct lstore *s, const char *digest, int64_t size, struct lstore_writer **w,
+		      struct errmsg *err);
 int lstore_blob_write(struct lstore_writer *w, const void *buf, size_t n, struct errmsg *err);
 /* Verify, publish and free w. On failure the temp file is removed. */
 int lstore_blob_commit(struct lstore_writer *w, struct errmsg *err);

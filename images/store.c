@@ -10,27 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileutil.h"
 #include "common/readfile.h"
 #include "images/oci_json.h"
-
-/* mkdir -p, new directories 0700 */
-static int mkdirs(char *path)
-{
-	struct stat st;
-	if (stat(path, &st) == 0)
-		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-	char *slash = strrchr(path, '/');
-	if (slash && slash != path) {
-		*slash = '\0';
-		int rc = mkdirs(path);
-		*slash = '/';
-		if (rc)
-			return rc;
-	}
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 int store_open(const char *root, struct store *s, struct errmsg *err)
 {
@@ -41,7 +23,7 @@ int store_open(const char *root, struct store *s, struct errmsg *err)
 		s->dir = NULL;
 		return -ENOMEM;
 	}
-	int rc = mkdirs(s->dir);
+	int rc = fileutil_mkdirs(s->dir, 0700);
 	if (rc) {
 		errmsg_set(err, rc, "store %s: %s", s->dir, strerror(-rc));
 		store_close(s);
@@ -98,20 +80,9 @@ int store_lock(const struct store *s, const char *hex, int *fd, struct errmsg *e
 	char *path = store_path(s, hex, ".lock");
 	if (!path)
 		return -ENOMEM;
-	int rc = 0;
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (*fd < 0)
-		rc = -errno;
-	while (!rc && flock(*fd, LOCK_EX) < 0) {
-		if (errno != EINTR)
-			rc = -errno;
-	}
-	if (rc) {
+	int rc = fileutil_lock(path, LOCK_EX, fd);
+	if (rc)
 		errmsg_set(err, rc, "locking %s: %s", path, strerror(-rc));
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-	}
 	free(path);
 	return rc;
 }
@@ -137,39 +108,6 @@ void store_remove_temps(const struct store *s, const char *hex)
 	closedir(d);
 }
 
-static int fsync_path(const char *path, int flags)
-{
-	int fd = open(path, flags | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) < 0 ? -errno : 0;
-	close(fd);
-	return rc;
-}
-
-static int write_file(const char *path, const char *buf, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	int rc = 0;
-	size_t n = 0;
-	while (!rc && n < len) {
-		ssize_t w = write(fd, buf + n, len - n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			rc = -errno;
-		else
-			n += (size_t)w;
-	}
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	return rc;
-}
-
 int store_commit(const struct store *s, const char *hex, const char *tmp, const char *config,
 		 size_t config_len, struct errmsg *err)
 {
@@ -185,10 +123,10 @@ int store_commit(const struct store *s, const char *hex, const char *tmp, const 
 		goto out;
 	}
 	step = "syncing the image";
-	if ((rc = fsync_path(tmp, O_RDONLY)))
+	if ((rc = fileutil_fsync_path(tmp, O_RDONLY)))
 		goto out;
 	step = "writing the config";
-	if ((rc = write_file(cfg_tmp, config, config_len)))
+	if ((rc = fileutil_write_sync(cfg_tmp, config, config_len)))
 		goto out;
 	if (rename(cfg_tmp, cfg) < 0) {
 		rc = -errno;
@@ -201,7 +139,7 @@ int store_commit(const struct store *s, const char *hex, const char *tmp, const 
 		goto out;
 	}
 	step = "syncing the store directory";
-	rc = fsync_path(s->dir, O_RDONLY | O_DIRECTORY);
+	rc = fileutil_fsync_path(s->dir, O_RDONLY | O_DIRECTORY);
 out:
 	if (rc)
 		errmsg_set(err, rc, "store %s: %s: %s", s->dir, step, strerror(-rc));

@@ -1,0 +1,24 @@
+/* fileutil: the few durable-file helpers the on-disk stores share.
+ *
+ * Contract: every function returns 0 or -errno and reports nothing itself.
+ * - fileutil_mkdirs(): mkdir -p; directories it creates get `mode`. An
+ *   existing non-directory on the way is -ENOTDIR.
+ * - fileutil_fsync_path(): open path with flags (O_RDONLY, or
+ *   O_RDONLY|O_DIRECTORY for a directory) and fsync it.
+ * - fileutil_write_sync(): create or truncate path (mode 0644), write all of
+ *   buf, fsync, close. The caller renames it into place.
+ * - fileutil_lock(): open (creating, 0600) path and flock() it with op
+ *   (LOCK_EX or LOCK_SH), waiting as long as it takes; *fd is the lock,
+ *   released by close(). */
+#ifndef HULL_FILEUTIL_H
+#define HULL_FILEUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+int fileutil_mkdirs(const char *path, mode_t mode);
+int fileutil_fsync_path(const char *path, int flags);
+int fileutil_write_sync(const char *path, const void *buf, size_t len);
+int fileutil_lock(const char *path, int op, int *fd);
+
+#endif
