@@ -19,7 +19,7 @@ void image_rootfs_free(struct image_rootfs *r)
 }
 
 /* index.json (and nested indexes) -> the manifest descriptor. */
-static int resolve(struct oci_source *src, const char *ref_name, struct oci_descriptor *out,
+int image_resolve(struct oci_source *src, const char *ref_name, struct oci_descriptor *out,
 		   struct errmsg *err)
 {
 	char *buf;
@@ -81,7 +81,7 @@ static int prepare(const char *image_path, const char *ref_name, const char *sto
 
 	int rc = oci_source_open(image_path, &src, err);
 	if (!rc)
-		rc = resolve(src, ref_name, &md, err);
+		rc = image_resolve(src, ref_name, &md, err);
 	if (!rc)
 		rc = digest_parse(md.digest, hex, "manifest", err);
 	if (!rc)

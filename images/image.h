@@ -107,6 +107,14 @@ int image_prepare_limits(const char *image_path, const char *ref_name, const cha
 			 const struct image_limits *lim, struct image_rootfs *out,
 			 struct errmsg *err);
 void image_rootfs_free(struct image_rootfs *r);
+
+/* The selection above without converting: index.json (and nested indexes)
+ * of src -> the image manifest's descriptor (free with
+ * oci_descriptor_free()). Messages do not name the image. */
+struct oci_source;
+struct oci_descriptor;
+int image_resolve(struct oci_source *src, const char *ref_name, struct oci_descriptor *out,
+		  struct errmsg *err);
 void image_config_free(struct image_config *c);
 
 #endif
