@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/pull_cmd.h"
 #include "cli/run.h"
 #include "cli/snapshot_cmd.h"
 
@@ -14,6 +15,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hull COMMAND [OPTIONS]\n"
 		   "\n"
 		   "Commands:\n"
+		   "  pull      download an image from a registry\n"
 		   "  run       run a command in a new container, in its own microVM\n"
 		   "  snapshot  manage templates (pre-booted VMs): ls, rm, prune\n"
 		   "  version   print hull's version\n"
@@ -30,6 +32,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return run_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "pull"))
+		return pull_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "snapshot"))
 		return snapshot_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/control.h"
+#include "cli/imageref.h"
 #include "cli/paths.h"
 #include "cli/spec.h"
 #include "cli/template.h"
@@ -34,6 +35,7 @@ struct run_opts {
 	size_t n_env;
 	bool timings, debug, no_snapshot;
 	const char *image;
+	struct imageref_opts pull; /* IMAGE as a registry reference */
 	char **args;
 	size_t n_args;
 };
@@ -68,7 +70,8 @@ void run_usage(FILE *f)
 		"Usage: hull run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
 		"\n"
 		"Run a command in a new container, in its own microVM.\n"
-		"IMAGE is an OCI image layout directory or an oci-archive file.\n"
+		"IMAGE is an OCI image layout directory, an oci-archive file, or a registry\n"
+		"reference ([REGISTRY[:PORT]/]NAME[:TAG][@DIGEST]), pulled when not stored.\n"
 		"\n"
 		"Options:\n"
 		"      --cpus N              vCPUs (default 1, at most %d)\n"
@@ -82,6 +85,8 @@ void run_usage(FILE *f)
 		"      --initrd PATH         guest init initramfs (default: the bundled one)\n"
 		"      --root DIR            hull's state directory (default /var/lib/hull)\n"
 		"      --no-snapshot         boot cold: neither use nor make a template\n"
+		"      --pull POLICY         missing (default), always or never\n"
+		"      --insecure-registry H allow plain HTTP for registry H (host[:port])\n"
 		"      --timings             print where the time went, on stderr\n"
 		"      --debug               show the guest console, guest-init milestones and VMM\n"
 		"                            events on stderr\n",
@@ -91,7 +96,7 @@ void run_usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
-	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT };
+	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_PULL, O_INSECURE };
 	static const struct option lo[] = {
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "memory", required_argument, NULL, 'm' },
@@ -106,6 +111,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "timings", no_argument, NULL, O_TIMINGS },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "no-snapshot", no_argument, NULL, O_NO_SNAPSHOT },
+		{ "pull", required_argument, NULL, O_PULL },
+		{ "insecure-registry", required_argument, NULL, O_INSECURE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -113,7 +120,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	o->cpus = 1;
 	vmm_parse_size(DEFAULT_MEM, &o->mem);
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
-	if (!o->env)
+	o->pull.insecure = calloc((size_t)argc + 1, sizeof(char *));
+	if (!o->env || !o->pull.insecure)
 		return -ENOMEM;
 	optind = 1;
 	int c;
@@ -170,6 +178,16 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_NO_SNAPSHOT:
 			o->no_snapshot = true;
+			break;
+		case O_PULL:
+			if (imageref_parse_policy(optarg, &o->pull.policy)) {
+				fprintf(stderr, "hull: --pull %s: expected missing, always or never\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case O_INSECURE:
+			o->pull.insecure[o->pull.n_insecure++] = optarg;
 			break;
 		case O_HELP:
 			run_usage(stdout);
@@ -363,7 +381,7 @@ int run_main(int argc, char **argv)
 		goto out;
 	}
 
-	if (image_prepare(o.image, NULL, root, &img, &err)) {
+	if (imageref_prepare(o.image, root, &o.pull, &img, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out;
 	}
@@ -522,6 +540,7 @@ out:
 	free(initrd);
 	free(root);
 	free(o.env);
+	free(o.pull.insecure);
 	free(rc);
 	return status;
 }
