@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/image_cmd.h"
+#include "cli/pull_cmd.h"
 #include "cli/run.h"
 #include "cli/snapshot_cmd.h"
 
@@ -15,6 +16,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hull COMMAND [OPTIONS]\n"
 		   "\n"
 		   "Commands:\n"
+		   "  pull      download an image from a registry\n"
 		   "  run       run a command in a new container, in its own microVM\n"
 		   "  snapshot  manage templates (pre-booted VMs): ls, rm, prune\n"
 		   "  import    store images from a docker-archive, oci-archive or OCI layout\n"
@@ -43,6 +45,8 @@ int main(int argc, char **argv)
 		return rmi_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "image"))
 		return image_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "pull"))
+		return pull_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "snapshot"))
 		return snapshot_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

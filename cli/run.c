@@ -17,6 +17,7 @@
 
 #include "cli/control.h"
 #include "cli/imgopt.h"
+#include "cli/imageref.h"
 #include "cli/paths.h"
 #include "cli/spec.h"
 #include "cli/template.h"
@@ -36,6 +37,7 @@ struct run_opts {
 	size_t n_env;
 	bool timings, debug, no_snapshot;
 	const char *image;
+	struct imageref_opts pull; /* IMAGE as a registry reference */
 	char **args;
 	size_t n_args;
 };
@@ -70,7 +72,8 @@ void run_usage(FILE *f)
 		"Usage: hull run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
 		"\n"
 		"Run a command in a new container, in its own microVM.\n"
-		"IMAGE is an OCI image layout directory or an oci-archive file.\n"
+		"IMAGE is an OCI image layout directory, an oci-archive file, or a registry\n"
+		"reference ([REGISTRY[:PORT]/]NAME[:TAG][@DIGEST]), pulled when not stored.\n"
 		"\n"
 		"Options:\n"
 		"      --cpus N              vCPUs (default 1, at most %d)\n"
@@ -85,6 +88,8 @@ void run_usage(FILE *f)
 		"      --root DIR            hull's state directory (default /var/lib/hull)\n"
 		"      --no-snapshot         boot cold: neither use nor make a template\n"
 		IMGOPT_MAX_SIZE_HELP
+		"      --pull POLICY         missing (default), always or never\n"
+		"      --insecure-registry H allow plain HTTP for registry H (host[:port])\n"
 		"      --timings             print where the time went, on stderr\n"
 		"      --debug               show the guest console, guest-init milestones and VMM\n"
 		"                            events on stderr\n",
@@ -94,7 +99,7 @@ void run_usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
-	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_MAX_IMAGE_SIZE };
+	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_PULL, O_INSECURE, O_MAX_IMAGE_SIZE };
 	static const struct option lo[] = {
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "memory", required_argument, NULL, 'm' },
@@ -110,6 +115,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "no-snapshot", no_argument, NULL, O_NO_SNAPSHOT },
 		{ "max-image-size", required_argument, NULL, O_MAX_IMAGE_SIZE },
+		{ "pull", required_argument, NULL, O_PULL },
+		{ "insecure-registry", required_argument, NULL, O_INSECURE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -117,7 +124,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	o->cpus = 1;
 	vmm_parse_size(DEFAULT_MEM, &o->mem);
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
-	if (!o->env)
+	o->pull.insecure = calloc((size_t)argc + 1, sizeof(char *));
+	if (!o->env || !o->pull.insecure)
 		return -ENOMEM;
 	optind = 1;
 	int c;
@@ -177,6 +185,16 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_MAX_IMAGE_SIZE:
 			o->max_image_size = optarg;
+			break;
+		case O_PULL:
+			if (imageref_parse_policy(optarg, &o->pull.policy)) {
+				fprintf(stderr, "hull: --pull %s: expected missing, always or never\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case O_INSECURE:
+			o->pull.insecure[o->pull.n_insecure++] = optarg;
 			break;
 		case O_HELP:
 			run_usage(stdout);
@@ -373,7 +391,8 @@ int run_main(int argc, char **argv)
 	struct image_limits lim;
 	if (imgopt_limits(o.max_image_size, &lim))
 		goto out;
-	if (image_prepare_limits(o.image, NULL, root, &lim, &img, &err)) {
+	o.pull.limits = &lim;
+	if (imageref_prepare(o.image, root, &o.pull, &img, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out;
 	}
@@ -532,6 +551,7 @@ out:
 	free(initrd);
 	free(root);
 	free(o.env);
+	free(o.pull.insecure);
 	free(rc);
 	return status;
 }

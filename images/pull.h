@@ -1,0 +1,41 @@
+/* pull: fetch an image from a registry into the local store (lstore).
+ *
+ * Contract
+ * - pull_image() resolves ref (images/ref.h) on its registry: the tag's or
+ *   digest's manifest; an OCI index / Docker manifest list is resolved to
+ *   linux/<host arch> (an error lists the platforms offered otherwise). The
+ *   manifest must be an OCI or Docker v2 schema 2 image manifest with known
+ *   layer types, its config (at most 4 MiB) must be for linux/<host arch>.
+ *   Config and layers are downloaded into <store_root>/oci through lstore's
+ *   verifying writer (blobs already present are skipped), then the index or
+ *   manifest blobs are stored, then ref->name is tagged. Nothing is tagged
+ *   unless every blob arrived and matched its digest, so a failure or an
+ *   interruption leaves the store's references as they were (verified blobs
+ *   already fetched stay until lstore_gc()).
+ * - Credentials: opts->reg.user/pass if set, else the docker config's entry
+ *   for the registry (images/auth.h), else anonymous.
+ * - opts->progress: per-layer byte counts on opts->progress_out (a
+ *   terminal), rewritten in place. Off: nothing is printed.
+ * - Returns 0 and the stored entry's digest (index or manifest), or -errno
+ *   with err naming the image and the problem. */
+#ifndef HULL_IMAGES_PULL_H
+#define HULL_IMAGES_PULL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common/errmsg.h"
+#include "images/digest.h"
+#include "images/ref.h"
+#include "images/registry.h"
+
+struct pull_opts {
+	struct registry_opts reg;
+	bool progress;
+	FILE *progress_out;
+};
+
+int pull_image(const char *store_root, const struct image_ref *ref, const struct pull_opts *o,
+	       char digest[DIGEST_STR_LEN], struct errmsg *err);
+
+#endif
