@@ -59,7 +59,7 @@ int import_main(int argc, char **argv)
 	const char *name = NULL, *max = NULL;
 	int o;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (o == O_ROOT)
 			c.root = optarg;
 		else if (o == O_NAME)
@@ -142,7 +142,7 @@ int images_main(int argc, char **argv)
 	bool quiet = false;
 	int o;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "+q", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
 		if (o == O_ROOT)
 			c.root = optarg;
 		else if (o == 'q')
@@ -204,7 +204,7 @@ static int parse_root(int argc, char **argv, const char *usage, struct common *c
 	    {"root", required_argument, NULL, O_ROOT}, {"help", no_argument, NULL, O_HELP}, {0}};
 	int o;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (o == O_ROOT) {
 			c->root = optarg;
 		} else if (o == O_HELP) {
