@@ -11,7 +11,7 @@
 #include "images/limits.h"
 
 #define IMGOPT_MAX_SIZE_HELP                                                                       \
-	"      --max-image-size SIZE cap on an image's uncompressed layers (default 16G,\n"          \
+	"      --max-image-size SIZE cap on an image's uncompressed layers (default 16G,\n"        \
 	"                            or $HULL_MAX_IMAGE_SIZE)\n"
 
 int imgopt_limits(const char *cli_value, struct image_limits *l);

@@ -20,7 +20,7 @@ void image_rootfs_free(struct image_rootfs *r)
 
 /* index.json (and nested indexes) -> the manifest descriptor. */
 int image_resolve(struct oci_source *src, const char *ref_name, struct oci_descriptor *out,
-		   struct errmsg *err)
+		  struct errmsg *err)
 {
 	char *buf;
 	size_t len;

@@ -36,8 +36,7 @@ struct inventory_item {
 	char *created; /* RFC 3339, or NULL */
 };
 
-int inventory_list(const char *root, struct inventory_item **items, size_t *n,
-		   struct errmsg *err);
+int inventory_list(const char *root, struct inventory_item **items, size_t *n, struct errmsg *err);
 void inventory_free(struct inventory_item *items, size_t n);
 int inventory_rmi(const char *root, const char *ref, uint64_t *freed, struct errmsg *err);
 int inventory_prune(const char *root, uint64_t *freed, struct errmsg *err);
