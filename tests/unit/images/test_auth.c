@@ -21,11 +21,12 @@ static void test_bearer(void **state)
 {
 	(void)state;
 	struct auth_challenge c;
-	assert_int_equal(auth_challenge_parse(
-			     "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-			     "scope=\"repository:library/alpine:pull\"",
-			     &c, &err),
-			 0);
+	assert_int_equal(
+	    auth_challenge_parse(
+		"Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+		"scope=\"repository:library/alpine:pull\"",
+		&c, &err),
+	    0);
 	assert_int_equal(c.scheme, AUTH_BEARER);
 	assert_string_equal(c.realm, "https://auth.docker.io/token");
 	assert_string_equal(c.service, "registry.docker.io");
@@ -91,8 +92,8 @@ static void test_bad_challenges(void **state)
 	    "",
 	    "Negotiate",
 	    "Digest realm=\"x\"",
-	    "Bearer",			  /* no realm */
-	    "Bearer realm=\"ftp://x/\"",  /* not http(s) */
+	    "Bearer",			 /* no realm */
+	    "Bearer realm=\"ftp://x/\"", /* not http(s) */
 	    "Bearer realm=\"file:///etc\"",
 	    "Bearer realm=\"https://t/", /* unterminated */
 	    "Bearer realm=",
@@ -121,7 +122,11 @@ static void test_token(void **state)
 	assert_int_equal(auth_token_parse(b, strlen(b), &t, &err), 0);
 	assert_string_equal(t, "xyz");
 	free(t);
-	const char *bads[] = {"{}", "[]", "{\"token\":7}", "{\"token\":\"\"}", "not json",
+	const char *bads[] = {"{}",
+			      "[]",
+			      "{\"token\":7}",
+			      "{\"token\":\"\"}",
+			      "not json",
 			      "{\"token\":\"a\\r\\nX-Evil: 1\"}"};
 	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
 		assert_int_equal(auth_token_parse(bads[i], strlen(bads[i]), &t, &err), -EINVAL);
