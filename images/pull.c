@@ -17,6 +17,7 @@
 
 struct progress {
 	FILE *out;
+	const char *label; /* "config", "layer 2/5" */
 	const char *digest;
 	uint64_t total;
 	uint64_t last_ns;
@@ -24,8 +25,11 @@ struct progress {
 
 static void progress_print(struct progress *p, uint64_t done, bool final)
 {
-	fprintf(p->out, "\r%.19s: %7.1f / %.1f MiB%s", p->digest, (double)done / (1 << 20),
-		(double)p->total / (1 << 20), final ? "\n" : "");
+	bool mib = p->total >= (1u << 20);
+	double unit = mib ? (1u << 20) : 1024;
+	fprintf(p->out, "\r%-10s %.12s %8.1f / %.1f %s%s", p->label, p->digest + 7,
+		(double)done / unit, (double)p->total / unit, mib ? "MiB" : "KiB",
+		final ? "  done\n" : "");
 	fflush(p->out);
 }
 
@@ -92,7 +96,7 @@ static int classify(const char *header_mt, const char *buf, size_t len, const ch
 
 /* Download one blob into the store unless it is there. */
 static int fetch_blob(struct registry *r, struct lstore *s, const struct oci_descriptor *d,
-		      const struct pull_opts *o, struct errmsg *err)
+		      const char *label, const struct pull_opts *o, struct errmsg *err)
 {
 	if (lstore_has_blob(s, d->digest))
 		return 0;
@@ -100,7 +104,7 @@ static int fetch_blob(struct registry *r, struct lstore *s, const struct oci_des
 	int rc = lstore_blob_begin(s, d->digest, (int64_t)d->size, &w, err);
 	if (rc)
 		return rc;
-	struct progress p = {o->progress_out, d->digest, d->size, 0};
+	struct progress p = {o->progress_out, label, d->digest, d->size, 0};
 	rc = registry_get_blob(r, d->digest, w, o->progress ? on_progress : NULL, &p, err);
 	if (rc) {
 		lstore_blob_abort(w);
@@ -134,7 +138,7 @@ static int fetch_config(struct registry *r, struct lstore *s, const struct oci_d
 	if (d->size > OCI_JSON_MAX)
 		return errmsg_set(err, -EFBIG, "config %.19s: %llu bytes, more than the %u allowed",
 				  d->digest, (unsigned long long)d->size, OCI_JSON_MAX);
-	int rc = fetch_blob(r, s, d, o, err);
+	int rc = fetch_blob(r, s, d, "config", o, err);
 	char *path = rc ? NULL : lstore_blob_path(s, d->digest);
 	char *buf = NULL;
 	size_t len;
@@ -250,8 +254,11 @@ static int pull(const char *store_root, const struct image_ref *ref, const struc
 	if ((rc = registry_open(ref->domain, ref->path, &ro, &r, err)) ||
 	    (rc = resolve(r, ref, &p, err)) || (rc = fetch_config(r, &s, &p.m.config, o, err)))
 		goto out;
-	for (size_t i = 0; i < p.m.n_layers && !rc; i++)
-		rc = fetch_blob(r, &s, &p.m.layers[i], o, err);
+	for (size_t i = 0; i < p.m.n_layers && !rc; i++) {
+		char label[48];
+		snprintf(label, sizeof(label), "layer %zu/%zu", i + 1, p.m.n_layers);
+		rc = fetch_blob(r, &s, &p.m.layers[i], label, o, err);
+	}
 	/* manifests last: a reference only ever names complete images */
 	if (!rc)
 		rc = store_buf(&s, p.man_digest, p.man, p.man_len, err);

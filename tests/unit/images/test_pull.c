@@ -3,6 +3,7 @@
  * hostile manifests (huge, malformed, unknown media types, lying digests),
  * index selection among platforms, a redirect to another host (the token
  * must not follow), cancellation. The real registry is in tests/e2e. */
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -38,6 +39,10 @@
 struct route {
 	char path[256];
 	int status;
+	/* set *cancel once this many body bytes are out (0: never), writing
+	 * slowly so the client is mid-transfer */
+	size_t cancel_after;
+	volatile sig_atomic_t *cancel;
 	char headers[512]; /* extra header lines, each ending in \r\n */
 	char *body;
 	size_t len;
@@ -76,6 +81,7 @@ static void route(const char *path, int status, const char *headers, const void 
 	r->body = malloc(len + 1);
 	memcpy(r->body, body, len);
 	r->len = len;
+	r->cancel_after = 0;
 	pthread_mutex_unlock(&srv.lock);
 }
 
@@ -131,8 +137,16 @@ static void serve_one(int c)
 			  "HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %zu\r\n%s\r\n",
 			  r ? r->status : 404, r ? r->len : 0, r ? r->headers : "");
 	ssize_t w = write(c, head, (size_t)hl);
-	for (size_t off = 0; r && w >= 0 && off < r->len; off += (size_t)w)
-		w = write(c, r->body + off, r->len - off);
+	for (size_t off = 0; r && w >= 0 && off < r->len; off += (size_t)w) {
+		size_t chunk = r->len - off;
+		if (r->cancel_after) {
+			chunk = chunk > 65536 ? 65536 : chunk;
+			if (off >= r->cancel_after)
+				*r->cancel = 1;
+			usleep(5000);
+		}
+		w = write(c, r->body + off, chunk);
+	}
 	pthread_mutex_unlock(&srv.lock);
 }
 
@@ -504,10 +518,53 @@ static void test_cancel_and_not_a_registry(void **state)
 	assert_int_equal(pull(f, "c:1", NULL), -EINTR);
 	assert_non_null(strstr(f->err.text, "interrupted"));
 	f->cancel = 0;
+
+	/* interrupted in the middle of a layer: the writer's temp file goes,
+	 * nothing is tagged, and the next pull works */
+	size_t big = 4u << 20;
+	char *layer = malloc(big);
+	for (size_t i = 0; i < big; i++)
+		layer[i] = (char)(i * 7919 % 251);
+	char ld[DIGEST_STR_LEN], cfg[512], cd[DIGEST_STR_LEN], path[256], *m2;
+	assert_int_equal(digest_buf(layer, big, ld), 0);
+	snprintf(cfg, sizeof(cfg),
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+		 "\"layers\",\"diff_ids\":[\"%s\"]}}",
+		 ld);
+	assert_int_equal(digest_buf(cfg, strlen(cfg), cd), 0);
+	snprintf(path, sizeof(path), "/v2/c/blobs/%s", cd);
+	route(path, 200, NULL, cfg, strlen(cfg));
+	assert_true(asprintf(&m2,
+			     "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" MT_C
+			     "\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":"
+			     "\"" MT_L "\",\"digest\":\"%s\",\"size\":%zu}]}",
+			     cd, strlen(cfg), ld, big) > 0);
+	route_json("/v2/c/manifests/big", MT_M, m2);
+	snprintf(path, sizeof(path), "/v2/c/blobs/%s", ld);
+	route(path, 200, NULL, layer, big);
+	srv.routes[srv.n_routes - 1].cancel_after = big / 2;
+	srv.routes[srv.n_routes - 1].cancel = &f->cancel;
+	assert_int_equal(pull(f, "c:big", NULL), -EINTR);
+	char blobs[4096];
+	snprintf(blobs, sizeof(blobs), "%s/oci/blobs/sha256", f->root);
+	DIR *d = opendir(blobs);
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		assert_null(strstr(de->d_name, ".tmp."));
+	closedir(d);
+	assert_int_equal(stored_refs(f), 0);
+	f->cancel = 0;
+	srv.routes[srv.n_routes - 1].cancel_after = 0;
+	assert_int_equal(pull(f, "c:big", NULL), 0);
+	assert_int_equal(stored_refs(f), 1);
+	free(m2);
+	free(layer);
+
 	route("/v2/", 404, NULL, "nope", 4);
 	assert_int_equal(pull(f, "c:1", NULL), -EPROTO);
 	assert_non_null(strstr(f->err.text, "not a registry"));
-	assert_int_equal(stored_refs(f), 0);
+	assert_int_equal(stored_refs(f), 1);
 	free(m);
 }
 
