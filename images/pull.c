@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include <json.h>
 
@@ -230,6 +231,25 @@ static int resolve(struct registry *r, const struct image_ref *ref, struct pulle
 	return oci_manifest_parse(p->man, p->man_len, what, &p->m, err);
 }
 
+/* The layers the store lacks must fit on its filesystem: a manifest that
+ * announces absurd sizes fails here instead of filling the disk. */
+static int check_space(struct lstore *s, const struct oci_manifest *m, struct errmsg *err)
+{
+	uint64_t need = 0;
+	for (size_t i = 0; i < m->n_layers; i++)
+		if (!lstore_has_blob(s, m->layers[i].digest))
+			need += m->layers[i].size;
+	struct statvfs v;
+	if (statvfs(s->dir, &v) < 0)
+		return 0; /* cannot tell: the writes will say */
+	uint64_t avail = (uint64_t)v.f_bavail * v.f_frsize;
+	if (need > avail)
+		return errmsg_set(err, -ENOSPC, "the layers need %llu MiB, %s has %llu MiB free",
+				  (unsigned long long)(need >> 20), s->dir,
+				  (unsigned long long)(avail >> 20));
+	return 0;
+}
+
 static int pull(const char *store_root, const struct image_ref *ref, const struct pull_opts *o,
 		char digest[DIGEST_STR_LEN], struct errmsg *err)
 {
@@ -252,7 +272,8 @@ static int pull(const char *store_root, const struct image_ref *ref, const struc
 		ro.pass = pass;
 	}
 	if ((rc = registry_open(ref->domain, ref->path, &ro, &r, err)) ||
-	    (rc = resolve(r, ref, &p, err)) || (rc = fetch_config(r, &s, &p.m.config, o, err)))
+	    (rc = resolve(r, ref, &p, err)) || (rc = check_space(&s, &p.m, err)) ||
+	    (rc = fetch_config(r, &s, &p.m.config, o, err)))
 		goto out;
 	for (size_t i = 0; i < p.m.n_layers && !rc; i++) {
 		char label[48];

@@ -398,6 +398,22 @@ static void test_hostile_manifests(void **state)
 	assert_non_null(strstr(f->err.text, "unsupported layer type"));
 	free(m);
 
+	/* a layer announced at a petabyte: refused before any download */
+	char *pb;
+	assert_true(asprintf(&pb,
+			     "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" MT_C
+			     "\",\"digest\":\"sha256:%064d\",\"size\":10},\"layers\":[{"
+			     "\"mediaType\":\"" MT_L "\",\"digest\":\"sha256:%064d\","
+			     "\"size\":1125899906842624}]}",
+			     2, 3) > 0);
+	route_json("/v2/x/manifests/pb", MT_M, pb);
+	srv.n_log = 0;
+	assert_int_equal(pull(f, "x:pb", NULL), -ENOSPC);
+	assert_non_null(strstr(f->err.text, "MiB free"));
+	for (size_t i = 0; i < srv.n_log; i++)
+		assert_null(strstr(srv.log[i], "/blobs/"));
+	free(pb);
+
 	/* a config for another platform in a plain manifest */
 	m = image("x", "s390x", MT_L, md);
 	route_json("/v2/x/manifests/s390x", MT_M, m);
