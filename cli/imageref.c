@@ -96,7 +96,15 @@ static int prepare_ref(const struct image_ref *ref, const char *root, struct ima
 	char *oci;
 	if (asprintf(&oci, "%s/oci", root) < 0)
 		return -ENOMEM;
-	int rc = image_prepare(oci, ref->name, root, out, err);
+	struct errmsg e = {{0}};
+	int rc = image_prepare(oci, ref->name, root, out, &e);
+	if (rc) { /* name the reference, not the store's path */
+		char prefix[4200];
+		snprintf(prefix, sizeof(prefix), "image %s: ", oci);
+		size_t pl = strlen(prefix);
+		errmsg_set(err, rc, "image %s: %s", ref->name,
+			   strncmp(e.text, prefix, pl) ? e.text : e.text + pl);
+	}
 	free(oci);
 	return rc;
 }
