@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/image_cmd.h"
 #include "cli/pull_cmd.h"
 #include "cli/run.h"
 #include "cli/snapshot_cmd.h"
@@ -18,6 +19,10 @@ static void usage(FILE *f)
 		   "  pull      download an image from a registry\n"
 		   "  run       run a command in a new container, in its own microVM\n"
 		   "  snapshot  manage templates (pre-booted VMs): ls, rm, prune\n"
+		   "  import    store images from a docker-archive, oci-archive or OCI layout\n"
+		   "  images    list stored images\n"
+		   "  rmi       remove stored images\n"
+		   "  image     prune (and ls, rm, import)\n"
 		   "  version   print hull's version\n"
 		   "\n"
 		   "Run 'hull COMMAND --help' for a command's options.\n");
@@ -32,6 +37,14 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return run_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "import"))
+		return import_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "images"))
+		return images_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rmi"))
+		return rmi_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "image"))
+		return image_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "pull"))
 		return pull_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "snapshot"))

@@ -90,14 +90,14 @@ static int do_pull(const struct image_ref *ref, const char *root, const struct i
 	return rc;
 }
 
-static int prepare_ref(const struct image_ref *ref, const char *root, struct image_rootfs *out,
-		       struct errmsg *err)
+static int prepare_ref(const struct image_ref *ref, const char *root, const struct imageref_opts *o,
+		       struct image_rootfs *out, struct errmsg *err)
 {
 	char *oci;
 	if (asprintf(&oci, "%s/oci", root) < 0)
 		return -ENOMEM;
 	struct errmsg e = {{0}};
-	int rc = image_prepare(oci, ref->name, root, out, &e);
+	int rc = image_prepare_limits(oci, ref->name, root, o->limits, out, &e);
 	if (rc) { /* name the reference, not the store's path */
 		char prefix[4200];
 		snprintf(prefix, sizeof(prefix), "image %s: ", oci);
@@ -126,7 +126,7 @@ int imageref_prepare(const char *image, const char *root, const struct imageref_
 {
 	struct stat st;
 	if (stat(image, &st) == 0)
-		return image_prepare(image, NULL, root, out, err);
+		return image_prepare_limits(image, NULL, root, o->limits, out, err);
 	struct image_ref ref;
 	int rc = parse(image, &ref, err);
 	if (rc)
@@ -154,7 +154,7 @@ int imageref_prepare(const char *image, const char *root, const struct imageref_
 	if (!rc && !stored)
 		rc = do_pull(&ref, root, o, err);
 	if (!rc)
-		rc = prepare_ref(&ref, root, out, err);
+		rc = prepare_ref(&ref, root, o, out, err);
 	ref_free(&ref);
 	return rc;
 }
@@ -169,7 +169,7 @@ int imageref_pull(const char *image, const char *root, const struct imageref_opt
 		return rc;
 	rc = do_pull(&ref, root, o, err);
 	if (!rc)
-		rc = prepare_ref(&ref, root, out, err);
+		rc = prepare_ref(&ref, root, o, out, err);
 	if (!rc && !(*name = strdup(ref.name)))
 		rc = -ENOMEM;
 	ref_free(&ref);

@@ -24,6 +24,7 @@
 
 #include "common/errmsg.h"
 #include "images/image.h"
+#include "images/limits.h"
 
 enum imageref_policy { IMAGEREF_PULL_MISSING = 0, IMAGEREF_PULL_ALWAYS, IMAGEREF_PULL_NEVER };
 
@@ -32,6 +33,8 @@ struct imageref_opts {
 	const char **insecure; /* from --insecure-registry */
 	size_t n_insecure;
 	bool quiet;
+	/* caps on the conversion (cli/imgopt.h); NULL: the defaults */
+	const struct image_limits *limits;
 };
 
 /* "missing" | "always" | "never" -> policy; -EINVAL otherwise. */

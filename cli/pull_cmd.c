@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cli/imageref.h"
+#include "cli/imgopt.h"
 #include "cli/paths.h"
 
 static void usage(FILE *f)
@@ -20,21 +21,22 @@ static void usage(FILE *f)
 		   "  -q, --quiet                 no progress display\n"
 		   "      --insecure-registry H   allow plain HTTP / unverified TLS for registry\n"
 		   "                              H (host[:port]); repeatable\n"
-		   "      --root DIR              hull's state directory\n");
+		   "      --root DIR              hull's state directory\n" IMGOPT_MAX_SIZE_HELP);
 }
 
 int pull_main(int argc, char **argv)
 {
-	enum { O_INSECURE = 256, O_ROOT, O_HELP };
+	enum { O_INSECURE = 256, O_ROOT, O_HELP, O_MAX_IMAGE_SIZE };
 	static const struct option lo[] = {
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"insecure-registry", required_argument, NULL, O_INSECURE},
 	    {"root", required_argument, NULL, O_ROOT},
 	    {"help", no_argument, NULL, O_HELP},
+	    {"max-image-size", required_argument, NULL, O_MAX_IMAGE_SIZE},
 	    {0},
 	};
 	struct imageref_opts o = {0};
-	const char *root_opt = NULL;
+	const char *root_opt = NULL, *max_image_size = NULL;
 	const char **insecure = calloc((size_t)argc, sizeof(*insecure));
 	if (!insecure)
 		return 125;
@@ -52,6 +54,9 @@ int pull_main(int argc, char **argv)
 		case O_ROOT:
 			root_opt = optarg;
 			break;
+		case O_MAX_IMAGE_SIZE:
+			max_image_size = optarg;
+			break;
 		case O_HELP:
 			usage(stdout);
 			free(insecure);
@@ -68,6 +73,12 @@ int pull_main(int argc, char **argv)
 		free(insecure);
 		return 2;
 	}
+	struct image_limits lim;
+	if (imgopt_limits(max_image_size, &lim)) {
+		free(insecure);
+		return 125;
+	}
+	o.limits = &lim;
 	char *root = paths_store_root(root_opt);
 	char *name = NULL;
 	struct image_rootfs img = {0};

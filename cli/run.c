@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/control.h"
+#include "cli/imgopt.h"
 #include "cli/imageref.h"
 #include "cli/paths.h"
 #include "cli/spec.h"
@@ -31,6 +32,7 @@ struct run_opts {
 	unsigned cpus;
 	uint64_t mem;
 	const char *kernel, *initrd, *root, *entrypoint, *workdir, *user, *hostname;
+	const char *max_image_size; /* --max-image-size, or NULL */
 	char **env;
 	size_t n_env;
 	bool timings, debug, no_snapshot;
@@ -85,6 +87,7 @@ void run_usage(FILE *f)
 		"      --initrd PATH         guest init initramfs (default: the bundled one)\n"
 		"      --root DIR            hull's state directory (default /var/lib/hull)\n"
 		"      --no-snapshot         boot cold: neither use nor make a template\n"
+		IMGOPT_MAX_SIZE_HELP
 		"      --pull POLICY         missing (default), always or never\n"
 		"      --insecure-registry H allow plain HTTP for registry H (host[:port])\n"
 		"      --timings             print where the time went, on stderr\n"
@@ -96,7 +99,7 @@ void run_usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
-	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_PULL, O_INSECURE };
+	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_PULL, O_INSECURE, O_MAX_IMAGE_SIZE };
 	static const struct option lo[] = {
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "memory", required_argument, NULL, 'm' },
@@ -111,6 +114,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "timings", no_argument, NULL, O_TIMINGS },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "no-snapshot", no_argument, NULL, O_NO_SNAPSHOT },
+		{ "max-image-size", required_argument, NULL, O_MAX_IMAGE_SIZE },
 		{ "pull", required_argument, NULL, O_PULL },
 		{ "insecure-registry", required_argument, NULL, O_INSECURE },
 		{ "help", no_argument, NULL, O_HELP },
@@ -178,6 +182,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_NO_SNAPSHOT:
 			o->no_snapshot = true;
+			break;
+		case O_MAX_IMAGE_SIZE:
+			o->max_image_size = optarg;
 			break;
 		case O_PULL:
 			if (imageref_parse_policy(optarg, &o->pull.policy)) {
@@ -381,6 +388,10 @@ int run_main(int argc, char **argv)
 		goto out;
 	}
 
+	struct image_limits lim;
+	if (imgopt_limits(o.max_image_size, &lim))
+		goto out;
+	o.pull.limits = &lim;
 	if (imageref_prepare(o.image, root, &o.pull, &img, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out;

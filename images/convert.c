@@ -46,8 +46,8 @@ static void uuid_of(const char *digest, uint8_t uuid[16])
 }
 
 static int build(struct oci_source *src, const struct oci_manifest *m, char **diff_ids,
-		 const char *path, const struct ext4w_params *p, struct convert_stats *st,
-		 struct errmsg *err)
+		 const char *path, const struct ext4w_params *p, const struct image_limits *lim,
+		 struct convert_stats *st, struct errmsg *err)
 {
 	struct ext4w *w;
 	struct fstree *t = NULL;
@@ -57,8 +57,8 @@ static int build(struct oci_source *src, const struct oci_manifest *m, char **di
 	rc = fstree_new(ext4w_release, w, &t);
 	struct layer_stats ls = {0, 0};
 	for (size_t i = 0; !rc && i < m->n_layers; i++)
-		rc = layer_apply(src, &m->layers[i], m->layer_kinds[i], diff_ids[i], (unsigned)i, t,
-				 w, &ls, err);
+		rc = layer_apply(src, &m->layers[i], m->layer_kinds[i], diff_ids[i], (unsigned)i,
+				 lim, t, w, &ls, err);
 	if (!rc)
 		rc = ext4w_finish(w, t, err);
 	if (!rc) {
@@ -77,8 +77,12 @@ static int build(struct oci_source *src, const struct oci_manifest *m, char **di
 }
 
 int convert_image(struct oci_source *src, const struct oci_descriptor *md, const char *path,
-		  char **config, size_t *config_len, struct convert_stats *st, struct errmsg *err)
+		  const struct image_limits *lim, char **config, size_t *config_len,
+		  struct convert_stats *st, struct errmsg *err)
 {
+	struct image_limits dflt = image_limits_default();
+	if (!lim)
+		lim = &dflt;
 	*config = NULL;
 	*config_len = 0;
 	memset(st, 0, sizeof(*st));
@@ -118,14 +122,20 @@ int convert_image(struct oci_source *src, const struct oci_descriptor *md, const
 	uuid_of(md->digest, uuid);
 	struct ext4w_params p = {.uuid = uuid};
 	convert_size(&m, &p.size, &p.inodes);
+	/* No point in a filesystem bigger than the limit lets the layers fill. */
+	uint64_t cap =
+	    lim->max_bytes > MAX_FS_BYTES / 2 ? MAX_FS_BYTES : 128 * MIB + 2 * lim->max_bytes;
+	cap = cap > MAX_FS_BYTES ? MAX_FS_BYTES : (cap + MIB - 1) / MIB * MIB;
+	if (p.size > cap)
+		p.size = cap;
 	for (unsigned a = 1;; a++) {
 		st->attempts = a;
-		rc = build(src, &m, diff_ids, path, &p, st, err);
+		rc = build(src, &m, diff_ids, path, &p, lim, st, err);
 		if (rc)
 			unlink(path);
-		if (rc != -EFBIG || a == MAX_ATTEMPTS || p.size >= MAX_FS_BYTES)
+		if (rc != -EFBIG || a == MAX_ATTEMPTS || p.size >= cap)
 			break;
-		p.size = p.size * 4 > MAX_FS_BYTES ? MAX_FS_BYTES : p.size * 4;
+		p.size = p.size * 4 > cap ? cap : p.size * 4;
 		p.inodes = p.inodes > 0xfff00000u / 4 ? 0xfff00000u : p.inodes * 4;
 	}
 	if (!rc) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/errmsg.h"
+#include "images/limits.h"
 #include "images/oci_json.h"
 #include "images/oci_source.h"
 
@@ -37,8 +38,10 @@ struct convert_stats {
  * small files and metadata. */
 void convert_size(const struct oci_manifest *m, uint64_t *bytes, uint32_t *inodes);
 
+/* lim: NULL for image_limits_default(). The filesystem never grows past
+ * 128 MiB + 2 x lim->max_bytes. */
 int convert_image(struct oci_source *src, const struct oci_descriptor *manifest, const char *path,
-		  char **config, size_t *config_len, struct convert_stats *stats,
-		  struct errmsg *err);
+		  const struct image_limits *lim, char **config, size_t *config_len,
+		  struct convert_stats *stats, struct errmsg *err);
 
 #endif

@@ -19,7 +19,7 @@ void image_rootfs_free(struct image_rootfs *r)
 }
 
 /* index.json (and nested indexes) -> the manifest descriptor. */
-static int resolve(struct oci_source *src, const char *ref_name, struct oci_descriptor *out,
+int image_resolve(struct oci_source *src, const char *ref_name, struct oci_descriptor *out,
 		   struct errmsg *err)
 {
 	char *buf;
@@ -67,7 +67,7 @@ static int resolve(struct oci_source *src, const char *ref_name, struct oci_desc
 }
 
 static int prepare(const char *image_path, const char *ref_name, const char *store_root,
-		   struct image_rootfs *out, struct errmsg *err)
+		   const struct image_limits *lim, struct image_rootfs *out, struct errmsg *err)
 {
 	struct oci_source *src = NULL;
 	struct store st = {NULL};
@@ -81,7 +81,7 @@ static int prepare(const char *image_path, const char *ref_name, const char *sto
 
 	int rc = oci_source_open(image_path, &src, err);
 	if (!rc)
-		rc = resolve(src, ref_name, &md, err);
+		rc = image_resolve(src, ref_name, &md, err);
 	if (!rc)
 		rc = digest_parse(md.digest, hex, "manifest", err);
 	if (!rc)
@@ -96,7 +96,7 @@ static int prepare(const char *image_path, const char *ref_name, const char *sto
 			store_remove_temps(&st, hex);
 			tmp = store_tmp_path(&st, hex);
 			struct convert_stats cs;
-			rc = tmp ? convert_image(src, &md, tmp, &config, &config_len, &cs, err)
+			rc = tmp ? convert_image(src, &md, tmp, lim, &config, &config_len, &cs, err)
 				 : -ENOMEM;
 			if (!rc)
 				rc = store_commit(&st, hex, tmp, config, config_len, err);
@@ -122,15 +122,23 @@ static int prepare(const char *image_path, const char *ref_name, const char *sto
 	return rc;
 }
 
-int image_prepare(const char *image_path, const char *ref_name, const char *store_root,
-		  struct image_rootfs *out, struct errmsg *err)
+int image_prepare_limits(const char *image_path, const char *ref_name, const char *store_root,
+			 const struct image_limits *lim, struct image_rootfs *out,
+			 struct errmsg *err)
 {
 	struct errmsg e = {{0}};
 	memset(out, 0, sizeof(*out));
-	int rc = prepare(image_path, ref_name, store_root, out, &e);
+	int rc = prepare(image_path, ref_name, store_root, lim, out, &e);
 	if (rc) {
 		image_rootfs_free(out);
-		errmsg_set(err, rc, "image %s: %s", image_path, e.text[0] ? e.text : strerror(-rc));
+		errmsg_set(err, rc, "image %s: %s", ref_name ? ref_name : image_path,
+			   e.text[0] ? e.text : strerror(-rc));
 	}
 	return rc;
+}
+
+int image_prepare(const char *image_path, const char *ref_name, const char *store_root,
+		  struct image_rootfs *out, struct errmsg *err)
+{
+	return image_prepare_limits(image_path, ref_name, store_root, NULL, out, err);
 }

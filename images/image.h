@@ -23,8 +23,38 @@
  *   tar streams (no unpacking on the host, no root needed): numeric uid/gid,
  *   permission bits incl. setuid/setgid/sticky, mtimes, symlinks, hard links,
  *   device nodes, fifos and xattrs (e.g. security.capability) are kept
- *   exactly. OCI whiteouts (.wh.NAME, .wh..wh..opq) are applied. Paths are
- *   normalised, may not escape the root, and never resolve through a symlink.
+ *   exactly. OCI whiteouts (.wh.NAME, .wh..wh..opq) are applied.
+ * - Hostile layers. Nothing is ever written on the host but the cache entry
+ *   (the tree lives in memory and in the ext4 file), so no entry can reach
+ *   the host; the cases below are about the image itself, each an error
+ *   naming the image, "layer N (sha256:...)" and the entry:
+ *   - "a/../../x" (leaves the root) is refused, as docker's and containerd's
+ *     breakout checks do; "a/../b" resolves lexically to "b".
+ *   - Absolute paths ("/etc/x") are taken relative to the image root, as
+ *     docker and containerd do (GNU tar -P writes them).
+ *   - A path whose parent is a symlink (a file written through a symlink a
+ *     lower entry planted) is refused; containerd instead resolves it inside
+ *     the root. Layers made by docker/buildkit never contain such paths, so
+ *     refusing costs nothing and removes a whole class of bugs.
+ *   - A hard link whose target leaves the root, does not exist (yet), is a
+ *     directory or goes through a symlink is refused.
+ *   - Symlink targets are stored as they are (absolute or with ".."): they
+ *     are only ever resolved by the guest kernel inside the VM.
+ *   - Device nodes, fifos and sockets are kept as inodes in the image (no
+ *     mknod on the host, so no root needed); the guest decides what a node
+ *     opens.
+ *   - Names: components over 255 bytes, paths over 4095, more than 64 xattrs
+ *     on an entry, and uids/gids >= 2^32-1 are refused.
+ *   - A truncated or corrupt gzip/zstd stream, a blob whose digest or size
+ *     is wrong, or a diff_id mismatch: the layer is refused (a damaged blob is
+ *     reported as a digest mismatch when the digest says so).
+ *   - Caps (images/limits.h): total uncompressed bytes of all layers
+ *     (default 16 GiB; a decompression bomb stops there) and entries
+ *     (default 2,000,000); JSON documents over 4 MiB; more than 4096 layers
+ *     or index entries; indexes nested more than 4 deep.
+ *   - Unknown media types (index entry, manifest, config, layer) and an image
+ *     whose platform (index entry or config os/architecture) is not
+ *     linux/<host arch> are refused by name.
  * - Cache: <store_root>/rootfs/<manifest-hex>.ext4 plus <hex>.config.json (the
  *   verified image config). A hit costs reading index.json (and a nested
  *   index, if any), a stat and the cached config; layers are not touched.
@@ -68,9 +98,23 @@ struct image_rootfs {
 	bool cache_hit; /* true if this call did not convert */
 };
 
+/* Errors read "image <ref_name or image_path>: <problem>". */
 int image_prepare(const char *image_path, const char *ref_name, const char *store_root,
 		  struct image_rootfs *out, struct errmsg *err);
+/* The same with caps on the conversion; lim NULL: image_limits_default(). */
+struct image_limits;
+int image_prepare_limits(const char *image_path, const char *ref_name, const char *store_root,
+			 const struct image_limits *lim, struct image_rootfs *out,
+			 struct errmsg *err);
 void image_rootfs_free(struct image_rootfs *r);
+
+/* The selection above without converting: index.json (and nested indexes)
+ * of src -> the image manifest's descriptor (free with
+ * oci_descriptor_free()). Messages do not name the image. */
+struct oci_source;
+struct oci_descriptor;
+int image_resolve(struct oci_source *src, const char *ref_name, struct oci_descriptor *out,
+		  struct errmsg *err);
 void image_config_free(struct image_config *c);
 
 #endif

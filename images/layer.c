@@ -9,12 +9,44 @@
 
 struct layer_io {
 	struct oci_blob *blob;
+	uint64_t budget;      /* uncompressed bytes this layer may still produce */
+	uint64_t limit;	      /* the image's limit, for messages */
+	const char *comp;     /* "gzip", "zstd": for messages */
 	struct archive *raw;  /* decompressor (raw format), NULL for a plain tar */
 	struct digest_ctx dg; /* over the uncompressed stream, when compressed */
 	uint64_t tar_bytes;
 	int rc; /* first error seen by a callback */
 	struct errmsg cb_err;
 };
+
+/* "16 GiB", "300 MiB" or "12345 bytes", for limit messages. */
+static void human(uint64_t b, char *buf, size_t n)
+{
+	if (b >= (1ull << 30) && b % (1ull << 30) == 0)
+		snprintf(buf, n, "%llu GiB", (unsigned long long)(b >> 30));
+	else if (b >= (1ull << 20) && b % (1ull << 20) == 0)
+		snprintf(buf, n, "%llu MiB", (unsigned long long)(b >> 20));
+	else
+		snprintf(buf, n, "%llu bytes", (unsigned long long)b);
+}
+
+/* Count n more uncompressed bytes against the budget; -E2BIG (io->rc and
+ * io->cb_err set) once it is exceeded, so a bomb stops at the limit. */
+static int count_bytes(struct layer_io *io, uint64_t n)
+{
+	io->tar_bytes += n;
+	if (io->tar_bytes <= io->budget)
+		return 0;
+	char h[32];
+	human(io->limit, h, sizeof(h));
+	if (!io->rc)
+		io->rc = errmsg_set(&io->cb_err, -E2BIG,
+				    "uncompressed layers exceed the image size limit of %s "
+				    "(a decompression bomb? raise it with --max-image-size or "
+				    "HULL_MAX_IMAGE_SIZE)",
+				    h);
+	return io->rc;
+}
 
 static la_ssize_t read_blob(struct archive *a, void *ctx, const void **buf)
 {
@@ -26,8 +58,10 @@ static la_ssize_t read_blob(struct archive *a, void *ctx, const void **buf)
 		archive_set_error(a, EIO, "%s", io->cb_err.text);
 		return -1;
 	}
-	if (!io->raw)
-		io->tar_bytes += (uint64_t)n;
+	if (!io->raw && count_bytes(io, (uint64_t)n)) {
+		archive_set_error(a, E2BIG, "%s", io->cb_err.text);
+		return -1;
+	}
 	return n;
 }
 
@@ -43,13 +77,14 @@ static la_ssize_t raw_chunk(struct layer_io *io, const void **buf)
 	if (r < ARCHIVE_WARN) {
 		if (!io->rc) {
 			io->rc = -EIO;
-			errmsg_set(&io->cb_err, -EIO, "decompressing: %s",
+			errmsg_set(&io->cb_err, -EIO, "decompressing the %s stream: %s", io->comp,
 				   archive_error_string(io->raw));
 		}
 		return -1;
 	}
 	digest_update(&io->dg, *buf, n);
-	io->tar_bytes += n;
+	if (count_bytes(io, n))
+		return -1;
 	return (la_ssize_t)n;
 }
 
@@ -98,8 +133,8 @@ static int entry_type(struct archive_entry *e, enum fstree_type *t)
 #define MAX_XATTRS 64
 
 /* Apply one tar entry; data is read from tar. */
-static int apply_entry(struct archive *tar, struct archive_entry *e, unsigned index,
-		       struct fstree *t, struct ext4w *w, struct errmsg *err)
+static int apply_entry(struct layer_io *io, struct archive *tar, struct archive_entry *e,
+		       unsigned index, struct fstree *t, struct ext4w *w, struct errmsg *err)
 {
 	struct fstree_entry fe;
 	memset(&fe, 0, sizeof(fe));
@@ -131,6 +166,16 @@ static int apply_entry(struct archive *tar, struct archive_entry *e, unsigned in
 	fe.rdev_minor = (uint32_t)archive_entry_rdevminor(e);
 	la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
 	fe.size = size > 0 ? (uint64_t)size : 0;
+	/* Refuse a size the data cannot honestly have before ext4w allocates
+	 * blocks for it (a sparse entry could claim terabytes). */
+	if (fe.size > io->budget - (io->tar_bytes < io->budget ? io->tar_bytes : io->budget)) {
+		char h[32];
+		human(io->limit, h, sizeof(h));
+		return errmsg_set(err, -E2BIG,
+				  "entry '%s': %llu bytes, over the image size limit of %s "
+				  "(--max-image-size, HULL_MAX_IMAGE_SIZE)",
+				  fe.path, (unsigned long long)fe.size, h);
+	}
 
 	struct fstree_xattr xs[MAX_XATTRS];
 	int nx = archive_entry_xattr_reset(e);
@@ -177,6 +222,7 @@ static int apply_entry(struct archive *tar, struct archive_entry *e, unsigned in
 
 static int setup_raw(struct layer_io *io, enum oci_kind kind, struct errmsg *err)
 {
+	io->comp = kind == OCI_KIND_LAYER_GZIP ? "gzip" : "zstd";
 	io->raw = archive_read_new();
 	if (!io->raw)
 		return -ENOMEM;
@@ -191,21 +237,22 @@ static int setup_raw(struct layer_io *io, enum oci_kind kind, struct errmsg *err
 	if (archive_read_open(io->raw, io, NULL, read_blob, NULL) != ARCHIVE_OK) {
 		if (io->rc)
 			return errmsg_set(err, io->rc, "%s", io->cb_err.text);
-		return errmsg_set(err, -EINVAL, "not %s data: %s",
-				  kind == OCI_KIND_LAYER_GZIP ? "gzip" : "zstd",
+		return errmsg_set(err, -EINVAL, "decompressing the %s stream: %s", io->comp,
 				  archive_error_string(io->raw));
 	}
 	struct archive_entry *e;
 	r = archive_read_next_header(io->raw, &e);
 	if (r != ARCHIVE_OK)
-		return errmsg_set(err, io->rc ? io->rc : -EINVAL, "decompressing: %s",
+		return errmsg_set(err, io->rc ? io->rc : -EINVAL, "decompressing the %s stream: %s",
+				  io->comp,
 				  io->rc ? io->cb_err.text : archive_error_string(io->raw));
 	return 0;
 }
 
 static int apply_stream(struct layer_io *io, const struct oci_descriptor *d, enum oci_kind kind,
-			const char *diff_id, unsigned index, struct fstree *t, struct ext4w *w,
-			struct layer_stats *stats, struct errmsg *err)
+			const char *diff_id, unsigned index, const struct image_limits *lim,
+			struct fstree *t, struct ext4w *w, struct layer_stats *stats,
+			struct errmsg *err)
 {
 	int rc;
 	if (kind != OCI_KIND_LAYER_TAR && (rc = setup_raw(io, kind, err)))
@@ -233,8 +280,14 @@ static int apply_stream(struct layer_io *io, const struct oci_descriptor *d, enu
 						 archive_error_string(tar));
 			break;
 		}
+		if (stats->entries >= lim->max_entries) {
+			rc = errmsg_set(err, -E2BIG,
+					"more than %llu entries in the image's layers, the limit",
+					(unsigned long long)lim->max_entries);
+			break;
+		}
 		stats->entries++;
-		rc = apply_entry(tar, e, index, t, w, err);
+		rc = apply_entry(io, tar, e, index, t, w, err);
 		if (rc) {
 			if (io->rc) /* the blob itself is bad: say that rather */
 				rc = errmsg_set(err, io->rc, "%s", io->cb_err.text);
@@ -273,15 +326,17 @@ static int apply_stream(struct layer_io *io, const struct oci_descriptor *d, enu
 }
 
 int layer_apply(struct oci_source *src, const struct oci_descriptor *d, enum oci_kind kind,
-		const char *diff_id, unsigned index, struct fstree *t, struct ext4w *w,
-		struct layer_stats *stats, struct errmsg *err)
+		const char *diff_id, unsigned index, const struct image_limits *lim,
+		struct fstree *t, struct ext4w *w, struct layer_stats *stats, struct errmsg *err)
 {
 	struct errmsg e2 = {{0}};
 	struct layer_io io;
 	memset(&io, 0, sizeof(io));
+	io.limit = lim->max_bytes;
+	io.budget = stats->tar_bytes < lim->max_bytes ? lim->max_bytes - stats->tar_bytes : 0;
 	int rc = oci_blob_open(src, d, &io.blob, &e2);
 	if (!rc)
-		rc = apply_stream(&io, d, kind, diff_id, index, t, w, stats, &e2);
+		rc = apply_stream(&io, d, kind, diff_id, index, lim, t, w, stats, &e2);
 	if ((rc == -EINVAL || rc == -EIO) && !io.rc && io.blob) {
 		/* A broken stream is most often a damaged blob: if its digest
 		 * says so, report that instead. */

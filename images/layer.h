@@ -9,6 +9,9 @@
  *   the uncompressed tar stream against diff_id. Either mismatch is an error
  *   (-EBADMSG), detected once the layer has been read; the caller then
  *   discards the whole image.
+ * - lim caps the uncompressed bytes and entries of all layers together
+ *   (stats carries the totals of the layers before this one); over either
+ *   is -E2BIG, detected as the bytes arrive (images/limits.h).
  * - Messages read "layer N (sha256:0123456789ab): <problem>", N counting
  *   from 1. */
 #ifndef HULL_IMAGES_LAYER_H
@@ -19,16 +22,17 @@
 #include "common/errmsg.h"
 #include "images/ext4w.h"
 #include "images/fstree.h"
+#include "images/limits.h"
 #include "images/oci_json.h"
 #include "images/oci_source.h"
 
 struct layer_stats {
-	uint64_t entries;
-	uint64_t tar_bytes; /* uncompressed */
+	uint64_t entries;   /* all layers so far */
+	uint64_t tar_bytes; /* uncompressed, all layers so far */
 };
 
 int layer_apply(struct oci_source *src, const struct oci_descriptor *d, enum oci_kind kind,
-		const char *diff_id, unsigned index, struct fstree *t, struct ext4w *w,
-		struct layer_stats *stats, struct errmsg *err);
+		const char *diff_id, unsigned index, const struct image_limits *lim,
+		struct fstree *t, struct ext4w *w, struct layer_stats *stats, struct errmsg *err);
 
 #endif

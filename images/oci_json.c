@@ -269,34 +269,31 @@ static void list_entries(const struct oci_descriptor *v, size_t n, char *buf, si
 	}
 }
 
-int oci_index_select(const char *buf, size_t len, const char *what, bool top_level,
-		     const char *ref_name, struct oci_descriptor *out, struct errmsg *err)
+int oci_index_entries(const char *buf, size_t len, const char *what, struct oci_descriptor **out,
+		      size_t *n_out, struct errmsg *err)
 {
-	memset(out, 0, sizeof(*out));
+	*out = NULL;
+	*n_out = 0;
 	json_object *o;
 	int rc = parse(buf, len, what, &o, err);
 	if (rc)
 		return rc;
-	struct oci_descriptor *all = NULL;
+	json_object *arr = member(o, "manifests");
 	size_t n = 0;
+	struct oci_descriptor *all = NULL;
 	if ((rc = check_schema(o, what, err)))
 		goto out;
-	json_object *arr = member(o, "manifests");
 	if (!arr || !json_object_is_type(arr, json_type_array)) {
 		rc = errmsg_set(err, -EINVAL, "%s: manifests is missing or not an array", what);
 		goto out;
 	}
 	n = json_object_array_length(arr);
-	if (n == 0) {
-		rc = errmsg_set(err, -ENOENT, "%s: lists no images", what);
-		goto out;
-	}
 	if (n > 4096) {
 		rc = errmsg_set(err, -EINVAL, "%s: lists %zu manifests, too many", what, n);
 		goto out;
 	}
-	all = calloc(n, sizeof(*all));
-	if (!all) {
+	all = n ? calloc(n, sizeof(*all)) : NULL;
+	if (n && !all) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -305,9 +302,31 @@ int oci_index_select(const char *buf, size_t len, const char *what, bool top_lev
 		snprintf(ctx, sizeof(ctx), "manifests[%zu]", i);
 		rc = get_descriptor(json_object_array_get_idx(arr, i), what, ctx, &all[i], err);
 		if (rc) {
-			n = i;
+			for (size_t j = 0; j < i; j++)
+				oci_descriptor_free(&all[j]);
+			free(all);
 			goto out;
 		}
+	}
+	*out = all;
+	*n_out = n;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+int oci_index_select(const char *buf, size_t len, const char *what, bool top_level,
+		     const char *ref_name, struct oci_descriptor *out, struct errmsg *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct oci_descriptor *all = NULL;
+	size_t n = 0;
+	int rc = oci_index_entries(buf, len, what, &all, &n, err);
+	if (rc)
+		return rc;
+	if (n == 0) {
+		rc = errmsg_set(err, -ENOENT, "%s: lists no images", what);
+		goto out;
 	}
 
 	/* Narrow down in place: keep[] marks the candidates. */
@@ -380,7 +399,6 @@ out:
 	for (size_t i = 0; i < n && all; i++)
 		oci_descriptor_free(&all[i]);
 	free(all);
-	json_object_put(o);
 	return rc;
 }
 

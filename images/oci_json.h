@@ -64,6 +64,11 @@ bool oci_json_is_index(const char *buf, size_t len);
 int oci_index_select(const char *buf, size_t len, const char *what, bool top_level,
 		     const char *ref_name, struct oci_descriptor *out, struct errmsg *err);
 
+/* Every entry of an index, in order (*out: n descriptors, free each with
+ * oci_descriptor_free() and the array with free()). */
+int oci_index_entries(const char *buf, size_t len, const char *what, struct oci_descriptor **out,
+		      size_t *n, struct errmsg *err);
+
 struct oci_manifest {
 	struct oci_descriptor config;
 	struct oci_descriptor *layers;

@@ -22,7 +22,7 @@ struct oci_blob {
 	char what[40]; /* "blob sha256:0123456789ab" */
 	char digest[DIGEST_STR_LEN];
 	uint64_t size, got; /* got: bytes verified so far */
-	uint64_t pos;       /* bytes read from the member so far */
+	uint64_t pos;	    /* bytes read from the member so far */
 	struct digest_ctx dg;
 	bool done;
 	int fd; /* directory layout */
@@ -361,4 +361,25 @@ int oci_source_read_blob(struct oci_source *s, const struct oci_descriptor *d, s
 	rc = slurp(b, max, true, buf, len, err);
 	oci_blob_close(b);
 	return rc;
+}
+
+int oci_member_open(struct oci_source *s, const char *name, struct oci_blob **out, uint64_t *size,
+		    struct errmsg *err)
+{
+	*out = NULL;
+	const char *n = member_name(name);
+	size_t len = strlen(n);
+	bool dotdot = strcmp(n, "..") == 0 || strncmp(n, "../", 3) == 0 || strstr(n, "/../") ||
+		      (len >= 3 && strcmp(n + len - 3, "/..") == 0);
+	if (name[0] == '/' || !*n || dotdot)
+		return errmsg_set(err, -EINVAL, "'%.200s': not a path inside the archive", name);
+	int64_t sz = 0;
+	int rc = open_stream(s, n, NULL, n, out, &sz, err);
+	*size = sz > 0 ? (uint64_t)sz : 0;
+	return rc;
+}
+
+ssize_t oci_member_read(struct oci_blob *b, const void **buf, struct errmsg *err)
+{
+	return raw_read(b, buf, err);
 }

@@ -50,4 +50,13 @@ ssize_t oci_blob_read(struct oci_blob *b, const void **buf, struct errmsg *err);
 int oci_blob_drain(struct oci_blob *b, struct errmsg *err);
 void oci_blob_close(struct oci_blob *b);
 
+/* Any member (archive) or file (directory) by relative path, unverified:
+ * for formats that name files rather than blobs (docker-archive). Names
+ * that are absolute or contain a ".." component are refused (-EINVAL).
+ * *size: the member's size. Read it with oci_member_read() (same return
+ * convention as oci_blob_read()) and close it with oci_blob_close(). */
+int oci_member_open(struct oci_source *s, const char *name, struct oci_blob **out,
+		    uint64_t *size, struct errmsg *err);
+ssize_t oci_member_read(struct oci_blob *b, const void **buf, struct errmsg *err);
+
 #endif

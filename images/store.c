@@ -93,7 +93,16 @@ void store_unlock(int fd)
 		close(fd); /* drops the flock */
 }
 
-void store_remove_temps(const struct store *s, const char *hex)
+/* Unlink dir/name, adding its allocated size to *freed. */
+static void unlink_counted(int dfd, const char *name, uint64_t *freed)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && unlinkat(dfd, name, 0) == 0 &&
+	    freed)
+		*freed += (uint64_t)st.st_blocks * 512;
+}
+
+static void remove_temps(const struct store *s, const char *hex, uint64_t *freed)
 {
 	DIR *d = opendir(s->dir);
 	if (!d)
@@ -103,9 +112,82 @@ void store_remove_temps(const struct store *s, const char *hex)
 	while ((de = readdir(d))) {
 		if (strncmp(de->d_name, hex, hl) == 0 && de->d_name[hl] == '.' &&
 		    strstr(de->d_name + hl, ".tmp."))
-			unlinkat(dirfd(d), de->d_name, 0);
+			unlink_counted(dirfd(d), de->d_name, freed);
 	}
 	closedir(d);
+}
+
+void store_remove_temps(const struct store *s, const char *hex)
+{
+	remove_temps(s, hex, NULL);
+}
+
+static void remove_entry(const struct store *s, const char *hex, uint64_t *freed)
+{
+	int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	char name[DIGEST_HEX_LEN + 16];
+	snprintf(name, sizeof(name), "%s.ext4", hex); /* first: it commits the entry */
+	unlink_counted(dfd, name, freed);
+	snprintf(name, sizeof(name), "%s.config.json", hex);
+	unlink_counted(dfd, name, freed);
+	close(dfd);
+}
+
+int store_remove(const struct store *s, const char *hex, uint64_t *freed, struct errmsg *err)
+{
+	int fd;
+	int rc = store_lock(s, hex, &fd, err);
+	if (rc)
+		return rc;
+	remove_entry(s, hex, freed);
+	remove_temps(s, hex, freed);
+	store_unlock(fd);
+	return 0;
+}
+
+static bool is_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int store_sweep(const struct store *s, bool (*keep)(void *ctx, const char *hex), void *ctx,
+		uint64_t *freed, struct errmsg *err)
+{
+	DIR *d = opendir(s->dir);
+	if (!d) {
+		int rc = -errno;
+		return rc == -ENOENT ? 0
+				     : errmsg_set(err, rc, "store %s: %s", s->dir, strerror(-rc));
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		/* each entry once: by its lock file, which every conversion makes */
+		if (strlen(n) != DIGEST_HEX_LEN + 5 || strcmp(n + DIGEST_HEX_LEN, ".lock") ||
+		    !is_hex(n, DIGEST_HEX_LEN))
+			continue;
+		char hex[DIGEST_HEX_LEN + 1];
+		memcpy(hex, n, DIGEST_HEX_LEN);
+		hex[DIGEST_HEX_LEN] = '\0';
+		char *path = store_path(s, hex, ".lock");
+		int fd = -1;
+		if (!path || fileutil_lock(path, LOCK_EX | LOCK_NB, &fd)) {
+			free(path);
+			continue; /* being converted, or no memory: leave it */
+		}
+		if (!keep(ctx, hex))
+			remove_entry(s, hex, freed);
+		remove_temps(s, hex, freed);
+		store_unlock(fd);
+		free(path);
+	}
+	closedir(d);
+	return 0;
 }
 
 int store_commit(const struct store *s, const char *hex, const char *tmp, const char *config,

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/errmsg.h"
 
@@ -41,6 +42,16 @@ int store_lookup(const struct store *s, const char *hex, bool *hit, char **confi
  * then released with store_unlock(). */
 int store_lock(const struct store *s, const char *hex, int *fd, struct errmsg *err);
 void store_unlock(int fd);
+
+/* Remove the entry <hex> (image and config) under its lock; *freed grows
+ * by the disk space released. A missing entry is not an error. */
+int store_remove(const struct store *s, const char *hex, uint64_t *freed, struct errmsg *err);
+
+/* For `image prune`: every entry whose hex keep() refuses is removed, and
+ * temp debris of every entry; entries being converted right now (lock
+ * taken) are left alone. *freed grows by the space released. */
+int store_sweep(const struct store *s, bool (*keep)(void *ctx, const char *hex), void *ctx,
+		uint64_t *freed, struct errmsg *err);
 
 /* Remove <hex>'s temp files (call with the lock held). */
 void store_remove_temps(const struct store *s, const char *hex);

@@ -281,6 +281,11 @@ const char *ocib_write(const char *dir, const struct ocib_layer *layers, size_t 
 	for (size_t i = 0; i < n; i++) {
 		struct membuf blob = {0};
 		compress(layers[i].tar, layers[i].len, layers[i].comp, &blob);
+		if (layers[i].mangle == OCIB_TRUNCATE)
+			blob.len /= 2;
+		if (layers[i].mangle == OCIB_CORRUPT)
+			for (size_t k = blob.len / 2; k < blob.len / 2 + 16 && k < blob.len; k++)
+				blob.p[k] ^= 0xa5;
 		char ld[DIGEST_STR_LEN], diff[DIGEST_STR_LEN];
 		put_blob(dir, blob.p, blob.len, ld);
 		memcpy(last_layers[i], ld, DIGEST_STR_LEN);
@@ -294,7 +299,8 @@ const char *ocib_write(const char *dir, const struct ocib_layer *layers, size_t 
 		char item[512];
 		snprintf(item, sizeof(item),
 			 "%s{\"mediaType\":\"%s%s\",\"digest\":\"%s\",\"size\":%zu}", i ? "," : "",
-			 lt_base, suffix, ld, blob.len);
+			 layers[i].media_type ? layers[i].media_type : lt_base,
+			 layers[i].media_type ? "" : suffix, ld, blob.len);
 		mb_put(&layers_json, item, strlen(item));
 		snprintf(item, sizeof(item), "%s\"%s\"", i ? "," : "", diff);
 		mb_put(&diffs_json, item, strlen(item));
@@ -305,9 +311,9 @@ const char *ocib_write(const char *dir, const struct ocib_layer *layers, size_t 
 
 	char *config;
 	if (asprintf(&config,
-		     "{\"architecture\":\"amd64\",\"os\":\"linux\",%s%s%s"
+		     "{\"architecture\":\"%s\",\"os\":\"linux\",%s%s%s"
 		     "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
-		     o->config_obj ? "\"config\":" : "", o->config_obj ? o->config_obj : "",
+		     o->arch ? o->arch : "amd64", o->config_obj ? "\"config\":" : "", o->config_obj ? o->config_obj : "",
 		     o->config_obj ? "," : "", n ? (char *)diffs_json.p : "") < 0)
 		die("asprintf");
 	char cd[DIGEST_STR_LEN];
@@ -331,7 +337,8 @@ const char *ocib_write(const char *dir, const struct ocib_layer *layers, size_t 
 			 ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"%s\"}", o->ref);
 	char *desc;
 	if (asprintf(&desc, "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu%s}",
-		     o->docker ? "application/vnd.docker.distribution.manifest.v2+json"
+		     o->manifest_media_type ? o->manifest_media_type
+		     : o->docker ? "application/vnd.docker.distribution.manifest.v2+json"
 			       : "application/vnd.oci.image.manifest.v1+json",
 		     mdigest, strlen(manifest), ann) < 0)
 		die("asprintf");

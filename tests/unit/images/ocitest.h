@@ -31,10 +31,16 @@ void tarb_finish(struct tarb *t, uint8_t **buf, size_t *len);
 
 enum ocib_comp { OCIB_TAR, OCIB_GZIP, OCIB_ZSTD };
 
+/* What to do to a compressed blob before it is digested (so its digest
+ * still matches: the damage must be found by decompressing). */
+enum ocib_mangle { OCIB_INTACT, OCIB_TRUNCATE, OCIB_CORRUPT };
+
 struct ocib_layer {
 	const uint8_t *tar;
 	size_t len;
 	enum ocib_comp comp;
+	enum ocib_mangle mangle;
+	const char *media_type; /* overrides the one comp implies */
 };
 
 /* Write an OCI layout at dir (created) with one image:
@@ -48,6 +54,8 @@ struct ocib_opts {
 	bool docker;
 	bool bad_diff_id;
 	bool add; /* add to an existing layout's index.json */
+	const char *arch; /* config architecture (default amd64) */
+	const char *manifest_media_type; /* in index.json (default: the manifest's) */
 };
 const char *ocib_write(const char *dir, const struct ocib_layer *layers, size_t n,
 		       const struct ocib_opts *o);

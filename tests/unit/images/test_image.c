@@ -174,9 +174,9 @@ static void test_convert_semantics(void **state)
 	tarb_finish(t, &t2, &l2);
 
 	struct ocib_layer layers[] = {
-	    {t0, l0, OCIB_GZIP},
-	    {t1, l1, OCIB_ZSTD},
-	    {t2, l2, OCIB_TAR},
+	    {t0, l0, OCIB_GZIP, OCIB_INTACT, NULL},
+	    {t1, l1, OCIB_ZSTD, OCIB_INTACT, NULL},
+	    {t2, l2, OCIB_TAR, OCIB_INTACT, NULL},
 	};
 	struct ocib_opts o = {
 	    .ref = "latest",
@@ -310,7 +310,7 @@ static const char *simple_image(const char *layout, enum ocib_comp comp, const c
 	uint8_t *tar;
 	size_t len;
 	tarb_finish(t, &tar, &len);
-	struct ocib_layer l = {tar, len, comp};
+	struct ocib_layer l = {tar, len, comp, OCIB_INTACT, NULL};
 	struct ocib_opts o = {.ref = ref, .config_obj = "{\"Cmd\":[\"/hello\"]}", .add = add};
 	const char *d = ocib_write(layout, &l, 1, &o);
 	free(tar);
@@ -476,7 +476,7 @@ static void test_verification(void **state)
 	struct tarb *t = tarb_new();
 	tarb_file(t, "f", 0644, 0, 0, "x", 1);
 	tarb_finish(t, &tar, &len);
-	struct ocib_layer l = {tar, len, OCIB_GZIP};
+	struct ocib_layer l = {tar, len, OCIB_GZIP, OCIB_INTACT, NULL};
 	struct ocib_opts o = {.bad_diff_id = true};
 	ocib_write(c->layout, &l, 1, &o);
 	expect_failure(c, NULL, "diff_id");
@@ -494,7 +494,8 @@ static void test_hostile_paths(void **state)
 	t = tarb_new();
 	tarb_file(t, "etc/passwd", 0644, 0, 0, "evil", 4);
 	tarb_finish(t, &t1, &l1);
-	struct ocib_layer layers[] = {{t0, l0, OCIB_TAR}, {t1, l1, OCIB_GZIP}};
+	struct ocib_layer layers[] = {{t0, l0, OCIB_TAR, OCIB_INTACT, NULL},
+				      {t1, l1, OCIB_GZIP, OCIB_INTACT, NULL}};
 	struct ocib_opts o = {0};
 	ocib_write(c->layout, layers, 2, &o);
 	expect_failure(c, NULL, "layer 2 (sha256:");
@@ -505,7 +506,7 @@ static void test_hostile_paths(void **state)
 	t = tarb_new();
 	tarb_file(t, "a/../../escape", 0644, 0, 0, "x", 1);
 	tarb_finish(t, &t0, &l0);
-	struct ocib_layer one = {t0, l0, OCIB_TAR};
+	struct ocib_layer one = {t0, l0, OCIB_TAR, OCIB_INTACT, NULL};
 	ocib_write(c->layout, &one, 1, &o);
 	expect_failure(c, NULL, "leaves the image root");
 	free(t0);
@@ -572,7 +573,7 @@ static void test_archive_big_config(void **state)
 	struct tarb *t = tarb_new();
 	tarb_file(t, "f", 0644, 0, 0, "x", 1);
 	tarb_finish(t, &tar, &len);
-	struct ocib_layer l = {tar, len, OCIB_GZIP};
+	struct ocib_layer l = {tar, len, OCIB_GZIP, OCIB_INTACT, NULL};
 	struct ocib_opts o = {.config_obj = cfg};
 	ocib_write(c->layout, &l, 1, &o);
 	/* and a 2 MiB index.json (an annotation of padding) */
@@ -616,7 +617,7 @@ static void test_docker_media_types(void **state)
 	struct tarb *t = tarb_new();
 	tarb_file(t, "bin/x", 0755, 0, 0, "x", 1);
 	tarb_finish(t, &tar, &len);
-	struct ocib_layer l = {tar, len, OCIB_GZIP};
+	struct ocib_layer l = {tar, len, OCIB_GZIP, OCIB_INTACT, NULL};
 	struct ocib_opts o = {.docker = true, .config_obj = "{\"Entrypoint\":[\"/bin/x\"]}"};
 	ocib_write(c->layout, &l, 1, &o);
 	struct image_rootfs r;
@@ -718,7 +719,8 @@ static void test_fragmented(void **state)
 	char *big = pattern(big_len, 11);
 	tarb_file(t, "big", 0644, 0, 0, big, big_len);
 	tarb_finish(t, &t1, &l1);
-	struct ocib_layer layers[] = {{t0, l0, OCIB_GZIP}, {t1, l1, OCIB_GZIP}};
+	struct ocib_layer layers[] = {{t0, l0, OCIB_GZIP, OCIB_INTACT, NULL},
+				      {t1, l1, OCIB_GZIP, OCIB_INTACT, NULL}};
 	struct ocib_opts o = {0};
 	ocib_write(c->layout, layers, 2, &o);
 	struct image_rootfs r;
@@ -756,7 +758,7 @@ static void test_grows_when_full(void **state)
 	uint8_t *tar;
 	size_t len;
 	tarb_finish(t, &tar, &len);
-	struct ocib_layer l = {tar, len, OCIB_GZIP};
+	struct ocib_layer l = {tar, len, OCIB_GZIP, OCIB_INTACT, NULL};
 	struct ocib_opts o = {0};
 	char digest[80];
 	snprintf(digest, sizeof(digest), "%s", ocib_write(c->layout, &l, 1, &o));
@@ -785,7 +787,7 @@ static void test_grows_when_full(void **state)
 	char *config;
 	size_t config_len;
 	struct convert_stats cs;
-	if (convert_image(src, &md, out, &config, &config_len, &cs, &err))
+	if (convert_image(src, &md, out, NULL, &config, &config_len, &cs, &err))
 		fail_msg("%s", err.text);
 	oci_source_close(src);
 	free(config);

@@ -1,0 +1,37 @@
+/* limits: caps on what converting one image may cost, so that a hostile image
+ * (a decompression bomb, millions of tiny entries) fails with a clear error
+ * instead of filling the host's disk or memory.
+ *
+ * - max_bytes: total uncompressed layer bytes (tar streams, all layers
+ *   together). Checked while decompressing, and against each entry's
+ *   declared size before any block is allocated for it. Default 16 GiB: far
+ *   above real images (the largest common ones unpack to a few GiB), small
+ *   enough to stop a bomb before a typical disk is full.
+ * - max_entries: total tar entries of all layers. Default 2,000,000: each
+ *   costs ~200 bytes of memory while converting; real images have tens of
+ *   thousands.
+ * Exceeding either is -E2BIG (not -EFBIG, which means "filesystem full,
+ * retry bigger" inside the converter).
+ *
+ * The command line sets max_bytes with --max-image-size SIZE or the
+ * environment with HULL_MAX_IMAGE_SIZE (cli/imgopt.h reads both). */
+#ifndef HULL_IMAGES_LIMITS_H
+#define HULL_IMAGES_LIMITS_H
+
+#include <stdint.h>
+
+#define IMAGE_MAX_BYTES_DEFAULT (16ull << 30)
+#define IMAGE_MAX_ENTRIES_DEFAULT 2000000ull
+#define IMAGE_MAX_SIZE_ENV "HULL_MAX_IMAGE_SIZE"
+
+struct image_limits {
+	uint64_t max_bytes;
+	uint64_t max_entries;
+};
+
+static inline struct image_limits image_limits_default(void)
+{
+	return (struct image_limits){IMAGE_MAX_BYTES_DEFAULT, IMAGE_MAX_ENTRIES_DEFAULT};
+}
+
+#endif

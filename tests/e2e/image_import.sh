@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# hull import / images / rmi / image prune, without booting a VM: the three
+# source formats, names, the caps, hostile archives (clear error, nothing
+# tagged, nothing written outside the store), two imports at once (one
+# conversion, both succeed), and an import killed mid-conversion (no cache
+# entry; the next import converts and cleans up).
+. "$(dirname "$0")/lib.sh"
+lib=$(cd "$(dirname "$0")/../lib" && pwd)
+: "${IMG_ARCHIVE:?IMG_ARCHIVE must name the oci-archive of the test image}"
+shopt -s nullglob
+count() { local a=("$@"); echo "${#a[@]}"; }
+
+hull_cmd oci import "$IMG"
+expect_eq "import of an OCI layout exits 0" "$rc" 0
+expect_contains "the layout's bare tag names it after the directory" "$out" \
+	"Loaded image: localhost/e2e:latest (sha256:"
+expect_contains "... and it is converted" "$out" ", OCI layout, converted)"
+expect_eq "import converts at once" "$(count "$HULL_ROOT"/rootfs/*.ext4)" 1
+
+hull_cmd ociarch import --name team/app:1 "$IMG_ARCHIVE"
+expect_eq "import of an oci-archive exits 0" "$rc" 0
+expect_contains "--name names it, docker-style" "$out" "Loaded image: docker.io/team/app:1 ("
+expect_contains "same manifest: already converted" "$out" "oci-archive, already converted)"
+
+"$lib/mkdocker-archive.sh" "$IMG" "$tmp/da.tar" busybox:e2e example.com/team/app:v2
+hull_cmd docker import "$tmp/da.tar"
+expect_eq "import of a docker-archive exits 0" "$rc" 0
+expect_line "RepoTags name it (1)" "$(sed 's/ (.*//' <<<"$out" | head -1)" \
+	"Loaded image: docker.io/library/busybox:e2e"
+expect_contains "RepoTags name it (2)" "$out" "Loaded image: example.com/team/app:v2 ("
+expect_contains "the docker-archive is recognised" "$out" "docker-archive, converted)"
+"$lib/mkdocker-archive.sh" --compress gzip "$IMG" "$tmp/dagz.tar"
+hull_cmd dockergz import "$tmp/dagz.tar"
+expect_eq "a docker-archive with gzip layers imports" "$rc" 0
+expect_contains "no RepoTags: named after the file" "$out" "Loaded image: localhost/dagz:latest ("
+
+hull_cmd images images
+expect_eq "hull images exits 0" "$rc" 0
+expect_eq "hull images: a header and five images" "$(wc -l <<<"$out")" 6
+expect_contains "hull images shows docker's short names" "$out" "busybox "
+line=$(grep '^example.com/team/app ' <<<"$out")
+read -r repo tag id size unit _ <<<"$line"
+expect_eq "hull images: tag column" "$tag" v2
+expect_eq "hull images: 12-digit id" "${#id}" 12
+expect_contains "hull images: size of the converted image" "$unit" "MB"
+hull_cmd imagesq images -q
+expect_eq "hull images -q: one id per image" "$(wc -l <<<"$out")" 5
+
+# Hostile archives: each a clear error, exit 125, nothing tagged.
+mkdir -p "$tmp/bad/evil"
+cp "$tmp/da.tar" "$tmp/bad/da.tar"
+tar -C "$tmp/bad/evil" -xf "$tmp/da.tar"
+jq -c '.[0].Layers[0] = "../../../../etc/passwd"' "$tmp/bad/evil/manifest.json" >"$tmp/m" &&
+	mv "$tmp/m" "$tmp/bad/evil/manifest.json"
+tar -C "$tmp/bad/evil" -cf "$tmp/bad/escape.tar" .
+hull_cmd escape import "$tmp/bad/escape.tar"
+expect_eq "a Layers path leaving the archive: exit 125" "$rc" 125
+expect_contains "... named in the error" "$err" "importing $tmp/bad/escape.tar: layer 1: '../../../../etc/passwd': not a path inside the archive"
+
+# a layer whose content is not what the config's diff_id says
+tar -C "$tmp/bad/evil" -xf "$tmp/da.tar" ./manifest.json
+l0=$(jq -r '.[0].Layers[1]' "$tmp/bad/evil/manifest.json")
+cp "$tmp/bad/evil/$(jq -r '.[0].Layers[2]' "$tmp/bad/evil/manifest.json")" "$tmp/bad/evil/$l0"
+tar -C "$tmp/bad/evil" -cf "$tmp/bad/swapped.tar" .
+hull_cmd swapped import "$tmp/bad/swapped.tar"
+expect_eq "a layer that is not its diff_id: exit 125" "$rc" 125
+expect_contains "... named in the error" "$err" "layer 2: $l0: content sha256:"
+expect_contains "... says what is wrong" "$err" "does not match the config's diff_id"
+
+# a layer with an entry escaping the root: conversion refuses it, tags go back
+mkdir -p "$tmp/bad/l"
+printf 'x' >"$tmp/bad/l/escape"
+tar -C "$tmp/bad/l" --transform 's,^\./escape,../../escape,' -cf "$tmp/bad/esc-layer.tar" ./escape 2>/dev/null
+"$lib/mkoci.sh" --ref evil:1 "$tmp/bad/evil.oci" '{}' "$tmp/bad/esc-layer.tar" >/dev/null
+# everything around the store but the store and this script's own files
+listing() {
+	find "$tmp" -mindepth 1 -path "$HULL_ROOT" -prune -o ! -name '*.out' ! -name '*.err' \
+		! -name 'listing.*' -printf '%p %s %T@\n' | sort
+}
+listing >"$tmp/listing.before"
+hull_cmd escentry import "$tmp/bad/evil.oci"
+expect_eq "an entry leaving the root: exit 125" "$rc" 125
+expect_contains "... error names the image, layer and entry" "$err" \
+	"image docker.io/library/evil:1: layer 1 (sha256:"
+expect_contains "... and the problem" "$err" "entry '../../escape': path leaves the image root"
+hull_cmd images2 images
+expect_not_contains "... and the image is not left tagged" "$out" "evil"
+expect_eq "nothing written outside the store" "$(listing | diff "$tmp/listing.before" -)" ""
+if [ -e "$tmp/escape" ] || [ -e "$(dirname "$tmp")/escape" ]; then
+	fail "no escape file next to the store"
+else
+	pass "no escape file next to the store"
+fi
+
+hull_cmd notar import /etc/hostname
+expect_eq "not an image: exit 125" "$rc" 125
+expect_contains "... says so" "$err" "importing /etc/hostname:"
+
+# The size cap, from the flag and from the environment (a store of its own:
+# a cached image is not converted again, so no cap applies to it).
+HULL_ROOT=$tmp/store-cap hull_cmd cap import --max-image-size 1M --name capped:1 "$IMG"
+expect_eq "--max-image-size: exit 125" "$rc" 125
+expect_contains "--max-image-size: the limit is named" "$err" "image size limit of 1 MiB"
+HULL_ROOT=$tmp/store-cap HULL_MAX_IMAGE_SIZE=1M hull_cmd capenv import --name capped:2 "$tmp/dagz.tar"
+expect_contains "HULL_MAX_IMAGE_SIZE applies" "$err" "image size limit of 1 MiB"
+hull_cmd capbad import --max-image-size lots "$IMG"
+expect_eq "a bad --max-image-size: exit 125" "$rc" 125
+expect_contains "... named" "$err" "--max-image-size lots: expected a size"
+
+# rmi: the rootfs goes when its last reference does
+hull_cmd rmi0 rmi nope:1
+expect_eq "rmi of an unknown image: exit 125" "$rc" 125
+expect_contains "... names it" "$err" "rmi nope:1: no such image: nope:1"
+n0=$(count "$HULL_ROOT"/rootfs/*.ext4)
+hull_cmd rmi1 rmi busybox:e2e
+expect_eq "rmi exits 0" "$rc" 0
+expect_eq "a rootfs another reference uses stays" "$(count "$HULL_ROOT"/rootfs/*.ext4)" "$n0"
+hull_cmd rmi2 rmi example.com/team/app:v2
+expect_eq "rmi of the last reference exits 0" "$rc" 0
+expect_eq "... removes its rootfs" "$(count "$HULL_ROOT"/rootfs/*.ext4)" "$((n0 - 1))"
+expect_contains "... and says what it reclaimed" "$out" "Reclaimed "
+expect_not_contains "... not nothing" "$out" "Reclaimed 0 B"
+
+# prune: debris and rootfs entries nothing references
+fake=$(printf 'f%.0s' {1..64})
+cp "$HULL_ROOT"/rootfs/*.ext4 "$tmp/one.ext4" 2>/dev/null || true
+cp "$(ls "$HULL_ROOT"/rootfs/*.ext4 | head -1)" "$HULL_ROOT/rootfs/$fake.ext4"
+: >"$HULL_ROOT/rootfs/$fake.lock"
+head -c 100000 /dev/urandom >"$HULL_ROOT/rootfs/$fake.ext4.tmp.999999"
+head -c 100000 /dev/urandom >"$HULL_ROOT/oci/blobs/sha256/.tmp.debris"
+touch -d '5 minutes ago' "$HULL_ROOT/oci/blobs/sha256/.tmp.debris"
+hull_cmd prune image prune
+expect_eq "image prune exits 0" "$rc" 0
+expect_eq "prune removes an unreferenced rootfs" "$(count "$HULL_ROOT/rootfs/$fake".ext4*)" 0
+expect_eq "prune removes blob debris" "$(count "$HULL_ROOT"/oci/blobs/sha256/.tmp.*)" 0
+expect_not_contains "prune says what it reclaimed" "$out" "Reclaimed 0 B"
+hull_cmd images3 images -q
+expect_eq "prune keeps every stored image" "$(wc -l <<<"$out")" 3
+
+# Two imports of the same new image at once: one conversion, both succeed.
+export HULL_ROOT=$tmp/store2
+"$HULL" import "$tmp/da.tar" >"$tmp/c1.out" 2>"$tmp/c1.err" &
+p1=$!
+"$HULL" import "$tmp/da.tar" >"$tmp/c2.out" 2>"$tmp/c2.err" &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+expect_eq "two imports at once both succeed" "$r1 $r2" "0 0"
+both=$(cat "$tmp/c1.out" "$tmp/c2.out")
+# two tags each: the second tag is always "already converted"
+expect_eq "... one of them converts" "$(grep -c 'docker-archive, converted)' <<<"$both")" 1
+expect_eq "... the other finds it converted" "$(grep -c 'already converted' <<<"$both")" 3
+expect_eq "... one cache entry" "$(count "$HULL_ROOT"/rootfs/*.ext4)" 1
+expect_eq "... no temp files" "$(count "$HULL_ROOT"/rootfs/*.tmp.*)" 0
+
+# An import killed (SIGKILL) mid-conversion leaves no cache entry; the next
+# one converts and removes the debris.
+export HULL_ROOT=$tmp/store3
+mkdir -p "$tmp/big"
+head -c 300000000 /dev/zero >"$tmp/big/zeros"
+tar -C "$tmp/big" -cf "$tmp/big.tar" ./zeros
+rm "$tmp/big/zeros"
+"$lib/mkoci.sh" --compress none --ref big:1 "$tmp/big.oci" '{}' "$tmp/big.tar" >/dev/null
+rm "$tmp/big.tar"
+"$HULL" import "$tmp/big.oci" >/dev/null 2>&1 &
+pk=$!
+for _ in $(seq 1 3000); do
+	t=("$HULL_ROOT"/rootfs/*.ext4.tmp.*)
+	[ ${#t[@]} -gt 0 ] && break
+	sleep 0.01
+done
+kill -KILL $pk
+wait $pk 2>/dev/null
+expect_eq "the killed import left debris to clean up" "$(count "$HULL_ROOT"/rootfs/*.tmp.*)" 1
+expect_eq "... but no cache entry" "$(count "$HULL_ROOT"/rootfs/*.ext4)" 0
+hull_cmd again import "$tmp/big.oci"
+expect_eq "the next import succeeds" "$rc" 0
+expect_contains "... and converts" "$out" "OCI layout, converted)"
+expect_eq "... one cache entry" "$(count "$HULL_ROOT"/rootfs/*.ext4)" 1
+expect_eq "... the debris is gone" "$(count "$HULL_ROOT"/rootfs/*.tmp.*)" 0
+img=("$HULL_ROOT"/rootfs/*.ext4)
+e2fsck -fn "${img[0]}" >/dev/null 2>&1
+expect_eq "... and the image is a clean filesystem" "$?" 0
+finish
