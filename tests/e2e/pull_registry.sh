@@ -140,6 +140,13 @@ hull_cmd badref pull "Upper/Case"
 expect_eq "a malformed reference fails" "$rc" 125
 expect_contains "... naming the problem" "$err" "must be lower-case"
 
+# --- usage errors ---
+hull_cmd noarg pull
+expect_eq "hull pull without a reference is a usage error (2)" "$rc" 2
+hull_cmd badpolicy run --pull sometimes "$reg/test/busybox:1" true
+expect_eq "hull run --pull with an unknown policy fails with 125" "$rc" 125
+expect_contains "... naming the choices" "$err" "expected missing, always or never"
+
 # --- hull run REF: pulls into a fresh store, converts, boots ---
 HULL_ROOT=$tmp/store2 run_hull runref "$reg/test/busybox:1" sh -c 'echo from-registry'
 expect_eq "hull run REF exits 0" "$rc" 0
