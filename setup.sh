@@ -19,6 +19,7 @@ deps=(
 	libcmocka-dev libarchive-dev libjson-c-dev libext2fs-dev libssl-dev
 	linux-source-6.1 flex bison bc libelf-dev xz-utils
 	cpio busybox-static e2fsprogs jq
+	libcurl4-openssl-dev docker-registry skopeo python3-jwt python3-cryptography
 )
 missing=()
 for p in "${deps[@]}"; do

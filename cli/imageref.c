@@ -83,8 +83,8 @@ static int do_pull(const struct image_ref *ref, const char *root, const struct i
 	rc = pull_image(root, ref, &po, digest, err);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	if (!rc && tty)
-		fprintf(stderr, "Digest: %s\n", digest);
+	if (tty) /* after a progress line the error starts on a line of its own */
+		fprintf(stderr, rc ? "\n" : "Digest: %s\n", digest);
 	free(list);
 	free(env_copy);
 	return rc;
@@ -96,6 +96,7 @@ static int prepare_ref(const struct image_ref *ref, const char *root, const stru
 	char *oci;
 	if (asprintf(&oci, "%s/oci", root) < 0)
 		return -ENOMEM;
+	/* image_prepare names the reference, not the store's path */
 	int rc = image_prepare_limits(oci, ref->name, root, o->limits, out, err);
 	free(oci);
 	return rc;

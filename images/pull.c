@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include <json.h>
 
@@ -17,6 +18,7 @@
 
 struct progress {
 	FILE *out;
+	const char *label; /* "config", "layer 2/5" */
 	const char *digest;
 	uint64_t total;
 	uint64_t last_ns;
@@ -24,8 +26,11 @@ struct progress {
 
 static void progress_print(struct progress *p, uint64_t done, bool final)
 {
-	fprintf(p->out, "\r%.19s: %7.1f / %.1f MiB%s", p->digest, (double)done / (1 << 20),
-		(double)p->total / (1 << 20), final ? "\n" : "");
+	bool mib = p->total >= (1u << 20);
+	double unit = mib ? (1u << 20) : 1024;
+	fprintf(p->out, "\r%-10s %.12s %8.1f / %.1f %s%s", p->label, p->digest + 7,
+		(double)done / unit, (double)p->total / unit, mib ? "MiB" : "KiB",
+		final ? "  done\n" : "");
 	fflush(p->out);
 }
 
@@ -92,7 +97,7 @@ static int classify(const char *header_mt, const char *buf, size_t len, const ch
 
 /* Download one blob into the store unless it is there. */
 static int fetch_blob(struct registry *r, struct lstore *s, const struct oci_descriptor *d,
-		      const struct pull_opts *o, struct errmsg *err)
+		      const char *label, const struct pull_opts *o, struct errmsg *err)
 {
 	if (lstore_has_blob(s, d->digest))
 		return 0;
@@ -100,7 +105,7 @@ static int fetch_blob(struct registry *r, struct lstore *s, const struct oci_des
 	int rc = lstore_blob_begin(s, d->digest, (int64_t)d->size, &w, err);
 	if (rc)
 		return rc;
-	struct progress p = {o->progress_out, d->digest, d->size, 0};
+	struct progress p = {o->progress_out, label, d->digest, d->size, 0};
 	rc = registry_get_blob(r, d->digest, w, o->progress ? on_progress : NULL, &p, err);
 	if (rc) {
 		lstore_blob_abort(w);
@@ -134,7 +139,7 @@ static int fetch_config(struct registry *r, struct lstore *s, const struct oci_d
 	if (d->size > OCI_JSON_MAX)
 		return errmsg_set(err, -EFBIG, "config %.19s: %llu bytes, more than the %u allowed",
 				  d->digest, (unsigned long long)d->size, OCI_JSON_MAX);
-	int rc = fetch_blob(r, s, d, o, err);
+	int rc = fetch_blob(r, s, d, "config", o, err);
 	char *path = rc ? NULL : lstore_blob_path(s, d->digest);
 	char *buf = NULL;
 	size_t len;
@@ -226,6 +231,25 @@ static int resolve(struct registry *r, const struct image_ref *ref, struct pulle
 	return oci_manifest_parse(p->man, p->man_len, what, &p->m, err);
 }
 
+/* The layers the store lacks must fit on its filesystem: a manifest that
+ * announces absurd sizes fails here instead of filling the disk. */
+static int check_space(struct lstore *s, const struct oci_manifest *m, struct errmsg *err)
+{
+	uint64_t need = 0;
+	for (size_t i = 0; i < m->n_layers; i++)
+		if (!lstore_has_blob(s, m->layers[i].digest))
+			need += m->layers[i].size;
+	struct statvfs v;
+	if (statvfs(s->dir, &v) < 0)
+		return 0; /* cannot tell: the writes will say */
+	uint64_t avail = (uint64_t)v.f_bavail * v.f_frsize;
+	if (need > avail)
+		return errmsg_set(err, -ENOSPC, "the layers need %llu MiB, %s has %llu MiB free",
+				  (unsigned long long)(need >> 20), s->dir,
+				  (unsigned long long)(avail >> 20));
+	return 0;
+}
+
 static int pull(const char *store_root, const struct image_ref *ref, const struct pull_opts *o,
 		char digest[DIGEST_STR_LEN], struct errmsg *err)
 {
@@ -248,10 +272,14 @@ static int pull(const char *store_root, const struct image_ref *ref, const struc
 		ro.pass = pass;
 	}
 	if ((rc = registry_open(ref->domain, ref->path, &ro, &r, err)) ||
-	    (rc = resolve(r, ref, &p, err)) || (rc = fetch_config(r, &s, &p.m.config, o, err)))
+	    (rc = resolve(r, ref, &p, err)) || (rc = check_space(&s, &p.m, err)) ||
+	    (rc = fetch_config(r, &s, &p.m.config, o, err)))
 		goto out;
-	for (size_t i = 0; i < p.m.n_layers && !rc; i++)
-		rc = fetch_blob(r, &s, &p.m.layers[i], o, err);
+	for (size_t i = 0; i < p.m.n_layers && !rc; i++) {
+		char label[48];
+		snprintf(label, sizeof(label), "layer %zu/%zu", i + 1, p.m.n_layers);
+		rc = fetch_blob(r, &s, &p.m.layers[i], label, o, err);
+	}
 	/* manifests last: a reference only ever names complete images */
 	if (!rc)
 		rc = store_buf(&s, p.man_digest, p.man, p.man_len, err);

@@ -175,6 +175,8 @@ static CURLcode get(struct registry *r, const char *url, const char *accept, boo
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	if (hdrs)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	if (x->limit) /* refuse an announced oversize body before it streams in */
+		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->limit);
 	if (r->insecure) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -220,7 +222,7 @@ static int curl_failure(struct registry *r, CURLcode cc, const char *what, struc
 {
 	if (cc == CURLE_ABORTED_BY_CALLBACK || (r->cancel && *r->cancel))
 		return errmsg_set(err, -EINTR, "registry %s: %s: interrupted", r->domain, what);
-	if (x && x->sink_rc == -EFBIG && !x->w)
+	if (cc == CURLE_FILESIZE_EXCEEDED || (x && x->sink_rc == -EFBIG && !x->w))
 		return errmsg_set(err, -EFBIG, "registry %s: %s: larger than %zu bytes", r->domain,
 				  what, x->limit);
 	if (x && x->sink_rc)

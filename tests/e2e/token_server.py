@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""A minimal token server (distribution's token auth spec) for the e2e tests.
+
+    token_server.py DIR USER PASSWORD
+
+Makes an RSA key and a self-signed certificate (DIR/token.crt: the
+registry's rootcertbundle), listens on a free loopback port (written to
+DIR/token.port once listening) and answers GET /token?service=..&scope=..
+with a JWT signed RS256, the certificate in its x5c header. Access is
+(pull, push) granted only to requests carrying Basic USER:PASSWORD; anonymous ones get a
+token without access, so the registry refuses them. Every request is logged
+to DIR/token.log as "anonymous SCOPE" or "user NAME SCOPE".
+Debian packages: python3-jwt, python3-cryptography."""
+import base64
+import datetime
+import http.server
+import json
+import os
+import secrets
+import sys
+import time
+import urllib.parse
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+ISSUER = "hull-test-issuer"
+
+out_dir, want_user, want_pass = sys.argv[1:4]
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hull test token signer")])
+now = datetime.datetime.utcnow()
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256()))
+with open(os.path.join(out_dir, "token.crt"), "wb") as f:
+    f.write(cert.public_bytes(serialization.Encoding.PEM))
+x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                        serialization.NoEncryption())
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        url = urllib.parse.urlparse(self.path)
+        q = urllib.parse.parse_qs(url.query)
+        if url.path != "/token":
+            self.send_error(404)
+            return
+        who = None
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
+            if (user, pw) != (want_user, want_pass):
+                self.send_response(401)
+                self.end_headers()
+                return
+            who = user
+        scope = q.get("scope", [""])[0]
+        with open(os.path.join(out_dir, "token.log"), "a") as log:
+            log.write(("user %s" % who if who else "anonymous") + " " + scope + "\n")
+        access = []
+        parts = scope.split(":")
+        if who and len(parts) == 3 and parts[0] == "repository":
+            actions = [a for a in parts[2].split(",") if a in ("pull", "push")]
+            access = [{"type": "repository", "name": parts[1], "actions": actions}]
+        t = int(time.time())
+        claims = {"iss": ISSUER, "sub": who or "", "aud": q.get("service", [""])[0],
+                  "exp": t + 300, "nbf": t - 10, "iat": t, "jti": secrets.token_hex(8),
+                  "access": access}
+        token = jwt.encode(claims, pem, algorithm="RS256", headers={"x5c": [x5c]})
+        body = json.dumps({"token": token, "expires_in": 300}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+with open(os.path.join(out_dir, "token.port.tmp"), "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(os.path.join(out_dir, "token.port.tmp"), os.path.join(out_dir, "token.port"))
+srv.serve_forever()
