@@ -125,6 +125,39 @@ expect_eq "... nothing is tagged" "$(stored_digest "$reg/test/bad:1")" ""
 expect_eq "... the corrupt layer is not stored" "$(test -e "$oci/blobs/sha256/${bl#sha256:}" || echo absent)" absent
 no_temps "... and no temp files are left"
 
+# --- Ctrl-C in the middle of a layer: the registry is frozen (SIGSTOP)
+# once the layer's temp file has grown, so the transfer is surely in flight ---
+mkdir -p "$tmp/big"
+head -c $((32 << 20)) /dev/urandom >"$tmp/big/blob"
+tar -C "$tmp/big" -cf "$tmp/big.tar" blob
+"$lib/mkoci.sh" --compress none "$tmp/bigimg" '{}' "$tmp/big.tar" >/dev/null
+rm -rf "$tmp/big" "$tmp/big.tar"
+registry_push "oci:$tmp/bigimg:latest" test/big:1
+"$HULL" pull "$reg/test/big:1" >"$tmp/int.out" 2>"$tmp/int.err" &
+hpid=$!
+grown=0
+for _ in $(seq 500); do
+	if [ -n "$(find "$oci/blobs/sha256" -name '.tmp.*' -size +1M 2>/dev/null)" ]; then
+		grown=1
+		break
+	fi
+	sleep 0.01
+done
+kill -STOP "${reg_pids[-1]}"
+kill -INT "$hpid"
+wait "$hpid"
+rc=$?
+kill -CONT "${reg_pids[-1]}"
+last=int
+expect_eq "the layer download was caught in flight" "$grown" 1
+expect_eq "Ctrl-C mid-pull exits 125" "$rc" 125
+expect_contains "... saying it was interrupted" "$(cat "$tmp/int.err")" "interrupted"
+expect_eq "... nothing is tagged" "$(stored_digest "$reg/test/big:1")" ""
+no_temps "... and the partial layer's temp file is gone"
+hull_cmd bigagain pull "$reg/test/big:1"
+expect_eq "the next pull completes" "$rc" 0
+rm -rf "$tmp/bigimg"
+
 # --- unknown repository, tag, registry ---
 hull_cmd unknownrepo pull "$reg/test/nosuch:1"
 expect_eq "an unknown repository fails with 125" "$rc" 125
