@@ -19,6 +19,7 @@
 #include "cli/paths.h"
 #include "cli/spec.h"
 #include "cli/template.h"
+#include "cli/volume.h"
 #include "images/image.h"
 #include "vmm/vmm.h"
 
@@ -32,6 +33,8 @@ struct run_opts {
 	const char *kernel, *initrd, *root, *entrypoint, *workdir, *user, *hostname;
 	char **env;
 	size_t n_env;
+	struct volume_arg vols[VMM_MAX_VOLUMES];
+	size_t n_vols;
 	bool timings, debug, no_snapshot;
 	const char *image;
 	char **args;
@@ -76,6 +79,7 @@ void run_usage(FILE *f)
 		"  -e, --env KEY[=VALUE]     set an environment variable (KEY alone: take hull's)\n"
 		"  -w, --workdir DIR         working directory inside the container\n"
 		"  -u, --user USER[:GROUP]   user (name or uid) and group to run as\n"
+		"  -v, --volume HOSTDIR:DIR[:ro|:rw]  share a host directory at DIR (repeatable)\n"
 		"      --entrypoint CMD      override the image's entrypoint ('' clears it)\n"
 		"      --hostname NAME       container hostname (default: a random id)\n"
 		"      --kernel PATH         guest kernel (default: the bundled vmlinux)\n"
@@ -98,6 +102,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "env", required_argument, NULL, 'e' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "volume", required_argument, NULL, 'v' },
 		{ "entrypoint", required_argument, NULL, O_ENTRYPOINT },
 		{ "hostname", required_argument, NULL, O_HOSTNAME },
 		{ "kernel", required_argument, NULL, O_KERNEL },
@@ -118,7 +123,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	int c;
 	/* '+': options end at IMAGE; what follows belongs to the container */
-	while ((c = getopt_long(argc, argv, "+m:e:w:u:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:e:w:u:v:", lo, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case O_CPUS: {
@@ -147,6 +152,20 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'u':
 			o->user = optarg;
 			break;
+		case 'v': {
+			struct errmsg err;
+			if (o->n_vols >= VMM_MAX_VOLUMES) {
+				fprintf(stderr, "hull: -v %s: at most %d volumes\n", optarg,
+					VMM_MAX_VOLUMES);
+				return -EINVAL;
+			}
+			if (volume_parse(optarg, &o->vols[o->n_vols], &err)) {
+				fprintf(stderr, "hull: %s\n", err.text);
+				return -EINVAL;
+			}
+			o->n_vols++;
+			break;
+		}
 		case O_ENTRYPOINT:
 			o->entrypoint = optarg;
 			break;
@@ -386,6 +405,11 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "hull: %s: %s\n", o.image, err.text);
 		goto out;
 	}
+	struct vmm_volume vols[VMM_MAX_VOLUMES];
+	if (volume_apply(o.vols, o.n_vols, vols, &spec, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		goto out;
+	}
 	if (control_init(&rc->ctl, &spec, STDOUT_FILENO, STDERR_FILENO, chan_send, rc)) {
 		fprintf(stderr, "hull: the container spec is too large for one message\n");
 		goto out;
@@ -435,7 +459,9 @@ int run_main(int argc, char **argv)
 		.console_out = on_console,
 		.chan_out = on_chan,
 		.ctx = rc,
+		.nvolumes = (unsigned)o.n_vols,
 	};
+	memcpy(vc.volumes, vols, o.n_vols * sizeof(vols[0]));
 	bool restored = false;
 	if (tdir && vmm_template_exists(tdir)) {
 		vc.template_dir = tdir;
@@ -522,6 +548,8 @@ out:
 	free(initrd);
 	free(root);
 	free(o.env);
+	for (size_t i = 0; i < o.n_vols; i++)
+		volume_arg_free(&o.vols[i]);
 	free(rc);
 	return status;
 }
