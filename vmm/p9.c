@@ -247,11 +247,12 @@ static void wrqid(struct wr *w, const struct qid *q)
 
 void p9_error_reply(uint8_t out[P9_ERR_LEN], uint16_t tag, int err)
 {
-	struct wr w = { .p = out, .cap = P9_ERR_LEN };
-	wr32(&w, P9_ERR_LEN);
-	wr8(&w, P9_RLERROR);
-	wr16(&w, tag);
-	wr32(&w, (uint32_t)(err < 0 ? -err : err));
+	uint32_t size = htole32(P9_ERR_LEN), e = htole32((uint32_t)(err < 0 ? -err : err));
+	tag = htole16(tag);
+	memcpy(out, &size, 4);
+	out[4] = P9_RLERROR;
+	memcpy(out + 5, &tag, 2);
+	memcpy(out + 7, &e, 4);
 }
 
 /* ---- nodes and fids ---- */
