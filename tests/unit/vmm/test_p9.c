@@ -665,6 +665,45 @@ static void test_fuzz(void **state)
 	assert_int_equal(st.st_size, 6);
 }
 
+/* Owners: passed through (hull as root) or left to the host (otherwise). */
+static void test_ownership(void **state)
+{
+	struct fx *f = *state;
+	struct errmsg err;
+	/* passthrough needs root to chown (CI runs as root) */
+	for (int pass = 0; pass < (geteuid() == 0 ? 2 : 1); pass++) {
+		struct p9_server *s;
+		assert_int_equal(p9_server_new(&s, f->vol, false, pass == 1, &err), 0);
+		struct p9_server *keep = f->s;
+		f->s = s;
+		assert_int_equal(version(f, 65536, "9P2000.L"), 0);
+		assert_int_equal(attach(f, 20, 1234), 0); /* a guest user, uid 1234 */
+		assert_int_equal(walk1(f, 20, 21, NULL), 0);
+		char name[16];
+		snprintf(name, sizeof(name), "owned%d", pass);
+		m_begin(&f->m, TLCREATE, 5);
+		m_u32(&f->m, 21);
+		m_str(&f->m, name);
+		m_u32(&f->m, O_RDWR);
+		m_u32(&f->m, 0600);
+		m_u32(&f->m, 5678);
+		assert_int_equal(rpc(f), 0);
+		char p[256];
+		struct stat st;
+		snprintf(p, sizeof(p), "%s/%s", f->vol, name);
+		assert_int_equal(stat(p, &st), 0);
+		if (pass == 1) {
+			assert_int_equal(st.st_uid, 1234);
+			assert_int_equal(st.st_gid, 5678);
+		} else {
+			assert_int_equal(st.st_uid, geteuid()); /* hull's own user */
+			assert_int_equal(st.st_gid, getegid());
+		}
+		p9_server_free(s);
+		f->s = keep;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +715,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_only, setup_readonly, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fuzz, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
