@@ -437,7 +437,8 @@ int run_main(int argc, char **argv)
 	const char *boot = "cold boot";
 	if (!o.no_snapshot) {
 		troot = template_root(root);
-		if (template_key(kernel, initrd, o.cpus, o.mem, pvm, &tkey, &err) || !troot ||
+		if (template_key(kernel, initrd, o.cpus, o.mem, pvm, &tkey, &err) ||
+		    volume_template_key(&tkey, o.n_vols, &err) || !troot ||
 		    !(tdir = template_dir(troot, tkey))) {
 			fprintf(stderr, "hull: %s\n", err.text);
 			goto out_t;

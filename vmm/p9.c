@@ -98,6 +98,7 @@ struct p9_server {
 	bool ro, passthrough;
 	uint32_t msize; /* 0: no Tversion yet */
 	unsigned nnodes;
+	unsigned nfids;
 	struct fid *fids[NBUCKETS];
 	uint8_t dents[64 * 1024]; /* getdents64 scratch */
 };
@@ -307,12 +308,15 @@ static int fid_add(struct p9_server *s, uint32_t id, struct node *n, uint32_t ui
 	struct fid **slot = fid_slot(s, id);
 	if (id == P9_NOFID || *slot)
 		return -EBADF;
+	if (s->nfids >= P9_MAX_FIDS)
+		return -ENFILE; /* a guest must not grow the VMM without bound */
 	struct fid *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	*f = (struct fid){ .id = id, .node = n, .open_fd = -1, .uid = uid };
 	n->refs++;
 	*slot = f;
+	s->nfids++;
 	return 0;
 }
 
@@ -327,6 +331,7 @@ static void fid_del(struct p9_server *s, uint32_t id)
 		close(f->open_fd);
 	node_put(s, f->node);
 	free(f);
+	s->nfids--;
 }
 
 void p9_server_reset(struct p9_server *s)

@@ -60,6 +60,7 @@
 #define P9_HDR_LEN 7u	/* size[4] type[1] tag[2] */
 #define P9_ERR_LEN 11u	/* Rlerror */
 #define P9_MAX_NODES 65536u /* open O_PATH fds per server */
+#define P9_MAX_FIDS (2 * P9_MAX_NODES)
 
 struct p9_server;
 
@@ -81,7 +82,8 @@ long p9_server_handle(struct p9_server *s, const uint8_t *in, size_t in_len, uin
  * refuse a message before the server sees it. */
 void p9_error_reply(uint8_t out[P9_ERR_LEN], uint16_t tag, int err);
 
-/* Number of live nodes (open host fds), for tests. */
+/* Number of live nodes (open host fds), for tests. Beyond P9_MAX_NODES
+ * nodes or P9_MAX_FIDS fids, walks and attaches fail with ENFILE. */
 unsigned p9_server_nodes(const struct p9_server *s);
 
 #endif

@@ -35,7 +35,8 @@ rm /ro/rofile 2>/dev/null || echo ro-rm-refused
 cat /ro/rofile
 mount | grep -c " type 9p "
 '
-run_hull vols -v "$vol:/data" -v "$ro:/ro:ro" "$IMG" sh -c "$script"
+# the first run of a fresh suite boots cold: allow for a slow, shared host
+HULL_TEST_TIMEOUT=600 run_hull vols -v "$vol:/data" -v "$ro:/ro:ro" "$IMG" sh -c "$script"
 expect_eq "exit status" "$rc" 0
 expect_line "a host file is readable in the guest" "$out" "hostdata"
 expect_eq "a guest write is visible on the host" "$(cat "$vol/fromguest" 2>&1)" "guest-wrote"
@@ -60,7 +61,8 @@ expect_eq ":ro left the host directory as it was" "$(ls "$ro")" "rofile"
 expect_line "both volumes are 9p mounts" "$out" "2"
 
 # Same device layout: restored from the template this first run made (or
-# found), and serving this run's directories, not the first run's.
+# found; runs without volumes use another one, so none evicts the other),
+# and serving this run's directories, not the first run's.
 vol2=$tmp/vol2
 mkdir -p "$vol2"
 echo second >"$vol2/second"

@@ -336,6 +336,21 @@ static void test_walk_basics(void **state)
 	const char *part[] = { "sub", "nope", "x" };
 	assert_int_equal(walkv(f, ROOT, 6, 3, part), 1);
 	assert_int_equal(clunk(f, 6), -EBADF);
+	/* fids are bounded: a guest cannot grow the server without limit */
+	uint32_t id = 1000;
+	for (unsigned i = 0; i < P9_MAX_FIDS; i++) {
+		m_begin(&f->m, TWALK, 2);
+		m_u32(&f->m, ROOT);
+		m_u32(&f->m, id++);
+		m_u16(&f->m, 0);
+		if (rpc(f) == -ENFILE)
+			break;
+	}
+	assert_int_equal(walk1(f, ROOT, id, NULL), -ENFILE);
+	for (uint32_t i = 1000; i < id; i++)
+		clunk(f, i);
+	assert_int_equal(walk1(f, ROOT, id, NULL), 0);
+	assert_int_equal(clunk(f, id), 0);
 	/* clone, then walk in place */
 	assert_int_equal(walk1(f, ROOT, 7, NULL), 0);
 	assert_int_equal(walk1(f, 7, 7, "sub"), 1);
