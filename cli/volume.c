@@ -44,14 +44,14 @@ int volume_parse(const char *arg, struct volume_arg *out, struct errmsg *err)
 	while (gl > 1 && guest[gl - 1] == '/')
 		guest[--gl] = '\0';
 	if (guest[0] != '/') {
-		rc = errmsg_set(err, -EINVAL, "-v %s: the container path \"%s\" must be absolute", arg,
-				guest);
+		rc = errmsg_set(err, -EINVAL, "-v %s: the container path \"%s\" must be absolute",
+				arg, guest);
 		goto fail;
 	}
 	if (strcmp(guest, "/") == 0 || has_dot_component(guest)) {
 		rc = errmsg_set(err, -EINVAL,
-				"-v %s: the container path \"%s\" must not be / or hold . or ..", arg,
-				guest);
+				"-v %s: the container path \"%s\" must not be / or hold . or ..",
+				arg, guest);
 		goto fail;
 	}
 	char *real = realpath(host, NULL);
@@ -68,7 +68,7 @@ int volume_parse(const char *arg, struct volume_arg *out, struct errmsg *err)
 		goto fail;
 	}
 	free(host);
-	*out = (struct volume_arg){ .host = real, .guest = guest, .read_only = ro };
+	*out = (struct volume_arg){.host = real, .guest = guest, .read_only = ro};
 	return 0;
 fail:
 	free(host);
@@ -110,7 +110,7 @@ int volume_apply(const struct volume_arg *v, size_t n, struct vmm_volume vols[VM
 		hv->read_only = v[i].read_only;
 		if (!hv->path)
 			return errmsg_set(err, -ENOMEM, "out of memory");
-		vols[i] = (struct vmm_volume){ .host_dir = v[i].host, .read_only = v[i].read_only };
+		vols[i] = (struct vmm_volume){.host_dir = v[i].host, .read_only = v[i].read_only};
 	}
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

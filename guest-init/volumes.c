@@ -18,7 +18,8 @@ int volumes_mount(const struct hcp_volume *v, size_t n, const struct log *l, str
 			return log_syserr(err, rc, "volume %s (%s): mkdir", v[i].path, v[i].tag);
 		unsigned long fl = MS_NODEV | (v[i].read_only ? MS_RDONLY : 0);
 		if (mount(v[i].tag, v[i].path, "9p", fl, opts) < 0)
-			return log_syserr(err, errno, "volume %s (%s): mount 9p", v[i].path, v[i].tag);
+			return log_syserr(err, errno, "volume %s (%s): mount 9p", v[i].path,
+					  v[i].tag);
 		log_debug(l, "volume %s mounted (%s, %s)", v[i].path, v[i].tag,
 			  v[i].read_only ? "ro" : "rw");
 	}

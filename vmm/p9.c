@@ -87,7 +87,7 @@ struct node {
 struct fid {
 	uint32_t id;
 	struct node *node;
-	int open_fd; /* -1: not opened */
+	int open_fd;  /* -1: not opened */
 	uint32_t uid; /* of the attach: owner of what this fid creates */
 	struct fid *next;
 };
@@ -313,7 +313,7 @@ static int fid_add(struct p9_server *s, uint32_t id, struct node *n, uint32_t ui
 	struct fid *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	*f = (struct fid){ .id = id, .node = n, .open_fd = -1, .uid = uid };
+	*f = (struct fid){.id = id, .node = n, .open_fd = -1, .uid = uid};
 	n->refs++;
 	*slot = f;
 	s->nfids++;
@@ -351,9 +351,9 @@ unsigned p9_server_nodes(const struct p9_server *s)
 static int openat2_beneath(int dirfd, const char *name, uint64_t flags, uint64_t mode)
 {
 	struct open_how how = {
-		.flags = flags | O_CLOEXEC | O_NOFOLLOW,
-		.mode = mode,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	    .flags = flags | O_CLOEXEC | O_NOFOLLOW,
+	    .mode = mode,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd;
 	do
@@ -375,7 +375,7 @@ static bool name_ok(const char *n)
 
 static struct qid qid_of(const struct p9_server *s, const struct stat *st)
 {
-	struct qid q = { 0 };
+	struct qid q = {0};
 	q.type = S_ISDIR(st->st_mode) ? P9_QTDIR : S_ISLNK(st->st_mode) ? P9_QTSYMLINK : 0;
 	q.path = st->st_ino;
 	if (st->st_dev != s->root_dev) /* a mount below the root: keep paths apart */
@@ -595,8 +595,8 @@ static struct timespec set_time(uint32_t valid, uint32_t bit, uint32_t set_bit, 
 				uint64_t nsec)
 {
 	if (valid & set_bit)
-		return (struct timespec){ .tv_sec = (time_t)sec, .tv_nsec = (long)nsec };
-	return (struct timespec){ .tv_nsec = (valid & bit) ? UTIME_NOW : UTIME_OMIT };
+		return (struct timespec){.tv_sec = (time_t)sec, .tv_nsec = (long)nsec};
+	return (struct timespec){.tv_nsec = (valid & bit) ? UTIME_NOW : UTIME_OMIT};
 }
 
 static int do_setattr(struct req *q)
@@ -642,8 +642,8 @@ static int do_setattr(struct req *q)
 		if (ans >= 1000000000 || mns >= 1000000000)
 			return -EINVAL;
 		struct timespec ts[2] = {
-			set_time(valid, P9_ATTR_ATIME, P9_ATTR_ATIME_SET, as, ans),
-			set_time(valid, P9_ATTR_MTIME, P9_ATTR_MTIME_SET, ms, mns),
+		    set_time(valid, P9_ATTR_ATIME, P9_ATTR_ATIME_SET, as, ans),
+		    set_time(valid, P9_ATTR_MTIME, P9_ATTR_MTIME_SET, ms, mns),
 		};
 		if (utimensat(fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
@@ -725,8 +725,8 @@ static int do_lcreate(struct req *q)
 		return fl;
 	if (q->s->nnodes >= P9_MAX_NODES)
 		return -ENFILE;
-	int fd = openat2_beneath(f->node->fd, q->name, (uint64_t)(fl & ~O_DIRECTORY) | O_CREAT | O_EXCL,
-				 mode & 0777);
+	int fd = openat2_beneath(f->node->fd, q->name,
+				 (uint64_t)(fl & ~O_DIRECTORY) | O_CREAT | O_EXCL, mode & 0777);
 	if (fd < 0)
 		return fd;
 	char p[32];
@@ -922,7 +922,7 @@ static int do_readdir(struct req *q)
 	if ((rc = fstat_node(f->node, &dst)))
 		return rc;
 	bool is_root = f->node == q->s->root || !f->node->parent;
-	struct wr ents = { .p = q->out.p + q->out.len + 4, .cap = count };
+	struct wr ents = {.p = q->out.p + q->out.len + 4, .cap = count};
 	for (;;) {
 		long n = syscall(SYS_getdents64, f->open_fd, q->s->dents, sizeof(q->s->dents));
 		if (n < 0)
@@ -939,10 +939,11 @@ static int do_readdir(struct req *q)
 				full = true;
 				break;
 			}
-			struct stat est = { .st_ino = d->d_ino, .st_dev = dst.st_dev,
-					    .st_mode = d->d_type == DT_DIR	? S_IFDIR
-						       : d->d_type == DT_LNK ? S_IFLNK
-									     : S_IFREG };
+			struct stat est = {.st_ino = d->d_ino,
+					   .st_dev = dst.st_dev,
+					   .st_mode = d->d_type == DT_DIR   ? S_IFDIR
+						      : d->d_type == DT_LNK ? S_IFLNK
+									    : S_IFREG};
 			/* the root's ".." is the root: no host inode beyond it */
 			if (is_root && strcmp(d->d_name, "..") == 0)
 				est = dst;
@@ -1098,7 +1099,8 @@ static int do_remove(struct req *q)
 	if (q->s->ro)
 		rc = -EROFS;
 	else if (!(rc = node_check(f->node)) && !(rc = fstat_node(f->node, &st)) &&
-		 unlinkat(f->node->parent->fd, f->node->name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+		 unlinkat(f->node->parent->fd, f->node->name,
+			  S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
 		rc = -errno;
 	fid_del(q->s, fid); /* clunked whatever happened */
 	return rc;
@@ -1147,29 +1149,52 @@ static int dispatch(struct req *q, uint8_t type)
 	if (!q->s->msize)
 		return -EPROTO; /* Tversion first */
 	switch (type) {
-	case P9_TATTACH: return do_attach(q);
-	case P9_TWALK: return do_walk(q);
-	case P9_TGETATTR: return do_getattr(q);
-	case P9_TSETATTR: return do_setattr(q);
-	case P9_TLOPEN: return do_lopen(q);
-	case P9_TLCREATE: return do_lcreate(q);
-	case P9_TREAD: return do_rw(q, false);
-	case P9_TWRITE: return do_rw(q, true);
-	case P9_TCLUNK: return do_clunk(q);
-	case P9_TREADDIR: return do_readdir(q);
-	case P9_TMKDIR: return do_mkdir(q);
-	case P9_TSYMLINK: return do_symlink(q);
-	case P9_TMKNOD: return do_mknod(q);
-	case P9_TREADLINK: return do_readlink(q);
-	case P9_TUNLINKAT: return do_unlinkat(q);
-	case P9_TRENAMEAT: return do_renameat(q);
-	case P9_TRENAME: return do_rename(q);
-	case P9_TLINK: return do_link(q);
-	case P9_TREMOVE: return do_remove(q);
-	case P9_TSTATFS: return do_statfs(q);
-	case P9_TFSYNC: return do_fsync(q);
-	case P9_TLOCK: return do_lock(q, false);
-	case P9_TGETLOCK: return do_lock(q, true);
+	case P9_TATTACH:
+		return do_attach(q);
+	case P9_TWALK:
+		return do_walk(q);
+	case P9_TGETATTR:
+		return do_getattr(q);
+	case P9_TSETATTR:
+		return do_setattr(q);
+	case P9_TLOPEN:
+		return do_lopen(q);
+	case P9_TLCREATE:
+		return do_lcreate(q);
+	case P9_TREAD:
+		return do_rw(q, false);
+	case P9_TWRITE:
+		return do_rw(q, true);
+	case P9_TCLUNK:
+		return do_clunk(q);
+	case P9_TREADDIR:
+		return do_readdir(q);
+	case P9_TMKDIR:
+		return do_mkdir(q);
+	case P9_TSYMLINK:
+		return do_symlink(q);
+	case P9_TMKNOD:
+		return do_mknod(q);
+	case P9_TREADLINK:
+		return do_readlink(q);
+	case P9_TUNLINKAT:
+		return do_unlinkat(q);
+	case P9_TRENAMEAT:
+		return do_renameat(q);
+	case P9_TRENAME:
+		return do_rename(q);
+	case P9_TLINK:
+		return do_link(q);
+	case P9_TREMOVE:
+		return do_remove(q);
+	case P9_TSTATFS:
+		return do_statfs(q);
+	case P9_TFSYNC:
+		return do_fsync(q);
+	case P9_TLOCK:
+		return do_lock(q, false);
+	case P9_TGETLOCK:
+		return do_lock(q, true);
 	case P9_TFLUSH:
 		rd16(&q->in); /* requests are served in order: nothing in flight */
 		return q->in.bad ? -EBADMSG : 0;
@@ -1187,7 +1212,7 @@ long p9_server_handle(struct p9_server *s, const uint8_t *in, size_t in_len, uin
 {
 	if (in_len < P9_HDR_LEN || out_cap < P9_ERR_LEN)
 		return -EBADMSG;
-	struct rd h = { .p = in, .left = in_len };
+	struct rd h = {.p = in, .left = in_len};
 	uint32_t size = rd32(&h);
 	uint8_t type = rd8(&h);
 	uint16_t tag = rd16(&h);
@@ -1202,14 +1227,14 @@ long p9_server_handle(struct p9_server *s, const uint8_t *in, size_t in_len, uin
 	} else if (type & 1) {
 		rc = -EBADMSG; /* an R-message */
 	} else {
-		struct req q = { .s = s,
-				 .in = { .p = in + P9_HDR_LEN, .left = size - P9_HDR_LEN },
-				 .out = { .p = out, .len = P9_HDR_LEN, .cap = out_cap } };
+		struct req q = {.s = s,
+				.in = {.p = in + P9_HDR_LEN, .left = size - P9_HDR_LEN},
+				.out = {.p = out, .len = P9_HDR_LEN, .cap = out_cap}};
 		rc = dispatch(&q, type);
 		if (!rc && q.out.over)
 			rc = -EMSGSIZE; /* the client left too little room */
 		if (!rc) {
-			struct wr w = { .p = out, .cap = P9_HDR_LEN };
+			struct wr w = {.p = out, .cap = P9_HDR_LEN};
 			wr32(&w, (uint32_t)q.out.len);
 			wr8(&w, type + 1);
 			wr16(&w, tag);

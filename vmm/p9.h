@@ -57,8 +57,8 @@
 
 #define P9_MSIZE_MAX (512u * 1024u) /* largest msize negotiated */
 #define P9_MSIZE_MIN 4096u
-#define P9_HDR_LEN 7u	/* size[4] type[1] tag[2] */
-#define P9_ERR_LEN 11u	/* Rlerror */
+#define P9_HDR_LEN 7u	    /* size[4] type[1] tag[2] */
+#define P9_ERR_LEN 11u	    /* Rlerror */
 #define P9_MAX_NODES 65536u /* open O_PATH fds per server */
 #define P9_MAX_FIDS (2 * P9_MAX_NODES)
 

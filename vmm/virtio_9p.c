@@ -93,15 +93,15 @@ int virtio_9p_init(struct virtio_9p **out, struct p9_server *srv, const char *ta
 	memcpy(d->cfg, &le, 2);
 	memcpy(d->cfg + 2, tag, n);
 	d->ops = (struct virtio_dev_ops){
-		.device_id = VIRTIO_ID_9P,
-		.features = 1ull << VIRTIO_9P_MOUNT_TAG,
-		.num_queues = 1,
-		.queue_max = VIRTIO_9P_QUEUE_MAX,
-		.config_read = p9_config_read,
-		.config_write = p9_config_write,
-		.config_len = (uint32_t)(2 + n),
-		.queue_notify = p9_queue_notify,
-		.reset = p9_reset,
+	    .device_id = VIRTIO_ID_9P,
+	    .features = 1ull << VIRTIO_9P_MOUNT_TAG,
+	    .num_queues = 1,
+	    .queue_max = VIRTIO_9P_QUEUE_MAX,
+	    .config_read = p9_config_read,
+	    .config_write = p9_config_write,
+	    .config_len = (uint32_t)(2 + n),
+	    .queue_notify = p9_queue_notify,
+	    .reset = p9_reset,
 	};
 	*out = d;
 	return 0;

@@ -102,7 +102,7 @@ static void test_apply(void **state)
 	assert_int_equal(parse("%s:/data", &v[0], &err), 0);
 	assert_int_equal(parse("%s:/ro:ro", &v[1], &err), 0);
 	struct vmm_volume vols[VMM_MAX_VOLUMES];
-	struct hcp_spec spec = { 0 };
+	struct hcp_spec spec = {0};
 	assert_int_equal(volume_apply(v, 2, vols, &spec, &err), 0);
 	assert_int_equal(spec.nvolumes, 2);
 	assert_string_equal(spec.volumes[1].tag, "hullvol1");
@@ -136,10 +136,10 @@ static void test_template_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_parse_ok, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
-		cmocka_unit_test(test_template_key),
+	    cmocka_unit_test_setup_teardown(test_parse_ok, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
+	    cmocka_unit_test(test_template_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

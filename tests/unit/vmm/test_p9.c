@@ -18,17 +18,41 @@
 #include "p9_msg.h"
 #include "vmm/p9.h"
 
-enum { RLERROR = 7, TSTATFS = 8, TLOPEN = 12, TLCREATE = 14, TSYMLINK = 16, TMKNOD = 18,
-       TRENAME = 20, TREADLINK = 22, TGETATTR = 24, TSETATTR = 26, TXATTRWALK = 30,
-       TREADDIR = 40, TFSYNC = 50, TLOCK = 52, TGETLOCK = 54, TLINK = 70, TMKDIR = 72,
-       TRENAMEAT = 74, TUNLINKAT = 76, TVERSION = 100, TATTACH = 104, TFLUSH = 108,
-       TWALK = 110, TREAD = 116, TWRITE = 118, TCLUNK = 120, TREMOVE = 122 };
+enum {
+	RLERROR = 7,
+	TSTATFS = 8,
+	TLOPEN = 12,
+	TLCREATE = 14,
+	TSYMLINK = 16,
+	TMKNOD = 18,
+	TRENAME = 20,
+	TREADLINK = 22,
+	TGETATTR = 24,
+	TSETATTR = 26,
+	TXATTRWALK = 30,
+	TREADDIR = 40,
+	TFSYNC = 50,
+	TLOCK = 52,
+	TGETLOCK = 54,
+	TLINK = 70,
+	TMKDIR = 72,
+	TRENAMEAT = 74,
+	TUNLINKAT = 76,
+	TVERSION = 100,
+	TATTACH = 104,
+	TFLUSH = 108,
+	TWALK = 110,
+	TREAD = 116,
+	TWRITE = 118,
+	TCLUNK = 120,
+	TREMOVE = 122
+};
 
 #define ROOT 1u
 #define OUT_CAP (P9_MSIZE_MAX)
 
 struct fx {
-	char dir[64];	 /* holds vol/ and outside/ */
+	char dir[64]; /* holds vol/ and outside/ */
 	char vol[96];
 	struct p9_server *s;
 	uint8_t *out;
@@ -315,7 +339,7 @@ static void test_version(void **state)
 static void test_walk_basics(void **state)
 {
 	struct fx *f = *state;
-	const char *two[] = { "sub", ".." };
+	const char *two[] = {"sub", ".."};
 	assert_int_equal(walkv(f, ROOT, 2, 2, two), 2);
 	/* ".." of sub is the root: same qid path */
 	uint64_t root_path = r_u64(f->out + 9 + 13 + 5);
@@ -333,7 +357,7 @@ static void test_walk_basics(void **state)
 		many[i] = "sub";
 	assert_int_equal(walkv(f, ROOT, 6, 17, many), -EINVAL);
 	/* a partial walk answers the qids it got and makes no fid */
-	const char *part[] = { "sub", "nope", "x" };
+	const char *part[] = {"sub", "nope", "x"};
 	assert_int_equal(walkv(f, ROOT, 6, 3, part), 1);
 	assert_int_equal(clunk(f, 6), -EBADF);
 	/* fids are bounded: a guest cannot grow the server without limit */
@@ -366,13 +390,13 @@ static void test_walk_basics(void **state)
 static void test_symlink_escapes(void **state)
 {
 	struct fx *f = *state;
-	const char *abs[] = { "abs", "secret" };
+	const char *abs[] = {"abs", "secret"};
 	assert_int_equal(walkv(f, ROOT, 2, 2, abs), 1); /* stops at the link */
-	const char *up[] = { "up", "secret" };
+	const char *up[] = {"up", "secret"};
 	assert_int_equal(walkv(f, ROOT, 2, 2, up), 1);
-	const char *dots[] = { "..", "outside", "secret" };
+	const char *dots[] = {"..", "outside", "secret"};
 	assert_int_equal(walkv(f, ROOT, 2, 3, dots), 1); /* ".." stays at the root */
-	const char *dots2[] = { "sub", "..", "..", "outside" };
+	const char *dots2[] = {"sub", "..", "..", "outside"};
 	assert_int_equal(walkv(f, ROOT, 2, 4, dots2), 3);
 
 	assert_int_equal(walk1(f, ROOT, 2, "filelink"), 1);
@@ -576,7 +600,7 @@ static void test_read_only(void **state)
 static void test_malformed(void **state)
 {
 	struct fx *f = *state;
-	uint8_t small[6] = { 6, 0, 0, 0, TCLUNK, 0 };
+	uint8_t small[6] = {6, 0, 0, 0, TCLUNK, 0};
 	assert_int_equal(p9_server_handle(f->s, small, sizeof(small), f->out, OUT_CAP), -EBADMSG);
 	m_begin(&f->m, TCLUNK, 1);
 	m_u32(&f->m, ROOT);
@@ -656,11 +680,11 @@ static void test_malformed(void **state)
 static void test_fuzz(void **state)
 {
 	struct fx *f = *state;
-	static const uint8_t types[] = { TSTATFS, TLOPEN, TLCREATE, TSYMLINK, TMKNOD, TRENAME,
-					 TREADLINK, TGETATTR, TSETATTR, TXATTRWALK, TREADDIR,
-					 TFSYNC, TLOCK, TGETLOCK, TLINK, TMKDIR, TRENAMEAT,
-					 TUNLINKAT, TATTACH, TFLUSH, TWALK, TREAD, TWRITE,
-					 TCLUNK, TREMOVE };
+	static const uint8_t types[] = {TSTATFS,  TLOPEN,    TLCREATE,	TSYMLINK, TMKNOD,
+					TRENAME,  TREADLINK, TGETATTR,	TSETATTR, TXATTRWALK,
+					TREADDIR, TFSYNC,    TLOCK,	TGETLOCK, TLINK,
+					TMKDIR,	  TRENAMEAT, TUNLINKAT, TATTACH,  TFLUSH,
+					TWALK,	  TREAD,     TWRITE,	TCLUNK,	  TREMOVE};
 	srand(1234);
 	for (int i = 0; i < 20000; i++) {
 		size_t len = 7 + (size_t)(rand() % 64);
@@ -722,15 +746,15 @@ static void test_ownership(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_version, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_walk_basics, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_symlink_escapes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_file_lifecycle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_locks_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_only, setup_readonly, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fuzz, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_version, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_walk_basics, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_symlink_escapes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_file_lifecycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_locks_flush, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_only, setup_readonly, teardown),
+	    cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fuzz, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,7 +93,7 @@ static void test_config(void **state)
 	uint16_t len = 0;
 	virtio_mmio_read(f->t, VIRTIO_MMIO_CONFIG, &len, 2);
 	assert_int_equal(le16toh(len), 8);
-	char tag[9] = { 0 };
+	char tag[9] = {0};
 	for (int i = 0; i < 8; i++)
 		virtio_mmio_read(f->t, VIRTIO_MMIO_CONFIG + 2 + (unsigned)i, &tag[i], 1);
 	assert_string_equal(tag, "hullvol3");
@@ -170,11 +170,11 @@ static void test_no_writable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_version_split_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversized_message, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unanswerable_chains, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_writable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_version_split_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversized_message, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unanswerable_chains, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_writable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
