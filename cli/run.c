@@ -21,6 +21,7 @@
 #include "cli/paths.h"
 #include "cli/spec.h"
 #include "cli/template.h"
+#include "cli/volume.h"
 #include "images/image.h"
 #include "vmm/vmm.h"
 
@@ -35,6 +36,8 @@ struct run_opts {
 	const char *max_image_size; /* --max-image-size, or NULL */
 	char **env;
 	size_t n_env;
+	struct volume_arg vols[VMM_MAX_VOLUMES];
+	size_t n_vols;
 	bool timings, debug, no_snapshot;
 	const char *image;
 	struct imageref_opts pull; /* IMAGE as a registry reference */
@@ -81,6 +84,7 @@ void run_usage(FILE *f)
 		"  -e, --env KEY[=VALUE]     set an environment variable (KEY alone: take hull's)\n"
 		"  -w, --workdir DIR         working directory inside the container\n"
 		"  -u, --user USER[:GROUP]   user (name or uid) and group to run as\n"
+		"  -v, --volume HOSTDIR:DIR[:ro|:rw]  share a host directory at DIR (repeatable)\n"
 		"      --entrypoint CMD      override the image's entrypoint ('' clears it)\n"
 		"      --hostname NAME       container hostname (default: a random id)\n"
 		"      --kernel PATH         guest kernel (default: the bundled vmlinux)\n"
@@ -106,6 +110,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "env", required_argument, NULL, 'e' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "volume", required_argument, NULL, 'v' },
 		{ "entrypoint", required_argument, NULL, O_ENTRYPOINT },
 		{ "hostname", required_argument, NULL, O_HOSTNAME },
 		{ "kernel", required_argument, NULL, O_KERNEL },
@@ -130,7 +135,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	int c;
 	/* '+': options end at IMAGE; what follows belongs to the container */
-	while ((c = getopt_long(argc, argv, "+m:e:w:u:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:e:w:u:v:", lo, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case O_CPUS: {
@@ -159,6 +164,20 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'u':
 			o->user = optarg;
 			break;
+		case 'v': {
+			struct errmsg err;
+			if (o->n_vols >= VMM_MAX_VOLUMES) {
+				fprintf(stderr, "hull: -v %s: at most %d volumes\n", optarg,
+					VMM_MAX_VOLUMES);
+				return -EINVAL;
+			}
+			if (volume_parse(optarg, &o->vols[o->n_vols], &err)) {
+				fprintf(stderr, "hull: %s\n", err.text);
+				return -EINVAL;
+			}
+			o->n_vols++;
+			break;
+		}
 		case O_ENTRYPOINT:
 			o->entrypoint = optarg;
 			break;
@@ -415,6 +434,11 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "hull: %s: %s\n", o.image, err.text);
 		goto out;
 	}
+	struct vmm_volume vols[VMM_MAX_VOLUMES];
+	if (volume_apply(o.vols, o.n_vols, vols, &spec, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		goto out;
+	}
 	if (control_init(&rc->ctl, &spec, STDOUT_FILENO, STDERR_FILENO, chan_send, rc)) {
 		fprintf(stderr, "hull: the container spec is too large for one message\n");
 		goto out;
@@ -442,7 +466,8 @@ int run_main(int argc, char **argv)
 	const char *boot = "cold boot";
 	if (!o.no_snapshot) {
 		troot = template_root(root);
-		if (template_key(kernel, initrd, o.cpus, o.mem, pvm, &tkey, &err) || !troot ||
+		if (template_key(kernel, initrd, o.cpus, o.mem, pvm, &tkey, &err) ||
+		    volume_template_key(&tkey, o.n_vols, &err) || !troot ||
 		    !(tdir = template_dir(troot, tkey))) {
 			fprintf(stderr, "hull: %s\n", err.text);
 			goto out_t;
@@ -464,7 +489,9 @@ int run_main(int argc, char **argv)
 		.console_out = on_console,
 		.chan_out = on_chan,
 		.ctx = rc,
+		.nvolumes = (unsigned)o.n_vols,
 	};
+	memcpy(vc.volumes, vols, o.n_vols * sizeof(vols[0]));
 	bool restored = false;
 	if (tdir && vmm_template_exists(tdir)) {
 		vc.template_dir = tdir;
@@ -552,6 +579,8 @@ out:
 	free(root);
 	free(o.env);
 	free(o.pull.insecure);
+	for (size_t i = 0; i < o.n_vols; i++)
+		volume_arg_free(&o.vols[i]);
 	free(rc);
 	return status;
 }

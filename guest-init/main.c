@@ -28,6 +28,7 @@
 #include "supervise.h"
 #include "refresh.h"
 #include "userspec.h"
+#include "volumes.h"
 
 #define CHANNEL_TTY "/dev/ttyS1"
 #define ETC_FILE_MAX (4u * 1024 * 1024)
@@ -173,6 +174,9 @@ int main(int argc, char **argv, char **envp)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	}
 	log_debug(&log, "root filesystem ready");
+	/* before the user lookup: a volume may hold /etc, as with docker */
+	if (volumes_mount(spec.volumes, spec.nvolumes, &log, &err) < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 
 	if (resolve_user(spec.user, &ids, &err) < 0)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);

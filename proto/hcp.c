@@ -1,5 +1,6 @@
 #include "hcp.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -155,13 +156,74 @@ static uint8_t *put_rec(uint8_t *p, uint8_t tag, const char *s)
 	return p + n;
 }
 
+static int spec_encode(const struct hcp_spec *s, char *const *vols, size_t vsize, uint8_t **out,
+		       size_t *outlen);
+
+/* "TAG:ro:/path": the tag is a name, so the path may hold ':' */
+static char *volume_str(const struct hcp_volume *v)
+{
+	char *s;
+	return asprintf(&s, "%s:%s:%s", v->tag, v->read_only ? "ro" : "rw", v->path) < 0 ? NULL : s;
+}
+
+static bool tag_ok(const char *t, size_t n)
+{
+	if (n == 0 || n > 31)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)t[i]) && t[i] != '_' && t[i] != '-')
+			return false;
+	return true;
+}
+
+static int parse_volume(const char *str, struct hcp_volume *v)
+{
+	const char *c1 = strchr(str, ':');
+	if (!c1 || !tag_ok(str, (size_t)(c1 - str)) || strlen(c1) < 5 || c1[3] != ':' ||
+	    c1[4] != '/')
+		return -EPROTO;
+	bool ro = strncmp(c1 + 1, "ro", 2) == 0;
+	if (!ro && strncmp(c1 + 1, "rw", 2) != 0)
+		return -EPROTO;
+	v->tag = strndup(str, (size_t)(c1 - str));
+	v->path = strdup(c1 + 4);
+	v->read_only = ro;
+	if (!v->tag || !v->path) {
+		free(v->tag);
+		free(v->path);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen)
 {
 	if (!s->argc || !s->argv || !s->cwd || !s->rootfs || s->argc > HCP_SPEC_MAX_STRINGS ||
-	    s->envc > HCP_SPEC_MAX_STRINGS)
+	    s->envc > HCP_SPEC_MAX_STRINGS || s->nvolumes > HCP_MAX_VOLUMES)
 		return -EINVAL;
+	char *vols[HCP_MAX_VOLUMES] = { 0 };
+	size_t vsize = 0;
+	int vrc = 0;
+	for (size_t i = 0; i < s->nvolumes; i++) {
+		if (!tag_ok(s->volumes[i].tag, strlen(s->volumes[i].tag)) ||
+		    s->volumes[i].path[0] != '/')
+			vrc = -EINVAL;
+		else if (!(vols[i] = volume_str(&s->volumes[i])))
+			vrc = -ENOMEM;
+		else
+			vsize += 5 + strlen(vols[i]);
+	}
+	int rc = vrc ? vrc : spec_encode(s, vols, vsize, out, outlen);
+	for (size_t i = 0; i < s->nvolumes; i++)
+		free(vols[i]);
+	return rc;
+}
+
+static int spec_encode(const struct hcp_spec *s, char *const *vols, size_t vsize, uint8_t **out,
+		       size_t *outlen)
+{
 	size_t n = strs_size(s->argv, s->argc) + strs_size(s->envp, s->envc) + 5 + strlen(s->cwd) +
-		   5 + strlen(s->rootfs);
+		   5 + strlen(s->rootfs) + vsize;
 	if (s->user)
 		n += 5 + strlen(s->user);
 	if (s->hostname)
@@ -195,6 +257,8 @@ int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen)
 		p = put_rec(p, HCP_SPEC_TIME, tbuf);
 	if (s->has_seed)
 		p = put_rec(p, HCP_SPEC_SEED, sbuf);
+	for (size_t i = 0; i < s->nvolumes; i++)
+		p = put_rec(p, HCP_SPEC_VOLUME, vols[i]);
 	*out = buf;
 	*outlen = (size_t)(p - buf);
 	return 0;
@@ -217,6 +281,11 @@ void hcp_spec_free(struct hcp_spec *s)
 	free(s->user);
 	free(s->hostname);
 	free(s->rootfs);
+	for (size_t i = 0; i < s->nvolumes; i++) {
+		free(s->volumes[i].tag);
+		free(s->volumes[i].path);
+	}
+	free(s->volumes);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -275,6 +344,20 @@ static int parse_seed(const char *str, uint8_t seed[HCP_SEED_LEN])
 	return 0;
 }
 
+static int add_volume(struct hcp_spec *s, const char *str)
+{
+	if (s->nvolumes >= HCP_MAX_VOLUMES)
+		return -EPROTO;
+	struct hcp_volume *nv = realloc(s->volumes, (s->nvolumes + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	s->volumes = nv;
+	int rc = parse_volume(str, &nv[s->nvolumes]);
+	if (!rc)
+		s->nvolumes++;
+	return rc;
+}
+
 int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -326,6 +409,11 @@ int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s)
 		case HCP_SPEC_SEED:
 			rc = s->has_seed ? -EPROTO : parse_seed(str, s->seed);
 			s->has_seed = rc == 0;
+			free(str);
+			str = NULL;
+			break;
+		case HCP_SPEC_VOLUME:
+			rc = add_volume(s, str);
 			free(str);
 			str = NULL;
 			break;

@@ -114,9 +114,19 @@ enum hcp_spec_tag {
 	                          mixed into and credited to the guest's RNG, which is
 	                          then reseeded, so VMs restored from one template do
 	                          not share RNG state */
+	HCP_SPEC_VOLUME = 24,  /* repeats, at most HCP_MAX_VOLUMES: "TAG:ro:/path" or
+	                          "TAG:rw:/path", a 9p mount tag (1..31 of [A-Za-z0-9_-])
+	                          mounted at an absolute path of the container */
 };
 
 #define HCP_SEED_LEN 32
+#define HCP_MAX_VOLUMES 8
+
+struct hcp_volume {
+	char *tag;
+	char *path;
+	bool read_only;
+};
 
 #define HCP_SPEC_MAX_STRINGS 4096 /* per repeated tag */
 
@@ -132,6 +142,8 @@ struct hcp_spec {
 	uint64_t realtime_ns; /* 0: not given */
 	bool has_seed;
 	uint8_t seed[HCP_SEED_LEN];
+	struct hcp_volume *volumes; /* in mount order */
+	size_t nvolumes;
 };
 
 /* Encode into a malloc'd buffer (*out, *outlen). Returns 0, -EINVAL when the
@@ -142,7 +154,8 @@ int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen);
  * Returns 0, -EPROTO on malformed input (truncated record, unknown tag,
  * duplicate single-valued tag, NUL inside a string, missing required field,
  * too many strings, a TIME that is not a decimal number, a SEED that is not
- * 2*HCP_SEED_LEN hex digits), or -ENOMEM. On error *s is left empty. */
+ * 2*HCP_SEED_LEN hex digits, a malformed or
+ * surplus VOLUME), or -ENOMEM. On error *s is left empty. */
 int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s);
 void hcp_spec_free(struct hcp_spec *s);
 

@@ -28,6 +28,8 @@
 #include "vmm/snapshot.h"
 #include "vmm/vmstate.h"
 #include "vmm/vcpu.h"
+#include "vmm/p9.h"
+#include "vmm/virtio_9p.h"
 #include "vmm/virtio_blk.h"
 #include "vmm/virtio_mmio.h"
 
@@ -49,7 +51,7 @@ enum {
 	SLOT_VSOCK = VMM_MAX_DISKS,
 	SLOT_NET,
 	SLOT_VOLUME0, /* + volume index */
-	NSLOTS = SLOT_VOLUME0 + 8,
+	NSLOTS = SLOT_VOLUME0 + VMM_MAX_VOLUMES,
 };
 
 #ifndef HULL_VERSION
@@ -86,6 +88,11 @@ struct disk {
 	struct virtio_blk *blk;
 };
 
+struct volume {
+	struct p9_server *srv;
+	struct virtio_9p *dev;
+};
+
 struct vmm {
 	struct vmm_config cfg;
 	bool pvm;
@@ -98,6 +105,7 @@ struct vmm {
 	struct vdev vdevs[NSLOTS];
 	struct disk disks[VMM_MAX_DISKS];
 	unsigned ndisks;
+	struct volume volumes[VMM_MAX_VOLUMES];
 	struct evloop *loop;
 	pthread_t loop_thread;
 	bool loop_started;
@@ -230,6 +238,8 @@ static bool slot_wanted(const struct vmm *vm, unsigned slot)
 {
 	if (slot < SLOT_DISK0 + VMM_MAX_DISKS)
 		return slot - SLOT_DISK0 < vm->ndisks;
+	if (slot >= SLOT_VOLUME0 && slot < SLOT_VOLUME0 + VMM_MAX_VOLUMES)
+		return slot - SLOT_VOLUME0 < vm->cfg.nvolumes;
 	return false;
 }
 
@@ -339,6 +349,24 @@ static int setup_disk(struct vmm *vm, unsigned i, struct errmsg *err)
 	char what[32];
 	snprintf(what, sizeof(what), "disk %u", i);
 	return vdev_setup(vm, SLOT_DISK0 + i, virtio_blk_ops(d->blk), d->blk, what, err);
+}
+
+/* Volume i: a 9p server on its directory behind a virtio-9p device. The
+ * server passes uids/gids through only when hull runs as root (see p9.h). */
+static int setup_volume(struct vmm *vm, unsigned i, struct errmsg *err)
+{
+	struct volume *v = &vm->volumes[i];
+	const struct vmm_volume *cfg = &vm->cfg.volumes[i];
+	int rc = p9_server_new(&v->srv, cfg->host_dir, cfg->read_only, geteuid() == 0, err);
+	char tag[VIRTIO_9P_TAG_MAX + 1];
+	snprintf(tag, sizeof(tag), VMM_VOLUME_TAG, i);
+	if (!rc)
+		rc = virtio_9p_init(&v->dev, v->srv, tag, err);
+	if (rc)
+		return rc;
+	char what[32];
+	snprintf(what, sizeof(what), "volume %u", i);
+	return vdev_setup(vm, SLOT_VOLUME0 + i, virtio_9p_ops(v->dev), v->dev, what, err);
 }
 
 static int setup_uarts(struct vmm *vm, struct errmsg *err)
@@ -540,6 +568,8 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 				  (unsigned long long)cfg->mem_bytes, VMM_MIN_MEM >> 20);
 	if (cfg->ndisks > VMM_MAX_DISKS)
 		return errmsg_set(err, -EINVAL, "at most %d disks", VMM_MAX_DISKS);
+	if (cfg->nvolumes > VMM_MAX_VOLUMES)
+		return errmsg_set(err, -EINVAL, "at most %d volumes", VMM_MAX_VOLUMES);
 	if (!cfg->kernel)
 		return errmsg_set(err, -EINVAL, "no kernel given");
 
@@ -600,6 +630,8 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 		rc = setup_uarts(vm, err);
 	for (unsigned i = 0; !rc && i < vm->ndisks; i++)
 		rc = setup_disk(vm, i, err);
+	for (unsigned i = 0; !rc && i < cfg->nvolumes; i++)
+		rc = setup_volume(vm, i, err);
 	for (unsigned i = 0; !rc && i < vm->ncpus; i++)
 		rc = vcpu_create(&vm->vcpus[i], &vm->kvm, i, vm->ncpus, vm->pvm, &vm->env, err);
 	if (!rc)
@@ -758,6 +790,10 @@ void vmm_destroy(struct vmm *vm)
 		struct disk *d = &vm->disks[i];
 		virtio_blk_free(d->blk);
 		close_fd(&d->fd);
+	}
+	for (unsigned i = 0; i < VMM_MAX_VOLUMES; i++) {
+		virtio_9p_free(vm->volumes[i].dev);
+		p9_server_free(vm->volumes[i].srv);
 	}
 	serial_free(vm->con);
 	serial_free(vm->chan);

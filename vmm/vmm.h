@@ -5,7 +5,8 @@
  *   template, see vmm_save_template()): KVM VM, lazily mapped
  *   guest RAM, vCPUs, the kernel loaded through its PVH entry, the MP table,
  *   two 16550 UARTs (ttyS0: kernel console; ttyS1: the control channel guest-init
- *   speaks hcp on), the i8042 reset line, and one virtio-blk device per disk.
+ *   speaks hcp on), the i8042 reset line, one virtio-blk device per disk and
+ *   one virtio-9p device per volume.
  *   Nothing runs yet. On failure everything is released and err says why.
  * - vmm_start() starts the event-loop thread and one thread per vCPU.
  * - The VM stops when the guest resets the machine (the normal end: guest-init
@@ -33,6 +34,10 @@
 #define VMM_MAX_CPUS 8
 #define VMM_MAX_DISKS 4
 #define VMM_MIN_MEM (64ull << 20)
+#define VMM_MAX_VOLUMES 8
+/* The 9p mount tag of volume i (printf format with i): fixed per slot, not
+ * configurable, because a template's guest read the tags when it booted. */
+#define VMM_VOLUME_TAG "hullvol%u"
 
 enum vmm_stop_reason {
 	VMM_STOP_NONE = 0,
@@ -44,6 +49,12 @@ enum vmm_stop_reason {
 
 struct vmm_disk {
 	const char *path; /* NULL: an empty disk, given a file by vmm_attach_disk() */
+	bool read_only;
+};
+
+/* A host directory served to the guest over virtio-9p (vmm/p9.h). */
+struct vmm_volume {
+	const char *host_dir;
 	bool read_only;
 };
 
@@ -70,6 +81,13 @@ struct vmm_config {
 	vmm_out_fn console_out;
 	vmm_out_fn chan_out;
 	void *ctx;
+	/* Volumes: volume i is a virtio-9p device in slot SLOT_VOLUME0 + i with
+	 * mount tag VMM_VOLUME_TAG. Its directory is opened by vmm_create(),
+	 * also on a restore: a template never served any (the guest mounts
+	 * volumes only once the container's spec arrives), so a restored VM
+	 * serves this run's directories. */
+	struct vmm_volume volumes[VMM_MAX_VOLUMES];
+	unsigned nvolumes;
 };
 
 struct vmm;

@@ -225,12 +225,74 @@ static void test_spec_malformed(void **st)
 	assert_int_equal(hcp_spec_encode(&s, &b, &l), -EINVAL);
 }
 
+static int decode_volume(const char *rec, struct hcp_spec *d)
+{
+	uint8_t b[256] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
+			   HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_VOLUME };
+	size_t n = strlen(rec);
+	b[19] = (uint8_t)n;
+	memcpy(b + 23, rec, n);
+	return hcp_spec_decode(b, 23 + n, d);
+}
+
+static void test_spec_volumes(void **st)
+{
+	(void)st;
+	char *argv[] = { "true", NULL };
+	struct hcp_volume v[] = { { "hullvol0", "/data", false }, { "hullvol1", "/a:b/c", true } };
+	struct hcp_spec s = { .argv = argv, .argc = 1, .cwd = "/", .rootfs = "/dev/vda",
+			      .volumes = v, .nvolumes = 2 };
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
+	struct hcp_spec d;
+	assert_int_equal(hcp_spec_decode(buf, len, &d), 0);
+	free(buf);
+	assert_int_equal(d.nvolumes, 2);
+	assert_string_equal(d.volumes[0].tag, "hullvol0");
+	assert_string_equal(d.volumes[0].path, "/data");
+	assert_false(d.volumes[0].read_only);
+	assert_string_equal(d.volumes[1].path, "/a:b/c"); /* ':' in the path is kept */
+	assert_true(d.volumes[1].read_only);
+	hcp_spec_free(&d);
+	/* encode refuses a bad tag or a relative path */
+	v[0].tag = "bad tag";
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), -EINVAL);
+	v[0].tag = "hullvol0";
+	v[1].path = "rel";
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), -EINVAL);
+
+	assert_int_equal(decode_volume("t:ro:/x", &d), 0);
+	assert_true(d.volumes[0].read_only);
+	hcp_spec_free(&d);
+	const char *bad[] = { "", "t", "t:ro", "t:ro:", "t:ro:x", "t:rx:/x", ":ro:/x", "t/1:rw:/x",
+			      "0123456789012345678901234567890123:rw:/x", "t:rw/x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(decode_volume(bad[i], &d), -EPROTO);
+	/* at most HCP_MAX_VOLUMES */
+	uint8_t many[23 + 9 * 12];
+	memcpy(many, (uint8_t[]){ HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
+				  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' }, 18);
+	size_t n = 18;
+	for (int i = 0; i <= HCP_MAX_VOLUMES; i++) {
+		memcpy(many + n, (uint8_t[]){ HCP_SPEC_VOLUME, 7, 0, 0, 0, 't', ':', 'r', 'w', ':', '/',
+					      'x' }, 12);
+		n += 12;
+		assert_int_equal(hcp_spec_decode(many, n, &d), i < HCP_MAX_VOLUMES ? 0 : -EPROTO);
+		if (i < HCP_MAX_VOLUMES) {
+			assert_int_equal(d.nvolumes, (size_t)i + 1);
+			hcp_spec_free(&d);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frames_any_split),  cmocka_unit_test(test_payload_and_u32),
 		cmocka_unit_test(test_bad_headers),       cmocka_unit_test(test_max_payload_bounded),
 		cmocka_unit_test(test_spec_roundtrip),    cmocka_unit_test(test_spec_malformed),
+		cmocka_unit_test(test_spec_volumes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
