@@ -114,6 +114,17 @@ void control_set_ready_hook(struct control *c, void (*hook)(void *), void *ctx)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void control_set_hooks(struct control *c,
+		       void (*output)(void *ctx, int stream, const uint8_t *buf, size_t n),
+		       void (*started)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&c->lock);
+	c->output_hook = output;
+	c->started_hook = started;
+	c->hook_ctx = ctx;
+	pthread_mutex_unlock(&c->lock);
+}
+
 int control_send_spec(struct control *c)
 {
 	pthread_mutex_lock(&c->lock);
@@ -163,6 +174,8 @@ static void handle(struct control *c, const struct hcp_msg *m)
 		}
 		c->started = true;
 		c->t_started = clock_now_ns();
+		if (c->started_hook)
+			c->started_hook(c->hook_ctx);
 		return;
 	case HCP_STDOUT:
 	case HCP_STDERR:
@@ -172,6 +185,9 @@ static void handle(struct control *c, const struct hcp_msg *m)
 			return;
 		}
 		write_all(m->type == HCP_STDOUT ? c->out_fd : c->err_fd, m->payload, m->len);
+		if (c->output_hook)
+			c->output_hook(c->hook_ctx, m->type == HCP_STDOUT ? 1 : 2, m->payload,
+				       m->len);
 		return;
 	case HCP_ERROR: {
 		if (!c->ready || c->exited)

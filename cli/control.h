@@ -34,6 +34,11 @@ struct control {
 	bool ready, spec_sent, started, exited;
 	void (*ready_hook)(void *);
 	void *ready_hook_ctx;
+	/* lifecycle: the container's output also goes to the log, and its start
+	 * is announced (both called on the feeding thread, under the lock) */
+	void (*output_hook)(void *ctx, int stream, const uint8_t *buf, size_t n);
+	void (*started_hook)(void *ctx);
+	void *hook_ctx;
 	int exit_status;
 	char failure[256]; /* empty while the conversation is healthy */
 	uint64_t t_ready, t_started, t_exit;
@@ -50,6 +55,12 @@ int control_resume_ready(struct control *c);
  * feeding thread and the spec goes out at control_send_spec(), so the host
  * can first save a template and attach the image disk. */
 void control_set_ready_hook(struct control *c, void (*hook)(void *), void *ctx);
+/* Also pass every STDOUT (stream 1) / STDERR (stream 2) chunk to output(),
+ * and call started() when the container runs; either may be NULL. They run
+ * on the feeding thread with the control lock held: keep them short. */
+void control_set_hooks(struct control *c,
+		       void (*output)(void *ctx, int stream, const uint8_t *buf, size_t n),
+		       void (*started)(void *ctx), void *ctx);
 /* Returns 0, -EAGAIN before READY, -EALREADY when already sent. */
 int control_send_spec(struct control *c);
 void control_free(struct control *c);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/container_cmd.h"
 #include "cli/run.h"
 #include "cli/snapshot_cmd.h"
 
@@ -15,6 +16,12 @@ static void usage(FILE *f)
 		   "\n"
 		   "Commands:\n"
 		   "  run       run a command in a new container, in its own microVM\n"
+		   "  ps        list containers\n"
+		   "  logs      print a container's output\n"
+		   "  stop      stop containers (stop signal, then SIGKILL)\n"
+		   "  kill      send a signal to containers\n"
+		   "  rm        remove containers\n"
+		   "  inspect   print containers' state as JSON\n"
 		   "  snapshot  manage templates (pre-booted VMs): ls, rm, prune\n"
 		   "  version   print hull's version\n"
 		   "\n"
@@ -30,6 +37,14 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return run_main(argc - 1, argv + 1);
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} lifecycle[] = { { "ps", ps_main },	 { "logs", logs_main }, { "stop", stop_main },
+			  { "kill", kill_main }, { "rm", rm_main },	{ "inspect", inspect_main } };
+	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
+		if (!strcmp(cmd, lifecycle[i].name))
+			return lifecycle[i].fn(argc - 1, argv + 1);
 	if (!strcmp(cmd, "snapshot"))
 		return snapshot_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

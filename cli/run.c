@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "cli/control.h"
+#include "cli/monitor.h"
 #include "cli/paths.h"
+#include "cli/signame.h"
 #include "cli/spec.h"
 #include "cli/template.h"
 #include "images/image.h"
@@ -25,6 +27,7 @@
 #define EXIT_HULL_FAILED 125
 #define DEFAULT_MEM "128M"
 #define CONSOLE_TAIL 8192
+#define DEFAULT_STOP_TIMEOUT 10 /* seconds, docker's */
 
 struct run_opts {
 	unsigned cpus;
@@ -33,6 +36,8 @@ struct run_opts {
 	char **env;
 	size_t n_env;
 	bool timings, debug, no_snapshot;
+	const char *name; /* lifecycle: --name, -d, --rm */
+	bool detach, auto_remove;
 	const char *image;
 	char **args;
 	size_t n_args;
@@ -52,6 +57,8 @@ struct run_ctx {
 	struct control ctl;
 	struct vmm *vm;
 	int ready_fd; /* READY seen on a cold boot: the control thread takes over */
+	struct monitor *mon;
+	int killed_by; /* the VM was stopped for this signal before an exit status */
 };
 
 /* What the control thread does when a cold-booted guest says READY. */
@@ -84,14 +91,17 @@ void run_usage(FILE *f)
 		"      --no-snapshot         boot cold: neither use nor make a template\n"
 		"      --timings             print where the time went, on stderr\n"
 		"      --debug               show the guest console, guest-init milestones and VMM\n"
-		"                            events on stderr\n",
+		"                            events on stderr\n"
+		"      --name NAME           name the container (default: a generated one)\n"
+		"  -d, --detach              run in the background and print the container id\n"
+		"      --rm                  remove the container when it ends\n",
 		8, DEFAULT_MEM);
 }
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
-	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT };
+	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_NAME, O_RM };
 	static const struct option lo[] = {
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "memory", required_argument, NULL, 'm' },
@@ -107,6 +117,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "no-snapshot", no_argument, NULL, O_NO_SNAPSHOT },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "rm", no_argument, NULL, O_RM },
 		{ 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -118,7 +131,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	int c;
 	/* '+': options end at IMAGE; what follows belongs to the container */
-	while ((c = getopt_long(argc, argv, "+m:e:w:u:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:e:w:u:d", lo, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case O_CPUS: {
@@ -170,6 +183,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_NO_SNAPSHOT:
 			o->no_snapshot = true;
+			break;
+		case O_NAME:
+			o->name = optarg;
+			break;
+		case 'd':
+			o->detach = true;
+			break;
+		case O_RM:
+			o->auto_remove = true;
 			break;
 		case O_HELP:
 			run_usage(stdout);
@@ -301,20 +323,76 @@ static const char *reason_text(enum vmm_stop_reason r)
 	}
 }
 
-/* Wait for the VM to stop, forwarding hull's signals to the container. */
-static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan, int *killed_by)
+static int mon_signal(void *ctx, int signo)
 {
-	struct pollfd p[3] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
+	return control_signal(&((struct run_ctx *)ctx)->ctl, signo);
+}
+
+static void mon_halt(void *ctx, int signo)
+{
+	struct run_ctx *rc = ctx;
+	rc->killed_by = signo;
+	vmm_request_stop(rc->vm);
+}
+
+static void mon_output(void *ctx, int stream, const uint8_t *b, size_t n)
+{
+	monitor_output(((struct run_ctx *)ctx)->mon, stream, b, n);
+}
+
+static void mon_started(void *ctx)
+{
+	monitor_started(((struct run_ctx *)ctx)->mon);
+}
+
+/* Register the container (cli/monitor.h) and, with -d, continue in a forked
+ * monitor. Returns true when this process is done: an error (status stays
+ * 125) or the parent of -d (*status set). */
+static bool lifecycle_begin(struct run_ctx *rc, const struct run_opts *o,
+			    const struct image_rootfs *img, const struct hcp_spec *spec,
+			    int *status)
+{
+	static const struct monitor_ops ops = { .signal = mon_signal, .halt = mon_halt };
+	struct errmsg err;
+	int sig = img->config.stop_signal ? signame_parse(img->config.stop_signal) : SIGTERM;
+	struct monitor_info mi = {
+		.name = o->name, .image = o->image, .digest = img->digest,
+		.cmd = spec->argv, .n_cmd = spec->argc,
+		.stop_signal = sig > 0 ? sig : SIGTERM, .stop_timeout = DEFAULT_STOP_TIMEOUT,
+		.auto_remove = o->auto_remove,
+	};
+	if (monitor_create(&mi, &rc->mon, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		return true;
+	}
+	if (o->detach && monitor_detach(&rc->mon, status))
+		return true;
+	if (monitor_listen(rc->mon, &ops, rc, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		return true;
+	}
+	control_set_hooks(&rc->ctl, mon_output, mon_started, rc);
+	return false;
+}
+
+/* Wait for the VM to stop, forwarding hull's signals to the container and
+ * serving the monitor's requests (hull stop/kill). */
+static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan)
+{
+	struct pollfd p[4] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
 			       { .fd = sigfd, .events = POLLIN },
-			       { .fd = rc->ready_fd, .events = POLLIN } };
+			       { .fd = rc->ready_fd, .events = POLLIN },
+			       { .fd = rc->mon ? monitor_fd(rc->mon) : -1, .events = POLLIN } };
 	for (;;) {
-		if (poll(p, 3, -1) < 0) {
+		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
 		if (p[0].revents)
 			return 0;
+		if (p[3].revents)
+			monitor_dispatch(rc->mon);
 		if (p[2].revents) {
 			uint64_t v;
 			if (read(rc->ready_fd, &v, sizeof(v)) == sizeof(v) && plan)
@@ -326,8 +404,7 @@ static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan, int 
 				continue;
 			if (control_signal(&rc->ctl, (int)si.ssi_signo) == -EAGAIN) {
 				/* nothing runs yet: stopping the VM is the answer */
-				*killed_by = (int)si.ssi_signo;
-				vmm_request_stop(rc->vm);
+				mon_halt(rc, (int)si.ssi_signo);
 			}
 		}
 	}
@@ -392,6 +469,8 @@ int run_main(int argc, char **argv)
 	}
 	ctl_ok = true;
 	rc->con.echo = o.debug;
+	if (lifecycle_begin(rc, &o, &img, &spec, &status))
+		goto out;
 
 	/* Signals go to the control thread through a signalfd; every thread
 	 * created from here on inherits the blocked mask. */
@@ -482,17 +561,19 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "hull: cannot send the container spec to the guest\n");
 		vmm_request_stop(rc->vm);
 	}
-	int killed_by = 0;
-	supervise(rc, sigfd, restored ? NULL : &plan, &killed_by);
+	supervise(rc, sigfd, restored ? NULL : &plan);
 	enum vmm_stop_reason why = vmm_wait(rc->vm);
 	uint64_t t_stop = clock_now_ns();
 
 	int code;
+	err.text[0] = '\0'; /* from here on: why the container has no exit status */
 	if (control_exit_status(&rc->ctl, &code)) {
 		status = code;
-	} else if (killed_by) {
-		status = 128 + killed_by;
+	} else if (rc->killed_by) {
+		status = 128 + rc->killed_by;
 	} else {
+		snprintf(err.text, sizeof(err.text), "the VM stopped (%s) before the container "
+			 "reported an exit status", reason_text(why));
 		const char *f = control_failed(&rc->ctl);
 		fprintf(stderr,
 			"hull: the VM stopped (%s%s%s) before the container reported an exit status%s%s\n",
@@ -510,6 +591,8 @@ out_t:
 out:
 	if (rc && rc->vm)
 		vmm_destroy(rc->vm);
+	if (rc && rc->mon) /* the state records the end, or --rm removes it */
+		monitor_finish(rc->mon, rc->ctl.started, status, err.text[0] ? err.text : NULL);
 	if (ctl_ok)
 		control_free(&rc->ctl);
 	if (sigfd >= 0)
