@@ -548,6 +548,9 @@ int runtime_proc_start(pid_t pid, uint64_t *start)
 	int rc = -ESRCH;
 	/* starttime is field 22; after ')' come fields 3, 4, ...: skip 19 */
 	char *f = q ? q + 1 : NULL;
+	/* a zombie has ended: only its parent has not looked yet */
+	if (f && (f[1] == 'Z' || f[1] == 'X'))
+		return -ESRCH;
 	for (int i = 0; f && i < 19; i++) {
 		f += strspn(f, " ");
 		f += strcspn(f, " ");

@@ -316,11 +316,23 @@ static void test_stale(void **st)
 	s.monitor_start--;
 
 	/* a monitor that exited */
+	int go[2];
+	assert_int_equal(pipe(go), 0);
 	pid_t pid = fork();
-	if (pid == 0)
-		_exit(0);
+	if (pid == 0) {
+		char c;
+		close(go[1]);
+		_exit(read(go[0], &c, 1) == 0 ? 0 : 1); /* until the parent closes it */
+	}
+	close(go[0]);
 	uint64_t t;
 	assert_int_equal(runtime_proc_start(pid, &t), 0);
+	close(go[1]);
+	/* exited, not reaped yet: a zombie is no monitor */
+	siginfo_t si;
+	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	uint64_t t2;
+	assert_int_equal(runtime_proc_start(pid, &t2), -ESRCH);
 	waitpid(pid, NULL, 0);
 	s.monitor_pid = pid;
 	s.monitor_start = t;
