@@ -1,5 +1,6 @@
 #include "monitor.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -125,9 +127,9 @@ fail:
 	return rc;
 }
 
-const char *monitor_dir(const struct monitor *m)
+const struct runtime_state *monitor_state(const struct monitor *m)
 {
-	return m->st.dir;
+	return &m->st;
 }
 
 /* The parent of hull run -d: relay the monitor's messages until it closes
@@ -208,37 +210,30 @@ bool monitor_detach(struct monitor **mp, int *status)
 	return true;
 }
 
-/* A socket address for dir/name; paths too long for sun_path go through
- * /proc/self/fd/<dirfd>/name (*dfd is that fd, or -1). */
-static int sock_addr(const char *dir, const char *name, struct sockaddr_un *a, int *dfd)
+/* The address of s's socket `name` (through the short-id link). */
+static int sock_addr(const struct runtime_state *s, const char *name, struct sockaddr_un *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->sun_family = AF_UNIX;
-	*dfd = -1;
-	if ((size_t)snprintf(a->sun_path, sizeof(a->sun_path), "%s/%s", dir, name) <
-	    sizeof(a->sun_path))
-		return 0;
-	*dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (*dfd < 0)
-		return -errno;
-	snprintf(a->sun_path, sizeof(a->sun_path), "/proc/self/fd/%d/%s", *dfd, name);
-	return 0;
+	char *p = runtime_sock_path(s, name);
+	int rc = !p ? -ENOMEM : strlen(p) >= sizeof(a->sun_path) ? -ENAMETOOLONG : 0;
+	if (!rc)
+		strcpy(a->sun_path, p);
+	free(p);
+	return rc;
 }
 
 int monitor_listen(struct monitor *m, const struct monitor_ops *ops, void *ctx,
 		   struct errmsg *err)
 {
 	struct sockaddr_un a;
-	int dfd;
-	int rc = sock_addr(m->st.dir, RUNTIME_MONITOR_SOCK, &a, &dfd);
+	int rc = sock_addr(&m->st, RUNTIME_MONITOR_SOCK, &a);
 	m->ops = ops;
 	m->ctx = ctx;
 	m->listen_fd = rc ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (!rc && (m->listen_fd < 0 || bind(m->listen_fd, (struct sockaddr *)&a, sizeof(a)) ||
 		    listen(m->listen_fd, 8) || ep_add(m->ep, m->listen_fd)))
 		rc = -errno;
-	if (dfd >= 0)
-		close(dfd);
 	if (rc)
 		return errmsg_set(err, rc, "%s/%s: %s", m->st.dir, RUNTIME_MONITOR_SOCK,
 				  strerror(-rc));
@@ -388,15 +383,25 @@ void monitor_output(struct monitor *m, int stream, const uint8_t *buf, size_t n)
 	ctrlog_write(&m->log, stream, buf, n);
 }
 
+/* The run's sockets (monitor.sock, the VM's vsock.sock and vsock.sock_PORT)
+ * end with it. */
+static void remove_sockets(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	struct stat sb;
+	while ((e = readdir(d)))
+		if (!fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) && S_ISSOCK(sb.st_mode))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
 void monitor_finish(struct monitor *m, bool started, int status, const char *error)
 {
 	struct runtime_state *s = &m->st;
-	if (m->listen_fd >= 0) {
-		char *p = runtime_path(s, RUNTIME_MONITOR_SOCK);
-		if (p)
-			unlink(p);
-		free(p);
-	}
+	remove_sockets(s->dir);
 	if (started && !status)
 		error = NULL;
 	if (s->auto_remove) {
@@ -423,13 +428,10 @@ void monitor_finish(struct monitor *m, bool started, int status, const char *err
 int monitor_call(const struct runtime_state *s, const char *req, struct errmsg *err)
 {
 	struct sockaddr_un a;
-	int dfd;
-	int rc = sock_addr(s->dir, RUNTIME_MONITOR_SOCK, &a, &dfd);
+	int rc = sock_addr(s, RUNTIME_MONITOR_SOCK, &a);
 	int fd = rc ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (!rc && (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))))
 		rc = -errno;
-	if (dfd >= 0)
-		close(dfd);
 	if (rc) {
 		if (fd >= 0)
 			close(fd);

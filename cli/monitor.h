@@ -64,7 +64,8 @@ struct monitor;
 int monitor_create(const struct monitor_info *in, struct monitor **out, struct errmsg *err);
 /* True in the parent (*status set, *m released), false in the monitor. */
 bool monitor_detach(struct monitor **m, int *status);
-const char *monitor_dir(const struct monitor *m);
+/* The container as registered (its id, directory, socket paths). */
+const struct runtime_state *monitor_state(const struct monitor *m);
 int monitor_listen(struct monitor *m, const struct monitor_ops *ops, void *ctx,
 		   struct errmsg *err);
 int monitor_fd(const struct monitor *m);

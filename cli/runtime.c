@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/readfile.h"
@@ -37,6 +38,16 @@ int runtime_root(char **out, struct errmsg *err)
 		*out = NULL;
 		return -ENOMEM;
 	}
+	/* the VM's sockets (<root>/<short>/vsock.sock) must stay short */
+	if (strlen(*out) > RUNTIME_ROOT_MAX) {
+		errmsg_set(err, -ENAMETOOLONG,
+			   "runtime directory %s: longer than %d characters, too long for the "
+			   "VM's sockets (set HULL_RUNTIME_DIR to a shorter path)",
+			   *out, RUNTIME_ROOT_MAX);
+		free(*out);
+		*out = NULL;
+		return -ENAMETOOLONG;
+	}
 	if (mkdir(*out, 0700) && errno != EEXIST) {
 		int rc = -errno;
 		errmsg_set(err, rc, "runtime directory %s: %s", *out, strerror(errno));
@@ -53,6 +64,28 @@ char *runtime_path(const struct runtime_state *s, const char *file)
 	return asprintf(&p, "%s/%s", s->dir, file) < 0 ? NULL : p;
 }
 
+/* <root>/<short id>, from the container directory <root>/<id> */
+static char *short_link(const struct runtime_state *s)
+{
+	char *p;
+	size_t n = strlen(s->dir);
+	if (n < RUNTIME_ID_LEN)
+		return NULL;
+	return asprintf(&p, "%.*s%.*s", (int)(n - RUNTIME_ID_LEN), s->dir, RUNTIME_SHORT_LEN,
+			s->id) < 0
+		       ? NULL
+		       : p;
+}
+
+char *runtime_sock_path(const struct runtime_state *s, const char *file)
+{
+	char *l = short_link(s), *p;
+	if (!l || asprintf(&p, "%s/%s", l, file) < 0)
+		p = NULL;
+	free(l);
+	return p;
+}
+
 /* ---- state.json codec ---- */
 
 static void add_str(json_object *o, const char *k, const char *v)
@@ -62,9 +95,9 @@ static void add_str(json_object *o, const char *k, const char *v)
 }
 
 static void add_path(json_object *o, const struct runtime_state *s, const char *k,
-		     const char *file)
+		     const char *file, char *(*path)(const struct runtime_state *, const char *))
 {
-	char *p = s->dir ? runtime_path(s, file) : NULL;
+	char *p = s->dir ? path(s, file) : NULL;
 	add_str(o, k, p);
 	free(p);
 }
@@ -94,9 +127,9 @@ int runtime_state_encode(const struct runtime_state *s, char **json)
 	json_object_object_add(o, "stop_signal", json_object_new_int(s->stop_signal));
 	json_object_object_add(o, "stop_timeout", json_object_new_int(s->stop_timeout));
 	json_object_object_add(o, "auto_remove", json_object_new_boolean(s->auto_remove));
-	add_path(o, s, "log_path", RUNTIME_LOG_FILE);
-	add_path(o, s, "vsock_socket", RUNTIME_VSOCK_SOCK);
-	add_path(o, s, "monitor_socket", RUNTIME_MONITOR_SOCK);
+	add_path(o, s, "log_path", RUNTIME_LOG_FILE, runtime_path);
+	add_path(o, s, "vsock_socket", RUNTIME_VSOCK_SOCK, runtime_sock_path);
+	add_path(o, s, "monitor_socket", RUNTIME_MONITOR_SOCK, runtime_sock_path);
 	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	*json = t ? strdup(t) : NULL;
@@ -446,11 +479,26 @@ int runtime_create(const char *root, struct runtime_state *s, struct errmsg *err
 			gen_name(s->name, sizeof(s->name), i);
 		while (runtime_list(root, name_taken, s->name) == 1 && ++i < 64);
 	}
-	uint8_t r[RUNTIME_ID_LEN / 2];
-	if (!rc && getrandom(r, sizeof(r), 0) != sizeof(r))
-		rc = errmsg_set(err, -EIO, "getrandom: %s", strerror(errno));
-	for (size_t i = 0; !rc && i < sizeof(r); i++)
-		sprintf(s->id + 2 * i, "%02x", r[i]);
+	/* a fresh id whose short form is free too (the link is made first) */
+	char *link = NULL;
+	for (int tries = 0; !rc && !link; tries++) {
+		uint8_t r[RUNTIME_ID_LEN / 2];
+		if (getrandom(r, sizeof(r), 0) != sizeof(r)) {
+			rc = errmsg_set(err, -EIO, "getrandom: %s", strerror(errno));
+			break;
+		}
+		for (size_t i = 0; i < sizeof(r); i++)
+			sprintf(s->id + 2 * i, "%02x", r[i]);
+		if (asprintf(&link, "%s/%.*s", root, RUNTIME_SHORT_LEN, s->id) < 0) {
+			link = NULL;
+			rc = -ENOMEM;
+		} else if (symlink(s->id, link) < 0) {
+			if (errno != EEXIST || tries > 8)
+				rc = errmsg_set(err, -errno, "%s: %s", link, strerror(errno));
+			free(link);
+			link = NULL;
+		}
+	}
 	if (!rc && asprintf(&s->dir, "%s/%s", root, s->id) < 0) {
 		s->dir = NULL;
 		rc = -ENOMEM;
@@ -461,6 +509,9 @@ int runtime_create(const char *root, struct runtime_state *s, struct errmsg *err
 		errmsg_set(err, rc, "%s: writing the state: %s", s->dir, strerror(-rc));
 		rmdir(s->dir);
 	}
+	if (rc && link)
+		unlink(link);
+	free(link);
 	if (rc) {
 		free(s->dir);
 		s->dir = NULL;
@@ -526,7 +577,14 @@ int runtime_remove(const struct runtime_state *s)
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			unlinkat(dirfd(d), e->d_name, 0);
 	closedir(d);
-	return rmdir(s->dir) < 0 && errno != ENOENT ? -errno : 0;
+	if (rmdir(s->dir) < 0 && errno != ENOENT)
+		return -errno;
+	char *l = short_link(s), target[RUNTIME_ID_LEN + 1];
+	ssize_t n = l ? readlink(l, target, sizeof(target)) : -1;
+	if (n == RUNTIME_ID_LEN && !memcmp(target, s->id, RUNTIME_ID_LEN))
+		unlink(l);
+	free(l);
+	return 0;
 }
 
 /* ---- monitor liveness ---- */

@@ -9,6 +9,11 @@
  *   to a temp name, fsynced, renamed), the container log (ctrlog.h), and the
  *   sockets of the running VM: vsock.sock (the guest's vsock, see exec) and
  *   monitor.sock (the monitor's control socket, see monitor.h).
+ * - Sockets are named through <root>/<short id> (the id's first 12 digits),
+ *   a symlink to <id>, because a socket path must fit in sun_path and the
+ *   VMM takes at most 96 bytes for the vsock socket: runtime_sock_path()
+ *   gives that name; the root may be at most RUNTIME_ROOT_MAX characters.
+ *   Short ids are unique under one root (checked under the lock).
  * - Names are unique among the containers under one root, checked under the
  *   lock; a name is [a-zA-Z0-9][a-zA-Z0-9_.-]* (at most RUNTIME_NAME_MAX
  *   characters), or generated docker-style ("adjective_scientist").
@@ -30,6 +35,9 @@
 #include "common/errmsg.h"
 
 #define RUNTIME_ID_LEN 64
+#define RUNTIME_SHORT_LEN 12
+/* 96 (the VMM's limit for vsock.sock) - "/<short>/vsock.sock_" */
+#define RUNTIME_ROOT_MAX 72
 #define RUNTIME_NAME_MAX 128
 #define RUNTIME_STATE_FILE "state.json"
 #define RUNTIME_LOG_FILE "container.log"
@@ -72,8 +80,9 @@ int runtime_state_decode(const char *json, size_t len, struct runtime_state *s,
 void runtime_state_free(struct runtime_state *s);
 const char *runtime_status_name(enum runtime_status st);
 
-/* s->dir/<file> (malloc'd). */
+/* s->dir/<file>, and <root>/<short id>/<file> for sockets (malloc'd). */
 char *runtime_path(const struct runtime_state *s, const char *file);
+char *runtime_sock_path(const struct runtime_state *s, const char *file);
 
 /* Take / release the root's lock (blocking). */
 int runtime_lock(const char *root);
@@ -95,7 +104,8 @@ int runtime_lookup(const char *root, const char *ref, struct runtime_state *s,
 /* Call fn for every readable container (unordered); stops at a non-zero
  * return and returns it. Unreadable entries are skipped. */
 int runtime_list(const char *root, int (*fn)(void *ctx, struct runtime_state *s), void *ctx);
-/* Remove the container's directory and everything in it. */
+/* Remove the container's directory, everything in it and its short-id
+ * link. */
 int runtime_remove(const struct runtime_state *s);
 
 /* Whether name is acceptable; err says why not. */

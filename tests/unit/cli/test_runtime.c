@@ -53,11 +53,14 @@ static void test_codec_roundtrip(void **st)
 	a.status = RUNTIME_EXITED;
 	a.error = strdup("boom \"quoted\"");
 	a.auto_remove = true;
-	a.dir = strdup("/run/hull/aaaa");
-	char *json;
+	assert_true(asprintf(&a.dir, "/run/hull/%s", a.id) > 0);
+	char *json, *want;
 	assert_int_equal(runtime_state_encode(&a, &json), 0);
-	assert_non_null(strstr(json, "\"log_path\":\"/run/hull/aaaa/container.log\""));
-	assert_non_null(strstr(json, "\"vsock_socket\":\"/run/hull/aaaa/vsock.sock\""));
+	assert_true(asprintf(&want, "\"log_path\":\"%s/container.log\"", a.dir) > 0);
+	assert_non_null(strstr(json, want));
+	free(want);
+	assert_non_null(strstr(json, "\"vsock_socket\":\"/run/hull/aaaaaaaaaaaa/vsock.sock\""));
+	assert_non_null(strstr(json, "\"monitor_socket\":\"/run/hull/aaaaaaaaaaaa/monitor.sock\""));
 	struct errmsg err;
 	assert_int_equal(runtime_state_decode(json, strlen(json), &b, &err), 0);
 	assert_string_equal(b.id, a.id);
@@ -142,7 +145,7 @@ static void test_names(void **st)
 
 static char *mkroot(void)
 {
-	char tmpl[] = "/tmp/hull-rt-test.XXXXXX";
+	char tmpl[] = "/tmp/hull-rt.XXXXXX";
 	assert_non_null(mkdtemp(tmpl));
 	char *env;
 	assert_true(asprintf(&env, "%s/run", tmpl) > 0);
@@ -183,6 +186,16 @@ static void test_create_lookup(void **st)
 	struct errmsg err = { { 0 } };
 	create(root, "web", &a);
 	create(root, NULL, &b);
+	/* sockets are named through the short id, a link to the directory */
+	char *sock = runtime_sock_path(&a, RUNTIME_VSOCK_SOCK), *want, target[80];
+	assert_true(asprintf(&want, "%s/%.12s/vsock.sock", root, a.id) > 0);
+	assert_string_equal(sock, want);
+	*strrchr(want, '/') = '\0';
+	ssize_t tn = readlink(want, target, sizeof(target));
+	assert_int_equal(tn, RUNTIME_ID_LEN);
+	assert_memory_equal(target, a.id, RUNTIME_ID_LEN);
+	free(sock);
+	free(want);
 	assert_int_equal(strlen(b.id), RUNTIME_ID_LEN);
 	assert_non_null(strchr(b.name, '_')); /* docker-style adjective_name */
 	assert_int_equal(runtime_name_check(b.name, NULL), 0);
@@ -289,11 +302,29 @@ static void test_save_list_remove(void **st)
 	assert_int_equal(runtime_remove(&a), 0);
 	struct stat sb;
 	assert_int_equal(stat(a.dir, &sb), -1);
+	char *link;
+	assert_true(asprintf(&link, "%s/%.12s", root, a.id) > 0);
+	assert_int_equal(lstat(link, &sb), -1); /* the short-id link went too */
+	free(link);
 	/* the monitor of a removed container cannot resurrect it */
 	assert_int_equal(runtime_save(&a), -ENOENT);
 	assert_int_equal(stat(a.dir, &sb), -1);
 	runtime_state_free(&a);
 	rmroot(root);
+}
+
+static void test_root_too_long(void **st)
+{
+	(void)st;
+	/* <root>/<64 hex id>/vsock.sock_<port> must fit in a sockaddr_un */
+	setenv("HULL_RUNTIME_DIR", "/tmp/a-runtime-directory-that-is-far-too-long-for-the-vsock-socket-paths-of-a-vm", 1);
+	char *root = (char *)1;
+	struct errmsg err = { { 0 } };
+	assert_int_equal(runtime_root(&root, &err), -ENAMETOOLONG);
+	assert_null(root);
+	assert_non_null(strstr(err.text, "HULL_RUNTIME_DIR"));
+	struct stat sb;
+	assert_int_equal(stat("/tmp/a-runtime-directory-that-is-far-too-long-for-the-vsock-socket-paths-of-a-vm", &sb), -1);
 }
 
 static void test_stale(void **st)
@@ -370,7 +401,7 @@ int main(void)
 		cmocka_unit_test(test_codec_roundtrip), cmocka_unit_test(test_codec_rejects),
 		cmocka_unit_test(test_names),		cmocka_unit_test(test_create_lookup),
 		cmocka_unit_test(test_save_list_remove), cmocka_unit_test(test_stale),
-		cmocka_unit_test(test_signame),
+		cmocka_unit_test(test_signame),		cmocka_unit_test(test_root_too_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
