@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/attach.h"
 #include "cli/control.h"
 #include "cli/paths.h"
 #include "cli/spec.h"
@@ -33,6 +34,9 @@ struct run_opts {
 	char **env;
 	size_t n_env;
 	bool timings, debug, no_snapshot;
+	bool interactive, tty;	 /* -i, -t */
+	const char *stop_signal; /* --stop-signal, validated */
+	unsigned stop_timeout;	 /* --stop-timeout, seconds */
 	const char *image;
 	char **args;
 	size_t n_args;
@@ -52,6 +56,7 @@ struct run_ctx {
 	struct control ctl;
 	struct vmm *vm;
 	int ready_fd; /* READY seen on a cold boot: the control thread takes over */
+	struct attach at; /* hull's stdin, terminal and signals */
 };
 
 /* What the control thread does when a cold-booted guest says READY. */
@@ -76,6 +81,12 @@ void run_usage(FILE *f)
 		"  -e, --env KEY[=VALUE]     set an environment variable (KEY alone: take hull's)\n"
 		"  -w, --workdir DIR         working directory inside the container\n"
 		"  -u, --user USER[:GROUP]   user (name or uid) and group to run as\n"
+		"  -i, --interactive         forward stdin to the container (else it reads /dev/null)\n"
+		"  -t, --tty                 run the container on a pseudo-terminal (stdout and\n"
+		"                            stderr merge); with -i the host terminal goes raw\n"
+		"      --stop-signal SIG     signal that stops the container on SIGTERM to hull\n"
+		"                            (default: the image's StopSignal, else SIGTERM)\n"
+		"      --stop-timeout N      seconds from the stop signal to SIGKILL (default %d)\n"
 		"      --entrypoint CMD      override the image's entrypoint ('' clears it)\n"
 		"      --hostname NAME       container hostname (default: a random id)\n"
 		"      --kernel PATH         guest kernel (default: the bundled vmlinux)\n"
@@ -85,13 +96,13 @@ void run_usage(FILE *f)
 		"      --timings             print where the time went, on stderr\n"
 		"      --debug               show the guest console, guest-init milestones and VMM\n"
 		"                            events on stderr\n",
-		8, DEFAULT_MEM);
+		8, DEFAULT_MEM, STOP_DEFAULT_TIMEOUT_S);
 }
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
-	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT };
+	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_STOP_SIGNAL, O_STOP_TIMEOUT };
 	static const struct option lo[] = {
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "memory", required_argument, NULL, 'm' },
@@ -106,11 +117,16 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "timings", no_argument, NULL, O_TIMINGS },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "no-snapshot", no_argument, NULL, O_NO_SNAPSHOT },
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "stop-signal", required_argument, NULL, O_STOP_SIGNAL },
+		{ "stop-timeout", required_argument, NULL, O_STOP_TIMEOUT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
 	memset(o, 0, sizeof(*o));
 	o->cpus = 1;
+	o->stop_timeout = STOP_DEFAULT_TIMEOUT_S;
 	vmm_parse_size(DEFAULT_MEM, &o->mem);
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o->env)
@@ -118,7 +134,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	int c;
 	/* '+': options end at IMAGE; what follows belongs to the container */
-	while ((c = getopt_long(argc, argv, "+m:e:w:u:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:e:w:u:it", lo, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case O_CPUS: {
@@ -170,6 +186,30 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_NO_SNAPSHOT:
 			o->no_snapshot = true;
+			break;
+		case 'i':
+			o->interactive = true;
+			break;
+		case 't':
+			o->tty = true;
+			break;
+		case O_STOP_SIGNAL: {
+			int sig;
+			if (stop_signal_parse(optarg, &sig)) {
+				fprintf(stderr, "hull: --stop-signal %s: not a signal name (SIGTERM, "
+						"TERM) or number (1-64)\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->stop_signal = optarg;
+			break;
+		}
+		case O_STOP_TIMEOUT:
+			if (stop_timeout_parse(optarg, &o->stop_timeout)) {
+				fprintf(stderr, "hull: --stop-timeout %s: expected seconds from 0 to %d\n",
+					optarg, STOP_MAX_TIMEOUT_S);
+				return -EINVAL;
+			}
 			break;
 		case O_HELP:
 			run_usage(stdout);
@@ -301,14 +341,17 @@ static const char *reason_text(enum vmm_stop_reason r)
 	}
 }
 
-/* Wait for the VM to stop, forwarding hull's signals to the container. */
+/* Wait for the VM to stop, forwarding hull's stdin and signals to the
+ * container (cli/attach.h). */
 static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan, int *killed_by)
 {
-	struct pollfd p[3] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
+	struct pollfd p[4] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
 			       { .fd = sigfd, .events = POLLIN },
-			       { .fd = rc->ready_fd, .events = POLLIN } };
+			       { .fd = rc->ready_fd, .events = POLLIN },
+			       { .fd = -1, .events = POLLIN } };
 	for (;;) {
-		if (poll(p, 3, -1) < 0) {
+		p[3].fd = attach_stdin_fd(&rc->at);
+		if (poll(p, 4, attach_timeout_ms(&rc->at, clock_now_ns())) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -320,11 +363,14 @@ static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan, int 
 			if (read(rc->ready_fd, &v, sizeof(v)) == sizeof(v) && plan)
 				on_cold_ready(rc, plan);
 		}
+		if (p[3].revents)
+			attach_on_stdin(&rc->at);
+		attach_tick(&rc->at, clock_now_ns());
 		if (p[1].revents) {
 			struct signalfd_siginfo si;
 			if (read(sigfd, &si, sizeof(si)) != sizeof(si))
 				continue;
-			if (control_signal(&rc->ctl, (int)si.ssi_signo) == -EAGAIN) {
+			if (attach_on_signal(&rc->at, (int)si.ssi_signo, clock_now_ns()) == -EAGAIN) {
 				/* nothing runs yet: stopping the VM is the answer */
 				*killed_by = (int)si.ssi_signo;
 				vmm_request_stop(rc->vm);
@@ -381,6 +427,7 @@ int run_main(int argc, char **argv)
 		.entrypoint = o.entrypoint, .args = o.args, .n_args = o.n_args,
 		.env = o.env, .n_env = o.n_env, .workdir = o.workdir, .user = o.user,
 		.hostname = o.hostname ? o.hostname : host, .rootfs = "/dev/vda",
+		.tty = o.tty,
 	};
 	if (spec_build(&si, &so, &spec, &err)) {
 		fprintf(stderr, "hull: %s: %s\n", o.image, err.text);
@@ -392,14 +439,20 @@ int run_main(int argc, char **argv)
 	}
 	ctl_ok = true;
 	rc->con.echo = o.debug;
+	struct attach_opts ao = { .interactive = o.interactive, .tty = o.tty,
+				  .stop_timeout_s = o.stop_timeout };
+	stop_signal_pick(o.stop_signal, img.config.stop_signal, &ao.stop_signo);
+	attach_init(&rc->at, &rc->ctl, &ao);
+	int trc = attach_start(&rc->at);
+	if (trc) {
+		fprintf(stderr, "hull: cannot put the terminal in raw mode: %s\n", strerror(-trc));
+		goto out;
+	}
 
 	/* Signals go to the control thread through a signalfd; every thread
 	 * created from here on inherits the blocked mask. */
 	sigset_t set;
-	sigemptyset(&set);
-	int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
-		sigaddset(&set, fwd[i]);
+	attach_sigset(&rc->at, &set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
@@ -484,6 +537,7 @@ int run_main(int argc, char **argv)
 	}
 	int killed_by = 0;
 	supervise(rc, sigfd, restored ? NULL : &plan, &killed_by);
+	attach_end(&rc->at); /* hull's own messages below need a sane terminal */
 	enum vmm_stop_reason why = vmm_wait(rc->vm);
 	uint64_t t_stop = clock_now_ns();
 
@@ -508,6 +562,8 @@ out_t:
 	free(troot);
 	free(tdir);
 out:
+	if (ctl_ok)
+		attach_end(&rc->at);
 	if (rc && rc->vm)
 		vmm_destroy(rc->vm);
 	if (ctl_ok)
