@@ -40,17 +40,18 @@ static int send_frame(struct control *c, uint8_t type, const void *payload, uint
 	return rc;
 }
 
-int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
-		 control_send_fn send, void *send_ctx)
+static int init(struct control *c, bool exec, const struct hcp_spec *spec, int out_fd, int err_fd,
+		control_send_fn send, void *send_ctx)
 {
 	memset(c, 0, sizeof(*c));
 	uint8_t *probe;
 	size_t len;
 	/* fail now, not in the middle of the conversation */
-	int rc = hcp_spec_encode(spec, &probe, &len);
+	int rc = exec ? hcp_exec_encode(spec, &probe, &len) : hcp_spec_encode(spec, &probe, &len);
 	if (rc)
 		return rc;
 	free(probe);
+	c->exec = exec;
 	c->spec = spec;
 	pthread_mutex_init(&c->lock, NULL);
 	hcp_reader_init(&c->rd);
@@ -59,6 +60,18 @@ int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int
 	c->out_fd = out_fd;
 	c->err_fd = err_fd;
 	return 0;
+}
+
+int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
+		 control_send_fn send, void *send_ctx)
+{
+	return init(c, false, spec, out_fd, err_fd, send, send_ctx);
+}
+
+int control_init_exec(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
+		      control_send_fn send, void *send_ctx)
+{
+	return init(c, true, spec, out_fd, err_fd, send, send_ctx);
 }
 
 void control_free(struct control *c)
@@ -78,21 +91,23 @@ static void fail(struct control *c, const char *why)
 static int send_spec(struct control *c)
 {
 	struct hcp_spec s = *c->spec;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s.realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	s.has_seed = getrandom(s.seed, sizeof(s.seed), 0) == (ssize_t)sizeof(s.seed);
+	if (!c->exec) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s.realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		s.has_seed = getrandom(s.seed, sizeof(s.seed), 0) == (ssize_t)sizeof(s.seed);
+	}
 	if (s.tty && c->has_winsize) {
 		s.rows = c->rows;
 		s.cols = c->cols;
 	}
 	uint8_t *buf;
 	size_t len;
-	int rc = hcp_spec_encode(&s, &buf, &len);
+	int rc = c->exec ? hcp_exec_encode(&s, &buf, &len) : hcp_spec_encode(&s, &buf, &len);
 	explicit_bzero(s.seed, sizeof(s.seed));
 	if (rc)
 		return rc;
-	rc = send_frame(c, HCP_SPEC, buf, (uint32_t)len);
+	rc = send_frame(c, c->exec ? HCP_EXEC : HCP_SPEC, buf, (uint32_t)len);
 	free(buf);
 	if (!rc && !c->stdin_open) {
 		rc = send_frame(c, HCP_STDIN_EOF, NULL, 0);

@@ -16,6 +16,9 @@
  *   control_stdin_eof(). Every frame goes to `send` in one call, so a
  *   transport that refuses it (-ENOBUFS, -EAGAIN: full) took nothing and
  *   the caller retries later: stdin is read no faster than the guest takes it.
+ * - control_init_exec() makes the same conversation an exec session's: the
+ *   spec goes out as EXEC (hcp_exec_encode, no time or seed) when
+ *   control_resume_ready() is called, as nothing says READY there.
  * - control_resize() records the terminal size; it travels in the SPEC (when
  *   the spec asks for a TTY) or, once the spec is out, as a RESIZE frame.
  * - Timestamps (CLOCK_MONOTONIC ns, 0 = not seen) feed --timings.
@@ -41,6 +44,7 @@ struct control {
 	int out_fd, err_fd;
 	bool ready, spec_sent, started, exited;
 	bool stdin_open, stdin_eof_sent;
+	bool exec; /* an exec session: EXEC instead of SPEC */
 	bool has_winsize;
 	uint16_t rows, cols;
 	void (*ready_hook)(void *);
@@ -54,6 +58,9 @@ struct control {
  * larger than one frame). */
 int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
 		 control_send_fn send, void *send_ctx);
+/* Same for an exec session (the spec is an exec spec, see proto/hcp.h). */
+int control_init_exec(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
+		      control_send_fn send, void *send_ctx);
 /* The guest already said READY (a VM restored from a template made right
  * after READY): send the spec now. Returns 0 or a send error. */
 int control_resume_ready(struct control *c);

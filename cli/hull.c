@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/exec.h"
 #include "cli/run.h"
 #include "cli/snapshot_cmd.h"
 
@@ -15,6 +16,7 @@ static void usage(FILE *f)
 		   "\n"
 		   "Commands:\n"
 		   "  run       run a command in a new container, in its own microVM\n"
+		   "  exec      run a command in a running container\n"
 		   "  snapshot  manage templates (pre-booted VMs): ls, rm, prune\n"
 		   "  version   print hull's version\n"
 		   "\n"
@@ -30,6 +32,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return run_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "exec"))
+		return exec_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "snapshot"))
 		return snapshot_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
