@@ -1,7 +1,6 @@
 #include "exec.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,18 +8,17 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli/control.h"
+#include "cli/outq.h"
 #include "cli/spec.h"
 #include "cli/stop.h"
+#include "cli/vsock_host.h"
 #include "common/clock.h"
 
 #define EXIT_HULL_FAILED 125
 #define CONNECT_TIMEOUT_MS 10000
-/* Frames waiting for the socket; beyond this the sender is told to retry. */
-#define OUTQ_MAX (256 * 1024)
 
 void exec_usage(FILE *f)
 {
@@ -37,109 +35,7 @@ void exec_usage(FILE *f)
 		   "  -u, --user USER[:GROUP]   user (default: the container's)\n");
 }
 
-/* Read one "\n"-terminated line, byte by byte so nothing after it is eaten. */
-static int read_line(int fd, char *line, size_t cap)
-{
-	size_t n = 0;
-	while (n + 1 < cap) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int r = poll(&p, 1, CONNECT_TIMEOUT_MS);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0)
-			return -ETIMEDOUT;
-		ssize_t k = r < 0 ? -1 : read(fd, line + n, 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			return -ECONNRESET;
-		if (line[n] == '\n') {
-			line[n] = '\0';
-			return 0;
-		}
-		n++;
-	}
-	return -EPROTO;
-}
-
-/* The host side of a Firecracker-style vsock device: a Unix socket where
- * "CONNECT <port>\n" opens a stream to that guest port. */
-int exec_vsock_connect(const char *vsock_path, unsigned port, struct errmsg *err)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	if (strlen(vsock_path) >= sizeof(a.sun_path))
-		return errmsg_set(err, -ENAMETOOLONG, "%s: socket path too long", vsock_path);
-	strcpy(a.sun_path, vsock_path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return errmsg_set(err, -errno, "socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		int e = errno;
-		close(fd);
-		return errmsg_set(err, -e, "%s: %s (is the container running?)", vsock_path,
-				  strerror(e));
-	}
-	char line[64];
-	int n = snprintf(line, sizeof(line), "CONNECT %u\n", port);
-	int rc = write(fd, line, (size_t)n) == n ? 0 : -EIO;
-	if (!rc)
-		rc = read_line(fd, line, sizeof(line));
-	if (!rc && strncmp(line, "OK ", 3) != 0)
-		rc = -ECONNREFUSED;
-	if (rc) {
-		close(fd);
-		return errmsg_set(err, rc, "%s: vsock port %u: %s", vsock_path, port,
-				  rc == -ECONNREFUSED ? "refused (no exec service in the guest?)"
-						      : strerror(-rc));
-	}
-	return fd;
-}
-
 /* ---- the exec session ---- */
-
-/* Frames on their way to a non-blocking socket. */
-struct outq {
-	int fd;
-	uint8_t *buf;
-	size_t len;
-	int error; /* sticky write error */
-};
-
-static void outq_flush(struct outq *q)
-{
-	while (q->len && !q->error) {
-		ssize_t w = write(q->fd, q->buf, q->len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			if (errno != EAGAIN)
-				q->error = -errno;
-			return;
-		}
-		memmove(q->buf, q->buf + w, q->len - (size_t)w);
-		q->len -= (size_t)w;
-	}
-}
-
-/* control's transport: whole frames or nothing, like the UART. */
-static int outq_send(void *ctx, const void *buf, size_t n)
-{
-	struct outq *q = ctx;
-	if (q->error)
-		return q->error;
-	if (q->len + n > OUTQ_MAX && q->len)
-		return -ENOBUFS;
-	uint8_t *nb = realloc(q->buf, q->len + n);
-	if (!nb)
-		return -ENOMEM;
-	q->buf = nb;
-	memcpy(q->buf + q->len, buf, n);
-	q->len += n;
-	outq_flush(q);
-	return 0;
-}
 
 struct session {
 	struct outq q;
@@ -153,7 +49,7 @@ struct session {
 static int session_step(struct session *s)
 {
 	struct pollfd p[3] = {
-		{ .fd = s->q.fd, .events = POLLIN | (s->q.len ? POLLOUT : 0) },
+		{ .fd = s->q.fd, .events = POLLIN | (outq_pending(&s->q) ? POLLOUT : 0) },
 		{ .fd = s->sigfd, .events = POLLIN },
 		{ .fd = attach_stdin_fd(&s->at), .events = POLLIN },
 	};
@@ -187,7 +83,7 @@ int exec_run(const char *vsock_path, const struct hcp_spec *x, const struct atta
 	int status = EXIT_HULL_FAILED;
 	bool ctl_ok = false;
 
-	s.q.fd = exec_vsock_connect(vsock_path, HCP_VSOCK_PORT_EXEC, &err);
+	s.q.fd = vsock_host_connect(vsock_path, HCP_VSOCK_PORT_EXEC, CONNECT_TIMEOUT_MS, &err);
 	if (s.q.fd < 0) {
 		fprintf(stderr, "hull: exec: %s\n", err.text);
 		return status;
@@ -208,7 +104,7 @@ int exec_run(const char *vsock_path, const struct hcp_spec *x, const struct atta
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	s.sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (s.sigfd < 0 || fcntl(s.q.fd, F_SETFL, O_NONBLOCK) < 0) {
+	if (s.sigfd < 0) {
 		fprintf(stderr, "hull: exec: %s\n", strerror(errno));
 		goto out;
 	}
@@ -237,7 +133,7 @@ out:
 	if (s.sigfd >= 0)
 		close(s.sigfd);
 	close(s.q.fd);
-	free(s.q.buf);
+	outq_free(&s.q);
 	return status;
 }
 
@@ -306,7 +202,7 @@ int exec_stop(const char *vsock_path, int signo, unsigned timeout_s, int *code,
 {
 	static const struct stop_ops ops = { stopper_signal, stopper_wait };
 	struct stopper s = { .code = -1 };
-	s.fd = exec_vsock_connect(vsock_path, HCP_VSOCK_PORT_EXEC, err);
+	s.fd = vsock_host_connect(vsock_path, HCP_VSOCK_PORT_EXEC, CONNECT_TIMEOUT_MS, err);
 	if (s.fd < 0)
 		return s.fd;
 	hcp_reader_init(&s.rd);

@@ -34,8 +34,5 @@ void exec_usage(FILE *f);
 int exec_run(const char *vsock_path, const struct hcp_spec *x, const struct attach_opts *ao);
 int exec_stop(const char *vsock_path, int signo, unsigned timeout_s, int *code,
 	      struct errmsg *err);
-/* Connect to guest port `port` through U. Returns a connected blocking fd
- * (close-on-exec) or -errno with err filled. */
-int exec_vsock_connect(const char *vsock_path, unsigned port, struct errmsg *err);
 
 #endif

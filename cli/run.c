@@ -12,14 +12,17 @@
 #include <sys/random.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/attach.h"
 #include "cli/control.h"
+#include "cli/outq.h"
 #include "cli/paths.h"
 #include "cli/spec.h"
 #include "cli/template.h"
+#include "cli/vsock_host.h"
 #include "images/image.h"
 #include "vmm/vmm.h"
 
@@ -55,11 +58,16 @@ struct run_ctx {
 	struct console_log con;
 	struct control ctl;
 	struct vmm *vm;
-	int ready_fd; /* READY seen on a cold boot: the control thread takes over */
+	int ready_fd; /* READY seen: the control thread takes over */
+	/* guest-init's control connection: it connects to host port
+	 * VSOCK_PORT_CONTROL, i.e. to <uds>_1024 in rundir */
+	char *rundir, *uds;
+	int listen_fd, ctl_fd;
 	struct attach at; /* hull's stdin, terminal and signals */
+	struct outq ctl_q; /* frames for ctl_fd (cli/outq.h: why not a blocking send) */
 };
 
-/* What the control thread does when a cold-booted guest says READY. */
+/* What the control thread does when the guest says READY. */
 struct cold_plan {
 	const char *template_dir; /* save a template there first, or NULL */
 	const char *template_key;
@@ -261,11 +269,6 @@ static void on_console(void *ctx, const uint8_t *b, size_t n)
 	console_out(&((struct run_ctx *)ctx)->con, b, n);
 }
 
-static void on_chan(void *ctx, const uint8_t *b, size_t n)
-{
-	control_feed(&((struct run_ctx *)ctx)->ctl, b, n);
-}
-
 static void on_ready_hook(void *ctx)
 {
 	uint64_t one = 1;
@@ -273,9 +276,11 @@ static void on_ready_hook(void *ctx)
 	(void)r;
 }
 
-/* Cold boot, guest-init is up and waiting: save the template (the VM as it is
- * now, its image disk still empty), attach the image, send the spec. A
- * failed save costs this run nothing but the template. */
+/* guest-init is up and waiting: on a cold boot save the template (the VM as
+ * it is now, its image disk still empty), then attach the image and send the
+ * spec. A failed save costs this run nothing but the template. A restored
+ * guest says READY again on a new connection (its old one died with the
+ * template's VMM), which lands here too. */
 static int on_cold_ready(struct run_ctx *rc, struct cold_plan *p)
 {
 	struct errmsg err;
@@ -296,9 +301,42 @@ static int on_cold_ready(struct run_ctx *rc, struct cold_plan *p)
 	return control_send_spec(&rc->ctl);
 }
 
-static int chan_send(void *ctx, const void *buf, size_t n)
+/* Feed what guest-init sent; at end of stream forget the connection. With
+ * `drain`, read until nothing is left (the VM stopped: its last bytes are in
+ * the socket buffer already). */
+static void ctl_read(struct run_ctx *rc, bool drain)
 {
-	return vmm_chan_write(((struct run_ctx *)ctx)->vm, buf, n);
+	uint8_t buf[64 * 1024];
+	while (rc->ctl_fd >= 0) {
+		ssize_t n = recv(rc->ctl_fd, buf, sizeof(buf), drain ? MSG_DONTWAIT : 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close(rc->ctl_fd);
+			rc->ctl_fd = -1;
+			outq_reset(&rc->ctl_q, -1);
+			return;
+		}
+		control_feed(&rc->ctl, buf, (size_t)n);
+		if (!drain)
+			return;
+	}
+}
+
+/* One control connection per run: later ones are refused (closed). */
+static void ctl_accept(struct run_ctx *rc)
+{
+	int fd = accept4(rc->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (rc->ctl_fd >= 0) {
+		close(fd);
+	} else {
+		rc->ctl_fd = fd;
+		outq_reset(&rc->ctl_q, fd);
+	}
 }
 
 static void random_hostname(char out[13])
@@ -341,29 +379,37 @@ static const char *reason_text(enum vmm_stop_reason r)
 	}
 }
 
-/* Wait for the VM to stop, forwarding hull's stdin and signals to the
- * container (cli/attach.h). */
+/* Wait for the VM to stop, serving the control connection and forwarding
+ * hull's stdin and signals to the container (cli/attach.h). */
 static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan, int *killed_by)
 {
-	struct pollfd p[4] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
+	struct pollfd p[6] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
 			       { .fd = sigfd, .events = POLLIN },
 			       { .fd = rc->ready_fd, .events = POLLIN },
-			       { .fd = -1, .events = POLLIN } };
+			       { .fd = rc->listen_fd, .events = POLLIN } };
 	for (;;) {
-		p[3].fd = attach_stdin_fd(&rc->at);
-		if (poll(p, 4, attach_timeout_ms(&rc->at, clock_now_ns())) < 0) {
+		p[4] = (struct pollfd){ .fd = rc->ctl_fd,
+					.events = POLLIN | (outq_pending(&rc->ctl_q) ? POLLOUT : 0) };
+		p[5] = (struct pollfd){ .fd = attach_stdin_fd(&rc->at), .events = POLLIN };
+		if (poll(p, 6, attach_timeout_ms(&rc->at, clock_now_ns())) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
 		if (p[0].revents)
 			return 0;
+		if (p[3].revents)
+			ctl_accept(rc);
+		if (p[4].revents)
+			ctl_read(rc, false);
 		if (p[2].revents) {
 			uint64_t v;
-			if (read(rc->ready_fd, &v, sizeof(v)) == sizeof(v) && plan)
+			if (read(rc->ready_fd, &v, sizeof(v)) == sizeof(v))
 				on_cold_ready(rc, plan);
 		}
-		if (p[3].revents)
+		if (p[4].revents & POLLOUT)
+			outq_flush(&rc->ctl_q);
+		if (p[5].revents)
 			attach_on_stdin(&rc->at);
 		attach_tick(&rc->at, clock_now_ns());
 		if (p[1].revents) {
@@ -389,7 +435,7 @@ int run_main(int argc, char **argv)
 	struct hcp_spec spec = { 0 };
 	struct run_ctx *rc = calloc(1, sizeof(*rc));
 	if (rc)
-		rc->ready_fd = -1;
+		rc->ready_fd = rc->listen_fd = rc->ctl_fd = rc->ctl_q.fd = -1;
 	struct errmsg err = { { 0 } };
 	bool ctl_ok = false;
 	int sigfd = -1;
@@ -433,7 +479,7 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "hull: %s: %s\n", o.image, err.text);
 		goto out;
 	}
-	if (control_init(&rc->ctl, &spec, STDOUT_FILENO, STDERR_FILENO, chan_send, rc)) {
+	if (control_init(&rc->ctl, &spec, STDOUT_FILENO, STDERR_FILENO, outq_send, &rc->ctl_q)) {
 		fprintf(stderr, "hull: the container spec is too large for one message\n");
 		goto out;
 	}
@@ -458,6 +504,15 @@ int run_main(int argc, char **argv)
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sigfd < 0) {
 		fprintf(stderr, "hull: signalfd: %s\n", strerror(errno));
+		goto out;
+	}
+
+	/* the VM's vsock sockets, in a directory of this run's own */
+	if (vsock_host_rundir(&rc->rundir, &err) == 0 &&
+	    asprintf(&rc->uds, "%s/vsock.sock", rc->rundir) < 0)
+		errmsg_set(&err, -ENOMEM, "out of memory");
+	if (!rc->uds || (rc->listen_fd = vsock_host_listen(rc->uds, VSOCK_PORT_CONTROL, &err)) < 0) {
+		fprintf(stderr, "hull: %s\n", err.text);
 		goto out;
 	}
 
@@ -486,8 +541,8 @@ int run_main(int argc, char **argv)
 		/* guest-init's timestamped milestones on the console */
 		.cmdline_extra = o.debug ? "hull_debug=1" : NULL,
 		.console_out = on_console,
-		.chan_out = on_chan,
 		.ctx = rc,
+		.vsock_uds = rc->uds,
 	};
 	bool restored = false;
 	if (tdir && vmm_template_exists(tdir)) {
@@ -510,35 +565,25 @@ int run_main(int argc, char **argv)
 	}
 	uint64_t t_setup = clock_now_ns();
 	struct cold_plan plan = { .rootfs = img.path };
-	if (restored) {
-		if (vmm_attach_disk(rc->vm, 0, img.path, &err)) {
-			fprintf(stderr, "hull: %s\n", err.text);
-			goto out_t;
-		}
-	} else {
-		rc->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (rc->ready_fd < 0) {
-			fprintf(stderr, "hull: eventfd: %s\n", strerror(errno));
-			goto out_t;
-		}
-		if (tdir) {
-			plan.template_dir = tdir;
-			plan.template_key = tkey;
-		}
-		control_set_ready_hook(&rc->ctl, on_ready_hook, rc);
+	rc->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (rc->ready_fd < 0) {
+		fprintf(stderr, "hull: eventfd: %s\n", strerror(errno));
+		goto out_t;
 	}
+	if (tdir && !restored) {
+		plan.template_dir = tdir;
+		plan.template_key = tkey;
+	}
+	control_set_ready_hook(&rc->ctl, on_ready_hook, rc);
 	if (vmm_start(rc->vm, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out_t;
 	}
-	if (restored && control_resume_ready(&rc->ctl)) {
-		fprintf(stderr, "hull: cannot send the container spec to the guest\n");
-		vmm_request_stop(rc->vm);
-	}
 	int killed_by = 0;
-	supervise(rc, sigfd, restored ? NULL : &plan, &killed_by);
+	supervise(rc, sigfd, &plan, &killed_by);
 	attach_end(&rc->at); /* hull's own messages below need a sane terminal */
 	enum vmm_stop_reason why = vmm_wait(rc->vm);
+	ctl_read(rc, true);
 	uint64_t t_stop = clock_now_ns();
 
 	int code;
@@ -572,6 +617,18 @@ out:
 		close(sigfd);
 	if (rc && rc->ready_fd >= 0)
 		close(rc->ready_fd);
+	if (rc && rc->ctl_fd >= 0)
+		close(rc->ctl_fd);
+	if (rc)
+		outq_free(&rc->ctl_q);
+	if (rc && rc->listen_fd >= 0)
+		close(rc->listen_fd);
+	if (rc && rc->rundir)
+		vsock_host_rundir_remove(rc->rundir);
+	if (rc) {
+		free(rc->rundir);
+		free(rc->uds);
+	}
 	hcp_spec_free(&spec);
 	image_rootfs_free(&img);
 	free(kernel);

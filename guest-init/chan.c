@@ -1,11 +1,12 @@
 #include "chan.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
-#include <termios.h>
 #include <unistd.h>
+
+#include <linux/vm_sockets.h>
 
 void chan_init(struct chan *c, int fd)
 {
@@ -14,34 +15,25 @@ void chan_init(struct chan *c, int fd)
 	hcp_reader_init(&c->rd);
 }
 
-int chan_open_tty(struct chan *c, const char *path)
+int chan_open_vsock(struct chan *c, unsigned cid, unsigned port)
 {
-	struct termios t;
+	struct sockaddr_vm a = {.svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port};
+	/* close() waits (up to CHAN_LINGER_S) until the host took the last
+	 * bytes: init reboots right after its EXIT frame. */
+	struct linger l = {.l_onoff = 1, .l_linger = CHAN_LINGER_S};
 	int fd, rc;
 
-	/* O_NONBLOCK for the open only: without CLOCAL a serial open waits for
-	 * carrier detect, which a VMM's UART model need not report. */
-	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (tcgetattr(fd, &t) < 0)
-		goto fail;
-	cfmakeraw(&t);
-	cfsetspeed(&t, B115200);
-	t.c_cflag |= CLOCAL | CREAD;
-	t.c_cflag &= ~(tcflag_t)CRTSCTS;
-	t.c_cc[VMIN] = 1;
-	t.c_cc[VTIME] = 0;
-	if (tcsetattr(fd, TCSANOW, &t) < 0)
-		goto fail;
-	if (fcntl(fd, F_SETFL, 0) < 0) /* back to blocking */
-		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
 	chan_init(c, fd);
 	return 0;
-fail:
-	rc = -errno;
-	close(fd);
-	return rc;
 }
 
 void chan_close(struct chan *c)

@@ -1,11 +1,12 @@
 /* chan: the hcp control channel to the host, over one byte-stream fd.
  *
  * Contract
- * - chan_open_tty() opens a serial port for it (O_RDWR|O_NOCTTY, raw mode:
- *   no echo, no CR/LF translation, no XON/XOFF, 8 bits, VMIN=1, modem lines
- *   ignored) and leaves the fd blocking: output waits for the host rather
- *   than being dropped. chan_init() adopts any other stream fd (tests use a
- *   socketpair).
+ * - chan_open_vsock() connects a blocking AF_VSOCK stream socket to (cid,
+ *   port) (the host: VMADDR_CID_HOST), with SO_LINGER so that chan_close()
+ *   returns only once the host acknowledged the last bytes (or after
+ *   CHAN_LINGER_S): virtio-vsock sends from a kernel worker, and init
+ *   reboots right after its last frame. chan_init() adopts any other stream
+ *   fd (tests use a socketpair).
  * - chan_send() writes one whole frame or fails: partial writes and EINTR
  *   are retried, so frames never interleave or tear.
  * - Reading is split so the caller can poll(): chan_fill() does exactly one
@@ -25,6 +26,7 @@
 #include "proto/hcp.h"
 
 #define CHAN_READ_CHUNK 4096
+#define CHAN_LINGER_S 5
 
 struct chan {
 	int fd;
@@ -35,7 +37,7 @@ struct chan {
 };
 
 void chan_init(struct chan *c, int fd);
-int chan_open_tty(struct chan *c, const char *path);
+int chan_open_vsock(struct chan *c, unsigned cid, unsigned port);
 /* Closes the fd and frees the reader. */
 void chan_close(struct chan *c);
 

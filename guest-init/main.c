@@ -10,14 +10,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <linux/vm_sockets.h>
-#include <termios.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <linux/vm_sockets.h>
 
 #include "chan.h"
 #include "common/errmsg.h"
@@ -32,14 +34,20 @@
 #include "refresh.h"
 #include "userspec.h"
 
-#define CHANNEL_TTY "/dev/ttyS1"
+/* hull listens for guest-init on this vsock port of the host */
+#define CONTROL_PORT 1024
+#define CONNECT_TRIES 50
+#define CONNECT_RETRY_NS (100 * 1000 * 1000)
+/* reconnects after the host side vanished before the SPEC (a restore) */
+#define MAX_RECONNECTS 5
 
 static __attribute__((noreturn)) void finish(const struct log *l, struct chan *ch)
 {
-	/* write() on a tty returns once the bytes are queued in the UART driver:
-	 * the EXIT frame must actually leave before the machine resets. */
-	if (ch && ch->fd >= 0)
-		tcdrain(ch->fd);
+	/* send() on vsock returns once the bytes are queued for a kernel
+	 * worker: the lingering close waits until the host took them, so the
+	 * EXIT frame leaves before the machine resets. */
+	if (ch)
+		chan_close(ch);
 	log_debug(l, "rebooting");
 	sync();
 	reboot(RB_AUTOBOOT);
@@ -77,6 +85,34 @@ static void stdio_ensure(void)
 		fd = open("/dev/null", O_RDWR);
 	while (fd >= 0 && fd < 2)
 		fd = dup(fd);
+}
+
+/* Connect to hull and say READY. hull listens before the VM starts, so a
+ * refusal is unexpected; retried briefly all the same. */
+static int connect_ready(struct chan *ch, const struct log *l)
+{
+	const struct timespec pause_ts = {0, CONNECT_RETRY_NS};
+	int rc = -ECONNREFUSED;
+
+	for (int i = 0; i < CONNECT_TRIES; i++) {
+		rc = chan_open_vsock(ch, VMADDR_CID_HOST, CONTROL_PORT);
+		if (rc == 0) {
+			rc = chan_send(ch, HCP_READY, NULL, 0);
+			if (rc == 0)
+				return 0;
+			chan_close(ch);
+		}
+		log_debug(l, "control connection: %s", strerror(-rc));
+		nanosleep(&pause_ts, NULL);
+	}
+	return rc;
+}
+
+/* The host side of the connection went away: a VM restored from a template
+ * (made while init waited here) finds its connection reset. */
+static bool connection_lost(int rc)
+{
+	return rc == -EPIPE || rc == -ECONNRESET || rc == -ENOTCONN || rc == -ESHUTDOWN;
 }
 
 /* `hull exec` sessions arrive on a vsock port once the container runs.
@@ -134,15 +170,11 @@ int main(int argc, char **argv, char **envp)
 		finish(&log, NULL);
 	}
 	stdio_ensure();
-	rc = chan_open_tty(&ch, CHANNEL_TTY);
+	rc = connect_ready(&ch, &log);
 	if (rc < 0) {
-		log_msg(&log, "open " CHANNEL_TTY ": %s", strerror(-rc));
+		log_msg(&log, "control connection to the host (vsock port %d): %s", CONTROL_PORT,
+			strerror(-rc));
 		finish(&log, NULL);
-	}
-	rc = chan_send(&ch, HCP_READY, NULL, 0);
-	if (rc < 0) {
-		log_msg(&log, "send READY: %s", strerror(-rc));
-		finish(&log, &ch);
 	}
 	log_debug(&log, "READY sent");
 
@@ -153,6 +185,19 @@ int main(int argc, char **argv, char **envp)
 
 	supervise_init(&sup, &ch, sigfd, &log);
 	rc = supervise_wait_spec(&sup, &spec, &err);
+	for (int i = 0; rc < 0 && connection_lost(rc) && i < MAX_RECONNECTS; i++) {
+		log_debug(&log, "%s: reconnecting", err.text);
+		supervise_free(&sup);
+		chan_close(&ch);
+		rc = connect_ready(&ch, &log);
+		if (rc < 0) {
+			log_msg(&log, "control connection to the host: %s", strerror(-rc));
+			finish(&log, NULL);
+		}
+		log_debug(&log, "READY sent again");
+		supervise_init(&sup, &ch, sigfd, &log);
+		rc = supervise_wait_spec(&sup, &spec, &err);
+	}
 	if (rc < 0)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	log_debug(&log, "SPEC received: %s, rootfs %s", spec.argv[0], spec.rootfs);

@@ -30,12 +30,11 @@
 #include "vmm/vcpu.h"
 #include "vmm/virtio_blk.h"
 #include "vmm/virtio_mmio.h"
+#include "vmm/virtio_vsock.h"
 
 /* Legacy PC wiring the kernel's 8250 driver probes without being told. */
 #define COM1_BASE 0x3f8
 #define COM1_IRQ 4
-#define COM2_BASE 0x2f8
-#define COM2_IRQ 3
 #define UART_LEN 8
 /* virtio-mmio devices: one VIRTIO_MMIO_SIZE window per slot in the MMIO
  * hole, slot s at VIRTIO_MMIO_BASE + s * VIRTIO_MMIO_SIZE with IRQ
@@ -60,7 +59,7 @@ enum {
 enum {
 	SEC_VM = 0x10,
 	SEC_UART_CONSOLE = 0x20,
-	SEC_UART_CHANNEL = 0x21,
+	/* 0x21 was the COM2 control channel, now on vsock */
 	SEC_VIRTIO0 = 0x30, /* + slot: the virtio-mmio transport */
 	SEC_VCPU0 = 0x100, /* + vCPU index */
 };
@@ -92,8 +91,9 @@ struct vmm {
 	struct kvm_vm kvm;
 	struct guest_mem mem;
 	struct bus pio, mmio;
-	struct serial *con, *chan;
-	int con_irq_fd, chan_irq_fd;
+	struct serial *con;
+	int con_irq_fd;
+	struct virtio_vsock *vsock; /* NULL without cfg.vsock_uds */
 	struct i8042 kbc;
 	struct vdev vdevs[NSLOTS];
 	struct disk disks[VMM_MAX_DISKS];
@@ -230,6 +230,8 @@ static bool slot_wanted(const struct vmm *vm, unsigned slot)
 {
 	if (slot < SLOT_DISK0 + VMM_MAX_DISKS)
 		return slot - SLOT_DISK0 < vm->ndisks;
+	if (slot == SLOT_VSOCK)
+		return vm->cfg.vsock_uds != NULL;
 	return false;
 }
 
@@ -239,7 +241,7 @@ static int build_cmdline(struct vmm *vm, struct errmsg *err)
 	 * reboot=k: guest-init's reboot() ends the VM through the i8042 reset;
 	 * panic=-1: a guest panic reboots (ends) at once instead of hanging. */
 	size_t n = (size_t)snprintf(vm->cmdline, sizeof(vm->cmdline),
-				    "console=ttyS0 reboot=k panic=-1 8250.nr_uarts=2%s",
+				    "console=ttyS0 reboot=k panic=-1 8250.nr_uarts=1%s",
 				    vm->cfg.debug ? "" : " quiet");
 	for (unsigned i = 0; i < NSLOTS && n < sizeof(vm->cmdline); i++)
 		if (slot_wanted(vm, i))
@@ -341,21 +343,26 @@ static int setup_disk(struct vmm *vm, unsigned i, struct errmsg *err)
 	return vdev_setup(vm, SLOT_DISK0 + i, virtio_blk_ops(d->blk), d->blk, what, err);
 }
 
+/* The host<->guest socket device: Unix sockets at cfg.vsock_uds. */
+static int setup_vsock(struct vmm *vm, struct errmsg *err)
+{
+	uint64_t cid = vm->cfg.vsock_cid ? vm->cfg.vsock_cid : VIRTIO_VSOCK_DEFAULT_CID;
+	int rc = virtio_vsock_init(&vm->vsock, cid, vm->cfg.vsock_uds, vm->loop, vm->cfg.debug, err);
+	if (!rc)
+		rc = vdev_setup(vm, SLOT_VSOCK, virtio_vsock_ops(vm->vsock), vm->vsock, "vsock", err);
+	if (!rc)
+		virtio_vsock_set_transport(vm->vsock, vm->vdevs[SLOT_VSOCK].t);
+	return rc;
+}
+
 static int setup_uarts(struct vmm *vm, struct errmsg *err)
 {
 	int rc = kvm_vm_irqfd(&vm->kvm, COM1_IRQ, &vm->con_irq_fd);
-	if (!rc)
-		rc = kvm_vm_irqfd(&vm->kvm, COM2_IRQ, &vm->chan_irq_fd);
 	if (rc)
-		return errmsg_set(err, rc, "KVM_IRQFD for the UARTs: %s", strerror(-rc));
+		return errmsg_set(err, rc, "KVM_IRQFD for the UART: %s", strerror(-rc));
 	rc = serial_init(&vm->con, vm->cfg.console_out, vm->cfg.ctx, pulse_irqfd, &vm->con_irq_fd);
 	if (!rc)
-		rc = serial_init(&vm->chan, vm->cfg.chan_out, vm->cfg.ctx, pulse_irqfd,
-				 &vm->chan_irq_fd);
-	if (!rc)
 		rc = bus_add(&vm->pio, COM1_BASE, UART_LEN, serial_io, vm->con);
-	if (!rc)
-		rc = bus_add(&vm->pio, COM2_BASE, UART_LEN, serial_io, vm->chan);
 	vm->kbc = (struct i8042){ .reset = kbc_reset, .ctx = vm };
 	if (!rc)
 		rc = bus_add(&vm->pio, I8042_BASE, I8042_LEN, i8042_io, &vm->kbc);
@@ -446,10 +453,6 @@ static int restore_state(struct vmm *vm, struct errmsg *err)
 		rc = section(vm, SEC_UART_CONSOLE, &d, &n, err);
 	if (!rc && (rc = serial_restore(vm->con, d, n, &sub)))
 		errmsg_set(err, rc, "template %s: console UART: %s", vm->cfg.template_dir, sub.text);
-	if (!rc)
-		rc = section(vm, SEC_UART_CHANNEL, &d, &n, err);
-	if (!rc && (rc = serial_restore(vm->chan, d, n, &sub)))
-		errmsg_set(err, rc, "template %s: channel UART: %s", vm->cfg.template_dir, sub.text);
 	for (unsigned i = 0; !rc && i < NSLOTS; i++) {
 		struct vdev *v = &vm->vdevs[i];
 		if (!v->t)
@@ -467,7 +470,7 @@ static int restore_state(struct vmm *vm, struct errmsg *err)
 
 int vmm_save_template(struct vmm *vm, const char *dir, const char *key, struct errmsg *err)
 {
-	enum { MAXSEC = 3 + NSLOTS + VMM_MAX_CPUS };
+	enum { MAXSEC = 2 + NSLOTS + VMM_MAX_CPUS };
 	struct vmstate_buf bufs[MAXSEC];
 	struct snapshot_section secs[MAXSEC];
 	unsigned n = 0;
@@ -487,7 +490,6 @@ int vmm_save_template(struct vmm *vm, const char *dir, const char *key, struct e
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		ADD(SEC_VCPU0 + i, vmstate_vcpu_save(vm->kvm.kvm_fd, vm->vcpus[i].fd, &bufs[n], &sub));
 	ADD(SEC_UART_CONSOLE, serial_save(vm->con, &bufs[n]));
-	ADD(SEC_UART_CHANNEL, serial_save(vm->chan, &bufs[n]));
 	for (unsigned i = 0; i < NSLOTS; i++)
 		if (vm->vdevs[i].t)
 			ADD(SEC_VIRTIO0 + i, virtio_mmio_save(vm->vdevs[i].t, &bufs[n]));
@@ -548,7 +550,7 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 		return errmsg_set(err, -ENOMEM, "out of memory");
 	vm->cfg = *cfg;
 	vm->kvm.kvm_fd = vm->kvm.vm_fd = -1;
-	vm->con_irq_fd = vm->chan_irq_fd = -1;
+	vm->con_irq_fd = -1;
 	for (unsigned i = 0; i < NSLOTS; i++) {
 		vm->vdevs[i].irq_fd = -1;
 		for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
@@ -600,6 +602,8 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 		rc = setup_uarts(vm, err);
 	for (unsigned i = 0; !rc && i < vm->ndisks; i++)
 		rc = setup_disk(vm, i, err);
+	if (!rc && cfg->vsock_uds)
+		rc = setup_vsock(vm, err);
 	for (unsigned i = 0; !rc && i < vm->ncpus; i++)
 		rc = vcpu_create(&vm->vcpus[i], &vm->kvm, i, vm->ncpus, vm->pvm, &vm->env, err);
 	if (!rc)
@@ -646,6 +650,9 @@ int vmm_start(struct vmm *vm, struct errmsg *err)
 		}
 		vm->vcpus[i].started = true;
 	}
+	/* the restored guest's connections died with the template's process */
+	if (vm->restored && vm->vsock)
+		virtio_vsock_transport_reset(vm->vsock);
 	return 0;
 }
 
@@ -695,11 +702,6 @@ int vmm_attach_disk(struct vmm *vm, unsigned i, const char *path, struct errmsg 
 	/* tells the guest to re-read the capacity */
 	virtio_mmio_config_changed(vm->vdevs[SLOT_DISK0 + i].t);
 	return 0;
-}
-
-int vmm_chan_write(struct vmm *vm, const void *buf, size_t n)
-{
-	return serial_input(vm->chan, buf, n);
 }
 
 int vmm_stop_fd(const struct vmm *vm)
@@ -759,10 +761,9 @@ void vmm_destroy(struct vmm *vm)
 		virtio_blk_free(d->blk);
 		close_fd(&d->fd);
 	}
+	virtio_vsock_free(vm->vsock);
 	serial_free(vm->con);
-	serial_free(vm->chan);
 	close_fd(&vm->con_irq_fd);
-	close_fd(&vm->chan_irq_fd);
 	evloop_free(vm->loop);
 	kvm_vm_close(&vm->kvm);
 	if (vm->restored)

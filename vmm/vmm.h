@@ -4,17 +4,25 @@
  * - vmm_create() builds a whole microVM from a config (or restores one from a
  *   template, see vmm_save_template()): KVM VM, lazily mapped
  *   guest RAM, vCPUs, the kernel loaded through its PVH entry, the MP table,
- *   two 16550 UARTs (ttyS0: kernel console; ttyS1: the control channel guest-init
- *   speaks hcp on), the i8042 reset line, and one virtio-blk device per disk.
+ *   a 16550 UART (ttyS0: kernel console), the i8042 reset line, one
+ *   virtio-blk device per disk, and with vsock_uds a virtio-vsock device
+ *   whose host side is Unix sockets (vmm/virtio_vsock.h): a host process
+ *   reaches guest port P by connecting to vsock_uds and writing
+ *   "CONNECT P\n" (answer "OK <hostport>\n"); the guest reaches host port P
+ *   at the socket "<vsock_uds>_P", which some host process listens on.
+ *   guest-init speaks hcp over it: it connects to host port 1024.
  *   Nothing runs yet. On failure everything is released and err says why.
  * - vmm_start() starts the event-loop thread and one thread per vCPU.
  * - The VM stops when the guest resets the machine (the normal end: guest-init
  *   reboots after reporting the exit status), on a triple fault, on an error, or
  *   on vmm_request_stop(). vmm_stop_fd() becomes readable then; vmm_wait()
  *   joins all threads and returns the reason.
- * - Guest output reaches the caller through callbacks, called on vCPU threads:
- *   console_out for ttyS0, chan_out for bytes guest-init sends on the control
- *   channel. vmm_chan_write() queues host->guest control bytes (any thread).
+ * - Guest console output reaches the caller through console_out, called on
+ *   vCPU threads.
+ * - Templates and vsock: host connections do not survive a restore. A
+ *   restored VM starts with none and, once vmm_start() ran, the guest is sent
+ *   a vsock transport reset (its sockets fail with ECONNRESET), so guest
+ *   programs reconnect, as with Firecracker snapshots.
  * - Threads by role: vCPU threads only run guest code and dispatch exits; the
  *   event-loop thread runs device back-ends (virtio queues); the caller's
  *   thread controls. (Seccomp filters per role hang on this split later.)
@@ -68,15 +76,19 @@ struct vmm_config {
 	const char *template_dir;
 	const char *template_key;
 	vmm_out_fn console_out;
-	vmm_out_fn chan_out;
 	void *ctx;
+	/* virtio-vsock: the Unix socket path U for the host side (created by
+	 * vmm_create, must not exist, removed by vmm_destroy; at most
+	 * VIRTIO_VSOCK_UDS_MAX = 96 bytes), NULL for no vsock device; the guest
+	 * CID, 0 for the default 3. */
+	const char *vsock_uds;
+	uint64_t vsock_cid;
 };
 
 struct vmm;
 
 int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *err);
 int vmm_start(struct vmm *vm, struct errmsg *err);
-int vmm_chan_write(struct vmm *vm, const void *buf, size_t n);
 /* Park every vCPU at an instruction boundary with no I/O in flight; returns
  * 0, or -ESHUTDOWN if the VM stopped meanwhile. The device thread keeps
  * running (device state is saved under the devices' own locks). */
