@@ -14,7 +14,7 @@
 #include "cli/ctrlog.h"
 #include "cli/monitor.h"
 #include "cli/runtime.h"
-#include "cli/signame.h"
+#include "cli/stop.h"
 
 static int64_t now_ns(void)
 {
@@ -389,7 +389,7 @@ int stop_main(int argc, char **argv)
 		if (c == 't') {
 			char *end;
 			long v = strtol(optarg, &end, 10);
-			if (*end || end == optarg || v < 0 || v > 1000000) {
+			if (*end || end == optarg || v < 0 || v > STOP_MAX_TIMEOUT_S) {
 				fprintf(stderr, "hull stop: -t %s: expected a number of seconds\n",
 					optarg);
 				return 2;
@@ -429,8 +429,7 @@ int kill_main(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+s:h", lo, NULL)) != -1) {
 		if (c == 's') {
-			sig = signame_parse(optarg);
-			if (sig < 0) {
+			if (stop_signal_parse(optarg, &sig)) {
 				fprintf(stderr, "hull kill: -s %s: not a signal\n", optarg);
 				return 2;
 			}

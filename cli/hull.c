@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/container_cmd.h"
+#include "cli/exec.h"
 #include "cli/run.h"
 #include "cli/snapshot_cmd.h"
 
@@ -16,6 +17,7 @@ static void usage(FILE *f)
 		   "\n"
 		   "Commands:\n"
 		   "  run       run a command in a new container, in its own microVM\n"
+		   "  exec      run a command in a running container\n"
 		   "  ps        list containers\n"
 		   "  logs      print a container's output\n"
 		   "  stop      stop containers (stop signal, then SIGKILL)\n"
@@ -37,6 +39,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return run_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "exec"))
+		return exec_main(argc - 1, argv + 1);
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);

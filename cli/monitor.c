@@ -21,9 +21,11 @@
 #include <unistd.h>
 
 #include "cli/ctrlog.h"
+#include "cli/stop.h"
+#include "common/clock.h"
 #include "common/fdio.h"
 
-enum stop_stage { STOP_NONE, STOP_WAIT_KILL, STOP_WAIT_HALT, STOP_HALTED };
+enum stop_stage { STOP_NONE, STOP_WAIT_HALT, STOP_HALTED };
 
 struct monitor {
 	struct runtime_state st;
@@ -33,7 +35,8 @@ struct monitor {
 	int result_fd; /* -d: tells the waiting parent how the start went */
 	const struct monitor_ops *ops;
 	void *ctx;
-	enum stop_stage stage;
+	struct stop_seq seq; /* hull stop: SIGKILL after the timeout (cli/stop.h) */
+	enum stop_stage stage; /* after SIGKILL: halt the VM if it lingers */
 	bool start_recorded;
 };
 
@@ -245,11 +248,10 @@ int monitor_fd(const struct monitor *m)
 	return m->ep;
 }
 
-static void arm(struct monitor *m, enum stop_stage stage, int64_t ms)
+static void arm(struct monitor *m, int64_t ms)
 {
 	struct itimerspec it = { .it_value = { .tv_sec = ms / 1000,
 					       .tv_nsec = (ms % 1000) * 1000000 + 1 } };
-	m->stage = stage;
 	timerfd_settime(m->timer_fd, 0, &it, NULL);
 }
 
@@ -261,7 +263,8 @@ static void deliver(struct monitor *m, int signo)
 		m->stage = STOP_HALTED;
 	} else if (signo == SIGKILL && m->stage != STOP_HALTED) {
 		/* a guest that does not act on it is stopped from outside */
-		arm(m, STOP_WAIT_HALT, MONITOR_HALT_GRACE_S * 1000);
+		m->stage = STOP_WAIT_HALT;
+		arm(m, MONITOR_HALT_GRACE_S * 1000);
 	}
 }
 
@@ -270,7 +273,7 @@ static void on_timer(struct monitor *m)
 	uint64_t v;
 	if (read(m->timer_fd, &v, sizeof(v)) != sizeof(v))
 		return;
-	if (m->stage == STOP_WAIT_KILL) {
+	if (stop_kill_due(&m->seq, clock_now_ns())) {
 		deliver(m, SIGKILL);
 	} else if (m->stage == STOP_WAIT_HALT) {
 		m->ops->halt(m->ctx, SIGKILL);
@@ -309,15 +312,18 @@ static const char *handle_request(struct monitor *m, char *line)
 	if (sscanf(line, "%7s %ld %c", verb, &arg, &tail) != 2)
 		return "malformed request";
 	if (!strcmp(verb, "stop")) {
-		if (arg < -1 || arg > 1000000)
+		if (arg < -1 || arg > STOP_MAX_TIMEOUT_S)
 			return "bad timeout";
 		if (arg < 0)
 			arg = m->st.stop_timeout;
-		if (m->stage != STOP_NONE)
+		if (m->seq.armed || m->stage != STOP_NONE)
 			return NULL; /* already being stopped */
 		deliver(m, m->st.stop_signal ? m->st.stop_signal : SIGTERM);
-		if (m->stage == STOP_NONE)
-			arm(m, STOP_WAIT_KILL, arg * 1000);
+		if (m->stage == STOP_NONE) {
+			uint64_t now = clock_now_ns();
+			stop_arm(&m->seq, now, (unsigned)arg);
+			arm(m, stop_timeout_ms(&m->seq, now));
+		}
 		return NULL;
 	}
 	if (!strcmp(verb, "kill")) {

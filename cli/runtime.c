@@ -566,6 +566,27 @@ int runtime_lookup(const char *root, const char *ref, struct runtime_state *s,
 	return rc;
 }
 
+int runtime_running_sock(const char *ref, char **path, struct errmsg *err)
+{
+	char *root;
+	struct runtime_state s;
+	*path = NULL;
+	int rc = runtime_root(&root, err);
+	if (rc)
+		return rc;
+	rc = runtime_lookup(root, ref, &s, err);
+	free(root);
+	if (rc)
+		return rc;
+	if (runtime_status_eff(&s, NULL) != RUNTIME_RUNNING)
+		rc = errmsg_set(err, -EINVAL, "container %s is not running (%s)", ref,
+				runtime_status_name(runtime_status_eff(&s, NULL)));
+	else if (!(*path = runtime_sock_path(&s, RUNTIME_VSOCK_SOCK)))
+		rc = -ENOMEM;
+	runtime_state_free(&s);
+	return rc;
+}
+
 int runtime_remove(const struct runtime_state *s)
 {
 	DIR *d = opendir(s->dir);

@@ -108,6 +108,11 @@ int runtime_list(const char *root, int (*fn)(void *ctx, struct runtime_state *s)
  * link. */
 int runtime_remove(const struct runtime_state *s);
 
+/* For hull exec: the vsock socket of the running container ref (under the
+ * runtime root). Returns 0 and *path (malloc'd), or -errno with err: no
+ * such container, or it is not running. */
+int runtime_running_sock(const char *ref, char **path, struct errmsg *err);
+
 /* Whether name is acceptable; err says why not. */
 int runtime_name_check(const char *name, struct errmsg *err);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Containers' lifecycle: run -d, ps, logs (-f, --tail), inspect, kill -s,
+# Containers' lifecycle: run -d, ps, logs (-f, --tail), inspect, exec, kill -s,
 # stop with a timeout, rm; a name collision; rm of a running container
 # refused; a monitor killed with SIGKILL reported dead and cleaned by rm;
 # --rm and rm -f leave nothing. Five VMs, all restored from the suite's
@@ -86,6 +86,13 @@ expect_eq "rm of a running container: refused" "$rc" 1
 expect_contains "rm of a running container: explained" "$err" "rm -f"
 expect_eq "rm of a running container: still there" "$(state web .state.status)" "running"
 
+hull_cmd exec exec web sh -c 'echo in-exec; echo exec-err >&2; exit 5'
+expect_eq "exec by name: the command's status" "$rc" 5
+expect_eq "exec by name: its stdout" "$out" "in-exec"
+expect_eq "exec by name: its stderr" "$err" "exec-err"
+hull_cmd execid exec "${id:0:12}" cat /proc/1/cmdline
+expect_eq "exec by short id reaches the same VM" "$rc" 0
+
 hull_cmd kill kill -s USR1 web
 expect_eq "kill -s USR1 exits 0" "$rc" 0
 if wait_until 30 logs_have web got-usr1; then pass "kill -s USR1 reaches the container"; else fail "kill -s USR1 reaches the container"; fi
@@ -113,6 +120,10 @@ expect_eq "logs -f: all of stdout" "$(cat "$tmp/follow.out")" "out-1
 ready
 got-usr1"
 expect_eq "logs -f: stderr" "$(cat "$tmp/follow.err")" "err-1"
+
+hull_cmd execstopped exec web true
+expect_eq "exec in a stopped container: status 125" "$rc" 125
+expect_contains "exec in a stopped container: explained" "$err" "not running"
 
 hull_cmd rm rm web
 expect_eq "rm exits 0" "$rc" 0

@@ -1,5 +1,5 @@
 /* runtime: the state file codec, registration, lookup by id/name/prefix,
- * stale detection, removal; signame. Runs against a temp runtime root. */
+ * stale detection, removal. Runs against a temp runtime root. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -19,7 +19,6 @@
 #include <cmocka.h>
 
 #include "cli/runtime.h"
-#include "cli/signame.h"
 
 static char *argv_[] = { "sh", "-c", "echo \"hi\"\n", NULL };
 
@@ -380,28 +379,13 @@ static void test_stale(void **st)
 	runtime_state_free(&s);
 }
 
-static void test_signame(void **st)
-{
-	(void)st;
-	assert_int_equal(signame_parse("TERM"), SIGTERM);
-	assert_int_equal(signame_parse("SIGKILL"), SIGKILL);
-	assert_int_equal(signame_parse("sigusr1"), SIGUSR1);
-	assert_int_equal(signame_parse("9"), 9);
-	assert_int_equal(signame_parse("RTMIN+2"), SIGRTMIN + 2);
-	assert_int_equal(signame_parse("0"), -EINVAL);
-	assert_int_equal(signame_parse("99"), -EINVAL);
-	assert_int_equal(signame_parse("NOPE"), -EINVAL);
-	assert_int_equal(signame_parse("9x"), -EINVAL);
-	assert_int_equal(signame_parse(""), -EINVAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_codec_roundtrip), cmocka_unit_test(test_codec_rejects),
 		cmocka_unit_test(test_names),		cmocka_unit_test(test_create_lookup),
 		cmocka_unit_test(test_save_list_remove), cmocka_unit_test(test_stale),
-		cmocka_unit_test(test_signame),		cmocka_unit_test(test_root_too_long),
+		cmocka_unit_test(test_root_too_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
