@@ -461,9 +461,7 @@ static int rm_one(const char *root, const char *ref, void *ctx)
 		}
 	}
 	if (!rc) {
-		int lk = runtime_lock(root);
 		rc = runtime_remove(&s);
-		runtime_unlock(lk);
 		if (rc)
 			fprintf(stderr, "hull: cannot remove %s: %s\n", s.dir, strerror(-rc));
 		else

@@ -50,7 +50,8 @@ int runtime_root(char **out, struct errmsg *err)
 	}
 	if (mkdir(*out, 0700) && errno != EEXIST) {
 		int rc = -errno;
-		errmsg_set(err, rc, "runtime directory %s: %s", *out, strerror(errno));
+		errmsg_set(err, rc, "runtime directory %s: %s (HULL_RUNTIME_DIR or XDG_RUNTIME_DIR "
+			   "choose another)", *out, strerror(errno));
 		free(*out);
 		*out = NULL;
 		return rc;
@@ -389,7 +390,8 @@ static int write_state(const struct runtime_state *s)
 	return rc;
 }
 
-int runtime_save(const struct runtime_state *s)
+/* Take the lock of the root s lives under. */
+static int lock_of(const struct runtime_state *s)
 {
 	char *root = strdup(s->dir);
 	if (!root)
@@ -399,6 +401,12 @@ int runtime_save(const struct runtime_state *s)
 		*slash = '\0';
 	int lk = runtime_lock(root);
 	free(root);
+	return lk;
+}
+
+int runtime_save(const struct runtime_state *s)
+{
+	int lk = lock_of(s);
 	if (lk < 0)
 		return lk;
 	struct stat st;
@@ -587,7 +595,7 @@ int runtime_running_sock(const char *ref, char **path, struct errmsg *err)
 	return rc;
 }
 
-int runtime_remove(const struct runtime_state *s)
+static int remove_locked(const struct runtime_state *s)
 {
 	DIR *d = opendir(s->dir);
 	if (!d)
@@ -606,6 +614,16 @@ int runtime_remove(const struct runtime_state *s)
 		unlink(l);
 	free(l);
 	return 0;
+}
+
+int runtime_remove(const struct runtime_state *s)
+{
+	int lk = lock_of(s);
+	if (lk < 0)
+		return lk;
+	int rc = remove_locked(s);
+	runtime_unlock(lk);
+	return rc;
 }
 
 /* ---- monitor liveness ---- */

@@ -105,7 +105,7 @@ int runtime_lookup(const char *root, const char *ref, struct runtime_state *s,
  * return and returns it. Unreadable entries are skipped. */
 int runtime_list(const char *root, int (*fn)(void *ctx, struct runtime_state *s), void *ctx);
 /* Remove the container's directory, everything in it and its short-id
- * link. */
+ * link (takes the lock). */
 int runtime_remove(const struct runtime_state *s);
 
 /* For hull exec: the vsock socket of the running container ref (under the
