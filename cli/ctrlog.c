@@ -25,7 +25,13 @@ void ctrlog_close(struct ctrlog *l)
 	l->fd = -1;
 }
 
-static int put_record(struct ctrlog *l, const char *stream, const char *now, const uint8_t *b,
+struct linebuf {
+	char *b;
+	size_t len, cap;
+};
+
+/* Append one record, newline-terminated, to lb. */
+static int put_record(struct linebuf *lb, const char *stream, const char *now, const uint8_t *b,
 		      size_t n)
 {
 	json_object *o = json_object_new_object();
@@ -36,14 +42,21 @@ static int put_record(struct ctrlog *l, const char *stream, const char *now, con
 	json_object_object_add(o, "time", json_object_new_string(now));
 	size_t len;
 	const char *t = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-	int rc = -ENOMEM;
-	char *line = t ? malloc(len + 1) : NULL;
-	if (line) {
-		memcpy(line, t, len);
-		line[len] = '\n';
-		/* one write per record: readers never see half of one for long */
-		rc = fdio_write_all(l->fd, line, len + 1);
-		free(line);
+	int rc = t ? 0 : -ENOMEM;
+	if (!rc && lb->cap - lb->len < len + 1) {
+		size_t cap = 2 * (lb->len + len + 1);
+		char *nb = realloc(lb->b, cap);
+		if (nb) {
+			lb->b = nb;
+			lb->cap = cap;
+		} else {
+			rc = -ENOMEM;
+		}
+	}
+	if (!rc) {
+		memcpy(lb->b + lb->len, t, len);
+		lb->b[lb->len + len] = '\n';
+		lb->len += len + 1;
 	}
 	json_object_put(o);
 	return rc;
@@ -59,14 +72,19 @@ int ctrlog_write(struct ctrlog *l, int stream, const uint8_t *buf, size_t n)
 	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(now, sizeof(now), "%s.%09ldZ", day, ts.tv_nsec);
 	const char *name = stream == 2 ? "stderr" : "stdout";
+	struct linebuf lb = { 0 };
 	int rc = 0;
 	while (n && !rc) {
 		const uint8_t *nl = memchr(buf, '\n', n);
 		size_t k = nl ? (size_t)(nl - buf) + 1 : n;
-		rc = put_record(l, name, now, buf, k);
+		rc = put_record(&lb, name, now, buf, k);
 		buf += k;
 		n -= k;
 	}
+	/* one write per chunk: whole lines, and few syscalls for bulk output */
+	if (!rc && lb.len)
+		rc = fdio_write_all(l->fd, lb.b, lb.len);
+	free(lb.b);
 	return rc;
 }
 

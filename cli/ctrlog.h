@@ -9,7 +9,7 @@
  *   record of its own (no buffering: what the container wrote is in the log
  *   at once). Concatenating one stream's records gives its bytes back
  *   exactly (json-c escapes control bytes and NUL).
- * - Records are appended with one write() each (O_APPEND), so a reader sees
+ * - A chunk's records are appended with one write() (O_APPEND), so a reader sees
  *   whole lines, or a tail it must wait for: the reader only takes lines that
  *   end in '\n'. Lines that are not records (a damaged file) are skipped.
  * - The reader replays from a position: all records, or the last N
