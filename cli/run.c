@@ -400,7 +400,7 @@ static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan, int 
 			return 0;
 		if (p[3].revents)
 			ctl_accept(rc);
-		if (p[4].revents)
+		if (p[4].revents & (POLLIN | POLLHUP | POLLERR))
 			ctl_read(rc, false);
 		if (p[2].revents) {
 			uint64_t v;
