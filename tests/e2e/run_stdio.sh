@@ -4,14 +4,14 @@
 . "$(dirname "$0")/lib.sh"
 
 # -i: piped stdin reaches the container, then EOF
-printf abc | run_hull stdin "$IMG" wc -c
+run_hull stdin "$IMG" wc -c < <(printf abc)
 expect_eq "without -i the container's stdin is empty" "$(tr -d ' ' <<<"$out")" 0
-printf abc | run_hull stdin_i -i "$IMG" wc -c
+run_hull stdin_i -i "$IMG" wc -c < <(printf abc)
 expect_eq "-i: printf abc | wc -c" "$(tr -d ' ' <<<"$out")" 3
 expect_eq "-i: exit 0" "$rc" 0
 head -c 1048576 /dev/urandom >"$tmp/big"
 want=$(md5sum <"$tmp/big" | cut -d' ' -f1)
-run_hull stdin_big -i "$IMG" sh -c 'tee /tmp/in | wc -c; md5sum </tmp/in' <"$tmp/big"
+HULL_TEST_TIMEOUT=600 run_hull stdin_big -i "$IMG" sh -c 'tee /tmp/in | wc -c; md5sum </tmp/in' <"$tmp/big"
 expect_line "-i: 1 MiB of stdin arrives whole" "$out" 1048576
 expect_contains "-i: 1 MiB of stdin arrives intact" "$out" "$want"
 
