@@ -477,7 +477,7 @@ static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan)
 			return 0;
 		if (p[3].revents)
 			ctl_accept(rc);
-		if (p[4].revents)
+		if (p[4].revents & (POLLIN | POLLHUP | POLLERR))
 			ctl_read(rc, false);
 		if (p[6].revents)
 			monitor_dispatch(rc->mon);
