@@ -2,7 +2,7 @@
  *
  * Contract
  * - Transport-agnostic: hcp frames travel over any reliable, ordered byte stream
- *   (today an 8250 serial port in raw mode, later virtio-vsock or a Unix socket).
+ *   (today a virtio-vsock stream socket, host port 1024; a Unix socket on the host).
  *   Nothing here does I/O; callers move bytes.
  * - A frame is an 8-byte header followed by `len` payload bytes:
  *     u8 type | u8 reserved[3] (zero) | u32 len (little-endian) | payload

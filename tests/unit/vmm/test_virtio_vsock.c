@@ -1,6 +1,7 @@
 /* virtio_vsock: the device between a fake guest driver (rings in a buffer)
  * and real Unix sockets, its event loop on a thread as in the VMM. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -30,6 +31,7 @@
 #define EV_DATA 0xe0000u
 
 struct fx {
+	int fds_before; /* open fds before setup: teardown leaves as many */
 	struct fake_guest g;
 	struct fake_guest q[3]; /* views of g's RAM, one per queue */
 	struct virtio_mmio *t;
@@ -39,6 +41,15 @@ struct fx {
 	char dir[64], uds[96];
 	uint16_t rx_seen, tx_slot;
 };
+
+static int count_fds(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
 
 static void irq_cb(void *ctx)
 {
@@ -65,6 +76,7 @@ static void post_rx(struct fx *f, unsigned n)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
+	f->fds_before = count_fds();
 	fg_init(&f->g, QSZ);
 	for (unsigned i = 0; i < 3; i++) {
 		f->q[i] = f->g;
@@ -78,12 +90,11 @@ static int setup(void **state)
 	assert_int_equal(evloop_init(&f->loop), 0);
 	struct errmsg err;
 	assert_int_equal(virtio_vsock_init(&f->v, GCID, f->uds, f->loop, false, &err), 0);
-	assert_int_equal(virtio_mmio_init(&f->t, 0, &f->g.mem, virtio_vsock_ops(f->v), f->v, irq_cb,
-					  NULL),
-			 0);
+	assert_int_equal(
+	    virtio_mmio_init(&f->t, 0, &f->g.mem, virtio_vsock_ops(f->v), f->v, irq_cb, NULL), 0);
 	virtio_vsock_set_transport(f->v, f->t);
 	assert_int_equal(mmio_negotiate(f->t, 1ull << VIRTIO_F_VERSION_1) &
-				 VIRTIO_CONFIG_S_FEATURES_OK,
+			     VIRTIO_CONFIG_S_FEATURES_OK,
 			 VIRTIO_CONFIG_S_FEATURES_OK);
 	for (unsigned i = 0; i < 3; i++)
 		assert_int_equal(mmio_setup_queue(f->t, &f->q[i], i, QSZ), 1);
@@ -108,13 +119,15 @@ static int teardown(void **state)
 	snprintf(p, sizeof(p), "rm -rf %s", f->dir);
 	assert_int_equal(system(p), 0);
 	fg_free(&f->g);
+	/* every socket, the epoll set, the eventfds: all closed */
+	assert_int_equal(count_fds(), f->fds_before);
 	free(f);
 	return 0;
 }
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 }
 
@@ -166,15 +179,19 @@ static void tx_send(struct fx *f, struct vsock_hdr h, const void *data, uint32_t
 
 static struct vsock_hdr gpkt(uint16_t op, uint32_t gport, uint32_t hport, uint32_t len)
 {
-	return (struct vsock_hdr){ .src_cid = GCID, .dst_cid = VSOCK_HOST_CID,
-				   .src_port = gport, .dst_port = hport, .len = len,
-				   .type = VIRTIO_VSOCK_TYPE_STREAM, .op = op,
-				   .buf_alloc = 65536 };
+	return (struct vsock_hdr){.src_cid = GCID,
+				  .dst_cid = VSOCK_HOST_CID,
+				  .src_port = gport,
+				  .dst_port = hport,
+				  .len = len,
+				  .type = VIRTIO_VSOCK_TYPE_STREAM,
+				  .op = op,
+				  .buf_alloc = 65536};
 }
 
 static int listen_port(struct fx *f, uint32_t port)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s_%u", f->uds, port);
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
@@ -187,7 +204,7 @@ static void read_exact(int fd, void *buf, size_t n)
 {
 	size_t got = 0;
 	while (got < n) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		assert_int_equal(poll(&p, 1, 2000), 1);
 		ssize_t r = read(fd, (uint8_t *)buf + got, n - got);
 		assert_true(r > 0);
@@ -197,7 +214,7 @@ static void read_exact(int fd, void *buf, size_t n)
 
 static void expect_eof(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	assert_int_equal(poll(&p, 1, 2000), 1);
 	char c;
 	assert_int_equal(read(fd, &c, 1), 0);
@@ -206,7 +223,7 @@ static void expect_eof(int fd)
 /* closed by the device: EOF, or a reset when our bytes were left unread */
 static void expect_closed(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	assert_int_equal(poll(&p, 1, 2000), 1);
 	char c;
 	ssize_t n = read(fd, &c, 1);
@@ -275,7 +292,7 @@ static void test_guest_to_nobody(void **state)
 
 static int host_connect(struct fx *f, const char *line)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", f->uds);
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
@@ -315,7 +332,7 @@ static void test_host_bad_handshakes(void **state)
 {
 	struct fx *f = *state;
 	post_rx(f, 4);
-	const char *bad[] = { "CONNECT x\n", "HELLO\n", "CONNECT 123456789012345678901234567890\n" };
+	const char *bad[] = {"CONNECT x\n", "HELLO\n", "CONNECT 123456789012345678901234567890\n"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int fd = host_connect(f, bad[i]);
 		expect_closed(fd);
@@ -461,14 +478,10 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_guest_to_host),
-		T(test_guest_to_nobody),
-		T(test_host_to_guest),
-		T(test_host_bad_handshakes),
-		T(test_bad_chains),
-		T(test_flow_control),
-		T(test_transport_reset),
-		cmocka_unit_test(test_init_errors),
+	    T(test_guest_to_host),   T(test_guest_to_nobody),
+	    T(test_host_to_guest),   T(test_host_bad_handshakes),
+	    T(test_bad_chains),	     T(test_flow_control),
+	    T(test_transport_reset), cmocka_unit_test(test_init_errors),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

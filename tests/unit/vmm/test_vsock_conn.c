@@ -20,21 +20,21 @@
 static struct vsock_hdr pkt(uint16_t op, uint32_t len)
 {
 	return (struct vsock_hdr){
-		.src_cid = GCID,
-		.dst_cid = VSOCK_HOST_CID,
-		.src_port = GPORT,
-		.dst_port = HPORT,
-		.len = len,
-		.type = VIRTIO_VSOCK_TYPE_STREAM,
-		.op = op,
-		.buf_alloc = 4096,
-		.fwd_cnt = 0,
+	    .src_cid = GCID,
+	    .dst_cid = VSOCK_HOST_CID,
+	    .src_port = GPORT,
+	    .dst_port = HPORT,
+	    .len = len,
+	    .type = VIRTIO_VSOCK_TYPE_STREAM,
+	    .op = op,
+	    .buf_alloc = 4096,
+	    .fwd_cnt = 0,
 	};
 }
 
 static struct vsock_res tx(struct vsock_mux *m, struct vsock_hdr h, const void *data, size_t n)
 {
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = n };
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = n};
 	return vsock_mux_tx(m, &h, &iov, n ? 1 : 0);
 }
 
@@ -109,8 +109,16 @@ static int teardown(void **state)
 static void test_hdr_codec(void **state)
 {
 	(void)state;
-	struct vsock_hdr h = { 0x1122334455667788ull, 2, 0xa1a2a3a4, 0xb1b2b3b4, 77, 1, 5,
-			       0xc1c2c3c4, 0xd1d2d3d4, 0xe1e2e3e4 };
+	struct vsock_hdr h = {0x1122334455667788ull,
+			      2,
+			      0xa1a2a3a4,
+			      0xb1b2b3b4,
+			      77,
+			      1,
+			      5,
+			      0xc1c2c3c4,
+			      0xd1d2d3d4,
+			      0xe1e2e3e4};
 	uint8_t raw[VSOCK_HDR_LEN];
 	vsock_hdr_encode(&h, raw);
 	struct virtio_vsock_hdr k;
@@ -240,8 +248,9 @@ static void test_credit_update_after_quarter(void **state)
 	static uint8_t big[VSOCK_MAX_PKT];
 	memset(big, 0x5a, sizeof(big));
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(tx(m, pkt(VIRTIO_VSOCK_OP_RW, VSOCK_MAX_PKT), big, sizeof(big)).act,
-				 VSOCK_ACT_FLUSH);
+		assert_int_equal(
+		    tx(m, pkt(VIRTIO_VSOCK_OP_RW, VSOCK_MAX_PKT), big, sizeof(big)).act,
+		    VSOCK_ACT_FLUSH);
 	size_t n;
 	vsock_conn_out_peek(c, &n);
 	assert_int_equal(n, 2 * VSOCK_MAX_PKT);
@@ -272,8 +281,9 @@ static void test_credit_lie(void **state)
 	struct vsock_conn *c = connect_guest(m);
 	static uint8_t big[VSOCK_MAX_PKT];
 	for (unsigned i = 0; i < VSOCK_BUF_ALLOC / VSOCK_MAX_PKT; i++)
-		assert_int_equal(tx(m, pkt(VIRTIO_VSOCK_OP_RW, VSOCK_MAX_PKT), big, sizeof(big)).act,
-				 VSOCK_ACT_FLUSH);
+		assert_int_equal(
+		    tx(m, pkt(VIRTIO_VSOCK_OP_RW, VSOCK_MAX_PKT), big, sizeof(big)).act,
+		    VSOCK_ACT_FLUSH);
 	struct vsock_res r = tx(m, pkt(VIRTIO_VSOCK_OP_RW, 1), "x", 1);
 	assert_int_equal(r.act, VSOCK_ACT_CLOSE);
 	assert_ptr_equal(r.c, c);
@@ -295,7 +305,7 @@ static void test_buffer_wrap(void **state)
 			chunk[i] = seq++;
 		/* split over two iovecs */
 		struct vsock_hdr h = pkt(VIRTIO_VSOCK_OP_RW, sizeof(chunk));
-		struct iovec iov[2] = { { chunk, 1000 }, { chunk + 1000, sizeof(chunk) - 1000 } };
+		struct iovec iov[2] = {{chunk, 1000}, {chunk + 1000, sizeof(chunk) - 1000}};
 		assert_int_equal(vsock_mux_tx(m, &h, iov, 2).act, VSOCK_ACT_FLUSH);
 		/* drain 3/4 of a packet each round, in pieces */
 		size_t left = round == 11 ? c->buf_len : sizeof(chunk) * 3 / 4;
@@ -323,8 +333,8 @@ static void test_rw_unknown_connection(void **state)
 	expect_rst_to_guest(m);
 	expect_idle(m);
 	/* every op but REQUEST and RST is answered the same way */
-	uint16_t ops[] = { VIRTIO_VSOCK_OP_RESPONSE, VIRTIO_VSOCK_OP_SHUTDOWN,
-			   VIRTIO_VSOCK_OP_CREDIT_UPDATE, VIRTIO_VSOCK_OP_CREDIT_REQUEST };
+	uint16_t ops[] = {VIRTIO_VSOCK_OP_RESPONSE, VIRTIO_VSOCK_OP_SHUTDOWN,
+			  VIRTIO_VSOCK_OP_CREDIT_UPDATE, VIRTIO_VSOCK_OP_CREDIT_REQUEST};
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		tx(m, pkt(ops[i], 0), NULL, 0);
 		expect_rst_to_guest(m);
@@ -598,9 +608,17 @@ static void test_parse_connect(void **state)
 	assert_int_equal(p, 1025);
 	assert_int_equal(vsock_parse_connect("CONNECT 4294967295", 18, &p), 0);
 	assert_int_equal(p, 4294967295u);
-	const char *bad[] = { "CONNECT 4294967296", "CONNECT ", "CONNECT", "connect 1", "CONNECT -1",
-			      "CONNECT 1 ", "CONNECT  1", "CONNECT 1x", "CONNECT 99999999999",
-			      "LISTEN 1", "" };
+	const char *bad[] = {"CONNECT 4294967296",
+			     "CONNECT ",
+			     "CONNECT",
+			     "connect 1",
+			     "CONNECT -1",
+			     "CONNECT 1 ",
+			     "CONNECT  1",
+			     "CONNECT 1x",
+			     "CONNECT 99999999999",
+			     "LISTEN 1",
+			     ""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(vsock_parse_connect(bad[i], strlen(bad[i]), &p), -EINVAL);
 	/* length-bounded: no NUL needed, nothing read past n */
@@ -614,29 +632,29 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hdr_codec),
-		T(test_connect_and_data_both_ways),
-		T(test_peer_credit),
-		T(test_rx_data_results),
-		T(test_rx_read_error_resets),
-		T(test_credit_update_after_quarter),
-		T(test_credit_request),
-		T(test_credit_lie),
-		T(test_buffer_wrap),
-		T(test_rw_unknown_connection),
-		T(test_wrong_cids_dropped),
-		T(test_len_checks),
-		T(test_bad_type_and_op),
-		T(test_duplicate_request),
-		T(test_response_when_connected),
-		T(test_guest_rst_closes),
-		T(test_shutdown_send_then_both),
-		T(test_host_initiated),
-		T(test_table_full),
-		T(test_rst_queue_bounded),
-		T(test_round_robin),
-		T(test_no_room_sends_credit),
-		cmocka_unit_test(test_parse_connect),
+	    cmocka_unit_test(test_hdr_codec),
+	    T(test_connect_and_data_both_ways),
+	    T(test_peer_credit),
+	    T(test_rx_data_results),
+	    T(test_rx_read_error_resets),
+	    T(test_credit_update_after_quarter),
+	    T(test_credit_request),
+	    T(test_credit_lie),
+	    T(test_buffer_wrap),
+	    T(test_rw_unknown_connection),
+	    T(test_wrong_cids_dropped),
+	    T(test_len_checks),
+	    T(test_bad_type_and_op),
+	    T(test_duplicate_request),
+	    T(test_response_when_connected),
+	    T(test_guest_rst_closes),
+	    T(test_shutdown_send_then_both),
+	    T(test_host_initiated),
+	    T(test_table_full),
+	    T(test_rst_queue_bounded),
+	    T(test_round_robin),
+	    T(test_no_room_sends_credit),
+	    cmocka_unit_test(test_parse_connect),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
