@@ -11,7 +11,11 @@ timeout 600 "$HULL" run ${HULL_RUN_FLAGS:-} --name main "$IMG" sh -c \
 	while [ ! -e /tmp/stop ]; do sleep 1; done; exit 9' \
 	>"$tmp/main.out" 2>"$tmp/main.err" &
 main=$!
-for _ in $(seq 600); do grep -q ready "$tmp/main.out" 2>/dev/null && break; sleep 0.2; done
+for _ in $(seq 3000); do grep -q ready "$tmp/main.out" 2>/dev/null && break; sleep 0.2; done
+if ! grep -q ready "$tmp/main.out"; then
+	fail "the container started" "$(cat "$tmp/main.err")"
+	finish
+fi
 u=$("$HULL" inspect main | jq -r '.[0].vsock_socket')
 if [ -S "$u" ]; then pass "the VM's vsock socket is there"; else fail "the VM's vsock socket is there" "got: $u"; fi
 
