@@ -23,28 +23,35 @@ static void write_all(int fd, const void *buf, size_t n)
 	}
 }
 
+/* Header and payload in one send: see "Every frame" in control.h. */
 static int send_frame(struct control *c, uint8_t type, const void *payload, uint32_t len)
 {
-	uint8_t hdr[HCP_HDR_LEN];
-	int rc = hcp_header_encode(hdr, type, len);
-	if (!rc)
-		rc = c->send(c->send_ctx, hdr, sizeof(hdr));
-	if (!rc && len)
-		rc = c->send(c->send_ctx, payload, len);
+	uint8_t small[HCP_HDR_LEN + 4096], *buf = small;
+	if (len > sizeof(small) - HCP_HDR_LEN && !(buf = malloc(HCP_HDR_LEN + (size_t)len)))
+		return -ENOMEM;
+	int rc = hcp_header_encode(buf, type, len);
+	if (!rc) {
+		if (len)
+			memcpy(buf + HCP_HDR_LEN, payload, len);
+		rc = c->send(c->send_ctx, buf, HCP_HDR_LEN + (size_t)len);
+	}
+	if (buf != small)
+		free(buf);
 	return rc;
 }
 
-int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
-		 control_send_fn send, void *send_ctx)
+static int init(struct control *c, bool exec, const struct hcp_spec *spec, int out_fd, int err_fd,
+		control_send_fn send, void *send_ctx)
 {
 	memset(c, 0, sizeof(*c));
 	uint8_t *probe;
 	size_t len;
 	/* fail now, not in the middle of the conversation */
-	int rc = hcp_spec_encode(spec, &probe, &len);
+	int rc = exec ? hcp_exec_encode(spec, &probe, &len) : hcp_spec_encode(spec, &probe, &len);
 	if (rc)
 		return rc;
 	free(probe);
+	c->exec = exec;
 	c->spec = spec;
 	pthread_mutex_init(&c->lock, NULL);
 	hcp_reader_init(&c->rd);
@@ -53,6 +60,18 @@ int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int
 	c->out_fd = out_fd;
 	c->err_fd = err_fd;
 	return 0;
+}
+
+int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
+		 control_send_fn send, void *send_ctx)
+{
+	return init(c, false, spec, out_fd, err_fd, send, send_ctx);
+}
+
+int control_init_exec(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
+		      control_send_fn send, void *send_ctx)
+{
+	return init(c, true, spec, out_fd, err_fd, send, send_ctx);
 }
 
 void control_free(struct control *c)
@@ -72,20 +91,28 @@ static void fail(struct control *c, const char *why)
 static int send_spec(struct control *c)
 {
 	struct hcp_spec s = *c->spec;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s.realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	s.has_seed = getrandom(s.seed, sizeof(s.seed), 0) == (ssize_t)sizeof(s.seed);
+	if (!c->exec) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s.realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		s.has_seed = getrandom(s.seed, sizeof(s.seed), 0) == (ssize_t)sizeof(s.seed);
+	}
+	if (s.tty && c->has_winsize) {
+		s.rows = c->rows;
+		s.cols = c->cols;
+	}
 	uint8_t *buf;
 	size_t len;
-	int rc = hcp_spec_encode(&s, &buf, &len);
+	int rc = c->exec ? hcp_exec_encode(&s, &buf, &len) : hcp_spec_encode(&s, &buf, &len);
 	explicit_bzero(s.seed, sizeof(s.seed));
 	if (rc)
 		return rc;
-	rc = send_frame(c, HCP_SPEC, buf, (uint32_t)len);
+	rc = send_frame(c, c->exec ? HCP_EXEC : HCP_SPEC, buf, (uint32_t)len);
 	free(buf);
-	if (!rc)
+	if (!rc && !c->stdin_open) {
 		rc = send_frame(c, HCP_STDIN_EOF, NULL, 0);
+		c->stdin_eof_sent = true;
+	}
 	return rc;
 }
 
@@ -111,6 +138,17 @@ void control_set_ready_hook(struct control *c, void (*hook)(void *), void *ctx)
 	pthread_mutex_lock(&c->lock);
 	c->ready_hook = hook;
 	c->ready_hook_ctx = ctx;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void control_set_hooks(struct control *c,
+		       void (*output)(void *ctx, int stream, const uint8_t *buf, size_t n),
+		       void (*started)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&c->lock);
+	c->output_hook = output;
+	c->started_hook = started;
+	c->hook_ctx = ctx;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -163,6 +201,8 @@ static void handle(struct control *c, const struct hcp_msg *m)
 		}
 		c->started = true;
 		c->t_started = clock_now_ns();
+		if (c->started_hook)
+			c->started_hook(c->hook_ctx);
 		return;
 	case HCP_STDOUT:
 	case HCP_STDERR:
@@ -172,6 +212,9 @@ static void handle(struct control *c, const struct hcp_msg *m)
 			return;
 		}
 		write_all(m->type == HCP_STDOUT ? c->out_fd : c->err_fd, m->payload, m->len);
+		if (c->output_hook)
+			c->output_hook(c->hook_ctx, m->type == HCP_STDOUT ? 1 : 2, m->payload,
+				       m->len);
 		return;
 	case HCP_ERROR: {
 		if (!c->ready || c->exited)
@@ -236,6 +279,52 @@ int control_signal(struct control *c, int signo)
 		uint8_t p[4];
 		hcp_u32_encode(p, (uint32_t)signo);
 		rc = send_frame(c, HCP_SIGNAL, p, 4);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void control_set_stdin_open(struct control *c, bool open)
+{
+	pthread_mutex_lock(&c->lock);
+	c->stdin_open = open;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int control_stdin(struct control *c, const void *buf, size_t n)
+{
+	pthread_mutex_lock(&c->lock);
+	int rc = !c->spec_sent ? -EAGAIN
+		 : (c->stdin_eof_sent || c->exited) ? -EPIPE
+		 : n > HCP_MAX_PAYLOAD		    ? -EINVAL
+						    : send_frame(c, HCP_STDIN, buf, (uint32_t)n);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int control_stdin_eof(struct control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	int rc = !c->spec_sent ? -EAGAIN : 0;
+	if (!rc && !c->stdin_eof_sent && !c->exited) {
+		rc = send_frame(c, HCP_STDIN_EOF, NULL, 0);
+		c->stdin_eof_sent = rc == 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int control_resize(struct control *c, uint16_t rows, uint16_t cols)
+{
+	pthread_mutex_lock(&c->lock);
+	int rc = 0;
+	c->has_winsize = true;
+	c->rows = rows;
+	c->cols = cols;
+	if (c->spec_sent && !c->exited) {
+		uint8_t p[HCP_WINSIZE_LEN];
+		hcp_winsize_encode(p, rows, cols);
+		rc = send_frame(c, HCP_RESIZE, p, sizeof(p));
 	}
 	pthread_mutex_unlock(&c->lock);
 	return rc;

@@ -4,6 +4,8 @@
 
 #include "cli/image_cmd.h"
 #include "cli/pull_cmd.h"
+#include "cli/container_cmd.h"
+#include "cli/exec.h"
 #include "cli/run.h"
 #include "cli/snapshot_cmd.h"
 
@@ -18,6 +20,13 @@ static void usage(FILE *f)
 		   "Commands:\n"
 		   "  pull      download an image from a registry\n"
 		   "  run       run a command in a new container, in its own microVM\n"
+		   "  exec      run a command in a running container\n"
+		   "  ps        list containers\n"
+		   "  logs      print a container's output\n"
+		   "  stop      stop containers (stop signal, then SIGKILL)\n"
+		   "  kill      send a signal to containers\n"
+		   "  rm        remove containers\n"
+		   "  inspect   print containers' state as JSON\n"
 		   "  snapshot  manage templates (pre-booted VMs): ls, rm, prune\n"
 		   "  import    store images from a docker-archive, oci-archive or OCI layout\n"
 		   "  images    list stored images\n"
@@ -47,6 +56,16 @@ int main(int argc, char **argv)
 		return image_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "pull"))
 		return pull_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "exec"))
+		return exec_main(argc - 1, argv + 1);
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} lifecycle[] = { { "ps", ps_main },	 { "logs", logs_main }, { "stop", stop_main },
+			  { "kill", kill_main }, { "rm", rm_main },	{ "inspect", inspect_main } };
+	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
+		if (!strcmp(cmd, lifecycle[i].name))
+			return lifecycle[i].fn(argc - 1, argv + 1);
 	if (!strcmp(cmd, "snapshot"))
 		return snapshot_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

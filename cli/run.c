@@ -16,9 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/attach.h"
 #include "cli/control.h"
 #include "cli/imgopt.h"
 #include "cli/imageref.h"
+#include "cli/monitor.h"
+#include "cli/outq.h"
 #include "cli/paths.h"
 #include "cli/spec.h"
 #include "cli/template.h"
@@ -41,6 +44,11 @@ struct run_opts {
 	struct volume_arg vols[VMM_MAX_VOLUMES];
 	size_t n_vols;
 	bool timings, debug, no_snapshot;
+	bool interactive, tty;	 /* -i, -t */
+	const char *stop_signal; /* --stop-signal, validated */
+	unsigned stop_timeout;	 /* --stop-timeout, seconds */
+	const char *name; /* lifecycle: --name, -d, --rm */
+	bool detach, auto_remove;
 	const char *image;
 	struct imageref_opts pull; /* IMAGE as a registry reference */
 	char **args;
@@ -62,9 +70,13 @@ struct run_ctx {
 	struct vmm *vm;
 	int ready_fd; /* READY seen: the control thread takes over */
 	/* guest-init's control connection: it connects to host port
-	 * VSOCK_PORT_CONTROL, i.e. to <uds>_1024 in rundir */
-	char *rundir, *uds;
+	 * VSOCK_PORT_CONTROL, i.e. to <uds>_1024 in the container's directory */
+	char *uds;
 	int listen_fd, ctl_fd;
+	struct attach at; /* hull's stdin, terminal and signals */
+	struct outq ctl_q; /* frames for ctl_fd (cli/outq.h: why not a blocking send) */
+	struct monitor *mon;
+	int killed_by; /* the VM was stopped for this signal before an exit status */
 };
 
 /* What the control thread does when the guest says READY. */
@@ -91,6 +103,12 @@ void run_usage(FILE *f)
 		"  -w, --workdir DIR         working directory inside the container\n"
 		"  -u, --user USER[:GROUP]   user (name or uid) and group to run as\n"
 		"  -v, --volume HOSTDIR:DIR[:ro|:rw]  share a host directory at DIR (repeatable)\n"
+		"  -i, --interactive         forward stdin to the container (else it reads /dev/null)\n"
+		"  -t, --tty                 run the container on a pseudo-terminal (stdout and\n"
+		"                            stderr merge); with -i the host terminal goes raw\n"
+		"      --stop-signal SIG     signal that stops the container on SIGTERM to hull\n"
+		"                            (default: the image's StopSignal, else SIGTERM)\n"
+		"      --stop-timeout N      seconds from the stop signal to SIGKILL (default %d)\n"
 		"      --entrypoint CMD      override the image's entrypoint ('' clears it)\n"
 		"      --hostname NAME       container hostname (default: a random id)\n"
 		"      --kernel PATH         guest kernel (default: the bundled vmlinux)\n"
@@ -102,14 +120,18 @@ void run_usage(FILE *f)
 		"      --insecure-registry H allow plain HTTP for registry H (host[:port])\n"
 		"      --timings             print where the time went, on stderr\n"
 		"      --debug               show the guest console, guest-init milestones and VMM\n"
-		"                            events on stderr\n",
-		8, DEFAULT_MEM);
+		"                            events on stderr\n"
+		"      --name NAME           name the container (default: a generated one)\n"
+		"  -d, --detach              run in the background and print the container id\n"
+		"      --rm                  remove the container when it ends\n",
+		8, DEFAULT_MEM, STOP_DEFAULT_TIMEOUT_S);
 }
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
-	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_PULL, O_INSECURE, O_MAX_IMAGE_SIZE };
+	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_PULL, O_INSECURE, O_MAX_IMAGE_SIZE,
+	       O_STOP_SIGNAL, O_STOP_TIMEOUT, O_NAME, O_RM };
 	static const struct option lo[] = {
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "memory", required_argument, NULL, 'm' },
@@ -128,11 +150,19 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "max-image-size", required_argument, NULL, O_MAX_IMAGE_SIZE },
 		{ "pull", required_argument, NULL, O_PULL },
 		{ "insecure-registry", required_argument, NULL, O_INSECURE },
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "stop-signal", required_argument, NULL, O_STOP_SIGNAL },
+		{ "stop-timeout", required_argument, NULL, O_STOP_TIMEOUT },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "rm", no_argument, NULL, O_RM },
 		{ 0 },
 	};
 	memset(o, 0, sizeof(*o));
 	o->cpus = 1;
+	o->stop_timeout = STOP_DEFAULT_TIMEOUT_S;
 	vmm_parse_size(DEFAULT_MEM, &o->mem);
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
 	o->pull.insecure = calloc((size_t)argc + 1, sizeof(char *));
@@ -141,7 +171,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	int c;
 	/* '+': options end at IMAGE; what follows belongs to the container */
-	while ((c = getopt_long(argc, argv, "+m:e:w:u:v:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:e:w:u:v:itd", lo, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case O_CPUS: {
@@ -220,6 +250,39 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_INSECURE:
 			o->pull.insecure[o->pull.n_insecure++] = optarg;
+			break;
+		case 'i':
+			o->interactive = true;
+			break;
+		case 't':
+			o->tty = true;
+			break;
+		case O_STOP_SIGNAL: {
+			int sig;
+			if (stop_signal_parse(optarg, &sig)) {
+				fprintf(stderr, "hull: --stop-signal %s: not a signal name (SIGTERM, "
+						"TERM) or number (1-64)\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->stop_signal = optarg;
+			break;
+		}
+		case O_STOP_TIMEOUT:
+			if (stop_timeout_parse(optarg, &o->stop_timeout)) {
+				fprintf(stderr, "hull: --stop-timeout %s: expected seconds from 0 to %d\n",
+					optarg, STOP_MAX_TIMEOUT_S);
+				return -EINVAL;
+			}
+			break;
+		case O_NAME:
+			o->name = optarg;
+			break;
+		case 'd':
+			o->detach = true;
+			break;
+		case O_RM:
+			o->auto_remove = true;
 			break;
 		case O_HELP:
 			run_usage(stdout);
@@ -303,24 +366,6 @@ static int on_cold_ready(struct run_ctx *rc, struct cold_plan *p)
 	return control_send_spec(&rc->ctl);
 }
 
-static int ctl_send(void *ctx, const void *buf, size_t n)
-{
-	struct run_ctx *rc = ctx;
-	const uint8_t *p = buf;
-	while (n) {
-		if (rc->ctl_fd < 0)
-			return -ENOTCONN;
-		ssize_t w = send(rc->ctl_fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Feed what guest-init sent; at end of stream forget the connection. With
  * `drain`, read until nothing is left (the VM stopped: its last bytes are in
  * the socket buffer already). */
@@ -336,6 +381,7 @@ static void ctl_read(struct run_ctx *rc, bool drain)
 		if (n <= 0) {
 			close(rc->ctl_fd);
 			rc->ctl_fd = -1;
+			outq_reset(&rc->ctl_q, -1);
 			return;
 		}
 		control_feed(&rc->ctl, buf, (size_t)n);
@@ -350,10 +396,12 @@ static void ctl_accept(struct run_ctx *rc)
 	int fd = accept4(rc->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (rc->ctl_fd >= 0)
+	if (rc->ctl_fd >= 0) {
 		close(fd);
-	else
+	} else {
 		rc->ctl_fd = fd;
+		outq_reset(&rc->ctl_q, fd);
+	}
 }
 
 static void random_hostname(char out[13])
@@ -396,17 +444,76 @@ static const char *reason_text(enum vmm_stop_reason r)
 	}
 }
 
-/* Wait for the VM to stop, serving the control connection and forwarding
- * hull's signals to the container. */
-static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan, int *killed_by)
+static int mon_signal(void *ctx, int signo)
 {
-	struct pollfd p[5] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
+	return control_signal(&((struct run_ctx *)ctx)->ctl, signo);
+}
+
+static void mon_halt(void *ctx, int signo)
+{
+	struct run_ctx *rc = ctx;
+	rc->killed_by = signo;
+	vmm_request_stop(rc->vm);
+}
+
+static void mon_output(void *ctx, int stream, const uint8_t *b, size_t n)
+{
+	monitor_output(((struct run_ctx *)ctx)->mon, stream, b, n);
+}
+
+static void mon_started(void *ctx)
+{
+	monitor_started(((struct run_ctx *)ctx)->mon);
+}
+
+/* Register the container (cli/monitor.h) and, with -d, continue in a forked
+ * monitor. Returns true when this process is done: an error (status stays
+ * 125) or the parent of -d (*status set). */
+static bool lifecycle_begin(struct run_ctx *rc, const struct run_opts *o,
+			    const struct image_rootfs *img, const struct hcp_spec *spec,
+			    int *status)
+{
+	static const struct monitor_ops ops = { .signal = mon_signal, .halt = mon_halt };
+	struct errmsg err;
+	int sig = SIGTERM;
+	stop_signal_pick(o->stop_signal, img->config.stop_signal, &sig);
+	struct monitor_info mi = {
+		.name = o->name, .image = o->image, .digest = img->digest,
+		.cmd = spec->argv, .n_cmd = spec->argc,
+		.stop_signal = sig, .stop_timeout = (int)o->stop_timeout,
+		.auto_remove = o->auto_remove,
+	};
+	if (monitor_create(&mi, &rc->mon, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		return true;
+	}
+	if (o->detach && monitor_detach(&rc->mon, status))
+		return true;
+	if (monitor_listen(rc->mon, &ops, rc, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		return true;
+	}
+	control_set_hooks(&rc->ctl, mon_output, mon_started, rc);
+	return false;
+}
+
+/* Wait for the VM to stop, serving the control connection, forwarding
+ * hull's stdin and signals to the container (cli/attach.h) and serving the
+ * monitor's requests (hull stop/kill). */
+static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan)
+{
+	struct pollfd p[7] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
 			       { .fd = sigfd, .events = POLLIN },
 			       { .fd = rc->ready_fd, .events = POLLIN },
-			       { .fd = rc->listen_fd, .events = POLLIN } };
+			       { .fd = rc->listen_fd, .events = POLLIN },
+			       { .fd = -1 },
+			       { .fd = -1 },
+			       { .fd = rc->mon ? monitor_fd(rc->mon) : -1, .events = POLLIN } };
 	for (;;) {
-		p[4] = (struct pollfd){ .fd = rc->ctl_fd, .events = POLLIN };
-		if (poll(p, 5, -1) < 0) {
+		p[4] = (struct pollfd){ .fd = rc->ctl_fd,
+					.events = POLLIN | (outq_pending(&rc->ctl_q) ? POLLOUT : 0) };
+		p[5] = (struct pollfd){ .fd = attach_stdin_fd(&rc->at), .events = POLLIN };
+		if (poll(p, 7, attach_timeout_ms(&rc->at, clock_now_ns())) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -415,21 +522,27 @@ static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan, int 
 			return 0;
 		if (p[3].revents)
 			ctl_accept(rc);
-		if (p[4].revents)
+		if (p[4].revents & (POLLIN | POLLHUP | POLLERR))
 			ctl_read(rc, false);
+		if (p[6].revents)
+			monitor_dispatch(rc->mon);
 		if (p[2].revents) {
 			uint64_t v;
 			if (read(rc->ready_fd, &v, sizeof(v)) == sizeof(v))
 				on_cold_ready(rc, plan);
 		}
+		if (p[4].revents & POLLOUT)
+			outq_flush(&rc->ctl_q);
+		if (p[5].revents)
+			attach_on_stdin(&rc->at);
+		attach_tick(&rc->at, clock_now_ns());
 		if (p[1].revents) {
 			struct signalfd_siginfo si;
 			if (read(sigfd, &si, sizeof(si)) != sizeof(si))
 				continue;
-			if (control_signal(&rc->ctl, (int)si.ssi_signo) == -EAGAIN) {
+			if (attach_on_signal(&rc->at, (int)si.ssi_signo, clock_now_ns()) == -EAGAIN) {
 				/* nothing runs yet: stopping the VM is the answer */
-				*killed_by = (int)si.ssi_signo;
-				vmm_request_stop(rc->vm);
+				mon_halt(rc, (int)si.ssi_signo);
 			}
 		}
 	}
@@ -445,7 +558,7 @@ int run_main(int argc, char **argv)
 	struct hcp_spec spec = { 0 };
 	struct run_ctx *rc = calloc(1, sizeof(*rc));
 	if (rc)
-		rc->ready_fd = rc->listen_fd = rc->ctl_fd = -1;
+		rc->ready_fd = rc->listen_fd = rc->ctl_fd = rc->ctl_q.fd = -1;
 	struct errmsg err = { { 0 } };
 	bool ctl_ok = false;
 	int sigfd = -1;
@@ -487,6 +600,7 @@ int run_main(int argc, char **argv)
 		.entrypoint = o.entrypoint, .args = o.args, .n_args = o.n_args,
 		.env = o.env, .n_env = o.n_env, .workdir = o.workdir, .user = o.user,
 		.hostname = o.hostname ? o.hostname : host, .rootfs = "/dev/vda",
+		.tty = o.tty,
 	};
 	if (spec_build(&si, &so, &spec, &err)) {
 		fprintf(stderr, "hull: %s: %s\n", o.image, err.text);
@@ -497,20 +611,28 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out;
 	}
-	if (control_init(&rc->ctl, &spec, STDOUT_FILENO, STDERR_FILENO, ctl_send, rc)) {
+	if (control_init(&rc->ctl, &spec, STDOUT_FILENO, STDERR_FILENO, outq_send, &rc->ctl_q)) {
 		fprintf(stderr, "hull: the container spec is too large for one message\n");
 		goto out;
 	}
 	ctl_ok = true;
 	rc->con.echo = o.debug;
+	if (lifecycle_begin(rc, &o, &img, &spec, &status))
+		goto out;
+	struct attach_opts ao = { .interactive = o.interactive, .tty = o.tty,
+				  .stop_timeout_s = o.stop_timeout };
+	stop_signal_pick(o.stop_signal, img.config.stop_signal, &ao.stop_signo);
+	attach_init(&rc->at, &rc->ctl, &ao);
+	int trc = attach_start(&rc->at);
+	if (trc) {
+		fprintf(stderr, "hull: cannot put the terminal in raw mode: %s\n", strerror(-trc));
+		goto out;
+	}
 
 	/* Signals go to the control thread through a signalfd; every thread
 	 * created from here on inherits the blocked mask. */
 	sigset_t set;
-	sigemptyset(&set);
-	int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
-		sigaddset(&set, fwd[i]);
+	attach_sigset(&rc->at, &set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
@@ -519,9 +641,8 @@ int run_main(int argc, char **argv)
 		goto out;
 	}
 
-	/* the VM's vsock sockets, in a directory of this run's own */
-	if (vsock_host_rundir(&rc->rundir, &err) == 0 &&
-	    asprintf(&rc->uds, "%s/vsock.sock", rc->rundir) < 0)
+	/* the VM's vsock sockets live in the container's directory */
+	if (!(rc->uds = runtime_sock_path(monitor_state(rc->mon), RUNTIME_VSOCK_SOCK)))
 		errmsg_set(&err, -ENOMEM, "out of memory");
 	if (!rc->uds || (rc->listen_fd = vsock_host_listen(rc->uds, VSOCK_PORT_CONTROL, &err)) < 0) {
 		fprintf(stderr, "hull: %s\n", err.text);
@@ -594,18 +715,21 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out_t;
 	}
-	int killed_by = 0;
-	supervise(rc, sigfd, &plan, &killed_by);
+	supervise(rc, sigfd, &plan);
+	attach_end(&rc->at); /* hull's own messages below need a sane terminal */
 	enum vmm_stop_reason why = vmm_wait(rc->vm);
 	ctl_read(rc, true);
 	uint64_t t_stop = clock_now_ns();
 
 	int code;
+	err.text[0] = '\0'; /* from here on: why the container has no exit status */
 	if (control_exit_status(&rc->ctl, &code)) {
 		status = code;
-	} else if (killed_by) {
-		status = 128 + killed_by;
+	} else if (rc->killed_by) {
+		status = 128 + rc->killed_by;
 	} else {
+		snprintf(err.text, sizeof(err.text), "the VM stopped (%s) before the container "
+			 "reported an exit status", reason_text(why));
 		const char *f = control_failed(&rc->ctl);
 		fprintf(stderr,
 			"hull: the VM stopped (%s%s%s) before the container reported an exit status%s%s\n",
@@ -621,8 +745,12 @@ out_t:
 	free(troot);
 	free(tdir);
 out:
+	if (ctl_ok)
+		attach_end(&rc->at);
 	if (rc && rc->vm)
 		vmm_destroy(rc->vm);
+	if (rc && rc->mon) /* the state records the end, or --rm removes it */
+		monitor_finish(rc->mon, rc->ctl.started, status, err.text[0] ? err.text : NULL);
 	if (ctl_ok)
 		control_free(&rc->ctl);
 	if (sigfd >= 0)
@@ -631,14 +759,12 @@ out:
 		close(rc->ready_fd);
 	if (rc && rc->ctl_fd >= 0)
 		close(rc->ctl_fd);
+	if (rc)
+		outq_free(&rc->ctl_q);
 	if (rc && rc->listen_fd >= 0)
 		close(rc->listen_fd);
-	if (rc && rc->rundir)
-		vsock_host_rundir_remove(rc->rundir);
-	if (rc) {
-		free(rc->rundir);
+	if (rc)
 		free(rc->uds);
-	}
 	hcp_spec_free(&spec);
 	image_rootfs_free(&img);
 	free(kernel);

@@ -122,6 +122,9 @@ int spec_build(const struct spec_image *img, const struct spec_overrides *o, str
 		rc = env_set(&env, img->env[i]);
 	for (size_t i = 0; !rc && i < o->n_env; i++)
 		rc = apply_env_override(&env, o->env[i], o, err);
+	if (!rc && o->tty && env_find(&env, "TERM") < 0)
+		rc = strv_push(&env, "TERM=xterm");
+	out->tty = o->tty;
 
 	const char *cwd = o->workdir ? o->workdir
 			  : (img->working_dir && img->working_dir[0]) ? img->working_dir

@@ -8,6 +8,8 @@
  *     `-e K` takes K from hull's own environment, and drops K when unset.
  *   - `-w DIR` replaces WorkingDir (must be absolute); default "/".
  *   - `-u USER` replaces User; default root.
+ *   - `-t`: the process runs on a pty, and TERM=xterm is added when the
+ *     environment has no TERM (docker does the same).
  * Pure logic, unit-tested; strings are copied, the result is freed with
  * hcp_spec_free(). */
 #ifndef HULL_CLI_SPEC_H
@@ -42,6 +44,7 @@ struct spec_overrides {
 	const char *rootfs; /* guest device, e.g. /dev/vda */
 	/* lookup for `-e K` without a value; NULL means getenv */
 	const char *(*host_getenv)(const char *name);
+	bool tty; /* -t */
 };
 
 int spec_build(const struct spec_image *img, const struct spec_overrides *o, struct hcp_spec *out,

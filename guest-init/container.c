@@ -5,8 +5,10 @@
 #include <grp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "env.h"
@@ -47,6 +49,9 @@ static __attribute__((noreturn)) void child_run(const struct container_cfg *cfg,
 	int rc;
 
 	if (setsid() < 0)
+		child_fail(report_fd, STAGE_SETUP, errno);
+	/* A new session has no controlling terminal: the pty slave becomes it. */
+	if (cfg->tty && ioctl(in_r, TIOCSCTTY, 0) < 0)
 		child_fail(report_fd, STAGE_SETUP, errno);
 	/* dup2 clears close-on-exec on the copies, which are all the container
 	 * inherits. */
@@ -104,10 +109,45 @@ static int describe(const struct container_cfg *cfg, const struct child_report *
 	}
 }
 
+/* A pty pair: fds[0] the master (three descriptors of it, see container.h),
+ * fds[1] the slave. /dev/ptmx is the container's own devpts instance once
+ * init has switched root (rootfs.c links it to pts/ptmx). */
+static int open_pty(const struct container_cfg *cfg, int master[3], int *slave,
+		    struct errmsg *err)
+{
+	int unlock = 0;
+
+	master[0] = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (master[0] < 0)
+		return log_syserr(err, errno, "open /dev/ptmx");
+	if (ioctl(master[0], TIOCSPTLCK, &unlock) < 0)
+		return log_syserr(err, errno, "unlock pty");
+	/* TIOCGPTPEER: the slave without a path lookup through /dev/pts. */
+	*slave = ioctl(master[0], TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0)
+		return log_syserr(err, errno, "open pty slave");
+	/* Like a login: the user owns its terminal (tty(1), mesg, reopening). */
+	if (fchown(*slave, cfg->uid, (gid_t)-1) < 0)
+		return log_syserr(err, errno, "chown pty slave");
+	if (cfg->rows && cfg->cols) {
+		struct winsize ws = {.ws_row = cfg->rows, .ws_col = cfg->cols};
+
+		if (ioctl(master[0], TIOCSWINSZ, &ws) < 0)
+			return log_syserr(err, errno, "set pty size");
+	}
+	for (int i = 1; i < 3; i++) {
+		master[i] = fcntl(master[0], F_DUPFD_CLOEXEC, 3);
+		if (master[i] < 0)
+			return log_syserr(err, errno, "dup pty master");
+	}
+	return 0;
+}
+
 int container_start(const struct container_cfg *cfg, struct container_proc *p, int *exit_code,
 		    struct errmsg *err)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
+	int master[3] = {-1, -1, -1};
 	struct child_report r;
 	ssize_t n;
 	pid_t pid;
@@ -115,16 +155,29 @@ int container_start(const struct container_cfg *cfg, struct container_proc *p, i
 
 	*exit_code = HCP_EXIT_INIT_FAILED;
 	p->pid = -1;
-	p->stdin_fd = p->stdout_fd = p->stderr_fd = -1;
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-	    pipe2(rep, O_CLOEXEC) < 0) {
+	p->stdin_fd = p->stdout_fd = p->stderr_fd = p->tty_fd = -1;
+	if (pipe2(rep, O_CLOEXEC) < 0) {
 		rc = log_syserr(err, errno, "pipe");
 		goto fail;
 	}
-	/* init must never block on the container: it also has to serve the
-	 * host and reap. The child's ends stay blocking, as programs expect. */
-	if (fcntl(in[1], F_SETFL, O_NONBLOCK) < 0 || fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 ||
-	    fcntl(errp[0], F_SETFL, O_NONBLOCK) < 0) {
+	if (cfg->tty) {
+		/* the child's three ends are the slave, in[0]; close_pair() sees
+		 * each descriptor once */
+		rc = open_pty(cfg, master, &in[0], err);
+		in[1] = master[0];
+		out[0] = master[1];
+		errp[0] = master[2];
+		if (rc < 0)
+			goto fail;
+	} else if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+		   pipe2(errp, O_CLOEXEC) < 0) {
+		rc = log_syserr(err, errno, "pipe");
+		goto fail;
+	} else if (fcntl(in[1], F_SETFL, O_NONBLOCK) < 0 ||
+		   fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 ||
+		   fcntl(errp[0], F_SETFL, O_NONBLOCK) < 0) {
+		/* init must never block on the container: it also has to serve the
+		 * host and reap. The child's ends stay blocking, as programs expect. */
 		rc = log_syserr(err, errno, "fcntl");
 		goto fail;
 	}
@@ -138,12 +191,17 @@ int container_start(const struct container_cfg *cfg, struct container_proc *p, i
 		rc = log_syserr(err, errno, "vfork");
 		goto fail;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		if (cfg->tty)
+			child_run(cfg, in[0], in[0], in[0], rep[1]);
 		child_run(cfg, in[0], out[1], errp[1], rep[1]);
+	}
 
 	close(in[0]);
-	close(out[1]);
-	close(errp[1]);
+	if (!cfg->tty) {
+		close(out[1]);
+		close(errp[1]);
+	}
 	close(rep[1]);
 	in[0] = out[1] = errp[1] = rep[1] = -1;
 	do {
@@ -155,7 +213,8 @@ int container_start(const struct container_cfg *cfg, struct container_proc *p, i
 		p->pid = pid;
 		p->stdin_fd = in[1];
 		p->stdout_fd = out[0];
-		p->stderr_fd = errp[0];
+		p->stderr_fd = cfg->tty ? -1 : errp[0];
+		p->tty_fd = cfg->tty ? errp[0] : -1;
 		return 0;
 	}
 	if (n != (ssize_t)sizeof(r)) {

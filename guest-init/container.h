@@ -2,12 +2,16 @@
  *
  * Contract
  * - The child (vfork'd: see container.c) runs, in this order: setsid(); stdin from a pipe, stdout
- * and stderr to two other pipes; an empty signal mask; setgroups, setgid, setuid; chdir(cwd); umask
+ * and stderr to two other pipes (with cfg->tty: the slave of a new pty from /dev/ptmx as stdin,
+ * stdout, stderr and controlling terminal, sized rows x cols when both are non-zero, owned by
+ * the container's uid); an empty signal mask; setgroups, setgid, setuid; chdir(cwd); umask
  * 022; execve with args[0] looked up in the container's PATH (execpath). Signal dispositions need
  * no reset: init never installs handlers (it only blocks signals and reads a signalfd).
  * - container_start() returns only after the child exec'd or failed: setup
  *   failures travel back over a close-on-exec pipe. On success *p holds the
- *   pid and init's ends of the pipes (close-on-exec, non-blocking). On
+ *   pid and init's ends of the pipes (close-on-exec, non-blocking). With a
+ *   tty, stdin_fd, stdout_fd and tty_fd are three descriptors of the pty
+ *   master (closing one leaves the others usable), stderr_fd is -1. On
  *   failure it returns -errno, sets *exit_code to 125 (setup), 126 (cannot
  *   execute) or 127 (not found), fills err with the reason, and has reaped the
  *   child and closed every fd it opened.
@@ -17,7 +21,9 @@
 #ifndef HULL_GUEST_INIT_CONTAINER_H
 #define HULL_GUEST_INIT_CONTAINER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/errmsg.h"
@@ -30,6 +36,8 @@ struct container_cfg {
 	gid_t gid;
 	const gid_t *groups;
 	size_t ngroups;
+	bool tty;
+	uint16_t rows, cols;
 };
 
 struct container_proc {
@@ -37,6 +45,7 @@ struct container_proc {
 	int stdin_fd; /* write end of the container's stdin */
 	int stdout_fd;
 	int stderr_fd;
+	int tty_fd; /* the pty master for window size changes, or -1 */
 };
 
 int container_start(const struct container_cfg *cfg, struct container_proc *p, int *exit_code,

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "common/errmsg.h"
 #include "container.h"
 #include "env.h"
+#include "execcfg.h"
 #include "fsutil.h"
 #include "log.h"
 #include "proto/hcp.h"
@@ -39,7 +41,6 @@
 #define CONNECT_RETRY_NS (100 * 1000 * 1000)
 /* reconnects after the host side vanished before the SPEC (a restore) */
 #define MAX_RECONNECTS 5
-#define ETC_FILE_MAX (4u * 1024 * 1024)
 
 static __attribute__((noreturn)) void finish(const struct log *l, struct chan *ch)
 {
@@ -115,32 +116,25 @@ static bool connection_lost(int rc)
 	return rc == -EPIPE || rc == -ECONNRESET || rc == -ENOTCONN || rc == -ESHUTDOWN;
 }
 
-static int read_etc(const char *path, char **buf, size_t *len, struct errmsg *err)
+/* `hull exec` sessions arrive on a vsock port once the container runs.
+ * Without a vsock device there is no exec, and nothing else changes. */
+static void exec_listen(struct supervisor *sup, const struct execcfg_base *base,
+			const struct log *l)
 {
-	int rc = fsutil_read_file(path, ETC_FILE_MAX, buf, len);
+	struct sockaddr_vm addr = {
+	    .svm_family = AF_VSOCK,
+	    .svm_cid = VMADDR_CID_ANY,
+	    .svm_port = HCP_VSOCK_PORT_EXEC,
+	};
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	/* No passwd/group in the image is normal for scratch images. */
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0)
-		return log_syserr(err, rc, "read %s", path);
-	return 0;
-}
-
-static int resolve_user(const char *spec, struct user_ids *ids, struct errmsg *err)
-{
-	char *pw = NULL, *gr = NULL;
-	size_t pwlen = 0, grlen = 0;
-	int rc;
-
-	rc = read_etc("/etc/passwd", &pw, &pwlen, err);
-	if (rc == 0)
-		rc = read_etc("/etc/group", &gr, &grlen, err);
-	if (rc == 0)
-		rc = userspec_resolve(spec, pw, pwlen, gr, grlen, ids, err);
-	free(pw);
-	free(gr);
-	return rc;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 8) < 0) {
+		log_debug(l, "no exec sessions: vsock port %d: %m", HCP_VSOCK_PORT_EXEC);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	supervise_listen_exec(sup, fd, base);
 }
 
 int main(int argc, char **argv, char **envp)
@@ -224,7 +218,7 @@ int main(int argc, char **argv, char **envp)
 	if (volumes_mount(spec.volumes, spec.nvolumes, &log, &err) < 0)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 
-	if (resolve_user(spec.user, &ids, &err) < 0)
+	if (execcfg_resolve_user(spec.user, &ids, &err) < 0)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	log_debug(&log, "user resolved: uid %u gid %u, %zu groups", (unsigned)ids.uid,
 		  (unsigned)ids.gid, ids.ngroups);
@@ -249,6 +243,9 @@ int main(int argc, char **argv, char **envp)
 	    .gid = ids.gid,
 	    .groups = ids.groups,
 	    .ngroups = ids.ngroups,
+	    .tty = spec.tty,
+	    .rows = spec.rows,
+	    .cols = spec.cols,
 	};
 	rc = container_start(&cfg, &proc, &code, &err);
 	if (rc < 0)
@@ -260,6 +257,8 @@ int main(int argc, char **argv, char **envp)
 	}
 	log_debug(&log, "container started, pid %d", (int)proc.pid);
 	supervise_attach(&sup, &proc);
+	struct execcfg_base exec_base = {.envp = cenv, .cwd = spec.cwd, .ids = &ids};
+	exec_listen(&sup, &exec_base, &log);
 
 	code = supervise_run(&sup, &err);
 	if (code < 0)

@@ -25,7 +25,8 @@ static bool type_known(uint8_t t)
 	switch (t) {
 	case HCP_READY: case HCP_STARTED: case HCP_STDOUT: case HCP_STDERR:
 	case HCP_EXIT: case HCP_ERROR: case HCP_SPEC: case HCP_STDIN:
-	case HCP_STDIN_EOF: case HCP_SIGNAL:
+	case HCP_STDIN_EOF: case HCP_SIGNAL: case HCP_RESIZE: case HCP_EXEC:
+	case HCP_MAIN_SIGNAL:
 		return true;
 	}
 	return false;
@@ -46,6 +47,23 @@ int hcp_u32_decode(const struct hcp_msg *m, uint32_t *v)
 	if (m->len != 4)
 		return -EPROTO;
 	*v = get_le32(m->payload);
+	return 0;
+}
+
+void hcp_winsize_encode(uint8_t out[HCP_WINSIZE_LEN], uint16_t rows, uint16_t cols)
+{
+	out[0] = rows & 0xff;
+	out[1] = rows >> 8;
+	out[2] = cols & 0xff;
+	out[3] = cols >> 8;
+}
+
+int hcp_winsize_decode(const struct hcp_msg *m, uint16_t *rows, uint16_t *cols)
+{
+	if (m->len != HCP_WINSIZE_LEN)
+		return -EPROTO;
+	*rows = (uint16_t)(m->payload[0] | m->payload[1] << 8);
+	*cols = (uint16_t)(m->payload[2] | m->payload[3] << 8);
 	return 0;
 }
 
@@ -156,8 +174,8 @@ static uint8_t *put_rec(uint8_t *p, uint8_t tag, const char *s)
 	return p + n;
 }
 
-static int spec_encode(const struct hcp_spec *s, char *const *vols, size_t vsize, uint8_t **out,
-		       size_t *outlen);
+static int spec_write(const struct hcp_spec *s, char *const *vols, size_t vsize, uint8_t **out,
+		      size_t *outlen);
 
 /* "TAG:ro:/path": the tag is a name, so the path may hold ':' */
 static char *volume_str(const struct hcp_volume *v)
@@ -196,10 +214,26 @@ static int parse_volume(const char *str, struct hcp_volume *v)
 	return 0;
 }
 
-int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen)
+static size_t opt_size(const char *str)
 {
-	if (!s->argc || !s->argv || !s->cwd || !s->rootfs || s->argc > HCP_SPEC_MAX_STRINGS ||
+	return str ? 5 + strlen(str) : 0;
+}
+
+/* Which single-valued fields a SPEC needs and an EXEC must not carry. */
+static bool fields_fit(const struct hcp_spec *s, bool exec)
+{
+	if (exec)
+		return !s->rootfs && !s->hostname && !s->realtime_ns && !s->has_seed && !s->nvolumes;
+	return s->cwd && s->rootfs;
+}
+
+/* exec: the HCP_EXEC variant (see hcp.h). */
+static int spec_encode(const struct hcp_spec *s, bool exec, uint8_t **out, size_t *outlen)
+{
+	if (!s->argc || !s->argv || s->argc > HCP_SPEC_MAX_STRINGS ||
 	    s->envc > HCP_SPEC_MAX_STRINGS || s->nvolumes > HCP_MAX_VOLUMES)
+		return -EINVAL;
+	if (!fields_fit(s, exec))
 		return -EINVAL;
 	char *vols[HCP_MAX_VOLUMES] = { 0 };
 	size_t vsize = 0;
@@ -213,17 +247,17 @@ int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen)
 		else
 			vsize += 5 + strlen(vols[i]);
 	}
-	int rc = vrc ? vrc : spec_encode(s, vols, vsize, out, outlen);
+	int rc = vrc ? vrc : spec_write(s, vols, vsize, out, outlen);
 	for (size_t i = 0; i < s->nvolumes; i++)
 		free(vols[i]);
 	return rc;
 }
 
-static int spec_encode(const struct hcp_spec *s, char *const *vols, size_t vsize, uint8_t **out,
-		       size_t *outlen)
+static int spec_write(const struct hcp_spec *s, char *const *vols, size_t vsize, uint8_t **out,
+		      size_t *outlen)
 {
-	size_t n = strs_size(s->argv, s->argc) + strs_size(s->envp, s->envc) + 5 + strlen(s->cwd) +
-		   5 + strlen(s->rootfs) + vsize;
+	size_t n = strs_size(s->argv, s->argc) + strs_size(s->envp, s->envc) + opt_size(s->cwd) +
+		   opt_size(s->rootfs) + vsize;
 	if (s->user)
 		n += 5 + strlen(s->user);
 	if (s->hostname)
@@ -238,6 +272,11 @@ static int spec_encode(const struct hcp_spec *s, char *const *vols, size_t vsize
 			snprintf(sbuf + 2 * i, 3, "%02x", s->seed[i]);
 		n += 5 + 2 * HCP_SEED_LEN;
 	}
+	char wbuf[16];
+	if (s->tty) {
+		snprintf(wbuf, sizeof(wbuf), "%u %u", (unsigned)s->rows, (unsigned)s->cols);
+		n += 5 + strlen(wbuf);
+	}
 	if (n > HCP_MAX_PAYLOAD)
 		return -EINVAL;
 	uint8_t *buf = malloc(n ? n : 1), *p = buf;
@@ -247,8 +286,10 @@ static int spec_encode(const struct hcp_spec *s, char *const *vols, size_t vsize
 		p = put_rec(p, HCP_SPEC_ARG, s->argv[i]);
 	for (size_t i = 0; i < s->envc; i++)
 		p = put_rec(p, HCP_SPEC_ENV, s->envp[i]);
-	p = put_rec(p, HCP_SPEC_CWD, s->cwd);
-	p = put_rec(p, HCP_SPEC_ROOTFS, s->rootfs);
+	if (s->cwd)
+		p = put_rec(p, HCP_SPEC_CWD, s->cwd);
+	if (s->rootfs)
+		p = put_rec(p, HCP_SPEC_ROOTFS, s->rootfs);
 	if (s->user)
 		p = put_rec(p, HCP_SPEC_USER, s->user);
 	if (s->hostname)
@@ -259,9 +300,21 @@ static int spec_encode(const struct hcp_spec *s, char *const *vols, size_t vsize
 		p = put_rec(p, HCP_SPEC_SEED, sbuf);
 	for (size_t i = 0; i < s->nvolumes; i++)
 		p = put_rec(p, HCP_SPEC_VOLUME, vols[i]);
+	if (s->tty)
+		p = put_rec(p, HCP_SPEC_TTY, wbuf);
 	*out = buf;
 	*outlen = (size_t)(p - buf);
 	return 0;
+}
+
+int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen)
+{
+	return spec_encode(s, false, out, outlen);
+}
+
+int hcp_exec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen)
+{
+	return spec_encode(s, true, out, outlen);
 }
 
 static void free_strv(char **v, size_t n)
@@ -358,7 +411,34 @@ static int add_volume(struct hcp_spec *s, const char *str)
 	return rc;
 }
 
-int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s)
+/* Decimal 0..max, digits only. */
+static int parse_small(const char *str, size_t n, unsigned max, uint16_t *out)
+{
+	unsigned v = 0;
+	if (n == 0 || n > 5)
+		return -EPROTO;
+	for (size_t i = 0; i < n; i++) {
+		if (str[i] < '0' || str[i] > '9')
+			return -EPROTO;
+		v = v * 10 + (unsigned)(str[i] - '0');
+	}
+	if (v > max)
+		return -EPROTO;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* "ROWS COLS" */
+static int parse_tty(const char *str, uint16_t *rows, uint16_t *cols)
+{
+	const char *sp = strchr(str, ' ');
+	if (!sp)
+		return -EPROTO;
+	int rc = parse_small(str, (size_t)(sp - str), UINT16_MAX, rows);
+	return rc ? rc : parse_small(sp + 1, strlen(sp + 1), UINT16_MAX, cols);
+}
+
+static int spec_decode(const uint8_t *buf, size_t len, bool exec, struct hcp_spec *s)
 {
 	memset(s, 0, sizeof(*s));
 	size_t off = 0;
@@ -417,6 +497,12 @@ int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s)
 			free(str);
 			str = NULL;
 			break;
+		case HCP_SPEC_TTY:
+			rc = s->tty ? -EPROTO : parse_tty(str, &s->rows, &s->cols);
+			s->tty = rc == 0;
+			free(str);
+			str = NULL;
+			break;
 		default:
 			rc = -EPROTO;
 		}
@@ -429,7 +515,9 @@ int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s)
 			break;
 		}
 	}
-	if (!rc && (!s->argc || !s->cwd || !s->rootfs || s->cwd[0] != '/'))
+	if (!rc && (!s->argc || (s->cwd && s->cwd[0] != '/')))
+		rc = -EPROTO;
+	if (!rc && !fields_fit(s, exec))
 		rc = -EPROTO;
 	if (!rc && !s->envp) {
 		/* an empty environment is still a valid, NULL-terminated array */
@@ -440,4 +528,14 @@ int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s)
 	if (rc)
 		hcp_spec_free(s);
 	return rc;
+}
+
+int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s)
+{
+	return spec_decode(buf, len, false, s);
+}
+
+int hcp_exec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s)
+{
+	return spec_decode(buf, len, true, s);
 }

@@ -23,6 +23,32 @@
  *                                     EXIT with 125/126/127 follows
  *   guest: EXIT (i32 status)          exit code, or 128+signal; then the guest
  *                                     powers off
+ *   host:  RESIZE (rows, cols)        the host terminal's size changed (only
+ *                                     meaningful when the SPEC asked for a TTY;
+ *                                     ignored otherwise); may come before STARTED
+ *
+ * With a TTY (SPEC tag TTY) the process gets a pty as stdin, stdout, stderr
+ * and controlling terminal: everything it writes comes back as STDOUT (no
+ * STDERR), STDIN bytes go to the pty master (so ^C is a signal raised by the
+ * guest's line discipline), and STDIN_EOF only stops input: the pty stays
+ * open, since closing it would hang the process up.
+ *
+ * Exec sessions (vsock port 1025, once the container runs; one connection per
+ * session, same framing):
+ *   host:  EXEC (exec spec)           run a second process in the container:
+ *                                     argv, ENV added to the container's
+ *                                     environment, CWD (default: the
+ *                                     container's), USER (default: the
+ *                                     container's), TTY; no ROOTFS, HOSTNAME,
+ *                                     TIME or SEED
+ *   then as above: STARTED, STDOUT/STDERR, ERROR + EXIT (125/126/127) or EXIT,
+ *   with STDIN, STDIN_EOF, RESIZE and SIGNAL from the host (SIGNAL goes to the
+ *   exec'd process). After EXIT the guest closes the connection; a host that
+ *   hangs up ends its session (the process is killed).
+ *   host:  MAIN_SIGNAL (u32 signo)    instead of EXEC: signal the container's
+ *                                     main process (may repeat); the guest
+ *                                     sends EXIT with the main process's code
+ *                                     when it ends (or the VM just goes away)
  */
 #ifndef HULL_HCP_H
 #define HULL_HCP_H
@@ -47,7 +73,15 @@ enum hcp_type {
 	HCP_STDIN = 0x11,
 	HCP_STDIN_EOF = 0x12,
 	HCP_SIGNAL = 0x13,
+	/* stdio/exec (0x08-0x0f guest->host, 0x15-0x1f host->guest) */
+	HCP_RESIZE = 0x15,	/* u16 rows, u16 cols (LE), see hcp_winsize_* */
+	HCP_EXEC = 0x16,	/* exec spec (exec sessions only) */
+	HCP_MAIN_SIGNAL = 0x17, /* u32 signo (exec port only) */
 };
+
+/* vsock ports guest-init serves or uses. */
+#define HCP_VSOCK_PORT_CONTROL 1024
+#define HCP_VSOCK_PORT_EXEC 1025
 
 /* Exit statuses guest-init reports when it cannot run the container
  * (the docker/runc convention). */
@@ -93,7 +127,13 @@ void hcp_u32_encode(uint8_t out[4], uint32_t v);
 /* Returns 0, or -EPROTO when the payload is not exactly 4 bytes. */
 int hcp_u32_decode(const struct hcp_msg *m, uint32_t *v);
 
-/* What to run: the process spec carried by HCP_SPEC. All strings are
+/* RESIZE payload. Decode returns 0, or -EPROTO when the payload is not
+ * exactly 4 bytes. */
+#define HCP_WINSIZE_LEN 4
+void hcp_winsize_encode(uint8_t out[HCP_WINSIZE_LEN], uint16_t rows, uint16_t cols);
+int hcp_winsize_decode(const struct hcp_msg *m, uint16_t *rows, uint16_t *cols);
+
+/* What to run: the process spec carried by HCP_SPEC (and HCP_EXEC). All strings are
  * NUL-terminated; argv and envp are NULL-terminated arrays.
  * Field encoding in the payload: a sequence of records
  *   u8 tag | u32 len (LE) | len bytes (no NUL inside)
@@ -114,6 +154,8 @@ enum hcp_spec_tag {
 	                          mixed into and credited to the guest's RNG, which is
 	                          then reseeded, so VMs restored from one template do
 	                          not share RNG state */
+	HCP_SPEC_TTY = 9,      /* optional: run on a pty; "ROWS COLS" in decimal
+	                          (each 0..65535; 0 0 = size unknown) */
 	HCP_SPEC_VOLUME = 24,  /* repeats, at most HCP_MAX_VOLUMES: "TAG:ro:/path" or
 	                          "TAG:rw:/path", a 9p mount tag (1..31 of [A-Za-z0-9_-])
 	                          mounted at an absolute path of the container */
@@ -144,6 +186,8 @@ struct hcp_spec {
 	uint8_t seed[HCP_SEED_LEN];
 	struct hcp_volume *volumes; /* in mount order */
 	size_t nvolumes;
+	bool tty; /* HCP_SPEC_TTY given */
+	uint16_t rows, cols;
 };
 
 /* Encode into a malloc'd buffer (*out, *outlen). Returns 0, -EINVAL when the
@@ -158,5 +202,12 @@ int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen);
  * surplus VOLUME), or -ENOMEM. On error *s is left empty. */
 int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s);
 void hcp_spec_free(struct hcp_spec *s);
+
+/* The exec spec (HCP_EXEC) in the same record encoding: argv required; env,
+ * cwd (absolute when given), user and tty optional; rootfs, hostname, time
+ * and seed must be absent (encode: -EINVAL, decode: -EPROTO). A NULL cwd or
+ * user means "the container's". Otherwise as hcp_spec_encode/decode. */
+int hcp_exec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen);
+int hcp_exec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s);
 
 #endif

@@ -17,6 +17,9 @@ trap cleanup EXIT
 # are shared through HULL_TEMPLATE_DIR when the suite sets it: the e2e-template
 # test makes the template first, the others start from it.
 export HULL_ROOT="$tmp/store"
+# and its own runtime directory (containers' state, hull ps), so that runs
+# never land in the user's.
+export HULL_RUNTIME_DIR="$tmp/run"
 
 if [ ! -c /dev/kvm ] || ! { exec 9<>/dev/kvm; } 2>/dev/null; then
 	echo "FAIL: /dev/kvm is missing or not usable by $(id -un): end-to-end tests need KVM"

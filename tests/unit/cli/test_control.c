@@ -16,9 +16,14 @@
 static uint8_t sent[4096];
 static size_t sent_len;
 
+static int refuse; /* the transport is full: take nothing */
+
 static int fake_send(void *ctx, const void *buf, size_t n)
 {
 	(void)ctx;
+	if (refuse)
+		return -ENOBUFS;
+	assert_true(sent_len + n <= sizeof(sent));
 	memcpy(sent + sent_len, buf, n);
 	sent_len += n;
 	return 0;
@@ -262,6 +267,113 @@ static void test_hostile_sequences(void **st)
 	done(&c, &f);
 }
 
+/* The frames hull sent so far, as types; the last frame's payload in *last. */
+static int sent_types(uint8_t *types, int max, struct hcp_spec *spec_out, uint8_t *last,
+		      uint32_t *last_len)
+{
+	struct hcp_reader r;
+	struct hcp_msg m;
+	size_t off = 0, taken;
+	int n = 0;
+
+	hcp_reader_init(&r);
+	while (off < sent_len) {
+		assert_int_equal(hcp_reader_push(&r, sent + off, sent_len - off, &taken), 0);
+		off += taken;
+		while (hcp_reader_next(&r, &m) == 1) {
+			assert_true(n < max);
+			types[n++] = m.type;
+			if (m.type == HCP_SPEC && spec_out)
+				assert_int_equal(hcp_spec_decode(m.payload, m.len, spec_out), 0);
+			if (last) {
+				memcpy(last, m.payload, m.len);
+				*last_len = m.len;
+			}
+		}
+	}
+	hcp_reader_free(&r);
+	return n;
+}
+
+static void test_stdin_forwarding(void **st)
+{
+	(void)st;
+	struct control c;
+	struct fds f;
+	uint8_t types[8], last[4096];
+	uint32_t last_len;
+	mk(&c, &f);
+	control_set_stdin_open(&c, true);
+	/* nothing before the spec is out */
+	assert_int_equal(control_stdin(&c, "ab", 2), -EAGAIN);
+	assert_int_equal(control_stdin_eof(&c), -EAGAIN);
+	assert_int_equal(control_resume_ready(&c), 0);
+	/* an open stdin: SPEC alone */
+	assert_int_equal(sent_types(types, 8, NULL, NULL, NULL), 1);
+	assert_int_equal(types[0], HCP_SPEC);
+	assert_int_equal(control_stdin(&c, "abc", 3), 0);
+	assert_int_equal(sent_types(types, 8, NULL, last, &last_len), 2);
+	assert_int_equal(types[1], HCP_STDIN);
+	assert_int_equal(last_len, 3);
+	assert_memory_equal(last, "abc", 3);
+	/* a full transport: the frame is refused whole, nothing torn */
+	size_t before = sent_len;
+	refuse = 1;
+	assert_int_equal(control_stdin(&c, "def", 3), -ENOBUFS);
+	assert_int_equal(control_stdin_eof(&c), -ENOBUFS);
+	refuse = 0;
+	assert_int_equal(sent_len, before);
+	assert_int_equal(control_stdin(&c, "def", 3), 0);
+	assert_int_equal(control_stdin_eof(&c), 0);
+	assert_int_equal(control_stdin_eof(&c), 0); /* once only */
+	assert_int_equal(sent_types(types, 8, NULL, NULL, NULL), 4);
+	assert_int_equal(types[2], HCP_STDIN);
+	assert_int_equal(types[3], HCP_STDIN_EOF);
+	assert_int_equal(control_stdin(&c, "x", 1), -EPIPE);
+	done(&c, &f);
+
+	/* closed stdin (the default): STDIN_EOF right after SPEC */
+	mk(&c, &f);
+	assert_int_equal(control_resume_ready(&c), 0);
+	assert_int_equal(sent_types(types, 8, NULL, NULL, NULL), 2);
+	assert_int_equal(types[1], HCP_STDIN_EOF);
+	assert_int_equal(control_stdin(&c, "x", 1), -EPIPE);
+	done(&c, &f);
+}
+
+static void test_resize(void **st)
+{
+	(void)st;
+	struct control c;
+	struct fds f;
+	uint8_t types[8], last[4096];
+	uint32_t last_len;
+	struct hcp_spec got;
+	struct hcp_spec tty_spec = spec;
+	tty_spec.tty = true;
+	sent_len = 0;
+	assert_int_equal(pipe2(f.out, O_NONBLOCK), 0);
+	assert_int_equal(pipe2(f.err, O_NONBLOCK), 0);
+	assert_int_equal(control_init(&c, &tty_spec, f.out[1], f.err[1], fake_send, NULL), 0);
+	/* before the spec: the size rides in it */
+	assert_int_equal(control_resize(&c, 40, 132), 0);
+	assert_int_equal(sent_len, 0);
+	assert_int_equal(control_resume_ready(&c), 0);
+	assert_int_equal(sent_types(types, 8, &got, NULL, NULL), 2);
+	assert_true(got.tty && got.rows == 40 && got.cols == 132);
+	hcp_spec_free(&got);
+	/* after: a RESIZE frame */
+	assert_int_equal(control_resize(&c, 50, 80), 0);
+	assert_int_equal(sent_types(types, 8, NULL, last, &last_len), 3);
+	assert_int_equal(types[2], HCP_RESIZE);
+	struct hcp_msg m = { .type = HCP_RESIZE, .len = last_len, .payload = last };
+	uint16_t rows, cols;
+	assert_int_equal(hcp_winsize_decode(&m, &rows, &cols), 0);
+	assert_int_equal(rows, 50);
+	assert_int_equal(cols, 80);
+	done(&c, &f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +384,8 @@ int main(void)
 		cmocka_unit_test(test_signal_forwarding),
 		cmocka_unit_test(test_error_text_sanitised),
 		cmocka_unit_test(test_hostile_sequences),
+		cmocka_unit_test(test_stdin_forwarding),
+		cmocka_unit_test(test_resize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

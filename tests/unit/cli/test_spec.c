@@ -147,12 +147,40 @@ static void test_workdir_user(void **st)
 	assert_non_null(strstr(err.text, "absolute"));
 }
 
+static void test_tty_term(void **st)
+{
+	(void)st;
+	struct spec_overrides o = { .tty = true };
+	struct hcp_spec s;
+	struct errmsg err;
+	assert_int_equal(spec_build(&img, &o, &s, &err), 0);
+	assert_true(s.tty);
+	assert_int_equal(s.envc, 4);
+	assert_string_equal(s.envp[3], "TERM=xterm");
+	hcp_spec_free(&s);
+	/* a TERM of the user's (or the image's) stays */
+	char *e[] = { "TERM=vt100" };
+	o.env = e;
+	o.n_env = 1;
+	assert_int_equal(spec_build(&img, &o, &s, &err), 0);
+	assert_int_equal(s.envc, 4);
+	assert_string_equal(s.envp[3], "TERM=vt100");
+	hcp_spec_free(&s);
+	/* no -t: no pty, no TERM */
+	struct spec_overrides plain = { 0 };
+	assert_int_equal(spec_build(&img, &plain, &s, &err), 0);
+	assert_false(s.tty);
+	assert_int_equal(s.envc, 3);
+	hcp_spec_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_image_defaults),     cmocka_unit_test(test_args_replace_cmd),
 		cmocka_unit_test(test_entrypoint_clears_cmd), cmocka_unit_test(test_no_command),
 		cmocka_unit_test(test_env_overrides),      cmocka_unit_test(test_workdir_user),
+		cmocka_unit_test(test_tty_term),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,6 +112,59 @@ static void test_runs_with_pipes(void **state)
 	assert_int_equal(finish(&p), 5);
 }
 
+/* A pty: the child's stdio is one terminal, its controlling one, sized as
+ * asked; what it writes comes back on the master (with the line
+ * discipline's \r\n), what the master writes is its input. */
+static void test_runs_on_a_pty(void **state)
+{
+	char *argv[] = {"sh", "-c",
+			"tty; stty size; [ -t 0 ] && [ -t 2 ] && echo both-ttys; "
+			"echo err >&2; read x; echo got:$x; exit 3",
+			NULL};
+	char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+	struct container_cfg cfg = cfg_for(argv, envp, dir);
+	struct container_proc p;
+	struct errmsg err;
+	char out[1024];
+	size_t n = 0;
+	int code, st;
+	(void)state;
+
+	if (geteuid() != 0)
+		skip();
+	cfg.tty = true;
+	cfg.rows = 33;
+	cfg.cols = 101;
+	assert_int_equal(container_start(&cfg, &p, &code, &err), 0);
+	assert_int_equal(p.stderr_fd, -1);
+	assert_true(p.tty_fd >= 0 && p.stdin_fd >= 0 && p.stdout_fd >= 0);
+	assert_true(fcntl(p.stdout_fd, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(p.tty_fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(write(p.stdin_fd, "hey\n", 4), 4);
+	/* EIO on the master: every slave descriptor is closed */
+	for (;;) {
+		struct pollfd pf = {.fd = p.stdout_fd, .events = POLLIN};
+		assert_true(poll(&pf, 1, 5000) == 1);
+		ssize_t r = read(p.stdout_fd, out + n, sizeof(out) - 1 - n);
+		if (r < 0 && errno == EIO)
+			break;
+		assert_true(r > 0);
+		n += (size_t)r;
+	}
+	out[n] = '\0';
+	assert_non_null(strstr(out, "/dev/pts/"));
+	assert_non_null(strstr(out, "33 101\r\n"));
+	assert_non_null(strstr(out, "both-ttys\r\n"));
+	assert_non_null(strstr(out, "err\r\n"));
+	assert_non_null(strstr(out, "got:hey\r\n"));
+	close(p.stdin_fd);
+	close(p.stdout_fd);
+	close(p.tty_fd);
+	assert_int_equal(waitpid(p.pid, &st, 0), p.pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 3);
+}
+
 static void test_path_is_the_containers(void **state)
 {
 	char script[PATH_MAX], path[PATH_MAX + 8];
@@ -257,6 +310,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_runs_with_pipes),
+	    cmocka_unit_test(test_runs_on_a_pty),
 	    cmocka_unit_test(test_path_is_the_containers),
 	    cmocka_unit_test(test_not_found),
 	    cmocka_unit_test(test_not_executable),

@@ -12,6 +12,8 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,13 +120,13 @@ static void test_frames_before_spec_are_kept(void **state)
 
 	assert_int_equal(supervise_wait_spec(&f->sup, &spec, &err), 0);
 	hcp_spec_free(&spec);
-	p = bytequeue_peek(&f->sup.stdin_q, &n);
+	p = bytequeue_peek(&f->sup.main.stdin_q, &n);
 	assert_int_equal(n, 11);
 	assert_memory_equal(p, "early input", 11);
-	assert_true(f->sup.stdin_eof);
-	assert_int_equal(f->sup.npending, 2);
-	assert_int_equal(f->sup.pending[0], SIGTERM);
-	assert_int_equal(f->sup.pending[1], SIGINT);
+	assert_true(f->sup.main.stdin_eof);
+	assert_int_equal(f->sup.main.npending, 2);
+	assert_int_equal(f->sup.main.pending[0], SIGTERM);
+	assert_int_equal(f->sup.main.pending[1], SIGINT);
 }
 
 static void test_hostile_before_spec(void **state)
@@ -237,7 +239,7 @@ static pid_t spawn(struct supervisor *s, void (*body)(void))
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	fcntl(err[0], F_SETFL, O_NONBLOCK);
-	p = (struct container_proc){pid, in[1], out[0], err[0]};
+	p = (struct container_proc){pid, in[1], out[0], err[0], -1};
 	supervise_attach(s, &p);
 	return pid;
 }
@@ -464,6 +466,177 @@ static void test_host_hangup_lets_container_finish(void **state)
 	assert_int_equal(supervise_run(&f->sup, &err), 7);
 }
 
+/* ---- exec sessions: a client thread plays `hull exec` over a Unix socket ---- */
+
+struct exec_result {
+	int connected;
+	uint32_t pid;
+	char out[512], err[512];
+	size_t nout, nerr;
+	int exit_code; /* -1: none */
+	int errors;    /* ERROR frames */
+	int frames;
+	bool eof;
+};
+
+static int exec_connect(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		abort();
+	return fd;
+}
+
+/* Read frames until EOF (the guest closes a session after EXIT). */
+static void exec_collect(int fd, struct exec_result *r)
+{
+	uint8_t type, *p;
+	uint32_t len;
+
+	r->exit_code = -1;
+	while (peer_recv(fd, &type, &p, &len, 5000) == 1) {
+		r->frames++;
+		if (type == HCP_STARTED && len == 4)
+			memcpy(&r->pid, p, 4);
+		else if (type == HCP_STDOUT && r->nout + len < sizeof(r->out))
+			memcpy(r->out + r->nout, p, len), r->nout += len;
+		else if (type == HCP_STDERR && r->nerr + len < sizeof(r->err))
+			memcpy(r->err + r->nerr, p, len), r->nerr += len;
+		else if (type == HCP_EXIT && len == 4)
+			r->exit_code = p[0];
+		else if (type == HCP_ERROR)
+			r->errors++;
+		free(p);
+	}
+	r->eof = true;
+}
+
+static void exec_send(int fd, char **argv, size_t argc, char **envp, size_t envc, bool tty)
+{
+	struct hcp_spec x = {.argv = argv, .argc = argc, .envp = envp, .envc = envc, .tty = tty,
+			     .rows = 10, .cols = 20};
+	uint8_t *buf;
+	size_t len;
+
+	if (hcp_exec_encode(&x, &buf, &len) < 0)
+		abort();
+	peer_send(fd, HCP_EXEC, buf, len);
+	free(buf);
+}
+
+struct exec_client {
+	const char *path;
+	struct exec_result pipes, missing, tty, hostile, early_stdin, watch;
+};
+
+static void *exec_client_main(void *arg)
+{
+	struct exec_client *c = arg;
+	char *argv[] = {"sh", "-c",
+			"read a; echo \"o:$a:$X:$Y:$(pwd)\"; echo e >&2; exit 4", NULL};
+	char *envp[] = {"X=2", "NOEQUALS", NULL};
+	char *missing[] = {"/no/such/cmd", NULL};
+	char *ttyargv[] = {"sh", "-c", "stty size; tty; echo e >&2", NULL};
+	int fd;
+
+	fd = exec_connect(c->path);
+	exec_send(fd, argv, 3, envp, 2, false);
+	peer_send(fd, HCP_STDIN, "in\n", 3);
+	peer_send(fd, HCP_STDIN_EOF, NULL, 0);
+	exec_collect(fd, &c->pipes);
+	close(fd);
+
+	fd = exec_connect(c->path);
+	exec_send(fd, missing, 1, NULL, 0, false);
+	exec_collect(fd, &c->missing);
+	close(fd);
+
+	fd = exec_connect(c->path);
+	exec_send(fd, ttyargv, 3, NULL, 0, true);
+	exec_collect(fd, &c->tty);
+	close(fd);
+
+	/* a session that starts with garbage or with STDIN ends; nothing else does */
+	fd = exec_connect(c->path);
+	peer_write_all(fd, "\x7f\0\0\0\0\0\0\0", 8);
+	exec_collect(fd, &c->hostile);
+	close(fd);
+	fd = exec_connect(c->path);
+	peer_send(fd, HCP_STDIN, "x", 1);
+	exec_collect(fd, &c->early_stdin);
+	close(fd);
+
+	/* MAIN_SIGNAL: the main process gets it; the session gets its code */
+	fd = exec_connect(c->path);
+	peer_send_u32(fd, HCP_MAIN_SIGNAL, SIGTERM);
+	exec_collect(fd, &c->watch);
+	close(fd);
+	return NULL;
+}
+
+static void test_exec_sessions(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/hull-exec-XXXXXX", path[64];
+	char *base_env[] = {"PATH=/usr/bin:/bin", "X=1", "Y=base", NULL};
+	gid_t groups[] = {0};
+	struct user_ids ids = {.uid = 0, .gid = 0, .groups = groups, .ngroups = 1};
+	struct execcfg_base base = {.envp = base_env, .cwd = "/tmp", .ids = &ids};
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct exec_client c = {.path = path};
+	struct errmsg err;
+	pthread_t t;
+	int lfd;
+
+	if (geteuid() != 0)
+		skip(); /* exec'd processes setgroups() like the container's */
+	signal(SIGPIPE, SIG_IGN);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/exec.sock", dir);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 8), 0);
+
+	peer_send(f->host, HCP_STDIN_EOF, NULL, 0);
+	pid_t main_pid = spawn(&f->sup, wait_for_signal_body);
+	supervise_listen_exec(&f->sup, lfd, &base);
+	assert_int_equal(pthread_create(&t, NULL, exec_client_main, &c), 0);
+	assert_int_equal(supervise_run(&f->sup, &err), 128 + SIGTERM);
+	pthread_join(t, NULL);
+	unlink(path);
+	rmdir(dir);
+
+	/* pipes: env merged over the container's, cwd the container's */
+	assert_true(c.pipes.pid > 0 && (pid_t)c.pipes.pid != main_pid);
+	c.pipes.out[c.pipes.nout] = 0;
+	assert_string_equal(c.pipes.out, "o:in:2:base:/tmp\n");
+	c.pipes.err[c.pipes.nerr] = 0;
+	assert_string_equal(c.pipes.err, "e\n");
+	assert_int_equal(c.pipes.exit_code, 4);
+	assert_true(c.pipes.eof);
+	/* a command that is not there: ERROR then EXIT 127, no STARTED */
+	assert_int_equal(c.missing.errors, 1);
+	assert_int_equal(c.missing.exit_code, 127);
+	assert_int_equal(c.missing.pid, 0);
+	/* a pty: sized as asked, everything on STDOUT */
+	c.tty.out[c.tty.nout] = 0;
+	assert_non_null(strstr(c.tty.out, "10 20\r\n"));
+	assert_non_null(strstr(c.tty.out, "/dev/pts/"));
+	assert_non_null(strstr(c.tty.out, "e\r\n"));
+	assert_int_equal(c.tty.nerr, 0);
+	assert_int_equal(c.tty.exit_code, 0);
+	/* hostile sessions are closed without an answer */
+	assert_int_equal(c.hostile.frames, 0);
+	assert_true(c.hostile.eof);
+	assert_int_equal(c.early_stdin.frames, 0);
+	/* the watcher learns the main process's code */
+	assert_int_equal(c.watch.exit_code, 128 + SIGTERM);
+}
+
 int main(void)
 {
 	/* Orphans of the stand-in containers must come back to this process. */
@@ -487,6 +660,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_output_chunked_in_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_orphans_holding_pipes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_spec_is_fatal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_sessions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_hangup_lets_container_finish, setup,
 					    teardown),
 	};

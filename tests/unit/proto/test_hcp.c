@@ -286,6 +286,141 @@ static void test_spec_volumes(void **st)
 	}
 }
 
+/* A spec payload: ARG "a", CWD "/", ROOTFS "x", then one TTY record. */
+static size_t tty_payload(uint8_t *b, const char *tty)
+{
+	static const uint8_t head[] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
+					HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' };
+	size_t n = strlen(tty);
+	memcpy(b, head, sizeof(head));
+	b[sizeof(head)] = HCP_SPEC_TTY;
+	hcp_u32_encode(b + sizeof(head) + 1, (uint32_t)n);
+	memcpy(b + sizeof(head) + 5, tty, n);
+	return sizeof(head) + 5 + n;
+}
+
+static void test_spec_tty(void **st)
+{
+	(void)st;
+	char *argv[] = { "sh", NULL };
+	struct hcp_spec s = { .argv = argv, .argc = 1, .cwd = "/", .rootfs = "/dev/vda",
+			      .tty = true, .rows = 65535, .cols = 7 };
+	uint8_t *buf;
+	size_t len;
+	struct hcp_spec d;
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
+	assert_int_equal(hcp_spec_decode(buf, len, &d), 0);
+	assert_true(d.tty);
+	assert_int_equal(d.rows, 65535);
+	assert_int_equal(d.cols, 7);
+	hcp_spec_free(&d);
+	free(buf);
+	/* no TTY record: no tty */
+	s.tty = false;
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
+	assert_int_equal(hcp_spec_decode(buf, len, &d), 0);
+	assert_false(d.tty);
+	hcp_spec_free(&d);
+	free(buf);
+
+	uint8_t b[64];
+	assert_int_equal(hcp_spec_decode(b, tty_payload(b, "0 0"), &d), 0);
+	assert_true(d.tty && d.rows == 0 && d.cols == 0);
+	hcp_spec_free(&d);
+	const char *bad[] = { "", "24", "24 ", " 80", "24  80", "24x80", "65536 80", "24 -1",
+			      "123456 1", "24 80 1", "+4 80" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(hcp_spec_decode(b, tty_payload(b, bad[i]), &d), -EPROTO);
+	/* a duplicate TTY record */
+	size_t n = tty_payload(b, "1 1");
+	memcpy(b + n, b + n - 8, 8);
+	assert_int_equal(hcp_spec_decode(b, n + 8, &d), -EPROTO);
+}
+
+static void test_exec_spec(void **st)
+{
+	(void)st;
+	char *argv[] = { "ps", "-o", "pid", NULL };
+	char *envp[] = { "X=1", NULL };
+	struct hcp_spec s = { .argv = argv, .argc = 3, .envp = envp, .envc = 1, .tty = true,
+			      .rows = 24, .cols = 80 };
+	uint8_t *buf;
+	size_t len;
+	struct hcp_spec d;
+	/* cwd and user are optional for an exec */
+	assert_int_equal(hcp_exec_encode(&s, &buf, &len), 0);
+	assert_int_equal(hcp_exec_decode(buf, len, &d), 0);
+	assert_int_equal(d.argc, 3);
+	assert_string_equal(d.argv[1], "-o");
+	assert_null(d.cwd);
+	assert_null(d.user);
+	assert_null(d.rootfs);
+	assert_string_equal(d.envp[0], "X=1");
+	assert_true(d.tty && d.rows == 24 && d.cols == 80);
+	hcp_spec_free(&d);
+	/* ...but a main SPEC needs them */
+	assert_int_equal(hcp_spec_decode(buf, len, &d), -EPROTO);
+	free(buf);
+	s.cwd = "/tmp";
+	s.user = "1000:1000";
+	assert_int_equal(hcp_exec_encode(&s, &buf, &len), 0);
+	assert_int_equal(hcp_exec_decode(buf, len, &d), 0);
+	assert_string_equal(d.cwd, "/tmp");
+	assert_string_equal(d.user, "1000:1000");
+	hcp_spec_free(&d);
+	free(buf);
+	/* fields that only a container's SPEC may carry */
+	s.rootfs = "/dev/vda";
+	assert_int_equal(hcp_exec_encode(&s, &buf, &len), -EINVAL);
+	s.rootfs = NULL;
+	s.hostname = "h";
+	assert_int_equal(hcp_exec_encode(&s, &buf, &len), -EINVAL);
+	s.hostname = NULL;
+	s.realtime_ns = 5;
+	assert_int_equal(hcp_exec_encode(&s, &buf, &len), -EINVAL);
+	/* the decoder refuses them too: a main SPEC is not an exec spec */
+	s.realtime_ns = 0;
+	s.rootfs = "/dev/vda";
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
+	assert_int_equal(hcp_exec_decode(buf, len, &d), -EPROTO);
+	free(buf);
+	/* a relative cwd, no argv */
+	uint8_t rel[] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, 'w' };
+	assert_int_equal(hcp_exec_decode(rel, sizeof(rel), &d), -EPROTO);
+	assert_int_equal(hcp_exec_decode(rel + 6, sizeof(rel) - 6, &d), -EPROTO);
+	struct hcp_spec none = { 0 };
+	assert_int_equal(hcp_exec_encode(&none, &buf, &len), -EINVAL);
+}
+
+static void test_winsize(void **st)
+{
+	(void)st;
+	uint8_t buf[32], p[HCP_WINSIZE_LEN];
+	hcp_winsize_encode(p, 50, 0x1234);
+	size_t n = frame(buf, HCP_RESIZE, p, sizeof(p));
+	struct hcp_reader r;
+	hcp_reader_init(&r);
+	uint8_t types[2];
+	assert_int_equal(feed(&r, buf, n, 3, types, 2), 1);
+	assert_int_equal(types[0], HCP_RESIZE);
+	hcp_reader_free(&r);
+	struct hcp_msg m = { .type = HCP_RESIZE, .len = 4, .payload = p };
+	uint16_t rows, cols;
+	assert_int_equal(hcp_winsize_decode(&m, &rows, &cols), 0);
+	assert_int_equal(rows, 50);
+	assert_int_equal(cols, 0x1234);
+	m.len = 3;
+	assert_int_equal(hcp_winsize_decode(&m, &rows, &cols), -EPROTO);
+	m.len = 5;
+	assert_int_equal(hcp_winsize_decode(&m, &rows, &cols), -EPROTO);
+	/* the new types frame; their neighbours stay unknown */
+	uint8_t hdr[HCP_HDR_LEN];
+	assert_int_equal(hcp_header_encode(hdr, HCP_EXEC, 0), 0);
+	assert_int_equal(hcp_header_encode(hdr, HCP_MAIN_SIGNAL, 4), 0);
+	assert_int_equal(hcp_header_encode(hdr, 0x18, 0), -EINVAL);
+	assert_int_equal(hcp_header_encode(hdr, 0x08, 0), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +428,8 @@ int main(void)
 		cmocka_unit_test(test_bad_headers),       cmocka_unit_test(test_max_payload_bounded),
 		cmocka_unit_test(test_spec_roundtrip),    cmocka_unit_test(test_spec_malformed),
 		cmocka_unit_test(test_spec_volumes),
+		cmocka_unit_test(test_spec_tty),          cmocka_unit_test(test_exec_spec),
+		cmocka_unit_test(test_winsize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,13 @@
+/* fdio: write a whole buffer to a file descriptor.
+ *
+ * Contract: fdio_write_all() retries short writes and EINTR; returns 0, or
+ * -errno of the first failed write (a reader gone away is -EPIPE: callers
+ * that merely forward output may ignore it). */
+#ifndef HULL_FDIO_H
+#define HULL_FDIO_H
+
+#include <stddef.h>
+
+int fdio_write_all(int fd, const void *buf, size_t n);
+
+#endif

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Containers' lifecycle: run -d, ps, logs (-f, --tail), inspect, exec, kill -s,
+# stop with a timeout, rm; a name collision; rm of a running container
+# refused; a monitor killed with SIGKILL reported dead and cleaned by rm;
+# --rm and rm -f leave nothing. Five VMs, all restored from the suite's
+# template; the first is shared by most assertions.
+. "$(dirname "$0")/lib.sh"
+rt=$HULL_RUNTIME_DIR # per test, set by lib.sh
+
+# A failing assertion must not leave VMs running.
+cleanup() {
+	for c in $("$HULL" ps -q 2>/dev/null); do "$HULL" rm -f "$c" >/dev/null 2>&1; done
+	rm -rf "$tmp"
+}
+
+# wait_until SECONDS CMD...: poll CMD until it succeeds; status 1 on timeout.
+wait_until() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+container_dirs() { find "$rt" -mindepth 1 -maxdepth 1 -type d | wc -l; }
+logs_have() { "$HULL" logs "$1" 2>/dev/null | grep -qx "$2"; }
+logs_err_have() { "$HULL" logs "$1" 2>&1 >/dev/null | grep -qx "$2"; }
+# gone PID: exited (a zombie has exited: its reaper may be slow)
+gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+state() { "$HULL" inspect "$1" | jq -r ".[0] | $2"; }
+
+# --- one detached container, many assertions ---------------------------------
+# (wait returns on a trapped signal at once; a guest timer may be slow when
+# the host is loaded)
+script='echo out-1; echo err-1 >&2
+trap "" TERM
+trap "echo got-usr1" USR1
+echo ready
+while :; do sleep 1000 & wait $!; done'
+t0=$SECONDS
+run_hull rund -d --name web "$IMG" sh -c "$script"
+expect_eq "run -d exits 0" "$rc" 0
+id=$out
+if [[ "$id" =~ ^[0-9a-f]{64}$ ]]; then pass "run -d prints the 64-hex id"; else fail "run -d prints the 64-hex id" "got: $id"; fi
+expect_eq "the container has a directory named by its id" "$(ls "$rt" | grep -c "^$id$")" 1
+
+hull_cmd ps ps
+expect_eq "ps exits 0" "$rc" 0
+expect_contains "ps: header" "$out" "CONTAINER ID"
+row=$(grep -F " web" <<<"$out")
+expect_contains "ps: short id" "$row" "${id:0:12} "
+expect_contains "ps: Up" "$row" "Up "
+expect_contains "ps: command" "$row" '"sh -c echo out-1'
+expect_contains "ps: image" "$row" "$IMG"
+hull_cmd psq ps -q
+expect_eq "ps -q: only the short id" "$out" "${id:0:12}"
+
+if wait_until 120 logs_have web ready && wait_until 60 logs_err_have web err-1; then
+	pass "logs: the container's output arrives"
+else
+	fail "logs: the container's output arrives"
+fi
+hull_cmd logs logs web
+expect_line "logs: stdout to stdout" "$out" "out-1"
+expect_not_contains "logs: stderr not on stdout" "$out" "err-1"
+expect_line "logs: stderr to stderr" "$err" "err-1"
+f=$(head -n1 "$rt/$id/container.log")
+expect_eq "log format: docker json-file" "$(jq -r '.log + "|" + .stream' <<<"$f")" "out-1
+|stdout"
+
+"$HULL" logs -f web >"$tmp/follow.out" 2>"$tmp/follow.err" &
+follow=$!
+
+hull_cmd insp inspect web
+expect_eq "inspect exits 0" "$rc" 0
+expect_eq "inspect: id" "$(jq -r '.[0].id' <<<"$out")" "$id"
+expect_eq "inspect: running" "$(jq -r '.[0].state.status + " " + (.[0].state.running|tostring)' <<<"$out")" "running true"
+expect_eq "inspect: command" "$(jq -r '.[0].command[0]' <<<"$out")" "sh"
+expect_eq "inspect: log path" "$(jq -r '.[0].log_path' <<<"$out")" "$rt/$id/container.log"
+hull_cmd prefix inspect "${id:0:7}"
+expect_eq "an id prefix finds the container" "$(jq -r '.[0].name' <<<"$out")" "web"
+
+hull_cmd dup run -d --name web "$IMG" true
+expect_eq "a taken name: status 125" "$rc" 125
+expect_contains "a taken name: explained" "$err" '"web" is already in use'
+expect_eq "a taken name: nothing registered" "$(container_dirs)" 1
+
+hull_cmd rmrun rm web
+expect_eq "rm of a running container: refused" "$rc" 1
+expect_contains "rm of a running container: explained" "$err" "rm -f"
+expect_eq "rm of a running container: still there" "$(state web .state.status)" "running"
+
+hull_cmd exec exec web sh -c 'echo in-exec; echo exec-err >&2; exit 5'
+expect_eq "exec by name: the command's status" "$rc" 5
+expect_eq "exec by name: its stdout" "$out" "in-exec"
+expect_eq "exec by name: its stderr" "$err" "exec-err"
+hull_cmd execid exec "${id:0:12}" cat /proc/1/cmdline
+expect_eq "exec by short id reaches the same VM" "$rc" 0
+
+hull_cmd kill kill -s USR1 web
+expect_eq "kill -s USR1 exits 0" "$rc" 0
+if wait_until 60 logs_have web got-usr1; then pass "kill -s USR1 reaches the container"; else fail "kill -s USR1 reaches the container"; fi
+# the two streams are read apart in the guest: only what came seconds later
+# is surely last
+hull_cmd tail logs --tail 1 web
+expect_eq "logs --tail 1: the last line" "$out" "got-usr1"
+expect_eq "logs --tail 1: nothing older" "$err" ""
+
+t1=$SECONDS
+hull_cmd stop stop -t 2 web
+took=$((SECONDS - t1))
+expect_eq "stop exits 0" "$rc" 0
+expect_eq "stop prints the name" "$out" "web"
+if [ "$took" -ge 2 ]; then pass "stop -t 2 waited before SIGKILL (${took}s)"; else fail "stop -t 2 waited before SIGKILL" "took ${took}s"; fi
+hull_cmd psa ps -a
+expect_contains "ps -a: Exited (137) after SIGKILL" "$(grep -F " web" <<<"$out")" "Exited (137) "
+hull_cmd ps2 ps
+expect_not_contains "ps: a stopped container is not listed" "$out" " web"
+expect_eq "inspect: exited 137" "$(state web '.state.status + " " + (.exit_code|tostring)')" "exited 137"
+expect_eq "the monitor's socket is gone" "$(ls "$rt/$id")" "container.log
+state.json"
+mon=$(state web .monitor_pid)
+if gone "$mon"; then pass "the monitor has exited"; else fail "the monitor has exited" "pid $mon"; fi
+
+if wait_until 10 gone "$follow"; then pass "logs -f ends with the container"; else fail "logs -f ends with the container"; kill "$follow"; fi
+wait "$follow"
+expect_eq "logs -f exits 0" "$?" 0
+expect_eq "logs -f: all of stdout" "$(cat "$tmp/follow.out")" "out-1
+ready
+got-usr1"
+expect_eq "logs -f: stderr" "$(cat "$tmp/follow.err")" "err-1"
+
+hull_cmd execstopped exec web true
+expect_eq "exec in a stopped container: status 125" "$rc" 125
+expect_contains "exec in a stopped container: explained" "$err" "not running"
+
+hull_cmd rm rm web
+expect_eq "rm exits 0" "$rc" 0
+expect_eq "rm: the directory is gone" "$(container_dirs)" 0
+hull_cmd ps3 ps -a
+expect_eq "ps -a: empty" "$out" "$(head -n1 <<<"$out")"
+echo "(shared container: $((SECONDS - t0))s)"
+
+# --- a foreground run is registered and logged too -------------------------
+run_hull fg --name fg "$IMG" sh -c 'echo o; echo e >&2; exit 4'
+expect_eq "foreground: the container's status" "$rc" 4
+expect_eq "foreground: output reaches the terminal" "$out" "o"
+hull_cmd fgps ps -a
+expect_contains "foreground: ps -a shows Exited (4)" "$(grep -F " fg" <<<"$out")" "Exited (4) "
+hull_cmd fglogs logs fg
+expect_eq "foreground: logs, stdout" "$out" "o"
+expect_eq "foreground: logs, stderr" "$err" "e"
+hull_cmd fgrm rm fg
+expect_eq "foreground: rm" "$(container_dirs)" "0"
+
+# --- the monitor killed with SIGKILL ------------------------------------------
+run_hull victim -d --name victim "$IMG" sleep 1000
+expect_eq "victim: run -d exits 0" "$rc" 0
+vid=$out
+mon=$(state victim .monitor_pid)
+kill -KILL "$mon"
+if wait_until 30 gone "$mon"; then pass "victim: the monitor is gone"; else fail "victim: the monitor is gone"; fi
+hull_cmd vps ps -a
+expect_contains "victim: ps -a shows it dead" "$(grep -F " victim" <<<"$out")" "Dead"
+expect_eq "victim: inspect says why" "$(state victim '.state.status + ": " + .state.dead_reason')" "dead: monitor died"
+hull_cmd vrm rm victim
+expect_eq "victim: rm without -f cleans it" "$rc" 0
+if [ ! -e "$rt/$vid" ]; then pass "victim: its directory (and sockets) are gone"; else fail "victim: its directory is gone" "$(ls -la "$rt/$vid")"; fi
+if pgrep -f -- "--name victim" >/dev/null; then fail "victim: no process left"; else pass "victim: no process left"; fi
+
+# --- --rm and rm -f leave nothing ---------------------------------------------
+run_hull quick -d --rm --name quick "$IMG" sleep 1000
+expect_eq "-d --rm: run exits 0" "$rc" 0
+mon=$(state quick .monitor_pid)
+hull_cmd rmf rm -f quick
+expect_eq "rm -f of a running container exits 0" "$rc" 0
+if gone "$mon"; then pass "rm -f: the monitor is gone"; else fail "rm -f: the monitor is gone"; fi
+expect_eq "rm -f: nothing left" "$(ls "$rt")" "lock"
+
+run_hull nosuch -d --rm "$IMG" /no/such/command
+expect_eq "-d, failed start: the command's status" "$rc" 127
+expect_contains "-d, failed start: the reason reaches the user" "$err" "/no/such/command"
+expect_eq "-d --rm, failed start: nothing left" "$(ls "$rt")" "lock"
+if pgrep -f "hull run.*-d --rm.*/no/such/command" >/dev/null; then fail "-d, failed start: no monitor left"; else pass "-d, failed start: no monitor left"; fi
+
+hull_cmd nobody stop nobody
+expect_eq "stop of an unknown name: status 1" "$rc" 1
+expect_contains "stop of an unknown name: explained" "$err" "no such container: nobody"
+finish
