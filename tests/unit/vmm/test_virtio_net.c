@@ -1,0 +1,363 @@
+/* Unit tests for vmm/virtio_net.c, driven through the virtio-mmio transport
+ * with a fake driver and a recording back end: frames both ways, the
+ * backlog, and malformed chains. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+
+#include "virtio_fake_driver.h"
+#include "vmm/virtio_net.h"
+
+#define QSZ 16
+#define F_V1 (1ull << VIRTIO_F_VERSION_1)
+/* queue 1 (tx) has its rings above queue 0's */
+#define TXQ_OFF 0x40000u
+#define RX_BUF (FD_DATA)
+#define TX_BUF (FD_DATA + 0x8000)
+
+static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+struct fx {
+	struct fake_guest rx, tx; /* one RAM, two ring layouts */
+	struct virtio_net *n;
+	struct virtio_mmio *t;
+	unsigned irqs;
+	/* what the back end saw */
+	uint8_t last[4096];
+	size_t last_len;
+	unsigned frames, ready_calls;
+	int tx_rc;
+};
+
+static void irq_cb(void *ctx)
+{
+	((struct fx *)ctx)->irqs++;
+}
+
+static int be_tx(void *be, const struct iovec *iov, unsigned cnt, size_t len)
+{
+	struct fx *f = be;
+	size_t off = 0;
+	for (unsigned i = 0; i < cnt; i++) {
+		assert_true(off + iov[i].iov_len <= sizeof(f->last));
+		memcpy(f->last + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	assert_int_equal(off, len);
+	f->last_len = len;
+	f->frames++;
+	return f->tx_rc;
+}
+
+static void be_ready(void *be)
+{
+	((struct fx *)be)->ready_calls++;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	fg_init(&f->rx, QSZ);
+	f->tx = f->rx;
+	f->tx.desc += TXQ_OFF;
+	f->tx.avail += TXQ_OFF;
+	f->tx.used += TXQ_OFF;
+	assert_int_equal(virtio_net_init(&f->n, mac), 0);
+	assert_int_equal(virtio_mmio_init(&f->t, 0xd0000000, &f->rx.mem, virtio_net_ops(f->n),
+					  f->n, irq_cb, f),
+			 0);
+	struct virtio_net_backend be = { .tx = be_tx, .rx_ready = be_ready, .be = f };
+	virtio_net_connect(f->n, f->t, &be);
+	uint32_t st = mmio_negotiate(f->t, F_V1 | (1ull << VIRTIO_NET_F_MAC));
+	assert_true(st & VIRTIO_CONFIG_S_FEATURES_OK);
+	assert_int_equal(mmio_setup_queue(f->t, &f->rx, 0, QSZ), 1);
+	assert_int_equal(mmio_setup_queue(f->t, &f->tx, 1, QSZ), 1);
+	mmio_driver_ok(f->t);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	virtio_mmio_free(f->t);
+	virtio_net_free(f->n);
+	fg_free(&f->rx);
+	free(f);
+	return 0;
+}
+
+static void fill(uint8_t *p, size_t len, uint8_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 13);
+}
+
+/* Post one receive buffer of `len` writable bytes as chain 0 (in two
+ * descriptors when split). */
+static void post_rx(struct fx *f, uint32_t len, bool split)
+{
+	if (split && len > VIRTIO_NET_HDR_LEN) {
+		fg_set_desc(&f->rx, 0, RX_BUF, VIRTIO_NET_HDR_LEN,
+			    VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+		fg_set_desc(&f->rx, 1, RX_BUF + 0x100, len - VIRTIO_NET_HDR_LEN,
+			    VRING_DESC_F_WRITE, 0);
+	} else {
+		fg_set_desc(&f->rx, 0, RX_BUF, len, VRING_DESC_F_WRITE, 0);
+	}
+	fg_avail_push(&f->rx, 0);
+}
+
+/* Queue one transmit chain: header descriptor + frame descriptor. */
+static void send_tx(struct fx *f, uint32_t hdr_len, uint32_t frame_len, uint16_t frame_flags)
+{
+	memset(fg_ptr(&f->tx, TX_BUF), 0, hdr_len);
+	fill(fg_ptr(&f->tx, TX_BUF + 0x100), frame_len, 7);
+	fg_set_desc(&f->tx, 0, TX_BUF, hdr_len, VRING_DESC_F_NEXT, 1);
+	fg_set_desc(&f->tx, 1, TX_BUF + 0x100, frame_len, frame_flags, 0);
+	fg_avail_push(&f->tx, 0);
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ);
+}
+
+static void test_config(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(mmio_rd(f->t, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
+	uint8_t got[6];
+	for (unsigned i = 0; i < 6; i++)
+		virtio_mmio_read(f->t, VIRTIO_MMIO_CONFIG + i, &got[i], 1);
+	assert_memory_equal(got, mac, 6);
+	uint16_t status = 0;
+	virtio_mmio_read(f->t, VIRTIO_MMIO_CONFIG + 6, &status, 2);
+	assert_int_equal(le16toh(status), VIRTIO_NET_S_LINK_UP);
+	/* past the config space: ignored, reads 0 */
+	uint32_t v = 0xffffffff;
+	virtio_mmio_read(f->t, VIRTIO_MMIO_CONFIG + 0x40, &v, 4);
+	assert_int_equal(v, 0);
+}
+
+static void test_tx_frame(void **state)
+{
+	struct fx *f = *state;
+	send_tx(f, VIRTIO_NET_HDR_LEN, 60, 0);
+	assert_int_equal(f->frames, 1);
+	assert_int_equal(f->last_len, 60);
+	assert_memory_equal(f->last, fg_ptr(&f->tx, TX_BUF + 0x100), 60);
+	assert_int_equal(fg_used_idx(&f->tx), 1);
+	assert_int_equal(fg_used_elem(&f->tx, 0).len, 0);
+	assert_true(f->irqs > 0);
+}
+
+static void test_tx_header_split(void **state)
+{
+	/* header and frame in one descriptor: the frame starts 12 bytes in */
+	struct fx *f = *state;
+	uint8_t *p = fg_ptr(&f->tx, TX_BUF);
+	memset(p, 0, VIRTIO_NET_HDR_LEN);
+	fill(p + VIRTIO_NET_HDR_LEN, 100, 3);
+	fg_set_desc(&f->tx, 0, TX_BUF, VIRTIO_NET_HDR_LEN + 100, 0, 0);
+	fg_avail_push(&f->tx, 0);
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ);
+	assert_int_equal(f->frames, 1);
+	assert_int_equal(f->last_len, 100);
+	assert_memory_equal(f->last, p + VIRTIO_NET_HDR_LEN, 100);
+}
+
+static void test_tx_malformed_dropped(void **state)
+{
+	struct fx *f = *state;
+	send_tx(f, VIRTIO_NET_HDR_LEN, VIRTIO_NET_ETH_MIN - 1, 0);	  /* runt */
+	send_tx(f, 4, 0x10, 0);						  /* short header: 20 bytes in all */
+	send_tx(f, VIRTIO_NET_HDR_LEN, VIRTIO_NET_FRAME_MAX + 1, 0);	  /* oversized */
+	send_tx(f, VIRTIO_NET_HDR_LEN, 60, VRING_DESC_F_WRITE);		  /* frame writable */
+	assert_int_equal(f->frames, 0);
+	assert_int_equal(fg_used_idx(&f->tx), 4);
+	struct virtio_net_stats st;
+	virtio_net_get_stats(f->n, &st);
+	assert_int_equal(st.tx_dropped, 4);
+	assert_int_equal(st.tx_frames, 0);
+	/* the queue still works */
+	send_tx(f, VIRTIO_NET_HDR_LEN, VIRTIO_NET_FRAME_MAX, 0);
+	assert_int_equal(f->frames, 1);
+	assert_int_equal(f->last_len, VIRTIO_NET_FRAME_MAX);
+}
+
+static void test_tx_refused_by_backend(void **state)
+{
+	struct fx *f = *state;
+	f->tx_rc = -EAGAIN;
+	send_tx(f, VIRTIO_NET_HDR_LEN, 60, 0);
+	struct virtio_net_stats st;
+	virtio_net_get_stats(f->n, &st);
+	assert_int_equal(st.tx_dropped, 1);
+	assert_int_equal(fg_used_idx(&f->tx), 1); /* the buffer goes back anyway */
+}
+
+static void test_tx_outside_ram_breaks(void **state)
+{
+	struct fx *f = *state;
+	fg_set_desc(&f->tx, 0, FD_RAM_SIZE - 8, 64, 0, 0);
+	fg_avail_push(&f->tx, 0);
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ);
+	assert_int_equal(f->frames, 0);
+	assert_true(mmio_rd(f->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	/* a broken device neither sends nor receives */
+	uint8_t frame[60] = { 0 };
+	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), -ENOBUFS);
+}
+
+static void test_tx_descriptor_loop_breaks(void **state)
+{
+	struct fx *f = *state;
+	fg_set_desc(&f->tx, 0, TX_BUF, 32, VRING_DESC_F_NEXT, 1);
+	fg_set_desc(&f->tx, 1, TX_BUF, 32, VRING_DESC_F_NEXT, 0);
+	fg_avail_push(&f->tx, 0);
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ);
+	assert_int_equal(f->frames, 0);
+	assert_true(mmio_rd(f->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+static void check_rx(struct fx *f, uint16_t used, size_t len, const uint8_t *frame, bool split)
+{
+	assert_int_equal(fg_used_idx(&f->rx), used);
+	struct vring_used_elem e = fg_used_elem(&f->rx, (uint16_t)(used - 1));
+	assert_int_equal(e.len, VIRTIO_NET_HDR_LEN + len);
+	struct virtio_net_hdr_v1 h;
+	memcpy(&h, fg_ptr(&f->rx, RX_BUF), sizeof(h));
+	assert_int_equal(h.flags, 0);
+	assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	assert_int_equal(le16toh(h.num_buffers), 1);
+	const uint8_t *got = fg_ptr(&f->rx, split ? RX_BUF + 0x100 : RX_BUF + VIRTIO_NET_HDR_LEN);
+	assert_memory_equal(got, frame, len);
+}
+
+static void test_rx_frame(void **state)
+{
+	struct fx *f = *state;
+	uint8_t frame[1514];
+	fill(frame, sizeof(frame), 1);
+	post_rx(f, VIRTIO_NET_HDR_LEN + 1514, false);
+	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), 0);
+	check_rx(f, 1, sizeof(frame), frame, false);
+	post_rx(f, VIRTIO_NET_HDR_LEN + 1514, true);
+	fill(frame, sizeof(frame), 2);
+	assert_int_equal(virtio_net_rx(f->n, frame, 64), 0);
+	check_rx(f, 2, 64, frame, true);
+	assert_true(f->irqs > 0);
+}
+
+static void test_rx_held_until_buffers(void **state)
+{
+	struct fx *f = *state;
+	uint8_t a[60], b[70];
+	fill(a, sizeof(a), 10);
+	fill(b, sizeof(b), 20);
+	assert_int_equal(virtio_net_rx(f->n, a, sizeof(a)), 0);
+	assert_int_equal(virtio_net_rx(f->n, b, sizeof(b)), 0);
+	assert_int_equal(virtio_net_rx_backlog(f->n), 2);
+	assert_int_equal(fg_used_idx(&f->rx), 0);
+	/* one buffer: the oldest frame goes first, the back end keeps waiting */
+	post_rx(f, 2048, false);
+	virtio_mmio_notify(f->t, VIRTIO_NET_RXQ);
+	check_rx(f, 1, sizeof(a), a, false);
+	assert_int_equal(virtio_net_rx_backlog(f->n), 1);
+	assert_int_equal(f->ready_calls, 0);
+	post_rx(f, 2048, false);
+	virtio_mmio_notify(f->t, VIRTIO_NET_RXQ);
+	check_rx(f, 2, sizeof(b), b, false);
+	assert_int_equal(virtio_net_rx_backlog(f->n), 0);
+	assert_int_equal(f->ready_calls, 1);
+}
+
+static void test_rx_backlog_bound(void **state)
+{
+	struct fx *f = *state;
+	uint8_t frame[60] = { 0 };
+	for (unsigned i = 0; i < VIRTIO_NET_BACKLOG_MAX; i++)
+		assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), 0);
+	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), -ENOBUFS);
+	assert_int_equal(virtio_net_rx_backlog(f->n), VIRTIO_NET_BACKLOG_MAX);
+	struct virtio_net_stats st;
+	virtio_net_get_stats(f->n, &st);
+	assert_int_equal(st.rx_dropped, 1);
+	/* a reset drops what is held and releases a waiting back end */
+	mmio_wr(f->t, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(virtio_net_rx_backlog(f->n), 0);
+	assert_int_equal(f->ready_calls, 1);
+	/* no driver: dropped, not held */
+	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), -ENOBUFS);
+	assert_int_equal(virtio_net_rx_backlog(f->n), 0);
+}
+
+static void test_rx_bad_sizes(void **state)
+{
+	struct fx *f = *state;
+	uint8_t frame[VIRTIO_NET_FRAME_MAX + 1] = { 0 };
+	assert_int_equal(virtio_net_rx(f->n, frame, VIRTIO_NET_ETH_MIN - 1), -EMSGSIZE);
+	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), -EMSGSIZE);
+	assert_int_equal(virtio_net_rx_backlog(f->n), 0);
+}
+
+static void test_rx_chain_too_small(void **state)
+{
+	struct fx *f = *state;
+	uint8_t frame[200] = { 0 };
+	post_rx(f, VIRTIO_NET_HDR_LEN + 100, false);
+	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), 0);
+	assert_int_equal(fg_used_idx(&f->rx), 1);
+	assert_int_equal(fg_used_elem(&f->rx, 0).len, 0);
+	struct virtio_net_stats st;
+	virtio_net_get_stats(f->n, &st);
+	assert_int_equal(st.rx_dropped, 1);
+	assert_int_equal(st.rx_frames, 0);
+	assert_false(mmio_rd(f->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+static void test_rx_readonly_chain_breaks(void **state)
+{
+	struct fx *f = *state;
+	uint8_t frame[60] = { 0 };
+	fg_set_desc(&f->rx, 0, RX_BUF, 2048, 0, 0); /* not writable */
+	fg_avail_push(&f->rx, 0);
+	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), -ENOBUFS);
+	assert_true(mmio_rd(f->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	assert_int_equal(fg_used_idx(&f->rx), 0);
+}
+
+static void test_rx_avail_jump_breaks(void **state)
+{
+	struct fx *f = *state;
+	uint8_t frame[60] = { 0 };
+	fg_set_avail_idx(&f->rx, QSZ + 1); /* more than the ring holds */
+	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), -ENOBUFS);
+	assert_true(mmio_rd(f->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_frame, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_header_split, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_malformed_dropped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_refused_by_backend, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_outside_ram_breaks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_descriptor_loop_breaks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_frame, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_held_until_buffers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_backlog_bound, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_bad_sizes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_chain_too_small, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_readonly_chain_breaks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_avail_jump_breaks, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,267 @@
+#include "virtio_net.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+
+/* What the guest sees in config space: the MAC, the link status and the
+ * queue-pair count (the fields up to and including max_virtqueue_pairs). */
+#define NET_CONFIG_LEN (offsetof(struct virtio_net_config, mtu))
+
+struct held_frame {
+	size_t len;
+	uint8_t data[];
+};
+
+struct virtio_net {
+	struct virtio_dev_ops ops;
+	struct virtio_net_config cfg; /* little-endian, as the guest sees it */
+	struct virtio_mmio *t;
+	struct virtio_net_backend be;
+	/* Everything below is touched only with the transport lock held (inside
+	 * queue_notify, reset or virtio_mmio_run_locked), except the atomics. */
+	struct held_frame *backlog[VIRTIO_NET_BACKLOG_MAX];
+	unsigned bl_head, bl_count; /* bl_count: atomic for readers */
+	bool want_ready;	    /* a back end waits for the backlog to empty */
+	struct virtio_net_stats st; /* atomic adds */
+	struct virtq_chain rxc, txc;
+	struct iovec txv[VIRTQ_MAX_SEGS];
+};
+
+static void stat_add(uint64_t *v)
+{
+	__atomic_add_fetch(v, 1, __ATOMIC_RELAXED);
+}
+
+/* Put one frame into the next receive chain. 1: the chain was used (the
+ * frame delivered, or dropped because the chain is too small), 0: no chain
+ * posted, -EIO: the queue is broken. */
+static int deliver(struct virtio_net *n, struct virtq *q, const void *frame, size_t len)
+{
+	struct virtq_chain *c = &n->rxc;
+	int rc = virtq_pop(q, c);
+	if (rc <= 0)
+		return rc;
+	if (c->in_len == 0) {
+		/* nothing to write the frame into, nor any way to say so */
+		virtq_set_broken(q);
+		stat_add(&n->st.rx_dropped);
+		return -EIO;
+	}
+	if (c->in_len < VIRTIO_NET_HDR_LEN + len) {
+		virtq_push(q, c->head, 0);
+		stat_add(&n->st.rx_dropped);
+		return 1;
+	}
+	struct virtio_net_hdr_v1 h;
+	memset(&h, 0, sizeof(h));
+	h.num_buffers = htole16(1);
+	virtq_chain_write(c, 0, &h, VIRTIO_NET_HDR_LEN);
+	virtq_chain_write(c, VIRTIO_NET_HDR_LEN, frame, len);
+	virtq_push(q, c->head, (uint32_t)(VIRTIO_NET_HDR_LEN + len));
+	stat_add(&n->st.rx_frames);
+	return 1;
+}
+
+static unsigned backlog_count(const struct virtio_net *n)
+{
+	return __atomic_load_n(&n->bl_count, __ATOMIC_RELAXED);
+}
+
+static void backlog_drop_all(struct virtio_net *n)
+{
+	while (n->bl_count) {
+		free(n->backlog[n->bl_head]);
+		n->backlog[n->bl_head] = NULL;
+		n->bl_head = (n->bl_head + 1) % VIRTIO_NET_BACKLOG_MAX;
+		__atomic_store_n(&n->bl_count, n->bl_count - 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* Move held frames into the chains the guest posted, oldest first. */
+static void backlog_flush(struct virtio_net *n, struct virtq *q)
+{
+	while (n->bl_count) {
+		struct held_frame *f = n->backlog[n->bl_head];
+		if (deliver(n, q, f->data, f->len) <= 0)
+			return;
+		free(f);
+		n->backlog[n->bl_head] = NULL;
+		n->bl_head = (n->bl_head + 1) % VIRTIO_NET_BACKLOG_MAX;
+		__atomic_store_n(&n->bl_count, n->bl_count - 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void rx_notify(struct virtio_net *n, struct virtq *q)
+{
+	backlog_flush(n, q);
+	if (n->bl_count == 0 && n->want_ready) {
+		n->want_ready = false;
+		if (n->be.rx_ready)
+			n->be.rx_ready(n->be.be);
+	}
+}
+
+static void tx_notify(struct virtio_net *n, struct virtq *q)
+{
+	struct virtq_chain *c = &n->txc;
+	while (virtq_pop(q, c) > 0) {
+		bool ok = false;
+		if (c->out_len >= VIRTIO_NET_HDR_LEN + VIRTIO_NET_ETH_MIN &&
+		    c->out_len - VIRTIO_NET_HDR_LEN <= VIRTIO_NET_FRAME_MAX && n->be.tx) {
+			size_t len = c->out_len - VIRTIO_NET_HDR_LEN;
+			unsigned cnt = virtq_iov_slice(c->iov, c->n_out, VIRTIO_NET_HDR_LEN, len,
+						       n->txv, VIRTQ_MAX_SEGS);
+			ok = n->be.tx(n->be.be, n->txv, cnt, len) == 0;
+		}
+		stat_add(ok ? &n->st.tx_frames : &n->st.tx_dropped);
+		virtq_push(q, c->head, 0);
+	}
+}
+
+static void net_queue_notify(void *dev, struct virtq *q, unsigned qidx)
+{
+	struct virtio_net *n = dev;
+	if (qidx == VIRTIO_NET_RXQ)
+		rx_notify(n, q);
+	else if (qidx == VIRTIO_NET_TXQ)
+		tx_notify(n, q);
+}
+
+static void net_reset(void *dev)
+{
+	struct virtio_net *n = dev;
+	backlog_drop_all(n);
+	if (n->want_ready) {
+		n->want_ready = false;
+		if (n->be.rx_ready)
+			n->be.rx_ready(n->be.be);
+	}
+}
+
+static void net_config_read(void *dev, uint32_t off, void *data, uint32_t len)
+{
+	struct virtio_net *n = dev;
+	memcpy(data, (const uint8_t *)&n->cfg + off, len);
+}
+
+static void net_config_write(void *dev, uint32_t off, const void *data, uint32_t len)
+{
+	/* Read-only: a VERSION_1 driver changes its MAC without telling the
+	 * device (there is no control queue), and the device does not filter. */
+	(void)dev;
+	(void)off;
+	(void)data;
+	(void)len;
+}
+
+int virtio_net_init(struct virtio_net **out, const uint8_t mac[6])
+{
+	struct virtio_net *n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	memcpy(n->cfg.mac, mac, 6);
+	n->cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
+	n->cfg.max_virtqueue_pairs = htole16(1);
+	n->ops = (struct virtio_dev_ops){
+	    .device_id = VIRTIO_ID_NET,
+	    .features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS),
+	    .num_queues = 2,
+	    .queue_max = VIRTIO_NET_QUEUE_MAX,
+	    .config_read = net_config_read,
+	    .config_write = net_config_write,
+	    .config_len = NET_CONFIG_LEN,
+	    .queue_notify = net_queue_notify,
+	    .reset = net_reset,
+	};
+	*out = n;
+	return 0;
+}
+
+void virtio_net_free(struct virtio_net *n)
+{
+	if (!n)
+		return;
+	backlog_drop_all(n);
+	free(n);
+}
+
+const struct virtio_dev_ops *virtio_net_ops(const struct virtio_net *n)
+{
+	return &n->ops;
+}
+
+void virtio_net_connect(struct virtio_net *n, struct virtio_mmio *t,
+			const struct virtio_net_backend *be)
+{
+	n->t = t;
+	n->be = *be;
+}
+
+struct rx_call {
+	const void *frame;
+	size_t len;
+	int rc;
+};
+
+static void rx_locked(void *dev, void *ctx)
+{
+	struct virtio_net *n = dev;
+	struct rx_call *c = ctx;
+	struct virtq *q = virtio_mmio_queue_locked(n->t, VIRTIO_NET_RXQ);
+	if (!q) {
+		/* no driver, or a broken queue: a wire without a receiver */
+		c->rc = -ENOBUFS;
+		stat_add(&n->st.rx_dropped);
+		return;
+	}
+	backlog_flush(n, q);
+	if (n->bl_count == 0) {
+		int rc = deliver(n, q, c->frame, c->len);
+		if (rc != 0) {
+			c->rc = rc > 0 ? 0 : -ENOBUFS;
+			return;
+		}
+	}
+	struct held_frame *f = NULL;
+	if (n->bl_count < VIRTIO_NET_BACKLOG_MAX)
+		f = malloc(sizeof(*f) + c->len);
+	if (!f) {
+		c->rc = -ENOBUFS;
+		stat_add(&n->st.rx_dropped);
+		n->want_ready = true;
+		return;
+	}
+	f->len = c->len;
+	memcpy(f->data, c->frame, c->len);
+	n->backlog[(n->bl_head + n->bl_count) % VIRTIO_NET_BACKLOG_MAX] = f;
+	__atomic_store_n(&n->bl_count, n->bl_count + 1, __ATOMIC_RELAXED);
+	n->want_ready = true;
+	c->rc = 0;
+}
+
+int virtio_net_rx(struct virtio_net *n, const void *frame, size_t len)
+{
+	if (len < VIRTIO_NET_ETH_MIN || len > VIRTIO_NET_FRAME_MAX)
+		return -EMSGSIZE;
+	struct rx_call c = { .frame = frame, .len = len };
+	virtio_mmio_run_locked(n->t, rx_locked, &c);
+	return c.rc;
+}
+
+unsigned virtio_net_rx_backlog(const struct virtio_net *n)
+{
+	return backlog_count(n);
+}
+
+void virtio_net_get_stats(struct virtio_net *n, struct virtio_net_stats *out)
+{
+	out->tx_frames = __atomic_load_n(&n->st.tx_frames, __ATOMIC_RELAXED);
+	out->tx_dropped = __atomic_load_n(&n->st.tx_dropped, __ATOMIC_RELAXED);
+	out->rx_frames = __atomic_load_n(&n->st.rx_frames, __ATOMIC_RELAXED);
+	out->rx_dropped = __atomic_load_n(&n->st.rx_dropped, __ATOMIC_RELAXED);
+}
