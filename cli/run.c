@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/control.h"
+#include "cli/net_opts.h"
 #include "cli/paths.h"
 #include "cli/spec.h"
 #include "cli/template.h"
@@ -36,6 +37,7 @@ struct run_opts {
 	const char *image;
 	char **args;
 	size_t n_args;
+	struct net_opts net; /* --network, -p, --dns */
 };
 
 /* The last CONSOLE_TAIL bytes of the guest console, shown when the VM ends
@@ -78,6 +80,12 @@ void run_usage(FILE *f)
 		"  -u, --user USER[:GROUP]   user (name or uid) and group to run as\n"
 		"      --entrypoint CMD      override the image's entrypoint ('' clears it)\n"
 		"      --hostname NAME       container hostname (default: a random id)\n"
+		"      --network MODE        slirp (default: user-mode, rootless), none, or\n"
+		"                            tap:NAME (an existing tap device)\n"
+		"  -p, --publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]\n"
+		"                            publish a container port on the host (slirp;\n"
+		"                            IP defaults to 0.0.0.0)\n"
+		"      --dns IP              nameserver for the container's /etc/resolv.conf\n"
 		"      --kernel PATH         guest kernel (default: the bundled vmlinux)\n"
 		"      --initrd PATH         guest init initramfs (default: the bundled one)\n"
 		"      --root DIR            hull's state directory (default /var/lib/hull)\n"
@@ -91,7 +99,7 @@ void run_usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
-	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT };
+	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_NETWORK, O_DNS };
 	static const struct option lo[] = {
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "memory", required_argument, NULL, 'm' },
@@ -107,9 +115,13 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "no-snapshot", no_argument, NULL, O_NO_SNAPSHOT },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "network", required_argument, NULL, O_NETWORK },
+		{ "publish", required_argument, NULL, 'p' },
+		{ "dns", required_argument, NULL, O_DNS },
 		{ 0 },
 	};
 	memset(o, 0, sizeof(*o));
+	net_opts_init(&o->net);
 	o->cpus = 1;
 	vmm_parse_size(DEFAULT_MEM, &o->mem);
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
@@ -118,7 +130,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	int c;
 	/* '+': options end at IMAGE; what follows belongs to the container */
-	while ((c = getopt_long(argc, argv, "+m:e:w:u:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:e:w:u:p:", lo, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case O_CPUS: {
@@ -171,6 +183,19 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case O_NO_SNAPSHOT:
 			o->no_snapshot = true;
 			break;
+		case O_NETWORK:
+		case 'p':
+		case O_DNS: {
+			struct errmsg err;
+			int rc = c == O_NETWORK ? net_opts_network(&o->net, optarg, &err)
+				 : c == 'p'	? net_opts_publish(&o->net, optarg, &err)
+						: net_opts_dns(&o->net, optarg, &err);
+			if (rc) {
+				fprintf(stderr, "hull: %s\n", err.text);
+				return rc;
+			}
+			break;
+		}
 		case O_HELP:
 			run_usage(stdout);
 			exit(0);
@@ -178,6 +203,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			run_usage(stderr);
 			return -EINVAL;
 		}
+	}
+	struct errmsg nerr;
+	if (net_opts_check(&o->net, &nerr)) {
+		fprintf(stderr, "hull: %s\n", nerr.text);
+		return -EINVAL;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "hull: run: missing IMAGE\n");
@@ -386,6 +416,12 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "hull: %s: %s\n", o.image, err.text);
 		goto out;
 	}
+	/* the NIC's settings go into vc below */
+	struct vmm_config netvc = { 0 };
+	if (net_opts_apply(&o.net, &netvc, &spec, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		goto out;
+	}
 	if (control_init(&rc->ctl, &spec, STDOUT_FILENO, STDERR_FILENO, chan_send, rc)) {
 		fprintf(stderr, "hull: the container spec is too large for one message\n");
 		goto out;
@@ -413,8 +449,15 @@ int run_main(int argc, char **argv)
 	const char *boot = "cold boot";
 	if (!o.no_snapshot) {
 		troot = template_root(root);
-		if (template_key(kernel, initrd, o.cpus, o.mem, pvm, &tkey, &err) || !troot ||
-		    !(tdir = template_dir(troot, tkey))) {
+		char *k = NULL;
+		int krc = template_key(kernel, initrd, o.cpus, o.mem, pvm, &k, &err);
+		/* VMs with and without a NIC boot different devices */
+		if (!krc && asprintf(&tkey, "%s%s", k, net_opts_template_tag(&o.net)) < 0) {
+			tkey = NULL;
+			krc = errmsg_set(&err, -ENOMEM, "out of memory");
+		}
+		free(k);
+		if (krc || !troot || !(tdir = template_dir(troot, tkey))) {
 			fprintf(stderr, "hull: %s\n", err.text);
 			goto out_t;
 		}
@@ -435,25 +478,36 @@ int run_main(int argc, char **argv)
 		.console_out = on_console,
 		.chan_out = on_chan,
 		.ctx = rc,
+		.net_mode = netvc.net_mode,
+		.net_tap = netvc.net_tap,
+		.net_ports = netvc.net_ports,
+		.net_nports = netvc.net_nports,
 	};
-	bool restored = false;
+	memcpy(vc.net_mac, netvc.net_mac, sizeof(vc.net_mac));
+	bool restored = false, stale = false;
+	struct errmsg terr;
 	if (tdir && vmm_template_exists(tdir)) {
 		vc.template_dir = tdir;
 		vc.template_key = tkey;
-		if (vmm_create(&vc, &rc->vm, &err) == 0) {
+		if (vmm_create(&vc, &rc->vm, &terr) == 0) {
 			restored = true;
 			boot = "restored from template";
 		} else {
-			/* a template that cannot be used is replaced by this run */
-			fprintf(stderr, "hull: template not used, booting cold: %s\n", err.text);
-			vmm_template_remove(tdir);
+			stale = true;
 		}
 		vc.template_dir = NULL;
 		vc.template_key = NULL;
 	}
 	if (!restored && vmm_create(&vc, &rc->vm, &err)) {
+		/* the run's own problem (a published port in use, say), not
+		 * the template's: keep the template */
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out_t;
+	}
+	if (stale) {
+		/* a template that cannot be used is replaced by this run */
+		fprintf(stderr, "hull: template not used, booting cold: %s\n", terr.text);
+		vmm_template_remove(tdir);
 	}
 	uint64_t t_setup = clock_now_ns();
 	struct cold_plan plan = { .rootfs = img.path };
