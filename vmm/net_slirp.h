@@ -38,7 +38,7 @@
 #define NET_SLIRP_DNS "10.0.2.3"
 #define NET_SLIRP_GUEST "10.0.2.15"
 #define NET_SLIRP_TXQ_MAX 256u
-#define NET_SLIRP_BACKLOG_PAUSE 256u
+#define NET_SLIRP_BACKLOG_PAUSE 64u
 
 struct net_slirp;
 

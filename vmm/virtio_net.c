@@ -27,6 +27,7 @@ struct virtio_net {
 	struct held_frame *backlog[VIRTIO_NET_BACKLOG_MAX];
 	unsigned bl_head, bl_count; /* bl_count: atomic for readers */
 	bool want_ready;	    /* a back end waits for the backlog to empty */
+	bool receiving;		    /* the driver posted receive buffers since reset */
 	struct virtio_net_stats st; /* atomic adds */
 	struct virtq_chain rxc, txc;
 	struct iovec txv[VIRTQ_MAX_SEGS];
@@ -98,6 +99,7 @@ static void backlog_flush(struct virtio_net *n, struct virtq *q)
 
 static void rx_notify(struct virtio_net *n, struct virtq *q)
 {
+	n->receiving = true;
 	backlog_flush(n, q);
 	if (n->bl_count == 0 && n->want_ready) {
 		n->want_ready = false;
@@ -136,6 +138,7 @@ static void net_reset(void *dev)
 {
 	struct virtio_net *n = dev;
 	backlog_drop_all(n);
+	n->receiving = false;
 	if (n->want_ready) {
 		n->want_ready = false;
 		if (n->be.rx_ready)
@@ -213,8 +216,10 @@ static void rx_locked(void *dev, void *ctx)
 	struct virtio_net *n = dev;
 	struct rx_call *c = ctx;
 	struct virtq *q = virtio_mmio_queue_locked(n->t, VIRTIO_NET_RXQ);
-	if (!q) {
-		/* no driver, or a broken queue: a wire without a receiver */
+	if (!q || !n->receiving) {
+		/* no driver, a broken queue, or an interface never brought up:
+		 * a wire without a receiver. (Holding frames for a guest that
+		 * boots for tens of seconds would hand it a stale flood.) */
 		c->rc = -ENOBUFS;
 		stat_add(&n->st.rx_dropped);
 		return;

@@ -23,11 +23,12 @@
  *   this device or the transport (copy the frame if it must go elsewhere).
  * - Receive: virtio_net_rx() (any thread that holds no transport lock, i.e.
  *   not from tx()) writes a frame into the next receive chain, or, when the
- *   guest has posted none, holds it in a backlog of at most
+ *   guest has posted none right now, holds it in a backlog of at most
  *   VIRTIO_NET_BACKLOG_MAX frames, delivered first, in order, as soon as the
  *   guest posts buffers (its notification of the receive queue). Past the
  *   backlog's bound frames are dropped (rx_dropped): TCP recovers, nothing
- *   spins. A chain whose writable bytes cannot hold header + frame gets the
+ *   spins. Until the driver first posts receive buffers after a reset (the
+ *   interface is not up yet), frames are dropped, not held. A chain whose writable bytes cannot hold header + frame gets the
  *   frame dropped and is returned with used length 0 (the guest counts a
  *   length error); a chain without writable bytes breaks the queue.
  * - Back ends that can wait (a tap fd, a socket poll set) use
