@@ -17,6 +17,8 @@ void net_opts_init(struct net_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->mode = VMM_NET_SLIRP;
+	const char *c = getenv("HULL_NET_CSUM");
+	o->no_csum = c && strcmp(c, "0") == 0;
 }
 
 int net_opts_network(struct net_opts *o, const char *val, struct errmsg *err)
@@ -205,6 +207,7 @@ int net_opts_apply(const struct net_opts *o, struct vmm_config *vc, struct hcp_s
 	if (rc)
 		return rc;
 	vc->net_mode = o->mode;
+	vc->net_no_csum = o->no_csum;
 	if (o->mode == VMM_NET_NONE)
 		return 0;
 	uint8_t r[3] = { 0 };
@@ -259,5 +262,6 @@ int net_opts_apply(const struct net_opts *o, struct vmm_config *vc, struct hcp_s
 
 const char *net_opts_template_tag(const struct net_opts *o)
 {
-	return o->mode == VMM_NET_NONE ? "" : "; nic virtio-net";
+	/* the offered features are part of the saved transport state */
+	return o->mode == VMM_NET_NONE ? "" : o->no_csum ? "; nic virtio-net nocsum" : "; nic virtio-net";
 }

@@ -34,6 +34,9 @@
 
 struct net_opts {
 	enum vmm_net_mode mode;
+	/* HULL_NET_CSUM=0 in the environment: a NIC without checksum
+	 * offloads, for bench/net to measure what they bring */
+	bool no_csum;
 	const char *tap; /* the NAME of tap:NAME, in the caller's string */
 	struct vmm_portfwd ports[VMM_MAX_PORTFWD];
 	unsigned nports;
@@ -41,7 +44,8 @@ struct net_opts {
 	unsigned ndns;
 };
 
-void net_opts_init(struct net_opts *o); /* slirp, nothing published */
+/* slirp, nothing published; reads HULL_NET_CSUM */
+void net_opts_init(struct net_opts *o);
 int net_opts_network(struct net_opts *o, const char *val, struct errmsg *err);
 int net_opts_publish(struct net_opts *o, const char *val, struct errmsg *err);
 int net_opts_dns(struct net_opts *o, const char *val, struct errmsg *err);

@@ -482,6 +482,7 @@ int run_main(int argc, char **argv)
 		.net_tap = netvc.net_tap,
 		.net_ports = netvc.net_ports,
 		.net_nports = netvc.net_nports,
+		.net_no_csum = netvc.net_no_csum,
 	};
 	memcpy(vc.net_mac, netvc.net_mac, sizeof(vc.net_mac));
 	bool restored = false, stale = false;

@@ -31,6 +31,7 @@ struct virtio_net {
 	struct virtio_net_stats st; /* atomic adds */
 	struct virtq_chain rxc, txc;
 	struct iovec txv[VIRTQ_MAX_SEGS];
+	uint8_t txbuf[VIRTIO_NET_FRAME_MAX]; /* a frame whose checksum we finish */
 };
 
 static void stat_add(uint64_t *v)
@@ -61,6 +62,12 @@ static int deliver(struct virtio_net *n, struct virtq *q, const void *frame, siz
 	struct virtio_net_hdr_v1 h;
 	memset(&h, 0, sizeof(h));
 	h.num_buffers = htole16(1);
+	/* Back ends hand over frames with valid checksums (slirp computes
+	 * them; the tun driver completes partial ones without a vnet header),
+	 * so the guest may skip verifying them: much of a received packet's
+	 * cost in a guest kernel that is emulated. */
+	if (virtio_mmio_features_locked(n->t) & (1ull << VIRTIO_NET_F_GUEST_CSUM))
+		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	virtq_chain_write(c, 0, &h, VIRTIO_NET_HDR_LEN);
 	virtq_chain_write(c, VIRTIO_NET_HDR_LEN, frame, len);
 	virtq_push(q, c->head, (uint32_t)(VIRTIO_NET_HDR_LEN + len));
@@ -108,18 +115,58 @@ static void rx_notify(struct virtio_net *n, struct virtq *q)
 	}
 }
 
+int virtio_net_csum_finish(uint8_t *frame, size_t len, size_t start, size_t off)
+{
+	if (start >= len || off > len - start || len - start - off < 2)
+		return -EINVAL;
+	/* the guest seeded the field with the pseudo-header sum: it is summed
+	 * along with the rest */
+	uint32_t sum = 0;
+	size_t i = start;
+	for (; i + 1 < len; i += 2)
+		sum += (uint32_t)frame[i] << 8 | frame[i + 1];
+	if (i < len)
+		sum += (uint32_t)frame[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t c = (uint16_t)~sum;
+	if (c == 0)
+		c = 0xffff; /* the same value for TCP; mandatory for UDP */
+	frame[start + off] = (uint8_t)(c >> 8);
+	frame[start + off + 1] = (uint8_t)c;
+	return 0;
+}
+
+/* One guest frame to the back end. 0, or -errno when dropped. */
+static int tx_one(struct virtio_net *n, const struct virtq_chain *c)
+{
+	if (c->out_len < VIRTIO_NET_HDR_LEN + VIRTIO_NET_ETH_MIN ||
+	    c->out_len - VIRTIO_NET_HDR_LEN > VIRTIO_NET_FRAME_MAX || !n->be.tx)
+		return -EMSGSIZE;
+	size_t len = c->out_len - VIRTIO_NET_HDR_LEN;
+	struct virtio_net_hdr_v1 h;
+	virtq_chain_read(c, 0, &h, VIRTIO_NET_HDR_LEN);
+	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return -EOPNOTSUPP; /* no segmentation offload was offered */
+	if (!(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+		unsigned cnt = virtq_iov_slice(c->iov, c->n_out, VIRTIO_NET_HDR_LEN, len, n->txv,
+					       VIRTQ_MAX_SEGS);
+		return n->be.tx(n->be.be, n->txv, cnt, len);
+	}
+	/* VIRTIO_NET_F_CSUM: finish the checksum in a private copy (the
+	 * guest's buffer is read-only to the device) */
+	virtq_chain_read(c, VIRTIO_NET_HDR_LEN, n->txbuf, len);
+	if (virtio_net_csum_finish(n->txbuf, len, le16toh(h.csum_start), le16toh(h.csum_offset)))
+		return -EINVAL;
+	struct iovec one = { .iov_base = n->txbuf, .iov_len = len };
+	return n->be.tx(n->be.be, &one, 1, len);
+}
+
 static void tx_notify(struct virtio_net *n, struct virtq *q)
 {
 	struct virtq_chain *c = &n->txc;
 	while (virtq_pop(q, c) > 0) {
-		bool ok = false;
-		if (c->out_len >= VIRTIO_NET_HDR_LEN + VIRTIO_NET_ETH_MIN &&
-		    c->out_len - VIRTIO_NET_HDR_LEN <= VIRTIO_NET_FRAME_MAX && n->be.tx) {
-			size_t len = c->out_len - VIRTIO_NET_HDR_LEN;
-			unsigned cnt = virtq_iov_slice(c->iov, c->n_out, VIRTIO_NET_HDR_LEN, len,
-						       n->txv, VIRTQ_MAX_SEGS);
-			ok = n->be.tx(n->be.be, n->txv, cnt, len) == 0;
-		}
+		bool ok = tx_one(n, c) == 0;
 		stat_add(ok ? &n->st.tx_frames : &n->st.tx_dropped);
 		virtq_push(q, c->head, 0);
 	}
@@ -162,7 +209,7 @@ static void net_config_write(void *dev, uint32_t off, const void *data, uint32_t
 	(void)len;
 }
 
-int virtio_net_init(struct virtio_net **out, const uint8_t mac[6])
+int virtio_net_init(struct virtio_net **out, const uint8_t mac[6], bool csum)
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -172,7 +219,8 @@ int virtio_net_init(struct virtio_net **out, const uint8_t mac[6])
 	n->cfg.max_virtqueue_pairs = htole16(1);
 	n->ops = (struct virtio_dev_ops){
 	    .device_id = VIRTIO_ID_NET,
-	    .features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS),
+	    .features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
+			(csum ? (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) : 0),
 	    .num_queues = 2,
 	    .queue_max = VIRTIO_NET_QUEUE_MAX,
 	    .config_read = net_config_read,

@@ -7,16 +7,22 @@
  * Contract
  * - Two queues: 0 = receive (device -> guest), 1 = transmit (guest -> device),
  *   at most VIRTIO_NET_QUEUE_MAX entries each. Features offered:
- *   VIRTIO_NET_F_MAC (the MAC given at init) and VIRTIO_NET_F_STATUS (link
- *   always up). No offloads and no mergeable receive buffers: every frame is
- *   at most VIRTIO_NET_FRAME_MAX bytes and travels whole in one chain, behind
- *   the 12-byte struct virtio_net_hdr_v1 (all zero but num_buffers = 1 on
- *   receive; ignored on transmit, since no offload was negotiated).
+ *   VIRTIO_NET_F_MAC (the MAC given at init), VIRTIO_NET_F_STATUS (link
+ *   always up) and the checksum offloads VIRTIO_NET_F_CSUM (the device
+ *   finishes a partial checksum the guest leaves, see Transmit) and
+ *   VIRTIO_NET_F_GUEST_CSUM (received frames are marked DATA_VALID: back ends
+ *   deliver frames with correct checksums). No segmentation offloads and no
+ *   mergeable receive buffers: every frame is at most VIRTIO_NET_FRAME_MAX
+ *   bytes and travels whole in one chain, behind the 12-byte struct
+ *   virtio_net_hdr_v1 (num_buffers = 1 on receive).
  * - Transmit: each chain's device-readable bytes are the header then one
  *   frame. A chain shorter than header + 14 bytes (an Ethernet header) or
  *   with a frame over VIRTIO_NET_FRAME_MAX bytes is dropped (counted in
  *   tx_dropped) and returned with used length 0; so is a frame the back end
- *   refuses. Writable segments in a transmit chain are ignored. The back end's
+ *   refuses, one with a gso_type, and one with NEEDS_CSUM whose csum_start
+ *   and csum_offset do not leave the checksum field inside the frame. A
+ *   NEEDS_CSUM frame is copied and its checksum finished before the back end
+ *   sees it (as one iovec); other frames go to it in place. Writable segments in a transmit chain are ignored. The back end's
  *   tx() gets the frame as iovecs pointing into guest memory, valid only
  *   during the call; it is called with the transport lock held, on the thread
  *   that delivered the notification, and must neither block nor call back into
@@ -73,8 +79,9 @@ struct virtio_net_stats {
 	uint64_t tx_frames, tx_dropped, rx_frames, rx_dropped;
 };
 
-/* Returns 0 or -ENOMEM. */
-int virtio_net_init(struct virtio_net **out, const uint8_t mac[6]);
+/* csum: offer the checksum offloads (false only to measure them).
+ * Returns 0 or -ENOMEM. */
+int virtio_net_init(struct virtio_net **out, const uint8_t mac[6], bool csum);
 void virtio_net_free(struct virtio_net *n);
 const struct virtio_dev_ops *virtio_net_ops(const struct virtio_net *n);
 /* Bind the transport the device sits behind and the back end; before any
@@ -86,6 +93,10 @@ void virtio_net_connect(struct virtio_net *n, struct virtio_mmio *t,
  * when delivered or held, -EMSGSIZE for a frame outside
  * [VIRTIO_NET_ETH_MIN, VIRTIO_NET_FRAME_MAX], -ENOBUFS when dropped. */
 int virtio_net_rx(struct virtio_net *n, const void *frame, size_t len);
+/* Store at frame[start+off] the ones' complement of the 16-bit ones'
+ * complement sum of frame[start, len) (0 sent as 0xffff). 0, or -EINVAL when
+ * start/off do not leave the 2-byte field inside the frame. */
+int virtio_net_csum_finish(uint8_t *frame, size_t len, size_t start, size_t off);
 /* Frames held for the guest right now (any thread). */
 unsigned virtio_net_rx_backlog(const struct virtio_net *n);
 void virtio_net_get_stats(struct virtio_net *n, struct virtio_net_stats *out);

@@ -356,7 +356,7 @@ static int setup_disk(struct vmm *vm, unsigned i, struct errmsg *err)
  * thread starts with the VM (vmm_start); a tap is served by the event loop. */
 static int setup_net_backend(struct vmm *vm, struct errmsg *err)
 {
-	int rc = virtio_net_init(&vm->net, vm->cfg.net_mac);
+	int rc = virtio_net_init(&vm->net, vm->cfg.net_mac, !vm->cfg.net_no_csum);
 	if (rc)
 		return errmsg_set(err, rc, "network device: %s", strerror(-rc));
 	if (vm->cfg.net_mode == VMM_NET_TAP)

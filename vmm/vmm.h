@@ -95,6 +95,7 @@ struct vmm_config {
 	uint8_t net_mac[6];
 	const struct vmm_portfwd *net_ports; /* VMM_NET_SLIRP: published ports */
 	unsigned net_nports;
+	bool net_no_csum; /* offer no checksum offloads (bench/net measures them) */
 };
 
 struct vmm;

@@ -62,7 +62,7 @@ static void be_ready(void *be)
 	((struct fx *)be)->ready_calls++;
 }
 
-static int setup(void **state)
+static int setup_features(void **state, uint64_t features)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	fg_init(&f->rx, QSZ);
@@ -70,19 +70,29 @@ static int setup(void **state)
 	f->tx.desc += TXQ_OFF;
 	f->tx.avail += TXQ_OFF;
 	f->tx.used += TXQ_OFF;
-	assert_int_equal(virtio_net_init(&f->n, mac), 0);
+	assert_int_equal(virtio_net_init(&f->n, mac, true), 0);
 	assert_int_equal(virtio_mmio_init(&f->t, 0xd0000000, &f->rx.mem, virtio_net_ops(f->n),
 					  f->n, irq_cb, f),
 			 0);
 	struct virtio_net_backend be = { .tx = be_tx, .rx_ready = be_ready, .be = f };
 	virtio_net_connect(f->n, f->t, &be);
-	uint32_t st = mmio_negotiate(f->t, F_V1 | (1ull << VIRTIO_NET_F_MAC));
+	uint32_t st = mmio_negotiate(f->t, F_V1 | (1ull << VIRTIO_NET_F_MAC) | features);
 	assert_true(st & VIRTIO_CONFIG_S_FEATURES_OK);
 	assert_int_equal(mmio_setup_queue(f->t, &f->rx, 0, QSZ), 1);
 	assert_int_equal(mmio_setup_queue(f->t, &f->tx, 1, QSZ), 1);
 	mmio_driver_ok(f->t);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_features(state, 0);
+}
+
+static int setup_csum(void **state)
+{
+	return setup_features(state, (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM));
 }
 
 static int teardown(void **state)
@@ -353,6 +363,102 @@ static void test_rx_avail_jump_breaks(void **state)
 	assert_true(mmio_rd(f->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
+/* The 16-bit ones' complement sum of p[0, n), folded. */
+static uint16_t ocsum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static void test_csum_finish(void **state)
+{
+	(void)state;
+	uint8_t f[101];
+	for (size_t start = 0; start < 40; start += 7) {
+		fill(f, sizeof(f), (uint8_t)start);
+		/* seed 0 (no pseudo-header): the region then sums to all ones */
+		f[start + 16] = f[start + 17] = 0;
+		assert_int_equal(virtio_net_csum_finish(f, sizeof(f), start, 16), 0);
+		/* a correct checksum makes the region sum to all ones */
+		assert_int_equal(ocsum(f + start, sizeof(f) - start), 0xffff);
+	}
+	/* a region summing to 0xffff with a zero seed gives 0, sent as 0xffff */
+	uint8_t z[4] = { 0xff, 0xff, 0, 0 };
+	assert_int_equal(virtio_net_csum_finish(z, 4, 0, 2), 0);
+	assert_int_equal(z[2], 0xff);
+	assert_int_equal(z[3], 0xff);
+	/* the field must lie inside the frame */
+	assert_int_equal(virtio_net_csum_finish(f, sizeof(f), sizeof(f), 0), -EINVAL);
+	assert_int_equal(virtio_net_csum_finish(f, sizeof(f), 90, 10), -EINVAL);
+	assert_int_equal(virtio_net_csum_finish(f, sizeof(f), 90, 9), 0);
+	assert_int_equal(virtio_net_csum_finish(f, sizeof(f), 1, (size_t)-1), -EINVAL);
+}
+
+static void put_csum_hdr(struct fx *f, uint8_t flags, uint8_t gso, uint16_t start, uint16_t off)
+{
+	struct virtio_net_hdr_v1 h;
+	memset(&h, 0, sizeof(h));
+	h.flags = flags;
+	h.gso_type = gso;
+	h.csum_start = htole16(start);
+	h.csum_offset = htole16(off);
+	memcpy(fg_ptr(&f->tx, TX_BUF), &h, sizeof(h));
+}
+
+static void test_tx_csum(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *frame = fg_ptr(&f->tx, TX_BUF + 0x100);
+	fill(frame, 200, 9);
+	frame[50] = frame[51] = 0; /* the seed: see test_csum_finish */
+	uint8_t orig[200];
+	memcpy(orig, frame, sizeof(orig));
+	put_csum_hdr(f, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_NONE, 34, 16);
+	fg_set_desc(&f->tx, 0, TX_BUF, VIRTIO_NET_HDR_LEN, VRING_DESC_F_NEXT, 1);
+	fg_set_desc(&f->tx, 1, TX_BUF + 0x100, 200, 0, 0);
+	fg_avail_push(&f->tx, 0);
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ);
+	assert_int_equal(f->frames, 1);
+	assert_int_equal(f->last_len, 200);
+	assert_int_equal(ocsum(f->last + 34, 200 - 34), 0xffff);
+	assert_memory_equal(f->last, orig, 34 + 16); /* only the field changed */
+	assert_memory_equal(frame, orig, sizeof(orig)); /* the guest's copy is untouched */
+
+	/* csum_start/csum_offset outside the frame, or a GSO frame: dropped */
+	put_csum_hdr(f, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_NONE, 199, 0);
+	fg_avail_push(&f->tx, 0);
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ);
+	put_csum_hdr(f, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_NONE, 0xffff, 0xffff);
+	fg_avail_push(&f->tx, 0);
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ);
+	put_csum_hdr(f, 0, VIRTIO_NET_HDR_GSO_TCPV4, 0, 0);
+	fg_avail_push(&f->tx, 0);
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ);
+	assert_int_equal(f->frames, 1);
+	assert_int_equal(fg_used_idx(&f->tx), 4);
+	struct virtio_net_stats st;
+	virtio_net_get_stats(f->n, &st);
+	assert_int_equal(st.tx_dropped, 3);
+}
+
+static void test_rx_data_valid(void **state)
+{
+	struct fx *f = *state;
+	uint8_t frame[64] = { 0 };
+	post_rx(f, 2048, false);
+	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), 0);
+	struct virtio_net_hdr_v1 h;
+	memcpy(&h, fg_ptr(&f->rx, RX_BUF), sizeof(h));
+	assert_int_equal(h.flags, VIRTIO_NET_HDR_F_DATA_VALID);
+	assert_int_equal(le16toh(h.num_buffers), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +476,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rx_chain_too_small, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_readonly_chain_breaks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_avail_jump_breaks, setup, teardown),
+	    cmocka_unit_test(test_csum_finish),
+	    cmocka_unit_test_setup_teardown(test_tx_csum, setup_csum, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_data_valid, setup_csum, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
