@@ -31,7 +31,9 @@ struct virtio_net {
 	struct virtio_net_stats st; /* atomic adds */
 	struct virtq_chain rxc, txc;
 	struct iovec txv[VIRTQ_MAX_SEGS];
-	uint8_t txbuf[VIRTIO_NET_FRAME_MAX]; /* a frame whose checksum we finish */
+	uint8_t txbuf[VIRTIO_NET_GSO_MAX]; /* a frame we finish or segment */
+	uint8_t segbuf[VIRTIO_NET_FRAME_MAX];
+	bool tso; /* HOST_TSO4 offered */
 };
 
 static void stat_add(uint64_t *v)
@@ -137,17 +139,102 @@ int virtio_net_csum_finish(uint8_t *frame, size_t len, size_t start, size_t off)
 	return 0;
 }
 
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+	size_t i = 0;
+	for (; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (i < n)
+		sum += (uint32_t)p[i] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+int virtio_net_tso_segment(const uint8_t *f, size_t len, size_t mss, uint8_t *seg,
+			   int (*emit)(void *ctx, const uint8_t *frame, size_t len), void *ctx)
+{
+	/* Ethernet (no VLAN tag: the guest tags nothing here), IPv4, TCP */
+	if (len < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00)
+		return -EINVAL;
+	const uint8_t *ip = f + 14;
+	size_t ihl = (size_t)(ip[0] & 0xf) * 4;
+	if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != 6 || len < 14 + ihl + 20)
+		return -EINVAL;
+	const uint8_t *tcp = ip + ihl;
+	size_t thl = (size_t)(tcp[12] >> 4) * 4;
+	size_t hlen = 14 + ihl + thl;
+	if (thl < 20 || hlen > len || mss < 64 || hlen + mss > VIRTIO_NET_FRAME_MAX)
+		return -EINVAL;
+	size_t payload = len - hlen;
+	uint16_t id = (uint16_t)(ip[4] << 8 | ip[5]);
+	uint32_t seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
+	for (size_t off = 0, i = 0; off < payload || (payload == 0 && i == 0); off += mss, i++) {
+		size_t chunk = payload - off < mss ? payload - off : mss;
+		bool last = off + chunk >= payload;
+		memcpy(seg, f, hlen);
+		memcpy(seg + hlen, f + hlen + off, chunk);
+		uint8_t *sip = seg + 14, *stcp = sip + ihl;
+		put16(sip + 2, (uint16_t)(ihl + thl + chunk));
+		put16(sip + 4, (uint16_t)(id + i));
+		put16(sip + 10, 0);
+		put16(sip + 10, fold(sum16(sip, ihl, 0)));
+		uint32_t s = seq + (uint32_t)off;
+		put16(stcp + 4, (uint16_t)(s >> 16));
+		put16(stcp + 6, (uint16_t)s);
+		if (!last)
+			stcp[13] &= (uint8_t)~0x09; /* FIN and PSH only on the last */
+		put16(stcp + 16, 0);
+		/* pseudo header: addresses, protocol, TCP length */
+		uint32_t sum = sum16(sip + 12, 8, 6 + (uint32_t)(thl + chunk));
+		put16(stcp + 16, fold(sum16(stcp, thl + chunk, sum)));
+		int rc = emit(ctx, seg, hlen + chunk);
+		if (rc)
+			return rc;
+		if (payload == 0)
+			break;
+	}
+	return 0;
+}
+
+static int emit_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct virtio_net *n = ctx;
+	struct iovec one = { .iov_base = (void *)frame, .iov_len = len };
+	return n->be.tx(n->be.be, &one, 1, len);
+}
+
 /* One guest frame to the back end. 0, or -errno when dropped. */
 static int tx_one(struct virtio_net *n, const struct virtq_chain *c)
 {
 	if (c->out_len < VIRTIO_NET_HDR_LEN + VIRTIO_NET_ETH_MIN ||
-	    c->out_len - VIRTIO_NET_HDR_LEN > VIRTIO_NET_FRAME_MAX || !n->be.tx)
+	    c->out_len - VIRTIO_NET_HDR_LEN > VIRTIO_NET_GSO_MAX || !n->be.tx)
 		return -EMSGSIZE;
 	size_t len = c->out_len - VIRTIO_NET_HDR_LEN;
 	struct virtio_net_hdr_v1 h;
 	virtq_chain_read(c, 0, &h, VIRTIO_NET_HDR_LEN);
-	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
-		return -EOPNOTSUPP; /* no segmentation offload was offered */
+	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		/* VIRTIO_NET_F_HOST_TSO4: cut the guest's big TCP segment into
+		 * frames (checksums computed whole, NEEDS_CSUM implied) */
+		if (!n->tso || h.gso_type != VIRTIO_NET_HDR_GSO_TCPV4)
+			return -EOPNOTSUPP;
+		virtq_chain_read(c, VIRTIO_NET_HDR_LEN, n->txbuf, len);
+		return virtio_net_tso_segment(n->txbuf, len, le16toh(h.gso_size), n->segbuf,
+					      emit_tx, n);
+	}
+	if (len > VIRTIO_NET_FRAME_MAX)
+		return -EMSGSIZE;
 	if (!(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
 		unsigned cnt = virtq_iov_slice(c->iov, c->n_out, VIRTIO_NET_HDR_LEN, len, n->txv,
 					       VIRTQ_MAX_SEGS);
@@ -214,13 +301,16 @@ int virtio_net_init(struct virtio_net **out, const uint8_t mac[6], bool csum)
 	struct virtio_net *n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
+	n->tso = csum;
 	memcpy(n->cfg.mac, mac, 6);
 	n->cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
 	n->cfg.max_virtqueue_pairs = htole16(1);
 	n->ops = (struct virtio_dev_ops){
 	    .device_id = VIRTIO_ID_NET,
 	    .features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
-			(csum ? (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) : 0),
+			(csum ? (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) |
+					(1ull << VIRTIO_NET_F_HOST_TSO4)
+			      : 0),
 	    .num_queues = 2,
 	    .queue_max = VIRTIO_NET_QUEUE_MAX,
 	    .config_read = net_config_read,

@@ -11,15 +11,19 @@
  *   always up) and the checksum offloads VIRTIO_NET_F_CSUM (the device
  *   finishes a partial checksum the guest leaves, see Transmit) and
  *   VIRTIO_NET_F_GUEST_CSUM (received frames are marked DATA_VALID: back ends
- *   deliver frames with correct checksums). No segmentation offloads and no
- *   mergeable receive buffers: every frame is at most VIRTIO_NET_FRAME_MAX
- *   bytes and travels whole in one chain, behind the 12-byte struct
- *   virtio_net_hdr_v1 (num_buffers = 1 on receive).
+ *   deliver frames with correct checksums), and VIRTIO_NET_F_HOST_TSO4: the
+ *   guest may hand over one IPv4 TCP segment of up to VIRTIO_NET_GSO_MAX
+ *   bytes with gso_type TCPV4, which the device cuts into gso_size frames
+ *   (virtio_net_tso_segment) for the back end. No receive segmentation
+ *   and no mergeable receive buffers: every frame to the guest is at most
+ *   VIRTIO_NET_FRAME_MAX bytes and travels whole in one chain, behind the
+ *   12-byte struct virtio_net_hdr_v1 (num_buffers = 1 on receive).
  * - Transmit: each chain's device-readable bytes are the header then one
  *   frame. A chain shorter than header + 14 bytes (an Ethernet header) or
  *   with a frame over VIRTIO_NET_FRAME_MAX bytes is dropped (counted in
  *   tx_dropped) and returned with used length 0; so is a frame the back end
- *   refuses, one with a gso_type, and one with NEEDS_CSUM whose csum_start
+ *   refuses, one with a gso_type other than TCPV4 (or TCPV4 that does not
+ *   parse as IPv4 TCP with gso_size >= 64), and one with NEEDS_CSUM whose csum_start
  *   and csum_offset do not leave the checksum field inside the frame. A
  *   NEEDS_CSUM frame is copied and its checksum finished before the back end
  *   sees it (as one iovec); other frames go to it in place. Writable segments in a transmit chain are ignored. The back end's
@@ -60,6 +64,8 @@
 #define VIRTIO_NET_HDR_LEN 12u
 /* Ethernet header + 1500-byte MTU + a VLAN tag, with room to spare. */
 #define VIRTIO_NET_FRAME_MAX 1536u
+/* The largest frame a guest may hand over for segmentation (HOST_TSO4). */
+#define VIRTIO_NET_GSO_MAX (14u + 65535u)
 #define VIRTIO_NET_ETH_MIN 14u
 #define VIRTIO_NET_BACKLOG_MAX 1024u
 #define VIRTIO_NET_RXQ 0u
@@ -79,7 +85,8 @@ struct virtio_net_stats {
 	uint64_t tx_frames, tx_dropped, rx_frames, rx_dropped;
 };
 
-/* csum: offer the checksum offloads (false only to measure them).
+/* csum: offer the checksum and TCP segmentation offloads (false only to
+ * measure them).
  * Returns 0 or -ENOMEM. */
 int virtio_net_init(struct virtio_net **out, const uint8_t mac[6], bool csum);
 void virtio_net_free(struct virtio_net *n);
@@ -93,6 +100,14 @@ void virtio_net_connect(struct virtio_net *n, struct virtio_mmio *t,
  * when delivered or held, -EMSGSIZE for a frame outside
  * [VIRTIO_NET_ETH_MIN, VIRTIO_NET_FRAME_MAX], -ENOBUFS when dropped. */
 int virtio_net_rx(struct virtio_net *n, const void *frame, size_t len);
+/* Cut an Ethernet/IPv4/TCP frame of len bytes into frames carrying at most
+ * mss payload bytes each (built in seg, VIRTIO_NET_FRAME_MAX bytes), with
+ * IP length, id and checksum and TCP sequence number, FIN/PSH (last frame
+ * only) and checksum set; emit() gets each in order. 0, emit()'s error, or
+ * -EINVAL for a frame that is not IPv4/TCP, has inconsistent header
+ * lengths, or an mss below 64 or too large for one frame. */
+int virtio_net_tso_segment(const uint8_t *frame, size_t len, size_t mss, uint8_t *seg,
+			   int (*emit)(void *ctx, const uint8_t *frame, size_t len), void *ctx);
 /* Store at frame[start+off] the ones' complement of the 16-bit ones'
  * complement sum of frame[start, len) (0 sent as 0xffff). 0, or -EINVAL when
  * start/off do not leave the 2-byte field inside the frame. */

@@ -92,7 +92,8 @@ static int setup(void **state)
 
 static int setup_csum(void **state)
 {
-	return setup_features(state, (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM));
+	return setup_features(state, (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) |
+					     (1ull << VIRTIO_NET_F_HOST_TSO4));
 }
 
 static int teardown(void **state)
@@ -447,6 +448,115 @@ static void test_tx_csum(void **state)
 	assert_int_equal(st.tx_dropped, 3);
 }
 
+/* An Ethernet/IPv4/TCP frame with `payload` bytes, FIN|PSH|ACK set. */
+static size_t make_tcp(uint8_t *f, size_t payload)
+{
+	memset(f, 0, 54);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[14 + 4] = 0x12, f[14 + 5] = 0x34; /* id */
+	f[14 + 8] = 64;
+	f[14 + 9] = 6;
+	memcpy(f + 14 + 12, (uint8_t[]){ 10, 0, 2, 15, 10, 0, 2, 2 }, 8);
+	uint8_t *t = f + 34;
+	t[4] = 0xff, t[5] = 0xff, t[6] = 0xff, t[7] = 0x00; /* seq wraps */
+	t[12] = 5 << 4;
+	t[13] = 0x19;
+	fill(f + 54, payload, 5);
+	return 54 + payload;
+}
+
+struct segs {
+	uint8_t f[8][VIRTIO_NET_FRAME_MAX];
+	size_t len[8];
+	unsigned n;
+};
+
+static int keep(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct segs *s = ctx;
+	assert_true(s->n < 8);
+	memcpy(s->f[s->n], frame, len);
+	s->len[s->n++] = len;
+	return 0;
+}
+
+static void check_segment(const uint8_t *g, size_t len, unsigned i, size_t chunk, bool last)
+{
+	assert_int_equal(len, 54 + chunk);
+	assert_int_equal(g[16] << 8 | g[17], 40 + chunk);	   /* IP total length */
+	assert_int_equal(g[18] << 8 | g[19], 0x1234 + i);	   /* IP id */
+	assert_int_equal(ocsum(g + 14, 20), 0xffff);		   /* IP checksum */
+	uint32_t seq = (uint32_t)g[38] << 24 | g[39] << 16 | g[40] << 8 | g[41];
+	assert_int_equal(seq, (uint32_t)(0xffffff00u + i * 1000));
+	assert_int_equal(g[47] & 0x09, last ? 0x09 : 0);	   /* FIN, PSH */
+	assert_int_equal(g[47] & 0x10, 0x10);			   /* ACK everywhere */
+	/* TCP checksum with the pseudo header */
+	uint8_t ph[12];
+	memcpy(ph, g + 26, 8);
+	ph[8] = 0, ph[9] = 6, ph[10] = (uint8_t)((20 + chunk) >> 8), ph[11] = (uint8_t)(20 + chunk);
+	uint32_t s = ocsum(ph, 12) + ocsum(g + 34, 20 + chunk);
+	assert_int_equal((s & 0xffff) + (s >> 16), 0xffff);
+}
+
+static void test_tso_segment(void **state)
+{
+	(void)state;
+	static uint8_t f[4096], seg[VIRTIO_NET_FRAME_MAX];
+	static struct segs out;
+	size_t len = make_tcp(f, 2500);
+	out.n = 0;
+	assert_int_equal(virtio_net_tso_segment(f, len, 1000, seg, keep, &out), 0);
+	assert_int_equal(out.n, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		size_t chunk = i < 2 ? 1000 : 500;
+		check_segment(out.f[i], out.len[i], i, chunk, i == 2);
+		assert_memory_equal(out.f[i] + 54, f + 54 + i * 1000, chunk);
+	}
+	/* malformed: not IPv4, not TCP, bad header lengths, bad mss */
+	len = make_tcp(f, 100);
+	uint8_t b[4096];
+	memcpy(b, f, len);
+	b[12] = 0x86, b[13] = 0xdd;
+	assert_int_equal(virtio_net_tso_segment(b, len, 1000, seg, keep, &out), -EINVAL);
+	memcpy(b, f, len);
+	b[23] = 17;
+	assert_int_equal(virtio_net_tso_segment(b, len, 1000, seg, keep, &out), -EINVAL);
+	memcpy(b, f, len);
+	b[14] = 0x44; /* ihl 4 */
+	assert_int_equal(virtio_net_tso_segment(b, len, 1000, seg, keep, &out), -EINVAL);
+	memcpy(b, f, len);
+	b[14] = 0x4f; /* ihl 15: the TCP header would start past the frame's end */
+	assert_int_equal(virtio_net_tso_segment(b, 80, 1000, seg, keep, &out), -EINVAL);
+	memcpy(b, f, len);
+	b[46] = 0xf0; /* data offset 60 bytes, beyond the frame */
+	assert_int_equal(virtio_net_tso_segment(b, 60, 1000, seg, keep, &out), -EINVAL);
+	assert_int_equal(virtio_net_tso_segment(f, len, 10, seg, keep, &out), -EINVAL);
+	assert_int_equal(virtio_net_tso_segment(f, len, 1500, seg, keep, &out), -EINVAL);
+	assert_int_equal(virtio_net_tso_segment(f, 40, 1000, seg, keep, &out), -EINVAL);
+}
+
+static void test_tx_tso(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *frame = fg_ptr(&f->tx, TX_BUF + 0x100);
+	size_t len = make_tcp(frame, 1500);
+	put_csum_hdr(f, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 34, 16);
+	struct virtio_net_hdr_v1 *h = fg_ptr(&f->tx, TX_BUF);
+	h->gso_size = htole16(1000);
+	fg_set_desc(&f->tx, 0, TX_BUF, VIRTIO_NET_HDR_LEN, VRING_DESC_F_NEXT, 1);
+	fg_set_desc(&f->tx, 1, TX_BUF + 0x100, (uint32_t)len, 0, 0);
+	fg_avail_push(&f->tx, 0);
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ);
+	assert_int_equal(f->frames, 2);
+	check_segment(f->last, f->last_len, 1, 500, true);
+	/* UDP fragmentation offload was not offered */
+	h->gso_type = VIRTIO_NET_HDR_GSO_UDP;
+	fg_avail_push(&f->tx, 0);
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ);
+	assert_int_equal(f->frames, 2);
+}
+
 static void test_rx_data_valid(void **state)
 {
 	struct fx *f = *state;
@@ -479,6 +589,8 @@ int main(void)
 	    cmocka_unit_test(test_csum_finish),
 	    cmocka_unit_test_setup_teardown(test_tx_csum, setup_csum, teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_data_valid, setup_csum, teardown),
+	    cmocka_unit_test(test_tso_segment),
+	    cmocka_unit_test_setup_teardown(test_tx_tso, setup_csum, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
