@@ -30,7 +30,7 @@ def main(argv):
                 get(argv[2], timeout=2.0)
                 return 0
             except Exception:
-                time.sleep(0.2)
+                time.sleep(1.0)
         return 1
     if mode == "lat":
         url, n = argv[2], int(argv[3])

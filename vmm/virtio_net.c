@@ -108,7 +108,10 @@ static void backlog_flush(struct virtio_net *n, struct virtq *q)
 
 static void rx_notify(struct virtio_net *n, struct virtq *q)
 {
-	n->receiving = true;
+	/* a notification without buffers (a template's queues are looked at
+	 * after a restore, the guest's interface still down) is not "up" */
+	if (virtq_has_avail(q))
+		n->receiving = true;
 	backlog_flush(n, q);
 	if (n->bl_count == 0 && n->want_ready) {
 		n->want_ready = false;

@@ -54,18 +54,20 @@ cp /etc/resolv.conf /etc/hosts /etc/hostname /www/
 ip -o -4 addr show eth0 | awk '{print \$4}' > /www/addr
 ip route | grep default > /www/route
 echo served > /www/index.html
-exec httpd -f -p 8080 -h /www"
+httpd -p 8080 -h /www
+echo net-ready
+exec sleep 100000"
 timeout --kill-after=10 "${HULL_TEST_TIMEOUT:-600}" "$HULL" run ${HULL_RUN_FLAGS:-} -p "127.0.0.1:$gport:8080" \
 	--hostname nettest "$IMG" sh -c "$script" >"$tmp/slirp.out" 2>"$tmp/slirp.err" &
 hull_pid=$!
 pids+=($hull_pid)
 last=slirp
-# bounded by hull's own timeout: a VM that never serves ends the loop
-got=
-while kill -0 "$hull_pid" 2>/dev/null; do
-	got=$(curl -s -m 5 "http://127.0.0.1:$gport/") && [ -n "$got" ] && break
-	sleep 1
+# the container says when it serves (polling the port would cost a guest
+# whose kernel mode is emulated dearly); bounded by hull's own timeout
+while kill -0 "$hull_pid" 2>/dev/null && ! grep -q net-ready "$tmp/slirp.out"; do
+	sleep 0.5
 done
+got=$(curl -s -m 30 "http://127.0.0.1:$gport/")
 expect_eq "-p: curl on the host reaches httpd in the container" "$got" "served"
 expect_eq "the container reached the host's loopback via 10.0.2.2" \
 	"$(curl -s "http://127.0.0.1:$gport/gw")" "from-host-$$"
