@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ struct slirp_timer {
 
 struct tx_frame {
 	size_t len;
-	uint8_t data[VIRTIO_NET_FRAME_MAX];
+	uint8_t data[]; /* len bytes */
 };
 
 struct net_slirp {
@@ -38,13 +39,12 @@ struct net_slirp {
 	/* guest -> slirp frames: filled by tx() on the event loop, emptied
 	 * by the slirp thread */
 	pthread_mutex_t txlock;
-	struct tx_frame *txq; /* NET_SLIRP_TXQ_MAX slots */
+	struct tx_frame **txq; /* NET_SLIRP_TXQ_MAX slots, each malloc'd while queued */
 	unsigned tx_head, tx_count;
 	/* the slirp thread's own state */
 	struct pollfd *pfd;
 	unsigned npfd, cap;
 	struct slirp_timer *timers;
-	struct tx_frame scratch;
 };
 
 static void wake(struct net_slirp *s)
@@ -140,12 +140,10 @@ static int be_tx(void *be, const struct iovec *iov, unsigned cnt, size_t len)
 	struct net_slirp *s = be;
 	if (len > VIRTIO_NET_FRAME_MAX)
 		return -EMSGSIZE;
-	pthread_mutex_lock(&s->txlock);
-	if (s->tx_count == NET_SLIRP_TXQ_MAX) {
-		pthread_mutex_unlock(&s->txlock);
+	/* sized to the frame: one segmented TSO burst queues dozens */
+	struct tx_frame *f = malloc(offsetof(struct tx_frame, data) + len);
+	if (!f)
 		return -ENOBUFS;
-	}
-	struct tx_frame *f = &s->txq[(s->tx_head + s->tx_count) % NET_SLIRP_TXQ_MAX];
 	size_t off = 0;
 	for (unsigned i = 0; i < cnt && off < len; i++) {
 		size_t n = iov[i].iov_len < len - off ? iov[i].iov_len : len - off;
@@ -153,6 +151,13 @@ static int be_tx(void *be, const struct iovec *iov, unsigned cnt, size_t len)
 		off += n;
 	}
 	f->len = off;
+	pthread_mutex_lock(&s->txlock);
+	if (s->tx_count == NET_SLIRP_TXQ_MAX) {
+		pthread_mutex_unlock(&s->txlock);
+		free(f);
+		return -ENOBUFS;
+	}
+	s->txq[(s->tx_head + s->tx_count) % NET_SLIRP_TXQ_MAX] = f;
 	bool was_empty = s->tx_count++ == 0;
 	pthread_mutex_unlock(&s->txlock);
 	if (was_empty)
@@ -227,13 +232,13 @@ static void drain_tx(struct net_slirp *s)
 			pthread_mutex_unlock(&s->txlock);
 			return;
 		}
-		struct tx_frame *f = &s->txq[s->tx_head];
-		s->scratch.len = f->len;
-		memcpy(s->scratch.data, f->data, f->len);
+		struct tx_frame *f = s->txq[s->tx_head];
+		s->txq[s->tx_head] = NULL;
 		s->tx_head = (s->tx_head + 1) % NET_SLIRP_TXQ_MAX;
 		s->tx_count--;
 		pthread_mutex_unlock(&s->txlock);
-		slirp_input(s->slirp, s->scratch.data, (int)s->scratch.len);
+		slirp_input(s->slirp, f->data, (int)f->len);
+		free(f);
 	}
 }
 
@@ -379,6 +384,8 @@ void net_slirp_free(struct net_slirp *s)
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
 	pthread_mutex_destroy(&s->txlock);
+	for (unsigned i = 0; s->txq && i < s->tx_count; i++)
+		free(s->txq[(s->tx_head + i) % NET_SLIRP_TXQ_MAX]);
 	free(s->txq);
 	free(s->pfd);
 	free(s);

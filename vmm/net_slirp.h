@@ -15,8 +15,9 @@
  *   because libslirp is a poll() loop whose socket set and timeout change on
  *   every round, which the epoll event loop does not model. All slirp calls
  *   happen on that thread. Guest frames reach it through a bounded queue
- *   (the back end's tx() copies and wakes the thread; frames past
- *   NET_SLIRP_TXQ_MAX wait nowhere: they are dropped, TCP resends); frames
+ *   (the back end's tx() copies each into its own allocation and wakes the
+ *   thread; frames past NET_SLIRP_TXQ_MAX wait nowhere: they are dropped,
+ *   TCP resends); frames
  *   for the guest go through virtio_net_rx(). While the device holds more
  *   than NET_SLIRP_BACKLOG_PAUSE frames for a guest that posts no buffers,
  *   the thread stops reading host sockets (the data waits in the host
@@ -37,7 +38,9 @@
 #define NET_SLIRP_GATEWAY "10.0.2.2"
 #define NET_SLIRP_DNS "10.0.2.3"
 #define NET_SLIRP_GUEST "10.0.2.15"
-#define NET_SLIRP_TXQ_MAX 256u
+/* frames, not bytes: a guest's ring of 256 TSO segments of 64 KiB makes
+ * 256 * 45 frames at worst; past this, frames are dropped */
+#define NET_SLIRP_TXQ_MAX 16384u
 #define NET_SLIRP_BACKLOG_PAUSE 64u
 
 struct net_slirp;
