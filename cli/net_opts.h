@@ -34,8 +34,8 @@
 
 struct net_opts {
 	enum vmm_net_mode mode;
-	/* HULL_NET_CSUM=0 in the environment: a NIC without checksum
-	 * offloads, for bench/net to measure what they bring */
+	/* the NIC's checksum and TSO offloads are offered only with
+	 * HULL_NET_CSUM=1 in the environment (bench/net measures both ways) */
 	bool no_csum;
 	const char *tap; /* the NAME of tap:NAME, in the caller's string */
 	struct vmm_portfwd ports[VMM_MAX_PORTFWD];
