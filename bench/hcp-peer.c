@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cli/control.h"
+#include "cli/net_opts.h"
 #include "cli/spec.h"
 #include "common/clock.h"
 
@@ -55,6 +56,9 @@ static void usage(FILE *f)
 		"  -w, --workdir DIR     working directory inside the container (default /)\n"
 		"      --hostname NAME   container hostname (default: a random 12-hex id)\n"
 		"      --rootfs DEV      guest block device with the image (default /dev/vda)\n"
+		"      --network MODE    configure the guest's network as hull run --network\n"
+		"                        MODE does (slirp: 10.0.2.15/24 via 10.0.2.2; tap:NAME);\n"
+		"                        the VMM must provide the NIC (default none)\n"
 		"      --timings         print, on stderr, when the connection, READY,\n"
 		"                        STARTED and EXIT happened (ms since hcp-peer started)\n");
 }
@@ -133,13 +137,14 @@ static int accept_one(const char *path)
 int main(int argc, char **argv)
 {
 	uint64_t t0 = clock_now_ns();
-	enum { O_HOSTNAME = 256, O_ROOTFS, O_TIMINGS, O_HELP };
+	enum { O_HOSTNAME = 256, O_ROOTFS, O_TIMINGS, O_HELP, O_NETWORK };
 	static const struct option lo[] = {
 		{ "env", required_argument, NULL, 'e' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "hostname", required_argument, NULL, O_HOSTNAME },
 		{ "rootfs", required_argument, NULL, O_ROOTFS },
 		{ "timings", no_argument, NULL, O_TIMINGS },
+		{ "network", required_argument, NULL, O_NETWORK },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -147,6 +152,11 @@ int main(int argc, char **argv)
 	size_t n_env = 0;
 	const char *workdir = NULL, *hostname = NULL, *rootfs = "/dev/vda";
 	bool timings = false;
+	/* the guest's network settings, as `hull run --network` gives them;
+	 * default none: the other VMM brings its own NIC, or none */
+	struct net_opts net;
+	net_opts_init(&net);
+	net.mode = VMM_NET_NONE;
 	if (!env)
 		return EXIT_PEER_FAILED;
 	int c;
@@ -172,6 +182,14 @@ int main(int argc, char **argv)
 		case O_TIMINGS:
 			timings = true;
 			break;
+		case O_NETWORK: {
+			struct errmsg e;
+			if (net_opts_network(&net, optarg, &e)) {
+				fprintf(stderr, "hcp-peer: %s\n", e.text);
+				return EXIT_PEER_FAILED;
+			}
+			break;
+		}
 		case O_HELP:
 			usage(stdout);
 			return 0;
@@ -207,7 +225,8 @@ int main(int argc, char **argv)
 	};
 	struct hcp_spec spec;
 	struct errmsg err = { { 0 } };
-	if (spec_build(&si, &so, &spec, &err)) {
+	struct vmm_config netvc = { 0 };
+	if (spec_build(&si, &so, &spec, &err) || net_opts_apply(&net, &netvc, &spec, &err)) {
 		fprintf(stderr, "hcp-peer: %s\n", err.text);
 		return EXIT_PEER_FAILED;
 	}

@@ -22,6 +22,7 @@
 #include "cli/imageref.h"
 #include "cli/monitor.h"
 #include "cli/outq.h"
+#include "cli/net_opts.h"
 #include "cli/paths.h"
 #include "cli/spec.h"
 #include "cli/template.h"
@@ -53,6 +54,7 @@ struct run_opts {
 	struct imageref_opts pull; /* IMAGE as a registry reference */
 	char **args;
 	size_t n_args;
+	struct net_opts net; /* --network, -p, --dns */
 };
 
 /* The last CONSOLE_TAIL bytes of the guest console, shown when the VM ends
@@ -111,6 +113,12 @@ void run_usage(FILE *f)
 		"      --stop-timeout N      seconds from the stop signal to SIGKILL (default %d)\n"
 		"      --entrypoint CMD      override the image's entrypoint ('' clears it)\n"
 		"      --hostname NAME       container hostname (default: a random id)\n"
+		"      --network MODE        slirp (default: user-mode, rootless), none, or\n"
+		"                            tap:NAME (an existing tap device)\n"
+		"  -p, --publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]\n"
+		"                            publish a container port on the host (slirp;\n"
+		"                            IP defaults to 0.0.0.0)\n"
+		"      --dns IP              nameserver for the container's /etc/resolv.conf\n"
 		"      --kernel PATH         guest kernel (default: the bundled vmlinux)\n"
 		"      --initrd PATH         guest init initramfs (default: the bundled one)\n"
 		"      --root DIR            hull's state directory (default /var/lib/hull)\n"
@@ -131,7 +139,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
 	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_PULL, O_INSECURE, O_MAX_IMAGE_SIZE,
-	       O_STOP_SIGNAL, O_STOP_TIMEOUT, O_NAME, O_RM };
+	       O_STOP_SIGNAL, O_STOP_TIMEOUT, O_NAME, O_RM, O_NETWORK, O_DNS };
 	static const struct option lo[] = {
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "memory", required_argument, NULL, 'm' },
@@ -158,9 +166,13 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "name", required_argument, NULL, O_NAME },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "rm", no_argument, NULL, O_RM },
+		{ "network", required_argument, NULL, O_NETWORK },
+		{ "publish", required_argument, NULL, 'p' },
+		{ "dns", required_argument, NULL, O_DNS },
 		{ 0 },
 	};
 	memset(o, 0, sizeof(*o));
+	net_opts_init(&o->net);
 	o->cpus = 1;
 	o->stop_timeout = STOP_DEFAULT_TIMEOUT_S;
 	vmm_parse_size(DEFAULT_MEM, &o->mem);
@@ -171,7 +183,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	int c;
 	/* '+': options end at IMAGE; what follows belongs to the container */
-	while ((c = getopt_long(argc, argv, "+m:e:w:u:v:itd", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:e:w:u:v:p:itd", lo, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case O_CPUS: {
@@ -284,6 +296,19 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case O_RM:
 			o->auto_remove = true;
 			break;
+		case O_NETWORK:
+		case 'p':
+		case O_DNS: {
+			struct errmsg err;
+			int rc = c == O_NETWORK ? net_opts_network(&o->net, optarg, &err)
+				 : c == 'p'	? net_opts_publish(&o->net, optarg, &err)
+						: net_opts_dns(&o->net, optarg, &err);
+			if (rc) {
+				fprintf(stderr, "hull: %s\n", err.text);
+				return rc;
+			}
+			break;
+		}
 		case O_HELP:
 			run_usage(stdout);
 			exit(0);
@@ -291,6 +316,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			run_usage(stderr);
 			return -EINVAL;
 		}
+	}
+	struct errmsg nerr;
+	if (net_opts_check(&o->net, &nerr)) {
+		fprintf(stderr, "hull: %s\n", nerr.text);
+		return -EINVAL;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "hull: run: missing IMAGE\n");
@@ -611,6 +641,12 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out;
 	}
+	/* the NIC's settings go into vc below */
+	struct vmm_config netvc = { 0 };
+	if (net_opts_apply(&o.net, &netvc, &spec, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		goto out;
+	}
 	if (control_init(&rc->ctl, &spec, STDOUT_FILENO, STDERR_FILENO, outq_send, &rc->ctl_q)) {
 		fprintf(stderr, "hull: the container spec is too large for one message\n");
 		goto out;
@@ -654,9 +690,17 @@ int run_main(int argc, char **argv)
 	const char *boot = "cold boot";
 	if (!o.no_snapshot) {
 		troot = template_root(root);
-		if (template_key(kernel, initrd, o.cpus, o.mem, pvm, &tkey, &err) ||
-		    volume_template_key(&tkey, o.n_vols, &err) || !troot ||
-		    !(tdir = template_dir(troot, tkey))) {
+		char *k = NULL;
+		int krc = template_key(kernel, initrd, o.cpus, o.mem, pvm, &k, &err);
+		/* VMs with and without a NIC boot different devices */
+		if (!krc && asprintf(&tkey, "%s%s", k, net_opts_template_tag(&o.net)) < 0) {
+			tkey = NULL;
+			krc = errmsg_set(&err, -ENOMEM, "out of memory");
+		}
+		free(k);
+		if (!krc)
+			krc = volume_template_key(&tkey, o.n_vols, &err);
+		if (krc || !troot || !(tdir = template_dir(troot, tkey))) {
 			fprintf(stderr, "hull: %s\n", err.text);
 			goto out_t;
 		}
@@ -678,26 +722,38 @@ int run_main(int argc, char **argv)
 		.ctx = rc,
 		.nvolumes = (unsigned)o.n_vols,
 		.vsock_uds = rc->uds,
+		.net_mode = netvc.net_mode,
+		.net_tap = netvc.net_tap,
+		.net_ports = netvc.net_ports,
+		.net_nports = netvc.net_nports,
+		.net_no_csum = netvc.net_no_csum,
 	};
 	memcpy(vc.volumes, vols, o.n_vols * sizeof(vols[0]));
-	bool restored = false;
+	memcpy(vc.net_mac, netvc.net_mac, sizeof(vc.net_mac));
+	bool restored = false, stale = false;
+	struct errmsg terr;
 	if (tdir && vmm_template_exists(tdir)) {
 		vc.template_dir = tdir;
 		vc.template_key = tkey;
-		if (vmm_create(&vc, &rc->vm, &err) == 0) {
+		if (vmm_create(&vc, &rc->vm, &terr) == 0) {
 			restored = true;
 			boot = "restored from template";
 		} else {
-			/* a template that cannot be used is replaced by this run */
-			fprintf(stderr, "hull: template not used, booting cold: %s\n", err.text);
-			vmm_template_remove(tdir);
+			stale = true;
 		}
 		vc.template_dir = NULL;
 		vc.template_key = NULL;
 	}
 	if (!restored && vmm_create(&vc, &rc->vm, &err)) {
+		/* the run's own problem (a published port in use, say), not
+		 * the template's: keep the template */
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out_t;
+	}
+	if (stale) {
+		/* a template that cannot be used is replaced by this run */
+		fprintf(stderr, "hull: template not used, booting cold: %s\n", terr.text);
+		vmm_template_remove(tdir);
 	}
 	uint64_t t_setup = clock_now_ns();
 	struct cold_plan plan = { .rootfs = img.path };

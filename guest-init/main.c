@@ -28,6 +28,7 @@
 #include "execcfg.h"
 #include "fsutil.h"
 #include "log.h"
+#include "net.h"
 #include "proto/hcp.h"
 #include "rootfs.h"
 #include "supervise.h"
@@ -206,6 +207,10 @@ int main(int argc, char **argv, char **envp)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	if (spec.has_seed && refresh_rng(spec.seed, &err) < 0)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	/* after a restore: this run's MAC and address, not the template's */
+	if (net_configure(&spec, &err) < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	log_debug(&log, "network configured");
 
 	if (rootfs_assemble(spec.rootfs, &log, &err) < 0 || rootfs_switch(&err) < 0)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
@@ -213,6 +218,8 @@ int main(int argc, char **argv, char **envp)
 		log_syserr(&err, errno, "sethostname \"%s\"", spec.hostname);
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	}
+	if (net_write_etc(&spec, "", &err) < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	log_debug(&log, "root filesystem ready");
 	/* before the user lookup: a volume may hold /etc, as with docker */
 	if (volumes_mount(spec.volumes, spec.nvolumes, &log, &err) < 0)

@@ -223,7 +223,8 @@ static size_t opt_size(const char *str)
 static bool fields_fit(const struct hcp_spec *s, bool exec)
 {
 	if (exec)
-		return !s->rootfs && !s->hostname && !s->realtime_ns && !s->has_seed && !s->nvolumes;
+		return !s->rootfs && !s->hostname && !s->realtime_ns && !s->has_seed && !s->nvolumes &&
+		       !s->net_mac && !s->net_addr && !s->net_gw && !s->n_dns && !s->n_hosts;
 	return s->cwd && s->rootfs;
 }
 
@@ -267,6 +268,12 @@ static int spec_write(const struct hcp_spec *s, char *const *vols, size_t vsize,
 		snprintf(tbuf, sizeof(tbuf), "%llu", (unsigned long long)s->realtime_ns);
 		n += 5 + strlen(tbuf);
 	}
+	const char *net_single[] = { s->net_mac, s->net_addr, s->net_gw };
+	for (size_t i = 0; i < 3; i++)
+		n += net_single[i] ? 5 + strlen(net_single[i]) : 0;
+	if (s->n_dns > HCP_SPEC_MAX_STRINGS || s->n_hosts > HCP_SPEC_MAX_STRINGS)
+		return -EINVAL;
+	n += strs_size(s->net_dns, s->n_dns) + strs_size(s->net_hosts, s->n_hosts);
 	if (s->has_seed) {
 		for (int i = 0; i < HCP_SEED_LEN; i++)
 			snprintf(sbuf + 2 * i, 3, "%02x", s->seed[i]);
@@ -302,6 +309,13 @@ static int spec_write(const struct hcp_spec *s, char *const *vols, size_t vsize,
 		p = put_rec(p, HCP_SPEC_VOLUME, vols[i]);
 	if (s->tty)
 		p = put_rec(p, HCP_SPEC_TTY, wbuf);
+	for (size_t i = 0; i < 3; i++)
+		if (net_single[i])
+			p = put_rec(p, (uint8_t)(HCP_SPEC_NET_MAC + i), net_single[i]);
+	for (size_t i = 0; i < s->n_dns; i++)
+		p = put_rec(p, HCP_SPEC_NET_DNS, s->net_dns[i]);
+	for (size_t i = 0; i < s->n_hosts; i++)
+		p = put_rec(p, HCP_SPEC_NET_HOST, s->net_hosts[i]);
 	*out = buf;
 	*outlen = (size_t)(p - buf);
 	return 0;
@@ -339,6 +353,11 @@ void hcp_spec_free(struct hcp_spec *s)
 		free(s->volumes[i].path);
 	}
 	free(s->volumes);
+	free(s->net_mac);
+	free(s->net_addr);
+	free(s->net_gw);
+	free_strv(s->net_dns, s->n_dns);
+	free_strv(s->net_hosts, s->n_hosts);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -485,6 +504,21 @@ static int spec_decode(const uint8_t *buf, size_t len, bool exec, struct hcp_spe
 			rc = s->realtime_ns ? -EPROTO : parse_time(str, &s->realtime_ns);
 			free(str);
 			str = NULL;
+			break;
+		case HCP_SPEC_NET_MAC:
+			single = &s->net_mac;
+			break;
+		case HCP_SPEC_NET_ADDR:
+			single = &s->net_addr;
+			break;
+		case HCP_SPEC_NET_GW:
+			single = &s->net_gw;
+			break;
+		case HCP_SPEC_NET_DNS:
+			rc = push_str(&s->net_dns, &s->n_dns, str);
+			break;
+		case HCP_SPEC_NET_HOST:
+			rc = push_str(&s->net_hosts, &s->n_hosts, str);
 			break;
 		case HCP_SPEC_SEED:
 			rc = s->has_seed ? -EPROTO : parse_seed(str, s->seed);

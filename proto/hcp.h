@@ -159,6 +159,14 @@ enum hcp_spec_tag {
 	HCP_SPEC_VOLUME = 24,  /* repeats, at most HCP_MAX_VOLUMES: "TAG:ro:/path" or
 	                          "TAG:rw:/path", a 9p mount tag (1..31 of [A-Za-z0-9_-])
 	                          mounted at an absolute path of the container */
+	/* Networking, all optional (guest-init applies them after a restore, so
+	 * VMs restored from one template never share a MAC or an address): */
+	HCP_SPEC_NET_MAC = 16,  /* eth0's MAC, "52:54:00:12:34:56" */
+	HCP_SPEC_NET_ADDR = 17, /* eth0's IPv4 address/prefix, "10.0.2.15/24";
+	                           absent: eth0 stays down (only lo is up) */
+	HCP_SPEC_NET_GW = 18,   /* default route via this IPv4 address */
+	HCP_SPEC_NET_DNS = 19,  /* repeated: a nameserver for /etc/resolv.conf */
+	HCP_SPEC_NET_HOST = 20, /* repeated: an extra /etc/hosts line, "IP NAME..." */
 };
 
 #define HCP_SEED_LEN 32
@@ -188,6 +196,14 @@ struct hcp_spec {
 	size_t nvolumes;
 	bool tty; /* HCP_SPEC_TTY given */
 	uint16_t rows, cols;
+	/* networking (tags 16-20); NULL / 0 when not given */
+	char *net_mac;
+	char *net_addr;
+	char *net_gw;
+	char **net_dns;
+	size_t n_dns;
+	char **net_hosts;
+	size_t n_hosts;
 };
 
 /* Encode into a malloc'd buffer (*out, *outlen). Returns 0, -EINVAL when the

@@ -425,6 +425,11 @@ struct virtq *virtio_mmio_queue_locked(struct virtio_mmio *t, unsigned qidx)
 	return q->ready && !q->broken ? q : NULL;
 }
 
+uint64_t virtio_mmio_features_locked(const struct virtio_mmio *t)
+{
+	return t->features_ok ? t->drv_features : 0;
+}
+
 void virtio_mmio_config_changed(struct virtio_mmio *t)
 {
 	pthread_mutex_lock(&t->lock);

@@ -121,6 +121,10 @@ void virtio_mmio_signal_used(struct virtio_mmio *t);
  * found broken marks the device DEVICE_NEEDS_RESET, as after a notify. */
 void virtio_mmio_run_locked(struct virtio_mmio *t, void (*fn)(void *dev, void *ctx), void *ctx);
 struct virtq *virtio_mmio_queue_locked(struct virtio_mmio *t, unsigned qidx);
+/* The features the driver accepted (0 before FEATURES_OK), for devices
+ * whose behaviour depends on them; only with the transport lock held
+ * (inside queue_notify, reset or a virtio_mmio_run_locked() callback). */
+uint64_t virtio_mmio_features_locked(const struct virtio_mmio *t);
 /* The device's config space changed: bump ConfigGeneration and raise a
  * configuration-change interrupt. */
 void virtio_mmio_config_changed(struct virtio_mmio *t);

@@ -157,6 +157,11 @@ static int walk_chain(struct virtq *q, uint16_t head, struct virtq_chain *c)
 	return 0;
 }
 
+bool virtq_has_avail(const struct virtq *q)
+{
+	return q->ready && !q->broken && load16(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
+}
+
 int virtq_pop(struct virtq *q, struct virtq_chain *c)
 {
 	if (q->broken)

@@ -100,6 +100,10 @@ void virtq_disable(struct virtq *q);
  * and re-checks, so a buffer added concurrently is not missed. */
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 
+/* Whether the driver made buffers available that virtq_pop() has not
+ * returned yet (without taking any). */
+bool virtq_has_avail(const struct virtq *q);
+
 /* Return a chain to the driver: write the used element, then publish
  * used->idx. `len` is the number of bytes the device wrote into the chain's
  * writable buffers. Ignored if the queue is not ready or broken. */

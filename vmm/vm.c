@@ -33,6 +33,9 @@
 #include "vmm/virtio_blk.h"
 #include "vmm/virtio_mmio.h"
 #include "vmm/virtio_vsock.h"
+#include "vmm/virtio_net.h"
+#include "vmm/net_slirp.h"
+#include "vmm/net_tap.h"
 
 /* Legacy PC wiring the kernel's 8250 driver probes without being told. */
 #define COM1_BASE 0x3f8
@@ -106,6 +109,10 @@ struct vmm {
 	struct disk disks[VMM_MAX_DISKS];
 	unsigned ndisks;
 	struct volume volumes[VMM_MAX_VOLUMES];
+	/* the NIC and its back end (one of slirp, tap), SLOT_NET */
+	struct virtio_net *net;
+	struct net_slirp *slirp;
+	struct net_tap *tap;
 	struct evloop *loop;
 	pthread_t loop_thread;
 	bool loop_started;
@@ -242,6 +249,8 @@ static bool slot_wanted(const struct vmm *vm, unsigned slot)
 		return slot - SLOT_VOLUME0 < vm->cfg.nvolumes;
 	if (slot == SLOT_VSOCK)
 		return vm->cfg.vsock_uds != NULL;
+	if (slot == SLOT_NET)
+		return vm->cfg.net_mode != VMM_NET_NONE;
 	return false;
 }
 
@@ -380,6 +389,33 @@ static int setup_vsock(struct vmm *vm, struct errmsg *err)
 		rc = vdev_setup(vm, SLOT_VSOCK, virtio_vsock_ops(vm->vsock), vm->vsock, "vsock", err);
 	if (!rc)
 		virtio_vsock_set_transport(vm->vsock, vm->vdevs[SLOT_VSOCK].t);
+	return rc;
+}
+
+/* The NIC's device and back end (slirp, which binds the published ports,
+ * or the tap), made before a template is opened: a failure here is the
+ * user's (a port in use, a missing tap), never the template's. Slirp's
+ * thread starts with the VM (vmm_start); a tap is served by the event loop. */
+static int setup_net_backend(struct vmm *vm, struct errmsg *err)
+{
+	int rc = virtio_net_init(&vm->net, vm->cfg.net_mac, !vm->cfg.net_no_csum);
+	if (rc)
+		return errmsg_set(err, rc, "network device: %s", strerror(-rc));
+	if (vm->cfg.net_mode == VMM_NET_TAP)
+		return net_tap_open(&vm->tap, vm->cfg.net_tap ? vm->cfg.net_tap : "", vm->net,
+				    vm->loop, err);
+	return net_slirp_create(&vm->slirp, vm->net, vm->cfg.net_ports, vm->cfg.net_nports,
+				vm->cfg.debug, err);
+}
+
+/* The NIC's slot, once guest memory is there. */
+static int setup_net(struct vmm *vm, struct errmsg *err)
+{
+	struct virtio_net_backend be = vm->tap ? net_tap_backend(vm->tap)
+					       : net_slirp_backend(vm->slirp);
+	int rc = vdev_setup(vm, SLOT_NET, virtio_net_ops(vm->net), vm->net, "network", err);
+	if (!rc)
+		virtio_net_connect(vm->net, vm->vdevs[SLOT_NET].t, &be);
 	return rc;
 }
 
@@ -601,6 +637,13 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 	int rc = vm->stop_fd < 0 ? errmsg_set(err, -errno, "eventfd: %s", strerror(errno)) : 0;
 	if (!rc)
 		rc = build_cmdline(vm, err);
+	if (!rc) {
+		rc = evloop_init(&vm->loop);
+		if (rc)
+			errmsg_set(err, rc, "event loop: %s", strerror(-rc));
+	}
+	if (!rc && vm->cfg.net_mode != VMM_NET_NONE)
+		rc = setup_net_backend(vm, err);
 	if (!rc)
 		rc = kvm_vm_open(&vm->kvm, cfg->kvm_dev, err);
 	char *tkey = NULL;
@@ -623,11 +666,6 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 	}
 	if (!rc)
 		rc = kvm_vm_set_memory(&vm->kvm, &vm->mem, err);
-	if (!rc) {
-		rc = evloop_init(&vm->loop);
-		if (rc)
-			errmsg_set(err, rc, "event loop: %s", strerror(-rc));
-	}
 	if (!rc)
 		rc = setup_uarts(vm, err);
 	for (unsigned i = 0; !rc && i < vm->ndisks; i++)
@@ -636,6 +674,8 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 		rc = setup_volume(vm, i, err);
 	if (!rc && cfg->vsock_uds)
 		rc = setup_vsock(vm, err);
+	if (!rc && vm->cfg.net_mode != VMM_NET_NONE)
+		rc = setup_net(vm, err);
 	for (unsigned i = 0; !rc && i < vm->ncpus; i++)
 		rc = vcpu_create(&vm->vcpus[i], &vm->kvm, i, vm->ncpus, vm->pvm, &vm->env, err);
 	if (!rc)
@@ -673,6 +713,10 @@ int vmm_start(struct vmm *vm, struct errmsg *err)
 	if (rc)
 		return errmsg_set(err, -rc, "event loop thread: %s", strerror(rc));
 	vm->loop_started = true;
+	if (vm->slirp && (rc = net_slirp_start(vm->slirp, err))) {
+		vm_stop(vm, VMM_STOP_ERROR, "cannot start the network thread");
+		return rc;
+	}
 	vm->started_ns = clock_now_ns();
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		rc = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_run, &vm->vcpus[i]);
@@ -759,6 +803,7 @@ enum vmm_stop_reason vmm_wait(struct vmm *vm)
 		pthread_join(vm->loop_thread, NULL);
 		vm->loop_started = false;
 	}
+	net_slirp_stop(vm->slirp);
 	return vm->reason;
 }
 
@@ -785,9 +830,14 @@ void vmm_destroy(struct vmm *vm)
 	}
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
+	/* no frame may reach a transport being freed */
+	net_slirp_stop(vm->slirp);
 	/* transports first: a device's back end outlives its transport */
 	for (unsigned i = 0; i < NSLOTS; i++)
 		vdev_free(&vm->vdevs[i]);
+	net_tap_free(vm->tap);
+	net_slirp_free(vm->slirp);
+	virtio_net_free(vm->net);
 	for (unsigned i = 0; i < VMM_MAX_DISKS; i++) {
 		struct disk *d = &vm->disks[i];
 		virtio_blk_free(d->blk);

@@ -67,6 +67,23 @@ struct vmm_volume {
 
 typedef void (*vmm_out_fn)(void *ctx, const uint8_t *buf, size_t n);
 
+/* Networking (vmm/virtio_net.h, vmm/net_slirp.h, vmm/net_tap.h). */
+enum vmm_net_mode {
+	VMM_NET_NONE = 0, /* no NIC at all */
+	VMM_NET_SLIRP,	  /* user-mode networking (libslirp) in the VMM */
+	VMM_NET_TAP,	  /* an existing host tap device */
+};
+
+/* A published port: host_ip:host_port on the host -> guest_port in the guest
+ * (slirp only). host_ip in network byte order, 0 = every address. */
+struct vmm_portfwd {
+	bool udp;
+	uint32_t host_ip;
+	uint16_t host_port;
+	uint16_t guest_port;
+};
+#define VMM_MAX_PORTFWD 64
+
 struct vmm_config {
 	const char *kvm_dev; /* NULL: /dev/kvm */
 	const char *kernel;  /* uncompressed vmlinux with a PVH note */
@@ -100,6 +117,15 @@ struct vmm_config {
 	 * CID, 0 for the default 3. */
 	const char *vsock_uds;
 	uint64_t vsock_cid;
+	/* Networking: a virtio-net NIC in slot SLOT_NET unless net_mode is
+	 * VMM_NET_NONE. The MAC is the device's; a guest restored from a
+	 * template keeps the template's until guest-init sets this run's. */
+	enum vmm_net_mode net_mode;
+	const char *net_tap; /* VMM_NET_TAP: the host tap device's name */
+	uint8_t net_mac[6];
+	const struct vmm_portfwd *net_ports; /* VMM_NET_SLIRP: published ports */
+	unsigned net_nports;
+	bool net_no_csum; /* offer no checksum offloads (bench/net measures them) */
 };
 
 struct vmm;

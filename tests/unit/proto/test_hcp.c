@@ -172,6 +172,47 @@ static void test_spec_roundtrip(void **st)
 	free(buf);
 }
 
+static void test_spec_net_roundtrip(void **st)
+{
+	(void)st;
+	char *argv[] = { "true", NULL };
+	char *dns[] = { "10.0.2.3", "1.1.1.1", NULL };
+	char *hosts[] = { "10.0.2.2 host.hull.internal", NULL };
+	struct hcp_spec s = { .argv = argv, .argc = 1, .cwd = "/", .rootfs = "/dev/vda",
+			      .net_mac = "52:54:00:aa:bb:cc", .net_addr = "10.0.2.15/24",
+			      .net_gw = "10.0.2.2", .net_dns = dns, .n_dns = 2,
+			      .net_hosts = hosts, .n_hosts = 1 };
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
+	struct hcp_spec d;
+	assert_int_equal(hcp_spec_decode(buf, len, &d), 0);
+	assert_string_equal(d.net_mac, "52:54:00:aa:bb:cc");
+	assert_string_equal(d.net_addr, "10.0.2.15/24");
+	assert_string_equal(d.net_gw, "10.0.2.2");
+	assert_int_equal(d.n_dns, 2);
+	assert_string_equal(d.net_dns[1], "1.1.1.1");
+	assert_null(d.net_dns[2]);
+	assert_int_equal(d.n_hosts, 1);
+	assert_string_equal(d.net_hosts[0], "10.0.2.2 host.hull.internal");
+	hcp_spec_free(&d);
+	free(buf);
+	/* a second MAC is a protocol error */
+	uint8_t dup[] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
+			  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_NET_MAC, 1, 0, 0, 0, 'm',
+			  HCP_SPEC_NET_MAC, 1, 0, 0, 0, 'm' };
+	assert_int_equal(hcp_spec_decode(dup, sizeof(dup), &d), -EPROTO);
+	/* no network fields: all empty */
+	s = (struct hcp_spec){ .argv = argv, .argc = 1, .cwd = "/", .rootfs = "/dev/vda" };
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
+	assert_int_equal(hcp_spec_decode(buf, len, &d), 0);
+	assert_null(d.net_addr);
+	assert_null(d.net_dns);
+	assert_int_equal(d.n_hosts, 0);
+	hcp_spec_free(&d);
+	free(buf);
+}
+
 static void test_spec_malformed(void **st)
 {
 	(void)st;
@@ -430,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_spec_volumes),
 		cmocka_unit_test(test_spec_tty),          cmocka_unit_test(test_exec_spec),
 		cmocka_unit_test(test_winsize),
+		cmocka_unit_test(test_spec_net_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Networking end to end: bad options, a published port reached with curl
+# while the same container reached a server on the host's loopback through
+# slirp's gateway (one VM for both), --network none, and a tap device this
+# test creates and removes (root). Host ports are picked free at run time.
+. "$(dirname "$0")/lib.sh"
+
+tapdev=hullt$$
+pids=()
+net_cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	ip link del "$tapdev" 2>/dev/null
+	cleanup
+}
+trap net_cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# serve DIR ADDR:PORT: a busybox httpd on the host
+serve() {
+	busybox httpd -f -p "$2" -h "$1" &
+	pids+=($!)
+}
+
+# --- option errors: exit 125, the message names the value -------------------
+for bad in "--network bogus" "--network tap:" "-p 80" "-p 0:80" "-p 70000:80" "-p 1:2/sctp" \
+	"-p x.y:1:2" "--dns nope"; do
+	# shellcheck disable=SC2086 # the option and its value
+	hull_cmd "bad$RANDOM" run $bad "$IMG" true
+	expect_eq "hull run $bad: exit 125" "$rc" 125
+	expect_contains "hull run $bad: the error names the value" "$err" "${bad#* }"
+done
+hull_cmd badp run --network none -p 1:2 "$IMG" true
+expect_contains "-p without slirp is refused" "$err" "-p needs --network slirp"
+busy=$(free_port)
+python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(); time.sleep(600)' "$busy" &
+pids+=($!)
+sleep 0.5
+hull_cmd busy run -p "$busy:80" "$IMG" true
+expect_eq "a published port in use: exit 125" "$rc" 125
+expect_contains "a published port in use: named" "$err" "-p 0.0.0.0:$busy:80/tcp: cannot listen"
+
+# --- slirp: one VM serves -p and reaches the host's loopback -------------------
+mkdir -p "$tmp/www"
+echo "from-host-$$" >"$tmp/www/index.html"
+hport=$(free_port)
+serve "$tmp/www" "127.0.0.1:$hport"
+gport=$(free_port)
+script="mkdir -p /www
+wget -q -O /www/gw http://10.0.2.2:$hport/
+wget -q -O /www/byname http://host.hull.internal:$hport/
+cp /etc/resolv.conf /etc/hosts /etc/hostname /www/
+ip -o -4 addr show eth0 | awk '{print \$4}' > /www/addr
+ip route | grep default > /www/route
+echo served > /www/index.html
+httpd -p 8080 -h /www
+echo net-ready
+exec sleep 100000"
+timeout --kill-after=10 "${HULL_TEST_TIMEOUT:-600}" "$HULL" run ${HULL_RUN_FLAGS:-} -p "127.0.0.1:$gport:8080" \
+	--hostname nettest "$IMG" sh -c "$script" >"$tmp/slirp.out" 2>"$tmp/slirp.err" &
+hull_pid=$!
+pids+=($hull_pid)
+last=slirp
+# the container says when it serves (polling the port would cost a guest
+# whose kernel mode is emulated dearly); bounded by hull's own timeout
+while kill -0 "$hull_pid" 2>/dev/null && ! grep -q net-ready "$tmp/slirp.out"; do
+	sleep 0.5
+done
+got=$(curl -s -m 30 "http://127.0.0.1:$gport/")
+expect_eq "-p: curl on the host reaches httpd in the container" "$got" "served"
+expect_eq "the container reached the host's loopback via 10.0.2.2" \
+	"$(curl -s "http://127.0.0.1:$gport/gw")" "from-host-$$"
+expect_eq "host.hull.internal names the host" \
+	"$(curl -s "http://127.0.0.1:$gport/byname")" "from-host-$$"
+expect_eq "guest address" "$(curl -s "http://127.0.0.1:$gport/addr")" "10.0.2.15/24"
+expect_contains "default route via the gateway" "$(curl -s "http://127.0.0.1:$gport/route")" \
+	"default via 10.0.2.2 dev eth0"
+expect_eq "/etc/resolv.conf names slirp's DNS" \
+	"$(curl -s "http://127.0.0.1:$gport/resolv.conf")" "nameserver 10.0.2.3"
+expect_eq "/etc/hostname is --hostname" "$(curl -s "http://127.0.0.1:$gport/hostname")" nettest
+expect_contains "/etc/hosts maps the hostname to the guest address" \
+	"$(curl -s "http://127.0.0.1:$gport/hosts")" "10.0.2.15	nettest"
+kill -TERM "$hull_pid"
+wait "$hull_pid"
+rc=$?
+expect_eq "SIGTERM ends the container (128+15)" "$rc" 143
+if curl -s -m 2 "http://127.0.0.1:$gport/" >/dev/null; then
+	fail "the published port is closed after hull exits"
+else
+	pass "the published port is closed after hull exits"
+fi
+if python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$gport"; then
+	pass "the host port can be bound again"
+else
+	fail "the host port can be bound again"
+fi
+
+# --- --network none: only lo ---------------------------------------------------
+run_hull none --network none "$IMG" sh -c 'ls /sys/class/net; cat /etc/hosts'
+expect_eq "--network none: exit 0" "$rc" 0
+expect_eq "--network none: only lo" "$(head -n1 <<<"$out")" "lo"
+expect_contains "--network none: /etc/hosts has localhost" "$out" "127.0.0.1	localhost"
+
+# --- tap: a device this test creates ------------------------------------------
+[ -e /dev/net/tun ] || { mkdir -p /dev/net && mknod /dev/net/tun c 10 200; }
+sub=$((($$ % 200) + 20))
+if ip tuntap add dev "$tapdev" mode tap && ip addr add "172.31.$sub.1/24" dev "$tapdev" &&
+	ip link set "$tapdev" up; then
+	pass "tap $tapdev created"
+else
+	fail "tap $tapdev created (needs root)"
+fi
+tport=$(free_port)
+serve "$tmp/www" "172.31.$sub.1:$tport"
+run_hull tap --network tap:"$tapdev" "$IMG" sh -c \
+	"ip -o -4 addr show eth0 | awk '{print \$4}'; wget -q -O - http://172.31.$sub.1:$tport/"
+expect_eq "tap: exit 0" "$rc" 0
+expect_line "tap: the guest takes the next address in the tap's subnet" "$out" "172.31.$sub.2/24"
+expect_line "tap: the guest reaches the host's tap address" "$out" "from-host-$$"
+run_hull tapmissing --network tap:nosuch$$ "$IMG" true
+expect_eq "tap: a missing device: exit 125" "$rc" 125
+expect_contains "tap: a missing device is named" "$err" "nosuch$$"
+ip link del "$tapdev"
+if ip link show "$tapdev" >/dev/null 2>&1; then fail "tap removed"; else pass "tap removed"; fi
+finish
