@@ -162,16 +162,7 @@ static int store_buf(struct imp *im, const void *buf, size_t len, char digest[DI
 		return -ENOMEM;
 	if (lstore_has_blob(&im->st, digest))
 		return 0;
-	struct lstore_writer *w;
-	int rc = lstore_blob_begin(&im->st, digest, (int64_t)len, &w, err);
-	if (rc)
-		return rc;
-	rc = lstore_blob_write(w, buf, len, err);
-	if (rc) {
-		lstore_blob_abort(w);
-		return rc;
-	}
-	return lstore_blob_commit(w, err);
+	return lstore_blob_put(&im->st, digest, buf, len, err);
 }
 
 /* ---- OCI ---- */

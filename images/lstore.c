@@ -708,3 +708,18 @@ int lstore_gc(struct lstore *s, uint64_t *freed, struct errmsg *err)
 	close(gc_lock);
 	return rc;
 }
+
+int lstore_blob_put(struct lstore *s, const char *digest, const void *buf, size_t len,
+		    struct errmsg *err)
+{
+	struct lstore_writer *w;
+	int rc = lstore_blob_begin(s, digest, (int64_t)len, &w, err);
+	if (rc)
+		return rc;
+	rc = lstore_blob_write(w, buf, len, err);
+	if (rc) {
+		lstore_blob_abort(w);
+		return rc;
+	}
+	return lstore_blob_commit(w, err);
+}

@@ -84,6 +84,9 @@ int lstore_blob_write(struct lstore_writer *w, const void *buf, size_t n, struct
 int lstore_blob_commit(struct lstore_writer *w, struct errmsg *err);
 /* Drop the temp file and free w. */
 void lstore_blob_abort(struct lstore_writer *w);
+/* The whole blob in one buffer: begin, write, commit (abort on failure). */
+int lstore_blob_put(struct lstore *s, const char *digest, const void *buf, size_t len,
+		    struct errmsg *err);
 
 int lstore_tag(struct lstore *s, const char *ref, const char *digest, const char *media_type,
 	       int64_t size, struct errmsg *err);

@@ -117,21 +117,6 @@ static int fetch_blob(struct registry *r, struct lstore *s, const struct oci_des
 	return rc;
 }
 
-static int store_buf(struct lstore *s, const char *digest, const char *buf, size_t len,
-		     struct errmsg *err)
-{
-	struct lstore_writer *w;
-	int rc = lstore_blob_begin(s, digest, (int64_t)len, &w, err);
-	if (rc)
-		return rc;
-	rc = lstore_blob_write(w, buf, len, err);
-	if (rc) {
-		lstore_blob_abort(w);
-		return rc;
-	}
-	return lstore_blob_commit(w, err);
-}
-
 /* The config: fetched, then parsed to refuse another platform early. */
 static int fetch_config(struct registry *r, struct lstore *s, const struct oci_descriptor *d,
 			const struct pull_opts *o, struct errmsg *err)
@@ -282,9 +267,9 @@ static int pull(const char *store_root, const struct image_ref *ref, const struc
 	}
 	/* manifests last: a reference only ever names complete images */
 	if (!rc)
-		rc = store_buf(&s, p.man_digest, p.man, p.man_len, err);
+		rc = lstore_blob_put(&s, p.man_digest, p.man, p.man_len, err);
 	if (!rc && p.top != p.man)
-		rc = store_buf(&s, p.top_digest, p.top, p.top_len, err);
+		rc = lstore_blob_put(&s, p.top_digest, p.top, p.top_len, err);
 	if (!rc)
 		rc = lstore_tag(&s, ref->name, p.top_digest, p.top_mt, (int64_t)p.top_len, err);
 	if (!rc)
