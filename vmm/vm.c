@@ -369,6 +369,8 @@ static int setup_volume(struct vmm *vm, unsigned i, struct errmsg *err)
 	char what[32];
 	snprintf(what, sizeof(what), "volume %u", i);
 	return vdev_setup(vm, SLOT_VOLUME0 + i, virtio_9p_ops(v->dev), v->dev, what, err);
+}
+
 /* The host<->guest socket device: Unix sockets at cfg.vsock_uds. */
 static int setup_vsock(struct vmm *vm, struct errmsg *err)
 {
