@@ -3,8 +3,9 @@
  *   hcp-peer [OPTIONS] SOCKET_PATH [--] CMD [ARG...]
  *
  * Lets another VMM run hull's guest kernel and guest-init to the same
- * poweroff: the VMM's second UART (the guest's ttyS1, guest-init's control
- * channel) connects to SOCKET_PATH, e.g. QEMU with
+ * poweroff: the VMM's second UART (the guest's ttyS1, which guest-init uses
+ * for its control channel when the VM has no vsock device, as under QEMU
+ * without vhost-vsock) connects to SOCKET_PATH, e.g. QEMU with
  *   -chardev socket,path=SOCKET_PATH,server=off,id=c -device isa-serial,chardev=c,...
  * (bench/qemu-microvm.sh with QEMU_SERIAL1=socket,path=SOCKET_PATH).
  *

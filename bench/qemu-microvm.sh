@@ -16,9 +16,14 @@
 #
 # Environment:
 #   QEMU_DISK=path      attach read-only as virtio-blk-device => /dev/vda
-#   QEMU_SERIAL1=spec   second 16550 UART => ttyS1. spec is a QEMU -chardev
-#                       backend without id, e.g. "file,path=/tmp/ttyS1.out"
-#                       or "socket,path=/tmp/ttyS1.sock,server=on,wait=off"
+#   QEMU_SERIAL1=spec   second 16550 UART => ttyS1 (and 8250.nr_uarts=2;
+#                       without it 8250.nr_uarts=1, as hull's). spec is a
+#                       QEMU -chardev backend without id, e.g.
+#                       "file,path=/tmp/ttyS1.out" or
+#                       "socket,path=/tmp/ttyS1.sock,server=on,wait=off".
+#                       guest-init speaks hcp on ttyS1 when the VM has no
+#                       vsock device: QEMU 7.2 offers vsock only through the
+#                       host's /dev/vhost-vsock (bench/README.md).
 #   QEMU_MEM=MiB        guest memory (default 128)
 #   QEMU_SMP=n          vCPUs (default 1)
 #   QEMU=binary         default qemu-system-x86_64
@@ -47,6 +52,13 @@ append_pvm="pvm_compat clearcpuid=xsave,popcnt,smap,erms,fsrm,invpcid,rdtscp,cx1
 append_pvm_env="GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD,-AVX_Fast_Unaligned_Load"
 
 append=$append_always
+# The kernel probes only the UARTs it is told of (each probe is emulated
+# work on PVM): one, like hull, or two with QEMU_SERIAL1.
+if [ -n "${QEMU_SERIAL1:-}" ]; then
+	append="$append 8250.nr_uarts=2"
+else
+	append="$append 8250.nr_uarts=1"
+fi
 if [ -e /sys/module/kvm_pvm ]; then
 	append="$append $append_pvm $append_pvm_env"
 fi

@@ -1,9 +1,11 @@
 #include "chan.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <linux/vm_sockets.h>
@@ -34,6 +36,45 @@ int chan_open_vsock(struct chan *c, unsigned cid, unsigned port)
 	}
 	chan_init(c, fd);
 	return 0;
+}
+
+bool chan_vsock_absent(int rc)
+{
+	/* EAFNOSUPPORT: a kernel without AF_VSOCK; ENODEV: no transport
+	 * registered (no virtio-vsock device); ENETUNREACH: the transport
+	 * cannot reach the host CID. A refused or reset connection means a
+	 * device that works, and never switches channels. */
+	return rc == -EAFNOSUPPORT || rc == -ENODEV || rc == -ENETUNREACH;
+}
+
+int chan_open_tty(struct chan *c, const char *path)
+{
+	struct termios t;
+	int fd, rc;
+
+	/* O_NONBLOCK for the open only: without CLOCAL a serial open waits for
+	 * carrier detect, which a VMM's UART model need not report. */
+	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (tcgetattr(fd, &t) < 0)
+		goto fail;
+	cfmakeraw(&t);
+	cfsetspeed(&t, B115200);
+	t.c_cflag |= CLOCAL | CREAD;
+	t.c_cflag &= ~(tcflag_t)CRTSCTS;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (tcsetattr(fd, TCSANOW, &t) < 0)
+		goto fail;
+	if (fcntl(fd, F_SETFL, 0) < 0) /* back to blocking */
+		goto fail;
+	chan_init(c, fd);
+	return 0;
+fail:
+	rc = -errno;
+	close(fd);
+	return rc;
 }
 
 void chan_close(struct chan *c)

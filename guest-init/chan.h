@@ -7,6 +7,14 @@
  *   CHAN_LINGER_S): virtio-vsock sends from a kernel worker, and init
  *   reboots right after its last frame. chan_init() adopts any other stream
  *   fd (tests use a socketpair).
+ * - chan_vsock_absent(rc) says whether chan_open_vsock()'s error means the
+ *   VM has no vsock transport at all (no device), as opposed to a host that
+ *   is not listening (yet): only then may a caller fall back to
+ *   chan_open_tty(), which opens a serial port for the channel (O_RDWR|
+ *   O_NOCTTY, raw mode: no echo, no CR/LF translation, no XON/XOFF, 8 bits,
+ *   VMIN=1, modem lines ignored) and leaves the fd blocking: output waits for
+ *   the host rather than being dropped. Closing a serial port waits until
+ *   its output drained, as the lingering vsock close does.
  * - chan_send() writes one whole frame or fails: partial writes and EINTR
  *   are retried, so frames never interleave or tear.
  * - Reading is split so the caller can poll(): chan_fill() does exactly one
@@ -38,6 +46,8 @@ struct chan {
 
 void chan_init(struct chan *c, int fd);
 int chan_open_vsock(struct chan *c, unsigned cid, unsigned port);
+bool chan_vsock_absent(int rc);
+int chan_open_tty(struct chan *c, const char *path);
 /* Closes the fd and frees the reader. */
 void chan_close(struct chan *c);
 

@@ -38,6 +38,11 @@
 
 /* hull listens for guest-init on this vsock port of the host */
 #define CONTROL_PORT 1024
+/* Only for a VM without any vsock device: bench/boot's QEMU peer (QEMU can
+ * offer vsock only through the host's /dev/vhost-vsock, which hull's hosts
+ * lack) carries the channel on its second UART, as hull did before vsock.
+ * hull itself always gives the VM a vsock device and no second UART. */
+#define FALLBACK_TTY "/dev/ttyS1"
 #define CONNECT_TRIES 50
 #define CONNECT_RETRY_NS (100 * 1000 * 1000)
 /* reconnects after the host side vanished before the SPEC (a restore) */
@@ -47,7 +52,8 @@ static __attribute__((noreturn)) void finish(const struct log *l, struct chan *c
 {
 	/* send() on vsock returns once the bytes are queued for a kernel
 	 * worker: the lingering close waits until the host took them, so the
-	 * EXIT frame leaves before the machine resets. */
+	 * EXIT frame leaves before the machine resets. (On the serial
+	 * fallback, close waits until the UART sent it.) */
 	if (ch)
 		chan_close(ch);
 	log_debug(l, "rebooting");
@@ -98,6 +104,14 @@ static int connect_ready(struct chan *ch, const struct log *l)
 
 	for (int i = 0; i < CONNECT_TRIES; i++) {
 		rc = chan_open_vsock(ch, VMADDR_CID_HOST, CONTROL_PORT);
+		if (chan_vsock_absent(rc) && chan_open_tty(ch, FALLBACK_TTY) == 0) {
+			log_debug(l, "no vsock (%s): control channel on " FALLBACK_TTY,
+				  strerror(-rc));
+			rc = chan_send(ch, HCP_READY, NULL, 0);
+			if (rc < 0)
+				chan_close(ch);
+			return rc;
+		}
 		if (rc == 0) {
 			rc = chan_send(ch, HCP_READY, NULL, 0);
 			if (rc == 0)

@@ -1,4 +1,5 @@
-/* chan: frames out, frames in (fragmented, batched, hostile), vsock open. */
+/* chan: frames out, frames in (fragmented, batched, hostile), vsock open, the
+ * serial fallback's decision and its raw tty. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -228,6 +230,78 @@ static void test_vsock_unreachable(void **state)
 	close(after);
 }
 
+/* Only "this VM has no vsock transport" may move the channel to the serial
+ * port; a host that is not listening, or a connection lost, must not (hull's
+ * VMs have no second UART, and a restored VM reconnects over vsock). */
+static void test_vsock_absent(void **state)
+{
+	(void)state;
+	assert_true(chan_vsock_absent(-EAFNOSUPPORT));
+	assert_true(chan_vsock_absent(-ENODEV));
+	assert_true(chan_vsock_absent(-ENETUNREACH));
+	const int not_absent[] = {0,	   -ECONNREFUSED, -ECONNRESET,	-ETIMEDOUT,
+				  -EPIPE,  -ENOTCONN,	  -EINTR,	-ENOMEM,
+				  -EACCES, -EINVAL,	  -EHOSTUNREACH};
+	for (size_t i = 0; i < sizeof(not_absent) / sizeof(not_absent[0]); i++)
+		assert_false(chan_vsock_absent(not_absent[i]));
+}
+
+/* The fallback's serial-port setup, on a pseudo-terminal. */
+static void test_tty_raw(void **state)
+{
+	struct chan ch;
+	struct termios t;
+	struct hcp_msg m;
+	int master;
+	(void)state;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	assert_int_equal(chan_open_tty(&ch, ptsname(master)), 0);
+	assert_int_equal(tcgetattr(ch.fd, &t), 0);
+	assert_int_equal(t.c_lflag & (ECHO | ICANON | ISIG | IEXTEN), 0);
+	assert_int_equal(t.c_oflag & OPOST, 0);
+	assert_int_equal(t.c_iflag & (ICRNL | INLCR | IGNCR | IXON | IXOFF | ISTRIP), 0);
+	assert_int_equal(t.c_cflag & CSIZE, CS8);
+	assert_int_equal(t.c_cflag & CRTSCTS, 0);
+	assert_true(t.c_cflag & CLOCAL);
+	assert_int_equal(t.c_cc[VMIN], 1);
+	assert_int_equal(t.c_cc[VTIME], 0);
+	assert_int_equal(fcntl(ch.fd, F_GETFL) & O_NONBLOCK, 0);
+	assert_true(fcntl(ch.fd, F_GETFD) & FD_CLOEXEC);
+
+	/* Bytes a cooked tty would eat or translate arrive untouched. */
+	const uint8_t tricky[] = {'\r', '\n', 0x03, 0x04, 0x11, 0x13, 0x1a, 0x7f, 0xff, 0x00};
+	peer_send(master, HCP_STDIN, tricky, sizeof(tricky));
+	size_t got = 0;
+	while (got < 8 + sizeof(tricky)) {
+		int r = chan_fill(&ch);
+		assert_true(r > 0);
+		got += (size_t)r;
+		if (chan_next(&ch, &m) == 1)
+			break;
+	}
+	assert_int_equal(m.type, HCP_STDIN);
+	assert_int_equal(m.len, sizeof(tricky));
+	assert_memory_equal(m.payload, tricky, sizeof(tricky));
+
+	/* and the other way: no "\n" -> "\r\n" */
+	assert_int_equal(chan_send(&ch, HCP_STDOUT, "a\nb", 3), 0);
+	uint8_t type, *p;
+	uint32_t len;
+	assert_int_equal(peer_recv(master, &type, &p, &len, 1000), 1);
+	assert_int_equal(len, 3);
+	assert_memory_equal(p, "a\nb", 3);
+	free(p);
+	chan_close(&ch);
+	close(master);
+
+	/* no such port: a clean -errno */
+	assert_int_equal(chan_open_tty(&ch, "/nonexistent/ttyS1"), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +314,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_recv_oversized, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
 	    cmocka_unit_test(test_vsock_unreachable),
+	    cmocka_unit_test(test_vsock_absent),
+	    cmocka_unit_test(test_tty_raw),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
