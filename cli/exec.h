@@ -16,10 +16,6 @@
  * - NAME: a running container's name or id (cli/runtime.h: its VM's
  *   socket U is <root>/<short id>/vsock.sock), or the path of a U (anything
  *   containing a '/'); a container that does not run is refused with 125.
- * - exec_stop(): MAIN_SIGNAL with the stop signal, up to timeout_s for the
- *   container's main process to end, then SIGKILL (cli/stop.h). Returns 0
- *   and *code (the main process's exit status; -1 if the VM went away
- *   without saying), or -errno with err filled.
  */
 #ifndef HULL_CLI_EXEC_H
 #define HULL_CLI_EXEC_H
@@ -33,7 +29,5 @@
 int exec_main(int argc, char **argv);
 void exec_usage(FILE *f);
 int exec_run(const char *vsock_path, const struct hcp_spec *x, const struct attach_opts *ao);
-int exec_stop(const char *vsock_path, int signo, unsigned timeout_s, int *code,
-	      struct errmsg *err);
 
 #endif

@@ -1,7 +1,6 @@
 #include "vsock_host.h"
 #include "common/clock.h"
 
-#include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <poll.h>
@@ -103,37 +102,4 @@ int vsock_host_connect(const char *uds, uint32_t port, int timeout_ms, struct er
 		return rc;
 	}
 	return fd;
-}
-
-int vsock_host_rundir(char **out, struct errmsg *err)
-{
-	const char *base = getenv("XDG_RUNTIME_DIR");
-	if (!base || base[0] != '/')
-		base = getenv("TMPDIR");
-	if (!base || base[0] != '/')
-		base = "/tmp";
-	char *p;
-	if (asprintf(&p, "%s/hull-XXXXXX", base) < 0)
-		return errmsg_set(err, -ENOMEM, "out of memory");
-	if (!mkdtemp(p)) {
-		int rc = -errno;
-		errmsg_set(err, rc, "cannot create a run directory in %s: %s", base, strerror(-rc));
-		free(p);
-		return rc;
-	}
-	*out = p;
-	return 0;
-}
-
-void vsock_host_rundir_remove(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				unlinkat(dirfd(d), e->d_name, 0);
-		closedir(d);
-	}
-	rmdir(dir);
 }

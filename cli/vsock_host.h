@@ -11,10 +11,6 @@
  *   the connected fd (blocking), ready for the application's bytes, or
  *   -errno with err: -ECONNREFUSED when the guest refused (nothing listens
  *   on that port: the VMM closes the socket), -ETIMEDOUT.
- * - vsock_host_rundir(): a private directory (mode 0700) for a run's
- *   sockets, under $XDG_RUNTIME_DIR when set, else under $TMPDIR or /tmp;
- *   vsock_host_rundir_remove() deletes it with everything in it (no
- *   subdirectories). The path is kept short: sun_path holds 108 bytes.
  */
 #ifndef HULL_CLI_VSOCK_HOST_H
 #define HULL_CLI_VSOCK_HOST_H
@@ -31,7 +27,5 @@ int vsock_host_listen(const char *uds, uint32_t port, struct errmsg *err);
 int vsock_host_connect(const char *uds, uint32_t port, int timeout_ms, struct errmsg *err);
 
 /* *out: malloc'd path. 0 or -errno with err. */
-int vsock_host_rundir(char **out, struct errmsg *err);
-void vsock_host_rundir_remove(const char *dir);
 
 #endif
