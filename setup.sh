@@ -2,7 +2,7 @@
 # From a fresh Debian 12 machine to a container running in a microVM, in one
 # command: install the build dependencies, build hull, the guest kernel (cached
 # by content hash), the guest init and a small busybox image, then run
-#   hull run build/examples/busybox.oci echo hello
+#   hull run --rm build/examples/busybox.oci echo hello
 # Needs root (apt-get, /dev/kvm). Re-running is cheap: nothing is rebuilt
 # that did not change.
 set -euo pipefail
@@ -44,5 +44,5 @@ if [ ! -r /dev/kvm ]; then
 	echo "setup.sh: built, but /dev/kvm is missing: hull needs KVM to run a container" >&2
 	exit 1
 fi
-echo "setup.sh: running: build/cli/hull run build/examples/busybox.oci echo hello"
-exec build/cli/hull run build/examples/busybox.oci echo hello
+echo "setup.sh: running: build/cli/hull run --rm build/examples/busybox.oci echo hello"
+exec build/cli/hull run --rm build/examples/busybox.oci echo hello
