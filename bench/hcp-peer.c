@@ -16,7 +16,7 @@
  * exit status when EXIT arrives. It exits 125, with the reason on stderr, when
  * the connection ends before EXIT or the conversation goes wrong.
  *
- * The conversation is cli/control.c, the same code hull runs; only the
+ * The conversation is runtime/control.c (the hull-runtime library), the same code hull runs; only the
  * transport differs. Not installed: a bench/ tool.
  */
 #include <errno.h>
@@ -32,9 +32,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cli/control.h"
-#include "cli/net_opts.h"
-#include "cli/spec.h"
+#include "runtime/control.h"
+#include "runtime/net_opts.h"
+#include "runtime/spec.h"
 #include "common/clock.h"
 
 #define EXIT_PEER_FAILED 125

@@ -16,7 +16,7 @@
  *   pty, whose line discipline signals the foreground process group.
  * - Signals sent to hull (ATTACH_SIGNALS, plus SIGWINCH under -t) reach the
  *   caller through a signalfd and go to attach_on_signal(): SIGTERM starts
- *   the stop sequence (cli/stop.h): the stop signal now, SIGKILL after the
+ *   the stop sequence (runtime/stop.h): the stop signal now, SIGKILL after the
  *   stop timeout unless the process exited; every other one, and every
  *   later SIGTERM, is forwarded as itself (docker's sig-proxy: a second ^C
  *   is a second SIGINT).
@@ -32,8 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/control.h"
-#include "cli/stop.h"
+#include "runtime/control.h"
+#include "runtime/stop.h"
 #include "cli/term.h"
 
 #define ATTACH_CHUNK (16 * 1024)

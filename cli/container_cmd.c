@@ -11,10 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/ctrlog.h"
-#include "cli/monitor.h"
-#include "cli/runtime.h"
-#include "cli/stop.h"
+#include "runtime/ctrlog.h"
+#include "runtime/supervisor.h"
+#include "runtime/state.h"
+#include "runtime/stop.h"
 
 static int64_t now_ns(void)
 {
@@ -63,7 +63,7 @@ static char *root_or_report(void)
 	return root;
 }
 
-static bool monitor_up(const struct runtime_state *s)
+static bool supervisor_up(const struct runtime_state *s)
 {
 	return runtime_status_eff(s, NULL) == RUNTIME_CREATED ||
 	       runtime_status_eff(s, NULL) == RUNTIME_RUNNING;
@@ -350,7 +350,7 @@ static int request(const struct runtime_state *s, const char *verb, int arg)
 	char req[32];
 	struct errmsg err;
 	snprintf(req, sizeof(req), "%s %d", verb, arg);
-	int rc = monitor_call(s, req, &err);
+	int rc = supervisor_call(s, req, &err);
 	if (rc)
 		fprintf(stderr, "hull: %s\n", err.text);
 	return rc;
@@ -363,8 +363,8 @@ static int stop_one(const char *root, const char *ref, void *ctx)
 	if (lookup(root, ref, &s))
 		return -1;
 	int rc = 0;
-	if (monitor_up(&s) && !(rc = request(&s, "stop", timeout)))
-		monitor_wait(&s, -1);
+	if (supervisor_up(&s) && !(rc = request(&s, "stop", timeout)))
+		supervisor_wait(&s, -1);
 	if (!rc)
 		printf("%s\n", ref);
 	runtime_state_free(&s);
@@ -408,7 +408,7 @@ static int kill_one(const char *root, const char *ref, void *ctx)
 	if (lookup(root, ref, &s))
 		return -1;
 	int rc = -EINVAL;
-	if (!monitor_up(&s))
+	if (!supervisor_up(&s))
 		fprintf(stderr, "hull: cannot kill container %s: it is not running\n", ref);
 	else if (!(rc = request(&s, "kill", *(int *)ctx)))
 		printf("%s\n", ref);
@@ -449,7 +449,7 @@ static int rm_one(const char *root, const char *ref, void *ctx)
 	if (lookup(root, ref, &s))
 		return -1;
 	int rc = 0;
-	if (monitor_up(&s)) {
+	if (supervisor_up(&s)) {
 		if (!force) {
 			fprintf(stderr,
 				"hull: cannot remove container %s: it is running (stop it first, "
@@ -457,7 +457,7 @@ static int rm_one(const char *root, const char *ref, void *ctx)
 				ref);
 			rc = -EBUSY;
 		} else if (!(rc = request(&s, "kill", SIGKILL))) {
-			monitor_wait(&s, -1);
+			supervisor_wait(&s, -1);
 		}
 	}
 	if (!rc) {
@@ -551,7 +551,7 @@ int logs_main(int argc, char **argv)
 		/* follow: the monitor's exit ends the log (it has written its
 		 * last record before) */
 		while (!rc && follow && runtime_monitor_alive(&s)) {
-			int w = monitor_wait(&s, 200);
+			int w = supervisor_wait(&s, 200);
 			rc = ctrlog_pump(&r, STDOUT_FILENO, STDERR_FILENO);
 			if (w == 0)
 				break;

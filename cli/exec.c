@@ -10,12 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cli/control.h"
-#include "cli/outq.h"
-#include "cli/runtime.h"
-#include "cli/spec.h"
-#include "cli/stop.h"
-#include "cli/vsock_host.h"
+#include "runtime/control.h"
+#include "runtime/outq.h"
+#include "runtime/state.h"
+#include "runtime/spec.h"
+#include "runtime/stop.h"
+#include "runtime/vsock_host.h"
 #include "common/clock.h"
 
 #define EXIT_HULL_FAILED 125
@@ -192,7 +192,7 @@ int exec_main(int argc, char **argv)
 		return status;
 	}
 	const char *name = argv[optind];
-	/* a container's name or id (cli/runtime.h); a path: the VM's socket U */
+	/* a container's name or id (runtime/state.h); a path: the VM's socket U */
 	char *sock = NULL;
 	struct errmsg err;
 	if (!strchr(name, '/') && runtime_running_sock(name, &sock, &err)) {

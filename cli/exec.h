@@ -13,7 +13,7 @@
  * - The process defaults to the container's environment, working directory
  *   and user; -e adds to the environment (`-e K` takes hull's value), -w and
  *   -u replace the others, -t adds TERM=xterm unless TERM is given.
- * - NAME: a running container's name or id (cli/runtime.h: its VM's
+ * - NAME: a running container's name or id (runtime/state.h: its VM's
  *   socket U is <root>/<short id>/vsock.sock), or the path of a U (anything
  *   containing a '/'); a container that does not run is refused with 125.
  */

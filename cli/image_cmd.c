@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli/imgopt.h"
-#include "cli/paths.h"
+#include "runtime/paths.h"
 #include "images/import.h"
 #include "images/inventory.h"
 

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli/imageref.h"
+#include "runtime/imageref.h"
 #include "cli/imgopt.h"
-#include "cli/paths.h"
+#include "runtime/paths.h"
 
 static void usage(FILE *f)
 {

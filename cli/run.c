@@ -17,17 +17,17 @@
 #include <unistd.h>
 
 #include "cli/attach.h"
-#include "cli/control.h"
+#include "runtime/control.h"
 #include "cli/imgopt.h"
-#include "cli/imageref.h"
-#include "cli/monitor.h"
-#include "cli/outq.h"
-#include "cli/net_opts.h"
-#include "cli/paths.h"
-#include "cli/spec.h"
-#include "cli/template.h"
-#include "cli/volume.h"
-#include "cli/vsock_host.h"
+#include "runtime/imageref.h"
+#include "runtime/supervisor.h"
+#include "runtime/outq.h"
+#include "runtime/net_opts.h"
+#include "runtime/paths.h"
+#include "runtime/spec.h"
+#include "runtime/template.h"
+#include "runtime/volume.h"
+#include "runtime/vsock_host.h"
 #include "images/image.h"
 #include "vmm/vmm.h"
 
@@ -76,8 +76,8 @@ struct run_ctx {
 	char *uds;
 	int listen_fd, ctl_fd;
 	struct attach at; /* hull's stdin, terminal and signals */
-	struct outq ctl_q; /* frames for ctl_fd (cli/outq.h: why not a blocking send) */
-	struct monitor *mon;
+	struct outq ctl_q; /* frames for ctl_fd (runtime/outq.h: why not a blocking send) */
+	struct supervisor *sup;
 	int killed_by; /* the VM was stopped for this signal before an exit status */
 };
 
@@ -488,38 +488,38 @@ static void mon_halt(void *ctx, int signo)
 
 static void mon_output(void *ctx, int stream, const uint8_t *b, size_t n)
 {
-	monitor_output(((struct run_ctx *)ctx)->mon, stream, b, n);
+	supervisor_output(((struct run_ctx *)ctx)->sup, stream, b, n);
 }
 
 static void mon_started(void *ctx)
 {
-	monitor_started(((struct run_ctx *)ctx)->mon);
+	supervisor_started(((struct run_ctx *)ctx)->sup);
 }
 
-/* Register the container (cli/monitor.h) and, with -d, continue in a forked
+/* Register the container (runtime/supervisor.h) and, with -d, continue in a forked
  * monitor. Returns true when this process is done: an error (status stays
  * 125) or the parent of -d (*status set). */
 static bool lifecycle_begin(struct run_ctx *rc, const struct run_opts *o,
 			    const struct image_rootfs *img, const struct hcp_spec *spec,
 			    int *status)
 {
-	static const struct monitor_ops ops = { .signal = mon_signal, .halt = mon_halt };
+	static const struct supervisor_ops ops = { .signal = mon_signal, .halt = mon_halt };
 	struct errmsg err;
 	int sig = SIGTERM;
 	stop_signal_pick(o->stop_signal, img->config.stop_signal, &sig);
-	struct monitor_info mi = {
+	struct supervisor_info mi = {
 		.name = o->name, .image = o->image, .digest = img->digest,
 		.cmd = spec->argv, .n_cmd = spec->argc,
 		.stop_signal = sig, .stop_timeout = (int)o->stop_timeout,
 		.auto_remove = o->auto_remove,
 	};
-	if (monitor_create(&mi, &rc->mon, &err)) {
+	if (supervisor_create(&mi, &rc->sup, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		return true;
 	}
-	if (o->detach && monitor_detach(&rc->mon, status))
+	if (o->detach && supervisor_detach(&rc->sup, status))
 		return true;
-	if (monitor_listen(rc->mon, &ops, rc, &err)) {
+	if (supervisor_listen(rc->sup, &ops, rc, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		return true;
 	}
@@ -538,7 +538,7 @@ static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan)
 			       { .fd = rc->listen_fd, .events = POLLIN },
 			       { .fd = -1 },
 			       { .fd = -1 },
-			       { .fd = rc->mon ? monitor_fd(rc->mon) : -1, .events = POLLIN } };
+			       { .fd = rc->sup ? supervisor_fd(rc->sup) : -1, .events = POLLIN } };
 	for (;;) {
 		p[4] = (struct pollfd){ .fd = rc->ctl_fd,
 					.events = POLLIN | (outq_pending(&rc->ctl_q) ? POLLOUT : 0) };
@@ -555,7 +555,7 @@ static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan)
 		if (p[4].revents & (POLLIN | POLLHUP | POLLERR))
 			ctl_read(rc, false);
 		if (p[6].revents)
-			monitor_dispatch(rc->mon);
+			supervisor_dispatch(rc->sup);
 		if (p[2].revents) {
 			uint64_t v;
 			if (read(rc->ready_fd, &v, sizeof(v)) == sizeof(v))
@@ -678,7 +678,7 @@ int run_main(int argc, char **argv)
 	}
 
 	/* the VM's vsock sockets live in the container's directory */
-	if (!(rc->uds = runtime_sock_path(monitor_state(rc->mon), RUNTIME_VSOCK_SOCK)))
+	if (!(rc->uds = runtime_sock_path(supervisor_state(rc->sup), RUNTIME_VSOCK_SOCK)))
 		errmsg_set(&err, -ENOMEM, "out of memory");
 	if (!rc->uds || (rc->listen_fd = vsock_host_listen(rc->uds, VSOCK_PORT_CONTROL, &err)) < 0) {
 		fprintf(stderr, "hull: %s\n", err.text);
@@ -805,8 +805,8 @@ out:
 		attach_end(&rc->at);
 	if (rc && rc->vm)
 		vmm_destroy(rc->vm);
-	if (rc && rc->mon) /* the state records the end, or --rm removes it */
-		monitor_finish(rc->mon, rc->ctl.started, status, err.text[0] ? err.text : NULL);
+	if (rc && rc->sup) /* the state records the end, or --rm removes it */
+		supervisor_finish(rc->sup, rc->ctl.started, status, err.text[0] ? err.text : NULL);
 	if (ctl_ok)
 		control_free(&rc->ctl);
 	if (sigfd >= 0)

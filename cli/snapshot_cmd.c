@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/paths.h"
-#include "cli/template.h"
+#include "runtime/paths.h"
+#include "runtime/template.h"
 #include "vmm/snapshot.h"
 
 #ifndef HULL_VERSION

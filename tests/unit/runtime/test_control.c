@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "cli/control.h"
+#include "runtime/control.h"
 
 static uint8_t sent[4096];
 static size_t sent_len;

@@ -24,8 +24,8 @@
  * - Timestamps (CLOCK_MONOTONIC ns, 0 = not seen) feed --timings.
  * - Transport-agnostic: `send` moves bytes towards the guest.
  */
-#ifndef HULL_CLI_CONTROL_H
-#define HULL_CLI_CONTROL_H
+#ifndef HULL_RUNTIME_CONTROL_H
+#define HULL_RUNTIME_CONTROL_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -10,8 +10,8 @@
  * - Templates live in $HULL_TEMPLATE_DIR if set, else <store root>/templates,
  *   one directory per key, named by the first 32 hex digits of its sha256.
  * Functions return 0 or -errno (err filled); strings are malloc'd. */
-#ifndef HULL_CLI_TEMPLATE_H
-#define HULL_CLI_TEMPLATE_H
+#ifndef HULL_RUNTIME_TEMPLATE_H
+#define HULL_RUNTIME_TEMPLATE_H
 
 #include <stdbool.h>
 #include <stdint.h>
