@@ -7,21 +7,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
-
-static void write_all(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return; /* the reader went away (EPIPE): drop, like a pipe would */
-		p += w;
-		n -= (size_t)w;
-	}
-}
 
 /* Header and payload in one send: see "Every frame" in control.h. */
 static int send_frame(struct control *c, uint8_t type, const void *payload, uint32_t len)
@@ -40,8 +25,8 @@ static int send_frame(struct control *c, uint8_t type, const void *payload, uint
 	return rc;
 }
 
-static int init(struct control *c, bool exec, const struct hcp_spec *spec, int out_fd, int err_fd,
-		control_send_fn send, void *send_ctx)
+int control_init(struct control *c, const struct hcp_spec *spec, bool exec, control_send_fn send,
+		 void *send_ctx)
 {
 	memset(c, 0, sizeof(*c));
 	uint8_t *probe;
@@ -53,31 +38,15 @@ static int init(struct control *c, bool exec, const struct hcp_spec *spec, int o
 	free(probe);
 	c->exec = exec;
 	c->spec = spec;
-	pthread_mutex_init(&c->lock, NULL);
 	hcp_reader_init(&c->rd);
 	c->send = send;
 	c->send_ctx = send_ctx;
-	c->out_fd = out_fd;
-	c->err_fd = err_fd;
 	return 0;
-}
-
-int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
-		 control_send_fn send, void *send_ctx)
-{
-	return init(c, false, spec, out_fd, err_fd, send, send_ctx);
-}
-
-int control_init_exec(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
-		      control_send_fn send, void *send_ctx)
-{
-	return init(c, true, spec, out_fd, err_fd, send, send_ctx);
 }
 
 void control_free(struct control *c)
 {
 	hcp_reader_free(&c->rd);
-	pthread_mutex_destroy(&c->lock);
 }
 
 static void fail(struct control *c, const char *why)
@@ -86,8 +55,8 @@ static void fail(struct control *c, const char *why)
 		snprintf(c->failure, sizeof(c->failure), "%s", why);
 }
 
-/* SPEC then STDIN_EOF, with the host's time and a new seed filled in now:
- * a restored guest wakes with its template's clock and RNG state. */
+/* SPEC (or EXEC) then STDIN_EOF, with the host's time and a new seed filled
+ * in now: a restored guest wakes with its template's clock and RNG state. */
 static int send_spec(struct control *c)
 {
 	struct hcp_spec s = *c->spec;
@@ -116,231 +85,192 @@ static int send_spec(struct control *c)
 	return rc;
 }
 
-static void spec_out(struct control *c)
+static int spec_out(struct control *c)
 {
 	c->spec_sent = true;
-	if (send_spec(c))
+	if (send_spec(c)) {
 		fail(c, "cannot send the container spec to the guest");
-}
-
-static void on_ready(struct control *c)
-{
-	c->ready = true;
-	c->t_ready = clock_now_ns();
-	if (c->ready_hook)
-		c->ready_hook(c->ready_hook_ctx);
-	else
-		spec_out(c);
-}
-
-void control_set_ready_hook(struct control *c, void (*hook)(void *), void *ctx)
-{
-	pthread_mutex_lock(&c->lock);
-	c->ready_hook = hook;
-	c->ready_hook_ctx = ctx;
-	pthread_mutex_unlock(&c->lock);
-}
-
-void control_set_hooks(struct control *c,
-		       void (*output)(void *ctx, int stream, const uint8_t *buf, size_t n),
-		       void (*started)(void *ctx), void *ctx)
-{
-	pthread_mutex_lock(&c->lock);
-	c->output_hook = output;
-	c->started_hook = started;
-	c->hook_ctx = ctx;
-	pthread_mutex_unlock(&c->lock);
+		return -EIO;
+	}
+	return 0;
 }
 
 int control_send_spec(struct control *c)
 {
-	pthread_mutex_lock(&c->lock);
-	int rc = !c->ready ? -EAGAIN : c->spec_sent ? -EALREADY : 0;
-	if (!rc) {
-		spec_out(c);
-		if (c->failure[0])
-			rc = -EIO;
-	}
-	pthread_mutex_unlock(&c->lock);
-	return rc;
+	if (!c->ready)
+		return -EAGAIN;
+	if (c->spec_sent)
+		return -EALREADY;
+	return spec_out(c);
 }
 
-int control_resume_ready(struct control *c)
+int control_assume_ready(struct control *c)
 {
-	pthread_mutex_lock(&c->lock);
-	int rc = 0;
-	if (c->ready) {
-		rc = -EALREADY;
-	} else {
-		c->ready = true;
-		c->t_ready = clock_now_ns();
-		spec_out(c);
-	}
-	if (!rc && c->failure[0])
-		rc = -EIO;
-	pthread_mutex_unlock(&c->lock);
-	return rc;
+	if (c->ready)
+		return -EALREADY;
+	c->ready = true;
+	c->t_ready = clock_now_ns();
+	return spec_out(c);
 }
 
-static void handle(struct control *c, const struct hcp_msg *m)
+/* One frame -> at most one event (returns 1 with *ev, else 0). */
+static int handle(struct control *c, const struct hcp_msg *m, struct control_event *ev)
 {
 	uint32_t v;
+	memset(ev, 0, sizeof(*ev));
 	switch (m->type) {
 	case HCP_READY:
 		if (c->ready) {
 			fail(c, "guest-init said READY twice");
-			return;
+			return 0;
 		}
-		on_ready(c);
-		return;
+		c->ready = true;
+		c->t_ready = clock_now_ns();
+		ev->type = CONTROL_READY;
+		return 1;
 	case HCP_STARTED:
-		if (!c->spec_sent || c->started || hcp_u32_decode(m, &v))
-			{
+		if (!c->spec_sent || c->started || hcp_u32_decode(m, &v)) {
 			fail(c, "malformed or unexpected STARTED frame");
-			return;
+			return 0;
 		}
 		c->started = true;
 		c->t_started = clock_now_ns();
-		if (c->started_hook)
-			c->started_hook(c->hook_ctx);
-		return;
+		ev->type = CONTROL_STARTED;
+		return 1;
 	case HCP_STDOUT:
 	case HCP_STDERR:
-		if (!c->started || c->exited)
-			{
+		if (!c->started || c->exited) {
 			fail(c, "container output outside the container's lifetime");
-			return;
+			return 0;
 		}
-		write_all(m->type == HCP_STDOUT ? c->out_fd : c->err_fd, m->payload, m->len);
-		if (c->output_hook)
-			c->output_hook(c->hook_ctx, m->type == HCP_STDOUT ? 1 : 2, m->payload,
-				       m->len);
-		return;
+		ev->type = CONTROL_OUTPUT;
+		ev->stream = m->type == HCP_STDOUT ? 1 : 2;
+		ev->data = m->payload;
+		ev->len = m->len;
+		return 1;
 	case HCP_ERROR: {
-		if (!c->ready || c->exited)
-			{
+		if (!c->ready || c->exited) {
 			fail(c, "unexpected ERROR frame");
-			return;
+			return 0;
 		}
-		/* the text is guest-controlled: print it as data, bounded */
-		char line[512];
-		int n = snprintf(line, sizeof(line), "hull: %.*s\n",
+		/* the text is guest-controlled: data, bounded */
+		int n = snprintf(c->text, sizeof(c->text), "%.*s",
 				 (int)(m->len > 400 ? 400 : m->len), (const char *)m->payload);
-		for (int i = 6; i < n - 1; i++)
-			if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
-				line[i] = '?';
-		write_all(c->err_fd, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
-		return;
+		for (int i = 0; i < n && i < (int)sizeof(c->text); i++)
+			if ((unsigned char)c->text[i] < 0x20 && c->text[i] != '\t')
+				c->text[i] = '?';
+		ev->type = CONTROL_ERROR;
+		ev->text = c->text;
+		return 1;
 	}
 	case HCP_EXIT:
-		if (!c->ready || c->exited || hcp_u32_decode(m, &v) || v > 255)
-			{
+		if (!c->ready || c->exited || hcp_u32_decode(m, &v) || v > 255) {
 			fail(c, "malformed or unexpected EXIT frame");
-			return;
+			return 0;
 		}
 		c->exited = true;
 		c->exit_status = (int)v;
 		c->t_exit = clock_now_ns();
-		return;
+		ev->type = CONTROL_EXIT;
+		ev->status = (int)v;
+		return 1;
 	default:
-		{
-			fail(c, "guest sent a host-to-guest frame");
-			return;
-		}
+		fail(c, "guest sent a host-to-guest frame");
+		return 0;
 	}
 }
 
-void control_feed(struct control *c, const uint8_t *buf, size_t n)
+int control_next(struct control *c, const uint8_t *buf, size_t n, size_t *off,
+		 struct control_event *ev)
 {
-	pthread_mutex_lock(&c->lock);
-	while (n && !c->failure[0]) {
-		size_t taken;
-		int rc = hcp_reader_push(&c->rd, buf, n, &taken);
-		if (rc) {
+	while (!c->failure[0]) {
+		struct hcp_msg m;
+		int rc = hcp_reader_next(&c->rd, &m);
+		if (rc == 1) {
+			if (handle(c, &m, ev))
+				return 1;
+			continue;
+		}
+		if (rc < 0) {
 			fail(c, "corrupt frame on the control channel");
 			break;
 		}
-		buf += taken;
-		n -= taken;
-		struct hcp_msg m;
-		while (!c->failure[0] && (rc = hcp_reader_next(&c->rd, &m)) == 1)
-			handle(c, &m);
-		if (rc < 0)
+		if (*off >= n)
+			return 0;
+		size_t taken = 0;
+		if (hcp_reader_push(&c->rd, buf + *off, n - *off, &taken)) {
 			fail(c, "corrupt frame on the control channel");
+			break;
+		}
+		*off += taken;
 	}
-	pthread_mutex_unlock(&c->lock);
+	*off = n; /* the rest of a broken conversation is not read */
+	if (c->failed_reported)
+		return 0;
+	c->failed_reported = true;
+	memset(ev, 0, sizeof(*ev));
+	ev->type = CONTROL_FAILED;
+	ev->text = c->failure;
+	return 1;
 }
 
 int control_signal(struct control *c, int signo)
 {
-	pthread_mutex_lock(&c->lock);
-	int rc = -EAGAIN;
-	if (c->started && !c->exited) {
-		uint8_t p[4];
-		hcp_u32_encode(p, (uint32_t)signo);
-		rc = send_frame(c, HCP_SIGNAL, p, 4);
-	}
-	pthread_mutex_unlock(&c->lock);
-	return rc;
+	if (!c->started || c->exited)
+		return -EAGAIN;
+	uint8_t p[4];
+	hcp_u32_encode(p, (uint32_t)signo);
+	return send_frame(c, HCP_SIGNAL, p, 4);
 }
 
 void control_set_stdin_open(struct control *c, bool open)
 {
-	pthread_mutex_lock(&c->lock);
 	c->stdin_open = open;
-	pthread_mutex_unlock(&c->lock);
 }
 
 int control_stdin(struct control *c, const void *buf, size_t n)
 {
-	pthread_mutex_lock(&c->lock);
-	int rc = !c->spec_sent ? -EAGAIN
-		 : (c->stdin_eof_sent || c->exited) ? -EPIPE
-		 : n > HCP_MAX_PAYLOAD		    ? -EINVAL
-						    : send_frame(c, HCP_STDIN, buf, (uint32_t)n);
-	pthread_mutex_unlock(&c->lock);
-	return rc;
+	if (!c->spec_sent)
+		return -EAGAIN;
+	if (c->stdin_eof_sent || c->exited)
+		return -EPIPE;
+	if (n > HCP_MAX_PAYLOAD)
+		return -EINVAL;
+	return send_frame(c, HCP_STDIN, buf, (uint32_t)n);
 }
 
 int control_stdin_eof(struct control *c)
 {
-	pthread_mutex_lock(&c->lock);
-	int rc = !c->spec_sent ? -EAGAIN : 0;
-	if (!rc && !c->stdin_eof_sent && !c->exited) {
+	if (!c->spec_sent)
+		return -EAGAIN;
+	int rc = 0;
+	if (!c->stdin_eof_sent && !c->exited) {
 		rc = send_frame(c, HCP_STDIN_EOF, NULL, 0);
 		c->stdin_eof_sent = rc == 0;
 	}
-	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
 
 int control_resize(struct control *c, uint16_t rows, uint16_t cols)
 {
-	pthread_mutex_lock(&c->lock);
-	int rc = 0;
 	c->has_winsize = true;
 	c->rows = rows;
 	c->cols = cols;
-	if (c->spec_sent && !c->exited) {
-		uint8_t p[HCP_WINSIZE_LEN];
-		hcp_winsize_encode(p, rows, cols);
-		rc = send_frame(c, HCP_RESIZE, p, sizeof(p));
-	}
-	pthread_mutex_unlock(&c->lock);
-	return rc;
+	if (!c->spec_sent || c->exited)
+		return 0;
+	uint8_t p[HCP_WINSIZE_LEN];
+	hcp_winsize_encode(p, rows, cols);
+	return send_frame(c, HCP_RESIZE, p, sizeof(p));
 }
 
-bool control_exit_status(struct control *c, int *status)
+bool control_exit_status(const struct control *c, int *status)
 {
-	pthread_mutex_lock(&c->lock);
-	bool ok = c->exited;
-	if (ok)
+	if (c->exited)
 		*status = c->exit_status;
-	pthread_mutex_unlock(&c->lock);
-	return ok;
+	return c->exited;
 }
 
-const char *control_failed(struct control *c)
+const char *control_failed(const struct control *c)
 {
 	return c->failure[0] ? c->failure : NULL;
 }

@@ -1,25 +1,33 @@
-/* control: hull's side of the hcp conversation with guest-init.
+/* control: the host's side of the hcp conversation with guest-init (one
+ * container process: the container's own, or an exec session's).
  *
  * Contract
- * - control_feed() takes bytes from the control channel as they arrive (any
- *   thread, one at a time) and acts on complete frames: on READY it sends the
- *   spec, stamped with the host's current time and a fresh RNG seed (then
- *   STDIN_EOF: stdin forwarding comes later), STDOUT/STDERR go to
- *   the output fds, ERROR is printed to the error fd as "hull: <text>", EXIT
- *   records the status. The guest is hostile: malformed frames or frames out
- *   of order end the conversation (control_failed() says why), they never
- *   crash hull.
- * - control_signal() forwards a signal to the container once it runs.
- * - Stdin: closed by default (STDIN_EOF right after SPEC: the container's
- *   stdin is empty). control_set_stdin_open() keeps it open; the caller
+ * - Events, not hooks: control_next() hands the caller one event at a time
+ *   (READY, STARTED, OUTPUT, ERROR, EXIT, FAILED) decoded from the bytes the
+ *   caller passes in; the caller acts on it (save a template, log output,
+ *   record the start...) and then calls back in (control_send_spec(),
+ *   control_signal()...). Nothing is called back, nothing is locked: one
+ *   thread owns a struct control (the session loop, runtime/session.h).
+ * - READY: the caller sends the spec with control_send_spec() when it is
+ *   ready to (after saving a template and attaching the image disk), stamped
+ *   with the host's current time and a fresh RNG seed, followed by STDIN_EOF
+ *   unless stdin was opened. An exec session has no READY: the caller calls
+ *   control_assume_ready(), which sends the spec as EXEC (hcp_exec_encode, no
+ *   time or seed).
+ * - OUTPUT carries the container's STDOUT (stream 1) or STDERR (stream 2)
+ *   bytes, pointing into the reader: valid until the next control_next().
+ *   ERROR carries guest-init's text, bounded to 400 bytes and with control
+ *   characters replaced by '?' (the guest is hostile; the text is data).
+ * - The guest is hostile: malformed frames or frames out of order end the
+ *   conversation with one FAILED event (control_failed() says why); they
+ *   never crash the host. After FAILED no more events come.
+ * - Stdin: closed by default (STDIN_EOF right after the spec: the process
+ *   reads an empty stdin). control_set_stdin_open() keeps it open; the caller
  *   then forwards bytes with control_stdin() and ends with
  *   control_stdin_eof(). Every frame goes to `send` in one call, so a
- *   transport that refuses it (-ENOBUFS, -EAGAIN: full) took nothing and
- *   the caller retries later: stdin is read no faster than the guest takes it.
- * - control_init_exec() makes the same conversation an exec session's: the
- *   spec goes out as EXEC (hcp_exec_encode, no time or seed) when
- *   control_resume_ready() is called, as nothing says READY there.
- * - control_resize() records the terminal size; it travels in the SPEC (when
+ *   transport that refuses it (-ENOBUFS, -EAGAIN: full) took nothing and the
+ *   caller retries later: stdin is read no faster than the guest takes it.
+ * - control_resize() records the terminal size; it travels in the spec (when
  *   the spec asks for a TTY) or, once the spec is out, as a RESIZE frame.
  * - Timestamps (CLOCK_MONOTONIC ns, 0 = not seen) feed --timings.
  * - Transport-agnostic: `send` moves bytes towards the guest.
@@ -27,63 +35,69 @@
 #ifndef HULL_RUNTIME_CONTROL_H
 #define HULL_RUNTIME_CONTROL_H
 
-#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "proto/hcp.h"
 
 typedef int (*control_send_fn)(void *ctx, const void *buf, size_t n);
 
+enum control_event_type {
+	CONTROL_READY = 1, /* guest-init is up: send the spec when ready */
+	CONTROL_STARTED,   /* the process runs */
+	CONTROL_OUTPUT,	   /* stream, data, len */
+	CONTROL_ERROR,	   /* text: why guest-init could not run the process */
+	CONTROL_EXIT,	   /* status: the process's exit status (0..255) */
+	CONTROL_FAILED,	   /* text: the conversation broke; nothing follows */
+};
+
+struct control_event {
+	enum control_event_type type;
+	int stream; /* OUTPUT: 1 stdout, 2 stderr */
+	const uint8_t *data;
+	size_t len;
+	int status;	  /* EXIT */
+	const char *text; /* ERROR, FAILED: NUL-terminated, the control's own */
+};
+
 struct control {
-	pthread_mutex_t lock;
 	struct hcp_reader rd;
 	const struct hcp_spec *spec; /* the caller's; stays alive while c does */
 	control_send_fn send;
 	void *send_ctx;
-	int out_fd, err_fd;
-	bool ready, spec_sent, started, exited;
+	bool ready, spec_sent, started, exited, failed_reported;
 	bool stdin_open, stdin_eof_sent;
 	bool exec; /* an exec session: EXEC instead of SPEC */
 	bool has_winsize;
 	uint16_t rows, cols;
-	void (*ready_hook)(void *);
-	void *ready_hook_ctx;
-	/* lifecycle: the container's output also goes to the log, and its start
-	 * is announced (both called on the feeding thread, under the lock) */
-	void (*output_hook)(void *ctx, int stream, const uint8_t *buf, size_t n);
-	void (*started_hook)(void *ctx);
-	void *hook_ctx;
 	int exit_status;
+	char text[512];	   /* the last ERROR's text */
 	char failure[256]; /* empty while the conversation is healthy */
 	uint64_t t_ready, t_started, t_exit;
 };
 
 /* Returns 0, or -EINVAL when the spec cannot be encoded (incomplete or
- * larger than one frame). */
-int control_init(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
-		 control_send_fn send, void *send_ctx);
-/* Same for an exec session (the spec is an exec spec, see proto/hcp.h). */
-int control_init_exec(struct control *c, const struct hcp_spec *spec, int out_fd, int err_fd,
-		      control_send_fn send, void *send_ctx);
-/* The guest already said READY (a VM restored from a template made right
- * after READY): send the spec now. Returns 0 or a send error. */
-int control_resume_ready(struct control *c);
-/* With a hook set, READY does not send the spec: it calls hook(ctx) on the
- * feeding thread and the spec goes out at control_send_spec(), so the host
- * can first save a template and attach the image disk. */
-void control_set_ready_hook(struct control *c, void (*hook)(void *), void *ctx);
-/* Also pass every STDOUT (stream 1) / STDERR (stream 2) chunk to output(),
- * and call started() when the container runs; either may be NULL. They run
- * on the feeding thread with the control lock held: keep them short. */
-void control_set_hooks(struct control *c,
-		       void (*output)(void *ctx, int stream, const uint8_t *buf, size_t n),
-		       void (*started)(void *ctx), void *ctx);
-/* Returns 0, -EAGAIN before READY, -EALREADY when already sent. */
-int control_send_spec(struct control *c);
+ * larger than one frame). exec: an exec session (the spec is an exec spec,
+ * see proto/hcp.h). */
+int control_init(struct control *c, const struct hcp_spec *spec, bool exec, control_send_fn send,
+		 void *send_ctx);
 void control_free(struct control *c);
-void control_feed(struct control *c, const uint8_t *buf, size_t n);
-/* Returns 0, -EAGAIN when the container is not running yet, or a send error. */
+
+/* The next event from buf[*off, n): takes bytes from buf (advancing *off) as
+ * it needs them. Returns 1 with *ev filled, or 0 when buf is used up and no
+ * whole frame is left (call again with the next bytes). */
+int control_next(struct control *c, const uint8_t *buf, size_t n, size_t *off,
+		 struct control_event *ev);
+
+/* Returns 0, -EAGAIN before READY, -EALREADY when already sent, -EIO when it
+ * could not be sent (the conversation failed). */
+int control_send_spec(struct control *c);
+/* No READY comes (an exec session, or a VM restored from a template made
+ * right after READY): the spec goes out now. 0, -EALREADY or -EIO. */
+int control_assume_ready(struct control *c);
+/* Returns 0, -EAGAIN when the process is not running (yet, or any more), or
+ * a send error. */
 int control_signal(struct control *c, int signo);
 /* Call before the spec goes out. */
 void control_set_stdin_open(struct control *c, bool open);
@@ -95,8 +109,8 @@ int control_stdin(struct control *c, const void *buf, size_t n);
 int control_stdin_eof(struct control *c);
 /* Returns 0, or the send error of the RESIZE frame. */
 int control_resize(struct control *c, uint16_t rows, uint16_t cols);
-/* After the VM stopped: true and *status when guest-init reported an exit. */
-bool control_exit_status(struct control *c, int *status);
-const char *control_failed(struct control *c);
+/* True and *status when guest-init reported an exit. */
+bool control_exit_status(const struct control *c, int *status);
+const char *control_failed(const struct control *c);
 
 #endif
