@@ -116,7 +116,7 @@ int opts_parse(const struct cmd_opts *c, int argc, char **argv,
 				fprintf(stderr, "hull %s: unknown option %s\n", c->name, w);
 			return usage_error(c);
 		}
-		if (set(ctx, ch, optarg))
+		if (set && set(ctx, ch, optarg))
 			return OPTS_ERROR;
 	}
 	int nargs = argc - optind;
