@@ -1,5 +1,5 @@
 /* vm: assembles a microVM from the parts (see vmm.h for the contract). */
-#include "vmm.h"
+#include "vmm/vmm.h"
 #include "common/clock.h"
 
 #include <errno.h>
@@ -17,25 +17,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/boot.h"
+#include "vmm/x86/boot.h"
 #include "vmm/bus.h"
 #include "vmm/evloop.h"
 #include "vmm/guest_mem.h"
-#include "vmm/i8042.h"
+#include "vmm/x86/i8042.h"
 #include "vmm/kvm.h"
-#include "vmm/mptable.h"
-#include "vmm/serial.h"
-#include "vmm/snapshot.h"
-#include "vmm/vmstate.h"
+#include "vmm/x86/mptable.h"
+#include "vmm/x86/serial.h"
+#include "vmm/snapshot/snapshot.h"
+#include "vmm/snapshot/vmstate.h"
 #include "vmm/vcpu.h"
-#include "vmm/p9.h"
-#include "vmm/virtio_9p.h"
-#include "vmm/virtio_blk.h"
-#include "vmm/virtio_mmio.h"
-#include "vmm/virtio_vsock.h"
-#include "vmm/virtio_net.h"
-#include "vmm/net_slirp.h"
-#include "vmm/net_tap.h"
+#include "p9/p9.h"
+#include "vmm/virtio/virtio_9p.h"
+#include "vmm/virtio/virtio_blk.h"
+#include "vmm/virtio/virtio_mmio.h"
+#include "vmm/virtio/virtio_vsock.h"
+#include "vmm/virtio/virtio_net.h"
+#include "vmm/net/net_slirp.h"
+#include "vmm/net/net_tap.h"
 
 /* Legacy PC wiring the kernel's 8250 driver probes without being told. */
 #define COM1_BASE 0x3f8
@@ -60,7 +60,7 @@ enum {
 #define HULL_VERSION "unknown"
 #endif
 
-/* Section ids in a template (vmm/snapshot.h stores them opaquely). */
+/* Section ids in a template (vmm/snapshot/snapshot.h stores them opaquely). */
 enum {
 	SEC_VM = 0x10,
 	SEC_UART_CONSOLE = 0x20,
