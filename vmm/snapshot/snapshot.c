@@ -1,5 +1,7 @@
 #include "snapshot.h"
 
+#include "common/fdio.h"
+#include "common/fileutil.h"
 #include "common/readfile.h"
 
 #include <cpuid.h>
@@ -116,35 +118,6 @@ static const char *cpu_name(const struct snapshot_cpu *c, char *buf, size_t n)
 }
 
 /* ---- small file helpers ---- */
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) < 0 ? -errno : 0;
-	close(fd);
-	return rc;
-}
 
 /* Delete the regular files in dir, then dir itself. No recursion: a
  * template holds no subdirectories, and anything else is not ours. */
@@ -290,7 +263,7 @@ static int write_mem(int fd, const struct guest_mem *m)
 			uint64_t j = i + PAGE;
 			while (j < size && j - i < WRITE_RUN && !page_is_zero(h + j))
 				j += PAGE;
-			int rc = pwrite_all(fd, h + i, (size_t)(j - i), base + i);
+			int rc = fdio_pwrite_all(fd, h + i, (size_t)(j - i), base + i);
 			if (rc)
 				return rc;
 			i = j;
@@ -373,7 +346,7 @@ static int write_file(const char *dir, const char *name, const struct vmstate_bu
 	free(path);
 	if (fd < 0)
 		return -errno;
-	int rc = state ? pwrite_all(fd, state->data, state->len, 0) : write_mem(fd, mem);
+	int rc = state ? fdio_pwrite_all(fd, state->data, state->len, 0) : write_mem(fd, mem);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
@@ -437,7 +410,8 @@ int snapshot_write(const char *dir, const struct snapshot_desc *d, const struct 
 	}
 	/* mem first: a state file is the last thing a complete template gets */
 	if ((rc = write_file(tmp, MEM_FILE, NULL, mem)) ||
-	    (rc = write_file(tmp, STATE_FILE, &state, NULL)) || (rc = fsync_dir(tmp))) {
+	    (rc = write_file(tmp, STATE_FILE, &state, NULL)) ||
+	    (rc = fileutil_fsync_path(tmp, O_RDONLY | O_DIRECTORY))) {
 		errmsg_set(err, rc, "template %s: writing %s: %s", dir, tmp, strerror(-rc));
 		goto discard;
 	}
@@ -466,7 +440,7 @@ int snapshot_write(const char *dir, const struct snapshot_desc *d, const struct 
 		}
 	}
 	/* the rename itself must survive a crash too */
-	rc = fsync_dir(parent);
+	rc = fileutil_fsync_path(parent, O_RDONLY | O_DIRECTORY);
 	if (rc)
 		errmsg_set(err, rc, "template %s: fsync of %s: %s", dir, parent, strerror(-rc));
 	goto out;

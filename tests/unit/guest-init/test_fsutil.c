@@ -1,4 +1,5 @@
-/* fsutil: mkdir -p and whole-file reads, in a scratch directory. */
+/* fsutil: mkdir -p, in a scratch directory (whole-file reads are
+ * common/readfile, tested in tests/unit/common). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -83,48 +84,11 @@ static void test_mkdir_p_through_file(void **state)
 	assert_int_equal(fsutil_mkdir_p(f, 0755), 0);
 }
 
-static void test_read_file(void **state)
-{
-	char p[PATH_MAX], *buf;
-	static char big[10000];
-	size_t len;
-	(void)state;
-
-	snprintf(p, sizeof(p), "%s/passwd", dir);
-	write_file(p, "root:x:0:0::/root:/bin/sh\n", 26);
-	assert_int_equal(fsutil_read_file(p, 1024, &buf, &len), 0);
-	assert_int_equal(len, 26);
-	assert_string_equal(buf, "root:x:0:0::/root:/bin/sh\n");
-	free(buf);
-
-	/* larger than one read chunk */
-	memset(big, 'a', sizeof(big));
-	write_file(p, big, sizeof(big));
-	assert_int_equal(fsutil_read_file(p, sizeof(big), &buf, &len), 0);
-	assert_int_equal(len, sizeof(big));
-	assert_memory_equal(buf, big, sizeof(big));
-	assert_int_equal(buf[len], '\0');
-	free(buf);
-	assert_int_equal(fsutil_read_file(p, sizeof(big) - 1, &buf, &len), -EFBIG);
-	assert_null(buf);
-
-	write_file(p, "", 0);
-	assert_int_equal(fsutil_read_file(p, 10, &buf, &len), 0);
-	assert_int_equal(len, 0);
-	assert_string_equal(buf, "");
-	free(buf);
-
-	snprintf(p, sizeof(p), "%s/missing", dir);
-	assert_int_equal(fsutil_read_file(p, 10, &buf, &len), -ENOENT);
-	assert_int_equal(fsutil_read_file(dir, 10, &buf, &len), -EISDIR);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mkdir_p),
 	    cmocka_unit_test(test_mkdir_p_through_file),
-	    cmocka_unit_test(test_read_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
