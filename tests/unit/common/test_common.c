@@ -14,37 +14,11 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/scratch.h"
+
 #include "common/fdio.h"
 #include "common/readfile.h"
 
-static char dir[256];
-
-static int setup(void **state)
-{
-	const char *tmp = getenv("TMPDIR");
-	(void)state;
-
-	snprintf(dir, sizeof(dir), "%s/hull-common-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[PATH_MAX + 16];
-	(void)state;
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
 
 static void test_read_file(void **state)
 {
@@ -53,8 +27,8 @@ static void test_read_file(void **state)
 	size_t len;
 	(void)state;
 
-	snprintf(p, sizeof(p), "%s/passwd", dir);
-	write_file(p, "root:x:0:0::/root:/bin/sh\n", 26);
+	snprintf(p, sizeof(p), "%s/passwd", scratch_dir);
+	scratch_write(p, "root:x:0:0::/root:/bin/sh\n", 26);
 	assert_int_equal(readfile(p, 1024, &buf, &len), 0);
 	assert_int_equal(len, 26);
 	assert_string_equal(buf, "root:x:0:0::/root:/bin/sh\n");
@@ -62,7 +36,7 @@ static void test_read_file(void **state)
 
 	/* larger than one read chunk */
 	memset(big, 'a', sizeof(big));
-	write_file(p, big, sizeof(big));
+	scratch_write(p, big, sizeof(big));
 	assert_int_equal(readfile(p, sizeof(big), &buf, &len), 0);
 	assert_int_equal(len, sizeof(big));
 	assert_memory_equal(buf, big, sizeof(big));
@@ -71,15 +45,15 @@ static void test_read_file(void **state)
 	assert_int_equal(readfile(p, sizeof(big) - 1, &buf, &len), -EFBIG);
 	assert_null(buf);
 
-	write_file(p, "", 0);
+	scratch_write(p, "", 0);
 	assert_int_equal(readfile(p, 10, &buf, &len), 0);
 	assert_int_equal(len, 0);
 	assert_string_equal(buf, "");
 	free(buf);
 
-	snprintf(p, sizeof(p), "%s/missing", dir);
+	snprintf(p, sizeof(p), "%s/missing", scratch_dir);
 	assert_int_equal(readfile(p, 10, &buf, &len), -ENOENT);
-	assert_int_equal(readfile(dir, 10, &buf, &len), -EISDIR);
+	assert_int_equal(readfile(scratch_dir, 10, &buf, &len), -EISDIR);
 }
 
 static void test_read_file_not_regular(void **state)
@@ -100,7 +74,7 @@ static void test_write_all(void **state)
 	size_t len;
 	(void)state;
 
-	snprintf(p, sizeof(p), "%s/out", dir);
+	snprintf(p, sizeof(p), "%s/out", scratch_dir);
 	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(fdio_write_all(fd, "hello world", 11), 0);
@@ -126,5 +100,5 @@ int main(void)
 	    cmocka_unit_test(test_read_file_not_regular),
 	    cmocka_unit_test(test_write_all),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }
