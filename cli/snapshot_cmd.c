@@ -9,7 +9,7 @@
 #include "cli/opts.h"
 #include "runtime/paths.h"
 #include "runtime/template.h"
-#include "vmm/snapshot.h"
+#include "vmm/snapshot/snapshot.h"
 
 #ifndef HULL_VERSION
 #define HULL_VERSION "unknown"

@@ -77,6 +77,8 @@ struct rt_config {
 	uint64_t mem_bytes;
 	const char *kernel, *initrd; /* the guest's */
 	const char *template_root;   /* NULL: boot cold, keep no template */
+	/* volumes and net are read until rt_close() (the VM's config points
+	 * into them): keep them alive that long */
 	const struct volume_arg *volumes;
 	size_t n_volumes;
 	const struct net_opts *net; /* NULL: no NIC */
@@ -84,7 +86,7 @@ struct rt_config {
 	unsigned stop_timeout;	    /* seconds from the stop signal to SIGKILL */
 	bool auto_remove;	    /* --rm: the container goes when it ends */
 	bool debug;		    /* guest console and milestones to diag() */
-	/* how VMs are run: rt_vm_local (hull's VMM in this process), or a fake */
+	/* how VMs are run (required): rt_vm_local, or a fake in tests */
 	const struct vmhost_ops *vm;
 };
 
