@@ -148,8 +148,9 @@ int rt_session_stop(struct rt_session *s);
 int rt_session_resize(struct rt_session *s, uint16_t rows, uint16_t cols);
 
 /* exec: ref is a running container's name, id or id prefix, or (containing
- * a '/') the path of its VM's vsock socket. stop_signal/stop_timeout: what
- * rt_session_stop() does. */
+ * a '/') the path of its VM's vsock socket. The spec goes out at once;
+ * rt_exec_wait() runs the session until the guest ends it and returns the
+ * process's status. rt_session_stop() there: SIGTERM, SIGKILL after 10 s. */
 int rt_exec_start(const char *ref, const struct rt_process *p, const struct rt_io *io,
 		  struct rt_exec **out, struct errmsg *err);
 int rt_exec_wait(struct rt_exec *x);
