@@ -3,10 +3,16 @@
  * instead of filling the host's disk or memory.
  *
  * - max_bytes: total uncompressed layer bytes (tar streams, all layers
- *   together). Checked while decompressing, and against each entry's
- *   declared size before any block is allocated for it. Default 16 GiB: far
- *   above real images (the largest common ones unpack to a few GiB), small
- *   enough to stop a bomb before a typical disk is full.
+ *   together). Checked while decompressing; and the sizes regular files
+ *   declare, summed over all layers, may not exceed it either, checked from
+ *   each entry's header before any block is allocated for it (a sparse file
+ *   counts at its full size, although the tar carries only its data). Default
+ *   16 GiB: far above real images (the largest common ones unpack to a few
+ *   GiB), small enough to stop a bomb before a typical disk is full.
+ *   A pull caps the compressed layers with it too (images/pull.h): their
+ *   total, as the manifest states it and as the bytes arrive, may not exceed
+ *   max_bytes (compression never makes a real layer bigger than its tar by
+ *   more than a fraction of a percent).
  * - max_entries: total tar entries of all layers. Default 2,000,000: each
  *   costs ~200 bytes of memory while converting; real images have tens of
  *   thousands.
