@@ -21,17 +21,6 @@ struct layer_io {
 	struct errmsg cb_err;
 };
 
-/* "16 GiB", "300 MiB" or "12345 bytes", for limit messages. */
-static void human(uint64_t b, char *buf, size_t n)
-{
-	if (b >= (1ull << 30) && b % (1ull << 30) == 0)
-		snprintf(buf, n, "%llu GiB", (unsigned long long)(b >> 30));
-	else if (b >= (1ull << 20) && b % (1ull << 20) == 0)
-		snprintf(buf, n, "%llu MiB", (unsigned long long)(b >> 20));
-	else
-		snprintf(buf, n, "%llu bytes", (unsigned long long)b);
-}
-
 /* Count n more uncompressed bytes against the budget; -E2BIG (io->rc and
  * io->cb_err set) once it is exceeded, so a bomb stops at the limit. */
 static int count_bytes(struct layer_io *io, uint64_t n)
@@ -40,7 +29,7 @@ static int count_bytes(struct layer_io *io, uint64_t n)
 	if (io->tar_bytes <= io->budget)
 		return 0;
 	char h[32];
-	human(io->limit, h, sizeof(h));
+	image_size_str(io->limit, h, sizeof(h));
 	if (!io->rc)
 		io->rc = errmsg_set(&io->cb_err, -E2BIG,
 				    "uncompressed layers exceed the image size limit of %s "
@@ -179,7 +168,7 @@ static int apply_entry(struct layer_io *io, struct archive *tar, struct archive_
 		uint64_t used = files > stream ? files : stream;
 		if (fe.size > io->limit - (used < io->limit ? used : io->limit)) {
 			char h[32];
-			human(io->limit, h, sizeof(h));
+			image_size_str(io->limit, h, sizeof(h));
 			return errmsg_set(err, -E2BIG,
 					  "entry '%s': %llu bytes%s, over the image size limit of "
 					  "%s with the %llu bytes before it (--max-image-size, "

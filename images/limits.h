@@ -24,7 +24,9 @@
 #ifndef HULL_IMAGES_LIMITS_H
 #define HULL_IMAGES_LIMITS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define IMAGE_MAX_BYTES_DEFAULT (16ull << 30)
 #define IMAGE_MAX_ENTRIES_DEFAULT 2000000ull
@@ -38,6 +40,17 @@ struct image_limits {
 static inline struct image_limits image_limits_default(void)
 {
 	return (struct image_limits){IMAGE_MAX_BYTES_DEFAULT, IMAGE_MAX_ENTRIES_DEFAULT};
+}
+
+/* A size for limit messages: "16 GiB", "300 MiB" or "12345 bytes". */
+static inline void image_size_str(uint64_t b, char *buf, size_t n)
+{
+	if (b >= (1ull << 30) && b % (1ull << 30) == 0)
+		snprintf(buf, n, "%llu GiB", (unsigned long long)(b >> 30));
+	else if (b >= (1ull << 20) && b % (1ull << 20) == 0)
+		snprintf(buf, n, "%llu MiB", (unsigned long long)(b >> 20));
+	else
+		snprintf(buf, n, "%llu bytes", (unsigned long long)b);
 }
 
 #endif
