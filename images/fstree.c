@@ -362,6 +362,8 @@ out:
  * for the rest of the layer and a second whiteout or opaque marker over it
  * costs O(1): each directory is walked at most once per layer, and each node
  * visited is either removed or belongs to the layer. */
+static void hide_lower(struct fstree *t, struct fstree_node *n, unsigned layer);
+
 static void hide_children(struct fstree *t, struct fstree_node *d, unsigned layer)
 {
 	if (d->clean == layer + 1)
@@ -369,16 +371,7 @@ static void hide_children(struct fstree *t, struct fstree_node *d, unsigned laye
 	struct fstree_node *c = d->first_child;
 	while (c) {
 		struct fstree_node *next = c->next;
-		t->hide_visits++;
-		if (c->inode->type == FSTREE_DIR) {
-			hide_children(t, c, layer);
-			if (c->layer < layer && !c->first_child)
-				remove_node(t, c);
-			else
-				c->layer = layer;
-		} else if (c->layer < layer) {
-			remove_node(t, c);
-		}
+		hide_lower(t, c, layer);
 		c = next;
 	}
 	d->clean = layer + 1;

@@ -169,16 +169,14 @@ static int apply_entry(struct layer_io *io, struct archive *tar, struct archive_
 		if (fe.size > io->limit - (used < io->limit ? used : io->limit)) {
 			char h[32];
 			image_size_str(io->limit, h, sizeof(h));
-			return errmsg_set(err, -E2BIG,
-					  "entry '%s': %llu bytes%s, over the image size limit of "
-					  "%s with the %llu bytes before it (--max-image-size, "
-					  "HULL_MAX_IMAGE_SIZE)",
-					  fe.path, (unsigned long long)fe.size,
-					  archive_entry_sparse_count(e) > 0
-					      ? " (sparse: counted in "
-						"full)"
-					      : "",
-					  h, (unsigned long long)used);
+			return errmsg_set(
+			    err, -E2BIG,
+			    "entry '%s': %llu bytes%s, over the image size limit of "
+			    "%s with the %llu bytes before it (--max-image-size, "
+			    "HULL_MAX_IMAGE_SIZE)",
+			    fe.path, (unsigned long long)fe.size,
+			    archive_entry_sparse_count(e) > 0 ? " (sparse: counted in full)" : "",
+			    h, (unsigned long long)used);
 		}
 		io->file_bytes += fe.size;
 	}

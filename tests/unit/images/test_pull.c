@@ -365,6 +365,57 @@ static char *image(const char *repo, const char *arch, const char *layer_mt,
 	return m;
 }
 
+/* The digest of the (only) layer of manifest m. */
+static void layer_of(const char *m, char ld[DIGEST_STR_LEN])
+{
+	const char *lay = strstr(m, "\"layers\"");
+	memcpy(ld, strstr(lay, "sha256:"), DIGEST_STR_LEN - 1);
+	ld[DIGEST_STR_LEN - 1] = '\0';
+}
+
+/* Serve repo's image m (by tag "1") with its layer redirected (307) to
+ * /storage/layer on scheme://host:port, where the layer is. */
+static void serve_redirected(const char *repo, const char *m, const char *scheme, const char *host,
+			     int port)
+{
+	char ld[DIGEST_STR_LEN], path[256], loc[256];
+	snprintf(path, sizeof(path), "/v2/%s/manifests/1", repo);
+	route_json(path, MT_M, m);
+	layer_of(m, ld);
+	const char layer[] = "not really a tar, never unpacked by a pull";
+	route("/storage/layer", 200, NULL, layer, sizeof(layer));
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo, ld);
+	snprintf(loc, sizeof(loc), "Location: %s://%s:%d/storage/layer\r\n", scheme, host, port);
+	route(path, 307, loc, "", 0);
+}
+
+/* A layer of big bytes (content in *layer, malloc'd), its config and a manifest
+ * served at /v2/<repo>/manifests/<tag>; the layer's digest in ld. */
+static void big_image(const char *repo, const char *tag, size_t big, char **layer,
+		      char ld[DIGEST_STR_LEN])
+{
+	*layer = malloc(big);
+	for (size_t i = 0; i < big; i++)
+		(*layer)[i] = (char)(i * 7919 % 251);
+	char cfg[512], cd[DIGEST_STR_LEN], path[256], *m;
+	assert_int_equal(digest_buf(*layer, big, ld), 0);
+	snprintf(cfg, sizeof(cfg),
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+		 "\"layers\",\"diff_ids\":[\"%s\"]}}",
+		 ld);
+	assert_int_equal(digest_buf(cfg, strlen(cfg), cd), 0);
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo, cd);
+	route(path, 200, NULL, cfg, strlen(cfg));
+	assert_true(asprintf(&m,
+			     "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" MT_C
+			     "\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":"
+			     "\"" MT_L "\",\"digest\":\"%s\",\"size\":%zu}]}",
+			     cd, strlen(cfg), ld, big) > 0);
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", repo, tag);
+	route_json(path, MT_M, m);
+	free(m);
+}
+
 static void test_simple(void **state)
 {
 	struct fx *f = *state;
@@ -545,10 +596,8 @@ static void test_blob_mismatch_and_status(void **state)
 	char *m = image("y", "amd64", MT_L, md);
 	route_json("/v2/y/manifests/1", MT_M, m);
 	/* replace the layer's content: same size, other bytes */
-	const char *lay = strstr(m, "\"layers\"");
 	char ld[DIGEST_STR_LEN], path[256];
-	memcpy(ld, strstr(lay, "sha256:"), DIGEST_STR_LEN - 1);
-	ld[DIGEST_STR_LEN - 1] = '\0';
+	layer_of(m, ld);
 	snprintf(path, sizeof(path), "/v2/y/blobs/%s", ld);
 	const char other[] = "NOT really a tar, never unpacked by a pull";
 	route(path, 200, NULL, other, sizeof(other));
@@ -579,16 +628,7 @@ static void test_token_and_redirect(void **state)
 		   "{\"token\":\"sekrit\"}");
 	char md[DIGEST_STR_LEN];
 	char *m = image("z/w", "amd64", MT_L, md);
-	route_json("/v2/z/w/manifests/1", MT_M, m);
-	const char *lay = strstr(m, "\"layers\"");
-	char ld[DIGEST_STR_LEN], path[256], loc[256];
-	memcpy(ld, strstr(lay, "sha256:"), DIGEST_STR_LEN - 1);
-	ld[DIGEST_STR_LEN - 1] = '\0';
-	const char layer[] = "not really a tar, never unpacked by a pull";
-	route("/storage/layer", 200, NULL, layer, sizeof(layer));
-	snprintf(path, sizeof(path), "/v2/z/w/blobs/%s", ld);
-	snprintf(loc, sizeof(loc), "Location: http://localhost:%d/storage/layer\r\n", srv.port);
-	route(path, 307, loc, "", 0);
+	serve_redirected("z/w", m, "http", "localhost", srv.port);
 	srv.n_log = 0;
 	assert_int_equal(pull(f, "z/w:1", NULL), 0);
 	bool saw_manifest = false, saw_storage = false;
@@ -636,24 +676,8 @@ static void test_cancel_and_not_a_registry(void **state)
 	/* interrupted in the middle of a layer: the writer's temp file goes,
 	 * nothing is tagged, and the next pull works */
 	size_t big = 4u << 20;
-	char *layer = malloc(big);
-	for (size_t i = 0; i < big; i++)
-		layer[i] = (char)(i * 7919 % 251);
-	char ld[DIGEST_STR_LEN], cfg[512], cd[DIGEST_STR_LEN], path[256], *m2;
-	assert_int_equal(digest_buf(layer, big, ld), 0);
-	snprintf(cfg, sizeof(cfg),
-		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
-		 "\"layers\",\"diff_ids\":[\"%s\"]}}",
-		 ld);
-	assert_int_equal(digest_buf(cfg, strlen(cfg), cd), 0);
-	snprintf(path, sizeof(path), "/v2/c/blobs/%s", cd);
-	route(path, 200, NULL, cfg, strlen(cfg));
-	assert_true(asprintf(&m2,
-			     "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" MT_C
-			     "\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":"
-			     "\"" MT_L "\",\"digest\":\"%s\",\"size\":%zu}]}",
-			     cd, strlen(cfg), ld, big) > 0);
-	route_json("/v2/c/manifests/big", MT_M, m2);
+	char *layer, ld[DIGEST_STR_LEN], path[256];
+	big_image("c", "big", big, &layer, ld);
 	snprintf(path, sizeof(path), "/v2/c/blobs/%s", ld);
 	route(path, 200, NULL, layer, big);
 	srv.routes[srv.n_routes - 1].cancel_after = big / 2;
@@ -672,7 +696,6 @@ static void test_cancel_and_not_a_registry(void **state)
 	srv.routes[srv.n_routes - 1].cancel_after = 0;
 	assert_int_equal(pull(f, "c:big", NULL), 0);
 	assert_int_equal(stored_refs(f), 1);
-	free(m2);
 	free(layer);
 
 	route("/v2/", 404, NULL, "nope", 4);
@@ -694,33 +717,6 @@ static void assert_no_temp_blobs(struct fx *f)
 	while ((de = readdir(d)))
 		assert_null(strstr(de->d_name, ".tmp."));
 	closedir(d);
-}
-
-/* A 4 MiB layer (content in *layer, malloc'd), its config and a manifest
- * served at /v2/<repo>/manifests/<tag>; the layer's digest in ld. */
-static void big_image(const char *repo, const char *tag, size_t big, char **layer,
-		      char ld[DIGEST_STR_LEN])
-{
-	*layer = malloc(big);
-	for (size_t i = 0; i < big; i++)
-		(*layer)[i] = (char)(i * 7919 % 251);
-	char cfg[512], cd[DIGEST_STR_LEN], path[256], *m;
-	assert_int_equal(digest_buf(*layer, big, ld), 0);
-	snprintf(cfg, sizeof(cfg),
-		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
-		 "\"layers\",\"diff_ids\":[\"%s\"]}}",
-		 ld);
-	assert_int_equal(digest_buf(cfg, strlen(cfg), cd), 0);
-	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo, cd);
-	route(path, 200, NULL, cfg, strlen(cfg));
-	assert_true(asprintf(&m,
-			     "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" MT_C
-			     "\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":"
-			     "\"" MT_L "\",\"digest\":\"%s\",\"size\":%zu}]}",
-			     cd, strlen(cfg), ld, big) > 0);
-	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", repo, tag);
-	route_json(path, MT_M, m);
-	free(m);
 }
 
 /* Compressed sizes are capped: the manifest's claim against the image size
@@ -802,6 +798,18 @@ static const char *logged(const char *path)
 	return NULL;
 }
 
+/* /v2/ answers 401 with a Bearer realm at http://<host>:<port>/token; the
+ * request log starts afresh. */
+static void challenge_realm(const char *host)
+{
+	char hdr[256];
+	snprintf(hdr, sizeof(hdr),
+		 "WWW-Authenticate: Bearer realm=\"http://%s:%d/token\",service=\"fake\"\r\n", host,
+		 srv.port);
+	route("/v2/", 401, hdr, "{}", 2);
+	srv.n_log = 0;
+}
+
 /* A Bearer realm over plain HTTP on another host never gets the docker
  * config's password; on the plain-HTTP registry's own host it does (the user
  * let that host have plain HTTP). */
@@ -809,19 +817,14 @@ static void test_plain_http_realm(void **state)
 {
 	struct fx *f = *state;
 	docker_config(f);
-	char hdr[256], md[DIGEST_STR_LEN];
+	char md[DIGEST_STR_LEN];
 	char *m = image("p/q", "amd64", MT_L, md);
 	route_json("/v2/p/q/manifests/1", MT_M, m);
 	route_json("/token?service=fake&scope=repository%3Ap%2Fq%3Apull", "application/json",
 		   "{\"token\":\"sekrit\"}");
 
 	/* "localhost" is another host than "127.0.0.1" */
-	snprintf(
-	    hdr, sizeof(hdr),
-	    "WWW-Authenticate: Bearer realm=\"http://localhost:%d/token\",service=\"fake\"\r\n",
-	    srv.port);
-	route("/v2/", 401, hdr, "{}", 2);
-	srv.n_log = 0;
+	challenge_realm("localhost");
 	assert_int_equal(pull(f, "p/q:1", NULL), 0);
 	const char *l = logged("/token?");
 	assert_non_null(l);
@@ -839,12 +842,7 @@ static void test_plain_http_realm(void **state)
 	/* the registry's own host over plain HTTP: sent, as before */
 	route_json("/token?service=fake&scope=repository%3Ap%2Fq%3Apull", "application/json",
 		   "{\"token\":\"sekrit\"}");
-	snprintf(
-	    hdr, sizeof(hdr),
-	    "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\",service=\"fake\"\r\n",
-	    srv.port);
-	route("/v2/", 401, hdr, "{}", 2);
-	srv.n_log = 0;
+	challenge_realm("127.0.0.1");
 	assert_int_equal(pull(f, "p/q:1", NULL), 0);
 	assert_non_null(strstr(logged("/token?"), "Basic dTpw"));
 	free(m);
@@ -855,19 +853,10 @@ static void test_plain_http_realm(void **state)
 static void test_https_downgrade(void **state)
 {
 	struct fx *f = *state;
-	char md[DIGEST_STR_LEN], path[256], loc[256];
+	char md[DIGEST_STR_LEN];
 	char *m = image("h", "amd64", MT_L, md);
-	route_json("/v2/h/manifests/1", MT_M, m);
-	const char *lay = strstr(m, "\"layers\"");
-	char ld[DIGEST_STR_LEN];
-	memcpy(ld, strstr(lay, "sha256:"), DIGEST_STR_LEN - 1);
-	ld[DIGEST_STR_LEN - 1] = '\0';
-	const char layer[] = "not really a tar, never unpacked by a pull";
-	route("/storage/layer", 200, NULL, layer, sizeof(layer));
-	snprintf(path, sizeof(path), "/v2/h/blobs/%s", ld);
 	/* HTTPS to HTTP is refused */
-	snprintf(loc, sizeof(loc), "Location: http://127.0.0.1:%d/storage/layer\r\n", srv.port);
-	route(path, 307, loc, "", 0);
+	serve_redirected("h", m, "http", "127.0.0.1", srv.port);
 	srv.n_log = 0;
 	assert_int_equal(pull_from(f, f->tls_reg, "h:1", NULL), -EPROTO);
 	print_message("%s\n", f->err.text);
@@ -879,9 +868,7 @@ static void test_https_downgrade(void **state)
 	assert_int_equal(stored_refs(f), 0);
 	assert_no_temp_blobs(f);
 	/* HTTPS to HTTPS is fine */
-	snprintf(loc, sizeof(loc), "Location: https://127.0.0.1:%d/storage/layer\r\n",
-		 srv.tls_port);
-	route(path, 307, loc, "", 0);
+	serve_redirected("h", m, "https", "127.0.0.1", srv.tls_port);
 	if (pull_from(f, f->tls_reg, "h:1", NULL))
 		fail_msg("%s", f->err.text);
 	assert_non_null(logged("/storage/layer"));
