@@ -3,7 +3,8 @@
  * Contract
  * - Transport: one SOCK_SEQPACKET socket (a socketpair; the monitor inherits
  *   its end, see monitor/main.c), one message per packet, at most
- *   VMMAPI_MAX_MSG bytes. Nothing here does I/O; callers move packets.
+ *   VMMAPI_MAX_MSG bytes. The codec does no I/O; vmmapi_send() and
+ *   vmmapi_recv() move one packet (both peers use them).
  * - A message is: u32 type | fields of that type, in a fixed order. Integers
  *   are little-endian; a string is u32 len | len bytes, the last of which is
  *   NUL and no other is (an absent string: len 0). A message must be consumed
@@ -19,9 +20,10 @@
  *
  * Conversation
  *   runtime: CONFIG                   first, exactly once: the VM to run
- *   monitor: CREATED {boot, why}      the VM exists: booted cold, restored
+ *   monitor: CREATED {boot, t_ns, why} the VM exists: booted cold, restored
  *                                     from a template, or cold because the
- *                                     template was refused (why says why)
+ *                                     template was refused (why says why);
+ *                                     t_ns: when the monitor's main() began
  *   monitor: STARTED {t_ns}           vCPUs run (CLOCK_MONOTONIC ns)
  *   runtime: SAVE_TEMPLATE | ATTACH_DISK {index, path} | PAUSE | RESUME
  *   monitor: RESULT {op, err, text}   one per request, in order (err 0 or -errno)
@@ -62,9 +64,9 @@ enum vmmapi_type {
 };
 
 enum vmmapi_boot {
-	VMMAPI_BOOT_COLD = 0,	   /* no template kept, or none fits yet */
-	VMMAPI_BOOT_RESTORED = 1,  /* restored from the fitting template */
-	VMMAPI_BOOT_REFUSED = 2,   /* a template was there but refused (why); removed, cold boot */
+	VMMAPI_BOOT_COLD = 0,	  /* no template kept, or none fits yet */
+	VMMAPI_BOOT_RESTORED = 1, /* restored from the fitting template */
+	VMMAPI_BOOT_REFUSED = 2,  /* a template was there but refused (why); removed, cold boot */
 	VMMAPI_BOOT_NO_TEMPLATE = 3, /* templates off (no template_root) */
 };
 
@@ -136,7 +138,8 @@ struct vmmapi_msg {
 			const char *path;
 		} attach;
 		struct {
-			uint32_t boot; /* enum vmmapi_boot */
+			uint32_t boot;	 /* enum vmmapi_boot */
+			uint64_t t_ns;	 /* the monitor's main() began (CLOCK_MONOTONIC) */
 			const char *why; /* REFUSED: the template's problem; else NULL */
 		} created;
 		struct {
@@ -163,6 +166,16 @@ int vmmapi_encode(const struct vmmapi_msg *m, uint8_t *buf, size_t cap, struct e
 /* Decode buf[0, len) into m (zeroed first); m's strings point into buf.
  * 0 or -EBADMSG. */
 int vmmapi_decode(const uint8_t *buf, size_t len, struct vmmapi_msg *m, struct errmsg *err);
+
+/* Encode m and send it as one packet (MSG_NOSIGNAL; blocking unless fd is
+ * non-blocking). 0 or -errno. */
+int vmmapi_send(int fd, const struct vmmapi_msg *m, struct errmsg *err);
+/* Receive one packet into buf (VMMAPI_MAX_MSG + 1 bytes, caller's) and
+ * decode it into m (strings point into buf). 0; -EPIPE when the peer hung
+ * up (end of stream); -EAGAIN on a non-blocking fd with nothing ready;
+ * -EBADMSG for an oversized or malformed packet; other -errno. */
+#define VMMAPI_RECV_BUF (VMMAPI_MAX_MSG + 1)
+int vmmapi_recv(int fd, uint8_t buf[VMMAPI_RECV_BUF], struct vmmapi_msg *m, struct errmsg *err);
 
 /* "CONFIG", "STOPPED", ... ("unknown" for others): for messages. */
 const char *vmmapi_type_name(uint32_t type);

@@ -18,7 +18,8 @@
  *   STOPPED (STOPPED alone when the VM could not be made). If the monitor
  *   dies or hangs up without STOPPED, a STOPPED with reason
  *   VMMAPI_STOP_ERROR and a why naming its exit status is made up. After
- *   STOPPED there are no more events.
+ *   STOPPED there are no more events: stop polling vmproc_fd() then (it
+ *   stays readable once the monitor has exited).
  * - Requests (vmproc_save_template, _attach_disk, _pause, _resume) block
  *   until the monitor answers: 0, or -errno with err saying why; -ESHUTDOWN
  *   once the VM has stopped (the STOPPED event stays queued for
@@ -58,7 +59,10 @@ struct vmproc_event {
 	enum vmproc_event_kind kind;
 	uint32_t boot;	 /* CREATED: enum vmmapi_boot */
 	uint32_t reason; /* STOPPED: enum vmmapi_stop */
-	uint64_t t_ns;	 /* STARTED, STOPPED: CLOCK_MONOTONIC ns (0 if made up) */
+	/* CLOCK_MONOTONIC ns: CREATED: the monitor process began (so
+	 * t - spawn time is what fork+exec cost); STARTED: vCPUs started;
+	 * STOPPED: the VM stopped (0 if made up) */
+	uint64_t t_ns;
 	/* CREATED with VMMAPI_BOOT_REFUSED: why the template was refused;
 	 * STOPPED: why, if the monitor said (may be empty). Copied, bounded. */
 	char why[VMPROC_WHY_MAX];
