@@ -340,8 +340,11 @@ int vmproc_stop(struct vmproc *vp)
 int vmproc_reap(struct vmproc *vp, int *wstatus)
 {
 	if (!vp->reaped && vp->pid > 0) {
-		if (!vp->stopped)
-			vmproc_stop(vp);
+		/* STOP, then the hangup: a monitor that stopped talking (or
+		 * lied) still sees that nobody wants its VM any more */
+		struct vmmapi_msg m = { .type = VMMAPI_STOP };
+		vmmapi_send(vp->api, &m, NULL);
+		shutdown(vp->api, SHUT_WR);
 		uint64_t deadline = clock_now_ns() + (uint64_t)VMPROC_REAP_TIMEOUT_MS * 1000000;
 		int ws;
 		pid_t r;
