@@ -13,16 +13,6 @@ cleanup() {
 	[ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null
 	rm -rf "$tmp"
 }
-# gone PID: exited (a zombie has exited too)
-gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
-wait_until() { # SECONDS CMD...
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
 kvm_fds() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c '/dev/kvm\|kvm-vm\|kvm-vcpu'; }
 
 # shellcheck disable=SC2086 # HULL_RUN_FLAGS is a list of flags
