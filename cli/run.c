@@ -745,7 +745,7 @@ int run_main(int argc, char **argv)
 		}
 		if (ev.kind == VMPROC_EV_CREATED) {
 			created = ev;
-			t_setup = clock_now_ns();
+			t_setup = ev.t_ns;
 		} else {
 			t_start = ev.t_ns;
 		}
@@ -791,7 +791,7 @@ int run_main(int argc, char **argv)
 		console_dump(&rc->con);
 	}
 	if (o.timings)
-		print_timings(t0, t_image, img.cache_hit, t_spawn, created.t_ns, t_setup, boot,
+		print_timings(t0, t_image, img.cache_hit, t_spawn, created.t_exec_ns, t_setup, boot,
 			      t_start, plan.t_saved, &rc->ctl, t_stop);
 out_t:
 	free(troot);

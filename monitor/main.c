@@ -180,7 +180,7 @@ static int create_vm(struct mon *m, struct vmmapi_msg *created, char *why, size_
 		     struct errmsg *err)
 {
 	created->type = VMMAPI_CREATED;
-	created->created.t_ns = m->t0;
+	created->created.t_exec = m->t0;
 	created->created.boot = m->tdir ? VMMAPI_BOOT_COLD : VMMAPI_BOOT_NO_TEMPLATE;
 	bool stale = false;
 	struct errmsg terr = {{0}};
@@ -277,6 +277,7 @@ static int run(struct mon *m, uint8_t *buf)
 		free(rbuf);
 		return 1;
 	}
+	created.created.t_ns = clock_now_ns();
 	send_msg(m, &created);
 	if (vmm_start(m->vm, &err)) {
 		send_stopped(m, VMMAPI_STOP_ERROR, err.text);

@@ -264,6 +264,7 @@ int vmmapi_encode(const struct vmmapi_msg *m, uint8_t *buf, size_t cap, struct e
 		break;
 	case VMMAPI_CREATED:
 		put_u32(&w, m->created.boot);
+		put_u64(&w, m->created.t_exec);
 		put_u64(&w, m->created.t_ns);
 		put_str(&w, m->created.why, "why");
 		break;
@@ -320,6 +321,7 @@ int vmmapi_decode(const uint8_t *buf, size_t len, struct vmmapi_msg *m, struct e
 		m->created.boot = get_u32(&r, "boot");
 		if (m->created.boot > VMMAPI_BOOT_NO_TEMPLATE)
 			fail(&r, "boot", "unknown kind");
+		m->created.t_exec = get_u64(&r, "t_exec");
 		m->created.t_ns = get_u64(&r, "t_ns");
 		m->created.why = get_str(&r, "why");
 		break;

@@ -20,10 +20,11 @@
  *
  * Conversation
  *   runtime: CONFIG                   first, exactly once: the VM to run
- *   monitor: CREATED {boot, t_ns, why} the VM exists: booted cold, restored
+ *   monitor: CREATED {boot, t_exec, t_ns, why}  the VM exists: booted cold, restored
  *                                     from a template, or cold because the
  *                                     template was refused (why says why);
- *                                     t_ns: when the monitor's main() began
+ *                                     t_exec: when the monitor's main() began,
+ *                                     t_ns: when the VM was made
  *   monitor: STARTED {t_ns}           vCPUs run (CLOCK_MONOTONIC ns)
  *   runtime: SAVE_TEMPLATE | ATTACH_DISK {index, path} | PAUSE | RESUME
  *   monitor: RESULT {op, err, text}   one per request, in order (err 0 or -errno)
@@ -139,7 +140,8 @@ struct vmmapi_msg {
 		} attach;
 		struct {
 			uint32_t boot;	 /* enum vmmapi_boot */
-			uint64_t t_ns;	 /* the monitor's main() began (CLOCK_MONOTONIC) */
+			uint64_t t_exec; /* the monitor's main() began (CLOCK_MONOTONIC) */
+			uint64_t t_ns;	 /* the VM was made */
 			const char *why; /* REFUSED: the template's problem; else NULL */
 		} created;
 		struct {

@@ -119,6 +119,7 @@ static int pump(struct vmproc *vp, struct vmmapi_msg *res)
 		ev.kind = VMPROC_EV_CREATED;
 		ev.boot = m.created.boot;
 		ev.t_ns = m.created.t_ns;
+		ev.t_exec_ns = m.created.t_exec;
 		copy_why(ev.why, m.created.why);
 		break;
 	case VMMAPI_STARTED:

@@ -59,10 +59,12 @@ struct vmproc_event {
 	enum vmproc_event_kind kind;
 	uint32_t boot;	 /* CREATED: enum vmmapi_boot */
 	uint32_t reason; /* STOPPED: enum vmmapi_stop */
-	/* CLOCK_MONOTONIC ns: CREATED: the monitor process began (so
-	 * t - spawn time is what fork+exec cost); STARTED: vCPUs started;
-	 * STOPPED: the VM stopped (0 if made up) */
+	/* CLOCK_MONOTONIC ns: CREATED: the VM was made; STARTED: vCPUs
+	 * started; STOPPED: the VM stopped (0 if made up) */
 	uint64_t t_ns;
+	/* CREATED: when the monitor's main() began (minus the spawn time:
+	 * what fork+exec cost) */
+	uint64_t t_exec_ns;
 	/* CREATED with VMMAPI_BOOT_REFUSED: why the template was refused;
 	 * STOPPED: why, if the monitor said (may be empty). Copied, bounded. */
 	char why[VMPROC_WHY_MAX];

@@ -92,12 +92,14 @@ static void test_events_roundtrip(void **state)
 	struct vmmapi_msg m = { .type = VMMAPI_CREATED }, d;
 	m.created.boot = VMMAPI_BOOT_REFUSED;
 	m.created.t_ns = 123456789;
+	m.created.t_exec = 987654321;
 	m.created.why = "template x: made by another hull version";
 	int n = vmmapi_encode(&m, buf, sizeof(buf), &err);
 	assert_true(n > 0);
 	assert_int_equal(vmmapi_decode(buf, (size_t)n, &d, &err), 0);
 	assert_int_equal(d.created.boot, VMMAPI_BOOT_REFUSED);
 	assert_int_equal(d.created.t_ns, 123456789);
+	assert_int_equal(d.created.t_exec, 987654321);
 	assert_string_equal(d.created.why, m.created.why);
 
 	m = (struct vmmapi_msg){ .type = VMMAPI_STOPPED };
@@ -222,8 +224,8 @@ static void test_malformed(void **state)
 	assert_int_equal(vmmapi_decode(b, n, &d, &err), -EBADMSG);
 	n = put32(b, VMMAPI_CREATED);
 	n += put32(b + n, 9);
-	memset(b + n, 0, 12);
-	assert_int_equal(vmmapi_decode(b, n + 12, &d, &err), -EBADMSG);
+	memset(b + n, 0, 20);
+	assert_int_equal(vmmapi_decode(b, n + 20, &d, &err), -EBADMSG);
 	n = put32(b, VMMAPI_RESULT);
 	n += put32(b + n, VMMAPI_PAUSE);
 	n += put32(b + n, 5); /* positive: not -errno */

@@ -78,6 +78,7 @@ int main(void)
 	struct vmmapi_msg c = { .type = VMMAPI_CREATED };
 	c.created.boot = VMMAPI_BOOT_REFUSED;
 	c.created.t_ns = 1;
+	c.created.t_exec = 5;
 	c.created.why = "stale\x01\x1b[31m";
 	say(c);
 	struct vmmapi_msg st = { .type = VMMAPI_STARTED };

@@ -52,6 +52,7 @@ static void test_good(void **state)
 	assert_int_equal(ev.kind, VMPROC_EV_CREATED);
 	assert_int_equal(ev.boot, VMMAPI_BOOT_REFUSED);
 	assert_int_equal(ev.t_ns, 1);
+	assert_int_equal(ev.t_exec_ns, 5);
 	/* the monitor's control bytes do not reach the user's terminal */
 	assert_string_equal(ev.why, "stale??[31m");
 	char con[16] = "";
