@@ -204,7 +204,7 @@ static int create_vm(struct mon *m, struct vmmapi_msg *created, char *why, size_
 		snprintf(why, whylen, "%s", terr.text);
 		created->created.boot = VMMAPI_BOOT_REFUSED;
 		created->created.why = why;
-		vmm_template_remove(m->tdir);
+		vmm_template_remove(m->tdir, NULL);
 	}
 	return 0;
 }

@@ -1,7 +1,6 @@
 /* vm: assembles a microVM from the parts (see vmm.h for the contract). */
 #include "vmm.h"
 #include "common/clock.h"
-#include "common/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -502,17 +501,6 @@ int vmm_template_key(const struct vmm_config *cfg, char **key, struct errmsg *er
 	return 0;
 }
 
-char *vmm_template_dir(const char *root, const char *key)
-{
-	uint8_t md[SHA256_LEN];
-	char hex[33], *s;
-	sha256(key, strlen(key), md);
-	/* 128 bits of name are plenty for a cache; the key inside decides */
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return asprintf(&s, "%s/%s", root, hex) < 0 ? NULL : s;
-}
-
 static int section(struct vmm *vm, uint32_t id, const uint8_t **d, size_t *n, struct errmsg *err)
 {
 	if (snapshot_section(&vm->snap, id, d, n))
@@ -605,21 +593,6 @@ int vmm_save_template(struct vmm *vm, const char *dir, struct errmsg *err)
 	for (unsigned i = 0; i < MAXSEC; i++)
 		vmstate_buf_free(&bufs[i]);
 	return rc;
-}
-
-bool vmm_template_exists(const char *dir)
-{
-	char *p;
-	if (asprintf(&p, "%s/state", dir) < 0)
-		return false;
-	bool ok = access(p, F_OK) == 0;
-	free(p);
-	return ok;
-}
-
-int vmm_template_remove(const char *dir)
-{
-	return snapshot_remove(dir, NULL);
 }
 
 bool vmm_host_is_pvm(void)

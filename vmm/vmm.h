@@ -162,7 +162,29 @@ char *vmm_template_dir(const char *root, const char *key);
  * (vmm_pause). */
 int vmm_save_template(struct vmm *vm, const char *dir, struct errmsg *err);
 bool vmm_template_exists(const char *dir);
-int vmm_template_remove(const char *dir);
+/* Remove a template (or a leftover of one): it stops being one atomically
+ * (vmm/snapshot.h). 0 or -errno with err (may be NULL). */
+int vmm_template_remove(const char *dir, struct errmsg *err);
+
+/* The templates (and leftover temporary directories) under root, as
+ * vmm_template_list() shows them to fn; strings live during the call. */
+struct vmm_template_info {
+	const char *name;    /* entry under root */
+	const char *path;    /* root/name */
+	const char *key;     /* NULL if unreadable */
+	uint64_t disk_bytes; /* allocated on disk */
+	uint64_t mem_bytes;  /* guest RAM; 0 if unreadable */
+	int64_t created;     /* unix seconds */
+	bool usable;	     /* by this hull version on this host CPU */
+	const char *why;     /* !usable: the reason */
+	bool partial;	     /* a write or removal that did not finish... */
+	bool in_progress;    /* ...and is still running */
+};
+typedef int (*vmm_template_fn)(void *ctx, const struct vmm_template_info *t);
+/* A non-zero return of fn stops the walk and is returned; a missing root
+ * lists nothing. The template functions (vmm_template_dir, _exists,
+ * _remove, _list) link without the rest of the VMM (vmm/template.c). */
+int vmm_template_list(const char *root, vmm_template_fn fn, void *ctx, struct errmsg *err);
 /* True when /dev/kvm is PVM-backed (guest kernel mode emulated). */
 bool vmm_host_is_pvm(void);
 
