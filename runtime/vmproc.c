@@ -145,7 +145,7 @@ static int pump(struct vmproc *vp, struct vmmapi_msg *res)
 
 int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct errmsg *err)
 {
-	int sv[2] = {-1, -1}, cp[2] = {-1, -1};
+	int sv[2] = { -1, -1 }, cp[2] = { -1, -1 }, in[2] = { -1, -1 };
 	char *path = vmproc_monitor_path();
 	struct vmproc *vp = calloc(1, sizeof(*vp));
 	int rc = 0;
@@ -160,10 +160,15 @@ int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct er
 				path, strerror(errno));
 		goto fail;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) || pipe2(cp, O_CLOEXEC)) {
+	/* stdin: a pipe without a writer (reads see EOF), not /dev/null,
+	 * which the host's /dev may lack */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) || pipe2(cp, O_CLOEXEC) ||
+	    pipe2(in, O_CLOEXEC)) {
 		rc = errmsg_set(err, -errno, "socketpair/pipe: %s", strerror(errno));
 		goto fail;
 	}
+	close(in[1]);
+	in[1] = -1;
 	char api_s[16], con_s[16];
 	snprintf(api_s, sizeof(api_s), "%d", 3);
 	snprintf(con_s, sizeof(con_s), "%d", 4);
@@ -186,10 +191,8 @@ int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct er
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		/* out of the way first: sv[1] or cp[1] may be 3 or 4 already
 		 * (and dup2 onto itself would keep O_CLOEXEC) */
-		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		int a = fcntl(sv[1], F_DUPFD_CLOEXEC, 10), c = fcntl(cp[1], F_DUPFD_CLOEXEC, 10);
-		if (devnull < 0 || a < 0 || c < 0 || dup2(devnull, 0) < 0 || dup2(a, 3) < 0 ||
-		    dup2(c, 4) < 0)
+		if (a < 0 || c < 0 || dup2(in[0], 0) < 0 || dup2(a, 3) < 0 || dup2(c, 4) < 0)
 			_exit(127);
 		close_range(5, ~0u, 0);
 		execv(path, argv);
@@ -198,6 +201,7 @@ int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct er
 	vp->pid = pid;
 	close(sv[1]);
 	close(cp[1]);
+	close(in[0]);
 	vp->api = sv[0];
 	vp->console = cp[0];
 	fcntl(vp->console, F_SETFL, O_NONBLOCK);
@@ -218,6 +222,8 @@ fail:
 			close(sv[i]);
 		if (cp[i] >= 0)
 			close(cp[i]);
+		if (in[i] >= 0)
+			close(in[i]);
 	}
 	if (vp)
 		free(vp->buf);

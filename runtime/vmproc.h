@@ -8,8 +8,8 @@
  *   running executable: <exe dir>/../monitor/hull-vmm in a build tree,
  *   <exe dir>/../libexec/hull/hull-vmm installed), sends it cfg and returns;
  *   the VM is created and started by the monitor, which reports it as
- *   events. The child gets only its two fds (and stdin from /dev/null,
- *   stdout/stderr inherited) and dies with its parent thread
+ *   events. The child gets only its two fds (and stdin at EOF, stdout and
+ *   stderr inherited) and dies with its parent thread
  *   (PR_SET_PDEATHSIG): call vmproc_spawn() from a thread that lives as long
  *   as the VM should (the process's main thread).
  * - vmproc_fd() becomes readable when an event may be ready:
