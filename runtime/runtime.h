@@ -86,12 +86,12 @@ struct rt_config {
 	unsigned stop_timeout;	    /* seconds from the stop signal to SIGKILL */
 	bool auto_remove;	    /* --rm: the container goes when it ends */
 	bool debug;		    /* guest console and milestones to diag() */
-	/* how VMs are run (required): rt_vm_local, or a fake in tests */
+	/* how VMs are run (required): rt_vm_proc, or a fake in tests */
 	const struct vmhost_ops *vm;
 };
 
-/* hull's VMM in the supervisor's process (runtime/vm_local.c). */
-extern const struct vmhost_ops rt_vm_local;
+/* the VM in its own monitor process, hull-vmm (runtime/vm_vmproc.c) */
+extern const struct vmhost_ops rt_vm_proc;
 
 struct rt_session;
 
