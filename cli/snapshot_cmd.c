@@ -9,10 +9,8 @@
 #include "cli/paths.h"
 #include "cli/template.h"
 #include "vmm/snapshot.h"
-
-#ifndef HULL_VERSION
-#define HULL_VERSION "unknown"
-#endif
+#include "proto/hcp.h"
+#include "common/version.h"
 
 static void usage(FILE *f)
 {
@@ -113,13 +111,13 @@ int snapshot_main(int argc, char **argv)
 	struct errmsg err = { { 0 } };
 	struct snapshot_expect e = { .hull_version = HULL_VERSION };
 	if (!root) {
-		status = 125;
+		status = HCP_EXIT_HULL_FAILED;
 	} else if (!strcmp(verb, "ls")) {
 		printf("%-34s %10s %10s  %-16s  %s\n", "NAME", "DISK", "MEMORY", "CREATED",
 		       "STATUS");
 		if (snapshot_list(root, &e, print_one, NULL, &err)) {
 			fprintf(stderr, "hull: %s\n", err.text);
-			status = 125;
+			status = HCP_EXIT_HULL_FAILED;
 		}
 	} else if (!strcmp(verb, "rm")) {
 		if (optind >= argc) {
@@ -129,17 +127,17 @@ int snapshot_main(int argc, char **argv)
 		for (int i = optind; i < argc && !status; i++) {
 			if (strchr(argv[i], '/') || argv[i][0] == '.' || !argv[i][0]) {
 				fprintf(stderr, "hull: snapshot rm %s: not a template name\n", argv[i]);
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 				continue;
 			}
 			char *dir;
 			if (asprintf(&dir, "%s/%s", root, argv[i]) < 0) {
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 				break;
 			}
 			if (snapshot_remove(dir, &err)) {
 				fprintf(stderr, "hull: snapshot rm %s: %s\n", argv[i], err.text);
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 			}
 			free(dir);
 		}
@@ -147,10 +145,10 @@ int snapshot_main(int argc, char **argv)
 		struct prune_ctx p = { .all = all };
 		if (snapshot_list(root, &e, prune_one, &p, &err)) {
 			fprintf(stderr, "hull: %s\n", err.text);
-			status = 125;
+			status = HCP_EXIT_HULL_FAILED;
 		} else {
 			printf("removed %d template(s)\n", p.removed);
-			status = p.failed ? 125 : 0;
+			status = p.failed ? HCP_EXIT_HULL_FAILED : 0;
 		}
 	} else {
 		fprintf(stderr, "hull: snapshot: unknown command '%s'\n", verb);

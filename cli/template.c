@@ -7,10 +7,7 @@
 #include <sys/stat.h>
 
 #include "images/digest.h"
-
-#ifndef HULL_VERSION
-#define HULL_VERSION "unknown"
-#endif
+#include "common/version.h"
 
 static int file_id(const char *path, char *out, size_t n, struct errmsg *err)
 {
