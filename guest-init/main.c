@@ -253,6 +253,13 @@ int main(int argc, char **argv, char **envp)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	}
 
+	/* Listen for exec sessions before STARTED goes out: the host reports
+	 * the container running on STARTED (`hull run -d` returns), and an
+	 * exec that comes right after must find the port open, not be refused.
+	 * Connections wait in the backlog until supervise_run() accepts them. */
+	struct execcfg_base exec_base = {.envp = cenv, .cwd = spec.cwd, .ids = &ids};
+	exec_listen(&sup, &exec_base, &log);
+
 	log_debug(&log, "starting the container");
 	struct container_cfg cfg = {
 	    .argv = spec.argv,
@@ -276,8 +283,6 @@ int main(int argc, char **argv, char **envp)
 	}
 	log_debug(&log, "container started, pid %d", (int)proc.pid);
 	supervise_attach(&sup, &proc);
-	struct execcfg_base exec_base = {.envp = cenv, .cwd = spec.cwd, .ids = &ids};
-	exec_listen(&sup, &exec_base, &log);
 
 	code = supervise_run(&sup, &err);
 	if (code < 0)
