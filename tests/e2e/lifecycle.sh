@@ -39,9 +39,9 @@ run_d_exec() {
 	shift
 	xrc=
 	# shellcheck disable=SC2086 # HULL_RUN_FLAGS is a list of flags
-	if timeout --kill-after=10 "${HULL_TEST_TIMEOUT:-240}" "$HULL" run ${HULL_RUN_FLAGS:-} -d \
+	if timeout --kill-after=10 "$HULL_TEST_TIMEOUT" "$HULL" run ${HULL_RUN_FLAGS:-} -d \
 		--name "$name" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"; then
-		timeout --kill-after=10 "${HULL_TEST_TIMEOUT:-240}" "$HULL" exec "$name" echo ok \
+		timeout --kill-after=10 "$HULL_TEST_TIMEOUT" "$HULL" exec "$name" echo ok \
 			>"$tmp/$name-exec.out" 2>"$tmp/$name-exec.err"
 		xrc=$?
 	else

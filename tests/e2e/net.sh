@@ -67,7 +67,7 @@ exec sleep 100000"
 # No --kill-after: timeout arms it on any signal it forwards, so the SIGTERM
 # below would SIGKILL hull 10 s later, before a slow guest reports the exit
 # (hull stops its own VM at the end of the time limit).
-timeout "${HULL_TEST_TIMEOUT:-600}" "$HULL" run ${HULL_RUN_FLAGS:-} -p "127.0.0.1:$gport:8080" \
+timeout "$HULL_TEST_TIMEOUT" "$HULL" run ${HULL_RUN_FLAGS:-} -p "127.0.0.1:$gport:8080" \
 	--hostname nettest "$IMG" sh -c "$script" >"$tmp/slirp.out" 2>"$tmp/slirp.err" &
 hull_pid=$!
 pids+=($hull_pid)
