@@ -8,7 +8,7 @@
 
 #include "cli/paths.h"
 #include "cli/template.h"
-#include "vmm/snapshot.h"
+#include "vmm/snapshot/snapshot.h"
 #include "proto/hcp.h"
 #include "common/version.h"
 
