@@ -17,8 +17,8 @@
 #include "cli/stop.h"
 #include "cli/vsock_host.h"
 #include "common/clock.h"
+#include "proto/hcp.h"
 
-#define EXIT_HULL_FAILED 125
 #define CONNECT_TIMEOUT_MS 10000
 
 void exec_usage(FILE *f)
@@ -81,7 +81,7 @@ int exec_run(const char *vsock_path, const struct hcp_spec *x, const struct atta
 {
 	struct errmsg err;
 	struct session s = { .sigfd = -1 };
-	int status = EXIT_HULL_FAILED;
+	int status = HCP_EXIT_HULL_FAILED;
 	bool ctl_ok = false;
 
 	s.q.fd = vsock_host_connect(vsock_path, HCP_VSOCK_PORT_EXEC, CONNECT_TIMEOUT_MS, &err);
@@ -154,7 +154,7 @@ int exec_main(int argc, char **argv)
 	struct attach_opts ao = { .stop_signo = SIGTERM, .stop_timeout_s = STOP_DEFAULT_TIMEOUT_S };
 	struct spec_overrides so = { 0 };
 	char **env = calloc((size_t)argc + 1, sizeof(char *));
-	int c, status = EXIT_HULL_FAILED;
+	int c, status = HCP_EXIT_HULL_FAILED;
 	if (!env)
 		return status;
 	optind = 1;

@@ -8,10 +8,7 @@
 #include "cli/exec.h"
 #include "cli/run.h"
 #include "cli/snapshot_cmd.h"
-
-#ifndef HULL_VERSION
-#define HULL_VERSION "unknown"
-#endif
+#include "common/version.h"
 
 static void usage(FILE *f)
 {

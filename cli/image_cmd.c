@@ -10,8 +10,7 @@
 #include "cli/paths.h"
 #include "images/import.h"
 #include "images/inventory.h"
-
-#define EXIT_FAILED 125
+#include "proto/hcp.h"
 
 static void human(uint64_t b, char *out, size_t n)
 {
@@ -81,13 +80,13 @@ int import_main(int argc, char **argv)
 	}
 	struct image_limits lim;
 	if (imgopt_limits(max, &lim) || store_of(&c))
-		return EXIT_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	struct import_result r;
 	struct errmsg err = {{0}};
 	int status = 0;
 	if (image_import(c.store, argv[optind], name, &lim, &r, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
-		status = EXIT_FAILED;
+		status = HCP_EXIT_HULL_FAILED;
 	} else {
 		for (size_t i = 0; i < r.n; i++)
 			printf("Loaded image: %s (%.19s, %s, %s)\n", r.images[i].ref,
@@ -160,7 +159,7 @@ int images_main(int argc, char **argv)
 		return 2;
 	}
 	if (store_of(&c))
-		return EXIT_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	struct inventory_item *it;
 	size_t n;
 	struct errmsg err = {{0}};
@@ -168,7 +167,7 @@ int images_main(int argc, char **argv)
 	if (inventory_list(c.store, &it, &n, &err)) {
 		fprintf(stderr, "hull: images: %s\n", err.text);
 		free(c.store);
-		return EXIT_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	}
 	if (!quiet)
 		printf("%-40s %-16s %-14s %-10s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "SIZE",
@@ -215,7 +214,7 @@ static int parse_root(int argc, char **argv, const char *usage, struct common *c
 			return 2;
 		}
 	}
-	return store_of(c) ? EXIT_FAILED : 0;
+	return store_of(c) ? HCP_EXIT_HULL_FAILED : 0;
 }
 
 static const char rmi_usage[] =
@@ -241,7 +240,7 @@ int rmi_main(int argc, char **argv)
 		struct errmsg err = {{0}};
 		if (inventory_rmi(c.store, argv[i], &freed, &err)) {
 			fprintf(stderr, "hull: rmi %s: %s\n", argv[i], err.text);
-			status = EXIT_FAILED;
+			status = HCP_EXIT_HULL_FAILED;
 			continue;
 		}
 		printf("Untagged: %s\n", argv[i]);
@@ -291,7 +290,7 @@ int image_main(int argc, char **argv)
 	struct errmsg err = {{0}};
 	if (inventory_prune(c.store, &freed, &err)) {
 		fprintf(stderr, "hull: image prune: %s\n", err.text);
-		status = EXIT_FAILED;
+		status = HCP_EXIT_HULL_FAILED;
 	} else {
 		char h[32];
 		human(freed, h, sizeof(h));

@@ -24,6 +24,7 @@
 #include "cli/stop.h"
 #include "common/clock.h"
 #include "common/fdio.h"
+#include "proto/hcp.h"
 
 enum stop_stage { STOP_NONE, STOP_WAIT_HALT, STOP_HALTED };
 
@@ -164,9 +165,9 @@ static int wait_start(struct monitor *m, pid_t child, int err_r, int res_r)
 		fprintf(stderr, "hull: the container's monitor ended before the container started\n");
 		if (m->st.auto_remove)
 			runtime_remove(&m->st);
-		return 125;
+		return HCP_EXIT_HULL_FAILED;
 	}
-	return v > 0 && v < 256 ? v : 125;
+	return v > 0 && v < 256 ? v : HCP_EXIT_HULL_FAILED;
 }
 
 bool monitor_detach(struct monitor **mp, int *status)
@@ -182,7 +183,7 @@ bool monitor_detach(struct monitor **mp, int *status)
 		setsid();
 		if (dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
 		    dup2(errp[1], STDERR_FILENO) < 0)
-			_exit(125);
+			_exit(HCP_EXIT_HULL_FAILED);
 		close(null);
 		close(errp[0]);
 		close(errp[1]);
@@ -199,8 +200,8 @@ bool monitor_detach(struct monitor **mp, int *status)
 			close(fds[i]);
 	if (pid < 0) {
 		fprintf(stderr, "hull: cannot start the container's monitor: %s\n", strerror(e));
-		*status = 125;
-		monitor_finish(m, false, 125, "cannot start the monitor");
+		*status = HCP_EXIT_HULL_FAILED;
+		monitor_finish(m, false, HCP_EXIT_HULL_FAILED, "cannot start the monitor");
 	} else {
 		*status = wait_start(m, pid, errp[0], resp[0]);
 		release(m);
@@ -425,7 +426,7 @@ void monitor_finish(struct monitor *m, bool started, int status, const char *err
 	}
 	if (m->result_fd >= 0) {
 		/* started (however briefly) is a successful start */
-		int32_t v = started ? 0 : status ? status : 125;
+		int32_t v = started ? 0 : status ? status : HCP_EXIT_HULL_FAILED;
 		fdio_write_all(m->result_fd, &v, sizeof(v));
 	}
 	release(m);

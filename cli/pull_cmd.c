@@ -8,6 +8,7 @@
 #include "cli/imageref.h"
 #include "cli/imgopt.h"
 #include "cli/paths.h"
+#include "proto/hcp.h"
 
 static void usage(FILE *f)
 {
@@ -39,7 +40,7 @@ int pull_main(int argc, char **argv)
 	const char *root_opt = NULL, *max_image_size = NULL;
 	const char **insecure = calloc((size_t)argc, sizeof(*insecure));
 	if (!insecure)
-		return 125;
+		return HCP_EXIT_HULL_FAILED;
 	o.insecure = insecure;
 	optind = 1;
 	int c;
@@ -76,14 +77,14 @@ int pull_main(int argc, char **argv)
 	struct image_limits lim;
 	if (imgopt_limits(max_image_size, &lim)) {
 		free(insecure);
-		return 125;
+		return HCP_EXIT_HULL_FAILED;
 	}
 	o.limits = &lim;
 	char *root = paths_store_root(root_opt);
 	char *name = NULL;
 	struct image_rootfs img = {0};
 	struct errmsg err = {{0}};
-	int status = 125;
+	int status = HCP_EXIT_HULL_FAILED;
 	if (!root)
 		fprintf(stderr, "hull: pull: out of memory\n");
 	else if (imageref_pull(argv[optind], root, &o, &name, &img, &err))

@@ -31,8 +31,8 @@
 #include "cli/vsock_host.h"
 #include "images/image.h"
 #include "runtime/vmproc.h"
+#include "proto/hcp.h"
 
-#define EXIT_HULL_FAILED 125
 #define DEFAULT_MEM "128M"
 #define CONSOLE_TAIL 8192
 
@@ -74,7 +74,7 @@ struct run_ctx {
 	struct vmproc_event stopped; /* its STOPPED event, once it came */
 	int ready_fd; /* READY seen: the control thread takes over */
 	/* guest-init's control connection: it connects to host port
-	 * VSOCK_PORT_CONTROL, i.e. to <uds>_1024 in the container's directory */
+	 * HCP_VSOCK_PORT_CONTROL, i.e. to <uds>_1024 in the container's directory */
 	char *uds;
 	int listen_fd, ctl_fd;
 	struct attach at; /* hull's stdin, terminal and signals */
@@ -588,7 +588,7 @@ int run_main(int argc, char **argv)
 {
 	uint64_t t0 = clock_now_ns();
 	struct run_opts o;
-	int status = EXIT_HULL_FAILED;
+	int status = HCP_EXIT_HULL_FAILED;
 	char *kernel = NULL, *initrd = NULL, *root = NULL;
 	struct image_rootfs img = { 0 };
 	struct hcp_spec spec = { 0 };
@@ -686,7 +686,8 @@ int run_main(int argc, char **argv)
 	/* the VM's vsock sockets live in the container's directory */
 	if (!(rc->uds = runtime_sock_path(monitor_state(rc->mon), RUNTIME_VSOCK_SOCK)))
 		errmsg_set(&err, -ENOMEM, "out of memory");
-	if (!rc->uds || (rc->listen_fd = vsock_host_listen(rc->uds, VSOCK_PORT_CONTROL, &err)) < 0) {
+	if (!rc->uds ||
+	    (rc->listen_fd = vsock_host_listen(rc->uds, HCP_VSOCK_PORT_CONTROL, &err)) < 0) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out;
 	}

@@ -9,6 +9,7 @@
 #include "cli/paths.h"
 #include "cli/template.h"
 #include "vmm/vmm.h"
+#include "proto/hcp.h"
 
 static void usage(FILE *f)
 {
@@ -108,13 +109,13 @@ int snapshot_main(int argc, char **argv)
 	int status = 0;
 	struct errmsg err = { { 0 } };
 	if (!root) {
-		status = 125;
+		status = HCP_EXIT_HULL_FAILED;
 	} else if (!strcmp(verb, "ls")) {
 		printf("%-34s %10s %10s  %-16s  %s\n", "NAME", "DISK", "MEMORY", "CREATED",
 		       "STATUS");
 		if (vmm_template_list(root, print_one, NULL, &err)) {
 			fprintf(stderr, "hull: %s\n", err.text);
-			status = 125;
+			status = HCP_EXIT_HULL_FAILED;
 		}
 	} else if (!strcmp(verb, "rm")) {
 		if (optind >= argc) {
@@ -124,17 +125,17 @@ int snapshot_main(int argc, char **argv)
 		for (int i = optind; i < argc && !status; i++) {
 			if (strchr(argv[i], '/') || argv[i][0] == '.' || !argv[i][0]) {
 				fprintf(stderr, "hull: snapshot rm %s: not a template name\n", argv[i]);
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 				continue;
 			}
 			char *dir;
 			if (asprintf(&dir, "%s/%s", root, argv[i]) < 0) {
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 				break;
 			}
 			if (vmm_template_remove(dir, &err)) {
 				fprintf(stderr, "hull: snapshot rm %s: %s\n", argv[i], err.text);
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 			}
 			free(dir);
 		}
@@ -142,10 +143,10 @@ int snapshot_main(int argc, char **argv)
 		struct prune_ctx p = { .all = all };
 		if (vmm_template_list(root, prune_one, &p, &err)) {
 			fprintf(stderr, "hull: %s\n", err.text);
-			status = 125;
+			status = HCP_EXIT_HULL_FAILED;
 		} else {
 			printf("removed %d template(s)\n", p.removed);
-			status = p.failed ? 125 : 0;
+			status = p.failed ? HCP_EXIT_HULL_FAILED : 0;
 		}
 	} else {
 		fprintf(stderr, "hull: snapshot: unknown command '%s'\n", verb);
