@@ -1,0 +1,211 @@
+#include "fuzz/hostile_driver.h"
+
+#include <endian.h>
+#include <linux/virtio_config.h>
+
+struct hd {
+	uint8_t *ram;
+	struct guest_mem mem;
+	struct virtio_mmio *t;
+	uint16_t qsize[HD_MAX_QUEUES]; /* as the SETUP op programmed it */
+	uint16_t avail_idx[HD_MAX_QUEUES];
+	unsigned num_queues;
+};
+
+static void irq(void *ctx)
+{
+	(void)ctx;
+}
+
+static void wr(struct hd *h, uint64_t off, uint32_t v)
+{
+	v = htole32(v);
+	virtio_mmio_write(h->t, off, &v, 4);
+}
+
+static uint32_t rd(struct hd *h, uint64_t off)
+{
+	uint32_t v = 0;
+	virtio_mmio_read(h->t, off, &v, 4);
+	return le32toh(v);
+}
+
+static void setup(struct hd *h, struct fz *in)
+{
+	uint64_t features = fz_u64(in);
+	uint8_t mask = fz_u8(in);
+	uint16_t size = (uint16_t)(1u << (fz_u8(in) % 9)); /* 1 .. 256 */
+	wr(h, VIRTIO_MMIO_STATUS, 0);
+	wr(h, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(h, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(h, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	wr(h, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(h, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	wr(h, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	for (unsigned q = 0; q < h->num_queues && q < HD_MAX_QUEUES; q++) {
+		if (!(mask & (1u << q)))
+			continue;
+		uint64_t base = HD_QUEUE(q);
+		wr(h, VIRTIO_MMIO_QUEUE_SEL, q);
+		wr(h, VIRTIO_MMIO_QUEUE_NUM, size);
+		wr(h, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)base);
+		wr(h, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+		wr(h, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)(base + 0x1000));
+		wr(h, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
+		wr(h, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)(base + 0x2000));
+		wr(h, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
+		wr(h, VIRTIO_MMIO_QUEUE_READY, 1);
+		h->qsize[q] = size;
+		h->avail_idx[q] = 0;
+	}
+	wr(h, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
+	       VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void mmio_access(struct hd *h, struct fz *in, bool write)
+{
+	uint64_t off = fz_u16(in) % VIRTIO_MMIO_SIZE;
+	uint32_t len = 1u << (fz_u8(in) % 4);
+	uint64_t v = write ? fz_u64(in) : 0;
+	if (write)
+		virtio_mmio_write(h->t, off, &v, len);
+	else
+		virtio_mmio_read(h->t, off, &v, len);
+}
+
+static void ram_write(struct hd *h, struct fz *in)
+{
+	uint32_t gpa = fz_u32(in) % HD_RAM;
+	size_t n;
+	const uint8_t *p = fz_bytes(in, fz_u8(in), &n);
+	if (n > HD_RAM - gpa)
+		n = HD_RAM - gpa;
+	memcpy(h->ram + gpa, p, n);
+}
+
+static void desc(struct hd *h, struct fz *in)
+{
+	unsigned q = fz_u8(in) % HD_MAX_QUEUES;
+	unsigned i = fz_u8(in);
+	/* Mostly inside RAM (a twice-RAM window also reaches past its end);
+	 * the top bit asks for the raw value, up near 4 GiB. */
+	uint32_t addr = fz_u32(in);
+	if (!(addr & 0x80000000u))
+		addr %= 2 * HD_RAM;
+	uint32_t len = fz_u32(in);
+	if (!(len & 0x80000000u))
+		len %= 2 * HD_RAM;
+	struct vring_desc d = {
+	    .addr = htole64(addr),
+	    .len = htole32(len),
+	    .flags = htole16(fz_u16(in)),
+	    .next = htole16(fz_u16(in)),
+	};
+	memcpy(h->ram + HD_QUEUE(q) + 16u * i, &d, sizeof(d));
+}
+
+static void avail(struct hd *h, struct fz *in, bool set_idx)
+{
+	unsigned q = fz_u8(in) % HD_MAX_QUEUES;
+	uint16_t v = fz_u16(in);
+	struct vring_avail *a = (struct vring_avail *)(h->ram + HD_QUEUE(q) + 0x1000);
+	if (set_idx) {
+		h->avail_idx[q] = v;
+	} else {
+		uint16_t size = h->qsize[q] ? h->qsize[q] : 1;
+		a->ring[h->avail_idx[q] % size] = htole16(v);
+		h->avail_idx[q]++;
+	}
+	__atomic_store_n(&a->idx, htole16(h->avail_idx[q]), __ATOMIC_RELEASE);
+}
+
+static void notify(struct hd *h, unsigned q)
+{
+	if (q & 0x80) {
+		wr(h, VIRTIO_MMIO_QUEUE_NOTIFY, q & 0x7f);
+		return;
+	}
+	/* the caller's loop: again while the budget ran out, but bounded */
+	for (int round = 0; round < 4 && virtio_mmio_notify(h->t, q % 64); round++)
+		;
+}
+
+static void save_restore(struct hd *h, struct fz *in)
+{
+	struct vmstate_buf b;
+	vmstate_buf_init(&b);
+	FZ_CHECK(virtio_mmio_save(h->t, &b) == 0);
+	unsigned flips = fz_u8(in) % 4;
+	for (unsigned i = 0; i < flips && b.len; i++) {
+		uint16_t at = fz_u16(in);
+		b.data[at % b.len] ^= fz_u8(in);
+	}
+	struct errmsg err;
+	(void)virtio_mmio_restore(h->t, b.data, b.len, &err);
+	vmstate_buf_free(&b);
+}
+
+void hd_run(const struct hd_device *d, const uint8_t *data, size_t size)
+{
+	struct hd h;
+	memset(&h, 0, sizeof(h));
+	h.ram = aligned_alloc(4096, HD_RAM);
+	FZ_CHECK(h.ram);
+	memset(h.ram, 0, HD_RAM);
+	guest_mem_wrap(&h.mem, h.ram, HD_RAM);
+	const struct virtio_dev_ops *ops;
+	void *tdev;
+	void *dev = d->create(&h.mem, &ops, &tdev);
+	h.num_queues = ops->num_queues;
+	FZ_CHECK(virtio_mmio_init(&h.t, 0xd0000000, &h.mem, ops, tdev, irq, NULL) == 0);
+	if (d->connect)
+		d->connect(dev, h.t);
+
+	struct fz in = {data, size};
+	while (fz_left(&in)) {
+		switch (fz_u8(&in) % HD_NOPS) {
+		case HD_SETUP:
+			setup(&h, &in);
+			break;
+		case HD_MMIO_W:
+			mmio_access(&h, &in, true);
+			break;
+		case HD_MMIO_R:
+			mmio_access(&h, &in, false);
+			break;
+		case HD_RAM_W:
+			ram_write(&h, &in);
+			break;
+		case HD_DESC:
+			desc(&h, &in);
+			break;
+		case HD_AVAIL:
+			avail(&h, &in, false);
+			break;
+		case HD_AVAIL_IDX:
+			avail(&h, &in, true);
+			break;
+		case HD_NOTIFY:
+			notify(&h, fz_u8(&in));
+			break;
+		case HD_RESET:
+			wr(&h, VIRTIO_MMIO_STATUS, 0);
+			break;
+		case HD_SAVE:
+			save_restore(&h, &in);
+			break;
+		case HD_DEVICE:
+			if (d->op)
+				d->op(dev, h.t, &in);
+			break;
+		}
+	}
+	for (unsigned q = 0; q < h.num_queues; q++)
+		notify(&h, q);
+	(void)rd(&h, VIRTIO_MMIO_STATUS);
+	virtio_mmio_free(h.t);
+	d->destroy(dev);
+	free(h.ram);
+}
