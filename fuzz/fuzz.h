@@ -4,10 +4,11 @@
  * - struct fz reads a fuzzer input front to back. Reads past the end return
  *   zeros (and an empty byte range), so a harness decodes any input without
  *   length checks of its own; fz_left() says when to stop a loop.
- * - fz_tmpdir() makes a fresh private directory under /dev/shm (else /tmp)
- *   for a harness's files; fz_rmtree() removes a tree without following
- *   symlinks. Both abort on failure: a harness that cannot set itself up
- *   must not report "no crash".
+ * - fz_tmpdir() makes a fresh private directory under $HULL_FUZZ_TMP (fuzz/run
+ *   sets it to a directory it removes at the end, so a crashed harness leaves
+ *   nothing behind), else /dev/shm, else /tmp, for a harness's files; fz_rmtree() removes a tree
+ * without following symlinks. Both abort on failure: a harness that cannot set itself up must not
+ * report "no crash".
  * - FZ_CHECK(cond) aborts with a message when an invariant of the code under
  *   test does not hold: libFuzzer records that as a crash with the input.
  * - Header-only, single-threaded, no global state.
@@ -110,7 +111,9 @@ static inline char *fz_cstr(const uint8_t *data, size_t size)
 static inline char *fz_tmpdir(const char *what)
 {
 	char *path;
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	const char *base = getenv("HULL_FUZZ_TMP");
+	if (!base || !*base)
+		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 	if (asprintf(&path, "%s/hull-fuzz-%s.XXXXXX", base, what) < 0 || !mkdtemp(path)) {
 		perror("fuzz: temporary directory");
 		abort();

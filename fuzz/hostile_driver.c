@@ -147,6 +147,22 @@ static void save_restore(struct hd *h, struct fz *in)
 	vmstate_buf_free(&b);
 }
 
+/* For whoever writes seeds: how far the device got with them. */
+static void debug_report(struct hd *h, uint32_t status)
+{
+	fprintf(stderr, "hostile driver: status 0x%x\n", status);
+	for (unsigned q = 0; q < h->num_queues && q < HD_MAX_QUEUES; q++) {
+		const struct vring_used *u =
+		    (const struct vring_used *)(h->ram + HD_QUEUE(q) + 0x2000);
+		uint16_t n = le16toh(u->idx);
+		fprintf(stderr, "  queue %u: %u used", q, n);
+		for (unsigned i = 0; i < n && i < 16 && h->qsize[q]; i++)
+			fprintf(stderr, " [id %u len %u]", le32toh(u->ring[i % h->qsize[q]].id),
+				le32toh(u->ring[i % h->qsize[q]].len));
+		fputc('\n', stderr);
+	}
+}
+
 void hd_run(const struct hd_device *d, const uint8_t *data, size_t size)
 {
 	struct hd h;
@@ -204,7 +220,9 @@ void hd_run(const struct hd_device *d, const uint8_t *data, size_t size)
 	}
 	for (unsigned q = 0; q < h.num_queues; q++)
 		notify(&h, q);
-	(void)rd(&h, VIRTIO_MMIO_STATUS);
+	uint32_t status = rd(&h, VIRTIO_MMIO_STATUS);
+	if (getenv("HULL_FUZZ_DEBUG"))
+		debug_report(&h, status);
 	virtio_mmio_free(h.t);
 	d->destroy(dev);
 	free(h.ram);

@@ -409,6 +409,7 @@ static void vsock_seeds(void)
 	op_notify(&b, 0);
 	le(&b, HD_DEVICE, 1); /* a host process asks for guest port 1025 */
 	le(&b, 0, 1);
+	le(&b, 0, 1); /* "CONNECT <port>\n" */
 	le(&b, 1025, 2);
 	le(&b, HD_DEVICE, 1);
 	le(&b, 1, 1);

@@ -44,6 +44,9 @@ static void serve(struct p9_server *s, const uint8_t *msg, size_t len)
 	FZ_CHECK(size == (uint32_t)n);
 	FZ_CHECK(out[4] == msg[4] + 1 || out[4] == 7 /* Rlerror */);
 	FZ_CHECK(memcmp(out + 5, msg + 5, 2) == 0);
+	if (getenv("HULL_FUZZ_DEBUG")) /* for whoever writes seeds */
+		fprintf(stderr, "p9: T%u -> R%u (errno %d)\n", msg[4], out[4],
+			out[4] == 7 ? out[7] | out[8] << 8 : 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

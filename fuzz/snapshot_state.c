@@ -14,11 +14,17 @@
 
 static char *dir, *state_path;
 
+static void cleanup(void)
+{
+	fz_rmtree(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	dir = fz_tmpdir("snapshot");
+	atexit(cleanup);
 	char *mem;
 	FZ_CHECK(asprintf(&state_path, "%s/state", dir) > 0 && asprintf(&mem, "%s/mem", dir) > 0);
 	int fd = open(mem, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
