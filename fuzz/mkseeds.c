@@ -672,28 +672,24 @@ static void snapshot_seeds(void)
 	uint32_t v;
 #define W(off, val) (v = htole32(val), virtio_mmio_write(t, off, &v, 4))
 	W(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	W(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	W(VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_RING_F_INDIRECT_DESC);
 	W(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	W(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
 	W(VIRTIO_MMIO_STATUS,
 	  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
 	for (unsigned q = 0; q < FZ_SNAP_QUEUES; q++) {
-		uint32_t base = 0x1000 + q * 0x3000;
 		W(VIRTIO_MMIO_QUEUE_SEL, q);
-		W(VIRTIO_MMIO_QUEUE_NUM, 8);
-		W(VIRTIO_MMIO_QUEUE_DESC_LOW, base);
-		W(VIRTIO_MMIO_QUEUE_AVAIL_LOW, base + 0x1000);
-		W(VIRTIO_MMIO_QUEUE_USED_LOW, base + 0x2000);
+		W(VIRTIO_MMIO_QUEUE_NUM, FZ_SNAP_QSIZE);
+		W(VIRTIO_MMIO_QUEUE_DESC_LOW, FZ_SNAP_DESC(q));
+		W(VIRTIO_MMIO_QUEUE_AVAIL_LOW, FZ_SNAP_AVAIL(q));
+		W(VIRTIO_MMIO_QUEUE_USED_LOW, FZ_SNAP_USED(q));
 		W(VIRTIO_MMIO_QUEUE_READY, 1);
 	}
 	W(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 				  VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 #undef W
-	/* a chain waiting in queue 0, so the restored queue has work */
-	struct vring_desc *d = (struct vring_desc *)(ram + 0x1000);
-	d[0] = (struct vring_desc){htole64(0x8000), htole32(64), htole16(VRING_DESC_F_WRITE), 0};
-	struct vring_avail *av = (struct vring_avail *)(ram + 0x2000);
-	av->ring[0] = 0;
-	av->idx = htole16(1);
+	fz_snap_fill_ram(ram);
 	struct vmstate_buf vs;
 	vmstate_buf_init(&vs);
 	FZ_CHECK(virtio_mmio_save(t, &vs) == 0);

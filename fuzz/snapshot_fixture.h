@@ -5,7 +5,9 @@
 #ifndef HULL_FUZZ_SNAPSHOT_FIXTURE_H
 #define HULL_FUZZ_SNAPSHOT_FIXTURE_H
 
+#include <endian.h>
 #include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
 
 #include "vmm/snapshot.h"
 #include "vmm/virtio_mmio.h"
@@ -44,5 +46,26 @@ static const struct virtio_dev_ops fz_snap_ops = {
     .queue_max = 256,
     .queue_notify = fz_snap_notify,
 };
+
+/* Queue q's rings in guest RAM, as the seed's transport state records them. */
+#define FZ_SNAP_QSIZE 8u
+#define FZ_SNAP_DESC(q) (0x1000u + (q)*0x3000u)
+#define FZ_SNAP_AVAIL(q) (FZ_SNAP_DESC(q) + 0x1000u)
+#define FZ_SNAP_USED(q) (FZ_SNAP_DESC(q) + 0x2000u)
+
+/* The template's RAM: a chain waiting in queue 0 (two descriptors, one
+ * through an indirect table) so the restored queue has work. */
+static inline void fz_snap_fill_ram(uint8_t *ram)
+{
+	struct vring_desc *d = (struct vring_desc *)(ram + FZ_SNAP_DESC(0));
+	d[0] = (struct vring_desc){htole64(0x8000), htole32(64), htole16(VRING_DESC_F_NEXT),
+				   htole16(1)};
+	d[1] = (struct vring_desc){htole64(0x9000), htole32(16), htole16(VRING_DESC_F_INDIRECT), 0};
+	struct vring_desc *ind = (struct vring_desc *)(ram + 0x9000);
+	ind[0] = (struct vring_desc){htole64(0xa000), htole32(512), htole16(VRING_DESC_F_WRITE), 0};
+	struct vring_avail *av = (struct vring_avail *)(ram + FZ_SNAP_AVAIL(0));
+	av->ring[0] = 0;
+	av->idx = htole16(1);
+}
 
 #endif

@@ -1,6 +1,7 @@
 /* Fuzz template state parsing: vmm/snapshot's `state` file (snapshot_open)
  * and the device blobs it carries (serial_restore, virtio_mmio_restore, then
- * the restored queues walked as a restored VM does). The input is the state
+ * the restored queues walked as a restored VM does, over the template's RAM:
+ * snapshot_fixture.h's rings with a chain waiting). The input is the state
  * file without its trailing SHA-256, which the harness appends (a checksum
  * is no defence against a hostile file, only against a damaged one), and
  * with the total-length field patched to match, so mutations reach the
@@ -27,9 +28,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	atexit(cleanup);
 	char *mem;
 	FZ_CHECK(asprintf(&state_path, "%s/state", dir) > 0 && asprintf(&mem, "%s/mem", dir) > 0);
+	uint8_t *ram = calloc(1, FZ_SNAP_MEM);
+	FZ_CHECK(ram);
+	fz_snap_fill_ram(ram);
 	int fd = open(mem, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	FZ_CHECK(fd >= 0 && ftruncate(fd, FZ_SNAP_MEM) == 0);
+	FZ_CHECK(fd >= 0 && write(fd, ram, FZ_SNAP_MEM) == FZ_SNAP_MEM);
 	close(fd);
+	free(ram);
 	free(mem);
 	return 0;
 }
