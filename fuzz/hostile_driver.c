@@ -3,6 +3,8 @@
 #include <endian.h>
 #include <linux/virtio_config.h>
 
+#include "tests/unit/vmm/virtio/virtio_fake_driver.h"
+
 struct hd {
 	uint8_t *ram;
 	struct guest_mem mem;
@@ -17,51 +19,24 @@ static void irq(void *ctx)
 	(void)ctx;
 }
 
-static void wr(struct hd *h, uint64_t off, uint32_t v)
-{
-	v = htole32(v);
-	virtio_mmio_write(h->t, off, &v, 4);
-}
-
-static uint32_t rd(struct hd *h, uint64_t off)
-{
-	uint32_t v = 0;
-	virtio_mmio_read(h->t, off, &v, 4);
-	return le32toh(v);
-}
-
 static void setup(struct hd *h, struct fz *in)
 {
 	uint64_t features = fz_u64(in);
 	uint8_t mask = fz_u8(in);
 	uint16_t size = (uint16_t)(1u << (fz_u8(in) % 9)); /* 1 .. 256 */
-	wr(h, VIRTIO_MMIO_STATUS, 0);
-	wr(h, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	wr(h, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(h, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr(h, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(h, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr(h, VIRTIO_MMIO_STATUS,
-	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	mmio_negotiate(h->t, features);
 	for (unsigned q = 0; q < h->num_queues && q < HD_MAX_QUEUES; q++) {
 		if (!(mask & (1u << q)))
 			continue;
 		uint64_t base = HD_QUEUE(q);
-		wr(h, VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(h, VIRTIO_MMIO_QUEUE_NUM, size);
-		wr(h, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)base);
-		wr(h, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-		wr(h, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)(base + 0x1000));
-		wr(h, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-		wr(h, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)(base + 0x2000));
-		wr(h, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
-		wr(h, VIRTIO_MMIO_QUEUE_READY, 1);
+		/* the unit tests' driver programs the registers; only the ring
+		 * addresses of its fake guest are used */
+		struct fake_guest g = {.desc = base, .avail = base + 0x1000, .used = base + 0x2000};
+		mmio_setup_queue(h->t, &g, q, size);
 		h->qsize[q] = size;
 		h->avail_idx[q] = 0;
 	}
-	wr(h, VIRTIO_MMIO_STATUS,
-	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
-	       VIRTIO_CONFIG_S_DRIVER_OK);
+	mmio_driver_ok(h->t);
 }
 
 static void mmio_access(struct hd *h, struct fz *in, bool write)
@@ -124,7 +99,7 @@ static void avail(struct hd *h, struct fz *in, bool set_idx)
 static void notify(struct hd *h, unsigned q)
 {
 	if (q & 0x80) {
-		wr(h, VIRTIO_MMIO_QUEUE_NOTIFY, q & 0x7f);
+		mmio_wr(h->t, VIRTIO_MMIO_QUEUE_NOTIFY, q & 0x7f);
 		return;
 	}
 	/* the caller's loop: again while the budget ran out, but bounded */
@@ -207,7 +182,7 @@ void hd_run(const struct hd_device *d, const uint8_t *data, size_t size)
 			notify(&h, fz_u8(&in));
 			break;
 		case HD_RESET:
-			wr(&h, VIRTIO_MMIO_STATUS, 0);
+			mmio_wr(h.t, VIRTIO_MMIO_STATUS, 0);
 			break;
 		case HD_SAVE:
 			save_restore(&h, &in);
@@ -220,7 +195,7 @@ void hd_run(const struct hd_device *d, const uint8_t *data, size_t size)
 	}
 	for (unsigned q = 0; q < h.num_queues; q++)
 		notify(&h, q);
-	uint32_t status = rd(&h, VIRTIO_MMIO_STATUS);
+	uint32_t status = mmio_rd(h.t, VIRTIO_MMIO_STATUS);
 	if (getenv("HULL_FUZZ_DEBUG"))
 		debug_report(&h, status);
 	virtio_mmio_free(h.t);

@@ -27,7 +27,7 @@
 #define HULL_FUZZ_HOSTILE_DRIVER_H
 
 #include "fuzz/fuzz.h"
-#include "vmm/virtio_mmio.h"
+#include "vmm/virtio/virtio_mmio.h"
 
 #define HD_RAM (256u * 1024u)
 #define HD_QUEUE(q) (0x1000u + (q)*0x3000u)

@@ -21,9 +21,9 @@
 #include "fuzz/p9msg.h"
 #include "fuzz/snapshot_fixture.h"
 #include "proto/hcp.h"
-#include "vmm/serial.h"
-#include "vmm/virtio_vsock.h"
-#include "vmm/vsock_conn.h"
+#include "vmm/x86/serial.h"
+#include "vmm/virtio/virtio_vsock.h"
+#include "vmm/virtio/vsock_conn.h"
 
 static const char *outdir;
 
@@ -421,25 +421,11 @@ static void vsock_seeds(void)
 
 /* ---- 9p ---- */
 
-static void p9_begin(struct buf *b, uint8_t type, uint16_t tag)
+/* Raw bytes into a 9p message (p9_msg.h has the integer and string parts). */
+static void m_raw(struct p9m *m, const void *p, size_t n)
 {
-	le(b, 0, 4);
-	le(b, type, 1);
-	le(b, tag, 2);
-}
-
-static void p9_str(struct buf *b, const char *s)
-{
-	le(b, strlen(s), 2);
-	put(b, s, strlen(s));
-}
-
-/* Finish a message begun at `start` of b: set its size. */
-static void p9_end(struct buf *b, size_t start)
-{
-	size_t n = b->n - start;
-	for (unsigned i = 0; i < 4; i++)
-		b->p[start + i] = (uint8_t)(n >> (8 * i));
+	memcpy(m->b + m->n, p, n);
+	m->n += n;
 }
 
 enum {
@@ -465,139 +451,137 @@ enum {
  * first) when framed is set, else back to back. */
 static void p9_session(struct buf *out, bool framed)
 {
-	struct buf m = {0};
+	struct p9m m;
 	uint16_t tag = 2;
 #define MSG(type, body)                                                                            \
 	do {                                                                                       \
-		m.n = 0;                                                                           \
-		p9_begin(&m, type, tag++);                                                         \
+		m_begin(&m, type, tag++);                                                          \
 		body;                                                                              \
-		p9_end(&m, 0);                                                                     \
+		m_end(&m);                                                                         \
 		if (framed)                                                                        \
 			le(out, m.n, 2);                                                           \
-		put(out, m.p, m.n);                                                                \
+		put(out, m.b, m.n);                                                                \
 	} while (0)
 	MSG(TWALK, {
-		le(&m, 0, 4);
-		le(&m, 1, 4);
-		le(&m, 1, 2);
-		p9_str(&m, "a");
+		m_u32(&m, 0);
+		m_u32(&m, 1);
+		m_u16(&m, 1);
+		m_str(&m, "a");
 	});
 	MSG(TLOPEN, {
-		le(&m, 1, 4);
-		le(&m, 2 /* O_RDWR */, 4);
+		m_u32(&m, 1);
+		m_u32(&m, 2 /* O_RDWR */);
 	});
 	MSG(TREAD, {
-		le(&m, 1, 4);
-		le(&m, 0, 8);
-		le(&m, 100, 4);
+		m_u32(&m, 1);
+		m_u64(&m, 0);
+		m_u32(&m, 100);
 	});
 	MSG(TWRITE, {
-		le(&m, 1, 4);
-		le(&m, 6, 8);
-		le(&m, 4, 4);
-		put(&m, "FROM", 4);
+		m_u32(&m, 1);
+		m_u64(&m, 6);
+		m_u32(&m, 4);
+		m_raw(&m, "FROM", 4);
 	});
 	MSG(TWALK, {
-		le(&m, 0, 4);
-		le(&m, 2, 4);
-		le(&m, 1, 2);
-		p9_str(&m, "up");
+		m_u32(&m, 0);
+		m_u32(&m, 2);
+		m_u16(&m, 1);
+		m_str(&m, "up");
 	});
-	MSG(TREADLINK, { le(&m, 2, 4); });
+	MSG(TREADLINK, { m_u32(&m, 2); });
 	MSG(TWALK, {
-		le(&m, 0, 4);
-		le(&m, 3, 4);
-		le(&m, 2, 2);
-		p9_str(&m, "d");
-		p9_str(&m, "..");
+		m_u32(&m, 0);
+		m_u32(&m, 3);
+		m_u16(&m, 2);
+		m_str(&m, "d");
+		m_str(&m, "..");
 	});
 	MSG(TGETATTR, {
-		le(&m, 3, 4);
-		le(&m, 0x3fff, 8);
+		m_u32(&m, 3);
+		m_u64(&m, 0x3fff);
 	});
 	MSG(TWALK, {
-		le(&m, 0, 4);
-		le(&m, 4, 4);
-		le(&m, 0, 2);
+		m_u32(&m, 0);
+		m_u32(&m, 4);
+		m_u16(&m, 0);
 	});
 	MSG(TLCREATE, {
-		le(&m, 4, 4);
-		p9_str(&m, "new");
-		le(&m, 0101 /* O_WRONLY|O_CREAT */, 4);
-		le(&m, 0644, 4);
-		le(&m, 0, 4);
+		m_u32(&m, 4);
+		m_str(&m, "new");
+		m_u32(&m, 0101 /* O_WRONLY|O_CREAT */);
+		m_u32(&m, 0644);
+		m_u32(&m, 0);
 	});
 	MSG(TWRITE, {
-		le(&m, 4, 4);
-		le(&m, 0, 8);
-		le(&m, 5, 4);
-		put(&m, "data\n", 5);
+		m_u32(&m, 4);
+		m_u64(&m, 0);
+		m_u32(&m, 5);
+		m_raw(&m, "data\n", 5);
 	});
 	MSG(TMKDIR, {
-		le(&m, 0, 4);
-		p9_str(&m, "sub");
-		le(&m, 0755, 4);
-		le(&m, 0, 4);
+		m_u32(&m, 0);
+		m_str(&m, "sub");
+		m_u32(&m, 0755);
+		m_u32(&m, 0);
 	});
 	MSG(TSYMLINK, {
-		le(&m, 0, 4);
-		p9_str(&m, "ln");
-		p9_str(&m, "../outside/secret");
-		le(&m, 0, 4);
+		m_u32(&m, 0);
+		m_str(&m, "ln");
+		m_str(&m, "../outside/secret");
+		m_u32(&m, 0);
 	});
 	MSG(TWALK, {
-		le(&m, 0, 4);
-		le(&m, 5, 4);
-		le(&m, 1, 2);
-		p9_str(&m, "d");
+		m_u32(&m, 0);
+		m_u32(&m, 5);
+		m_u16(&m, 1);
+		m_str(&m, "d");
 	});
 	MSG(TLINK, {
-		le(&m, 5, 4);
-		le(&m, 1, 4);
-		p9_str(&m, "hard");
+		m_u32(&m, 5);
+		m_u32(&m, 1);
+		m_str(&m, "hard");
 	});
 	MSG(TRENAMEAT, {
-		le(&m, 0, 4);
-		p9_str(&m, "new");
-		le(&m, 5, 4);
-		p9_str(&m, "moved");
+		m_u32(&m, 0);
+		m_str(&m, "new");
+		m_u32(&m, 5);
+		m_str(&m, "moved");
 	});
 	MSG(TSETATTR, {
-		le(&m, 1, 4);
-		le(&m, 1 | 8 /* MODE|SIZE */, 4);
-		le(&m, 0600, 4);
-		le(&m, 0, 4);
-		le(&m, 0, 4);
-		le(&m, 3, 8);
-		le(&m, 0, 8);
-		le(&m, 0, 8);
-		le(&m, 0, 8);
-		le(&m, 0, 8);
+		m_u32(&m, 1);
+		m_u32(&m, 1 | 8 /* MODE|SIZE */);
+		m_u32(&m, 0600);
+		m_u32(&m, 0);
+		m_u32(&m, 0);
+		m_u64(&m, 3);
+		m_u64(&m, 0);
+		m_u64(&m, 0);
+		m_u64(&m, 0);
+		m_u64(&m, 0);
 	});
 	MSG(TWALK, {
-		le(&m, 0, 4);
-		le(&m, 6, 4);
-		le(&m, 0, 2);
+		m_u32(&m, 0);
+		m_u32(&m, 6);
+		m_u16(&m, 0);
 	});
 	MSG(TLOPEN, {
-		le(&m, 6, 4);
-		le(&m, 0, 4);
+		m_u32(&m, 6);
+		m_u32(&m, 0);
 	});
 	MSG(TREADDIR, {
-		le(&m, 6, 4);
-		le(&m, 0, 8);
-		le(&m, 4096, 4);
+		m_u32(&m, 6);
+		m_u64(&m, 0);
+		m_u32(&m, 4096);
 	});
-	MSG(TSTATFS, { le(&m, 0, 4); });
+	MSG(TSTATFS, { m_u32(&m, 0); });
 	MSG(TUNLINKAT, {
-		le(&m, 0, 4);
-		p9_str(&m, "sub");
-		le(&m, 0x200 /* AT_REMOVEDIR */, 4);
+		m_u32(&m, 0);
+		m_str(&m, "sub");
+		m_u32(&m, 0x200 /* AT_REMOVEDIR */);
 	});
-	MSG(TCLUNK, { le(&m, 1, 4); });
+	MSG(TCLUNK, { m_u32(&m, 1); });
 #undef MSG
-	free(m.p);
 }
 
 static void p9_seeds(void)
@@ -612,11 +596,11 @@ static void p9_seeds(void)
 
 	/* virtio-9p: the same session, one chain per message */
 	struct buf msgs = {0};
-	struct p9w v, a;
-	p9w_version(&v, 65536);
-	p9w_attach(&a);
-	put(&msgs, v.b, v.n);
-	put(&msgs, a.b, a.n);
+	struct p9m m;
+	fz_p9_version(&m, 65536);
+	put(&msgs, m.b, m.n);
+	fz_p9_attach(&m);
+	put(&msgs, m.b, m.n);
 	p9_session(&msgs, false);
 	op_setup(&b, 1ull << VIRTIO_9P_MOUNT_TAG, 1, 4);
 	unsigned slot = 0;

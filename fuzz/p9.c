@@ -10,7 +10,7 @@
 #include "fuzz/fuzz.h"
 #include "fuzz/p9msg.h"
 #include "fuzz/volume.h"
-#include "vmm/p9.h"
+#include "p9/p9.h"
 
 static struct vol vol;
 static uint8_t *out;
@@ -57,11 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct p9_server *s;
 	struct errmsg err;
 	FZ_CHECK(p9_server_new(&s, vol.vol, flags & 1, flags & 2, &err) == 0);
-	struct p9w m;
-	p9w_version(&m, 64 * 1024);
-	serve(s, m.b, m.n);
-	p9w_attach(&m);
-	serve(s, m.b, m.n);
+	struct p9m m;
+	serve(s, m.b, fz_p9_version(&m, 64 * 1024));
+	serve(s, m.b, fz_p9_attach(&m));
 	uint8_t *msg = malloc(65536);
 	FZ_CHECK(msg);
 	while (fz_left(&in)) {

@@ -9,8 +9,8 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
-#include "vmm/snapshot.h"
-#include "vmm/virtio_mmio.h"
+#include "vmm/snapshot/snapshot.h"
+#include "vmm/virtio/virtio_mmio.h"
 
 #define FZ_SNAP_VERSION "fuzz"
 #define FZ_SNAP_KEY "fuzz template"

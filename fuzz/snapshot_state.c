@@ -11,7 +11,7 @@
 
 #include "fuzz/fuzz.h"
 #include "fuzz/snapshot_fixture.h"
-#include "vmm/serial.h"
+#include "vmm/x86/serial.h"
 
 static char *dir, *state_path;
 

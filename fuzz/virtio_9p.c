@@ -5,7 +5,7 @@
  * message sequences directly). */
 #include "fuzz/hostile_driver.h"
 #include "fuzz/volume.h"
-#include "vmm/virtio_9p.h"
+#include "vmm/virtio/virtio_9p.h"
 
 static struct vol vol;
 

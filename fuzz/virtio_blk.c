@@ -5,7 +5,7 @@
 #include <sys/mman.h>
 
 #include "fuzz/hostile_driver.h"
-#include "vmm/virtio_blk.h"
+#include "vmm/virtio/virtio_blk.h"
 
 #define DISK (64u * 1024u)
 

@@ -4,7 +4,7 @@
  * the back end gets is an Ethernet frame within the device's stated
  * bounds, and its iovecs describe exactly `len` bytes. */
 #include "fuzz/hostile_driver.h"
-#include "vmm/virtio_net.h"
+#include "vmm/virtio/virtio_net.h"
 
 struct net {
 	struct virtio_net *n;

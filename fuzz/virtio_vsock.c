@@ -12,7 +12,7 @@
 
 #include "fuzz/hostile_driver.h"
 #include "vmm/evloop.h"
-#include "vmm/virtio_vsock.h"
+#include "vmm/virtio/virtio_vsock.h"
 
 #define HOST_FDS 16
 
