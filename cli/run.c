@@ -1,5 +1,6 @@
 #include "run.h"
 #include "common/clock.h"
+#include "common/size.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +30,7 @@
 #include "cli/volume.h"
 #include "cli/vsock_host.h"
 #include "images/image.h"
-#include "vmm/vmm.h"
+#include "runtime/vmproc.h"
 
 #define EXIT_HULL_FAILED 125
 #define DEFAULT_MEM "128M"
@@ -69,7 +70,8 @@ struct console_log {
 struct run_ctx {
 	struct console_log con;
 	struct control ctl;
-	struct vmm *vm;
+	struct vmproc *vp; /* the VM monitor process (hull-vmm) */
+	struct vmproc_event stopped; /* its STOPPED event, once it came */
 	int ready_fd; /* READY seen: the control thread takes over */
 	/* guest-init's control connection: it connects to host port
 	 * VSOCK_PORT_CONTROL, i.e. to <uds>_1024 in the container's directory */
@@ -83,8 +85,7 @@ struct run_ctx {
 
 /* What the control thread does when the guest says READY. */
 struct cold_plan {
-	const char *template_dir; /* save a template there first, or NULL */
-	const char *template_key;
+	bool save_template; /* save a template first */
 	const char *rootfs;
 	uint64_t t_saved; /* when the template was written */
 };
@@ -175,7 +176,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	net_opts_init(&o->net);
 	o->cpus = 1;
 	o->stop_timeout = STOP_DEFAULT_TIMEOUT_S;
-	vmm_parse_size(DEFAULT_MEM, &o->mem);
+	parse_size(DEFAULT_MEM, &o->mem);
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
 	o->pull.insecure = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o->env || !o->pull.insecure)
@@ -197,7 +198,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		case 'm':
-			if (vmm_parse_size(optarg, &o->mem)) {
+			if (parse_size(optarg, &o->mem)) {
 				fprintf(stderr, "hull: --memory %s: expected a size like 256M or 1G\n",
 					optarg);
 				return -EINVAL;
@@ -359,9 +360,13 @@ static void console_dump(const struct console_log *l)
 	fputc('\n', stderr);
 }
 
-static void on_console(void *ctx, const uint8_t *b, size_t n)
+/* Move what the monitor wrote to the console pipe into the console log. */
+static void console_read(struct run_ctx *rc)
 {
-	console_out(&((struct run_ctx *)ctx)->con, b, n);
+	uint8_t buf[4096];
+	ssize_t n;
+	while ((n = read(vmproc_console_fd(rc->vp), buf, sizeof(buf))) > 0)
+		console_out(&rc->con, buf, (size_t)n);
 }
 
 static void on_ready_hook(void *ctx)
@@ -379,18 +384,18 @@ static void on_ready_hook(void *ctx)
 static int on_cold_ready(struct run_ctx *rc, struct cold_plan *p)
 {
 	struct errmsg err;
-	if (p->template_dir) {
-		if (vmm_pause(rc->vm))
-			return -ESHUTDOWN;
-		if (vmm_save_template(rc->vm, p->template_dir, p->template_key, &err))
+	if (p->save_template) {
+		int src = vmproc_save_template(rc->vp, &err);
+		if (src == -ESHUTDOWN)
+			return src;
+		if (src)
 			fprintf(stderr, "hull: warning: could not save a template: %s\n", err.text);
 		else
 			p->t_saved = clock_now_ns();
-		vmm_resume(rc->vm);
 	}
-	if (vmm_attach_disk(rc->vm, 0, p->rootfs, &err)) {
+	if (vmproc_attach_disk(rc->vp, 0, p->rootfs, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
-		vmm_request_stop(rc->vm);
+		vmproc_stop(rc->vp);
 		return -EIO;
 	}
 	return control_send_spec(&rc->ctl);
@@ -443,14 +448,15 @@ static void random_hostname(char out[13])
 		sprintf(out + 2 * i, "%02x", r[i]);
 }
 
-static void print_timings(uint64_t t0, uint64_t t_image, bool hit, uint64_t t_setup,
-			  const char *boot, uint64_t t_start, uint64_t t_saved,
-			  const struct control *c, uint64_t t_stop)
+static void print_timings(uint64_t t0, uint64_t t_image, bool hit, uint64_t t_spawn,
+			  uint64_t t_exec, uint64_t t_setup, const char *boot, uint64_t t_start,
+			  uint64_t t_saved, const struct control *c, uint64_t t_stop)
 {
 #define MS(t) ((t) ? ((double)((t) - t0)) / 1e6 : -1.0)
 	fprintf(stderr,
 		"hull: timings (ms since hull started; -1 = did not happen)\n"
 		"  image ready        %9.1f (%s)\n"
+		"  vmm process up     %9.1f (fork+exec of hull-vmm: %.1f ms)\n"
 		"  vmm setup done     %9.1f (%s)\n"
 		"  vcpus started      %9.1f\n"
 		"  guest-init ready   %9.1f\n"
@@ -458,20 +464,11 @@ static void print_timings(uint64_t t0, uint64_t t_image, bool hit, uint64_t t_se
 		"  container started  %9.1f\n"
 		"  container exited   %9.1f\n"
 		"  vm stopped         %9.1f\n",
-		MS(t_image), hit ? "cache hit" : "converted", MS(t_setup), boot, MS(t_start),
-		MS(c->t_ready), MS(t_saved), MS(c->t_started), MS(c->t_exit), MS(t_stop));
+		MS(t_image), hit ? "cache hit" : "converted", MS(t_exec),
+		t_exec > t_spawn ? (double)(t_exec - t_spawn) / 1e6 : -1.0, MS(t_setup), boot,
+		MS(t_start), MS(c->t_ready), MS(t_saved), MS(c->t_started), MS(c->t_exit),
+		MS(t_stop));
 #undef MS
-}
-
-static const char *reason_text(enum vmm_stop_reason r)
-{
-	switch (r) {
-	case VMM_STOP_RESET: return "the guest rebooted";
-	case VMM_STOP_SHUTDOWN: return "the guest shut down";
-	case VMM_STOP_ERROR: return "a VMM error";
-	case VMM_STOP_REQUESTED: return "hull stopped it";
-	default: return "unknown";
-	}
 }
 
 static int mon_signal(void *ctx, int signo)
@@ -483,7 +480,7 @@ static void mon_halt(void *ctx, int signo)
 {
 	struct run_ctx *rc = ctx;
 	rc->killed_by = signo;
-	vmm_request_stop(rc->vm);
+	vmproc_stop(rc->vp);
 }
 
 static void mon_output(void *ctx, int stream, const uint8_t *b, size_t n)
@@ -532,24 +529,33 @@ static bool lifecycle_begin(struct run_ctx *rc, const struct run_opts *o,
  * monitor's requests (hull stop/kill). */
 static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan)
 {
-	struct pollfd p[7] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
+	struct pollfd p[8] = { { .fd = vmproc_fd(rc->vp), .events = POLLIN },
 			       { .fd = sigfd, .events = POLLIN },
 			       { .fd = rc->ready_fd, .events = POLLIN },
 			       { .fd = rc->listen_fd, .events = POLLIN },
 			       { .fd = -1 },
 			       { .fd = -1 },
-			       { .fd = rc->mon ? monitor_fd(rc->mon) : -1, .events = POLLIN } };
+			       { .fd = rc->mon ? monitor_fd(rc->mon) : -1, .events = POLLIN },
+			       { .fd = vmproc_console_fd(rc->vp), .events = POLLIN } };
 	for (;;) {
 		p[4] = (struct pollfd){ .fd = rc->ctl_fd,
 					.events = POLLIN | (outq_pending(&rc->ctl_q) ? POLLOUT : 0) };
 		p[5] = (struct pollfd){ .fd = attach_stdin_fd(&rc->at), .events = POLLIN };
-		if (poll(p, 7, attach_timeout_ms(&rc->at, clock_now_ns())) < 0) {
+		if (poll(p, 8, attach_timeout_ms(&rc->at, clock_now_ns())) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (p[0].revents)
-			return 0;
+		if (p[7].revents & POLLIN)
+			console_read(rc);
+		if (p[7].revents & ~POLLIN)
+			p[7].fd = -1; /* the monitor closed it: it is exiting */
+		struct vmproc_event ev;
+		while (p[0].revents && vmproc_next_event(rc->vp, &ev, NULL) > 0)
+			if (ev.kind == VMPROC_EV_STOPPED) {
+				rc->stopped = ev;
+				return 0;
+			}
 		if (p[3].revents)
 			ctl_accept(rc);
 		if (p[4].revents & (POLLIN | POLLHUP | POLLERR))
@@ -685,27 +691,12 @@ int run_main(int argc, char **argv)
 		goto out;
 	}
 
-	bool pvm = vmm_host_is_pvm();
-	char *tkey = NULL, *troot = NULL, *tdir = NULL;
-	const char *boot = "cold boot";
-	if (!o.no_snapshot) {
-		troot = template_root(root);
-		char *k = NULL;
-		int krc = template_key(kernel, initrd, o.cpus, o.mem, pvm, &k, &err);
-		/* VMs with and without a NIC boot different devices */
-		if (!krc && asprintf(&tkey, "%s%s", k, net_opts_template_tag(&o.net)) < 0) {
-			tkey = NULL;
-			krc = errmsg_set(&err, -ENOMEM, "out of memory");
-		}
-		free(k);
-		if (!krc)
-			krc = volume_template_key(&tkey, o.n_vols, &err);
-		if (krc || !troot || !(tdir = template_dir(troot, tkey))) {
-			fprintf(stderr, "hull: %s\n", err.text);
-			goto out_t;
-		}
-	}
-	struct vmm_config vc = {
+	char *troot = NULL;
+	if (!o.no_snapshot && !(troot = template_root(root)))
+		goto out;
+	/* the VM, as the monitor (hull-vmm) is to run it; it names, restores
+	 * and saves the template that fits this config */
+	struct vmmapi_config vc = {
 		.kernel = kernel,
 		.initrd = initrd,
 		.cpus = o.cpus,
@@ -714,97 +705,101 @@ int run_main(int argc, char **argv)
 		 * seen any one image (see on_cold_ready) */
 		.disks = { { .path = NULL, .read_only = true } },
 		.ndisks = 1,
-		.pvm = pvm,
+		.pvm = -1,
 		.debug = o.debug,
 		/* guest-init's timestamped milestones on the console */
 		.cmdline_extra = o.debug ? "hull_debug=1" : NULL,
-		.console_out = on_console,
-		.ctx = rc,
 		.nvolumes = (unsigned)o.n_vols,
 		.vsock_uds = rc->uds,
 		.net_mode = netvc.net_mode,
 		.net_tap = netvc.net_tap,
-		.net_ports = netvc.net_ports,
-		.net_nports = netvc.net_nports,
+		.nports = netvc.net_nports,
 		.net_no_csum = netvc.net_no_csum,
+		.template_root = troot,
 	};
-	memcpy(vc.volumes, vols, o.n_vols * sizeof(vols[0]));
+	for (size_t i = 0; i < o.n_vols; i++)
+		vc.volumes[i] = (struct vmmapi_volume){ vols[i].host_dir, vols[i].read_only };
+	for (unsigned i = 0; i < netvc.net_nports; i++)
+		vc.ports[i] = (struct vmmapi_portfwd){ .udp = netvc.net_ports[i].udp,
+						       .host_ip = netvc.net_ports[i].host_ip,
+						       .host_port = netvc.net_ports[i].host_port,
+						       .guest_port = netvc.net_ports[i].guest_port };
 	memcpy(vc.net_mac, netvc.net_mac, sizeof(vc.net_mac));
-	bool restored = false, stale = false;
-	struct errmsg terr;
-	if (tdir && vmm_template_exists(tdir)) {
-		vc.template_dir = tdir;
-		vc.template_key = tkey;
-		if (vmm_create(&vc, &rc->vm, &terr) == 0) {
-			restored = true;
-			boot = "restored from template";
-		} else {
-			stale = true;
-		}
-		vc.template_dir = NULL;
-		vc.template_key = NULL;
-	}
-	if (!restored && vmm_create(&vc, &rc->vm, &err)) {
-		/* the run's own problem (a published port in use, say), not
-		 * the template's: keep the template */
+	uint64_t t_spawn = clock_now_ns();
+	if (vmproc_spawn(&vc, &rc->vp, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out_t;
 	}
-	if (stale) {
-		/* a template that cannot be used is replaced by this run */
-		fprintf(stderr, "hull: template not used, booting cold: %s\n", terr.text);
-		vmm_template_remove(tdir);
+	/* CREATED and STARTED come at once (or STOPPED: the VM could not be
+	 * made); signals wait in sigfd meanwhile */
+	struct vmproc_event ev = { 0 }, created = { 0 };
+	uint64_t t_setup = 0, t_start = 0;
+	while (!t_start) {
+		struct pollfd pf = { .fd = vmproc_fd(rc->vp), .events = POLLIN };
+		int n = vmproc_next_event(rc->vp, &ev, &err);
+		if (n == 0 && (poll(&pf, 1, -1) >= 0 || errno == EINTR))
+			continue;
+		if (n < 0 || ev.kind == VMPROC_EV_STOPPED) {
+			fprintf(stderr, "hull: %s\n", n < 0 ? err.text : ev.why);
+			goto out_t;
+		}
+		if (ev.kind == VMPROC_EV_CREATED) {
+			created = ev;
+			t_setup = ev.t_ns;
+		} else {
+			t_start = ev.t_ns;
+		}
 	}
-	uint64_t t_setup = clock_now_ns();
-	struct cold_plan plan = { .rootfs = img.path };
+	const char *boot = created.boot == VMMAPI_BOOT_RESTORED ? "restored from template"
+							       : "cold boot";
+	if (created.boot == VMMAPI_BOOT_REFUSED)
+		/* the monitor replaced it: this run saves a new one */
+		fprintf(stderr, "hull: template not used, booting cold: %s\n", created.why);
+	struct cold_plan plan = { .rootfs = img.path,
+				  .save_template = created.boot == VMMAPI_BOOT_COLD ||
+						   created.boot == VMMAPI_BOOT_REFUSED };
 	rc->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (rc->ready_fd < 0) {
 		fprintf(stderr, "hull: eventfd: %s\n", strerror(errno));
 		goto out_t;
 	}
-	if (tdir && !restored) {
-		plan.template_dir = tdir;
-		plan.template_key = tkey;
-	}
 	control_set_ready_hook(&rc->ctl, on_ready_hook, rc);
-	if (vmm_start(rc->vm, &err)) {
-		fprintf(stderr, "hull: %s\n", err.text);
-		goto out_t;
-	}
 	supervise(rc, sigfd, &plan);
 	attach_end(&rc->at); /* hull's own messages below need a sane terminal */
-	enum vmm_stop_reason why = vmm_wait(rc->vm);
+	/* the monitor exits after STOPPED: the console pipe then ends */
+	int ws;
+	vmproc_reap(rc->vp, &ws);
+	console_read(rc);
 	ctl_read(rc, true);
 	uint64_t t_stop = clock_now_ns();
 
 	int code;
 	err.text[0] = '\0'; /* from here on: why the container has no exit status */
+	const char *why = rc->stopped.why;
 	if (control_exit_status(&rc->ctl, &code)) {
 		status = code;
 	} else if (rc->killed_by) {
 		status = 128 + rc->killed_by;
 	} else {
 		snprintf(err.text, sizeof(err.text), "the VM stopped (%s) before the container "
-			 "reported an exit status", reason_text(why));
+			 "reported an exit status", vmmapi_stop_text(rc->stopped.reason));
 		const char *f = control_failed(&rc->ctl);
 		fprintf(stderr,
 			"hull: the VM stopped (%s%s%s) before the container reported an exit status%s%s\n",
-			reason_text(why), vmm_stop_why(rc->vm)[0] ? ": " : "", vmm_stop_why(rc->vm),
+			vmmapi_stop_text(rc->stopped.reason), why[0] ? ": " : "", why,
 			f ? "; control channel: " : "", f ? f : "");
 		console_dump(&rc->con);
 	}
 	if (o.timings)
-		print_timings(t0, t_image, img.cache_hit, t_setup, boot, vmm_started_ns(rc->vm),
-			      plan.t_saved, &rc->ctl, t_stop);
+		print_timings(t0, t_image, img.cache_hit, t_spawn, created.t_exec_ns, t_setup, boot,
+			      t_start, plan.t_saved, &rc->ctl, t_stop);
 out_t:
-	free(tkey);
 	free(troot);
-	free(tdir);
 out:
 	if (ctl_ok)
 		attach_end(&rc->at);
-	if (rc && rc->vm)
-		vmm_destroy(rc->vm);
+	if (rc)
+		vmproc_free(rc->vp);
 	if (rc && rc->mon) /* the state records the end, or --rm removes it */
 		monitor_finish(rc->mon, rc->ctl.started, status, err.text[0] ? err.text : NULL);
 	if (ctl_ok)

@@ -74,6 +74,18 @@ expect_not_contains() { # DESC TEXT NEEDLE
 	if grep -qF -- "$3" <<<"$2"; then fail "$1" "unexpected '$3' in:" "$2"; else pass "$1"; fi
 }
 
+# wait_until SECONDS CMD...: poll CMD until it succeeds; status 1 on timeout.
+wait_until() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+# gone PID: exited (a zombie has exited: its reaper may be slow)
+gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+
 finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]

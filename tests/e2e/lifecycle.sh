@@ -13,20 +13,9 @@ cleanup() {
 	rm -rf "$tmp"
 }
 
-# wait_until SECONDS CMD...: poll CMD until it succeeds; status 1 on timeout.
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
 container_dirs() { find "$rt" -mindepth 1 -maxdepth 1 -type d | wc -l; }
 logs_have() { "$HULL" logs "$1" 2>/dev/null | grep -qx "$2"; }
 logs_err_have() { "$HULL" logs "$1" 2>&1 >/dev/null | grep -qx "$2"; }
-# gone PID: exited (a zombie has exited: its reaper may be slow)
-gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 state() { "$HULL" inspect "$1" | jq -r ".[0] | $2"; }
 
 # --- one detached container, many assertions ---------------------------------

@@ -3,6 +3,7 @@
 #include "common/fdio.h"
 #include "common/fileutil.h"
 #include "common/readfile.h"
+#include "common/sha256.h"
 
 #include <cpuid.h>
 #include <dirent.h>
@@ -19,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "vmm/snapshot/vmstate.h"
 
@@ -29,7 +29,7 @@
 #define MAGIC_LEN 8u
 /* magic, format u32, flags u32, total length u64, hull version */
 #define PREFIX_LEN (MAGIC_LEN + 4 + 4 + 8 + SNAPSHOT_VERSION_MAX + 1)
-#define DIGEST_LEN 32u
+#define DIGEST_LEN SHA256_LEN
 #define PAGE 4096u
 /* Longest run of non-zero pages written with one pwrite. */
 #define WRITE_RUN (8u << 20)
@@ -329,10 +329,8 @@ static int build_state(const struct snapshot_desc *d, const struct guest_mem *m,
 	if (total > SNAPSHOT_STATE_MAX)
 		return -EFBIG;
 	vmstate_st64(b->data + 16, total);
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	if (!EVP_Digest(b->data, b->len, md, &mdlen, EVP_sha256(), NULL) || mdlen != DIGEST_LEN)
-		return -EIO;
+	uint8_t md[SHA256_LEN];
+	sha256(b->data, b->len, md);
 	return vmstate_buf_append(b, md, DIGEST_LEN);
 }
 
@@ -515,10 +513,8 @@ static int load(const char *dir, const struct snapshot_expect *e, bool check_key
 		    err, -EBADMSG,
 		    "template %s: state file length %zu, header says %llu (corrupted)", dir, n,
 		    (unsigned long long)total);
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	if (!EVP_Digest(p, n - DIGEST_LEN, md, &mdlen, EVP_sha256(), NULL) || mdlen != DIGEST_LEN)
-		return errmsg_set(err, -EIO, "template %s: SHA-256 failed", dir);
+	uint8_t md[SHA256_LEN];
+	sha256(p, n - DIGEST_LEN, md);
 	if (memcmp(md, p + n - DIGEST_LEN, DIGEST_LEN))
 		return errmsg_set(err, -EBADMSG,
 				  "template %s: state file checksum mismatch (corrupted)", dir);
