@@ -124,8 +124,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (split > size)
 			split = size;
 	}
-	struct image_limits lim = {.max_bytes = 256u << 20, .max_entries = 20000};
-	struct layer_stats stats = {0, 0};
+	struct image_limits lim = image_limits_default();
+	lim.max_bytes = 256u << 20;
+	lim.max_entries = 20000;
+	struct layer_stats stats;
+	memset(&stats, 0, sizeof(stats));
 	int rc = 0;
 	if (split)
 		rc = apply(src, data, split, OCI_KIND_LAYER_TAR, 0, &lim, t, w, &stats, &err);
