@@ -9,11 +9,8 @@
 #include "cli/opts.h"
 #include "runtime/paths.h"
 #include "runtime/template.h"
+#include "proto/hcp.h"
 #include "vmm/vmm.h"
-
-#ifndef HULL_VERSION
-#define HULL_VERSION "unknown"
-#endif
 
 static const char snapshot_usage[] =
     "Usage: hull snapshot [--root DIR] ls|rm NAME...|prune [--all]\n"
@@ -170,30 +167,30 @@ int snapshot_main(int argc, char **argv)
 	int status = 0;
 	struct errmsg err = {{0}};
 	if (!root) {
-		status = 125;
+		status = HCP_EXIT_HULL_FAILED;
 	} else if (!strcmp(verb, "ls")) {
 		printf("%-34s %10s %10s  %-16s  %s\n", "NAME", "DISK", "MEMORY", "CREATED",
 		       "STATUS");
 		if (vmm_template_list(root, print_one, NULL, &err)) {
 			fprintf(stderr, "hull: %s\n", err.text);
-			status = 125;
+			status = HCP_EXIT_HULL_FAILED;
 		}
 	} else if (!strcmp(verb, "rm")) {
 		for (int i = first; i < argc && !status; i++) {
 			if (strchr(argv[i], '/') || argv[i][0] == '.' || !argv[i][0]) {
 				fprintf(stderr, "hull: snapshot rm %s: not a template name\n",
 					argv[i]);
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 				continue;
 			}
 			char *dir;
 			if (asprintf(&dir, "%s/%s", root, argv[i]) < 0) {
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 				break;
 			}
 			if (vmm_template_remove(dir, &err)) {
 				fprintf(stderr, "hull: snapshot rm %s: %s\n", argv[i], err.text);
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 			}
 			free(dir);
 		}
@@ -201,10 +198,10 @@ int snapshot_main(int argc, char **argv)
 		struct prune_ctx p = {.all = all};
 		if (vmm_template_list(root, prune_one, &p, &err)) {
 			fprintf(stderr, "hull: %s\n", err.text);
-			status = 125;
+			status = HCP_EXIT_HULL_FAILED;
 		} else {
 			printf("removed %d template(s)\n", p.removed);
-			status = p.failed ? 125 : 0;
+			status = p.failed ? HCP_EXIT_HULL_FAILED : 0;
 		}
 	}
 	free(store);

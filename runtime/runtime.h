@@ -46,12 +46,13 @@
 #include <stdint.h>
 
 #include "common/errmsg.h"
+#include "proto/hcp.h"
 #include "runtime/net_opts.h"
 #include "runtime/state.h"
 #include "runtime/vmhost.h"
 #include "runtime/volume.h"
 
-#define RT_EXIT_FAILED 125
+#define RT_EXIT_FAILED HCP_EXIT_HULL_FAILED
 
 /* The process to run, as OCI's process object describes it. Strings are the
  * caller's and are copied by rt_create()/rt_exec_start(). */

@@ -1,6 +1,7 @@
 /* vm: assembles a microVM from the parts (see vmm.h for the contract). */
 #include "vmm/vmm.h"
 #include "common/clock.h"
+#include "common/version.h"
 #include "common/readfile.h"
 
 #include <errno.h>
@@ -56,10 +57,6 @@ enum {
 	SLOT_VOLUME0, /* + volume index */
 	NSLOTS = SLOT_VOLUME0 + VMM_MAX_VOLUMES,
 };
-
-#ifndef HULL_VERSION
-#define HULL_VERSION "unknown"
-#endif
 
 /* Section ids in a template (vmm/snapshot/snapshot.h stores them opaquely). */
 enum {

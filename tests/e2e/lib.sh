@@ -28,6 +28,11 @@ if [ ! -c /dev/kvm ] || ! { exec 9<>/dev/kvm; } 2>/dev/null; then
 fi
 exec 9>&-
 
+# A hull command that runs longer than this (seconds) is killed: a bound for a
+# hung VM, not a guess at how long a VM takes (one cold boot took over 240 s
+# on a 2-core host loaded ~20 deep: the guest kernel is emulated there).
+: "${HULL_TEST_TIMEOUT:=600}"
+
 # run_hull NAME ARGS...: `hull run ARGS...`; keeps stdout/stderr in $out/$err
 # and the status in $rc. A hung VM is killed after HULL_TEST_TIMEOUT seconds.
 run_hull() {
@@ -41,7 +46,7 @@ run_hull() {
 hull_cmd() {
 	local name=$1
 	shift
-	timeout --kill-after=10 "${HULL_TEST_TIMEOUT:-240}" "$HULL" "$@" \
+	timeout --kill-after=10 "$HULL_TEST_TIMEOUT" "$HULL" "$@" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err"
 	rc=$?
 	out=$(cat "$tmp/$name.out")

@@ -9,11 +9,8 @@
 #include <unistd.h>
 
 #include "common/sha256.h"
+#include "common/version.h"
 #include "vmm/snapshot/snapshot.h"
-
-#ifndef HULL_VERSION
-#define HULL_VERSION "unknown"
-#endif
 
 char *vmm_template_dir(const char *root, const char *key)
 {

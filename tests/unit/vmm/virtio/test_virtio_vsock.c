@@ -125,18 +125,24 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* how long a wait for the device's answer may take (ms): generous, since
+ * only a broken device takes it */
+#define RX_WAIT_MS 10000
+
 static void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 }
 
-/* The next packet the device gave the guest (waits up to 2 s); payload
+/* The next packet the device gave the guest (waits up to RX_WAIT_MS, a
+ * bound for a hung device: the device thread may be slow to run when the
+ * host is loaded); payload
  * copied to buf (if non-NULL). */
 static struct vsock_hdr rx_wait(struct fx *f, void *buf, size_t cap)
 {
 	struct fake_guest *q = &f->q[0];
-	for (int i = 0; i < 2000 && fg_used_idx(q) == f->rx_seen; i++)
+	for (int i = 0; i < RX_WAIT_MS && fg_used_idx(q) == f->rx_seen; i++)
 		sleep_ms(1);
 	assert_int_not_equal(fg_used_idx(q), f->rx_seen);
 	struct vring_used_elem e = fg_used_elem(q, f->rx_seen++);
@@ -205,7 +211,7 @@ static void read_exact(int fd, void *buf, size_t n)
 	size_t got = 0;
 	while (got < n) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		assert_int_equal(poll(&p, 1, 2000), 1);
+		assert_int_equal(poll(&p, 1, RX_WAIT_MS), 1);
 		ssize_t r = read(fd, (uint8_t *)buf + got, n - got);
 		assert_true(r > 0);
 		got += (size_t)r;
@@ -215,7 +221,7 @@ static void read_exact(int fd, void *buf, size_t n)
 static void expect_eof(int fd)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
-	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_int_equal(poll(&p, 1, RX_WAIT_MS), 1);
 	char c;
 	assert_int_equal(read(fd, &c, 1), 0);
 }
@@ -224,7 +230,7 @@ static void expect_eof(int fd)
 static void expect_closed(int fd)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
-	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_int_equal(poll(&p, 1, RX_WAIT_MS), 1);
 	char c;
 	ssize_t n = read(fd, &c, 1);
 	assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
@@ -375,7 +381,7 @@ static void test_bad_chains(void **state)
 	fg_avail_push(r, 2);
 	tx_send(f, gpkt(VIRTIO_VSOCK_OP_RW, 1, 2, 0), NULL, 0);
 	mmio_wr(f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	for (int i = 0; i < 2000 && fg_used_idx(r) < 3; i++)
+	for (int i = 0; i < RX_WAIT_MS && fg_used_idx(r) < 3; i++)
 		sleep_ms(1);
 	assert_int_equal(fg_used_idx(r), 3);
 	assert_int_equal(fg_used_elem(r, 0).len, 0);
