@@ -1,4 +1,4 @@
-/* Unit tests for cli/net_opts.c: option parsing, the checks across options,
+/* Unit tests for runtime/net_opts.c: option parsing, the checks across options,
  * the tap guest address, and what apply() puts into the spec. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cli/net_opts.h"
+#include "runtime/net_opts.h"
 
 static void test_network(void **st)
 {

@@ -1,4 +1,4 @@
-#include "monitor.h"
+#include "supervisor.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,23 +19,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/ctrlog.h"
-#include "cli/stop.h"
+#include "runtime/ctrlog.h"
+#include "runtime/stop.h"
 #include "common/clock.h"
 #include "common/fdio.h"
 #include "proto/hcp.h"
 
 enum stop_stage { STOP_NONE, STOP_WAIT_HALT, STOP_HALTED };
 
-struct monitor {
+struct supervisor {
 	struct runtime_state st;
 	char *root;
 	struct ctrlog log;
-	int ep, started_efd, timer_fd, listen_fd;
+	int ep, timer_fd, listen_fd;
 	int result_fd; /* -d: tells the waiting parent how the start went */
-	const struct monitor_ops *ops;
+	const struct supervisor_ops *ops;
 	void *ctx;
-	struct stop_seq seq; /* hull stop: SIGKILL after the timeout (cli/stop.h) */
+	struct stop_seq seq; /* hull stop: SIGKILL after the timeout (runtime/stop.h) */
 	enum stop_stage stage; /* after SIGKILL: halt the VM if it lingers */
 	bool start_recorded;
 };
@@ -61,9 +60,9 @@ static int ep_add(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static void release(struct monitor *m)
+static void release(struct supervisor *m)
 {
-	int fds[] = { m->ep, m->started_efd, m->timer_fd, m->listen_fd, m->result_fd };
+	int fds[] = { m->ep, m->timer_fd, m->listen_fd, m->result_fd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -73,13 +72,13 @@ static void release(struct monitor *m)
 	free(m);
 }
 
-int monitor_create(const struct monitor_info *in, struct monitor **out, struct errmsg *err)
+int supervisor_create(const struct supervisor_info *in, struct supervisor **out, struct errmsg *err)
 {
 	*out = NULL;
-	struct monitor *m = calloc(1, sizeof(*m));
+	struct supervisor *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m->ep = m->started_efd = m->timer_fd = m->listen_fd = m->result_fd = m->log.fd = -1;
+	m->ep = m->timer_fd = m->listen_fd = m->result_fd = m->log.fd = -1;
 	struct runtime_state *s = &m->st;
 	int rc = -ENOMEM;
 	if (in->name)
@@ -104,10 +103,8 @@ int monitor_create(const struct monitor_info *in, struct monitor **out, struct e
 	s->auto_remove = in->auto_remove;
 	set_self(s);
 	m->ep = epoll_create1(EPOLL_CLOEXEC);
-	m->started_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (m->ep < 0 || m->started_efd < 0 || m->timer_fd < 0 || ep_add(m->ep, m->started_efd) ||
-	    ep_add(m->ep, m->timer_fd)) {
+	if (m->ep < 0 || m->timer_fd < 0 || ep_add(m->ep, m->timer_fd)) {
 		rc = errmsg_set(err, -errno, "monitor: %s", strerror(errno));
 		goto fail;
 	}
@@ -131,14 +128,14 @@ fail:
 	return rc;
 }
 
-const struct runtime_state *monitor_state(const struct monitor *m)
+const struct runtime_state *supervisor_state(const struct supervisor *m)
 {
 	return &m->st;
 }
 
 /* The parent of hull run -d: relay the monitor's messages until it closes
  * its stderr (started, or gone), then read how the start went. */
-static int wait_start(struct monitor *m, pid_t child, int err_r, int res_r)
+static int wait_start(struct supervisor *m, pid_t child, int err_r, int res_r)
 {
 	char buf[4096];
 	ssize_t n;
@@ -170,9 +167,9 @@ static int wait_start(struct monitor *m, pid_t child, int err_r, int res_r)
 	return v > 0 && v < 256 ? v : HCP_EXIT_HULL_FAILED;
 }
 
-bool monitor_detach(struct monitor **mp, int *status)
+bool supervisor_detach(struct supervisor **mp, int *status)
 {
-	struct monitor *m = *mp;
+	struct supervisor *m = *mp;
 	int errp[2] = { -1, -1 }, resp[2] = { -1, -1 };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	fflush(NULL);
@@ -201,7 +198,7 @@ bool monitor_detach(struct monitor **mp, int *status)
 	if (pid < 0) {
 		fprintf(stderr, "hull: cannot start the container's monitor: %s\n", strerror(e));
 		*status = HCP_EXIT_HULL_FAILED;
-		monitor_finish(m, false, HCP_EXIT_HULL_FAILED, "cannot start the monitor");
+		supervisor_finish(m, false, HCP_EXIT_HULL_FAILED, "cannot start the monitor");
 	} else {
 		*status = wait_start(m, pid, errp[0], resp[0]);
 		release(m);
@@ -227,7 +224,7 @@ static int sock_addr(const struct runtime_state *s, const char *name, struct soc
 	return rc;
 }
 
-int monitor_listen(struct monitor *m, const struct monitor_ops *ops, void *ctx,
+int supervisor_listen(struct supervisor *m, const struct supervisor_ops *ops, void *ctx,
 		   struct errmsg *err)
 {
 	struct sockaddr_un a;
@@ -244,12 +241,12 @@ int monitor_listen(struct monitor *m, const struct monitor_ops *ops, void *ctx,
 	return 0;
 }
 
-int monitor_fd(const struct monitor *m)
+int supervisor_fd(const struct supervisor *m)
 {
 	return m->ep;
 }
 
-static void arm(struct monitor *m, int64_t ms)
+static void arm(struct supervisor *m, int64_t ms)
 {
 	struct itimerspec it = { .it_value = { .tv_sec = ms / 1000,
 					       .tv_nsec = (ms % 1000) * 1000000 + 1 } };
@@ -257,7 +254,7 @@ static void arm(struct monitor *m, int64_t ms)
 }
 
 /* Signal the container; before it runs, halting the VM is the answer. */
-static void deliver(struct monitor *m, int signo)
+static void deliver(struct supervisor *m, int signo)
 {
 	if (m->ops->signal(m->ctx, signo) == -EAGAIN) {
 		m->ops->halt(m->ctx, signo);
@@ -265,11 +262,11 @@ static void deliver(struct monitor *m, int signo)
 	} else if (signo == SIGKILL && m->stage != STOP_HALTED) {
 		/* a guest that does not act on it is stopped from outside */
 		m->stage = STOP_WAIT_HALT;
-		arm(m, MONITOR_HALT_GRACE_S * 1000);
+		arm(m, SUPERVISOR_HALT_GRACE_S * 1000);
 	}
 }
 
-static void on_timer(struct monitor *m)
+static void on_timer(struct supervisor *m)
 {
 	uint64_t v;
 	if (read(m->timer_fd, &v, sizeof(v)) != sizeof(v))
@@ -282,10 +279,9 @@ static void on_timer(struct monitor *m)
 	}
 }
 
-static void on_started(struct monitor *m)
+void supervisor_started(struct supervisor *m)
 {
-	uint64_t v;
-	if (read(m->started_efd, &v, sizeof(v)) != sizeof(v) || m->start_recorded)
+	if (m->start_recorded)
 		return;
 	m->start_recorded = true;
 	m->st.status = RUNTIME_RUNNING;
@@ -305,7 +301,7 @@ static void on_started(struct monitor *m)
 	}
 }
 
-static const char *handle_request(struct monitor *m, char *line)
+static const char *handle_request(struct supervisor *m, char *line)
 {
 	char verb[8];
 	long arg;
@@ -336,7 +332,7 @@ static const char *handle_request(struct monitor *m, char *line)
 	return "unknown request";
 }
 
-static void on_client(struct monitor *m)
+static void on_client(struct supervisor *m)
 {
 	int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
@@ -363,28 +359,20 @@ static void on_client(struct monitor *m)
 	close(fd);
 }
 
-void monitor_dispatch(struct monitor *m)
+void supervisor_dispatch(struct supervisor *m)
 {
 	struct epoll_event ev[4];
 	int n = epoll_wait(m->ep, ev, 4, 0);
 	for (int i = 0; i < n; i++) {
-		if (ev[i].data.fd == m->started_efd)
-			on_started(m);
-		else if (ev[i].data.fd == m->timer_fd)
+		if (ev[i].data.fd == m->timer_fd)
 			on_timer(m);
 		else if (ev[i].data.fd == m->listen_fd)
 			on_client(m);
 	}
 }
 
-void monitor_started(struct monitor *m)
-{
-	uint64_t one = 1;
-	ssize_t r = write(m->started_efd, &one, sizeof(one));
-	(void)r;
-}
 
-void monitor_output(struct monitor *m, int stream, const uint8_t *buf, size_t n)
+void supervisor_output(struct supervisor *m, int stream, const uint8_t *buf, size_t n)
 {
 	/* a full disk loses log lines, not the container */
 	ctrlog_write(&m->log, stream, buf, n);
@@ -405,7 +393,7 @@ static void remove_sockets(const char *dir)
 	closedir(d);
 }
 
-void monitor_finish(struct monitor *m, bool started, int status, const char *error)
+void supervisor_finish(struct supervisor *m, bool started, int status, const char *error)
 {
 	struct runtime_state *s = &m->st;
 	remove_sockets(s->dir);
@@ -432,7 +420,7 @@ void monitor_finish(struct monitor *m, bool started, int status, const char *err
 	release(m);
 }
 
-int monitor_call(const struct runtime_state *s, const char *req, struct errmsg *err)
+int supervisor_call(const struct runtime_state *s, const char *req, struct errmsg *err)
 {
 	struct sockaddr_un a;
 	int rc = sock_addr(s, RUNTIME_MONITOR_SOCK, &a);
@@ -466,7 +454,7 @@ int monitor_call(const struct runtime_state *s, const char *req, struct errmsg *
 	return 0;
 }
 
-int monitor_wait(const struct runtime_state *s, int timeout_ms)
+int supervisor_wait(const struct runtime_state *s, int timeout_ms)
 {
 	int fd = s->monitor_pid > 0 ? pidfd_open(s->monitor_pid, 0) : -1;
 	if (fd < 0)

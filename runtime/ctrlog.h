@@ -15,8 +15,8 @@
  * - The reader replays from a position: all records, or the last N
  *   (--tail), and then whatever was appended since (follow).
  * Functions return 0 or -errno. */
-#ifndef HULL_CLI_CTRLOG_H
-#define HULL_CLI_CTRLOG_H
+#ifndef HULL_RUNTIME_CTRLOG_H
+#define HULL_RUNTIME_CTRLOG_H
 
 #include <stddef.h>
 #include <stdint.h>

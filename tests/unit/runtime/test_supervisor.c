@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "cli/monitor.h"
+#include "runtime/supervisor.h"
 
 struct fake {
 	int signals[8], n_signals;
@@ -40,7 +40,7 @@ static void fake_halt(void *ctx, int signo)
 	((struct fake *)ctx)->halted = signo;
 }
 
-static const struct monitor_ops ops = { .signal = fake_signal, .halt = fake_halt };
+static const struct supervisor_ops ops = { .signal = fake_signal, .halt = fake_halt };
 
 struct call {
 	struct runtime_state *s;
@@ -53,33 +53,33 @@ struct call {
 static void *call_thread(void *arg)
 {
 	struct call *c = arg;
-	c->rc = monitor_call(c->s, c->req, &c->err);
+	c->rc = supervisor_call(c->s, c->req, &c->err);
 	atomic_store(&c->done, true);
 	return NULL;
 }
 
 /* Serve the monitor on this thread, as hull run's control thread does,
  * while a client thread sends req. */
-static int call(struct monitor *m, struct runtime_state *s, const char *req, struct errmsg *err)
+static int call(struct supervisor *m, struct runtime_state *s, const char *req, struct errmsg *err)
 {
 	struct call c = { .s = s, .req = req };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, call_thread, &c), 0);
 	while (!atomic_load(&c.done)) {
-		struct pollfd p = { .fd = monitor_fd(m), .events = POLLIN };
+		struct pollfd p = { .fd = supervisor_fd(m), .events = POLLIN };
 		if (poll(&p, 1, 50) > 0)
-			monitor_dispatch(m);
+			supervisor_dispatch(m);
 	}
 	pthread_join(t, NULL);
 	*err = c.err;
 	return c.rc;
 }
 
-static void serve_for(struct monitor *m, int ms)
+static void serve_for(struct supervisor *m, int ms)
 {
-	struct pollfd p = { .fd = monitor_fd(m), .events = POLLIN };
+	struct pollfd p = { .fd = supervisor_fd(m), .events = POLLIN };
 	while (poll(&p, 1, ms) > 0)
-		monitor_dispatch(m);
+		supervisor_dispatch(m);
 }
 
 static char tmpdir[64];
@@ -103,15 +103,15 @@ static int teardown(void **st)
 
 static char *cmdv[] = { "sleep", "100", NULL };
 
-static struct monitor *mk(const char *name, bool rm, struct fake *f, struct runtime_state *s)
+static struct supervisor *mk(const char *name, bool rm, struct fake *f, struct runtime_state *s)
 {
-	struct monitor_info in = { .name = name, .image = "img.oci", .digest = "sha256:ab",
+	struct supervisor_info in = { .name = name, .image = "img.oci", .digest = "sha256:ab",
 				   .cmd = cmdv, .n_cmd = 2, .stop_signal = SIGTERM,
 				   .stop_timeout = 0, .auto_remove = rm };
-	struct monitor *m;
+	struct supervisor *m;
 	struct errmsg err;
-	assert_int_equal(monitor_create(&in, &m, &err), 0);
-	assert_int_equal(monitor_listen(m, &ops, f, &err), 0);
+	assert_int_equal(supervisor_create(&in, &m, &err), 0);
+	assert_int_equal(supervisor_listen(m, &ops, f, &err), 0);
 	assert_int_equal(runtime_lookup(tmpdir, name, s, &err), 0);
 	assert_int_equal(s->status, RUNTIME_CREATED);
 	assert_int_equal(s->monitor_pid, getpid());
@@ -125,14 +125,14 @@ static void test_requests(void **st)
 	struct fake f = { 0 };
 	struct runtime_state s;
 	struct errmsg err;
-	struct monitor *m = mk("c1", false, &f, &s);
+	struct supervisor *m = mk("c1", false, &f, &s);
 
 	/* a second monitor cannot take the name */
-	struct monitor_info dup = { .name = "c1", .image = "i", .cmd = cmdv, .n_cmd = 2 };
-	struct monitor *m2;
-	assert_int_equal(monitor_create(&dup, &m2, &err), -EEXIST);
+	struct supervisor_info dup = { .name = "c1", .image = "i", .cmd = cmdv, .n_cmd = 2 };
+	struct supervisor *m2;
+	assert_int_equal(supervisor_create(&dup, &m2, &err), -EEXIST);
 
-	monitor_started(m);
+	supervisor_started(m);
 	f.running = true;
 	serve_for(m, 100);
 	struct runtime_state now;
@@ -158,11 +158,11 @@ static void test_requests(void **st)
 	assert_int_equal(f.signals[1], SIGTERM);
 	assert_int_equal(f.n_signals, 3);
 	assert_int_equal(f.signals[2], SIGKILL);
-	assert_int_equal(f.halted, 0); /* the halt comes MONITOR_HALT_GRACE_S later */
+	assert_int_equal(f.halted, 0); /* the halt comes SUPERVISOR_HALT_GRACE_S later */
 
 	uint8_t out[] = "hello\n";
-	monitor_output(m, 1, out, 6);
-	monitor_finish(m, true, 137, NULL);
+	supervisor_output(m, 1, out, 6);
+	supervisor_finish(m, true, 137, NULL);
 	assert_int_equal(runtime_load(s.dir, &now, NULL), 0);
 	assert_int_equal(now.status, RUNTIME_EXITED);
 	assert_int_equal(now.exit_code, 137);
@@ -174,7 +174,7 @@ static void test_requests(void **st)
 	assert_int_equal(stat(log, &sb), 0);
 	assert_true(sb.st_size > 6);
 	/* and nobody answers there any more */
-	assert_int_equal(monitor_call(&s, "kill 9", &err), -ENOENT);
+	assert_int_equal(supervisor_call(&s, "kill 9", &err), -ENOENT);
 	free(sock);
 	free(log);
 	runtime_state_free(&s);
@@ -185,8 +185,8 @@ static void test_auto_remove(void **st)
 	(void)st;
 	struct fake f = { .running = true };
 	struct runtime_state s;
-	struct monitor *m = mk("c2", true, &f, &s);
-	monitor_finish(m, false, 127, "exec failed");
+	struct supervisor *m = mk("c2", true, &f, &s);
+	supervisor_finish(m, false, 127, "exec failed");
 	struct stat sb;
 	assert_int_equal(stat(s.dir, &sb), -1);
 	assert_int_equal(errno, ENOENT);
@@ -198,13 +198,13 @@ static void test_failed_start_recorded(void **st)
 	(void)st;
 	struct fake f = { 0 };
 	struct runtime_state s, now;
-	struct monitor *m = mk("c3", false, &f, &s);
+	struct supervisor *m = mk("c3", false, &f, &s);
 	struct errmsg err;
 	/* before the container runs, a signal halts the VM */
 	assert_int_equal(call(m, &s, "kill 15", &err), 0);
 	assert_int_equal(f.halted, SIGTERM);
 	assert_int_equal(f.n_signals, 0);
-	monitor_finish(m, false, 125, "the VM stopped");
+	supervisor_finish(m, false, 125, "the VM stopped");
 	assert_int_equal(runtime_load(s.dir, &now, NULL), 0);
 	assert_int_equal(now.status, RUNTIME_EXITED);
 	assert_int_equal(now.exit_code, 125);

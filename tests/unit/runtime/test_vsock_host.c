@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "cli/vsock_host.h"
+#include "runtime/vsock_host.h"
 
 struct fake_vmm {
 	int lfd;

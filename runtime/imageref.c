@@ -1,4 +1,4 @@
-#include "cli/imageref.h"
+#include "runtime/imageref.h"
 
 #include <errno.h>
 #include <signal.h>

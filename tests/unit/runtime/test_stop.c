@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "cli/stop.h"
+#include "runtime/stop.h"
 
 static void test_signal_parse(void **st)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for cli/volume.c: -v parsing and what it hands the VM and the
+/* Unit tests for runtime/volume.c: -v parsing and what it hands the VM and the
  * container spec. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/volume.h"
+#include "runtime/volume.h"
 
 static char dir[64];
 

@@ -16,8 +16,8 @@
  *   and SIGTERM during a pull stop it cleanly (temp files removed, nothing
  *   tagged), then -EINTR.
  * - Returns 0 or -errno with err naming the image and the problem. */
-#ifndef HULL_CLI_IMAGEREF_H
-#define HULL_CLI_IMAGEREF_H
+#ifndef HULL_RUNTIME_IMAGEREF_H
+#define HULL_RUNTIME_IMAGEREF_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -12,8 +12,8 @@
  *     environment has no TERM (docker does the same).
  * Pure logic, unit-tested; strings are copied, the result is freed with
  * hcp_spec_free(). */
-#ifndef HULL_CLI_SPEC_H
-#define HULL_CLI_SPEC_H
+#ifndef HULL_RUNTIME_SPEC_H
+#define HULL_RUNTIME_SPEC_H
 
 #include <stdbool.h>
 #include <stddef.h>

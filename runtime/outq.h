@@ -1,7 +1,7 @@
 /* outq: hcp frames on their way to a non-blocking stream socket.
  *
  * Contract
- * - outq_send() has control_send_fn's shape (cli/control.h): it queues a
+ * - outq_send() has control_send_fn's shape (runtime/control.h): it queues a
  *   whole frame and writes what the socket takes now; it refuses (-ENOBUFS,
  *   nothing queued) once OUTQ_MAX bytes wait, so the producer (stdin) slows
  *   to the guest's pace instead of hull blocking in send() while the guest
@@ -11,8 +11,8 @@
  * - outq_reset() forgets queued bytes and moves to another fd (a new
  *   connection); outq_free() releases the buffer (not the fd).
  */
-#ifndef HULL_CLI_OUTQ_H
-#define HULL_CLI_OUTQ_H
+#ifndef HULL_RUNTIME_OUTQ_H
+#define HULL_RUNTIME_OUTQ_H
 
 #include <stdbool.h>
 #include <stddef.h>

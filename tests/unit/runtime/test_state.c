@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "cli/runtime.h"
+#include "runtime/state.h"
 
 static char *argv_[] = { "sh", "-c", "echo \"hi\"\n", NULL };
 

@@ -13,8 +13,8 @@
  *   hull's soft RLIMIT_NOFILE to the hard limit: the 9p server holds one fd
  *   per file the guest has looked up.
  * Functions return 0 or -errno; err names the bad value and the problem. */
-#ifndef HULL_CLI_VOLUME_H
-#define HULL_CLI_VOLUME_H
+#ifndef HULL_RUNTIME_VOLUME_H
+#define HULL_RUNTIME_VOLUME_H
 
 #include <stdbool.h>
 #include <stddef.h>

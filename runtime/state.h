@@ -24,8 +24,8 @@
  *   mistaken for it. A container recorded as created or running whose monitor
  *   is gone is dead: runtime_status_eff() says so, with why "monitor died".
  * Functions return 0 or -errno; the ones taking err fill it on failure. */
-#ifndef HULL_CLI_RUNTIME_H
-#define HULL_CLI_RUNTIME_H
+#ifndef HULL_RUNTIME_STATE_H
+#define HULL_RUNTIME_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>

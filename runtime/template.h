@@ -7,8 +7,8 @@
  * - Templates live in $HULL_TEMPLATE_DIR if set, else <store root>/templates,
  *   one directory per key (vmm_template_dir).
  * Returns a malloc'd string, NULL without memory. */
-#ifndef HULL_CLI_TEMPLATE_H
-#define HULL_CLI_TEMPLATE_H
+#ifndef HULL_RUNTIME_TEMPLATE_H
+#define HULL_RUNTIME_TEMPLATE_H
 
 char *template_root(const char *store_root);
 

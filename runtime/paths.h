@@ -7,8 +7,8 @@
  * - Store (converted images): --root, else $HULL_ROOT, else /var/lib/hull for
  *   root, else $XDG_DATA_HOME/hull (~/.local/share/hull).
  * Functions return malloc'd strings, or NULL on allocation failure. */
-#ifndef HULL_CLI_PATHS_H
-#define HULL_CLI_PATHS_H
+#ifndef HULL_RUNTIME_PATHS_H
+#define HULL_RUNTIME_PATHS_H
 
 char *paths_data_file(const char *name);
 char *paths_store_root(const char *cli_root);

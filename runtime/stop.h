@@ -12,8 +12,8 @@
  *   callers that only wait (`hull stop`), over caller-supplied operations.
  * - Pure logic apart from what the operations do; no global state.
  */
-#ifndef HULL_CLI_STOP_H
-#define HULL_CLI_STOP_H
+#ifndef HULL_RUNTIME_STOP_H
+#define HULL_RUNTIME_STOP_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -20,8 +20,8 @@
  * (unit-tested); net_opts_apply() also reads the tap's host address and
  * draws a random MAC (52:54:00:xx:xx:xx, locally administered) per run.
  */
-#ifndef HULL_CLI_NET_OPTS_H
-#define HULL_CLI_NET_OPTS_H
+#ifndef HULL_RUNTIME_NET_OPTS_H
+#define HULL_RUNTIME_NET_OPTS_H
 
 #include <netinet/in.h>
 #include <stdbool.h>

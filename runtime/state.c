@@ -1,4 +1,4 @@
-#include "runtime.h"
+#include "state.h"
 
 #include <ctype.h>
 #include <dirent.h>

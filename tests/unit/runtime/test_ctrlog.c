@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "cli/ctrlog.h"
+#include "runtime/ctrlog.h"
 
 struct fx {
 	char dir[64];

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "cli/spec.h"
+#include "runtime/spec.h"
 
 static char *ep[] = { "/entry", "--flag" };
 static char *cmd[] = { "default", "args" };

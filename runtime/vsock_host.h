@@ -13,8 +13,8 @@
  *   -errno with err: -ECONNREFUSED when the guest refused (nothing listens
  *   on that port: the VMM closes the socket), -ETIMEDOUT.
  */
-#ifndef HULL_CLI_VSOCK_HOST_H
-#define HULL_CLI_VSOCK_HOST_H
+#ifndef HULL_RUNTIME_VSOCK_HOST_H
+#define HULL_RUNTIME_VSOCK_HOST_H
 
 #include <stdint.h>
 
