@@ -71,4 +71,19 @@ struct shim_backend_ops {
 	int (*remove)(void *be, const char *exec_id, struct errmsg *err);
 };
 
+/* The backend the shim binary links (one per build). open(): exited(ctx,
+ * exec_id, status) is how it reports ends (see shim_task_exited). cleanup():
+ * `<shim> delete`'s work after a shim that is gone: stop what it left running,
+ * release mounts; idempotent, 0 when there is nothing left. */
+struct shim_backend {
+	const struct shim_backend_ops *ops;
+	void *be;
+};
+
+int shim_backend_open(const char *id, const char *bundle,
+		      void (*exited)(void *ctx, const char *exec_id, int status), void *ctx,
+		      struct shim_backend *out, struct errmsg *err);
+void shim_backend_close(struct shim_backend *b);
+int shim_backend_cleanup(const char *id, const char *bundle, struct errmsg *err);
+
 #endif
