@@ -11,8 +11,6 @@
 
 #include "common/fileutil.h"
 
-#define FALLBACK_DIR "/run/hull-shim"
-
 static uint64_t fnv1a(uint64_t h, const char *s)
 {
 	for (; *s; s++) {
@@ -33,11 +31,10 @@ int shim_socket_path(const char *bundle, const char *address, const char *ns, co
 		return 0;
 	uint64_t h = 0xcbf29ce484222325ull;
 	h = fnv1a(fnv1a(fnv1a(fnv1a(fnv1a(h, address), "/"), ns), "/"), id);
-	w = snprintf(out, n, FALLBACK_DIR "/%016llx.sock", (unsigned long long)h);
+	w = snprintf(out, n, SHIM_SOCKET_FALLBACK_DIR "/%016llx.sock", (unsigned long long)h);
 	if (w < 0 || (size_t)w >= n)
 		return -ENAMETOOLONG;
-	int rc = fileutil_mkdirs(FALLBACK_DIR, 0700);
-	return rc;
+	return 0;
 }
 
 static int connectable(const struct sockaddr_un *sa)
@@ -55,6 +52,13 @@ int shim_listen(const char *path, int *fd, struct errmsg *err)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return errmsg_set(err, -ENAMETOOLONG, "socket %s: path too long", path);
+	size_t fb = strlen(SHIM_SOCKET_FALLBACK_DIR);
+	if (strncmp(path, SHIM_SOCKET_FALLBACK_DIR "/", fb + 1) == 0) {
+		int rc = fileutil_mkdirs(SHIM_SOCKET_FALLBACK_DIR, 0700);
+		if (rc < 0)
+			return errmsg_set(err, rc, "%s: %s", SHIM_SOCKET_FALLBACK_DIR,
+					  strerror(-rc));
+	}
 	strcpy(sa.sun_path, path);
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)

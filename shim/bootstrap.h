@@ -3,7 +3,8 @@
  * Contract
  * - shim_socket_path(): <bundle>/shim.sock when that fits a sockaddr_un
  *   (bundles are 0700 root directories containerd removes after delete),
- *   else /run/hull-shim/<64-bit FNV-1a of address/ns/id in hex>.sock.
+ *   else SHIM_SOCKET_FALLBACK_DIR/<64-bit FNV-1a of address/ns/id in hex>.sock
+ *   (shim_listen() makes that directory, 0700).
  *   -ENAMETOOLONG if even that does not fit out.
  * - shim_listen(): a listening, CLOEXEC, 0600 Unix socket at path; a stale
  *   socket file is replaced; -EADDRINUSE when a live shim already listens
@@ -20,6 +21,8 @@
 #include <stddef.h>
 
 #include "common/errmsg.h"
+
+#define SHIM_SOCKET_FALLBACK_DIR "/run/hull-shim"
 
 int shim_socket_path(const char *bundle, const char *address, const char *ns, const char *id,
 		     char *out, size_t n);
