@@ -16,8 +16,8 @@
  * exit status when EXIT arrives. It exits 125, with the reason on stderr, when
  * the connection ends before EXIT or the conversation goes wrong.
  *
- * The conversation is cli/control.c, the same code hull runs; only the
- * transport differs. Not installed: a bench/ tool.
+ * The conversation is runtime/control.c (the hull-runtime library), the same code hull runs; only
+ * the transport differs. Not installed: a bench/ tool.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,10 +32,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cli/control.h"
-#include "cli/net_opts.h"
-#include "cli/spec.h"
+#include "runtime/control.h"
+#include "runtime/net_opts.h"
+#include "runtime/spec.h"
 #include "common/clock.h"
+#include "common/fdio.h"
 
 #define EXIT_PEER_FAILED 125
 
@@ -90,7 +91,7 @@ static int sock_send(void *ctx, const void *buf, size_t n)
 
 static void random_hostname(char out[13])
 {
-	uint8_t r[6] = { 0 };
+	uint8_t r[6] = {0};
 	if (getrandom(r, sizeof(r), 0) != sizeof(r))
 		memset(r, 0x5a, sizeof(r));
 	for (int i = 0; i < 6; i++)
@@ -100,7 +101,7 @@ static void random_hostname(char out[13])
 /* Listen on path and return the one accepted connection, or -1. */
 static int accept_one(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "hcp-peer: %s: socket path too long (limit %zu bytes)\n", path,
 			sizeof(sa.sun_path) - 1);
@@ -140,14 +141,14 @@ int main(int argc, char **argv)
 	uint64_t t0 = clock_now_ns();
 	enum { O_HOSTNAME = 256, O_ROOTFS, O_TIMINGS, O_HELP, O_NETWORK };
 	static const struct option lo[] = {
-		{ "env", required_argument, NULL, 'e' },
-		{ "workdir", required_argument, NULL, 'w' },
-		{ "hostname", required_argument, NULL, O_HOSTNAME },
-		{ "rootfs", required_argument, NULL, O_ROOTFS },
-		{ "timings", no_argument, NULL, O_TIMINGS },
-		{ "network", required_argument, NULL, O_NETWORK },
-		{ "help", no_argument, NULL, O_HELP },
-		{ 0 },
+	    {"env", required_argument, NULL, 'e'},
+	    {"workdir", required_argument, NULL, 'w'},
+	    {"hostname", required_argument, NULL, O_HOSTNAME},
+	    {"rootfs", required_argument, NULL, O_ROOTFS},
+	    {"timings", no_argument, NULL, O_TIMINGS},
+	    {"network", required_argument, NULL, O_NETWORK},
+	    {"help", no_argument, NULL, O_HELP},
+	    {0},
 	};
 	char **env = calloc((size_t)argc + 1, sizeof(char *));
 	size_t n_env = 0;
@@ -214,26 +215,26 @@ int main(int argc, char **argv)
 
 	char host[13];
 	random_hostname(host);
-	struct spec_image si = { 0 };
+	struct spec_image si = {0};
 	struct spec_overrides so = {
-		.args = argv + optind,
-		.n_args = (size_t)(argc - optind),
-		.env = env,
-		.n_env = n_env,
-		.workdir = workdir,
-		.hostname = hostname ? hostname : host,
-		.rootfs = rootfs,
+	    .args = argv + optind,
+	    .n_args = (size_t)(argc - optind),
+	    .env = env,
+	    .n_env = n_env,
+	    .workdir = workdir,
+	    .hostname = hostname ? hostname : host,
+	    .rootfs = rootfs,
 	};
 	struct hcp_spec spec;
-	struct errmsg err = { { 0 } };
-	struct vmm_config netvc = { 0 };
+	struct errmsg err = {{0}};
+	struct vmm_config netvc = {0};
 	if (spec_build(&si, &so, &spec, &err) || net_opts_apply(&net, &netvc, &spec, &err)) {
 		fprintf(stderr, "hcp-peer: %s\n", err.text);
 		return EXIT_PEER_FAILED;
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	int sigs[] = {SIGINT, SIGTERM, SIGHUP};
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], on_signal);
 
@@ -241,7 +242,7 @@ int main(int argc, char **argv)
 	uint64_t t_conn = 0, t_closed = 0;
 	struct control ctl;
 	int fd = -1;
-	if (control_init(&ctl, &spec, STDOUT_FILENO, STDERR_FILENO, sock_send, &fd)) {
+	if (control_init(&ctl, &spec, false, sock_send, &fd)) {
 		fprintf(stderr, "hcp-peer: the container spec is too large for one message\n");
 		hcp_spec_free(&spec);
 		free(env);
@@ -263,27 +264,47 @@ int main(int argc, char **argv)
 				t_closed = clock_now_ns();
 				const char *f = control_failed(&ctl);
 				fprintf(stderr,
-					"hcp-peer: the connection ended before the container reported an "
+					"hcp-peer: the connection ended before the container "
+					"reported an "
 					"exit status%s%s\n",
 					f ? "; control channel: " : "", f ? f : "");
 				break;
 			}
-			control_feed(&ctl, buf, (size_t)n);
-			const char *f = control_failed(&ctl);
-			if (f) {
-				fprintf(stderr, "hcp-peer: control channel: %s\n", f);
-				break;
+			size_t off = 0;
+			struct control_event ev;
+			bool done = false;
+			while (!done && control_next(&ctl, buf, (size_t)n, &off, &ev)) {
+				switch (ev.type) {
+				case CONTROL_READY:
+					control_send_spec(&ctl);
+					break;
+				case CONTROL_OUTPUT:
+					fdio_write_all(ev.stream == 1 ? STDOUT_FILENO
+								      : STDERR_FILENO,
+						       ev.data, ev.len);
+					break;
+				case CONTROL_ERROR:
+					fprintf(stderr, "hull: %s\n", ev.text);
+					break;
+				case CONTROL_EXIT:
+					status = ev.status;
+					done = true;
+					break;
+				case CONTROL_FAILED:
+					fprintf(stderr, "hcp-peer: control channel: %s\n", ev.text);
+					done = true;
+					break;
+				case CONTROL_STARTED:
+					break;
+				}
 			}
-			int code;
-			if (control_exit_status(&ctl, &code)) {
-				status = code;
+			if (done)
 				break;
-			}
 		}
 		close(fd);
 	}
 	if (timings) {
-#define MS(t) ((t) ? ((double)((t) - t0)) / 1e6 : -1.0)
+#define MS(t) ((t) ? ((double)((t)-t0)) / 1e6 : -1.0)
 		fprintf(stderr,
 			"hcp-peer: timings (ms since hcp-peer started; -1 = did not happen)\n"
 			"  peer connected     %9.1f\n"

@@ -1,80 +1,41 @@
-/* attach: hull's own stdin, terminal and signals wired to a container
- * process's hcp conversation (struct control): for `hull run` and
- * `hull exec` alike.
+/* attach: hull's own stdin, stdout, stderr, terminal and signals as the
+ * runtime's I/O callbacks (runtime/runtime.h, struct rt_io), for `hull run`
+ * and `hull exec` alike. The front end's half of a session: the runtime
+ * forwards what it is given; what a terminal or a signal means is decided
+ * here.
  *
  * Contract
- * - -i (interactive): stdin is read in chunks of up to ATTACH_CHUNK bytes
- *   and forwarded as STDIN frames, then STDIN_EOF at end of file (or on a
- *   read error). A chunk the transport refuses (full) is kept and retried
- *   every ATTACH_RETRY_MS, and stdin is not read meanwhile: input moves no
- *   faster than the guest takes it. Without -i nothing is read (the
- *   conversation sends STDIN_EOF itself).
- * - -t (tty): the terminal size (of stdin, else stdout) goes with the spec
- *   and again on every SIGWINCH. With -i as well and stdin a terminal, that
- *   terminal is put in raw mode (attach_start) until attach_end(), which the
- *   caller calls on every way out; in raw mode ^C is a byte for the guest's
- *   pty, whose line discipline signals the foreground process group.
- * - Signals sent to hull (ATTACH_SIGNALS, plus SIGWINCH under -t) reach the
- *   caller through a signalfd and go to attach_on_signal(): SIGTERM starts
- *   the stop sequence (cli/stop.h): the stop signal now, SIGKILL after the
- *   stop timeout unless the process exited; every other one, and every
- *   later SIGTERM, is forwarded as itself (docker's sig-proxy: a second ^C
- *   is a second SIGINT).
- * - No global state; the caller runs the event loop: attach_stdin_fd() to
- *   poll for input, attach_timeout_ms() for poll's timeout, attach_tick()
- *   after every wakeup.
+ * - attach_init() fills a->io (no side effects); attach_start(): with tty and interactive and stdin
+ * a terminal, that terminal goes raw (^C is then a byte for the guest's pty, whose line discipline
+ * signals the foreground process group) until attach_end(), which the caller calls on every way out
+ * (idempotent). The signals in ATTACH_SIGNALS (plus SIGWINCH under tty) are blocked and read from a
+ *   signalfd the session polls (every thread created later inherits the
+ *   mask). Returns 0 or -errno with err.
+ * - Signals: the first SIGTERM starts the stop sequence (the stop signal
+ *   now, SIGKILL after the stop timeout); every other one, and every later
+ *   SIGTERM, is forwarded as itself (docker's sig-proxy: a second ^C is a
+ *   second SIGINT). SIGWINCH sends the terminal's new size.
+ * - a->io: stdin is fd 0 (read only with interactive), output goes to fds 1
+ *   and 2, hull's messages to fd 2.
  */
 #ifndef HULL_CLI_ATTACH_H
 #define HULL_CLI_ATTACH_H
 
-#include <signal.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 
-#include "cli/control.h"
-#include "cli/stop.h"
 #include "cli/term.h"
-
-#define ATTACH_CHUNK (16 * 1024)
-#define ATTACH_RETRY_MS 5
-
-struct attach_opts {
-	bool interactive, tty;
-	int stop_signo;
-	unsigned stop_timeout_s;
-};
+#include "common/errmsg.h"
+#include "runtime/runtime.h"
 
 struct attach {
-	struct control *ctl;
-	struct attach_opts o;
-	int in_fd;
-	bool in_done;	   /* end of stdin read */
-	bool eof_sent;	   /* STDIN_EOF accepted */
-	uint8_t buf[ATTACH_CHUNK];
-	size_t len; /* read, not yet accepted by the transport */
+	struct rt_io io;
 	struct term term;
-	struct stop_seq stop;
+	int sigfd;
+	bool interactive, tty;
 };
 
-void attach_init(struct attach *a, struct control *ctl, const struct attach_opts *o);
-/* Tell the control conversation about stdin and the window size, and make
- * the terminal raw if asked; call before the spec goes out. Returns 0 or
- * -errno (the terminal could not be set). */
-int attach_start(struct attach *a);
-/* Restore the terminal. Idempotent. */
+void attach_init(struct attach *a, bool interactive, bool tty);
+int attach_start(struct attach *a, struct errmsg *err);
 void attach_end(struct attach *a);
-/* The signals to route to attach_on_signal(). */
-void attach_sigset(const struct attach *a, sigset_t *set);
-/* Fd to poll for POLLIN now, or -1. */
-int attach_stdin_fd(const struct attach *a);
-/* Poll timeout in ms (-1: none) for retries and the stop timer. */
-int attach_timeout_ms(const struct attach *a, uint64_t now_ns);
-/* stdin is readable. */
-void attach_on_stdin(struct attach *a);
-/* Retry what the transport refused; SIGKILL when the stop timer ran out. */
-void attach_tick(struct attach *a, uint64_t now_ns);
-/* Returns 0, or control_signal()'s error (-EAGAIN: nothing runs yet). */
-int attach_on_signal(struct attach *a, int signo, uint64_t now_ns);
 
 #endif

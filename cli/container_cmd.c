@@ -1,7 +1,6 @@
 #include "container_cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -11,10 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/ctrlog.h"
-#include "cli/monitor.h"
-#include "cli/runtime.h"
-#include "cli/stop.h"
+#include "cli/opts.h"
+#include "runtime/ctrlog.h"
+#include "runtime/runtime.h"
+#include "runtime/supervisor.h"
+#include "runtime/stop.h"
 
 static int64_t now_ns(void)
 {
@@ -63,26 +63,16 @@ static char *root_or_report(void)
 	return root;
 }
 
-static bool monitor_up(const struct runtime_state *s)
-{
-	return runtime_status_eff(s, NULL) == RUNTIME_CREATED ||
-	       runtime_status_eff(s, NULL) == RUNTIME_RUNNING;
-}
-
 /* Run fn on each container named in argv[optind..]; the exit status is 1
  * when any failed. */
-static int each(int argc, char **argv, int (*fn)(const char *root, const char *ref, void *ctx),
-		void *ctx)
+static int each(int argc, char **argv, int first,
+		int (*fn)(const char *root, const char *ref, void *ctx), void *ctx)
 {
-	if (optind >= argc) {
-		fprintf(stderr, "hull %s: at least one container name or id is needed\n", argv[0]);
-		return 2;
-	}
 	char *root = root_or_report();
 	if (!root)
 		return 1;
 	int status = 0;
-	for (int i = optind; i < argc; i++)
+	for (int i = first; i < argc; i++)
 		if (fn(root, argv[i], ctx))
 			status = 1;
 	free(root);
@@ -98,14 +88,23 @@ static int lookup(const char *root, const char *ref, struct runtime_state *s)
 	return rc;
 }
 
-static bool opts_help(int c, const char *usage)
+/* Parse a command's options (cli/opts.h): 0 and *first, else the exit
+ * status (0 after --help, 2 for bad usage) with *done. */
+static int parse(const struct cmd_opts *c, int argc, char **argv,
+		 int (*set)(void *ctx, int id, const char *value), void *ctx, int *first,
+		 bool *done)
 {
-	if (c == 'h') {
-		fputs(usage, stdout);
-		exit(0);
-	}
-	fputs(usage, stderr);
-	return false;
+	int rc = opts_parse(c, argc, argv, set, ctx, first);
+	*done = rc != OPTS_OK;
+	return rc == OPTS_HELP ? 0 : 2;
+}
+
+static int no_opts(void *ctx, int id, const char *value)
+{
+	(void)ctx;
+	(void)id;
+	(void)value;
+	return 0;
 }
 
 /* ---- ps ---- */
@@ -205,33 +204,45 @@ static size_t width(const char *s)
 	return w;
 }
 
+static const struct opt ps_opts[] = {
+    {'a', 'a', "all", NULL, "show all containers, also exited and dead ones"},
+    {'q', 'q', "quiet", NULL, "only print container ids"},
+    {0},
+};
+
+static const struct cmd_opts ps_cmd = {
+    .name = "ps",
+    .synopsis = "[OPTIONS]",
+    .about = "List containers (running ones; -a: all).\n",
+    .opts = ps_opts,
+    .min_args = 0,
+    .max_args = 0,
+};
+
+struct ps_opts {
+	bool all, quiet;
+};
+
+static int ps_set(void *ctx, int id, const char *v)
+{
+	(void)v;
+	struct ps_opts *o = ctx;
+	if (id == 'a')
+		o->all = true;
+	else
+		o->quiet = true;
+	return 0;
+}
+
 int ps_main(int argc, char **argv)
 {
-	static const char usage[] = "Usage: hull ps [-a] [-q]\n"
-				    "\n"
-				    "List containers (running ones; -a: all).\n"
-				    "  -a, --all     show all containers, also exited and dead ones\n"
-				    "  -q, --quiet   only print container ids\n";
-	static const struct option lo[] = { { "all", no_argument, NULL, 'a' },
-					    { "quiet", no_argument, NULL, 'q' },
-					    { "help", no_argument, NULL, 'h' },
-					    { 0 } };
-	struct ps_ctx p = { 0 };
-	bool quiet = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "aqh", lo, NULL)) != -1) {
-		if (c == 'a')
-			p.all = true;
-		else if (c == 'q')
-			quiet = true;
-		else
-			return opts_help(c, usage) ? 0 : 2;
-	}
-	if (optind < argc) {
-		fputs(usage, stderr);
-		return 2;
-	}
+	struct ps_opts po = {0};
+	bool done;
+	int first, st = parse(&ps_cmd, argc, argv, ps_set, &po, &first, &done);
+	if (done)
+		return st;
+	struct ps_ctx p = {.all = po.all};
+	bool quiet = po.quiet;
 	char *root = root_or_report();
 	if (!root)
 		return 1;
@@ -242,8 +253,8 @@ int ps_main(int argc, char **argv)
 	} else {
 		rc = 0;
 		qsort(p.rows, p.n, sizeof(*p.rows), by_created_desc);
-		static const char *const head[6] = { "CONTAINER ID", "IMAGE",  "COMMAND",
-						     "CREATED",	     "STATUS", "NAMES" };
+		static const char *const head[6] = {"CONTAINER ID", "IMAGE",  "COMMAND",
+						    "CREATED",	    "STATUS", "NAMES"};
 		size_t w[6];
 		for (int i = 0; i < 6; i++) {
 			w[i] = strlen(head[i]);
@@ -252,15 +263,15 @@ int ps_main(int argc, char **argv)
 					w[i] = width(p.rows[r].cells[i]);
 		}
 		for (size_t r = quiet ? 1 : 0; r <= p.n; r++) {
-			const char *const *cells = r ? (const char *const *)p.rows[r - 1].cells
-						     : head;
+			const char *const *cells =
+			    r ? (const char *const *)p.rows[r - 1].cells : head;
 			if (quiet) {
 				printf("%s\n", cells[0]);
 				continue;
 			}
 			for (int i = 0; i < 6; i++)
-				printf("%s%*s", cells[i], i < 5 ? (int)(w[i] - width(cells[i]) + 3) : 0,
-				       "");
+				printf("%s%*s", cells[i],
+				       i < 5 ? (int)(w[i] - width(cells[i]) + 3) : 0, "");
 			putchar('\n');
 		}
 	}
@@ -321,221 +332,230 @@ static int inspect_one(const char *root, const char *ref, void *ctx)
 	return 0;
 }
 
+static const struct cmd_opts inspect_cmd = {
+    .name = "inspect",
+    .synopsis = "NAME|ID...",
+    .about = "Print containers' state as a JSON array.\n",
+    .opts = NULL,
+    .min_args = 1,
+    .max_args = -1,
+};
+
 int inspect_main(int argc, char **argv)
 {
-	static const char usage[] = "Usage: hull inspect NAME|ID...\n"
-				    "\n"
-				    "Print containers' state as a JSON array.\n";
-	static const struct option lo[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1)
-		return opts_help(c, usage) ? 0 : 2;
+	bool done;
+	int first, st = parse(&inspect_cmd, argc, argv, no_opts, NULL, &first, &done);
+	if (done)
+		return st;
 	json_object *arr = json_object_new_array();
 	if (!arr)
 		return 1;
-	int status = each(argc, argv, inspect_one, arr);
+	int status = each(argc, argv, first, inspect_one, arr);
 	if (status != 2)
-		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-									   JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(arr);
 	return status;
 }
 
 /* ---- stop, kill ---- */
 
-/* "VERB ARG" to s's monitor; the error goes to stderr. */
-static int request(const struct runtime_state *s, const char *verb, int arg)
+static int stop_one(const char *root, const char *ref, void *ctx)
 {
-	char req[32];
+	(void)root;
 	struct errmsg err;
-	snprintf(req, sizeof(req), "%s %d", verb, arg);
-	int rc = monitor_call(s, req, &err);
+	int rc = rt_stop(ref, *(int *)ctx, &err);
 	if (rc)
 		fprintf(stderr, "hull: %s\n", err.text);
+	else
+		printf("%s\n", ref);
 	return rc;
 }
 
-static int stop_one(const char *root, const char *ref, void *ctx)
+static const struct opt stop_opts[] = {
+    {'t', 't', "time", "SECONDS", "seconds to wait before SIGKILL (default: the container's, 10)"},
+    {0},
+};
+
+static const struct cmd_opts stop_cmd = {
+    .name = "stop",
+    .synopsis = "[OPTIONS] NAME|ID...",
+    .about = "Stop containers: their stop signal (the image's StopSignal, else SIGTERM),\n"
+	     "then SIGKILL after the timeout. Waits until each has ended.\n",
+    .opts = stop_opts,
+    .min_args = 1,
+    .max_args = -1,
+};
+
+static int stop_set(void *ctx, int id, const char *v)
 {
-	int timeout = *(int *)ctx;
-	struct runtime_state s;
-	if (lookup(root, ref, &s))
-		return -1;
-	int rc = 0;
-	if (monitor_up(&s) && !(rc = request(&s, "stop", timeout)))
-		monitor_wait(&s, -1);
-	if (!rc)
-		printf("%s\n", ref);
-	runtime_state_free(&s);
-	return rc;
+	(void)id;
+	char *end;
+	long t = strtol(v, &end, 10);
+	if (*end || end == v || t < 0 || t > STOP_MAX_TIMEOUT_S) {
+		fprintf(stderr, "hull stop: -t %s: expected a number of seconds\n", v);
+		return -EINVAL;
+	}
+	*(int *)ctx = (int)t;
+	return 0;
 }
 
 int stop_main(int argc, char **argv)
 {
-	static const char usage[] =
-		"Usage: hull stop [-t SECONDS] NAME|ID...\n"
-		"\n"
-		"Stop containers: their stop signal (the image's StopSignal, else SIGTERM),\n"
-		"then SIGKILL after the timeout. Waits until each has ended.\n"
-		"  -t, --time SECONDS   seconds to wait before SIGKILL (default: the container's, "
-		"10)\n";
-	static const struct option lo[] = { { "time", required_argument, NULL, 't' },
-					    { "help", no_argument, NULL, 'h' },
-					    { 0 } };
-	int timeout = -1, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+t:h", lo, NULL)) != -1) {
-		if (c == 't') {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || end == optarg || v < 0 || v > STOP_MAX_TIMEOUT_S) {
-				fprintf(stderr, "hull stop: -t %s: expected a number of seconds\n",
-					optarg);
-				return 2;
-			}
-			timeout = (int)v;
-		} else {
-			return opts_help(c, usage) ? 0 : 2;
-		}
-	}
-	return each(argc, argv, stop_one, &timeout);
+	int timeout = -1;
+	bool done;
+	int first, st = parse(&stop_cmd, argc, argv, stop_set, &timeout, &first, &done);
+	if (done)
+		return st;
+	return each(argc, argv, first, stop_one, &timeout);
 }
 
 static int kill_one(const char *root, const char *ref, void *ctx)
 {
-	struct runtime_state s;
-	if (lookup(root, ref, &s))
-		return -1;
-	int rc = -EINVAL;
-	if (!monitor_up(&s))
-		fprintf(stderr, "hull: cannot kill container %s: it is not running\n", ref);
-	else if (!(rc = request(&s, "kill", *(int *)ctx)))
+	(void)root;
+	struct errmsg err;
+	int rc = rt_kill(ref, *(int *)ctx, &err);
+	if (rc)
+		fprintf(stderr, "hull: %s\n", err.text);
+	else
 		printf("%s\n", ref);
-	runtime_state_free(&s);
 	return rc;
+}
+
+static const struct opt kill_opts[] = {
+    {'s', 's', "signal", "SIGNAL", "a name (TERM, SIGTERM) or a number"},
+    {0},
+};
+
+static const struct cmd_opts kill_cmd = {
+    .name = "kill",
+    .synopsis = "[OPTIONS] NAME|ID...",
+    .about = "Send a signal to containers (default SIGKILL).\n",
+    .opts = kill_opts,
+    .min_args = 1,
+    .max_args = -1,
+};
+
+static int kill_set(void *ctx, int id, const char *v)
+{
+	(void)id;
+	if (stop_signal_parse(v, ctx)) {
+		fprintf(stderr, "hull kill: -s %s: not a signal\n", v);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int kill_main(int argc, char **argv)
 {
-	static const char usage[] = "Usage: hull kill [-s SIGNAL] NAME|ID...\n"
-				    "\n"
-				    "Send a signal to containers (default SIGKILL).\n"
-				    "  -s, --signal SIGNAL   a name (TERM, SIGTERM) or a number\n";
-	static const struct option lo[] = { { "signal", required_argument, NULL, 's' },
-					    { "help", no_argument, NULL, 'h' },
-					    { 0 } };
-	int sig = SIGKILL, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+s:h", lo, NULL)) != -1) {
-		if (c == 's') {
-			if (stop_signal_parse(optarg, &sig)) {
-				fprintf(stderr, "hull kill: -s %s: not a signal\n", optarg);
-				return 2;
-			}
-		} else {
-			return opts_help(c, usage) ? 0 : 2;
-		}
-	}
-	return each(argc, argv, kill_one, &sig);
+	int sig = SIGKILL;
+	bool done;
+	int first, st = parse(&kill_cmd, argc, argv, kill_set, &sig, &first, &done);
+	if (done)
+		return st;
+	return each(argc, argv, first, kill_one, &sig);
 }
 
 /* ---- rm ---- */
 
 static int rm_one(const char *root, const char *ref, void *ctx)
 {
-	bool force = *(bool *)ctx;
-	struct runtime_state s;
-	if (lookup(root, ref, &s))
-		return -1;
-	int rc = 0;
-	if (monitor_up(&s)) {
-		if (!force) {
-			fprintf(stderr,
-				"hull: cannot remove container %s: it is running (stop it first, "
-				"or use rm -f)\n",
-				ref);
-			rc = -EBUSY;
-		} else if (!(rc = request(&s, "kill", SIGKILL))) {
-			monitor_wait(&s, -1);
-		}
-	}
-	if (!rc) {
-		rc = runtime_remove(&s);
-		if (rc)
-			fprintf(stderr, "hull: cannot remove %s: %s\n", s.dir, strerror(-rc));
-		else
-			printf("%s\n", ref);
-	}
-	runtime_state_free(&s);
+	(void)root;
+	struct errmsg err;
+	int rc = rt_delete(ref, *(bool *)ctx, &err);
+	if (rc)
+		fprintf(stderr, "hull: %s\n", err.text);
+	else
+		printf("%s\n", ref);
 	return rc;
+}
+
+static const struct opt rm_opts[] = {
+    {'f', 'f', "force", NULL, "kill a running container first (SIGKILL)"},
+    {0},
+};
+
+static const struct cmd_opts rm_cmd = {
+    .name = "rm",
+    .synopsis = "[OPTIONS] NAME|ID...",
+    .about = "Remove containers: their state directory and log.\n",
+    .opts = rm_opts,
+    .min_args = 1,
+    .max_args = -1,
+};
+
+static int rm_set(void *ctx, int id, const char *v)
+{
+	(void)id;
+	(void)v;
+	*(bool *)ctx = true;
+	return 0;
 }
 
 int rm_main(int argc, char **argv)
 {
-	static const char usage[] = "Usage: hull rm [-f] NAME|ID...\n"
-				    "\n"
-				    "Remove containers: their state directory and log.\n"
-				    "  -f, --force   kill a running container first (SIGKILL)\n";
-	static const struct option lo[] = { { "force", no_argument, NULL, 'f' },
-					    { "help", no_argument, NULL, 'h' },
-					    { 0 } };
-	bool force = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+fh", lo, NULL)) != -1) {
-		if (c == 'f')
-			force = true;
-		else
-			return opts_help(c, usage) ? 0 : 2;
-	}
-	return each(argc, argv, rm_one, &force);
+	bool force = false, done;
+	int first, st = parse(&rm_cmd, argc, argv, rm_set, &force, &first, &done);
+	if (done)
+		return st;
+	return each(argc, argv, first, rm_one, &force);
 }
 
 /* ---- logs ---- */
 
+static const struct opt logs_opts[] = {
+    {'f', 'f', "follow", NULL, "keep printing new output until the container ends"},
+    {'n', 'n', "tail", "N", "only the last N lines (\"all\": every line)"},
+    {0},
+};
+
+static const struct cmd_opts logs_cmd = {
+    .name = "logs",
+    .synopsis = "[OPTIONS] NAME|ID",
+    .about = "Print a container's output: its stdout to stdout, its stderr to stderr.\n",
+    .opts = logs_opts,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+struct logs_opts {
+	bool follow;
+	size_t tail;
+};
+
+static int logs_set(void *ctx, int id, const char *v)
+{
+	struct logs_opts *o = ctx;
+	if (id == 'f') {
+		o->follow = true;
+		return 0;
+	}
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (!strcmp(v, "all")) {
+		o->tail = SIZE_MAX;
+	} else if (*end || end == v || n < 0) {
+		fprintf(stderr, "hull logs: --tail %s: expected a number or all\n", v);
+		return -EINVAL;
+	} else {
+		o->tail = (size_t)n;
+	}
+	return 0;
+}
+
 int logs_main(int argc, char **argv)
 {
-	static const char usage[] =
-		"Usage: hull logs [-f] [-n N] NAME|ID\n"
-		"\n"
-		"Print a container's output: its stdout to stdout, its stderr to stderr.\n"
-		"  -f, --follow     keep printing new output until the container ends\n"
-		"  -n, --tail N     only the last N lines (\"all\": every line)\n";
-	static const struct option lo[] = { { "follow", no_argument, NULL, 'f' },
-					    { "tail", required_argument, NULL, 'n' },
-					    { "help", no_argument, NULL, 'h' },
-					    { 0 } };
-	bool follow = false;
-	size_t tail = SIZE_MAX;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+fn:h", lo, NULL)) != -1) {
-		if (c == 'f') {
-			follow = true;
-		} else if (c == 'n') {
-			char *end;
-			long long v = strtoll(optarg, &end, 10);
-			if (!strcmp(optarg, "all")) {
-				tail = SIZE_MAX;
-			} else if (*end || end == optarg || v < 0) {
-				fprintf(stderr, "hull logs: --tail %s: expected a number or all\n",
-					optarg);
-				return 2;
-			} else {
-				tail = (size_t)v;
-			}
-		} else {
-			return opts_help(c, usage) ? 0 : 2;
-		}
-	}
-	if (argc - optind != 1) {
-		fputs(usage, stderr);
-		return 2;
-	}
+	struct logs_opts lo = {.tail = SIZE_MAX};
+	bool done;
+	int first, st = parse(&logs_cmd, argc, argv, logs_set, &lo, &first, &done);
+	if (done)
+		return st;
+	bool follow = lo.follow;
+	size_t tail = lo.tail;
+	const char *ref = argv[first];
 	char *root = root_or_report();
 	struct runtime_state s;
-	if (!root || lookup(root, argv[optind], &s)) {
+	if (!root || lookup(root, ref, &s)) {
 		free(root);
 		return 1;
 	}
@@ -544,21 +564,20 @@ int logs_main(int argc, char **argv)
 	struct ctrlog_reader r;
 	int rc = path ? ctrlog_reader_open(path, tail, &r) : -ENOMEM;
 	if (rc) {
-		fprintf(stderr, "hull: logs %s: %s: %s\n", argv[optind], path ? path : "",
-			strerror(-rc));
+		fprintf(stderr, "hull: logs %s: %s: %s\n", ref, path ? path : "", strerror(-rc));
 	} else {
 		rc = ctrlog_pump(&r, STDOUT_FILENO, STDERR_FILENO);
 		/* follow: the monitor's exit ends the log (it has written its
 		 * last record before) */
 		while (!rc && follow && runtime_monitor_alive(&s)) {
-			int w = monitor_wait(&s, 200);
+			int w = supervisor_wait(&s, 200);
 			rc = ctrlog_pump(&r, STDOUT_FILENO, STDERR_FILENO);
 			if (w == 0)
 				break;
 		}
 		ctrlog_reader_close(&r);
 		if (rc)
-			fprintf(stderr, "hull: logs %s: %s\n", argv[optind], strerror(-rc));
+			fprintf(stderr, "hull: logs %s: %s\n", ref, strerror(-rc));
 	}
 	free(path);
 	runtime_state_free(&s);

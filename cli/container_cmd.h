@@ -1,5 +1,5 @@
 /* container_cmd: the lifecycle commands on containers hull run registered
- * (cli/runtime.h): ps, logs, stop, kill, rm, inspect.
+ * (runtime/state.h): ps, logs, stop, kill, rm, inspect.
  *
  * Contract: each takes its argv (argv[0] = the command's name) and returns
  * the process exit status: 0, 1 when a container cannot be acted on (no

@@ -1,11 +1,14 @@
-/* hull: run OCI containers, one per KVM microVM. */
+/* hull: run OCI containers, one per KVM microVM. The command table: each
+ * command is a file of cli/ over the runtime library (runtime/runtime.h)
+ * with its options described once (cli/opts.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/image_cmd.h"
-#include "cli/pull_cmd.h"
 #include "cli/container_cmd.h"
 #include "cli/exec.h"
+#include "cli/image_cmd.h"
+#include "cli/opts.h"
+#include "cli/pull_cmd.h"
 #include "cli/run.h"
 #include "cli/snapshot_cmd.h"
 
@@ -13,28 +16,61 @@
 #define HULL_VERSION "unknown"
 #endif
 
+static const struct cmd_opts version_cmd = {
+    .name = "version",
+    .synopsis = "",
+    .about = "Print hull's version.\n",
+    .min_args = 0,
+    .max_args = 0,
+};
+
+static int no_opts(void *ctx, int id, const char *value)
+{
+	(void)ctx;
+	(void)id;
+	(void)value;
+	return 0;
+}
+
+static int version_main(int argc, char **argv)
+{
+	int first, rc = opts_parse(&version_cmd, argc, argv, no_opts, NULL, &first);
+	if (rc)
+		return rc == OPTS_HELP ? 0 : 2;
+	printf("hull %s\n", HULL_VERSION);
+	return 0;
+}
+
+static const struct command {
+	const char *name;
+	int (*main)(int argc, char **argv); /* argv[0] is the command's name */
+	const char *summary;
+} commands[] = {
+    {"pull", pull_main, "download an image from a registry"},
+    {"run", run_main, "run a command in a new container, in its own microVM"},
+    {"exec", exec_main, "run a command in a running container"},
+    {"ps", ps_main, "list containers"},
+    {"logs", logs_main, "print a container's output"},
+    {"stop", stop_main, "stop containers (stop signal, then SIGKILL)"},
+    {"kill", kill_main, "send a signal to containers"},
+    {"rm", rm_main, "remove containers"},
+    {"inspect", inspect_main, "print containers' state as JSON"},
+    {"snapshot", snapshot_main, "manage templates (pre-booted VMs): ls, rm, prune"},
+    {"import", import_main, "store images from a docker-archive, oci-archive or OCI layout"},
+    {"images", images_main, "list stored images"},
+    {"rmi", rmi_main, "remove stored images"},
+    {"image", image_main, "prune (and ls, rm, import)"},
+    {"version", version_main, "print hull's version"},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: hull COMMAND [OPTIONS]\n"
-		   "\n"
-		   "Commands:\n"
-		   "  pull      download an image from a registry\n"
-		   "  run       run a command in a new container, in its own microVM\n"
-		   "  exec      run a command in a running container\n"
-		   "  ps        list containers\n"
-		   "  logs      print a container's output\n"
-		   "  stop      stop containers (stop signal, then SIGKILL)\n"
-		   "  kill      send a signal to containers\n"
-		   "  rm        remove containers\n"
-		   "  inspect   print containers' state as JSON\n"
-		   "  snapshot  manage templates (pre-booted VMs): ls, rm, prune\n"
-		   "  import    store images from a docker-archive, oci-archive or OCI layout\n"
-		   "  images    list stored images\n"
-		   "  rmi       remove stored images\n"
-		   "  image     prune (and ls, rm, import)\n"
-		   "  version   print hull's version\n"
-		   "\n"
-		   "Run 'hull COMMAND --help' for a command's options.\n");
+	fprintf(f, "Usage: hull COMMAND [OPTIONS]\n\nCommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'hull COMMAND --help' for a command's options.\n");
 }
 
 int main(int argc, char **argv)
@@ -44,34 +80,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
-	if (!strcmp(cmd, "run"))
-		return run_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "import"))
-		return import_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "images"))
-		return images_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "rmi"))
-		return rmi_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "image"))
-		return image_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "pull"))
-		return pull_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "exec"))
-		return exec_main(argc - 1, argv + 1);
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} lifecycle[] = { { "ps", ps_main },	 { "logs", logs_main }, { "stop", stop_main },
-			  { "kill", kill_main }, { "rm", rm_main },	{ "inspect", inspect_main } };
-	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
-		if (!strcmp(cmd, lifecycle[i].name))
-			return lifecycle[i].fn(argc - 1, argv + 1);
-	if (!strcmp(cmd, "snapshot"))
-		return snapshot_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-		printf("hull %s\n", HULL_VERSION);
-		return 0;
-	}
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "--version"))
+		return version_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;

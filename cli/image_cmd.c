@@ -1,13 +1,13 @@
 #include "image_cmd.h"
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/imgopt.h"
-#include "cli/paths.h"
+#include "cli/opts.h"
+#include "runtime/paths.h"
 #include "images/import.h"
 #include "images/inventory.h"
 
@@ -37,55 +37,57 @@ static int store_of(struct common *c)
 	return c->store ? 0 : -1;
 }
 
-static const char import_usage[] =
-    "Usage: hull import [OPTIONS] FILE|DIR\n"
-    "\n"
-    "Store the images of a docker-archive (docker save), an oci-archive or an OCI\n"
-    "image layout under their names, and convert them for hull run.\n"
-    "\n"
-    "Options:\n"
-    "      --name REF            store the (only) image under this reference\n"
-    "      --root DIR            hull's state directory\n" IMGOPT_MAX_SIZE_HELP;
+enum { O_ROOT = 256, O_NAME, O_MAX };
+
+static const struct opt import_opts[] = {
+    {O_NAME, 0, "name", "REF", "store the (only) image under this reference"},
+    {O_ROOT, 0, "root", "DIR", "hull's state directory"},
+    {O_MAX, 0, "max-image-size", "SIZE", IMGOPT_MAX_SIZE_TEXT},
+    {0},
+};
+
+static const struct cmd_opts import_cmd = {
+    .name = "import",
+    .synopsis = "[OPTIONS] FILE|DIR",
+    .about = "Store the images of a docker-archive (docker save), an oci-archive or an OCI\n"
+	     "image layout under their names, and convert them for hull run.\n",
+    .opts = import_opts,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+struct import_opts {
+	struct common c;
+	const char *name, *max;
+};
+
+static int import_set(void *ctx, int id, const char *v)
+{
+	struct import_opts *o = ctx;
+	if (id == O_ROOT)
+		o->c.root = v;
+	else if (id == O_NAME)
+		o->name = v;
+	else
+		o->max = v;
+	return 0;
+}
 
 int import_main(int argc, char **argv)
 {
-	enum { O_ROOT = 256, O_NAME, O_MAX, O_HELP };
-	static const struct option lo[] = {{"root", required_argument, NULL, O_ROOT},
-					   {"name", required_argument, NULL, O_NAME},
-					   {"max-image-size", required_argument, NULL, O_MAX},
-					   {"help", no_argument, NULL, O_HELP},
-					   {0}};
-	struct common c = {0};
-	const char *name = NULL, *max = NULL;
-	int o;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (o == O_ROOT)
-			c.root = optarg;
-		else if (o == O_NAME)
-			name = optarg;
-		else if (o == O_MAX)
-			max = optarg;
-		else if (o == O_HELP) {
-			fputs(import_usage, stdout);
-			return 0;
-		} else {
-			fputs(import_usage, stderr);
-			return 2;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "hull: import: expected one FILE or DIR\n");
-		fputs(import_usage, stderr);
-		return 2;
-	}
+	struct import_opts o = {0};
+	int first, prc = opts_parse(&import_cmd, argc, argv, import_set, &o, &first);
+	if (prc)
+		return prc == OPTS_HELP ? 0 : 2;
+	struct common c = o.c;
+	const char *name = o.name;
 	struct image_limits lim;
-	if (imgopt_limits(max, &lim) || store_of(&c))
+	if (imgopt_limits(o.max, &lim) || store_of(&c))
 		return EXIT_FAILED;
 	struct import_result r;
 	struct errmsg err = {{0}};
 	int status = 0;
-	if (image_import(c.store, argv[optind], name, &lim, &r, &err)) {
+	if (image_import(c.store, argv[first], name, &lim, &r, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		status = EXIT_FAILED;
 	} else {
@@ -123,42 +125,46 @@ static void split_ref(const char *ref, char *repo, size_t rn, char *tag, size_t 
 	}
 }
 
-static const char images_usage[] =
-    "Usage: hull images [--root DIR] [-q]\n"
-    "\n"
-    "List stored images. SIZE is the disk space of the converted root filesystem\n"
-    "(what hull run uses); an image not converted yet shows its compressed size\n"
-    "with a '*'. CREATED is the image config's creation time (UTC).\n"
-    "  -q, --quiet   only the image ids (manifest digests, short)\n";
+static const struct opt images_opts[] = {
+    {'q', 'q', "quiet", NULL, "only the image ids (manifest digests, short)"},
+    {O_ROOT, 0, "root", "DIR", "hull's state directory"},
+    {0},
+};
+
+static const struct cmd_opts images_cmd = {
+    .name = "images",
+    .synopsis = "[OPTIONS]",
+    .about = "List stored images. SIZE is the disk space of the converted root filesystem\n"
+	     "(what hull run uses); an image not converted yet shows its compressed size\n"
+	     "with a '*'. CREATED is the image config's creation time (UTC).\n",
+    .opts = images_opts,
+    .min_args = 0,
+    .max_args = 0,
+};
+
+struct images_opts {
+	struct common c;
+	bool quiet;
+};
+
+static int images_set(void *ctx, int id, const char *v)
+{
+	struct images_opts *o = ctx;
+	if (id == 'q')
+		o->quiet = true;
+	else
+		o->c.root = v;
+	return 0;
+}
 
 int images_main(int argc, char **argv)
 {
-	enum { O_ROOT = 256, O_HELP };
-	static const struct option lo[] = {{"root", required_argument, NULL, O_ROOT},
-					   {"quiet", no_argument, NULL, 'q'},
-					   {"help", no_argument, NULL, O_HELP},
-					   {0}};
-	struct common c = {0};
-	bool quiet = false;
-	int o;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
-		if (o == O_ROOT)
-			c.root = optarg;
-		else if (o == 'q')
-			quiet = true;
-		else if (o == O_HELP) {
-			fputs(images_usage, stdout);
-			return 0;
-		} else {
-			fputs(images_usage, stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		fputs(images_usage, stderr);
-		return 2;
-	}
+	struct images_opts o = {0};
+	int first, prc = opts_parse(&images_cmd, argc, argv, images_set, &o, &first);
+	if (prc)
+		return prc == OPTS_HELP ? 0 : 2;
+	struct common c = o.c;
+	bool quiet = o.quiet;
 	if (store_of(&c))
 		return EXIT_FAILED;
 	struct inventory_item *it;
@@ -196,47 +202,54 @@ int images_main(int argc, char **argv)
 	return status;
 }
 
-/* rmi and prune share --root/--help parsing. */
-static int parse_root(int argc, char **argv, const char *usage, struct common *c)
+/* rmi and prune take --root only. */
+static const struct opt root_opts[] = {
+    {O_ROOT, 0, "root", "DIR", "hull's state directory"},
+    {0},
+};
+
+static int root_set(void *ctx, int id, const char *v)
 {
-	enum { O_ROOT = 256, O_HELP };
-	static const struct option lo[] = {
-	    {"root", required_argument, NULL, O_ROOT}, {"help", no_argument, NULL, O_HELP}, {0}};
-	int o;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (o == O_ROOT) {
-			c->root = optarg;
-		} else if (o == O_HELP) {
-			fputs(usage, stdout);
-			exit(0);
-		} else {
-			fputs(usage, stderr);
-			return 2;
-		}
-	}
-	return store_of(c) ? EXIT_FAILED : 0;
+	(void)id;
+	((struct common *)ctx)->root = v;
+	return 0;
 }
 
-static const char rmi_usage[] =
-    "Usage: hull rmi [--root DIR] REF...\n"
-    "\n"
-    "Remove stored images by reference; the converted root filesystem and blobs\n"
-    "go too when no other reference uses them.\n";
+/* 0, or the exit status: 0 after --help, 2 for bad usage, 125. *first: the
+ * first argument's index. */
+static int parse_root(const struct cmd_opts *cmd, int argc, char **argv, struct common *c,
+		      int *first, bool *done)
+{
+	int prc = opts_parse(cmd, argc, argv, root_set, c, first);
+	*done = prc != 0;
+	if (prc)
+		return prc == OPTS_HELP ? 0 : 2;
+	if (store_of(c)) {
+		*done = true;
+		return EXIT_FAILED;
+	}
+	return 0;
+}
+
+static const struct cmd_opts rmi_cmd = {
+    .name = "rmi",
+    .synopsis = "[OPTIONS] REF...",
+    .about = "Remove stored images by reference; the converted root filesystem and blobs\n"
+	     "go too when no other reference uses them.\n",
+    .opts = root_opts,
+    .min_args = 1,
+    .max_args = -1,
+};
 
 int rmi_main(int argc, char **argv)
 {
 	struct common c = {0};
-	int status = parse_root(argc, argv, rmi_usage, &c);
-	if (status)
+	bool done;
+	int first, status = parse_root(&rmi_cmd, argc, argv, &c, &first, &done);
+	if (done)
 		return status;
-	if (optind >= argc) {
-		fputs(rmi_usage, stderr);
-		free(c.store);
-		return 2;
-	}
 	uint64_t total = 0;
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		uint64_t freed;
 		struct errmsg err = {{0}};
 		if (inventory_rmi(c.store, argv[i], &freed, &err)) {
@@ -254,12 +267,24 @@ int rmi_main(int argc, char **argv)
 	return status;
 }
 
+static const struct cmd_opts prune_cmd = {
+    .name = "image prune",
+    .synopsis = "[OPTIONS]",
+    .about = "Remove converted images and blobs no stored reference uses, and debris of\n"
+	     "interrupted pulls, imports and conversions.\n",
+    .opts = root_opts,
+    .min_args = 0,
+    .max_args = 0,
+};
+
 static const char image_usage[] =
-    "Usage: hull image [--root DIR] prune | ls | rm REF... | import FILE|DIR\n"
+    "Usage: hull image COMMAND\n"
     "\n"
     "  prune   remove converted images and blobs no stored reference uses, and\n"
     "          debris of interrupted pulls, imports and conversions\n"
-    "  ls, rm, import: the same as hull images, hull rmi, hull import\n";
+    "  ls, rm, import: the same as hull images, hull rmi, hull import\n"
+    "\n"
+    "Run 'hull image COMMAND --help' for a command's options.\n";
 
 int image_main(int argc, char **argv)
 {
@@ -284,8 +309,9 @@ int image_main(int argc, char **argv)
 		return 2;
 	}
 	struct common c = {0};
-	int status = parse_root(argc - 1, argv + 1, image_usage, &c);
-	if (status)
+	bool done;
+	int first, status = parse_root(&prune_cmd, argc - 1, argv + 1, &c, &first, &done);
+	if (done)
 		return status;
 	uint64_t freed;
 	struct errmsg err = {{0}};

@@ -10,9 +10,10 @@
 
 #include "images/limits.h"
 
-#define IMGOPT_MAX_SIZE_HELP                                                                       \
-	"      --max-image-size SIZE cap on an image's uncompressed layers (default 16G,\n"        \
-	"                            or $HULL_MAX_IMAGE_SIZE)\n"
+/* --max-image-size's help text, for the commands' option tables (cli/opts.h) */
+#define IMGOPT_MAX_SIZE_TEXT                                                                       \
+	"cap on an image's uncompressed layers (default 16G,\n"                                    \
+	"or $HULL_MAX_IMAGE_SIZE)"
 
 int imgopt_limits(const char *cli_value, struct image_limits *l);
 

@@ -1,39 +1,111 @@
+/* run: `hull run [OPTIONS] IMAGE [COMMAND [ARG...]]` over the runtime
+ * (runtime/runtime.h): the options, the image (pulled and converted,
+ * cached), docker's override rules, then create, start, wait. */
 #include "run.h"
-#include "common/clock.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/attach.h"
-#include "cli/control.h"
 #include "cli/imgopt.h"
-#include "cli/imageref.h"
-#include "cli/monitor.h"
-#include "cli/outq.h"
-#include "cli/net_opts.h"
-#include "cli/paths.h"
-#include "cli/spec.h"
-#include "cli/template.h"
-#include "cli/volume.h"
-#include "cli/vsock_host.h"
+#include "cli/opts.h"
+#include "common/clock.h"
 #include "images/image.h"
-#include "vmm/vmm.h"
+#include "runtime/imageref.h"
+#include "runtime/net_opts.h"
+#include "runtime/paths.h"
+#include "runtime/runtime.h"
+#include "runtime/spec.h"
+#include "runtime/stop.h"
+#include "runtime/template.h"
+#include "runtime/volume.h"
 
-#define EXIT_HULL_FAILED 125
 #define DEFAULT_MEM "128M"
-#define CONSOLE_TAIL 8192
+#define MAX_CPUS 8
+
+enum {
+	O_CPUS = 256,
+	O_ENTRYPOINT,
+	O_KERNEL,
+	O_INITRD,
+	O_ROOT,
+	O_TIMINGS,
+	O_DEBUG,
+	O_HOSTNAME,
+	O_NO_SNAPSHOT,
+	O_PULL,
+	O_INSECURE,
+	O_MAX_IMAGE_SIZE,
+	O_STOP_SIGNAL,
+	O_STOP_TIMEOUT,
+	O_NAME,
+	O_RM,
+	O_NETWORK,
+	O_DNS,
+	O_INIT,
+};
+
+static const struct opt run_opts[] = {
+    {O_CPUS, 0, "cpus", "N", "vCPUs (default 1, at most 8)"},
+    {'m', 'm', "memory", "SIZE", "guest memory, e.g. 256M, 1G (default " DEFAULT_MEM ")"},
+    {'e', 'e', "env", "KEY[=VALUE]", "set an environment variable (KEY alone: take hull's)"},
+    {'w', 'w', "workdir", "DIR", "working directory inside the container"},
+    {'u', 'u', "user", "USER[:GROUP]", "user (name or uid) and group to run as"},
+    {'v', 'v', "volume", "HOSTDIR:DIR[:ro|:rw]", "share a host directory at DIR (repeatable)"},
+    {'i', 'i', "interactive", NULL, "forward stdin to the container (else it reads /dev/null)"},
+    {'t', 't', "tty", NULL,
+     "run the container on a pseudo-terminal (stdout and\n"
+     "stderr merge); with -i the host terminal goes raw"},
+    {O_INIT, 0, "init", NULL,
+     "accepted for docker's sake: the VM's init (guest-init)\n"
+     "already reaps zombies and forwards signals to the container"},
+    {O_STOP_SIGNAL, 0, "stop-signal", "SIG",
+     "signal that stops the container on SIGTERM to hull\n"
+     "(default: the image's StopSignal, else SIGTERM)"},
+    {O_STOP_TIMEOUT, 0, "stop-timeout", "N",
+     "seconds from the stop signal to SIGKILL (default 10)"},
+    {O_ENTRYPOINT, 0, "entrypoint", "CMD", "override the image's entrypoint ('' clears it)"},
+    {O_HOSTNAME, 0, "hostname", "NAME", "container hostname (default: a random id)"},
+    {O_NETWORK, 0, "network", "MODE",
+     "slirp (default: user-mode, rootless), none, or\n"
+     "tap:NAME (an existing tap device)"},
+    {'p', 'p', "publish", "[IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]",
+     "publish a container port on the host (slirp;\n"
+     "IP defaults to 0.0.0.0)"},
+    {O_DNS, 0, "dns", "IP", "nameserver for the container's /etc/resolv.conf"},
+    {O_KERNEL, 0, "kernel", "PATH", "guest kernel (default: the bundled vmlinux)"},
+    {O_INITRD, 0, "initrd", "PATH", "guest init initramfs (default: the bundled one)"},
+    {O_ROOT, 0, "root", "DIR", "hull's state directory (default /var/lib/hull)"},
+    {O_NO_SNAPSHOT, 0, "no-snapshot", NULL, "boot cold: neither use nor make a template"},
+    {O_MAX_IMAGE_SIZE, 0, "max-image-size", "SIZE", IMGOPT_MAX_SIZE_TEXT},
+    {O_PULL, 0, "pull", "POLICY", "missing (default), always or never"},
+    {O_INSECURE, 0, "insecure-registry", "H", "allow plain HTTP for registry H (host[:port])"},
+    {O_TIMINGS, 0, "timings", NULL, "print where the time went, on stderr"},
+    {O_DEBUG, 0, "debug", NULL,
+     "show the guest console, guest-init milestones and VMM\n"
+     "events on stderr"},
+    {O_NAME, 0, "name", "NAME", "name the container (default: a generated one)"},
+    {'d', 'd', "detach", NULL, "run in the background and print the container id"},
+    {O_RM, 0, "rm", NULL, "remove the container when it ends"},
+    {0},
+};
+
+const struct cmd_opts run_cmd_opts = {
+    .name = "run",
+    .synopsis = "[OPTIONS] IMAGE [COMMAND [ARG...]]",
+    .about = "Run a command in a new container, in its own microVM.\n"
+	     "IMAGE is an OCI image layout directory, an oci-archive file, or a registry\n"
+	     "reference ([REGISTRY[:PORT]/]NAME[:TAG][@DIGEST]), pulled when not stored.\n",
+    .opts = run_opts,
+    .min_args = 1,
+    .max_args = -1,
+    .stop_at_arg = true,
+};
 
 struct run_opts {
 	unsigned cpus;
@@ -48,129 +120,140 @@ struct run_opts {
 	bool interactive, tty;	 /* -i, -t */
 	const char *stop_signal; /* --stop-signal, validated */
 	unsigned stop_timeout;	 /* --stop-timeout, seconds */
-	const char *name; /* lifecycle: --name, -d, --rm */
+	const char *name;	 /* lifecycle: --name, -d, --rm */
 	bool detach, auto_remove;
-	const char *image;
 	struct imageref_opts pull; /* IMAGE as a registry reference */
-	char **args;
-	size_t n_args;
-	struct net_opts net; /* --network, -p, --dns */
+	struct net_opts net;	   /* --network, -p, --dns */
 };
 
-/* The last CONSOLE_TAIL bytes of the guest console, shown when the VM ends
- * without an exit status (boot failures). */
-struct console_log {
-	char buf[CONSOLE_TAIL];
-	size_t pos;
-	bool wrapped;
-	bool echo;
-};
-
-struct run_ctx {
-	struct console_log con;
-	struct control ctl;
-	struct vmm *vm;
-	int ready_fd; /* READY seen: the control thread takes over */
-	/* guest-init's control connection: it connects to host port
-	 * VSOCK_PORT_CONTROL, i.e. to <uds>_1024 in the container's directory */
-	char *uds;
-	int listen_fd, ctl_fd;
-	struct attach at; /* hull's stdin, terminal and signals */
-	struct outq ctl_q; /* frames for ctl_fd (cli/outq.h: why not a blocking send) */
-	struct monitor *mon;
-	int killed_by; /* the VM was stopped for this signal before an exit status */
-};
-
-/* What the control thread does when the guest says READY. */
-struct cold_plan {
-	const char *template_dir; /* save a template there first, or NULL */
-	const char *template_key;
-	const char *rootfs;
-	uint64_t t_saved; /* when the template was written */
-};
-
-void run_usage(FILE *f)
+static int bad(const char *opt, const char *val, const char *expected)
 {
-	fprintf(f,
-		"Usage: hull run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
-		"\n"
-		"Run a command in a new container, in its own microVM.\n"
-		"IMAGE is an OCI image layout directory, an oci-archive file, or a registry\n"
-		"reference ([REGISTRY[:PORT]/]NAME[:TAG][@DIGEST]), pulled when not stored.\n"
-		"\n"
-		"Options:\n"
-		"      --cpus N              vCPUs (default 1, at most %d)\n"
-		"  -m, --memory SIZE         guest memory, e.g. 256M, 1G (default %s)\n"
-		"  -e, --env KEY[=VALUE]     set an environment variable (KEY alone: take hull's)\n"
-		"  -w, --workdir DIR         working directory inside the container\n"
-		"  -u, --user USER[:GROUP]   user (name or uid) and group to run as\n"
-		"  -v, --volume HOSTDIR:DIR[:ro|:rw]  share a host directory at DIR (repeatable)\n"
-		"  -i, --interactive         forward stdin to the container (else it reads /dev/null)\n"
-		"  -t, --tty                 run the container on a pseudo-terminal (stdout and\n"
-		"                            stderr merge); with -i the host terminal goes raw\n"
-		"      --stop-signal SIG     signal that stops the container on SIGTERM to hull\n"
-		"                            (default: the image's StopSignal, else SIGTERM)\n"
-		"      --stop-timeout N      seconds from the stop signal to SIGKILL (default %d)\n"
-		"      --entrypoint CMD      override the image's entrypoint ('' clears it)\n"
-		"      --hostname NAME       container hostname (default: a random id)\n"
-		"      --network MODE        slirp (default: user-mode, rootless), none, or\n"
-		"                            tap:NAME (an existing tap device)\n"
-		"  -p, --publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]\n"
-		"                            publish a container port on the host (slirp;\n"
-		"                            IP defaults to 0.0.0.0)\n"
-		"      --dns IP              nameserver for the container's /etc/resolv.conf\n"
-		"      --kernel PATH         guest kernel (default: the bundled vmlinux)\n"
-		"      --initrd PATH         guest init initramfs (default: the bundled one)\n"
-		"      --root DIR            hull's state directory (default /var/lib/hull)\n"
-		"      --no-snapshot         boot cold: neither use nor make a template\n"
-		IMGOPT_MAX_SIZE_HELP
-		"      --pull POLICY         missing (default), always or never\n"
-		"      --insecure-registry H allow plain HTTP for registry H (host[:port])\n"
-		"      --timings             print where the time went, on stderr\n"
-		"      --debug               show the guest console, guest-init milestones and VMM\n"
-		"                            events on stderr\n"
-		"      --name NAME           name the container (default: a generated one)\n"
-		"  -d, --detach              run in the background and print the container id\n"
-		"      --rm                  remove the container when it ends\n",
-		8, DEFAULT_MEM, STOP_DEFAULT_TIMEOUT_S);
+	fprintf(stderr, "hull: %s %s: %s\n", opt, val, expected);
+	return -EINVAL;
 }
 
-static int parse_opts(int argc, char **argv, struct run_opts *o)
+static int set_opt(void *ctx, int id, const char *v)
 {
-	enum { O_CPUS = 256, O_ENTRYPOINT, O_KERNEL, O_INITRD, O_ROOT, O_TIMINGS, O_DEBUG,
-	       O_HOSTNAME, O_HELP, O_NO_SNAPSHOT, O_PULL, O_INSECURE, O_MAX_IMAGE_SIZE,
-	       O_STOP_SIGNAL, O_STOP_TIMEOUT, O_NAME, O_RM, O_NETWORK, O_DNS };
-	static const struct option lo[] = {
-		{ "cpus", required_argument, NULL, O_CPUS },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "workdir", required_argument, NULL, 'w' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "volume", required_argument, NULL, 'v' },
-		{ "entrypoint", required_argument, NULL, O_ENTRYPOINT },
-		{ "hostname", required_argument, NULL, O_HOSTNAME },
-		{ "kernel", required_argument, NULL, O_KERNEL },
-		{ "initrd", required_argument, NULL, O_INITRD },
-		{ "root", required_argument, NULL, O_ROOT },
-		{ "timings", no_argument, NULL, O_TIMINGS },
-		{ "debug", no_argument, NULL, O_DEBUG },
-		{ "no-snapshot", no_argument, NULL, O_NO_SNAPSHOT },
-		{ "max-image-size", required_argument, NULL, O_MAX_IMAGE_SIZE },
-		{ "pull", required_argument, NULL, O_PULL },
-		{ "insecure-registry", required_argument, NULL, O_INSECURE },
-		{ "interactive", no_argument, NULL, 'i' },
-		{ "tty", no_argument, NULL, 't' },
-		{ "stop-signal", required_argument, NULL, O_STOP_SIGNAL },
-		{ "stop-timeout", required_argument, NULL, O_STOP_TIMEOUT },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "name", required_argument, NULL, O_NAME },
-		{ "detach", no_argument, NULL, 'd' },
-		{ "rm", no_argument, NULL, O_RM },
-		{ "network", required_argument, NULL, O_NETWORK },
-		{ "publish", required_argument, NULL, 'p' },
-		{ "dns", required_argument, NULL, O_DNS },
-		{ 0 },
-	};
+	struct run_opts *o = ctx;
+	struct errmsg err;
+	int rc = 0;
+	char *end;
+	switch (id) {
+	case O_CPUS: {
+		unsigned long n = strtoul(v, &end, 10);
+		if (*end || end == v || n < 1 || n > MAX_CPUS)
+			return bad("--cpus", v, "expected a number from 1 to 8");
+		o->cpus = (unsigned)n;
+		return 0;
+	}
+	case 'm':
+		return vmm_parse_size(v, &o->mem)
+			   ? bad("--memory", v, "expected a size like 256M or 1G")
+			   : 0;
+	case 'e':
+		o->env[o->n_env++] = (char *)v;
+		return 0;
+	case 'w':
+		o->workdir = v;
+		return 0;
+	case 'u':
+		o->user = v;
+		return 0;
+	case 'v':
+		if (o->n_vols >= VMM_MAX_VOLUMES) {
+			fprintf(stderr, "hull: -v %s: at most %d volumes\n", v, VMM_MAX_VOLUMES);
+			return -EINVAL;
+		}
+		rc = volume_parse(v, &o->vols[o->n_vols], &err);
+		if (!rc)
+			o->n_vols++;
+		break;
+	case 'i':
+		o->interactive = true;
+		return 0;
+	case 't':
+		o->tty = true;
+		return 0;
+	case O_INIT:
+		return 0; /* guest-init is that init already */
+	case O_STOP_SIGNAL: {
+		int sig;
+		if (stop_signal_parse(v, &sig))
+			return bad("--stop-signal", v,
+				   "not a signal name (SIGTERM, TERM) or number (1-64)");
+		o->stop_signal = v;
+		return 0;
+	}
+	case O_STOP_TIMEOUT:
+		if (stop_timeout_parse(v, &o->stop_timeout)) {
+			fprintf(stderr, "hull: --stop-timeout %s: expected seconds from 0 to %d\n",
+				v, STOP_MAX_TIMEOUT_S);
+			return -EINVAL;
+		}
+		return 0;
+	case O_ENTRYPOINT:
+		o->entrypoint = v;
+		return 0;
+	case O_HOSTNAME:
+		o->hostname = v;
+		return 0;
+	case O_NETWORK:
+		rc = net_opts_network(&o->net, v, &err);
+		break;
+	case 'p':
+		rc = net_opts_publish(&o->net, v, &err);
+		break;
+	case O_DNS:
+		rc = net_opts_dns(&o->net, v, &err);
+		break;
+	case O_KERNEL:
+		o->kernel = v;
+		return 0;
+	case O_INITRD:
+		o->initrd = v;
+		return 0;
+	case O_ROOT:
+		o->root = v;
+		return 0;
+	case O_NO_SNAPSHOT:
+		o->no_snapshot = true;
+		return 0;
+	case O_MAX_IMAGE_SIZE:
+		o->max_image_size = v;
+		return 0;
+	case O_PULL:
+		return imageref_parse_policy(v, &o->pull.policy)
+			   ? bad("--pull", v, "expected missing, always or never")
+			   : 0;
+	case O_INSECURE:
+		o->pull.insecure[o->pull.n_insecure++] = v;
+		return 0;
+	case O_TIMINGS:
+		o->timings = true;
+		return 0;
+	case O_DEBUG:
+		o->debug = true;
+		return 0;
+	case O_NAME:
+		o->name = v;
+		return 0;
+	case 'd':
+		o->detach = true;
+		return 0;
+	case O_RM:
+		o->auto_remove = true;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	if (rc)
+		fprintf(stderr, "hull: %s\n", err.text);
+	return rc;
+}
+
+/* 0 and *first (IMAGE's index); 1: --help printed; -EINVAL: reported. */
+static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
+{
 	memset(o, 0, sizeof(*o));
 	net_opts_init(&o->net);
 	o->cpus = 1;
@@ -180,274 +263,22 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	o->pull.insecure = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o->env || !o->pull.insecure)
 		return -ENOMEM;
-	optind = 1;
-	int c;
-	/* '+': options end at IMAGE; what follows belongs to the container */
-	while ((c = getopt_long(argc, argv, "+m:e:w:u:v:p:itd", lo, NULL)) != -1) {
-		char *end;
-		switch (c) {
-		case O_CPUS: {
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (*end || end == optarg || v < 1 || v > 8) {
-				fprintf(stderr, "hull: --cpus %s: expected a number from 1 to 8\n",
-					optarg);
-				return -EINVAL;
-			}
-			o->cpus = (unsigned)v;
-			break;
-		}
-		case 'm':
-			if (vmm_parse_size(optarg, &o->mem)) {
-				fprintf(stderr, "hull: --memory %s: expected a size like 256M or 1G\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'e':
-			o->env[o->n_env++] = optarg;
-			break;
-		case 'w':
-			o->workdir = optarg;
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
-		case 'v': {
-			struct errmsg err;
-			if (o->n_vols >= VMM_MAX_VOLUMES) {
-				fprintf(stderr, "hull: -v %s: at most %d volumes\n", optarg,
-					VMM_MAX_VOLUMES);
-				return -EINVAL;
-			}
-			if (volume_parse(optarg, &o->vols[o->n_vols], &err)) {
-				fprintf(stderr, "hull: %s\n", err.text);
-				return -EINVAL;
-			}
-			o->n_vols++;
-			break;
-		}
-		case O_ENTRYPOINT:
-			o->entrypoint = optarg;
-			break;
-		case O_HOSTNAME:
-			o->hostname = optarg;
-			break;
-		case O_KERNEL:
-			o->kernel = optarg;
-			break;
-		case O_INITRD:
-			o->initrd = optarg;
-			break;
-		case O_ROOT:
-			o->root = optarg;
-			break;
-		case O_TIMINGS:
-			o->timings = true;
-			break;
-		case O_DEBUG:
-			o->debug = true;
-			break;
-		case O_NO_SNAPSHOT:
-			o->no_snapshot = true;
-			break;
-		case O_MAX_IMAGE_SIZE:
-			o->max_image_size = optarg;
-			break;
-		case O_PULL:
-			if (imageref_parse_policy(optarg, &o->pull.policy)) {
-				fprintf(stderr, "hull: --pull %s: expected missing, always or never\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case O_INSECURE:
-			o->pull.insecure[o->pull.n_insecure++] = optarg;
-			break;
-		case 'i':
-			o->interactive = true;
-			break;
-		case 't':
-			o->tty = true;
-			break;
-		case O_STOP_SIGNAL: {
-			int sig;
-			if (stop_signal_parse(optarg, &sig)) {
-				fprintf(stderr, "hull: --stop-signal %s: not a signal name (SIGTERM, "
-						"TERM) or number (1-64)\n",
-					optarg);
-				return -EINVAL;
-			}
-			o->stop_signal = optarg;
-			break;
-		}
-		case O_STOP_TIMEOUT:
-			if (stop_timeout_parse(optarg, &o->stop_timeout)) {
-				fprintf(stderr, "hull: --stop-timeout %s: expected seconds from 0 to %d\n",
-					optarg, STOP_MAX_TIMEOUT_S);
-				return -EINVAL;
-			}
-			break;
-		case O_NAME:
-			o->name = optarg;
-			break;
-		case 'd':
-			o->detach = true;
-			break;
-		case O_RM:
-			o->auto_remove = true;
-			break;
-		case O_NETWORK:
-		case 'p':
-		case O_DNS: {
-			struct errmsg err;
-			int rc = c == O_NETWORK ? net_opts_network(&o->net, optarg, &err)
-				 : c == 'p'	? net_opts_publish(&o->net, optarg, &err)
-						: net_opts_dns(&o->net, optarg, &err);
-			if (rc) {
-				fprintf(stderr, "hull: %s\n", err.text);
-				return rc;
-			}
-			break;
-		}
-		case O_HELP:
-			run_usage(stdout);
-			exit(0);
-		default:
-			run_usage(stderr);
-			return -EINVAL;
-		}
-	}
+	int rc = opts_parse(&run_cmd_opts, argc, argv, set_opt, o, first);
+	if (rc == OPTS_HELP)
+		return 1;
+	if (rc)
+		return -EINVAL;
 	struct errmsg nerr;
 	if (net_opts_check(&o->net, &nerr)) {
 		fprintf(stderr, "hull: %s\n", nerr.text);
 		return -EINVAL;
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "hull: run: missing IMAGE\n");
-		run_usage(stderr);
-		return -EINVAL;
-	}
-	o->image = argv[optind];
-	o->args = argv + optind + 1;
-	o->n_args = (size_t)(argc - optind - 1);
 	return 0;
 }
 
-static void console_out(struct console_log *l, const uint8_t *b, size_t n)
+static void print_timings(uint64_t t0, uint64_t t_image, bool hit, const struct rt_timings *t)
 {
-	if (l->echo) {
-		ssize_t w = write(STDERR_FILENO, b, n);
-		(void)w;
-	}
-	for (size_t i = 0; i < n; i++) {
-		l->buf[l->pos++] = (char)b[i];
-		if (l->pos == sizeof(l->buf)) {
-			l->pos = 0;
-			l->wrapped = true;
-		}
-	}
-}
-
-static void console_dump(const struct console_log *l)
-{
-	if (l->echo)
-		return; /* already shown */
-	fprintf(stderr, "hull: last guest console output:\n");
-	if (l->wrapped)
-		fwrite(l->buf + l->pos, 1, sizeof(l->buf) - l->pos, stderr);
-	fwrite(l->buf, 1, l->pos, stderr);
-	fputc('\n', stderr);
-}
-
-static void on_console(void *ctx, const uint8_t *b, size_t n)
-{
-	console_out(&((struct run_ctx *)ctx)->con, b, n);
-}
-
-static void on_ready_hook(void *ctx)
-{
-	uint64_t one = 1;
-	ssize_t r = write(((struct run_ctx *)ctx)->ready_fd, &one, sizeof(one));
-	(void)r;
-}
-
-/* guest-init is up and waiting: on a cold boot save the template (the VM as
- * it is now, its image disk still empty), then attach the image and send the
- * spec. A failed save costs this run nothing but the template. A restored
- * guest says READY again on a new connection (its old one died with the
- * template's VMM), which lands here too. */
-static int on_cold_ready(struct run_ctx *rc, struct cold_plan *p)
-{
-	struct errmsg err;
-	if (p->template_dir) {
-		if (vmm_pause(rc->vm))
-			return -ESHUTDOWN;
-		if (vmm_save_template(rc->vm, p->template_dir, p->template_key, &err))
-			fprintf(stderr, "hull: warning: could not save a template: %s\n", err.text);
-		else
-			p->t_saved = clock_now_ns();
-		vmm_resume(rc->vm);
-	}
-	if (vmm_attach_disk(rc->vm, 0, p->rootfs, &err)) {
-		fprintf(stderr, "hull: %s\n", err.text);
-		vmm_request_stop(rc->vm);
-		return -EIO;
-	}
-	return control_send_spec(&rc->ctl);
-}
-
-/* Feed what guest-init sent; at end of stream forget the connection. With
- * `drain`, read until nothing is left (the VM stopped: its last bytes are in
- * the socket buffer already). */
-static void ctl_read(struct run_ctx *rc, bool drain)
-{
-	uint8_t buf[64 * 1024];
-	while (rc->ctl_fd >= 0) {
-		ssize_t n = recv(rc->ctl_fd, buf, sizeof(buf), drain ? MSG_DONTWAIT : 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			close(rc->ctl_fd);
-			rc->ctl_fd = -1;
-			outq_reset(&rc->ctl_q, -1);
-			return;
-		}
-		control_feed(&rc->ctl, buf, (size_t)n);
-		if (!drain)
-			return;
-	}
-}
-
-/* One control connection per run: later ones are refused (closed). */
-static void ctl_accept(struct run_ctx *rc)
-{
-	int fd = accept4(rc->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (rc->ctl_fd >= 0) {
-		close(fd);
-	} else {
-		rc->ctl_fd = fd;
-		outq_reset(&rc->ctl_q, fd);
-	}
-}
-
-static void random_hostname(char out[13])
-{
-	uint8_t r[6] = { 0 };
-	if (getrandom(r, sizeof(r), 0) != sizeof(r))
-		memset(r, 0x5a, sizeof(r)); /* not a secret, only a default name */
-	for (int i = 0; i < 6; i++)
-		sprintf(out + 2 * i, "%02x", r[i]);
-}
-
-static void print_timings(uint64_t t0, uint64_t t_image, bool hit, uint64_t t_setup,
-			  const char *boot, uint64_t t_start, uint64_t t_saved,
-			  const struct control *c, uint64_t t_stop)
-{
-#define MS(t) ((t) ? ((double)((t) - t0)) / 1e6 : -1.0)
+#define MS(v) ((v) ? ((double)((v)-t0)) / 1e6 : -1.0)
 	fprintf(stderr,
 		"hull: timings (ms since hull started; -1 = did not happen)\n"
 		"  image ready        %9.1f (%s)\n"
@@ -458,378 +289,161 @@ static void print_timings(uint64_t t0, uint64_t t_image, bool hit, uint64_t t_se
 		"  container started  %9.1f\n"
 		"  container exited   %9.1f\n"
 		"  vm stopped         %9.1f\n",
-		MS(t_image), hit ? "cache hit" : "converted", MS(t_setup), boot, MS(t_start),
-		MS(c->t_ready), MS(t_saved), MS(c->t_started), MS(c->t_exit), MS(t_stop));
+		MS(t_image), hit ? "cache hit" : "converted", MS(t->vm_setup), t->boot,
+		MS(t->vcpus_started), MS(t->ready), MS(t->template_saved), MS(t->started),
+		MS(t->exited), MS(t->stopped));
 #undef MS
 }
 
-static const char *reason_text(enum vmm_stop_reason r)
+/* What the VM needs and where templates live; every string malloc'd. */
+struct run_paths {
+	char *kernel, *initrd, *root, *troot;
+};
+
+static int find_paths(const struct run_opts *o, struct run_paths *p)
 {
-	switch (r) {
-	case VMM_STOP_RESET: return "the guest rebooted";
-	case VMM_STOP_SHUTDOWN: return "the guest shut down";
-	case VMM_STOP_ERROR: return "a VMM error";
-	case VMM_STOP_REQUESTED: return "hull stopped it";
-	default: return "unknown";
+	p->kernel = o->kernel ? strdup(o->kernel) : paths_data_file("vmlinux");
+	p->initrd = o->initrd ? strdup(o->initrd) : paths_data_file("initramfs.cpio");
+	p->root = paths_store_root(o->root);
+	if (!p->kernel || !p->initrd || !p->root)
+		return -ENOMEM;
+	if (access(p->kernel, R_OK) || access(p->initrd, R_OK)) {
+		const char *miss = access(p->kernel, R_OK) ? p->kernel : p->initrd;
+		fprintf(stderr,
+			"hull: %s: %s (build hull with the README's setup command, or pass "
+			"--kernel/--initrd)\n",
+			miss, strerror(errno));
+		return -ENOENT;
 	}
+	if (!o->no_snapshot && !(p->troot = template_root(p->root)))
+		return -ENOMEM;
+	return 0;
 }
 
-static int mon_signal(void *ctx, int signo)
+/* Create, start and wait for the container; returns the exit status. */
+static int run_container(const struct run_opts *o, const struct rt_config *cfg, uint64_t t0,
+			 uint64_t t_image, bool cache_hit)
 {
-	return control_signal(&((struct run_ctx *)ctx)->ctl, signo);
-}
-
-static void mon_halt(void *ctx, int signo)
-{
-	struct run_ctx *rc = ctx;
-	rc->killed_by = signo;
-	vmm_request_stop(rc->vm);
-}
-
-static void mon_output(void *ctx, int stream, const uint8_t *b, size_t n)
-{
-	monitor_output(((struct run_ctx *)ctx)->mon, stream, b, n);
-}
-
-static void mon_started(void *ctx)
-{
-	monitor_started(((struct run_ctx *)ctx)->mon);
-}
-
-/* Register the container (cli/monitor.h) and, with -d, continue in a forked
- * monitor. Returns true when this process is done: an error (status stays
- * 125) or the parent of -d (*status set). */
-static bool lifecycle_begin(struct run_ctx *rc, const struct run_opts *o,
-			    const struct image_rootfs *img, const struct hcp_spec *spec,
-			    int *status)
-{
-	static const struct monitor_ops ops = { .signal = mon_signal, .halt = mon_halt };
 	struct errmsg err;
-	int sig = SIGTERM;
-	stop_signal_pick(o->stop_signal, img->config.stop_signal, &sig);
-	struct monitor_info mi = {
-		.name = o->name, .image = o->image, .digest = img->digest,
-		.cmd = spec->argv, .n_cmd = spec->argc,
-		.stop_signal = sig, .stop_timeout = (int)o->stop_timeout,
-		.auto_remove = o->auto_remove,
-	};
-	if (monitor_create(&mi, &rc->mon, &err)) {
+	struct rt_container *c;
+	int status = RT_EXIT_FAILED;
+	if (rt_create(cfg, &c, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
-		return true;
+		return status;
 	}
-	if (o->detach && monitor_detach(&rc->mon, status))
-		return true;
-	if (monitor_listen(rc->mon, &ops, rc, &err)) {
+	if (o->detach && rt_detach(&c, &status))
+		return status;
+	struct attach at;
+	attach_init(&at, o->interactive, o->tty);
+	if (attach_start(&at, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
-		return true;
+		rt_close(c);
+		return status;
 	}
-	control_set_hooks(&rc->ctl, mon_output, mon_started, rc);
-	return false;
-}
-
-/* Wait for the VM to stop, serving the control connection, forwarding
- * hull's stdin and signals to the container (cli/attach.h) and serving the
- * monitor's requests (hull stop/kill). */
-static int supervise(struct run_ctx *rc, int sigfd, struct cold_plan *plan)
-{
-	struct pollfd p[7] = { { .fd = vmm_stop_fd(rc->vm), .events = POLLIN },
-			       { .fd = sigfd, .events = POLLIN },
-			       { .fd = rc->ready_fd, .events = POLLIN },
-			       { .fd = rc->listen_fd, .events = POLLIN },
-			       { .fd = -1 },
-			       { .fd = -1 },
-			       { .fd = rc->mon ? monitor_fd(rc->mon) : -1, .events = POLLIN } };
-	for (;;) {
-		p[4] = (struct pollfd){ .fd = rc->ctl_fd,
-					.events = POLLIN | (outq_pending(&rc->ctl_q) ? POLLOUT : 0) };
-		p[5] = (struct pollfd){ .fd = attach_stdin_fd(&rc->at), .events = POLLIN };
-		if (poll(p, 7, attach_timeout_ms(&rc->at, clock_now_ns())) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (p[0].revents)
-			return 0;
-		if (p[3].revents)
-			ctl_accept(rc);
-		if (p[4].revents & (POLLIN | POLLHUP | POLLERR))
-			ctl_read(rc, false);
-		if (p[6].revents)
-			monitor_dispatch(rc->mon);
-		if (p[2].revents) {
-			uint64_t v;
-			if (read(rc->ready_fd, &v, sizeof(v)) == sizeof(v))
-				on_cold_ready(rc, plan);
-		}
-		if (p[4].revents & POLLOUT)
-			outq_flush(&rc->ctl_q);
-		if (p[5].revents)
-			attach_on_stdin(&rc->at);
-		attach_tick(&rc->at, clock_now_ns());
-		if (p[1].revents) {
-			struct signalfd_siginfo si;
-			if (read(sigfd, &si, sizeof(si)) != sizeof(si))
-				continue;
-			if (attach_on_signal(&rc->at, (int)si.ssi_signo, clock_now_ns()) == -EAGAIN) {
-				/* nothing runs yet: stopping the VM is the answer */
-				mon_halt(rc, (int)si.ssi_signo);
-			}
-		}
-	}
+	if (rt_start(c, &at.io, &err))
+		fprintf(stderr, "hull: %s\n", err.text);
+	status = rt_wait(c);
+	attach_end(&at);
+	if (o->timings)
+		print_timings(t0, t_image, cache_hit, rt_container_timings(c));
+	rt_close(c);
+	return status;
 }
 
 int run_main(int argc, char **argv)
 {
 	uint64_t t0 = clock_now_ns();
 	struct run_opts o;
-	int status = EXIT_HULL_FAILED;
-	char *kernel = NULL, *initrd = NULL, *root = NULL;
-	struct image_rootfs img = { 0 };
-	struct hcp_spec spec = { 0 };
-	struct run_ctx *rc = calloc(1, sizeof(*rc));
-	if (rc)
-		rc->ready_fd = rc->listen_fd = rc->ctl_fd = rc->ctl_q.fd = -1;
-	struct errmsg err = { { 0 } };
-	bool ctl_ok = false;
-	int sigfd = -1;
-	if (!rc || parse_opts(argc, argv, &o))
-		goto out;
-
-	kernel = o.kernel ? strdup(o.kernel) : paths_data_file("vmlinux");
-	initrd = o.initrd ? strdup(o.initrd) : paths_data_file("initramfs.cpio");
-	root = paths_store_root(o.root);
-	if (!kernel || !initrd || !root)
-		goto out;
-	if (access(kernel, R_OK) || access(initrd, R_OK)) {
-		const char *miss = access(kernel, R_OK) ? kernel : initrd;
-		fprintf(stderr, "hull: %s: %s (build hull with the README's setup command, or pass "
-				"--kernel/--initrd)\n",
-			miss, strerror(errno));
+	struct run_paths paths = {0};
+	struct image_rootfs img = {0};
+	struct hcp_spec spec = {0};
+	struct errmsg err = {{0}};
+	int status = RT_EXIT_FAILED, first = 0;
+	int prc = parse_opts(argc, argv, &o, &first);
+	if (prc) {
+		status = prc == 1 ? 0 : RT_EXIT_FAILED;
 		goto out;
 	}
-
+	const char *image = argv[first];
+	if (find_paths(&o, &paths))
+		goto out;
 	struct image_limits lim;
 	if (imgopt_limits(o.max_image_size, &lim))
 		goto out;
 	o.pull.limits = &lim;
-	if (imageref_prepare(o.image, root, &o.pull, &img, &err)) {
+	if (imageref_prepare(image, paths.root, &o.pull, &img, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		goto out;
 	}
 	uint64_t t_image = clock_now_ns();
 
-	char host[13];
-	random_hostname(host);
+	/* docker's rules: the image's config, overridden by the options */
 	struct spec_image si = {
-		.entrypoint = img.config.entrypoint, .n_entrypoint = img.config.n_entrypoint,
-		.cmd = img.config.cmd, .n_cmd = img.config.n_cmd,
-		.env = img.config.env, .n_env = img.config.n_env,
-		.working_dir = img.config.working_dir, .user = img.config.user,
+	    .entrypoint = img.config.entrypoint,
+	    .n_entrypoint = img.config.n_entrypoint,
+	    .cmd = img.config.cmd,
+	    .n_cmd = img.config.n_cmd,
+	    .env = img.config.env,
+	    .n_env = img.config.n_env,
+	    .working_dir = img.config.working_dir,
+	    .user = img.config.user,
 	};
 	struct spec_overrides so = {
-		.entrypoint = o.entrypoint, .args = o.args, .n_args = o.n_args,
-		.env = o.env, .n_env = o.n_env, .workdir = o.workdir, .user = o.user,
-		.hostname = o.hostname ? o.hostname : host, .rootfs = "/dev/vda",
-		.tty = o.tty,
+	    .entrypoint = o.entrypoint,
+	    .args = argv + first + 1,
+	    .n_args = (size_t)(argc - first - 1),
+	    .env = o.env,
+	    .n_env = o.n_env,
+	    .workdir = o.workdir,
+	    .user = o.user,
+	    .rootfs = "/dev/vda",
+	    .tty = o.tty,
 	};
 	if (spec_build(&si, &so, &spec, &err)) {
-		fprintf(stderr, "hull: %s: %s\n", o.image, err.text);
+		fprintf(stderr, "hull: %s: %s\n", image, err.text);
 		goto out;
 	}
-	struct vmm_volume vols[VMM_MAX_VOLUMES];
-	if (volume_apply(o.vols, o.n_vols, vols, &spec, &err)) {
-		fprintf(stderr, "hull: %s\n", err.text);
-		goto out;
-	}
-	/* the NIC's settings go into vc below */
-	struct vmm_config netvc = { 0 };
-	if (net_opts_apply(&o.net, &netvc, &spec, &err)) {
-		fprintf(stderr, "hull: %s\n", err.text);
-		goto out;
-	}
-	if (control_init(&rc->ctl, &spec, STDOUT_FILENO, STDERR_FILENO, outq_send, &rc->ctl_q)) {
-		fprintf(stderr, "hull: the container spec is too large for one message\n");
-		goto out;
-	}
-	ctl_ok = true;
-	rc->con.echo = o.debug;
-	if (lifecycle_begin(rc, &o, &img, &spec, &status))
-		goto out;
-	struct attach_opts ao = { .interactive = o.interactive, .tty = o.tty,
-				  .stop_timeout_s = o.stop_timeout };
-	stop_signal_pick(o.stop_signal, img.config.stop_signal, &ao.stop_signo);
-	attach_init(&rc->at, &rc->ctl, &ao);
-	int trc = attach_start(&rc->at);
-	if (trc) {
-		fprintf(stderr, "hull: cannot put the terminal in raw mode: %s\n", strerror(-trc));
-		goto out;
-	}
-
-	/* Signals go to the control thread through a signalfd; every thread
-	 * created from here on inherits the blocked mask. */
-	sigset_t set;
-	attach_sigset(&rc->at, &set);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sigfd < 0) {
-		fprintf(stderr, "hull: signalfd: %s\n", strerror(errno));
-		goto out;
-	}
-
-	/* the VM's vsock sockets live in the container's directory */
-	if (!(rc->uds = runtime_sock_path(monitor_state(rc->mon), RUNTIME_VSOCK_SOCK)))
-		errmsg_set(&err, -ENOMEM, "out of memory");
-	if (!rc->uds || (rc->listen_fd = vsock_host_listen(rc->uds, VSOCK_PORT_CONTROL, &err)) < 0) {
-		fprintf(stderr, "hull: %s\n", err.text);
-		goto out;
-	}
-
-	bool pvm = vmm_host_is_pvm();
-	char *tkey = NULL, *troot = NULL, *tdir = NULL;
-	const char *boot = "cold boot";
-	if (!o.no_snapshot) {
-		troot = template_root(root);
-		char *k = NULL;
-		int krc = template_key(kernel, initrd, o.cpus, o.mem, pvm, &k, &err);
-		/* VMs with and without a NIC boot different devices */
-		if (!krc && asprintf(&tkey, "%s%s", k, net_opts_template_tag(&o.net)) < 0) {
-			tkey = NULL;
-			krc = errmsg_set(&err, -ENOMEM, "out of memory");
-		}
-		free(k);
-		if (!krc)
-			krc = volume_template_key(&tkey, o.n_vols, &err);
-		if (krc || !troot || !(tdir = template_dir(troot, tkey))) {
-			fprintf(stderr, "hull: %s\n", err.text);
-			goto out_t;
-		}
-	}
-	struct vmm_config vc = {
-		.kernel = kernel,
-		.initrd = initrd,
-		.cpus = o.cpus,
-		.mem_bytes = o.mem,
-		/* empty until the image is attached: a template must not have
-		 * seen any one image (see on_cold_ready) */
-		.disks = { { .path = NULL, .read_only = true } },
-		.ndisks = 1,
-		.pvm = pvm,
-		.debug = o.debug,
-		/* guest-init's timestamped milestones on the console */
-		.cmdline_extra = o.debug ? "hull_debug=1" : NULL,
-		.console_out = on_console,
-		.ctx = rc,
-		.nvolumes = (unsigned)o.n_vols,
-		.vsock_uds = rc->uds,
-		.net_mode = netvc.net_mode,
-		.net_tap = netvc.net_tap,
-		.net_ports = netvc.net_ports,
-		.net_nports = netvc.net_nports,
-		.net_no_csum = netvc.net_no_csum,
+	int sig = SIGTERM;
+	stop_signal_pick(o.stop_signal, img.config.stop_signal, &sig);
+	struct rt_config cfg = {
+	    .name = o.name,
+	    .image = image,
+	    .digest = img.digest,
+	    .rootfs = img.path,
+	    .process = {.argv = spec.argv,
+			.argc = spec.argc,
+			.env = spec.envp,
+			.n_env = spec.envc,
+			.cwd = spec.cwd,
+			.user = spec.user,
+			.tty = o.tty,
+			.stdin_open = o.interactive},
+	    .hostname = o.hostname,
+	    .cpus = o.cpus,
+	    .mem_bytes = o.mem,
+	    .kernel = paths.kernel,
+	    .initrd = paths.initrd,
+	    .template_root = paths.troot,
+	    .volumes = o.vols,
+	    .n_volumes = o.n_vols,
+	    .net = &o.net,
+	    .stop_signal = sig,
+	    .stop_timeout = o.stop_timeout,
+	    .auto_remove = o.auto_remove,
+	    .debug = o.debug,
+	    .vm = &rt_vm_local,
 	};
-	memcpy(vc.volumes, vols, o.n_vols * sizeof(vols[0]));
-	memcpy(vc.net_mac, netvc.net_mac, sizeof(vc.net_mac));
-	bool restored = false, stale = false;
-	struct errmsg terr;
-	if (tdir && vmm_template_exists(tdir)) {
-		vc.template_dir = tdir;
-		vc.template_key = tkey;
-		if (vmm_create(&vc, &rc->vm, &terr) == 0) {
-			restored = true;
-			boot = "restored from template";
-		} else {
-			stale = true;
-		}
-		vc.template_dir = NULL;
-		vc.template_key = NULL;
-	}
-	if (!restored && vmm_create(&vc, &rc->vm, &err)) {
-		/* the run's own problem (a published port in use, say), not
-		 * the template's: keep the template */
-		fprintf(stderr, "hull: %s\n", err.text);
-		goto out_t;
-	}
-	if (stale) {
-		/* a template that cannot be used is replaced by this run */
-		fprintf(stderr, "hull: template not used, booting cold: %s\n", terr.text);
-		vmm_template_remove(tdir);
-	}
-	uint64_t t_setup = clock_now_ns();
-	struct cold_plan plan = { .rootfs = img.path };
-	rc->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (rc->ready_fd < 0) {
-		fprintf(stderr, "hull: eventfd: %s\n", strerror(errno));
-		goto out_t;
-	}
-	if (tdir && !restored) {
-		plan.template_dir = tdir;
-		plan.template_key = tkey;
-	}
-	control_set_ready_hook(&rc->ctl, on_ready_hook, rc);
-	if (vmm_start(rc->vm, &err)) {
-		fprintf(stderr, "hull: %s\n", err.text);
-		goto out_t;
-	}
-	supervise(rc, sigfd, &plan);
-	attach_end(&rc->at); /* hull's own messages below need a sane terminal */
-	enum vmm_stop_reason why = vmm_wait(rc->vm);
-	ctl_read(rc, true);
-	uint64_t t_stop = clock_now_ns();
-
-	int code;
-	err.text[0] = '\0'; /* from here on: why the container has no exit status */
-	if (control_exit_status(&rc->ctl, &code)) {
-		status = code;
-	} else if (rc->killed_by) {
-		status = 128 + rc->killed_by;
-	} else {
-		snprintf(err.text, sizeof(err.text), "the VM stopped (%s) before the container "
-			 "reported an exit status", reason_text(why));
-		const char *f = control_failed(&rc->ctl);
-		fprintf(stderr,
-			"hull: the VM stopped (%s%s%s) before the container reported an exit status%s%s\n",
-			reason_text(why), vmm_stop_why(rc->vm)[0] ? ": " : "", vmm_stop_why(rc->vm),
-			f ? "; control channel: " : "", f ? f : "");
-		console_dump(&rc->con);
-	}
-	if (o.timings)
-		print_timings(t0, t_image, img.cache_hit, t_setup, boot, vmm_started_ns(rc->vm),
-			      plan.t_saved, &rc->ctl, t_stop);
-out_t:
-	free(tkey);
-	free(troot);
-	free(tdir);
+	status = run_container(&o, &cfg, t0, t_image, img.cache_hit);
 out:
-	if (ctl_ok)
-		attach_end(&rc->at);
-	if (rc && rc->vm)
-		vmm_destroy(rc->vm);
-	if (rc && rc->mon) /* the state records the end, or --rm removes it */
-		monitor_finish(rc->mon, rc->ctl.started, status, err.text[0] ? err.text : NULL);
-	if (ctl_ok)
-		control_free(&rc->ctl);
-	if (sigfd >= 0)
-		close(sigfd);
-	if (rc && rc->ready_fd >= 0)
-		close(rc->ready_fd);
-	if (rc && rc->ctl_fd >= 0)
-		close(rc->ctl_fd);
-	if (rc)
-		outq_free(&rc->ctl_q);
-	if (rc && rc->listen_fd >= 0)
-		close(rc->listen_fd);
-	if (rc)
-		free(rc->uds);
 	hcp_spec_free(&spec);
 	image_rootfs_free(&img);
-	free(kernel);
-	free(initrd);
-	free(root);
+	free(paths.kernel);
+	free(paths.initrd);
+	free(paths.root);
+	free(paths.troot);
 	free(o.env);
 	free(o.pull.insecure);
 	for (size_t i = 0; i < o.n_vols; i++)
 		volume_arg_free(&o.vols[i]);
-	free(rc);
 	return status;
 }

@@ -1,34 +1,90 @@
 #include "snapshot_cmd.h"
 
-#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cli/paths.h"
-#include "cli/template.h"
+#include "cli/opts.h"
+#include "runtime/paths.h"
+#include "runtime/template.h"
 #include "vmm/snapshot.h"
 
 #ifndef HULL_VERSION
 #define HULL_VERSION "unknown"
 #endif
 
-static void usage(FILE *f)
+static const char snapshot_usage[] =
+    "Usage: hull snapshot [--root DIR] ls|rm NAME...|prune [--all]\n"
+    "\n"
+    "Templates are VMs saved right after the guest booted; hull run starts from\n"
+    "one when it fits (same hull, kernel, init, vCPUs, memory) and makes one on\n"
+    "first use otherwise.\n"
+    "  ls             list templates: size on disk, guest memory, age, status\n"
+    "  rm NAME...     remove templates\n"
+    "  prune [--all]  remove unusable templates and leftovers (--all: every one)\n"
+    "\n"
+    "Run 'hull snapshot COMMAND --help' for a command's options.\n";
+
+enum { O_ROOT = 256, O_ALL };
+
+static const struct opt root_opt[] = {
+    {O_ROOT, 0, "root", "DIR", "hull's state directory"},
+    {0},
+};
+
+static const struct opt prune_opts[] = {
+    {O_ALL, 0, "all", NULL, "remove every template, usable ones too"},
+    {O_ROOT, 0, "root", "DIR", "hull's state directory"},
+    {0},
+};
+
+static const struct cmd_opts ls_cmd = {
+    .name = "snapshot ls",
+    .synopsis = "[OPTIONS]",
+    .about = "List templates: size on disk, guest memory, age, status.\n",
+    .opts = root_opt,
+    .min_args = 0,
+    .max_args = 0,
+};
+
+static const struct cmd_opts rm_cmd = {
+    .name = "snapshot rm",
+    .synopsis = "[OPTIONS] NAME...",
+    .about = "Remove templates.\n",
+    .opts = root_opt,
+    .min_args = 1,
+    .max_args = -1,
+};
+
+static const struct cmd_opts prune_cmd = {
+    .name = "snapshot prune",
+    .synopsis = "[OPTIONS]",
+    .about = "Remove unusable templates and leftovers of interrupted saves.\n",
+    .opts = prune_opts,
+    .min_args = 0,
+    .max_args = 0,
+};
+
+struct snap_opts {
+	const char *root;
+	bool all;
+};
+
+static int set_opt(void *ctx, int id, const char *v)
 {
-	fprintf(f, "Usage: hull snapshot [--root DIR] ls|rm NAME...|prune [--all]\n"
-		   "\n"
-		   "Templates are VMs saved right after the guest booted; hull run starts from\n"
-		   "one when it fits (same hull, kernel, init, vCPUs, memory) and makes one on\n"
-		   "first use otherwise.\n"
-		   "  ls             list templates: size on disk, guest memory, age, status\n"
-		   "  rm NAME...     remove templates\n"
-		   "  prune [--all]  remove unusable templates and leftovers (--all: every one)\n");
+	struct snap_opts *o = ctx;
+	if (id == O_ROOT)
+		o->root = v;
+	else
+		o->all = true;
+	return 0;
 }
 
 static void human(uint64_t b, char *out, size_t n)
 {
-	const char *u[] = { "B", "KiB", "MiB", "GiB" };
+	const char *u[] = {"B", "KiB", "MiB", "GiB"};
 	double v = (double)b;
 	int i = 0;
 	while (v >= 1024 && i < 3) {
@@ -50,7 +106,8 @@ static int print_one(void *ctx, const struct snapshot_info *in)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 	const char *status = in->partial ? (in->in_progress ? "being written" : "leftover")
 			     : in->valid ? "usable"
-					 : in->why ? in->why : "unusable";
+			     : in->why	 ? in->why
+					 : "unusable";
 	printf("%-34s %10s %10s  %-16s  %s\n", in->name, disk, mem, when, status);
 	return 0;
 }
@@ -77,41 +134,42 @@ static int prune_one(void *ctx, const struct snapshot_info *in)
 
 int snapshot_main(int argc, char **argv)
 {
-	static const struct option lo[] = { { "root", required_argument, NULL, 'r' },
-					    { "all", no_argument, NULL, 'a' },
-					    { "help", no_argument, NULL, 'h' },
-					    { 0 } };
-	const char *cli_root = NULL;
-	bool all = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
-		if (c == 'r')
-			cli_root = optarg;
-		else if (c == 'a')
-			all = true;
-		else if (c == 'h') {
-			usage(stdout);
-			return 0;
-		} else {
-			usage(stderr);
-			return 2;
-		}
+	struct snap_opts o = {0};
+	int i = 1;
+	/* `hull snapshot --root DIR VERB`, as before: --root may come first */
+	while (i + 1 < argc && !strcmp(argv[i], "--root")) {
+		o.root = argv[i + 1];
+		i += 2;
 	}
-	if (optind >= argc) {
-		usage(stderr);
+	if (i >= argc) {
+		fputs(snapshot_usage, stderr);
 		return 2;
 	}
-	const char *verb = argv[optind++];
-	/* prune's --all may follow the verb */
-	for (int i = optind; i < argc; i++)
-		if (!strcmp(argv[i], "--all"))
-			all = true;
+	const char *verb = argv[i];
+	if (!strcmp(verb, "--help") || !strcmp(verb, "-h")) {
+		fputs(snapshot_usage, stdout);
+		return 0;
+	}
+	const struct cmd_opts *cmd = !strcmp(verb, "ls")      ? &ls_cmd
+				     : !strcmp(verb, "rm")    ? &rm_cmd
+				     : !strcmp(verb, "prune") ? &prune_cmd
+							      : NULL;
+	if (!cmd) {
+		fprintf(stderr, "hull: snapshot: unknown command '%s'\n", verb);
+		fputs(snapshot_usage, stderr);
+		return 2;
+	}
+	int first, prc = opts_parse(cmd, argc - i, argv + i, set_opt, &o, &first);
+	if (prc)
+		return prc == OPTS_HELP ? 0 : 2;
+	first += i;
+	const char *cli_root = o.root;
+	bool all = o.all;
 	char *store = paths_store_root(cli_root);
 	char *root = store ? template_root(store) : NULL;
 	int status = 0;
-	struct errmsg err = { { 0 } };
-	struct snapshot_expect e = { .hull_version = HULL_VERSION };
+	struct errmsg err = {{0}};
+	struct snapshot_expect e = {.hull_version = HULL_VERSION};
 	if (!root) {
 		status = 125;
 	} else if (!strcmp(verb, "ls")) {
@@ -122,13 +180,10 @@ int snapshot_main(int argc, char **argv)
 			status = 125;
 		}
 	} else if (!strcmp(verb, "rm")) {
-		if (optind >= argc) {
-			usage(stderr);
-			status = 2;
-		}
-		for (int i = optind; i < argc && !status; i++) {
+		for (int i = first; i < argc && !status; i++) {
 			if (strchr(argv[i], '/') || argv[i][0] == '.' || !argv[i][0]) {
-				fprintf(stderr, "hull: snapshot rm %s: not a template name\n", argv[i]);
+				fprintf(stderr, "hull: snapshot rm %s: not a template name\n",
+					argv[i]);
 				status = 125;
 				continue;
 			}
@@ -143,8 +198,8 @@ int snapshot_main(int argc, char **argv)
 			}
 			free(dir);
 		}
-	} else if (!strcmp(verb, "prune")) {
-		struct prune_ctx p = { .all = all };
+	} else {
+		struct prune_ctx p = {.all = all};
 		if (snapshot_list(root, &e, prune_one, &p, &err)) {
 			fprintf(stderr, "hull: %s\n", err.text);
 			status = 125;
@@ -152,10 +207,6 @@ int snapshot_main(int argc, char **argv)
 			printf("removed %d template(s)\n", p.removed);
 			status = p.failed ? 125 : 0;
 		}
-	} else {
-		fprintf(stderr, "hull: snapshot: unknown command '%s'\n", verb);
-		usage(stderr);
-		status = 2;
 	}
 	free(store);
 	free(root);

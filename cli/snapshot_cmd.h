@@ -1,5 +1,5 @@
 /* snapshot_cmd: `hull snapshot ls|rm|prune` — manage templates (pre-booted
- * VMs, see cli/template.h). Returns the process exit status. */
+ * VMs, see runtime/template.h). Returns the process exit status. */
 #ifndef HULL_CLI_SNAPSHOT_CMD_H
 #define HULL_CLI_SNAPSHOT_CMD_H
 

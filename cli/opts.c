@@ -1,0 +1,135 @@
+#include "opts.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPT_HELP_ID (-2)
+#define MAX_OPTS 64
+
+static size_t count(const struct opt *o)
+{
+	size_t n = 0;
+	while (o && o[n].name)
+		n++;
+	return n;
+}
+
+void opts_usage(const struct cmd_opts *c, FILE *f)
+{
+	fprintf(f, "Usage: hull %s %s\n", c->name, c->synopsis);
+	if (c->about)
+		fprintf(f, "\n%s", c->about);
+	fprintf(f, "\nOptions:\n");
+	for (size_t i = 0, n = count(c->opts); i <= n; i++) {
+		const struct opt *o = &c->opts[i];
+		const struct opt help = {.name = "help", .help = "print this help"};
+		if (i == n)
+			o = &help;
+		char left[96];
+		int w = snprintf(left, sizeof(left), "  %c%c%s--%s%s%s", o->short_name ? '-' : ' ',
+				 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ",
+				 o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		/* the text starts in column 28, its continuation lines too */
+		if (w > 26)
+			fprintf(f, "%s\n%28s", left, "");
+		else
+			fprintf(f, "%-28s", left);
+		for (const char *p = o->help; *p; p++) {
+			fputc(*p, f);
+			if (*p == '\n' && p[1])
+				fprintf(f, "%28s", "");
+		}
+		fputc('\n', f);
+	}
+	if (c->footer)
+		fprintf(f, "\n%s", c->footer);
+}
+
+static int usage_error(const struct cmd_opts *c)
+{
+	fprintf(stderr, "Usage: hull %s %s\nRun 'hull %s --help' for the options.\n", c->name,
+		c->synopsis, c->name);
+	return OPTS_ERROR;
+}
+
+int opts_parse(const struct cmd_opts *c, int argc, char **argv,
+	       int (*set)(void *ctx, int id, const char *value), void *ctx, int *first)
+{
+	size_t n = count(c->opts);
+	if (n >= MAX_OPTS)
+		abort(); /* a table this long is a programming error */
+	struct option lo[MAX_OPTS + 1];
+	char shorts[2 * MAX_OPTS + 3];
+	size_t s = 0;
+	shorts[s++] = c->stop_at_arg ? '+' : '-';
+	if (!c->stop_at_arg)
+		s--;	   /* permute: GNU getopt's default */
+	shorts[s++] = ':'; /* missing values reported as ':' */
+	for (size_t i = 0; i < n; i++) {
+		const struct opt *o = &c->opts[i];
+		lo[i] =
+		    (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->id};
+		if (o->short_name) {
+			shorts[s++] = o->short_name;
+			if (o->arg)
+				shorts[s++] = ':';
+		}
+	}
+	lo[n] = (struct option){"help", no_argument, NULL, OPT_HELP_ID};
+	lo[n + 1] = (struct option){0};
+	shorts[s] = '\0';
+
+	optind = 1;
+	opterr = 0;
+	int ch, li;
+	while ((li = -1, ch = getopt_long(argc, argv, shorts, lo, &li)) != -1) {
+		/* the word that named this option: before a separate value */
+		const char *word = argv[optind - 1];
+		if (ch != '?' && ch != ':' && li >= 0 && lo[li].has_arg && optarg == word &&
+		    optind >= 2)
+			word = argv[optind - 2];
+		if (li >= 0 && !strncmp(word, "--", 2)) {
+			size_t len = strcspn(word + 2, "=");
+			if (len != strlen(lo[li].name) || strncmp(word + 2, lo[li].name, len)) {
+				fprintf(stderr,
+					"hull %s: unknown option %.*s (did you mean --%s? "
+					"options are not abbreviated)\n",
+					c->name, (int)(len + 2), word, lo[li].name);
+				return usage_error(c);
+			}
+		}
+		if (ch == OPT_HELP_ID) {
+			opts_usage(c, stdout);
+			return OPTS_HELP;
+		}
+		if (ch == '?' || ch == ':') {
+			const char *w = argv[optind - 1];
+			if (ch == ':' && optopt && optopt < 256 && strncmp(w, "--", 2))
+				fprintf(stderr, "hull %s: option -%c needs a value\n", c->name,
+					optopt);
+			else if (ch == ':')
+				fprintf(stderr, "hull %s: option %s needs a value\n", c->name, w);
+			else if (optopt && optopt < 256 && strncmp(w, "--", 2))
+				fprintf(stderr, "hull %s: unknown option -%c\n", c->name, optopt);
+			else
+				fprintf(stderr, "hull %s: unknown option %s\n", c->name, w);
+			return usage_error(c);
+		}
+		if (set(ctx, ch, optarg))
+			return OPTS_ERROR;
+	}
+	int nargs = argc - optind;
+	if (nargs < c->min_args) {
+		fprintf(stderr, "hull %s: %s\n", c->name,
+			nargs ? "too few arguments" : "arguments missing");
+		return usage_error(c);
+	}
+	if (c->max_args >= 0 && nargs > c->max_args) {
+		fprintf(stderr, "hull %s: unexpected argument '%s'\n", c->name,
+			argv[optind + c->max_args]);
+		return usage_error(c);
+	}
+	*first = optind;
+	return OPTS_OK;
+}

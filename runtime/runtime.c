@@ -1,0 +1,450 @@
+/* runtime: the API of runtime.h over the session loop (session.c), the
+ * supervisor (supervisor.c) and the state (state.c). */
+#include "runtime.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "runtime/session.h"
+#include "runtime/supervisor.h"
+#include "runtime/vsock_host.h"
+
+#define EXEC_CONNECT_TIMEOUT_MS 10000
+
+struct rt_container {
+	struct rt_session s;
+	struct hcp_spec spec;
+	struct vmm_config vc; /* the VM: disks, volumes, NIC */
+	char *rootfs, *kernel, *initrd, *template_root, *uds;
+	struct supervisor *sup;
+	bool stdin_open, tty, debug;
+	bool waited;
+	int status;
+	char error[1024]; /* why the container has no exit status, or "" */
+};
+
+struct rt_exec {
+	struct rt_session s;
+	struct hcp_spec spec;
+};
+
+static void random_hostname(char out[13])
+{
+	uint8_t r[6] = {0};
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		memset(r, 0x5a, sizeof(r)); /* not a secret, only a default name */
+	for (int i = 0; i < 6; i++)
+		sprintf(out + 2 * i, "%02x", r[i]);
+}
+
+static char **strv_dup(char *const *v, size_t n)
+{
+	char **out = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; out && i < n; i++)
+		if (!(out[i] = strdup(v[i]))) {
+			while (i--)
+				free(out[i]);
+			free(out);
+			return NULL;
+		}
+	return out;
+}
+
+/* The process part of an hcp spec (proto/hcp.h), copied. */
+static int process_spec(const struct rt_process *p, bool exec, struct hcp_spec *out,
+			struct errmsg *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!p->argc)
+		return errmsg_set(err, -EINVAL, "no command to run");
+	out->argv = strv_dup(p->argv, p->argc);
+	out->argc = p->argc;
+	out->envp = strv_dup(p->env, p->n_env);
+	out->envc = p->n_env;
+	out->tty = p->tty;
+	int rc = !out->argv || !out->envp ? -ENOMEM : 0;
+	const char *cwd = p->cwd ? p->cwd : exec ? NULL : "/";
+	if (!rc && cwd && !(out->cwd = strdup(cwd)))
+		rc = -ENOMEM;
+	if (!rc && p->user && !(out->user = strdup(p->user)))
+		rc = -ENOMEM;
+	if (rc)
+		return errmsg_set(err, rc, "out of memory");
+	return 0;
+}
+
+static int sup_signal(void *ctx, int signo)
+{
+	struct rt_container *c = ctx;
+	return control_signal(&c->s.ctl, signo);
+}
+
+static void sup_halt(void *ctx, int signo)
+{
+	session_halt(&((struct rt_container *)ctx)->s, signo);
+}
+
+static void container_free(struct rt_container *c)
+{
+	session_free(&c->s);
+	control_free(&c->s.ctl);
+	hcp_spec_free(&c->spec);
+	if (c->s.listen_fd >= 0)
+		close(c->s.listen_fd);
+	free(c->rootfs);
+	free(c->kernel);
+	free(c->initrd);
+	free(c->template_root);
+	free(c->uds);
+	free(c);
+}
+
+#define DUP(field, v) ((v) && !(c->field = strdup(v)) ? -ENOMEM : 0)
+
+int rt_create(const struct rt_config *cfg, struct rt_container **out, struct errmsg *err)
+{
+	*out = NULL;
+	struct rt_container *c = calloc(1, sizeof(*c));
+	if (!c)
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	session_init(&c->s, NULL);
+	c->status = RT_EXIT_FAILED;
+	int rc = process_spec(&cfg->process, false, &c->spec, err);
+	char host[13];
+	random_hostname(host);
+	if (!rc && (DUP(rootfs, cfg->rootfs) || DUP(kernel, cfg->kernel) ||
+		    DUP(initrd, cfg->initrd) || DUP(template_root, cfg->template_root) ||
+		    !(c->spec.hostname = strdup(cfg->hostname ? cfg->hostname : host)) ||
+		    !(c->spec.rootfs = strdup("/dev/vda"))))
+		rc = errmsg_set(err, -ENOMEM, "out of memory");
+	if (!rc && !cfg->vm)
+		rc = errmsg_set(err, -EINVAL, "no way to run VMs configured");
+	/* the VM: one disk, empty until the image is attached (a template must
+	 * not have seen any one image), the volumes, the NIC */
+	c->vc.kernel = c->kernel;
+	c->vc.initrd = c->initrd;
+	c->vc.cpus = cfg->cpus;
+	c->vc.mem_bytes = cfg->mem_bytes;
+	c->vc.disks[0] = (struct vmm_disk){.path = NULL, .read_only = true};
+	c->vc.ndisks = 1;
+	c->vc.debug = cfg->debug;
+	/* guest-init's timestamped milestones on the console */
+	c->vc.cmdline_extra = cfg->debug ? "hull_debug=1" : NULL;
+	c->vc.nvolumes = (unsigned)cfg->n_volumes;
+	if (!rc)
+		rc = volume_apply(cfg->volumes, cfg->n_volumes, c->vc.volumes, &c->spec, err);
+	if (!rc && cfg->net)
+		rc = net_opts_apply(cfg->net, &c->vc, &c->spec, err);
+	if (!rc && control_init(&c->s.ctl, &c->spec, false, outq_send, &c->s.q))
+		rc = errmsg_set(err, -EINVAL, "the container spec is too large for one message");
+	if (rc) {
+		hcp_spec_free(&c->spec);
+		free(c->rootfs);
+		free(c->kernel);
+		free(c->initrd);
+		free(c->template_root);
+		free(c);
+		return rc;
+	}
+	c->s.vm = cfg->vm;
+	c->s.rootfs = c->rootfs;
+	c->s.stop_signo = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
+	c->s.stop_timeout = cfg->stop_timeout;
+	c->s.echo_console = cfg->debug;
+	c->stdin_open = cfg->process.stdin_open;
+	c->tty = cfg->process.tty;
+	c->debug = cfg->debug;
+	struct supervisor_info si = {
+	    .name = cfg->name,
+	    .image = cfg->image,
+	    .digest = cfg->digest,
+	    .cmd = c->spec.argv,
+	    .n_cmd = c->spec.argc,
+	    .stop_signal = c->s.stop_signo,
+	    .stop_timeout = (int)cfg->stop_timeout,
+	    .auto_remove = cfg->auto_remove,
+	};
+	if ((rc = supervisor_create(&si, &c->sup, err))) {
+		container_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+bool rt_detach(struct rt_container **cp, int *status)
+{
+	struct rt_container *c = *cp;
+	if (!supervisor_detach(&c->sup, status))
+		return false;
+	container_free(c);
+	*cp = NULL;
+	return true;
+}
+
+const char *rt_container_id(const struct rt_container *c)
+{
+	return supervisor_state(c->sup)->id;
+}
+
+static void start_io(struct rt_session *s, const struct rt_io *io, bool stdin_open, bool tty)
+{
+	s->io = io;
+	s->in_open = stdin_open && io && io->in_fd >= 0;
+	control_set_stdin_open(&s->ctl, stdin_open);
+	uint16_t rows, cols;
+	if (tty && io && io->winsize && io->winsize(io->ctx, &rows, &cols) == 0)
+		control_resize(&s->ctl, rows, cols); /* rides in the spec */
+}
+
+static int start(struct rt_container *c, const struct rt_io *io, struct errmsg *err)
+{
+	static const struct supervisor_ops ops = {.signal = sup_signal, .halt = sup_halt};
+	start_io(&c->s, io, c->stdin_open, c->tty);
+	int rc = supervisor_listen(c->sup, &ops, c, err);
+	if (rc)
+		return rc;
+	c->s.sup = c->sup;
+	/* the VM's vsock sockets live in the container's directory; guest-init
+	 * connects to host port VSOCK_PORT_CONTROL, i.e. to <uds>_1024 */
+	if (!(c->uds = runtime_sock_path(supervisor_state(c->sup), RUNTIME_VSOCK_SOCK)))
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	if ((c->s.listen_fd = vsock_host_listen(c->uds, VSOCK_PORT_CONTROL, err)) < 0) {
+		rc = c->s.listen_fd;
+		c->s.listen_fd = -1;
+		return rc;
+	}
+	c->vc.vsock_uds = c->uds;
+	if ((rc = c->s.vm->spawn(&c->vc, c->template_root, &c->s.vmh, err)))
+		return rc;
+	return session_run(&c->s, true);
+}
+
+int rt_start(struct rt_container *c, const struct rt_io *io, struct errmsg *err)
+{
+	int rc = start(c, io, err);
+	if (rc && err) /* the state records why */
+		snprintf(c->error, sizeof(c->error), "%s", err->text);
+	return rc;
+}
+
+int rt_wait(struct rt_container *c)
+{
+	if (c->waited)
+		return c->status;
+	c->waited = true;
+	if (!c->s.vmh)
+		return c->status; /* never started */
+	session_run(&c->s, false);
+	int code;
+	if (control_exit_status(&c->s.ctl, &code)) {
+		c->status = code;
+	} else if (c->s.killed_by) {
+		c->status = 128 + c->s.killed_by;
+	} else {
+		const struct vmhost_event *ev = &c->s.stopped;
+		const char *reason = ev->reason ? ev->reason : "unknown";
+		snprintf(c->error, sizeof(c->error),
+			 "the VM stopped (%s) before the container reported an exit status",
+			 reason);
+		const char *f = control_failed(&c->s.ctl);
+		session_diag(&c->s,
+			     "hull: the VM stopped (%s%s%s) before the container reported an exit "
+			     "status%s%s\n",
+			     reason, ev->why[0] ? ": " : "", ev->why,
+			     f ? "; control channel: " : "", f ? f : "");
+		session_console_dump(&c->s);
+	}
+	return c->status;
+}
+
+const struct rt_timings *rt_container_timings(const struct rt_container *c)
+{
+	struct rt_timings *t = (struct rt_timings *)&c->s.t;
+	t->ready = c->s.ctl.t_ready;
+	t->started = c->s.ctl.t_started;
+	t->exited = c->s.ctl.t_exit;
+	if (!t->boot)
+		t->boot = "cold boot";
+	return t;
+}
+
+void rt_close(struct rt_container *c)
+{
+	if (!c)
+		return;
+	if (c->s.vm && c->s.vmh)
+		c->s.vm->release(c->s.vmh);
+	c->s.vmh = NULL;
+	/* the state records the end, or auto_remove removes it */
+	if (c->sup)
+		supervisor_finish(c->sup, c->s.ctl.started, c->status,
+				  c->error[0] ? c->error : NULL);
+	container_free(c);
+}
+
+/* ---- exec ---- */
+
+int rt_exec_start(const char *ref, const struct rt_process *p, const struct rt_io *io,
+		  struct rt_exec **out, struct errmsg *err)
+{
+	*out = NULL;
+	struct rt_exec *x = calloc(1, sizeof(*x));
+	if (!x)
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	session_init(&x->s, NULL);
+	char *sock = NULL;
+	/* a container's name or id (runtime/state.h); a path: the VM's socket */
+	int rc = strchr(ref, '/') ? 0 : runtime_running_sock(ref, &sock, err);
+	if (!rc)
+		rc = process_spec(p, true, &x->spec, err);
+	if (!rc) {
+		int fd = vsock_host_connect(sock ? sock : ref, HCP_VSOCK_PORT_EXEC,
+					    EXEC_CONNECT_TIMEOUT_MS, err);
+		if (fd < 0)
+			rc = fd;
+		else
+			outq_reset(&x->s.q, fd);
+	}
+	free(sock);
+	if (!rc && control_init(&x->s.ctl, &x->spec, true, outq_send, &x->s.q))
+		rc = errmsg_set(err, -EINVAL, "the command is too large for one message");
+	if (rc) {
+		session_free(&x->s);
+		hcp_spec_free(&x->spec);
+		free(x);
+		return rc;
+	}
+	start_io(&x->s, io, p->stdin_open, p->tty);
+	if (control_assume_ready(&x->s.ctl)) {
+		rt_exec_free(x);
+		return errmsg_set(err, -EIO, "cannot send the command to the guest");
+	}
+	*out = x;
+	return 0;
+}
+
+int rt_exec_wait(struct rt_exec *x)
+{
+	session_run(&x->s, false);
+	int code;
+	const char *f = control_failed(&x->s.ctl);
+	if (control_exit_status(&x->s.ctl, &code))
+		return code;
+	if (f)
+		session_diag(&x->s, "hull: exec: %s\n", f);
+	else
+		session_diag(&x->s, "hull: exec: the session ended without an exit status%s%s\n",
+			     x->s.q.error ? ": " : " (did the container stop?)",
+			     x->s.q.error ? strerror(-x->s.q.error) : "");
+	return RT_EXIT_FAILED;
+}
+
+void rt_exec_free(struct rt_exec *x)
+{
+	if (!x)
+		return;
+	session_free(&x->s);
+	control_free(&x->s.ctl);
+	hcp_spec_free(&x->spec);
+	free(x);
+}
+
+/* ---- other processes' containers ---- */
+
+static int lookup(const char *ref, struct runtime_state *s, struct errmsg *err)
+{
+	char *root;
+	int rc = runtime_root(&root, err);
+	if (rc)
+		return rc;
+	rc = runtime_lookup(root, ref, s, err);
+	free(root);
+	return rc;
+}
+
+static bool supervised(const struct runtime_state *s)
+{
+	enum runtime_status st = runtime_status_eff(s, NULL);
+	return st == RUNTIME_CREATED || st == RUNTIME_RUNNING;
+}
+
+static int request(const struct runtime_state *s, const char *verb, int arg, struct errmsg *err)
+{
+	char req[32];
+	snprintf(req, sizeof(req), "%s %d", verb, arg);
+	return supervisor_call(s, req, err);
+}
+
+int rt_kill(const char *ref, int signo, struct errmsg *err)
+{
+	struct runtime_state s;
+	int rc = lookup(ref, &s, err);
+	if (rc)
+		return rc;
+	if (!supervised(&s))
+		rc = errmsg_set(err, -EINVAL, "cannot kill container %s: it is not running", ref);
+	else
+		rc = request(&s, "kill", signo, err);
+	runtime_state_free(&s);
+	return rc;
+}
+
+int rt_stop(const char *ref, int timeout_s, struct errmsg *err)
+{
+	struct runtime_state s;
+	int rc = lookup(ref, &s, err);
+	if (rc)
+		return rc;
+	if (supervised(&s) && !(rc = request(&s, "stop", timeout_s, err)))
+		supervisor_wait(&s, -1);
+	runtime_state_free(&s);
+	return rc;
+}
+
+int rt_delete(const char *ref, bool force, struct errmsg *err)
+{
+	struct runtime_state s;
+	int rc = lookup(ref, &s, err);
+	if (rc)
+		return rc;
+	if (supervised(&s)) {
+		if (!force)
+			rc = errmsg_set(err, -EBUSY,
+					"cannot remove container %s: it is running (stop it first, "
+					"or use rm -f)",
+					ref);
+		else if (!(rc = request(&s, "kill", SIGKILL, err)))
+			supervisor_wait(&s, -1);
+	}
+	if (!rc && (rc = runtime_remove(&s)))
+		errmsg_set(err, rc, "cannot remove %s: %s", s.dir, strerror(-rc));
+	runtime_state_free(&s);
+	return rc;
+}
+
+int rt_inspect(const char *ref, struct runtime_state *s, struct errmsg *err)
+{
+	return lookup(ref, s, err);
+}
+
+int rt_list(int (*fn)(void *ctx, struct runtime_state *s), void *ctx, struct errmsg *err)
+{
+	char *root;
+	int rc = runtime_root(&root, err);
+	if (rc)
+		return rc;
+	rc = runtime_list(root, fn, ctx);
+	free(root);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		errmsg_set(err, rc, "%s", strerror(-rc));
+	return rc;
+}

@@ -1,0 +1,484 @@
+#include "supervisor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/ctrlog.h"
+#include "runtime/stop.h"
+#include "common/clock.h"
+#include "common/fdio.h"
+
+enum stop_stage { STOP_NONE, STOP_WAIT_HALT, STOP_HALTED };
+
+struct supervisor {
+	struct runtime_state st;
+	char *root;
+	struct ctrlog log;
+	int ep, started_efd, timer_fd, listen_fd;
+	int result_fd; /* -d: tells the waiting parent how the start went */
+	const struct supervisor_ops *ops;
+	void *ctx;
+	struct stop_seq seq; /* hull stop: SIGKILL after the timeout (runtime/stop.h) */
+	enum stop_stage stage; /* after SIGKILL: halt the VM if it lingers */
+	bool start_recorded;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void set_self(struct runtime_state *s)
+{
+	s->monitor_pid = getpid();
+	if (runtime_proc_start(s->monitor_pid, &s->monitor_start))
+		s->monitor_start = 0;
+}
+
+static int ep_add(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void release(struct supervisor *m)
+{
+	int fds[] = { m->ep, m->started_efd, m->timer_fd, m->listen_fd, m->result_fd };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	ctrlog_close(&m->log);
+	runtime_state_free(&m->st);
+	free(m->root);
+	free(m);
+}
+
+int supervisor_create(const struct supervisor_info *in, struct supervisor **out, struct errmsg *err)
+{
+	*out = NULL;
+	struct supervisor *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->ep = m->started_efd = m->timer_fd = m->listen_fd = m->result_fd = m->log.fd = -1;
+	struct runtime_state *s = &m->st;
+	int rc = -ENOMEM;
+	if (in->name)
+		snprintf(s->name, sizeof(s->name), "%s", in->name);
+	if (in->name && strlen(in->name) >= sizeof(s->name)) {
+		rc = errmsg_set(err, -EINVAL, "name \"%s\": longer than %d characters", in->name,
+				RUNTIME_NAME_MAX);
+		goto fail;
+	}
+	snprintf(s->digest, sizeof(s->digest), "%s", in->digest ? in->digest : "");
+	s->image = strdup(in->image);
+	s->cmd = calloc(in->n_cmd + 1, sizeof(char *));
+	if (!s->image || !s->cmd)
+		goto fail;
+	for (; s->n_cmd < in->n_cmd; s->n_cmd++)
+		if (!(s->cmd[s->n_cmd] = strdup(in->cmd[s->n_cmd])))
+			goto fail;
+	s->created_ns = now_ns();
+	s->status = RUNTIME_CREATED;
+	s->stop_signal = in->stop_signal;
+	s->stop_timeout = in->stop_timeout;
+	s->auto_remove = in->auto_remove;
+	set_self(s);
+	m->ep = epoll_create1(EPOLL_CLOEXEC);
+	m->started_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (m->ep < 0 || m->started_efd < 0 || m->timer_fd < 0 || ep_add(m->ep, m->started_efd) ||
+	    ep_add(m->ep, m->timer_fd)) {
+		rc = errmsg_set(err, -errno, "monitor: %s", strerror(errno));
+		goto fail;
+	}
+	if ((rc = runtime_root(&m->root, err)) || (rc = runtime_create(m->root, s, err)))
+		goto fail;
+	char *lp = runtime_path(s, RUNTIME_LOG_FILE);
+	rc = lp ? ctrlog_open(lp, &m->log) : -ENOMEM;
+	if (rc) {
+		errmsg_set(err, rc, "%s: %s", lp ? lp : "log", strerror(-rc));
+		free(lp);
+		runtime_remove(s);
+		goto fail;
+	}
+	free(lp);
+	*out = m;
+	return 0;
+fail:
+	if (rc == -ENOMEM)
+		errmsg_set(err, rc, "out of memory");
+	release(m);
+	return rc;
+}
+
+const struct runtime_state *supervisor_state(const struct supervisor *m)
+{
+	return &m->st;
+}
+
+/* The parent of hull run -d: relay the monitor's messages until it closes
+ * its stderr (started, or gone), then read how the start went. */
+static int wait_start(struct supervisor *m, pid_t child, int err_r, int res_r)
+{
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(err_r, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		fdio_write_all(STDERR_FILENO, buf, (size_t)n);
+	}
+	int32_t v = 0;
+	do
+		n = read(res_r, &v, sizeof(v));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(v) && v == 0) {
+		printf("%s\n", m->st.id);
+		fflush(stdout);
+		return 0;
+	}
+	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(v)) {
+		/* the monitor died without a word: nothing of it is left running */
+		fprintf(stderr, "hull: the container's monitor ended before the container started\n");
+		if (m->st.auto_remove)
+			runtime_remove(&m->st);
+		return 125;
+	}
+	return v > 0 && v < 256 ? v : 125;
+}
+
+bool supervisor_detach(struct supervisor **mp, int *status)
+{
+	struct supervisor *m = *mp;
+	int errp[2] = { -1, -1 }, resp[2] = { -1, -1 };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	fflush(NULL);
+	pid_t pid = -1;
+	if (null >= 0 && !pipe2(errp, O_CLOEXEC) && !pipe2(resp, O_CLOEXEC))
+		pid = fork();
+	if (pid == 0) {
+		setsid();
+		if (dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+		    dup2(errp[1], STDERR_FILENO) < 0)
+			_exit(125);
+		close(null);
+		close(errp[0]);
+		close(errp[1]);
+		close(resp[0]);
+		m->result_fd = resp[1];
+		set_self(&m->st);
+		runtime_save(&m->st);
+		return false;
+	}
+	int e = errno;
+	int fds[] = { null, errp[1], resp[1] };
+	for (size_t i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (pid < 0) {
+		fprintf(stderr, "hull: cannot start the container's monitor: %s\n", strerror(e));
+		*status = 125;
+		supervisor_finish(m, false, 125, "cannot start the monitor");
+	} else {
+		*status = wait_start(m, pid, errp[0], resp[0]);
+		release(m);
+	}
+	if (errp[0] >= 0)
+		close(errp[0]);
+	if (resp[0] >= 0)
+		close(resp[0]);
+	*mp = NULL;
+	return true;
+}
+
+/* The address of s's socket `name` (through the short-id link). */
+static int sock_addr(const struct runtime_state *s, const char *name, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	char *p = runtime_sock_path(s, name);
+	int rc = !p ? -ENOMEM : strlen(p) >= sizeof(a->sun_path) ? -ENAMETOOLONG : 0;
+	if (!rc)
+		strcpy(a->sun_path, p);
+	free(p);
+	return rc;
+}
+
+int supervisor_listen(struct supervisor *m, const struct supervisor_ops *ops, void *ctx,
+		   struct errmsg *err)
+{
+	struct sockaddr_un a;
+	int rc = sock_addr(&m->st, RUNTIME_MONITOR_SOCK, &a);
+	m->ops = ops;
+	m->ctx = ctx;
+	m->listen_fd = rc ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (!rc && (m->listen_fd < 0 || bind(m->listen_fd, (struct sockaddr *)&a, sizeof(a)) ||
+		    listen(m->listen_fd, 8) || ep_add(m->ep, m->listen_fd)))
+		rc = -errno;
+	if (rc)
+		return errmsg_set(err, rc, "%s/%s: %s", m->st.dir, RUNTIME_MONITOR_SOCK,
+				  strerror(-rc));
+	return 0;
+}
+
+int supervisor_fd(const struct supervisor *m)
+{
+	return m->ep;
+}
+
+static void arm(struct supervisor *m, int64_t ms)
+{
+	struct itimerspec it = { .it_value = { .tv_sec = ms / 1000,
+					       .tv_nsec = (ms % 1000) * 1000000 + 1 } };
+	timerfd_settime(m->timer_fd, 0, &it, NULL);
+}
+
+/* Signal the container; before it runs, halting the VM is the answer. */
+static void deliver(struct supervisor *m, int signo)
+{
+	if (m->ops->signal(m->ctx, signo) == -EAGAIN) {
+		m->ops->halt(m->ctx, signo);
+		m->stage = STOP_HALTED;
+	} else if (signo == SIGKILL && m->stage != STOP_HALTED) {
+		/* a guest that does not act on it is stopped from outside */
+		m->stage = STOP_WAIT_HALT;
+		arm(m, SUPERVISOR_HALT_GRACE_S * 1000);
+	}
+}
+
+static void on_timer(struct supervisor *m)
+{
+	uint64_t v;
+	if (read(m->timer_fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	if (stop_kill_due(&m->seq, clock_now_ns())) {
+		deliver(m, SIGKILL);
+	} else if (m->stage == STOP_WAIT_HALT) {
+		m->ops->halt(m->ctx, SIGKILL);
+		m->stage = STOP_HALTED;
+	}
+}
+
+static void on_started(struct supervisor *m)
+{
+	uint64_t v;
+	if (read(m->started_efd, &v, sizeof(v)) != sizeof(v) || m->start_recorded)
+		return;
+	m->start_recorded = true;
+	m->st.status = RUNTIME_RUNNING;
+	m->st.started_ns = now_ns();
+	runtime_save(&m->st);
+	if (m->result_fd >= 0) {
+		int32_t ok = 0;
+		fdio_write_all(m->result_fd, &ok, sizeof(ok));
+		close(m->result_fd);
+		m->result_fd = -1;
+		/* the parent stops reading our stderr when it sees it closed */
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, STDERR_FILENO);
+			close(null);
+		}
+	}
+}
+
+static const char *handle_request(struct supervisor *m, char *line)
+{
+	char verb[8];
+	long arg;
+	char tail;
+	if (sscanf(line, "%7s %ld %c", verb, &arg, &tail) != 2)
+		return "malformed request";
+	if (!strcmp(verb, "stop")) {
+		if (arg < -1 || arg > STOP_MAX_TIMEOUT_S)
+			return "bad timeout";
+		if (arg < 0)
+			arg = m->st.stop_timeout;
+		if (m->seq.armed || m->stage != STOP_NONE)
+			return NULL; /* already being stopped */
+		deliver(m, m->st.stop_signal ? m->st.stop_signal : SIGTERM);
+		if (m->stage == STOP_NONE) {
+			uint64_t now = clock_now_ns();
+			stop_arm(&m->seq, now, (unsigned)arg);
+			arm(m, stop_timeout_ms(&m->seq, now));
+		}
+		return NULL;
+	}
+	if (!strcmp(verb, "kill")) {
+		if (arg < 1 || arg > SIGRTMAX)
+			return "bad signal";
+		deliver(m, (int)arg);
+		return NULL;
+	}
+	return "unknown request";
+}
+
+static void on_client(struct supervisor *m)
+{
+	int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* a client gets a second to say what it wants */
+	struct timeval tv = { .tv_sec = 1 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	char line[128];
+	size_t n = 0;
+	while (n < sizeof(line) - 1) {
+		ssize_t r = read(fd, line + n, sizeof(line) - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(line, '\n', n))
+			break;
+	}
+	line[n] = '\0';
+	const char *e = memchr(line, '\n', n) ? handle_request(m, line) : "no request";
+	char reply[160];
+	int len = e ? snprintf(reply, sizeof(reply), "error %s\n", e)
+		    : snprintf(reply, sizeof(reply), "ok\n");
+	fdio_write_all(fd, reply, (size_t)len);
+	close(fd);
+}
+
+void supervisor_dispatch(struct supervisor *m)
+{
+	struct epoll_event ev[4];
+	int n = epoll_wait(m->ep, ev, 4, 0);
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.fd == m->started_efd)
+			on_started(m);
+		else if (ev[i].data.fd == m->timer_fd)
+			on_timer(m);
+		else if (ev[i].data.fd == m->listen_fd)
+			on_client(m);
+	}
+}
+
+void supervisor_started(struct supervisor *m)
+{
+	uint64_t one = 1;
+	ssize_t r = write(m->started_efd, &one, sizeof(one));
+	(void)r;
+}
+
+void supervisor_output(struct supervisor *m, int stream, const uint8_t *buf, size_t n)
+{
+	/* a full disk loses log lines, not the container */
+	ctrlog_write(&m->log, stream, buf, n);
+}
+
+/* The run's sockets (monitor.sock, the VM's vsock.sock and vsock.sock_PORT)
+ * end with it. */
+static void remove_sockets(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	struct stat sb;
+	while ((e = readdir(d)))
+		if (!fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) && S_ISSOCK(sb.st_mode))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
+void supervisor_finish(struct supervisor *m, bool started, int status, const char *error)
+{
+	struct runtime_state *s = &m->st;
+	remove_sockets(s->dir);
+	if (started && !status)
+		error = NULL;
+	if (s->auto_remove) {
+		runtime_remove(s);
+	} else {
+		int64_t t = now_ns();
+		s->status = RUNTIME_EXITED;
+		if (started && !s->started_ns)
+			s->started_ns = t;
+		s->finished_ns = t;
+		s->exit_code = status & 255;
+		free(s->error);
+		s->error = error ? strdup(error) : NULL;
+		runtime_save(s);
+	}
+	if (m->result_fd >= 0) {
+		/* started (however briefly) is a successful start */
+		int32_t v = started ? 0 : status ? status : 125;
+		fdio_write_all(m->result_fd, &v, sizeof(v));
+	}
+	release(m);
+}
+
+int supervisor_call(const struct runtime_state *s, const char *req, struct errmsg *err)
+{
+	struct sockaddr_un a;
+	int rc = sock_addr(s, RUNTIME_MONITOR_SOCK, &a);
+	int fd = rc ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!rc && (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))))
+		rc = -errno;
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		return errmsg_set(err, rc, "container %s: cannot reach its monitor: %s", s->name,
+				  strerror(-rc));
+	}
+	char line[160];
+	int len = snprintf(line, sizeof(line), "%s\n", req);
+	rc = fdio_write_all(fd, line, (size_t)len);
+	ssize_t n = 0;
+	if (!rc) {
+		do
+			n = read(fd, line, sizeof(line) - 1);
+		while (n < 0 && errno == EINTR);
+	}
+	close(fd);
+	if (rc || n <= 0)
+		return errmsg_set(err, rc ? rc : -EPIPE, "container %s: its monitor did not answer",
+				  s->name);
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (strcmp(line, "ok"))
+		return errmsg_set(err, -EINVAL, "container %s: monitor: %s", s->name,
+				  strncmp(line, "error ", 6) ? line : line + 6);
+	return 0;
+}
+
+int supervisor_wait(const struct runtime_state *s, int timeout_ms)
+{
+	int fd = s->monitor_pid > 0 ? pidfd_open(s->monitor_pid, 0) : -1;
+	if (fd < 0)
+		return 0; /* gone already */
+	int rc = 0;
+	/* the pid is pinned now: make sure it is still the monitor */
+	if (runtime_monitor_alive(s)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r;
+		while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+			;
+		rc = r == 0 ? -ETIMEDOUT : 0;
+	}
+	close(fd);
+	return rc;
+}

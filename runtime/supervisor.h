@@ -1,0 +1,87 @@
+/* supervisor: the hull process that runs one container's VM and holds its
+ * hcp session, as the rest of hull sees it (the foreground `hull run`
+ * process, or its forked child with -d). Its pid is recorded as the state's
+ * monitor_pid and its control socket is monitor.sock: names users and
+ * scripts already read. "Monitor" now means the VM monitor, hull-vmm.
+ *
+ * Contract
+ * - supervisor_create() registers the container under the runtime root
+ *   (runtime/state.h) with this process as its supervisor, status created.
+ * - supervisor_detach() (hull run -d) forks the supervisor: it starts a new
+ *   session, its stdin/stdout go to /dev/null and its stderr to the parent
+ *   until the container started (so start errors reach the user), /dev/null
+ *   after. The parent waits for the start and returns the exit status hull
+ *   run -d ends with: 0 after printing the id, or the start failure's
+ *   status (the container's 125/126/127, else 125) after relaying its
+ *   messages and reaping the supervisor; then nothing of it runs any more.
+ * - supervisor_listen() serves <dir>/monitor.sock; supervisor_fd() becomes
+ *   readable when supervisor_dispatch() has work (a request, the start, a stop
+ *   deadline); both run on the caller's control thread, which is where the
+ *   ops are called. Requests are one line, answered with "ok\n" or
+ *   "error TEXT\n":
+ *     stop SECS   the stop signal now; SIGKILL after SECS (-1: the
+ *                 container's stop timeout); the VM is halted 5 s after that
+ *                 if it still runs
+ *     kill SIG    signal SIG now
+ *   A signal before the container runs halts the VM instead (its status is
+ *   then 128+SIG), as hull run does with its own signals.
+ * - supervisor_started() and supervisor_output() may be called on any thread:
+ *   the start is recorded on the control thread (status running), output
+ *   is appended to the container log (ctrlog.h).
+ * - supervisor_finish() records the end (status exited, exit code, finish
+ *   time; error when hull failed it), removes the directory with --rm,
+ *   closes the socket and frees the supervisor.
+ * - Clients: supervisor_call() sends one request to a container's supervisor,
+ *   supervisor_wait() waits until its process is gone. */
+#ifndef HULL_RUNTIME_SUPERVISOR_H
+#define HULL_RUNTIME_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/state.h"
+#include "common/errmsg.h"
+
+#define SUPERVISOR_HALT_GRACE_S 5
+
+struct supervisor_ops {
+	/* forward signo to the container: 0, or -EAGAIN when it does not run */
+	int (*signal)(void *ctx, int signo);
+	/* stop the VM now; the container counts as killed by signo */
+	void (*halt)(void *ctx, int signo);
+};
+
+struct supervisor_info {
+	const char *name; /* NULL: generated */
+	const char *image, *digest;
+	char *const *cmd;
+	size_t n_cmd;
+	int stop_signal;
+	int stop_timeout;
+	bool auto_remove;
+};
+
+struct supervisor;
+
+int supervisor_create(const struct supervisor_info *in, struct supervisor **out, struct errmsg *err);
+/* True in the parent (*status set, *m released), false in the supervisor. */
+bool supervisor_detach(struct supervisor **m, int *status);
+/* The container as registered (its id, directory, socket paths). */
+const struct runtime_state *supervisor_state(const struct supervisor *m);
+int supervisor_listen(struct supervisor *m, const struct supervisor_ops *ops, void *ctx,
+		   struct errmsg *err);
+int supervisor_fd(const struct supervisor *m);
+void supervisor_dispatch(struct supervisor *m);
+void supervisor_started(struct supervisor *m);
+void supervisor_output(struct supervisor *m, int stream, const uint8_t *buf, size_t n);
+/* status: the container's exit status; started: whether it ever ran. */
+void supervisor_finish(struct supervisor *m, bool started, int status, const char *error);
+
+/* Send req ("stop 10", "kill 9") to s's supervisor; 0, or -errno with err. */
+int supervisor_call(const struct runtime_state *s, const char *req, struct errmsg *err);
+/* Wait until s's supervisor process has exited (timeout_ms < 0: no limit).
+ * Returns 0, or -ETIMEDOUT. */
+int supervisor_wait(const struct runtime_state *s, int timeout_ms);
+
+#endif

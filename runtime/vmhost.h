@@ -1,0 +1,70 @@
+/* vmhost: the session's view of the process that runs a container's VM.
+ *
+ * The runtime drives a VM through these operations only, so the VM can run
+ * in its own monitor process (hull-vmm, driven by runtime/vmproc.h: the
+ * operations mirror that API one for one), in this process (vm_local.c,
+ * hull's VMM as a library, until hull-vmm lands), or be a fake that speaks
+ * hcp like guest-init in the unit tests (tests/unit/runtime/fake_vm.c).
+ *
+ * Contract (every implementation)
+ * - spawn(): the VM described by vc (its console_out, ctx and template_*
+ *   fields are ignored) is created and started; with template_root, the
+ *   template that fits vc is restored from, or this VM may save one
+ *   (save_template). Returns 0 with *vm, or -errno with err.
+ * - fd(vm) is readable when next_event() may have an event: 1 and *ev, 0
+ *   none ready (non-blocking), -errno. Events come in this order: CREATED,
+ *   STARTED, STOPPED (STOPPED alone when the VM could not be made). After
+ *   STOPPED there are none; stop polling fd() then. fd() may change between
+ *   calls: ask again before every poll.
+ * - console_fd(vm): the guest console's bytes (non-blocking reads; -1 when
+ *   the implementation has none).
+ * - save_template(), attach_disk() block until done: 0, or -errno with err;
+ *   -ESHUTDOWN once the VM stopped. stop() only asks; STOPPED follows.
+ * - release() stops the VM if it still runs, waits for it and frees
+ *   everything; NULL is fine.
+ * - One thread per VM (the session's). Nothing the VM side says is trusted
+ *   beyond its event kinds: why strings are bounded and copied.
+ */
+#ifndef HULL_RUNTIME_VMHOST_H
+#define HULL_RUNTIME_VMHOST_H
+
+#include <stdint.h>
+
+#include "common/errmsg.h"
+#include "vmm/vmm.h"
+
+#define VMHOST_WHY_MAX 512
+
+enum vmhost_event_kind { VMHOST_CREATED = 1, VMHOST_STARTED, VMHOST_STOPPED };
+
+enum vmhost_boot {
+	VMHOST_BOOT_COLD = 0,	 /* no fitting template yet: this VM may save one */
+	VMHOST_BOOT_RESTORED,	 /* restored from the fitting template */
+	VMHOST_BOOT_REFUSED,	 /* a template was there but refused (why); cold */
+	VMHOST_BOOT_NO_TEMPLATE, /* templates off */
+};
+
+struct vmhost_event {
+	enum vmhost_event_kind kind;
+	enum vmhost_boot boot; /* CREATED */
+	uint64_t t_ns;	       /* CLOCK_MONOTONIC: STARTED: vCPUs started; STOPPED: the end */
+	/* CREATED, REFUSED: the template's problem. STOPPED: how it ended
+	 * ("the guest rebooted", ...), then why when known. */
+	char why[VMHOST_WHY_MAX];
+	const char *reason; /* STOPPED: static text */
+};
+
+struct vmhost_ops {
+	const char *name;
+	int (*spawn)(const struct vmm_config *vc, const char *template_root, void **vm,
+		     struct errmsg *err);
+	int (*fd)(void *vm);
+	int (*next_event)(void *vm, struct vmhost_event *ev, struct errmsg *err);
+	int (*console_fd)(void *vm);
+	int (*save_template)(void *vm, struct errmsg *err);
+	int (*attach_disk)(void *vm, unsigned index, const char *path, struct errmsg *err);
+	int (*stop)(void *vm);
+	void (*release)(void *vm);
+};
+
+#endif

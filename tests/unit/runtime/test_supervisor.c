@@ -1,0 +1,225 @@
+/* monitor: registration, the control socket's requests (as hull stop/kill
+ * send them) acted on through fake ops, the start and the end recorded,
+ * --rm. A real socket in a temp runtime root; no VM. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "runtime/supervisor.h"
+
+struct fake {
+	int signals[8], n_signals;
+	int halted; /* signo given to halt, 0 = not halted */
+	bool running;
+};
+
+static int fake_signal(void *ctx, int signo)
+{
+	struct fake *f = ctx;
+	if (!f->running)
+		return -EAGAIN;
+	f->signals[f->n_signals++] = signo;
+	return 0;
+}
+
+static void fake_halt(void *ctx, int signo)
+{
+	((struct fake *)ctx)->halted = signo;
+}
+
+static const struct supervisor_ops ops = { .signal = fake_signal, .halt = fake_halt };
+
+struct call {
+	struct runtime_state *s;
+	const char *req;
+	int rc;
+	struct errmsg err;
+	atomic_bool done;
+};
+
+static void *call_thread(void *arg)
+{
+	struct call *c = arg;
+	c->rc = supervisor_call(c->s, c->req, &c->err);
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+/* Serve the monitor on this thread, as hull run's control thread does,
+ * while a client thread sends req. */
+static int call(struct supervisor *m, struct runtime_state *s, const char *req, struct errmsg *err)
+{
+	struct call c = { .s = s, .req = req };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, call_thread, &c), 0);
+	while (!atomic_load(&c.done)) {
+		struct pollfd p = { .fd = supervisor_fd(m), .events = POLLIN };
+		if (poll(&p, 1, 50) > 0)
+			supervisor_dispatch(m);
+	}
+	pthread_join(t, NULL);
+	*err = c.err;
+	return c.rc;
+}
+
+static void serve_for(struct supervisor *m, int ms)
+{
+	struct pollfd p = { .fd = supervisor_fd(m), .events = POLLIN };
+	while (poll(&p, 1, ms) > 0)
+		supervisor_dispatch(m);
+}
+
+static char tmpdir[64];
+
+static int setup(void **st)
+{
+	(void)st;
+	strcpy(tmpdir, "/tmp/hull-mon-test.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	setenv("HULL_RUNTIME_DIR", tmpdir, 1);
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd);
+}
+
+static char *cmdv[] = { "sleep", "100", NULL };
+
+static struct supervisor *mk(const char *name, bool rm, struct fake *f, struct runtime_state *s)
+{
+	struct supervisor_info in = { .name = name, .image = "img.oci", .digest = "sha256:ab",
+				   .cmd = cmdv, .n_cmd = 2, .stop_signal = SIGTERM,
+				   .stop_timeout = 0, .auto_remove = rm };
+	struct supervisor *m;
+	struct errmsg err;
+	assert_int_equal(supervisor_create(&in, &m, &err), 0);
+	assert_int_equal(supervisor_listen(m, &ops, f, &err), 0);
+	assert_int_equal(runtime_lookup(tmpdir, name, s, &err), 0);
+	assert_int_equal(s->status, RUNTIME_CREATED);
+	assert_int_equal(s->monitor_pid, getpid());
+	assert_int_equal(runtime_status_eff(s, NULL), RUNTIME_CREATED);
+	return m;
+}
+
+static void test_requests(void **st)
+{
+	(void)st;
+	struct fake f = { 0 };
+	struct runtime_state s;
+	struct errmsg err;
+	struct supervisor *m = mk("c1", false, &f, &s);
+
+	/* a second monitor cannot take the name */
+	struct supervisor_info dup = { .name = "c1", .image = "i", .cmd = cmdv, .n_cmd = 2 };
+	struct supervisor *m2;
+	assert_int_equal(supervisor_create(&dup, &m2, &err), -EEXIST);
+
+	supervisor_started(m);
+	f.running = true;
+	serve_for(m, 100);
+	struct runtime_state now;
+	assert_int_equal(runtime_load(s.dir, &now, NULL), 0);
+	assert_int_equal(now.status, RUNTIME_RUNNING);
+	assert_true(now.started_ns > 0);
+	runtime_state_free(&now);
+
+	assert_int_equal(call(m, &s, "kill 10", &err), 0);
+	assert_int_equal(f.n_signals, 1);
+	assert_int_equal(f.signals[0], SIGUSR1);
+
+	assert_int_equal(call(m, &s, "kill 0", &err), -EINVAL);
+	assert_non_null(strstr(err.text, "bad signal"));
+	assert_int_equal(call(m, &s, "jump 1", &err), -EINVAL);
+	assert_non_null(strstr(err.text, "unknown request"));
+	assert_int_equal(call(m, &s, "stop", &err), -EINVAL);
+	assert_non_null(strstr(err.text, "malformed"));
+
+	/* stop -1: the stop signal now, SIGKILL after the container's timeout (0) */
+	assert_int_equal(call(m, &s, "stop -1", &err), 0);
+	serve_for(m, 200);
+	assert_int_equal(f.signals[1], SIGTERM);
+	assert_int_equal(f.n_signals, 3);
+	assert_int_equal(f.signals[2], SIGKILL);
+	assert_int_equal(f.halted, 0); /* the halt comes SUPERVISOR_HALT_GRACE_S later */
+
+	uint8_t out[] = "hello\n";
+	supervisor_output(m, 1, out, 6);
+	supervisor_finish(m, true, 137, NULL);
+	assert_int_equal(runtime_load(s.dir, &now, NULL), 0);
+	assert_int_equal(now.status, RUNTIME_EXITED);
+	assert_int_equal(now.exit_code, 137);
+	assert_true(now.finished_ns >= now.started_ns);
+	runtime_state_free(&now);
+	char *sock = runtime_path(&s, RUNTIME_MONITOR_SOCK), *log = runtime_path(&s, RUNTIME_LOG_FILE);
+	struct stat sb;
+	assert_int_equal(stat(sock, &sb), -1); /* the socket is gone */
+	assert_int_equal(stat(log, &sb), 0);
+	assert_true(sb.st_size > 6);
+	/* and nobody answers there any more */
+	assert_int_equal(supervisor_call(&s, "kill 9", &err), -ENOENT);
+	free(sock);
+	free(log);
+	runtime_state_free(&s);
+}
+
+static void test_auto_remove(void **st)
+{
+	(void)st;
+	struct fake f = { .running = true };
+	struct runtime_state s;
+	struct supervisor *m = mk("c2", true, &f, &s);
+	supervisor_finish(m, false, 127, "exec failed");
+	struct stat sb;
+	assert_int_equal(stat(s.dir, &sb), -1);
+	assert_int_equal(errno, ENOENT);
+	runtime_state_free(&s);
+}
+
+static void test_failed_start_recorded(void **st)
+{
+	(void)st;
+	struct fake f = { 0 };
+	struct runtime_state s, now;
+	struct supervisor *m = mk("c3", false, &f, &s);
+	struct errmsg err;
+	/* before the container runs, a signal halts the VM */
+	assert_int_equal(call(m, &s, "kill 15", &err), 0);
+	assert_int_equal(f.halted, SIGTERM);
+	assert_int_equal(f.n_signals, 0);
+	supervisor_finish(m, false, 125, "the VM stopped");
+	assert_int_equal(runtime_load(s.dir, &now, NULL), 0);
+	assert_int_equal(now.status, RUNTIME_EXITED);
+	assert_int_equal(now.exit_code, 125);
+	assert_int_equal(now.started_ns, 0);
+	assert_string_equal(now.error, "the VM stopped");
+	runtime_state_free(&now);
+	runtime_state_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_start_recorded, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
