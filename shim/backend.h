@@ -9,7 +9,7 @@
  *   through shim_task_exited() (task.h), at most once per process.
  * - exec_id "" is the container's init process; others are exec processes
  *   added with exec().
- * - I/O: the task service opens containerd's stdio FIFOs (stdio.h) and hands
+ * - I/O: the task service opens containerd's stdio FIFOs (shimio.h) and hands
  *   the backend their fds in struct shim_io (-1: none). The backend owns them
  *   from a successful create()/exec() on and closes them when the process's
  *   output ended (stdout/stderr) or its input is no longer wanted (stdin).

@@ -521,7 +521,7 @@ static int rb_close_stdin(void *be, const char *exec_id, struct errmsg *err)
 	(void)be;
 	(void)exec_id;
 	(void)err;
-	return 0; /* the task service dropped its write end: the loop sees EOF */
+	return 0; /* the client closing its end is the EOF the loop sees (shimio.h) */
 }
 
 static int rb_nosup(void *be, struct errmsg *err)

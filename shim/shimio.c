@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void close_fd(int *fd)
@@ -28,11 +29,12 @@ static int open_out(const char *path, const char *what, int *fd, struct errmsg *
 		return errmsg_set(err, -ENOTSUP, "%s %s: only FIFOs and file:// are supported",
 				  what, path);
 	} else {
-		*fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-		if (*fd >= 0) {
-			int fl = fcntl(*fd, F_GETFL);
-			fcntl(*fd, F_SETFL, fl & ~O_NONBLOCK);
-		}
+		struct stat st;
+		if (stat(path, &st) < 0)
+			return errmsg_set(err, -errno, "%s %s: %s", what, path, strerror(errno));
+		if (!S_ISFIFO(st.st_mode))
+			return errmsg_set(err, -EINVAL, "%s %s: not a FIFO", what, path);
+		*fd = open(path, O_RDWR | O_CLOEXEC);
 	}
 	if (*fd < 0)
 		return errmsg_set(err, -errno, "%s %s: %s", what, path, strerror(errno));
@@ -42,8 +44,7 @@ static int open_out(const char *path, const char *what, int *fd, struct errmsg *
 int shim_stdio_open(const char *in, const char *out, const char *err_path, bool terminal,
 		    struct shim_stdio *s, struct errmsg *err)
 {
-	*s = (struct shim_stdio){.io = {.in = -1, .out = -1, .err = -1, .terminal = terminal},
-				 .in_keep = -1};
+	*s = (struct shim_stdio){.io = {.in = -1, .out = -1, .err = -1, .terminal = terminal}};
 	int rc;
 	if (in[0]) {
 		if (strstr(in, "://")) {
@@ -52,11 +53,6 @@ int shim_stdio_open(const char *in, const char *out, const char *err_path, bool 
 		}
 		s->io.in = open(in, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (s->io.in < 0) {
-			rc = errmsg_set(err, -errno, "stdin %s: %s", in, strerror(errno));
-			goto fail;
-		}
-		s->in_keep = open(in, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-		if (s->in_keep < 0) {
 			rc = errmsg_set(err, -errno, "stdin %s: %s", in, strerror(errno));
 			goto fail;
 		}
@@ -73,14 +69,8 @@ fail:
 	return rc;
 }
 
-void shim_stdio_close_stdin(struct shim_stdio *s)
-{
-	close_fd(&s->in_keep);
-}
-
 void shim_stdio_close(struct shim_stdio *s)
 {
-	close_fd(&s->in_keep);
 	close_fd(&s->io.in);
 	close_fd(&s->io.out);
 	close_fd(&s->io.err);

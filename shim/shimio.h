@@ -5,12 +5,15 @@
  *   default; the client holds the other ends), or "file:///abs/path" (output
  *   appended to a file). Other URI schemes (binary://) are refused with
  *   -ENOTSUP and a sentence naming the path.
- * - stdout/stderr: opened O_WRONLY without blocking (the client has the read
- *   end open before it sends the request; -ENXIO if it has not).
- * - stdin: the read end is opened O_RDONLY|O_NONBLOCK; the shim also holds a
- *   write end (keep) so the reader does not see end-of-file before the
- *   client's writer arrives. shim_stdio_close_stdin() drops it (CloseIO):
- *   then the reader sees end-of-file when the client's writer is gone.
+ * - stdout/stderr FIFOs are opened O_RDWR: that never blocks nor fails when
+ *   the client has not opened its read end yet (ctr task exec opens them
+ *   after Exec returns), and the pipe keeps what is written until it reads.
+ *   Like containerd's runc shim (which holds a read end too), output blocks
+ *   when a client stops reading with the pipe full.
+ * - stdin: the read end is opened O_RDONLY|O_NONBLOCK. The reader must poll
+ *   before reading: Linux reports POLLHUP on a FIFO only once a writer that
+ *   came after the open has gone, so the process sees end-of-file exactly
+ *   when the client closes its end (ctr does at the end of its stdin).
  * - All fds are O_CLOEXEC; on failure nothing stays open. 0 or -errno.
  */
 #ifndef HULL_SHIM_SHIMIO_H
@@ -23,12 +26,10 @@
 
 struct shim_stdio {
 	struct shim_io io; /* handed to the backend */
-	int in_keep;	   /* the shim's write end of the stdin FIFO, -1 */
 };
 
 int shim_stdio_open(const char *in, const char *out, const char *err_path, bool terminal,
 		    struct shim_stdio *s, struct errmsg *err);
-void shim_stdio_close_stdin(struct shim_stdio *s);
 /* Close everything still held, backend's fds included (for failures before
  * the backend took them). */
 void shim_stdio_close(struct shim_stdio *s);

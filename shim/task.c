@@ -117,7 +117,6 @@ static struct proc *find(struct shim_task *t, struct ttrpc_call *call, const cha
 
 static void proc_release(struct proc *p)
 {
-	shim_stdio_close_stdin(&p->stdio);
 	free(p->stdin_path);
 	free(p->stdout_path);
 	free(p->stderr_path);
@@ -228,7 +227,7 @@ static void h_create(void *arg, struct ttrpc_call *call)
 		fail_be(call, rc, &err);
 		goto out;
 	}
-	/* the backend owns the process's fds now; the shim keeps its stdin end */
+	/* the backend owns the process's fds now */
 	p.stdio.io = (struct shim_io){.in = -1, .out = -1, .err = -1};
 	p.stdin_path = strdup(r->stdin);
 	p.stdout_path = strdup(r->stdout);
@@ -595,11 +594,6 @@ static void h_resize(void *arg, struct ttrpc_call *call)
 static int do_close_io(struct shim_task *t, const char *exec_id, void *ctx, struct errmsg *err)
 {
 	(void)ctx;
-	pthread_mutex_lock(&t->lock);
-	struct proc *p = find(t, NULL, exec_id);
-	if (p)
-		shim_stdio_close_stdin(&p->stdio);
-	pthread_mutex_unlock(&t->lock);
 	return t->cfg.ops->close_stdin(t->cfg.be, exec_id, err);
 }
 

@@ -65,19 +65,10 @@ ctrd_start() {
 	done
 }
 
-# Every process whose cwd or command line is under the test directory (the
-# daemon, shims, their children), by pid.
+# Every process whose command line names the test directory: the daemon
+# (its --config) and its shims (-address), by pid.
 ctrd_procs() {
-	local p pid cwd cmd
-	for p in /proc/[0-9]*; do
-		pid=${p#/proc/}
-		[ "$pid" = "$$" ] && continue
-		cwd=$(readlink "$p/cwd" 2>/dev/null) || cwd=
-		cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || cmd=
-		if [[ "$cwd/" == "$ctrd_dir"/* || "$cmd" == *"$ctrd_dir"* ]]; then
-			echo "$pid"
-		fi
-	done
+	pgrep -f -- "$ctrd_dir" || true
 }
 
 ctrd_mounts() {
