@@ -271,15 +271,18 @@ int main(int argc, char **argv, char **envp)
 	rc = container_start(&cfg, &proc, &code, &err);
 	if (rc < 0)
 		fail(&log, &ch, code, &err);
+	supervise_attach(&sup, &proc);
+	/* Listen before STARTED: the host may run an exec as soon as it hears
+	 * the container runs (containerd's `ctr task exec` right after `ctr run
+	 * -d`); connections wait in the backlog until supervise_run(). */
+	struct execcfg_base exec_base = {.envp = cenv, .cwd = spec.cwd, .ids = &ids};
+	exec_listen(&sup, &exec_base, &log);
 	rc = chan_send_u32(&ch, HCP_STARTED, (uint32_t)proc.pid);
 	if (rc < 0) {
 		log_syserr(&err, rc, "send STARTED");
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	}
 	log_debug(&log, "container started, pid %d", (int)proc.pid);
-	supervise_attach(&sup, &proc);
-	struct execcfg_base exec_base = {.envp = cenv, .cwd = spec.cwd, .ids = &ids};
-	exec_listen(&sup, &exec_base, &log);
 
 	code = supervise_run(&sup, &err);
 	if (code < 0)
