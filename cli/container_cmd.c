@@ -99,14 +99,6 @@ static int parse(const struct cmd_opts *c, int argc, char **argv,
 	return rc == OPTS_HELP ? 0 : 2;
 }
 
-static int no_opts(void *ctx, int id, const char *value)
-{
-	(void)ctx;
-	(void)id;
-	(void)value;
-	return 0;
-}
-
 /* ---- ps ---- */
 
 struct ps_row {
@@ -344,7 +336,7 @@ static const struct cmd_opts inspect_cmd = {
 int inspect_main(int argc, char **argv)
 {
 	bool done;
-	int first, st = parse(&inspect_cmd, argc, argv, no_opts, NULL, &first, &done);
+	int first, st = parse(&inspect_cmd, argc, argv, NULL, NULL, &first, &done);
 	if (done)
 		return st;
 	json_object *arr = json_object_new_array();

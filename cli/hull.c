@@ -24,17 +24,9 @@ static const struct cmd_opts version_cmd = {
     .max_args = 0,
 };
 
-static int no_opts(void *ctx, int id, const char *value)
-{
-	(void)ctx;
-	(void)id;
-	(void)value;
-	return 0;
-}
-
 static int version_main(int argc, char **argv)
 {
-	int first, rc = opts_parse(&version_cmd, argc, argv, no_opts, NULL, &first);
+	int first, rc = opts_parse(&version_cmd, argc, argv, NULL, NULL, &first);
 	if (rc)
 		return rc == OPTS_HELP ? 0 : 2;
 	printf("hull %s\n", HULL_VERSION);

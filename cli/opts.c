@@ -80,7 +80,7 @@ int opts_parse(const struct cmd_opts *c, int argc, char **argv,
 	lo[n + 1] = (struct option){0};
 	shorts[s] = '\0';
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then forgets the last parse's permutation state */
 	opterr = 0;
 	int ch, li;
 	while ((li = -1, ch = getopt_long(argc, argv, shorts, lo, &li)) != -1) {
@@ -116,7 +116,7 @@ int opts_parse(const struct cmd_opts *c, int argc, char **argv,
 				fprintf(stderr, "hull %s: unknown option %s\n", c->name, w);
 			return usage_error(c);
 		}
-		if (set(ctx, ch, optarg))
+		if (set && set(ctx, ch, optarg))
 			return OPTS_ERROR;
 	}
 	int nargs = argc - optind;

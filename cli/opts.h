@@ -7,11 +7,12 @@
  *   its options (an array ended by { 0 }); every command takes --help.
  * - opts_parse() runs getopt_long over argv (argv[0]: the command's name),
  *   calling set(ctx, id, value) for each option in order (value NULL for a
- *   flag). Long options must be spelled out: getopt_long's prefix matching
- *   is refused (`--init` is not `--initrd`; docker accepts no abbreviations
- *   either). Unknown options, missing values, abbreviations and a wrong
- *   number of arguments are errors naming the problem, followed by a
- *   pointer to --help, on stderr.
+ *   flag; set may be NULL for a command without options). Long options
+ *   must be spelled out: getopt_long's prefix matching is refused (`--init`
+ *   is not `--initrd`; docker accepts no abbreviations either). Unknown
+ *   options, missing values, abbreviations and a wrong number of arguments
+ *   are errors naming the problem, followed by the synopsis and a pointer
+ *   to --help, on stderr.
  * - With stop_at_arg, options end at the first argument (what follows
  *   belongs to the container, as with `hull run IMAGE CMD -x`); otherwise
  *   options and arguments may mix (`hull stop web -t 3`).

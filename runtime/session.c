@@ -336,7 +336,9 @@ static bool ended(const struct rt_session *s)
 {
 	if (s->vm)
 		return s->vm_stopped;
-	return s->conn_done || s->q.error || control_failed(&s->ctl);
+	/* not at a write error: what the guest sent before it closed (its
+	 * EXIT, say) is still to be read, up to the end of the stream */
+	return s->conn_done || control_failed(&s->ctl);
 }
 
 int session_run(struct rt_session *s, bool until_started)

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,7 +30,7 @@ struct supervisor {
 	struct runtime_state st;
 	char *root;
 	struct ctrlog log;
-	int ep, started_efd, timer_fd, listen_fd;
+	int ep, timer_fd, listen_fd;
 	int result_fd; /* -d: tells the waiting parent how the start went */
 	const struct supervisor_ops *ops;
 	void *ctx;
@@ -62,7 +61,7 @@ static int ep_add(int ep, int fd)
 
 static void release(struct supervisor *m)
 {
-	int fds[] = { m->ep, m->started_efd, m->timer_fd, m->listen_fd, m->result_fd };
+	int fds[] = { m->ep, m->timer_fd, m->listen_fd, m->result_fd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -78,7 +77,7 @@ int supervisor_create(const struct supervisor_info *in, struct supervisor **out,
 	struct supervisor *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m->ep = m->started_efd = m->timer_fd = m->listen_fd = m->result_fd = m->log.fd = -1;
+	m->ep = m->timer_fd = m->listen_fd = m->result_fd = m->log.fd = -1;
 	struct runtime_state *s = &m->st;
 	int rc = -ENOMEM;
 	if (in->name)
@@ -103,10 +102,8 @@ int supervisor_create(const struct supervisor_info *in, struct supervisor **out,
 	s->auto_remove = in->auto_remove;
 	set_self(s);
 	m->ep = epoll_create1(EPOLL_CLOEXEC);
-	m->started_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (m->ep < 0 || m->started_efd < 0 || m->timer_fd < 0 || ep_add(m->ep, m->started_efd) ||
-	    ep_add(m->ep, m->timer_fd)) {
+	if (m->ep < 0 || m->timer_fd < 0 || ep_add(m->ep, m->timer_fd)) {
 		rc = errmsg_set(err, -errno, "monitor: %s", strerror(errno));
 		goto fail;
 	}
@@ -281,10 +278,9 @@ static void on_timer(struct supervisor *m)
 	}
 }
 
-static void on_started(struct supervisor *m)
+void supervisor_started(struct supervisor *m)
 {
-	uint64_t v;
-	if (read(m->started_efd, &v, sizeof(v)) != sizeof(v) || m->start_recorded)
+	if (m->start_recorded)
 		return;
 	m->start_recorded = true;
 	m->st.status = RUNTIME_RUNNING;
@@ -367,21 +363,13 @@ void supervisor_dispatch(struct supervisor *m)
 	struct epoll_event ev[4];
 	int n = epoll_wait(m->ep, ev, 4, 0);
 	for (int i = 0; i < n; i++) {
-		if (ev[i].data.fd == m->started_efd)
-			on_started(m);
-		else if (ev[i].data.fd == m->timer_fd)
+		if (ev[i].data.fd == m->timer_fd)
 			on_timer(m);
 		else if (ev[i].data.fd == m->listen_fd)
 			on_client(m);
 	}
 }
 
-void supervisor_started(struct supervisor *m)
-{
-	uint64_t one = 1;
-	ssize_t r = write(m->started_efd, &one, sizeof(one));
-	(void)r;
-}
 
 void supervisor_output(struct supervisor *m, int stream, const uint8_t *buf, size_t n)
 {

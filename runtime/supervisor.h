@@ -15,9 +15,9 @@
  *   status (the container's 125/126/127, else 125) after relaying its
  *   messages and reaping the supervisor; then nothing of it runs any more.
  * - supervisor_listen() serves <dir>/monitor.sock; supervisor_fd() becomes
- *   readable when supervisor_dispatch() has work (a request, the start, a stop
- *   deadline); both run on the caller's control thread, which is where the
- *   ops are called. Requests are one line, answered with "ok\n" or
+ *   readable when supervisor_dispatch() has work (a request, a stop
+ *   deadline); both run on the session's thread (runtime/session.h), which
+ *   is where the ops are called. Requests are one line, answered with "ok\n" or
  *   "error TEXT\n":
  *     stop SECS   the stop signal now; SIGKILL after SECS (-1: the
  *                 container's stop timeout); the VM is halted 5 s after that
@@ -25,9 +25,9 @@
  *     kill SIG    signal SIG now
  *   A signal before the container runs halts the VM instead (its status is
  *   then 128+SIG), as hull run does with its own signals.
- * - supervisor_started() and supervisor_output() may be called on any thread:
- *   the start is recorded on the control thread (status running), output
- *   is appended to the container log (ctrlog.h).
+ * - supervisor_started() records the start at once (status running; with
+ *   -d the waiting parent learns it), supervisor_output() appends to the
+ *   container log (ctrlog.h); both on the session's thread.
  * - supervisor_finish() records the end (status exited, exit code, finish
  *   time; error when hull failed it), removes the directory with --rm,
  *   closes the socket and frees the supervisor.
@@ -64,13 +64,14 @@ struct supervisor_info {
 
 struct supervisor;
 
-int supervisor_create(const struct supervisor_info *in, struct supervisor **out, struct errmsg *err);
+int supervisor_create(const struct supervisor_info *in, struct supervisor **out,
+		      struct errmsg *err);
 /* True in the parent (*status set, *m released), false in the supervisor. */
 bool supervisor_detach(struct supervisor **m, int *status);
 /* The container as registered (its id, directory, socket paths). */
 const struct runtime_state *supervisor_state(const struct supervisor *m);
 int supervisor_listen(struct supervisor *m, const struct supervisor_ops *ops, void *ctx,
-		   struct errmsg *err);
+		      struct errmsg *err);
 int supervisor_fd(const struct supervisor *m);
 void supervisor_dispatch(struct supervisor *m);
 void supervisor_started(struct supervisor *m);
