@@ -621,32 +621,34 @@ static int do_pause(struct shim_task *t, const char *exec_id, void *ctx, struct 
 	return 0;
 }
 
-static void h_pause(void *arg, struct ttrpc_call *call)
+/* Pause and Resume: PauseRequest and ResumeRequest are the same message
+ * ({id = 1}), as are TaskPaused and TaskResumed ({container_id = 1}). */
+static void pause_resume(struct shim_task *t, struct ttrpc_call *call, bool pause)
 {
-	struct shim_task *t = arg;
 	Containerd__Task__V2__PauseRequest *r;
 	DECODE(call, containerd__task__v2__pause_request, r);
-	simple_call(t, call, r->id, "", do_pause, t);
+	simple_call(t, call, r->id, "", do_pause, pause ? t : NULL);
 	if (!call->code) {
 		Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;
 		ev.container_id = r->id;
-		PUBLISH(t, "/tasks/paused", "TaskPaused", containerd__events__task_paused, &ev);
+		if (pause)
+			PUBLISH(t, "/tasks/paused", "TaskPaused", containerd__events__task_paused,
+				&ev);
+		else
+			PUBLISH(t, "/tasks/resumed", "TaskResumed", containerd__events__task_paused,
+				&ev);
 	}
 	containerd__task__v2__pause_request__free_unpacked(r, NULL);
 }
 
+static void h_pause(void *arg, struct ttrpc_call *call)
+{
+	pause_resume(arg, call, true);
+}
+
 static void h_resume(void *arg, struct ttrpc_call *call)
 {
-	struct shim_task *t = arg;
-	Containerd__Task__V2__ResumeRequest *r;
-	DECODE(call, containerd__task__v2__resume_request, r);
-	simple_call(t, call, r->id, "", do_pause, NULL);
-	if (!call->code) {
-		Containerd__Events__TaskResumed ev = CONTAINERD__EVENTS__TASK_RESUMED__INIT;
-		ev.container_id = r->id;
-		PUBLISH(t, "/tasks/resumed", "TaskResumed", containerd__events__task_resumed, &ev);
-	}
-	containerd__task__v2__resume_request__free_unpacked(r, NULL);
+	pause_resume(arg, call, false);
 }
 
 static void h_pids(void *arg, struct ttrpc_call *call)
