@@ -21,6 +21,7 @@ deps=(
 	cpio busybox-static e2fsprogs jq
 	libcurl4-openssl-dev docker-registry skopeo python3-jwt python3-cryptography curl iproute2
 	protobuf-c-compiler libprotobuf-c-dev containerd runc
+	clang libclang-rt-14-dev
 )
 missing=()
 for p in "${deps[@]}"; do
@@ -40,6 +41,10 @@ else
 fi
 # The first build compiles the guest kernel: about 5 minutes on 2 cores.
 meson compile -C build
+# The libFuzzer harnesses (fuzz/README.md): a second build directory,
+# build-fuzz, compiled by clang; the test suite's `fuzz` test runs them.
+echo "setup.sh: building the fuzz harnesses (clang, build-fuzz)"
+fuzz/run --build
 
 if [ ! -r /dev/kvm ]; then
 	echo "setup.sh: built, but /dev/kvm is missing: hull needs KVM to run a container" >&2

@@ -37,8 +37,8 @@
 #include "runtime/spec.h"
 #include "common/clock.h"
 #include "common/fdio.h"
+#include "proto/hcp.h"
 
-#define EXIT_PEER_FAILED 125
 
 static const char *sock_path; /* removed by the signal handler while listening */
 static volatile sig_atomic_t listening;
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 	net_opts_init(&net);
 	net.mode = VMM_NET_NONE;
 	if (!env)
-		return EXIT_PEER_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	int c;
 	/* '+': options end at SOCKET_PATH; what follows CMD belongs to it */
 	while ((c = getopt_long(argc, argv, "+e:w:", lo, NULL)) != -1) {
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 		case 'e':
 			if (!strchr(optarg, '=')) {
 				fprintf(stderr, "hcp-peer: -e %s: expected KEY=VALUE\n", optarg);
-				return EXIT_PEER_FAILED;
+				return HCP_EXIT_HULL_FAILED;
 			}
 			env[n_env++] = optarg;
 			break;
@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 			struct errmsg e;
 			if (net_opts_network(&net, optarg, &e)) {
 				fprintf(stderr, "hcp-peer: %s\n", e.text);
-				return EXIT_PEER_FAILED;
+				return HCP_EXIT_HULL_FAILED;
 			}
 			break;
 		}
@@ -197,12 +197,12 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			usage(stderr);
-			return EXIT_PEER_FAILED;
+			return HCP_EXIT_HULL_FAILED;
 		}
 	}
 	if (argc - optind < 2) {
 		usage(stderr);
-		return EXIT_PEER_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	}
 	sock_path = argv[optind++];
 	if (strcmp(argv[optind], "--") == 0)
@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		fprintf(stderr, "hcp-peer: missing CMD\n");
 		usage(stderr);
-		return EXIT_PEER_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	}
 
 	char host[13];
@@ -230,7 +230,7 @@ int main(int argc, char **argv)
 	struct vmm_config netvc = {0};
 	if (spec_build(&si, &so, &spec, &err) || net_opts_apply(&net, &netvc, &spec, &err)) {
 		fprintf(stderr, "hcp-peer: %s\n", err.text);
-		return EXIT_PEER_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	}
 
 	signal(SIGPIPE, SIG_IGN);
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], on_signal);
 
-	int status = EXIT_PEER_FAILED;
+	int status = HCP_EXIT_HULL_FAILED;
 	uint64_t t_conn = 0, t_closed = 0;
 	struct control ctl;
 	int fd = -1;
@@ -246,7 +246,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hcp-peer: the container spec is too large for one message\n");
 		hcp_spec_free(&spec);
 		free(env);
-		return EXIT_PEER_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	}
 	fd = accept_one(sock_path);
 	if (fd >= 0) {

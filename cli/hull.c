@@ -11,10 +11,7 @@
 #include "cli/pull_cmd.h"
 #include "cli/run.h"
 #include "cli/snapshot_cmd.h"
-
-#ifndef HULL_VERSION
-#define HULL_VERSION "unknown"
-#endif
+#include "common/version.h"
 
 static const struct cmd_opts version_cmd = {
     .name = "version",

@@ -10,8 +10,8 @@
 #include "runtime/paths.h"
 #include "images/import.h"
 #include "images/inventory.h"
+#include "proto/hcp.h"
 
-#define EXIT_FAILED 125
 
 static void human(uint64_t b, char *out, size_t n)
 {
@@ -83,13 +83,13 @@ int import_main(int argc, char **argv)
 	const char *name = o.name;
 	struct image_limits lim;
 	if (imgopt_limits(o.max, &lim) || store_of(&c))
-		return EXIT_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	struct import_result r;
 	struct errmsg err = {{0}};
 	int status = 0;
 	if (image_import(c.store, argv[first], name, &lim, &r, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
-		status = EXIT_FAILED;
+		status = HCP_EXIT_HULL_FAILED;
 	} else {
 		for (size_t i = 0; i < r.n; i++)
 			printf("Loaded image: %s (%.19s, %s, %s)\n", r.images[i].ref,
@@ -166,7 +166,7 @@ int images_main(int argc, char **argv)
 	struct common c = o.c;
 	bool quiet = o.quiet;
 	if (store_of(&c))
-		return EXIT_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	struct inventory_item *it;
 	size_t n;
 	struct errmsg err = {{0}};
@@ -174,7 +174,7 @@ int images_main(int argc, char **argv)
 	if (inventory_list(c.store, &it, &n, &err)) {
 		fprintf(stderr, "hull: images: %s\n", err.text);
 		free(c.store);
-		return EXIT_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	}
 	if (!quiet)
 		printf("%-40s %-16s %-14s %-10s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "SIZE",
@@ -226,7 +226,7 @@ static int parse_root(const struct cmd_opts *cmd, int argc, char **argv, struct 
 		return prc == OPTS_HELP ? 0 : 2;
 	if (store_of(c)) {
 		*done = true;
-		return EXIT_FAILED;
+		return HCP_EXIT_HULL_FAILED;
 	}
 	return 0;
 }
@@ -254,7 +254,7 @@ int rmi_main(int argc, char **argv)
 		struct errmsg err = {{0}};
 		if (inventory_rmi(c.store, argv[i], &freed, &err)) {
 			fprintf(stderr, "hull: rmi %s: %s\n", argv[i], err.text);
-			status = EXIT_FAILED;
+			status = HCP_EXIT_HULL_FAILED;
 			continue;
 		}
 		printf("Untagged: %s\n", argv[i]);
@@ -317,7 +317,7 @@ int image_main(int argc, char **argv)
 	struct errmsg err = {{0}};
 	if (inventory_prune(c.store, &freed, &err)) {
 		fprintf(stderr, "hull: image prune: %s\n", err.text);
-		status = EXIT_FAILED;
+		status = HCP_EXIT_HULL_FAILED;
 	} else {
 		char h[32];
 		human(freed, h, sizeof(h));

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "vmm/vmm.h"
+#include "common/size.h"
 
 int imgopt_limits(const char *cli_value, struct image_limits *l)
 {
@@ -17,7 +17,7 @@ int imgopt_limits(const char *cli_value, struct image_limits *l)
 			return 0;
 	}
 	uint64_t n;
-	if (vmm_parse_size(v, &n) || n == 0) {
+	if (parse_size(v, &n) || n == 0) {
 		fprintf(stderr, "hull: %s%s%s: expected a size like 4G or 500M\n", where,
 			cli_value ? " " : "", v);
 		return -EINVAL;

@@ -8,6 +8,7 @@
 #include "cli/opts.h"
 #include "runtime/imageref.h"
 #include "runtime/paths.h"
+#include "proto/hcp.h"
 
 enum { O_INSECURE = 256, O_ROOT, O_MAX_IMAGE_SIZE };
 
@@ -62,7 +63,7 @@ int pull_main(int argc, char **argv)
 {
 	struct pull_opts p = {0};
 	if (!(p.insecure = calloc((size_t)argc, sizeof(*p.insecure))))
-		return 125;
+		return HCP_EXIT_HULL_FAILED;
 	p.o.insecure = p.insecure;
 	int first, prc = opts_parse(&pull_cmd, argc, argv, set_opt, &p, &first);
 	if (prc) {
@@ -72,14 +73,14 @@ int pull_main(int argc, char **argv)
 	struct image_limits lim;
 	if (imgopt_limits(p.max_image_size, &lim)) {
 		free(p.insecure);
-		return 125;
+		return HCP_EXIT_HULL_FAILED;
 	}
 	p.o.limits = &lim;
 	char *root = paths_store_root(p.root);
 	char *name = NULL;
 	struct image_rootfs img = {0};
 	struct errmsg err = {{0}};
-	int status = 125;
+	int status = HCP_EXIT_HULL_FAILED;
 	if (!root)
 		fprintf(stderr, "hull: pull: out of memory\n");
 	else if (imageref_pull(argv[first], root, &p.o, &name, &img, &err))

@@ -15,6 +15,7 @@
 #include "cli/imgopt.h"
 #include "cli/opts.h"
 #include "common/clock.h"
+#include "common/size.h"
 #include "images/image.h"
 #include "runtime/imageref.h"
 #include "runtime/net_opts.h"
@@ -147,7 +148,7 @@ static int set_opt(void *ctx, int id, const char *v)
 		return 0;
 	}
 	case 'm':
-		return vmm_parse_size(v, &o->mem)
+		return parse_size(v, &o->mem)
 			   ? bad("--memory", v, "expected a size like 256M or 1G")
 			   : 0;
 	case 'e':
@@ -258,7 +259,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 	net_opts_init(&o->net);
 	o->cpus = 1;
 	o->stop_timeout = STOP_DEFAULT_TIMEOUT_S;
-	vmm_parse_size(DEFAULT_MEM, &o->mem);
+	parse_size(DEFAULT_MEM, &o->mem);
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
 	o->pull.insecure = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o->env || !o->pull.insecure)
@@ -431,7 +432,7 @@ int run_main(int argc, char **argv)
 	    .stop_timeout = o.stop_timeout,
 	    .auto_remove = o.auto_remove,
 	    .debug = o.debug,
-	    .vm = &rt_vm_local,
+	    .vm = &rt_vm_proc,
 	};
 	status = run_container(&o, &cfg, t0, t_image, img.cache_hit);
 out:

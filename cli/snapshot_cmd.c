@@ -9,11 +9,8 @@
 #include "cli/opts.h"
 #include "runtime/paths.h"
 #include "runtime/template.h"
-#include "vmm/snapshot.h"
-
-#ifndef HULL_VERSION
-#define HULL_VERSION "unknown"
-#endif
+#include "proto/hcp.h"
+#include "vmm/vmm.h"
 
 static const char snapshot_usage[] =
     "Usage: hull snapshot [--root DIR] ls|rm NAME...|prune [--all]\n"
@@ -94,7 +91,7 @@ static void human(uint64_t b, char *out, size_t n)
 	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
-static int print_one(void *ctx, const struct snapshot_info *in)
+static int print_one(void *ctx, const struct vmm_template_info *in)
 {
 	(void)ctx;
 	char disk[32], mem[32], when[32] = "-";
@@ -105,7 +102,7 @@ static int print_one(void *ctx, const struct snapshot_info *in)
 	if (t && localtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 	const char *status = in->partial ? (in->in_progress ? "being written" : "leftover")
-			     : in->valid ? "usable"
+			     : in->usable ? "usable"
 			     : in->why	 ? in->why
 					 : "unusable";
 	printf("%-34s %10s %10s  %-16s  %s\n", in->name, disk, mem, when, status);
@@ -117,13 +114,13 @@ struct prune_ctx {
 	int removed, failed;
 };
 
-static int prune_one(void *ctx, const struct snapshot_info *in)
+static int prune_one(void *ctx, const struct vmm_template_info *in)
 {
 	struct prune_ctx *p = ctx;
-	if (in->in_progress || (!p->all && in->valid && !in->partial))
+	if (in->in_progress || (!p->all && in->usable && !in->partial))
 		return 0;
 	struct errmsg err;
-	if (snapshot_remove(in->path, &err)) {
+	if (vmm_template_remove(in->path, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		p->failed++;
 	} else {
@@ -169,43 +166,42 @@ int snapshot_main(int argc, char **argv)
 	char *root = store ? template_root(store) : NULL;
 	int status = 0;
 	struct errmsg err = {{0}};
-	struct snapshot_expect e = {.hull_version = HULL_VERSION};
 	if (!root) {
-		status = 125;
+		status = HCP_EXIT_HULL_FAILED;
 	} else if (!strcmp(verb, "ls")) {
 		printf("%-34s %10s %10s  %-16s  %s\n", "NAME", "DISK", "MEMORY", "CREATED",
 		       "STATUS");
-		if (snapshot_list(root, &e, print_one, NULL, &err)) {
+		if (vmm_template_list(root, print_one, NULL, &err)) {
 			fprintf(stderr, "hull: %s\n", err.text);
-			status = 125;
+			status = HCP_EXIT_HULL_FAILED;
 		}
 	} else if (!strcmp(verb, "rm")) {
 		for (int i = first; i < argc && !status; i++) {
 			if (strchr(argv[i], '/') || argv[i][0] == '.' || !argv[i][0]) {
 				fprintf(stderr, "hull: snapshot rm %s: not a template name\n",
 					argv[i]);
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 				continue;
 			}
 			char *dir;
 			if (asprintf(&dir, "%s/%s", root, argv[i]) < 0) {
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 				break;
 			}
-			if (snapshot_remove(dir, &err)) {
+			if (vmm_template_remove(dir, &err)) {
 				fprintf(stderr, "hull: snapshot rm %s: %s\n", argv[i], err.text);
-				status = 125;
+				status = HCP_EXIT_HULL_FAILED;
 			}
 			free(dir);
 		}
 	} else {
 		struct prune_ctx p = {.all = all};
-		if (snapshot_list(root, &e, prune_one, &p, &err)) {
+		if (vmm_template_list(root, prune_one, &p, &err)) {
 			fprintf(stderr, "hull: %s\n", err.text);
-			status = 125;
+			status = HCP_EXIT_HULL_FAILED;
 		} else {
 			printf("removed %d template(s)\n", p.removed);
-			status = p.failed ? 125 : 0;
+			status = p.failed ? HCP_EXIT_HULL_FAILED : 0;
 		}
 	}
 	free(store);

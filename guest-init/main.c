@@ -36,8 +36,6 @@
 #include "userspec.h"
 #include "volumes.h"
 
-/* hull listens for guest-init on this vsock port of the host */
-#define CONTROL_PORT 1024
 /* Only for a VM without any vsock device: bench/boot's QEMU peer (QEMU can
  * offer vsock only through the host's /dev/vhost-vsock, which hull's hosts
  * lack) carries the channel on its second UART, as hull did before vsock.
@@ -103,7 +101,7 @@ static int connect_ready(struct chan *ch, const struct log *l)
 	int rc = -ECONNREFUSED;
 
 	for (int i = 0; i < CONNECT_TRIES; i++) {
-		rc = chan_open_vsock(ch, VMADDR_CID_HOST, CONTROL_PORT);
+		rc = chan_open_vsock(ch, VMADDR_CID_HOST, HCP_VSOCK_PORT_CONTROL);
 		if (chan_vsock_absent(rc) && chan_open_tty(ch, FALLBACK_TTY) == 0) {
 			log_debug(l, "no vsock (%s): control channel on " FALLBACK_TTY,
 				  strerror(-rc));
@@ -188,8 +186,8 @@ int main(int argc, char **argv, char **envp)
 	stdio_ensure();
 	rc = connect_ready(&ch, &log);
 	if (rc < 0) {
-		log_msg(&log, "control connection to the host (vsock port %d): %s", CONTROL_PORT,
-			strerror(-rc));
+		log_msg(&log, "control connection to the host (vsock port %d): %s",
+			HCP_VSOCK_PORT_CONTROL, strerror(-rc));
 		finish(&log, NULL);
 	}
 	log_debug(&log, "READY sent");
@@ -255,6 +253,13 @@ int main(int argc, char **argv, char **envp)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	}
 
+	/* Listen for exec sessions before STARTED goes out: the host reports
+	 * the container running on STARTED (`hull run -d` returns), and an
+	 * exec that comes right after must find the port open, not be refused.
+	 * Connections wait in the backlog until supervise_run() accepts them. */
+	struct execcfg_base exec_base = {.envp = cenv, .cwd = spec.cwd, .ids = &ids};
+	exec_listen(&sup, &exec_base, &log);
+
 	log_debug(&log, "starting the container");
 	struct container_cfg cfg = {
 	    .argv = spec.argv,
@@ -271,18 +276,13 @@ int main(int argc, char **argv, char **envp)
 	rc = container_start(&cfg, &proc, &code, &err);
 	if (rc < 0)
 		fail(&log, &ch, code, &err);
-	supervise_attach(&sup, &proc);
-	/* Listen before STARTED: the host may run an exec as soon as it hears
-	 * the container runs (containerd's `ctr task exec` right after `ctr run
-	 * -d`); connections wait in the backlog until supervise_run(). */
-	struct execcfg_base exec_base = {.envp = cenv, .cwd = spec.cwd, .ids = &ids};
-	exec_listen(&sup, &exec_base, &log);
 	rc = chan_send_u32(&ch, HCP_STARTED, (uint32_t)proc.pid);
 	if (rc < 0) {
 		log_syserr(&err, rc, "send STARTED");
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	}
 	log_debug(&log, "container started, pid %d", (int)proc.pid);
+	supervise_attach(&sup, &proc);
 
 	code = supervise_run(&sup, &err);
 	if (code < 0)

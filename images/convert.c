@@ -55,7 +55,7 @@ static int build(struct oci_source *src, const struct oci_manifest *m, char **di
 	if (rc)
 		return rc;
 	rc = fstree_new(ext4w_release, w, &t);
-	struct layer_stats ls = {0, 0};
+	struct layer_stats ls = {0};
 	for (size_t i = 0; !rc && i < m->n_layers; i++)
 		rc = layer_apply(src, &m->layers[i], m->layer_kinds[i], diff_ids[i], (unsigned)i,
 				 lim, t, w, &ls, err);

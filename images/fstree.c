@@ -13,6 +13,7 @@ struct fstree {
 	fstree_release_fn release;
 	void *ctx;
 	int release_rc; /* first release error of the current apply */
+	uint64_t hide_visits;
 };
 
 /* ---- paths ---- */
@@ -174,6 +175,7 @@ static int add_node(struct fstree *t, struct fstree_node *dir, const char *name,
 	n->parent = dir;
 	n->inode = ino;
 	n->layer = layer;
+	n->clean = layer + 1; /* nothing below it yet */
 	ino->nlink++;
 	n->hash = hash_of(dir, name, len);
 	size_t k = n->hash & (t->n_buckets - 1);
@@ -278,6 +280,11 @@ size_t fstree_inode_count(const struct fstree *t)
 	return t->n_inodes;
 }
 
+uint64_t fstree_hide_visits(const struct fstree *t)
+{
+	return t->hide_visits;
+}
+
 /* ---- resolution ---- */
 
 /* Walk the directories of norm ("a/b/c" -> a, a/b), never following a
@@ -348,18 +355,38 @@ out:
 	return r;
 }
 
+/* Remove what layers before `layer` set below directory d. Once done, every
+ * node below d belongs to `layer` (a lower directory kept because this layer
+ * put something in it is taken over by it), and d->clean records that. Nodes
+ * added later in the same layer belong to it too, so the subtree stays clean
+ * for the rest of the layer and a second whiteout or opaque marker over it
+ * costs O(1): each directory is walked at most once per layer, and each node
+ * visited is either removed or belongs to the layer. */
+static void hide_lower(struct fstree *t, struct fstree_node *n, unsigned layer);
+
+static void hide_children(struct fstree *t, struct fstree_node *d, unsigned layer)
+{
+	if (d->clean == layer + 1)
+		return;
+	struct fstree_node *c = d->first_child;
+	while (c) {
+		struct fstree_node *next = c->next;
+		hide_lower(t, c, layer);
+		c = next;
+	}
+	d->clean = layer + 1;
+}
+
 /* Remove what layers before `layer` set in the subtree of n (see header). */
 static void hide_lower(struct fstree *t, struct fstree_node *n, unsigned layer)
 {
+	t->hide_visits++;
 	if (n->inode->type == FSTREE_DIR) {
-		struct fstree_node *c = n->first_child;
-		while (c) {
-			struct fstree_node *next = c->next;
-			hide_lower(t, c, layer);
-			c = next;
-		}
+		hide_children(t, n, layer);
 		if (n->layer < layer && !n->first_child)
 			remove_node(t, n);
+		else
+			n->layer = layer;
 	} else if (n->layer < layer) {
 		remove_node(t, n);
 	}
@@ -389,12 +416,7 @@ static int apply(struct fstree *t, unsigned layer, const struct fstree_entry *e,
 
 	if (strncmp(name, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
 		if (strcmp(name, WH_OPAQUE) == 0) {
-			struct fstree_node *c = dir->first_child;
-			while (c) {
-				struct fstree_node *next = c->next;
-				hide_lower(t, c, layer);
-				c = next;
-			}
+			hide_children(t, dir, layer);
 			return 0;
 		}
 		if (strncmp(name, WH_PREFIX WH_PREFIX, 2 * strlen(WH_PREFIX)) == 0)

@@ -20,7 +20,10 @@
  *   it that a layer before L set is removed; what L itself set stays (a
  *   directory stays if L put something in it). ".wh..wh..opq" does the same
  *   for every child of its directory. Other ".wh..wh.*" names (AUFS
- *   bookkeeping) are ignored.
+ *   bookkeeping) are ignored. A lower directory that stays because L put
+ *   something in it counts as set by L from then on (the same for every
+ *   later whiteout), so repeated whiteouts and opaque markers cost linear,
+ *   not quadratic, time.
  * - A directory over a directory keeps the children and takes the new
  *   attributes; anything else replaces what was there (a whole subtree).
  * - A hard link's target is a path already in the tree (this or a lower
@@ -77,6 +80,9 @@ struct fstree_node {
 	struct fstree_node *parent;
 	struct fstree_inode *inode;
 	unsigned layer;
+	/* layer + 1 once nothing below this directory is older than that
+	 * layer (whiteouts already hid it); 0: not known */
+	unsigned clean;
 	/* children, in insertion order */
 	struct fstree_node *first_child, *last_child, *prev, *next;
 	size_t n_children;
@@ -122,6 +128,10 @@ struct fstree_node *fstree_root(struct fstree *t);
 /* Look a path up without following symlinks; NULL if absent. */
 struct fstree_node *fstree_lookup(struct fstree *t, const char *path);
 size_t fstree_inode_count(const struct fstree *t);
+/* Nodes visited by whiteouts and opaque markers so far: their cost, which
+ * is linear in the tree and the entries (each directory is walked at most
+ * once per layer), for tests that keep it so. */
+uint64_t fstree_hide_visits(const struct fstree *t);
 
 /* Normalise a tar path into out (at least strlen(path)+1 bytes): "" is the
  * root, otherwise "a/b/c" with no empty, "." or ".." components.

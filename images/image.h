@@ -48,8 +48,12 @@
  *   - A truncated or corrupt gzip/zstd stream, a blob whose digest or size
  *     is wrong, or a diff_id mismatch: the layer is refused (a damaged blob is
  *     reported as a digest mismatch when the digest says so).
+ *   - A blob or top-level file of a layout directory that is a symlink
+ *     (in any path component) or not a regular file (a FIFO would block):
+ *     refused, never followed or read.
  *   - Caps (images/limits.h): total uncompressed bytes of all layers
- *     (default 16 GiB; a decompression bomb stops there) and entries
+ *     (default 16 GiB; a decompression bomb stops there; regular files'
+ *     declared sizes count too, so a sparse file counts in full) and entries
  *     (default 2,000,000); JSON documents over 4 MiB; more than 4096 layers
  *     or index entries; indexes nested more than 4 deep.
  *   - Unknown media types (index entry, manifest, config, layer) and an image

@@ -15,20 +15,11 @@ struct layer_io {
 	struct archive *raw;  /* decompressor (raw format), NULL for a plain tar */
 	struct digest_ctx dg; /* over the uncompressed stream, when compressed */
 	uint64_t tar_bytes;
-	int rc; /* first error seen by a callback */
+	uint64_t files_before; /* regular files' sizes in the layers before */
+	uint64_t file_bytes;   /* the same in this layer */
+	int rc;		       /* first error seen by a callback */
 	struct errmsg cb_err;
 };
-
-/* "16 GiB", "300 MiB" or "12345 bytes", for limit messages. */
-static void human(uint64_t b, char *buf, size_t n)
-{
-	if (b >= (1ull << 30) && b % (1ull << 30) == 0)
-		snprintf(buf, n, "%llu GiB", (unsigned long long)(b >> 30));
-	else if (b >= (1ull << 20) && b % (1ull << 20) == 0)
-		snprintf(buf, n, "%llu MiB", (unsigned long long)(b >> 20));
-	else
-		snprintf(buf, n, "%llu bytes", (unsigned long long)b);
-}
 
 /* Count n more uncompressed bytes against the budget; -E2BIG (io->rc and
  * io->cb_err set) once it is exceeded, so a bomb stops at the limit. */
@@ -38,7 +29,7 @@ static int count_bytes(struct layer_io *io, uint64_t n)
 	if (io->tar_bytes <= io->budget)
 		return 0;
 	char h[32];
-	human(io->limit, h, sizeof(h));
+	image_size_str(io->limit, h, sizeof(h));
 	if (!io->rc)
 		io->rc = errmsg_set(&io->cb_err, -E2BIG,
 				    "uncompressed layers exceed the image size limit of %s "
@@ -166,15 +157,28 @@ static int apply_entry(struct layer_io *io, struct archive *tar, struct archive_
 	fe.rdev_minor = (uint32_t)archive_entry_rdevminor(e);
 	la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
 	fe.size = size > 0 ? (uint64_t)size : 0;
-	/* Refuse a size the data cannot honestly have before ext4w allocates
-	 * blocks for it (a sparse entry could claim terabytes). */
-	if (fe.size > io->budget - (io->tar_bytes < io->budget ? io->tar_bytes : io->budget)) {
-		char h[32];
-		human(io->limit, h, sizeof(h));
-		return errmsg_set(err, -E2BIG,
-				  "entry '%s': %llu bytes, over the image size limit of %s "
-				  "(--max-image-size, HULL_MAX_IMAGE_SIZE)",
-				  fe.path, (unsigned long long)fe.size, h);
+	/* A regular file's size counts in full against the limit before ext4w
+	 * allocates blocks for it: the tar stream may carry far less than that
+	 * (a sparse entry holds only its data segments, and could claim
+	 * terabytes), but the image holds all of it. So the files' sizes, like
+	 * the stream's bytes, may not exceed the limit. */
+	if (fe.type == FSTREE_REG) {
+		uint64_t files = io->files_before + io->file_bytes;
+		uint64_t stream = io->limit - io->budget + io->tar_bytes;
+		uint64_t used = files > stream ? files : stream;
+		if (fe.size > io->limit - (used < io->limit ? used : io->limit)) {
+			char h[32];
+			image_size_str(io->limit, h, sizeof(h));
+			return errmsg_set(
+			    err, -E2BIG,
+			    "entry '%s': %llu bytes%s, over the image size limit of "
+			    "%s with the %llu bytes before it (--max-image-size, "
+			    "HULL_MAX_IMAGE_SIZE)",
+			    fe.path, (unsigned long long)fe.size,
+			    archive_entry_sparse_count(e) > 0 ? " (sparse: counted in full)" : "",
+			    h, (unsigned long long)used);
+		}
+		io->file_bytes += fe.size;
 	}
 
 	struct fstree_xattr xs[MAX_XATTRS];
@@ -311,6 +315,7 @@ static int apply_stream(struct layer_io *io, const struct oci_descriptor *d, enu
 	if (rc)
 		return rc;
 	stats->tar_bytes += io->tar_bytes;
+	stats->file_bytes += io->file_bytes;
 	char got[DIGEST_STR_LEN];
 	if (io->raw) {
 		if (digest_final(&io->dg, got))
@@ -334,6 +339,7 @@ int layer_apply(struct oci_source *src, const struct oci_descriptor *d, enum oci
 	memset(&io, 0, sizeof(io));
 	io.limit = lim->max_bytes;
 	io.budget = stats->tar_bytes < lim->max_bytes ? lim->max_bytes - stats->tar_bytes : 0;
+	io.files_before = stats->file_bytes;
 	int rc = oci_blob_open(src, d, &io.blob, &e2);
 	if (!rc)
 		rc = apply_stream(&io, d, kind, diff_id, index, lim, t, w, stats, &e2);

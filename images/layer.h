@@ -11,7 +11,10 @@
  *   discards the whole image.
  * - lim caps the uncompressed bytes and entries of all layers together
  *   (stats carries the totals of the layers before this one); over either
- *   is -E2BIG, detected as the bytes arrive (images/limits.h).
+ *   is -E2BIG, detected as the bytes arrive (images/limits.h). The byte cap
+ *   applies both to the tar stream and to the sizes regular file entries
+ *   declare (a sparse entry counts at its full size), checked from each
+ *   entry's header before its data is written.
  * - Messages read "layer N (sha256:0123456789ab): <problem>", N counting
  *   from 1. */
 #ifndef HULL_IMAGES_LAYER_H
@@ -27,8 +30,9 @@
 #include "images/oci_source.h"
 
 struct layer_stats {
-	uint64_t entries;   /* all layers so far */
-	uint64_t tar_bytes; /* uncompressed, all layers so far */
+	uint64_t entries;    /* all layers so far */
+	uint64_t tar_bytes;  /* uncompressed, all layers so far */
+	uint64_t file_bytes; /* regular files' declared sizes, all layers so far */
 };
 
 int layer_apply(struct oci_source *src, const struct oci_descriptor *d, enum oci_kind kind,

@@ -3,10 +3,16 @@
  * instead of filling the host's disk or memory.
  *
  * - max_bytes: total uncompressed layer bytes (tar streams, all layers
- *   together). Checked while decompressing, and against each entry's
- *   declared size before any block is allocated for it. Default 16 GiB: far
- *   above real images (the largest common ones unpack to a few GiB), small
- *   enough to stop a bomb before a typical disk is full.
+ *   together). Checked while decompressing; and the sizes regular files
+ *   declare, summed over all layers, may not exceed it either, checked from
+ *   each entry's header before any block is allocated for it (a sparse file
+ *   counts at its full size, although the tar carries only its data). Default
+ *   16 GiB: far above real images (the largest common ones unpack to a few
+ *   GiB), small enough to stop a bomb before a typical disk is full.
+ *   A pull caps the compressed layers with it too (images/pull.h): their
+ *   total, as the manifest states it and as the bytes arrive, may not exceed
+ *   max_bytes (compression never makes a real layer bigger than its tar by
+ *   more than a fraction of a percent).
  * - max_entries: total tar entries of all layers. Default 2,000,000: each
  *   costs ~200 bytes of memory while converting; real images have tens of
  *   thousands.
@@ -18,7 +24,9 @@
 #ifndef HULL_IMAGES_LIMITS_H
 #define HULL_IMAGES_LIMITS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define IMAGE_MAX_BYTES_DEFAULT (16ull << 30)
 #define IMAGE_MAX_ENTRIES_DEFAULT 2000000ull
@@ -32,6 +40,17 @@ struct image_limits {
 static inline struct image_limits image_limits_default(void)
 {
 	return (struct image_limits){IMAGE_MAX_BYTES_DEFAULT, IMAGE_MAX_ENTRIES_DEFAULT};
+}
+
+/* A size for limit messages: "16 GiB", "300 MiB" or "12345 bytes". */
+static inline void image_size_str(uint64_t b, char *buf, size_t n)
+{
+	if (b >= (1ull << 30) && b % (1ull << 30) == 0)
+		snprintf(buf, n, "%llu GiB", (unsigned long long)(b >> 30));
+	else if (b >= (1ull << 20) && b % (1ull << 20) == 0)
+		snprintf(buf, n, "%llu MiB", (unsigned long long)(b >> 20));
+	else
+		snprintf(buf, n, "%llu bytes", (unsigned long long)b);
 }
 
 #endif

@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -143,6 +145,26 @@ static void blob_free(struct oci_blob *b)
 	free(b);
 }
 
+/* Open name below dirfd for reading, or -errno (-ELOOP for a symlink).
+ * A layout is hostile input: a symlink in it could make hull read a host
+ * file, and a FIFO would block open() or read() forever. So no symlink is
+ * followed, in any component where the kernel can check that (openat2
+ * RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH, Linux 5.6; older kernels: O_NOFOLLOW
+ * on the last one), and O_NONBLOCK makes opening a FIFO return at once; the
+ * caller then refuses anything but a regular file (where O_NONBLOCK has no
+ * effect on reads). */
+static int open_beneath(int dirfd, const char *name)
+{
+	struct open_how how = {
+	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH,
+	};
+	int fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM)) /* old kernel, or seccomp */
+		fd = openat(dirfd, name, (int)how.flags);
+	return fd < 0 ? -errno : fd;
+}
+
 /* Open a member (blob path or top-level file) as a stream. For a top-level
  * file, d is NULL and nothing is verified. */
 static int open_stream(struct oci_source *s, const char *name, const struct oci_descriptor *d,
@@ -166,8 +188,12 @@ static int open_stream(struct oci_source *s, const char *name, const struct oci_
 	if (s->archive) {
 		rc = archive_seek_member(s, name, &b->a, size, err);
 	} else {
-		b->fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		rc = b->fd < 0 ? -errno : 0;
+		b->fd = open_beneath(s->dirfd, name);
+		rc = b->fd < 0 ? b->fd : 0;
+		if (rc == -ELOOP)
+			rc = errmsg_set(err, -EINVAL,
+					"%s: '%s' is or passes through a symlink; refused", what,
+					name);
 		struct stat st;
 		if (!rc && fstat(b->fd, &st) < 0)
 			rc = -errno;

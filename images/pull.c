@@ -106,10 +106,11 @@ static int fetch_blob(struct registry *r, struct lstore *s, const struct oci_des
 	if (rc)
 		return rc;
 	struct progress p = {o->progress_out, label, d->digest, d->size, 0};
-	rc = registry_get_blob(r, d->digest, w, o->progress ? on_progress : NULL, &p, err);
+	struct errmsg e = {{0}};
+	rc = registry_get_blob(r, d->digest, d->size, w, o->progress ? on_progress : NULL, &p, &e);
 	if (rc) {
 		lstore_blob_abort(w);
-		return rc;
+		return errmsg_set(err, rc, "%s: %s", label, e.text[0] ? e.text : strerror(-rc));
 	}
 	rc = lstore_blob_commit(w, err);
 	if (!rc && o->progress)
@@ -216,6 +217,31 @@ static int resolve(struct registry *r, const struct image_ref *ref, struct pulle
 	return oci_manifest_parse(p->man, p->man_len, what, &p->m, err);
 }
 
+/* The layers' compressed sizes, as the manifest gives them, are held to the
+ * image size limit (images/limits.h) before anything is downloaded; the
+ * bytes that then arrive are held to those sizes (registry_get_blob). */
+static int check_limit(const struct oci_manifest *m, const struct image_limits *lim,
+		       struct errmsg *err)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < m->n_layers; i++) {
+		uint64_t s = m->layers[i].size;
+		if (s <= lim->max_bytes - total) {
+			total += s;
+			continue;
+		}
+		char h[32];
+		image_size_str(lim->max_bytes, h, sizeof(h));
+		return errmsg_set(err, -E2BIG,
+				  "layer %zu/%zu (%.19s): %llu bytes compressed, with the %llu "
+				  "before it over the image size limit of %s (--max-image-size, "
+				  "HULL_MAX_IMAGE_SIZE); nothing was downloaded",
+				  i + 1, m->n_layers, m->layers[i].digest, (unsigned long long)s,
+				  (unsigned long long)total, h);
+	}
+	return 0;
+}
+
 /* The layers the store lacks must fit on its filesystem: a manifest that
  * announces absurd sizes fails here instead of filling the disk. */
 static int check_space(struct lstore *s, const struct oci_manifest *m, struct errmsg *err)
@@ -256,9 +282,11 @@ static int pull(const char *store_root, const struct image_ref *ref, const struc
 		ro.user = user;
 		ro.pass = pass;
 	}
+	struct image_limits dflt = image_limits_default();
 	if ((rc = registry_open(ref->domain, ref->path, &ro, &r, err)) ||
-	    (rc = resolve(r, ref, &p, err)) || (rc = check_space(&s, &p.m, err)) ||
-	    (rc = fetch_config(r, &s, &p.m.config, o, err)))
+	    (rc = resolve(r, ref, &p, err)) ||
+	    (rc = check_limit(&p.m, o->limits ? o->limits : &dflt, err)) ||
+	    (rc = check_space(&s, &p.m, err)) || (rc = fetch_config(r, &s, &p.m.config, o, err)))
 		goto out;
 	for (size_t i = 0; i < p.m.n_layers && !rc; i++) {
 		char label[48];

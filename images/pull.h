@@ -12,6 +12,11 @@
  *   unless every blob arrived and matched its digest, so a failure or an
  *   interruption leaves the store's references as they were (verified blobs
  *   already fetched stay until lstore_gc()).
+ * - Caps: the layers' compressed sizes together, as the manifest gives
+ *   them, may not exceed opts->limits->max_bytes (the image size limit,
+ *   images/limits.h; NULL: the default): -E2BIG naming the layer and the
+ *   limit, before any blob is downloaded. Each blob is then taken only up
+ *   to the size its descriptor gives (registry_get_blob).
  * - Credentials: opts->reg.user/pass if set, else the docker config's entry
  *   for the registry (images/auth.h), else anonymous.
  * - opts->progress: per-layer byte counts on opts->progress_out (a
@@ -26,6 +31,7 @@
 
 #include "common/errmsg.h"
 #include "images/digest.h"
+#include "images/limits.h"
 #include "images/ref.h"
 #include "images/registry.h"
 
@@ -33,6 +39,7 @@ struct pull_opts {
 	struct registry_opts reg;
 	bool progress;
 	FILE *progress_out;
+	const struct image_limits *limits; /* NULL: image_limits_default() */
 };
 
 int pull_image(const char *store_root, const struct image_ref *ref, const struct pull_opts *o,

@@ -29,6 +29,7 @@ struct registry {
 	char *user, *pass;
 	char *token;	/* Bearer token, once obtained */
 	bool use_basic; /* the registry asked for Basic */
+	bool withheld;	/* credentials kept from a plain-HTTP token realm */
 	volatile sig_atomic_t *cancel;
 	char curl_err[CURL_ERROR_SIZE];
 };
@@ -37,12 +38,13 @@ struct registry {
 struct xfer {
 	struct registry *r;
 	long status;
-	char *www_auth, *content_type, *docker_digest;
+	char *www_auth, *content_type, *docker_digest, *location;
 	/* 2xx body sink: memory (limit > 0) or an lstore writer */
 	char *buf;
 	size_t len, limit;
 	struct lstore_writer *w;
-	int sink_rc; /* the sink's error, if it stopped the transfer */
+	uint64_t max; /* writer: bytes the blob may have */
+	int sink_rc;  /* the sink's error, if it stopped the transfer */
 	struct errmsg sink_err;
 	registry_progress_fn progress;
 	void *arg;
@@ -50,6 +52,7 @@ struct xfer {
 	/* non-2xx body, for the registry's error message */
 	char *ebuf;
 	size_t elen;
+	bool ebuf_full; /* the error body was cut off there */
 };
 
 static void xfer_reset_headers(struct xfer *x)
@@ -57,7 +60,8 @@ static void xfer_reset_headers(struct xfer *x)
 	free(x->www_auth);
 	free(x->content_type);
 	free(x->docker_digest);
-	x->www_auth = x->content_type = x->docker_digest = NULL;
+	free(x->location);
+	x->www_auth = x->content_type = x->docker_digest = x->location = NULL;
 }
 
 static void xfer_free(struct xfer *x)
@@ -89,11 +93,21 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 		return 0;
 	curl_easy_getinfo(x->r->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code < 200 || code > 299) {
-		if (x->elen + n <= ERRBODY_MAX && append(&x->ebuf, &x->elen, p, n))
+		/* what an error body says fits in ERRBODY_MAX: stop reading
+		 * there rather than take whatever the server keeps sending */
+		if (x->elen + n > ERRBODY_MAX) {
+			x->ebuf_full = true;
+			return 0;
+		}
+		if (append(&x->ebuf, &x->elen, p, n))
 			return 0;
 		return n;
 	}
 	if (x->w) {
+		if (x->done + n > x->max) {
+			x->sink_rc = -EFBIG;
+			return 0;
+		}
 		x->sink_rc = lstore_blob_write(x->w, p, n, &x->sink_err);
 		if (x->sink_rc)
 			return 0;
@@ -132,9 +146,24 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	if (n >= 5 && !strncmp(p, "HTTP/", 5)) /* a new response (after a redirect) */
 		xfer_reset_headers(x);
+	if (n <= 2 && (p[0] == '\r' || p[0] == '\n')) {
+		/* the end of a response's headers: refuse a success whose
+		 * announced length is over the cap before its body streams in
+		 * (an error's body is cut off in on_body) */
+		long code = 0;
+		curl_off_t cl = -1;
+		uint64_t max = x->w ? x->max : x->limit;
+		curl_easy_getinfo(x->r->curl, CURLINFO_RESPONSE_CODE, &code);
+		curl_easy_getinfo(x->r->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+		if (code >= 200 && code <= 299 && cl > 0 && (uint64_t)cl > max) {
+			x->sink_rc = -EFBIG;
+			return 0;
+		}
+	}
 	header_value(p, n, "www-authenticate", &x->www_auth);
 	header_value(p, n, "content-type", &x->content_type);
 	header_value(p, n, "docker-content-digest", &x->docker_digest);
+	header_value(p, n, "location", &x->location);
 	return n;
 }
 
@@ -159,7 +188,11 @@ static CURLcode get(struct registry *r, const char *url, const char *accept, boo
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "hull");
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* HTTPS stays HTTPS: a redirect to plain HTTP (where anyone on the path
+	 * can change the content or read the URL's tokens) fails the request
+	 * (CURLE_UNSUPPORTED_PROTOCOL, reported by curl_failure()). */
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+			 strncasecmp(url, "https:", 6) ? "http,https" : "https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
@@ -175,8 +208,6 @@ static CURLcode get(struct registry *r, const char *url, const char *accept, boo
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	if (hdrs)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	if (x->limit) /* refuse an announced oversize body before it streams in */
-		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->limit);
 	if (r->insecure) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -198,6 +229,8 @@ static CURLcode get(struct registry *r, const char *url, const char *accept, boo
 	CURLcode cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->status);
 	curl_slist_free_all(hdrs);
+	if (cc == CURLE_WRITE_ERROR && x->ebuf_full)
+		cc = CURLE_OK; /* the status says what went wrong */
 	return cc;
 }
 
@@ -222,9 +255,16 @@ static int curl_failure(struct registry *r, CURLcode cc, const char *what, struc
 {
 	if (cc == CURLE_ABORTED_BY_CALLBACK || (r->cancel && *r->cancel))
 		return errmsg_set(err, -EINTR, "registry %s: %s: interrupted", r->domain, what);
-	if (cc == CURLE_FILESIZE_EXCEEDED || (x && x->sink_rc == -EFBIG && !x->w))
-		return errmsg_set(err, -EFBIG, "registry %s: %s: larger than %zu bytes", r->domain,
-				  what, x->limit);
+	if (x && x->sink_rc == -EFBIG)
+		return errmsg_set(err, -EFBIG, "registry %s: %s: larger than %llu bytes%s",
+				  r->domain, what, (unsigned long long)(x->w ? x->max : x->limit),
+				  x->w ? ", the size the manifest gives" : "");
+	if (cc == CURLE_UNSUPPORTED_PROTOCOL && x && x->location &&
+	    !strncasecmp(x->location, "http:", 5))
+		return errmsg_set(err, -EPROTO,
+				  "registry %s: %s: refused a redirect from HTTPS to plain HTTP "
+				  "(%.200s)",
+				  r->domain, what, x->location);
 	if (x && x->sink_rc)
 		return errmsg_set(err, x->sink_rc, "registry %s: %s: %s", r->domain, what,
 				  x->sink_err.text[0] ? x->sink_err.text : strerror(-x->sink_rc));
@@ -239,6 +279,36 @@ static int curl_failure(struct registry *r, CURLcode cc, const char *what, struc
 						"with --insecure-registry "
 					      : "",
 			  tls && !r->insecure ? r->domain : "", tls && !r->insecure ? ")" : "");
+}
+
+/* May the registry's credentials go to the token realm at url? Over HTTPS,
+ * yes (the realm is where the registry sends its clients; docker.io's is
+ * auth.docker.io). Over plain HTTP only to the registry's own host, and
+ * only when the registry itself is spoken to over plain HTTP (the user
+ * allowed that with --insecure-registry): anything else would hand the
+ * docker config's password to whoever is on the path, or to another host
+ * a registry names. Unparsable URLs get nothing. */
+static bool realm_may_get_credentials(const struct registry *r, const char *url)
+{
+	CURLU *u = curl_url(), *b = curl_url();
+	char *scheme = NULL, *host = NULL, *bhost = NULL;
+	bool ok = false;
+	if (u && b && !curl_url_set(u, CURLUPART_URL, url, 0) &&
+	    !curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) {
+		if (!strcasecmp(scheme, "https"))
+			ok = true;
+		else if (!strncasecmp(r->base, "http:", 5) &&
+			 !curl_url_set(b, CURLUPART_URL, r->base, 0) &&
+			 !curl_url_get(u, CURLUPART_HOST, &host, 0) &&
+			 !curl_url_get(b, CURLUPART_HOST, &bhost, 0))
+			ok = !strcasecmp(host, bhost);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(bhost);
+	curl_url_cleanup(u);
+	curl_url_cleanup(b);
+	return ok;
 }
 
 /* Get a token for the challenge; sets r->token or r->use_basic. */
@@ -269,15 +339,21 @@ static int authenticate(struct registry *r, const char *www_auth, struct errmsg 
 	if (!url)
 		return -ENOMEM;
 	struct xfer x = {.r = r, .limit = TOKEN_MAX};
-	CURLcode cc = get(r, url, NULL, false, r->user, r->pass, &x);
+	bool send = r->user && realm_may_get_credentials(r, url);
+	r->withheld = r->user && !send;
+	CURLcode cc = get(r, url, NULL, false, send ? r->user : NULL, send ? r->pass : NULL, &x);
 	if (cc != CURLE_OK) {
 		rc = curl_failure(r, cc, "getting a token", &x, err);
 	} else if (x.status == 401 || x.status == 403) {
 		rc = errmsg_set(
-		    err, -EACCES, "registry %s: the token server %s refused %s (HTTP %ld)",
+		    err, -EACCES, "registry %s: the token server %.200s refused %s (HTTP %ld)%s",
 		    r->domain, url,
-		    r->user ? "the credentials from the docker config" : "an anonymous token",
-		    x.status);
+		    send ? "the credentials from the docker config" : "an anonymous token",
+		    x.status,
+		    r->withheld ? "; the credentials were not sent: the token realm "
+				  "is plain HTTP and not the registry's own plain-HTTP "
+				  "host"
+				: "");
 	} else if (x.status != 200) {
 		rc = errmsg_set(err, -EIO, "registry %s: token server %s answered HTTP %ld",
 				r->domain, url, x.status);
@@ -325,11 +401,16 @@ static int fetch(struct registry *r, const char *path, const char *accept, const
 		rc = x->status == 404			    ? -ENOENT
 		     : x->status == 401 || x->status == 403 ? -EACCES
 							    : -EIO;
-		errmsg_set(err, rc, "registry %s: %s: HTTP %ld%s%s", r->domain, what, x->status,
+		errmsg_set(err, rc, "registry %s: %s: HTTP %ld%s%s%s", r->domain, what, x->status,
 			   detail,
 			   rc == -EACCES ? " (access denied: the repository does not exist or "
 					   "needs credentials)"
-					 : "");
+					 : "",
+			   rc == -EACCES && r->withheld
+			       ? " (the docker config's credentials were not sent to the token "
+				 "realm: it is plain HTTP and not the registry's own plain-HTTP "
+				 "host)"
+			       : "");
 	}
 	free(url);
 	return rc;
@@ -473,7 +554,7 @@ int registry_get_manifest(struct registry *r, const char *ref, char **buf, size_
 	return rc;
 }
 
-int registry_get_blob(struct registry *r, const char *digest, struct lstore_writer *w,
+int registry_get_blob(struct registry *r, const char *digest, uint64_t max, struct lstore_writer *w,
 		      registry_progress_fn progress, void *arg, struct errmsg *err)
 {
 	char *path = NULL, *what = NULL;
@@ -483,7 +564,7 @@ int registry_get_blob(struct registry *r, const char *digest, struct lstore_writ
 		free(path);
 		return -ENOMEM;
 	}
-	struct xfer x = {.r = r, .w = w, .progress = progress, .arg = arg};
+	struct xfer x = {.r = r, .w = w, .max = max, .progress = progress, .arg = arg};
 	int rc = fetch(r, path, NULL, what, &x, err);
 	xfer_free(&x);
 	free(path);

@@ -14,15 +14,25 @@
  *   the challenge names one; Basic -> the credentials. The request is then
  *   retried once. Credentials and tokens are given to libcurl as its own
  *   auth options, so on a redirect to another host (registries send blob
- *   downloads to storage servers) they are not sent along.
+ *   downloads to storage servers) they are not sent along. The credentials
+ *   go to a token realm over HTTPS, or over plain HTTP only when the realm
+ *   is the registry's own host and the registry is itself spoken to over
+ *   plain HTTP; otherwise the token is asked for anonymously, and an error
+ *   that follows says the credentials were withheld.
+ * - A request that began over HTTPS never follows a redirect to plain HTTP:
+ *   -EPROTO, naming the Location.
  * - registry_get_manifest() fetches a manifest or index by tag or digest
  *   (Accept: OCI index/manifest, Docker list/manifest v2), at most 4 MiB.
  *   Its sha256 is computed; when ref is a digest it must match, and a
  *   Docker-Content-Digest header must match too. *media_type comes from
  *   Content-Type (NULL when the server sent none).
  * - registry_get_blob() streams a blob into an lstore writer (which checks
- *   size and digest on commit; the caller commits or aborts). progress, if
- *   set, is called with the bytes received so far.
+ *   size and digest on commit; the caller commits or aborts). At most max
+ *   bytes are taken: a larger Content-Length is refused before the body
+ *   streams, and a longer body is cut off there (-EFBIG). progress, if set,
+ *   is called with the bytes received so far.
+ * - An error answer's body is read up to 16 KiB (for the registry's error
+ *   message), never further.
  * - opts->cancel (may be NULL): when it becomes non-zero (a signal handler),
  *   the transfer in flight stops with -EINTR.
  * - Errors are -errno with err naming the registry, the repository and the
@@ -61,7 +71,7 @@ int registry_get_manifest(struct registry *r, const char *ref, char **buf, size_
 			  char **media_type, char digest[DIGEST_STR_LEN], struct errmsg *err);
 
 typedef void (*registry_progress_fn)(void *arg, uint64_t done);
-int registry_get_blob(struct registry *r, const char *digest, struct lstore_writer *w,
+int registry_get_blob(struct registry *r, const char *digest, uint64_t max, struct lstore_writer *w,
 		      registry_progress_fn progress, void *arg, struct errmsg *err);
 
 #endif

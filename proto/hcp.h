@@ -83,9 +83,12 @@ enum hcp_type {
 #define HCP_VSOCK_PORT_CONTROL 1024
 #define HCP_VSOCK_PORT_EXEC 1025
 
-/* Exit statuses guest-init reports when it cannot run the container
- * (the docker/runc convention). */
-#define HCP_EXIT_INIT_FAILED 125 /* setup failed (mount, user lookup, ...) */
+/* Exit statuses of a run that did not get to run its command (the
+ * docker/runc convention), for both ends: guest-init reports them in EXIT
+ * when it cannot run the container, and hull (run, exec and every other
+ * command) exits with HCP_EXIT_HULL_FAILED when it fails itself. */
+#define HCP_EXIT_HULL_FAILED 125		  /* hull failed (docker's 125) */
+#define HCP_EXIT_INIT_FAILED HCP_EXIT_HULL_FAILED /* setup failed (mount, user lookup, ...) */
 #define HCP_EXIT_CANNOT_EXEC 126 /* found but not executable */
 #define HCP_EXIT_NOT_FOUND 127   /* no such command */
 

@@ -71,6 +71,7 @@ static int do_pull(const struct image_ref *ref, const char *root, const struct i
 	    .reg = {.insecure = list, .n_insecure = n, .cancel = &cancelled},
 	    .progress = tty,
 	    .progress_out = stderr,
+	    .limits = o->limits,
 	};
 	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
 	sigemptyset(&sa.sa_mask);

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vmm/net_slirp.h"
+#include "vmm/net/net_slirp.h"
 
 void net_opts_init(struct net_opts *o)
 {
@@ -260,10 +260,4 @@ int net_opts_apply(const struct net_opts *o, struct vmm_config *vc, struct hcp_s
 	if (rc)
 		return errmsg_set(err, rc, "out of memory");
 	return 0;
-}
-
-const char *net_opts_template_tag(const struct net_opts *o)
-{
-	/* the offered features are part of the saved transport state */
-	return o->mode == VMM_NET_NONE ? "" : o->no_csum ? "; nic virtio-net nocsum" : "; nic virtio-net";
 }

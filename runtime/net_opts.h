@@ -63,8 +63,4 @@ int net_opts_tap_guest(struct in_addr host, unsigned prefix, struct in_addr *gue
 int net_opts_apply(const struct net_opts *o, struct vmm_config *vc, struct hcp_spec *spec,
 		   struct errmsg *err);
 
-/* Words to add to the template key: VMs with and without a NIC boot
- * different device sets and cannot share a template. */
-const char *net_opts_template_tag(const struct net_opts *o);
-
 #endif

@@ -212,10 +212,10 @@ static int start(struct rt_container *c, const struct rt_io *io, struct errmsg *
 		return rc;
 	c->s.sup = c->sup;
 	/* the VM's vsock sockets live in the container's directory; guest-init
-	 * connects to host port VSOCK_PORT_CONTROL, i.e. to <uds>_1024 */
+	 * connects to host port HCP_VSOCK_PORT_CONTROL, i.e. to <uds>_1024 */
 	if (!(c->uds = runtime_sock_path(supervisor_state(c->sup), RUNTIME_VSOCK_SOCK)))
 		return errmsg_set(err, -ENOMEM, "out of memory");
-	if ((c->s.listen_fd = vsock_host_listen(c->uds, VSOCK_PORT_CONTROL, err)) < 0) {
+	if ((c->s.listen_fd = vsock_host_listen(c->uds, HCP_VSOCK_PORT_CONTROL, err)) < 0) {
 		rc = c->s.listen_fd;
 		c->s.listen_fd = -1;
 		return rc;

@@ -46,12 +46,13 @@
 #include <stdint.h>
 
 #include "common/errmsg.h"
+#include "proto/hcp.h"
 #include "runtime/net_opts.h"
 #include "runtime/state.h"
 #include "runtime/vmhost.h"
 #include "runtime/volume.h"
 
-#define RT_EXIT_FAILED 125
+#define RT_EXIT_FAILED HCP_EXIT_HULL_FAILED
 
 /* The process to run, as OCI's process object describes it. Strings are the
  * caller's and are copied by rt_create()/rt_exec_start(). */
@@ -77,6 +78,8 @@ struct rt_config {
 	uint64_t mem_bytes;
 	const char *kernel, *initrd; /* the guest's */
 	const char *template_root;   /* NULL: boot cold, keep no template */
+	/* volumes and net are read until rt_close() (the VM's config points
+	 * into them): keep them alive that long */
 	const struct volume_arg *volumes;
 	size_t n_volumes;
 	const struct net_opts *net; /* NULL: no NIC */
@@ -84,12 +87,12 @@ struct rt_config {
 	unsigned stop_timeout;	    /* seconds from the stop signal to SIGKILL */
 	bool auto_remove;	    /* --rm: the container goes when it ends */
 	bool debug;		    /* guest console and milestones to diag() */
-	/* how VMs are run: rt_vm_local (hull's VMM in this process), or a fake */
+	/* how VMs are run (required): rt_vm_proc, or a fake in tests */
 	const struct vmhost_ops *vm;
 };
 
-/* hull's VMM in the supervisor's process (runtime/vm_local.c). */
-extern const struct vmhost_ops rt_vm_local;
+/* the VM in its own monitor process, hull-vmm (runtime/vm_vmproc.c) */
+extern const struct vmhost_ops rt_vm_proc;
 
 struct rt_session;
 
@@ -146,8 +149,9 @@ int rt_session_stop(struct rt_session *s);
 int rt_session_resize(struct rt_session *s, uint16_t rows, uint16_t cols);
 
 /* exec: ref is a running container's name, id or id prefix, or (containing
- * a '/') the path of its VM's vsock socket. stop_signal/stop_timeout: what
- * rt_session_stop() does. */
+ * a '/') the path of its VM's vsock socket. The spec goes out at once;
+ * rt_exec_wait() runs the session until the guest ends it and returns the
+ * process's status. rt_session_stop() there: SIGTERM, SIGKILL after 10 s. */
 int rt_exec_start(const char *ref, const struct rt_process *p, const struct rt_io *io,
 		  struct rt_exec **out, struct errmsg *err);
 int rt_exec_wait(struct rt_exec *x);

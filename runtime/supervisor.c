@@ -23,6 +23,7 @@
 #include "runtime/stop.h"
 #include "common/clock.h"
 #include "common/fdio.h"
+#include "proto/hcp.h"
 
 enum stop_stage { STOP_NONE, STOP_WAIT_HALT, STOP_HALTED };
 
@@ -161,9 +162,9 @@ static int wait_start(struct supervisor *m, pid_t child, int err_r, int res_r)
 		fprintf(stderr, "hull: the container's monitor ended before the container started\n");
 		if (m->st.auto_remove)
 			runtime_remove(&m->st);
-		return 125;
+		return HCP_EXIT_HULL_FAILED;
 	}
-	return v > 0 && v < 256 ? v : 125;
+	return v > 0 && v < 256 ? v : HCP_EXIT_HULL_FAILED;
 }
 
 bool supervisor_detach(struct supervisor **mp, int *status)
@@ -179,7 +180,7 @@ bool supervisor_detach(struct supervisor **mp, int *status)
 		setsid();
 		if (dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
 		    dup2(errp[1], STDERR_FILENO) < 0)
-			_exit(125);
+			_exit(HCP_EXIT_HULL_FAILED);
 		close(null);
 		close(errp[0]);
 		close(errp[1]);
@@ -196,8 +197,8 @@ bool supervisor_detach(struct supervisor **mp, int *status)
 			close(fds[i]);
 	if (pid < 0) {
 		fprintf(stderr, "hull: cannot start the container's monitor: %s\n", strerror(e));
-		*status = 125;
-		supervisor_finish(m, false, 125, "cannot start the monitor");
+		*status = HCP_EXIT_HULL_FAILED;
+		supervisor_finish(m, false, HCP_EXIT_HULL_FAILED, "cannot start the monitor");
 	} else {
 		*status = wait_start(m, pid, errp[0], resp[0]);
 		release(m);
@@ -413,7 +414,7 @@ void supervisor_finish(struct supervisor *m, bool started, int status, const cha
 	}
 	if (m->result_fd >= 0) {
 		/* started (however briefly) is a successful start */
-		int32_t v = started ? 0 : status ? status : 125;
+		int32_t v = started ? 0 : status ? status : HCP_EXIT_HULL_FAILED;
 		fdio_write_all(m->result_fd, &v, sizeof(v));
 	}
 	release(m);

@@ -1,10 +1,10 @@
 /* vmhost: the session's view of the process that runs a container's VM.
  *
- * The runtime drives a VM through these operations only, so the VM can run
- * in its own monitor process (hull-vmm, driven by runtime/vmproc.h: the
- * operations mirror that API one for one), in this process (vm_local.c,
- * hull's VMM as a library, until hull-vmm lands), or be a fake that speaks
- * hcp like guest-init in the unit tests (tests/unit/runtime/fake_vm.c).
+ * The runtime drives a VM through these operations only, so the VM runs in
+ * its own monitor process (hull-vmm, driven by runtime/vmproc.h, whose API
+ * the operations mirror one for one: runtime/vm_vmproc.c), or is a fake
+ * that speaks hcp like guest-init in the unit tests
+ * (tests/unit/runtime/fake_vm.c).
  *
  * Contract (every implementation)
  * - spawn(): the VM described by vc (its console_out, ctx and template_*

@@ -119,15 +119,3 @@ int volume_apply(const struct volume_arg *v, size_t n, struct vmm_volume vols[VM
 	}
 	return 0;
 }
-
-int volume_template_key(char **key, size_t n, struct errmsg *err)
-{
-	char *k;
-	if (n == 0)
-		return 0;
-	if (asprintf(&k, "%s; volumes %zu", *key, n) < 0)
-		return errmsg_set(err, -ENOMEM, "out of memory");
-	free(*key);
-	*key = k;
-	return 0;
-}

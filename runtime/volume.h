@@ -37,10 +37,4 @@ void volume_arg_free(struct volume_arg *v);
 int volume_apply(const struct volume_arg *v, size_t n, struct vmm_volume vols[VMM_MAX_VOLUMES],
 		 struct hcp_spec *spec, struct errmsg *err);
 
-/* Append the volume count to a template key (malloc'd, replaced): runs with
- * N volumes boot with N volume devices and need their own template, in
- * their own directory (template_dir() names it by this key). Nothing is
- * appended for N = 0, so volume-less keys stay as they were. */
-int volume_template_key(char **key, size_t n, struct errmsg *err);
-
 #endif

@@ -3,7 +3,8 @@
  *
  * Contract
  * - vsock_host_listen(): listen on "U_<port>" for the connections the guest
- *   opens to host port `port` (guest-init's control connection: 1024).
+ *   opens to host port `port` (guest-init's control connection:
+ *   HCP_VSOCK_PORT_CONTROL; the ports are proto/hcp.h's).
  *   Returns the listening fd (blocking, close-on-exec) or -errno with err.
  *   The path is the caller's to remove (it lives in the run directory).
  * - vsock_host_connect(): reach guest port `port` through U: connect, send
@@ -18,10 +19,6 @@
 #include <stdint.h>
 
 #include "common/errmsg.h"
-
-/* guest ports hull uses */
-#define VSOCK_PORT_CONTROL 1024u
-#define VSOCK_PORT_EXEC 1025u
 
 int vsock_host_listen(const char *uds, uint32_t port, struct errmsg *err);
 int vsock_host_connect(const char *uds, uint32_t port, int timeout_ms, struct errmsg *err);

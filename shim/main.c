@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/fdio.h"
+#include "common/version.h"
 #include "shim/args.h"
 #include "shim/backend.h"
 #include "shim/bootstrap.h"

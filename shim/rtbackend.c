@@ -1,6 +1,7 @@
 /* The shim's backend over hull's runtime library (runtime/runtime.h): one
- * container = one microVM, its VMM inside this shim process (rt_vm_local
- * until hull-vmm lands).
+ * container = one microVM, run by a hull-vmm process (rt_vm_proc) that the
+ * init process's thread below spawns: hull-vmm dies with that thread
+ * (runtime/vmproc.h), which lives until the VM has ended.
  *
  * - Create: the bundle's config.json (ocispec.h) makes the rt_config; the
  *   rootfs mounts containerd gives (an overlayfs snapshot) are mounted at
@@ -399,7 +400,7 @@ static int rb_create(void *be, const struct shim_create *c, uint32_t *pid, struc
 	    .n_volumes = b->n_vols,
 	    .stop_timeout = RTB_STOP_TIMEOUT_S,
 	    .auto_remove = true,
-	    .vm = &rt_vm_local,
+	    .vm = &rt_vm_proc,
 	};
 	rc = rt_create(&cfg, &b->c, err);
 	if (rc < 0) {
@@ -414,7 +415,8 @@ static int rb_create(void *be, const struct shim_create *c, uint32_t *pid, struc
 	const char *cid = rt_container_id(b->c);
 	if (fileutil_write_sync(tmp, cid, strlen(cid)) < 0 || rename(tmp, dst) < 0)
 		fprintf(stderr, "containerd-shim-hull-v2: %s: %s\n", dst, strerror(errno));
-	*pid = (uint32_t)getpid(); /* the VMM runs in this process */
+	/* the VM's monitor does not exist until Start: the shim stands for it */
+	*pid = (uint32_t)getpid();
 	return 0;
 }
 
@@ -619,7 +621,7 @@ int shim_backend_open(const char *id, const char *bundle,
 
 void shim_backend_close(struct shim_backend *sb)
 {
-	(void)sb; /* the process exits next; running VMs die with it */
+	(void)sb; /* the process exits next; hull-vmm processes die with it (PDEATHSIG) */
 }
 
 int shim_backend_cleanup(const char *id, const char *bundle, struct errmsg *err)

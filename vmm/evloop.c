@@ -123,6 +123,20 @@ int evloop_run(struct evloop *l)
 	return 0;
 }
 
+int evloop_poll(struct evloop *l)
+{
+	struct epoll_event evs[16];
+	int n = epoll_wait(l->epfd, evs, 16, 0);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		struct handler *h = evs[i].data.ptr;
+		if (h && h->fd >= 0)
+			h->fn(h->ctx, h->fd, evs[i].events);
+	}
+	return n;
+}
+
 void evloop_stop(struct evloop *l)
 {
 	atomic_store(&l->stop, true);

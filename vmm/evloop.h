@@ -22,6 +22,10 @@ int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *ct
 int evloop_mod(struct evloop *l, int fd, uint32_t events);
 int evloop_del(struct evloop *l, int fd);
 int evloop_run(struct evloop *l);
+/* Serve the handlers whose fds are ready now, once each, without waiting
+ * (for tests and fuzz harnesses, which drive the loop step by step on their
+ * own thread). Returns the number of events served or -errno. */
+int evloop_poll(struct evloop *l);
 void evloop_stop(struct evloop *l);
 
 #endif

@@ -1,6 +1,8 @@
 /* vm: assembles a microVM from the parts (see vmm.h for the contract). */
-#include "vmm.h"
+#include "vmm/vmm.h"
 #include "common/clock.h"
+#include "common/version.h"
+#include "common/readfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,25 +19,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/boot.h"
+#include "vmm/x86/boot.h"
 #include "vmm/bus.h"
 #include "vmm/evloop.h"
 #include "vmm/guest_mem.h"
-#include "vmm/i8042.h"
+#include "vmm/x86/i8042.h"
 #include "vmm/kvm.h"
-#include "vmm/mptable.h"
-#include "vmm/serial.h"
-#include "vmm/snapshot.h"
-#include "vmm/vmstate.h"
+#include "vmm/x86/mptable.h"
+#include "vmm/x86/serial.h"
+#include "vmm/snapshot/snapshot.h"
+#include "vmm/snapshot/vmstate.h"
 #include "vmm/vcpu.h"
-#include "vmm/p9.h"
-#include "vmm/virtio_9p.h"
-#include "vmm/virtio_blk.h"
-#include "vmm/virtio_mmio.h"
-#include "vmm/virtio_vsock.h"
-#include "vmm/virtio_net.h"
-#include "vmm/net_slirp.h"
-#include "vmm/net_tap.h"
+#include "p9/p9.h"
+#include "vmm/virtio/virtio_9p.h"
+#include "vmm/virtio/virtio_blk.h"
+#include "vmm/virtio/virtio_mmio.h"
+#include "vmm/virtio/virtio_vsock.h"
+#include "vmm/virtio/virtio_net.h"
+#include "vmm/net/net_slirp.h"
+#include "vmm/net/net_tap.h"
 
 /* Legacy PC wiring the kernel's 8250 driver probes without being told. */
 #define COM1_BASE 0x3f8
@@ -56,11 +58,7 @@ enum {
 	NSLOTS = SLOT_VOLUME0 + VMM_MAX_VOLUMES,
 };
 
-#ifndef HULL_VERSION
-#define HULL_VERSION "unknown"
-#endif
-
-/* Section ids in a template (vmm/snapshot.h stores them opaquely). */
+/* Section ids in a template (vmm/snapshot/snapshot.h stores them opaquely). */
 enum {
 	SEC_VM = 0x10,
 	SEC_UART_CONSOLE = 0x20,
@@ -131,29 +129,6 @@ struct vmm {
 	uint64_t started_ns;
 };
 
-int vmm_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -EINVAL;
-	unsigned shift = 0;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case '\0': break;
-	default: return -EINVAL;
-	}
-	if (*end == 'i' || *end == 'b' || *end == 'B')
-		end += (*end == 'i' && (end[1] == 'B' || end[1] == 'b')) ? 2 : 1;
-	if (*end || v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 static void vm_stop(void *ctx, int reason, const char *why)
 {
 	struct vmm *vm = ctx;
@@ -219,57 +194,56 @@ static void virtio_io(void *ctx, uint64_t off, void *data, uint32_t len, bool wr
 		virtio_mmio_read(ctx, off, data, len);
 }
 
+/* The kernel and the initramfs are read whole (common/readfile.h); a bound
+ * far above any real one keeps a wrong path (a disk image) from eating RAM. */
+#define BOOT_FILE_MAX (512u << 20)
+
 static int read_file(const char *path, uint8_t **buf, size_t *len, struct errmsg *err,
 		     const char *what)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errmsg_set(err, -errno, "%s %s: %s", what, path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-		close(fd);
+	char *p;
+	int rc = readfile(path, BOOT_FILE_MAX, &p, len);
+	if (rc == -EINVAL || rc == -EISDIR || (!rc && *len == 0)) {
+		free(p);
 		return errmsg_set(err, -EINVAL, "%s %s: not a non-empty regular file", what, path);
 	}
-	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return errmsg_set(err, -errno, "%s %s: mmap: %s", what, path, strerror(errno));
-	*buf = p;
-	*len = (size_t)st.st_size;
+	if (rc)
+		return errmsg_set(err, rc, "%s %s: %s", what, path, strerror(-rc));
+	*buf = (uint8_t *)p;
 	return 0;
 }
 
 /* Which slots this configuration fills (decided before any device exists:
  * the command line is built first). */
-static bool slot_wanted(const struct vmm *vm, unsigned slot)
+static bool slot_wanted(const struct vmm_config *cfg, unsigned slot)
 {
 	if (slot < SLOT_DISK0 + VMM_MAX_DISKS)
-		return slot - SLOT_DISK0 < vm->ndisks;
+		return slot - SLOT_DISK0 < cfg->ndisks;
 	if (slot >= SLOT_VOLUME0 && slot < SLOT_VOLUME0 + VMM_MAX_VOLUMES)
-		return slot - SLOT_VOLUME0 < vm->cfg.nvolumes;
+		return slot - SLOT_VOLUME0 < cfg->nvolumes;
 	if (slot == SLOT_VSOCK)
-		return vm->cfg.vsock_uds != NULL;
+		return cfg->vsock_uds != NULL;
 	if (slot == SLOT_NET)
-		return vm->cfg.net_mode != VMM_NET_NONE;
+		return cfg->net_mode != VMM_NET_NONE;
 	return false;
 }
 
-static int build_cmdline(struct vmm *vm, struct errmsg *err)
+/* The kernel command line cfg gives the guest (pvm: resolved). */
+static int build_cmdline(const struct vmm_config *cfg, bool pvm, char *out, size_t cap,
+			 struct errmsg *err)
 {
 	/* console on ttyS0 only; the kernel stays quiet unless debugging.
 	 * reboot=k: guest-init's reboot() ends the VM through the i8042 reset;
 	 * panic=-1: a guest panic reboots (ends) at once instead of hanging. */
-	size_t n = (size_t)snprintf(vm->cmdline, sizeof(vm->cmdline),
-				    "console=ttyS0 reboot=k panic=-1 8250.nr_uarts=1%s",
-				    vm->cfg.debug ? "" : " quiet");
-	for (unsigned i = 0; i < NSLOTS && n < sizeof(vm->cmdline); i++)
-		if (slot_wanted(vm, i))
-			n += (size_t)snprintf(vm->cmdline + n, sizeof(vm->cmdline) - n,
-					      " virtio_mmio.device=4K@0x%llx:%u",
+	size_t n = (size_t)snprintf(out, cap, "console=ttyS0 reboot=k panic=-1 8250.nr_uarts=1%s",
+				    cfg->debug ? "" : " quiet");
+	for (unsigned i = 0; i < NSLOTS && n < cap; i++)
+		if (slot_wanted(cfg, i))
+			n += (size_t)snprintf(out + n, cap - n, " virtio_mmio.device=4K@0x%llx:%u",
 					      (unsigned long long)(VIRTIO_MMIO_BASE +
 								   i * VIRTIO_MMIO_SIZE),
 					      VIRTIO_IRQ_BASE + i);
-	if (vm->pvm && n < sizeof(vm->cmdline))
+	if (pvm && n < cap)
 		/* kernel-config/README.md has the reason for each word: pvm_compat
 		 * turns on the kernel patches; clearcpuid hides what the PVM
 		 * emulator of guest kernel mode cannot run; noreplace-smp and
@@ -277,17 +251,16 @@ static int build_cmdline(struct vmm *vm, struct errmsg *err)
 		 * GLIBC_TUNABLES (passed to init's environment, and on to the
 		 * container) keeps glibc off AVX, whose state the guest kernel
 		 * cannot switch here. */
-		n += (size_t)snprintf(vm->cmdline + n, sizeof(vm->cmdline) - n,
+		n += (size_t)snprintf(out + n, cap - n,
 				      " pvm_compat clearcpuid=xsave,popcnt,smap,erms,fsrm,invpcid,"
 				      "rdtscp,cx16 noreplace-smp percpu_alloc=page GLIBC_TUNABLES="
 				      "glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,"
 				      "-AVX512DQ,-AVX512CD,-AVX_Fast_Unaligned_Load");
-	if (vm->cfg.cmdline_extra && n < sizeof(vm->cmdline))
-		n += (size_t)snprintf(vm->cmdline + n, sizeof(vm->cmdline) - n, " %s",
-				      vm->cfg.cmdline_extra);
-	if (n >= sizeof(vm->cmdline))
+	if (cfg->cmdline_extra && n < cap)
+		n += (size_t)snprintf(out + n, cap - n, " %s", cfg->cmdline_extra);
+	if (n >= cap)
 		return errmsg_set(err, -E2BIG, "kernel command line too long (limit %zu bytes)",
-				  sizeof(vm->cmdline) - 1);
+				  cap - 1);
 	return 0;
 }
 
@@ -468,20 +441,59 @@ static int load_kernel(struct vmm *vm, struct errmsg *err)
 	}
 	rc = vcpu_set_pvh_entry(&vm->vcpus[0], &vm->mem, k.pvh_entry, (uint32_t)si, err);
 out:
-	if (kimg)
-		munmap(kimg, klen);
-	if (initrd)
-		munmap(initrd, ilen);
+	free(kimg);
+	free(initrd);
 	return rc;
 }
 
-/* The template's identity: the caller's key (what the VM was booted from)
- * plus the kernel command line this hull gives it, which the caller does not
- * see and which shapes the booted guest as much as the kernel does. */
-static char *template_key(const char *key, const char *cmdline)
+/* A file's identity for the key: replacing or touching the file changes it. */
+static int file_id(const char *what, const char *path, char *out, size_t n, struct errmsg *err)
 {
-	char *k;
-	return asprintf(&k, "%s; cmdline %s", key ? key : "", cmdline) < 0 ? NULL : k;
+	struct stat st;
+	if (!path) {
+		snprintf(out, n, "none");
+		return 0;
+	}
+	if (stat(path, &st) < 0)
+		return errmsg_set(err, -errno, "%s %s: %s", what, path, strerror(errno));
+	snprintf(out, n, "%llx:%llu:%lld:%lld.%09ld", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		 st.st_mtim.tv_nsec);
+	return 0;
+}
+
+int vmm_template_key(const struct vmm_config *cfg, char **key, struct errmsg *err)
+{
+	char k[128], i[128], cmdline[BOOT_CMDLINE_MAX], disks[VMM_MAX_DISKS * 160 + 1] = "";
+	bool pvm = cfg->pvm < 0 ? kvm_host_is_pvm() : cfg->pvm > 0;
+	int rc = file_id("kernel", cfg->kernel, k, sizeof(k), err);
+	if (!rc)
+		rc = file_id("initrd", cfg->initrd, i, sizeof(i), err);
+	if (!rc)
+		rc = build_cmdline(cfg, pvm, cmdline, sizeof(cmdline), err);
+	size_t n = 0;
+	for (unsigned d = 0; !rc && d < cfg->ndisks && d < VMM_MAX_DISKS; d++) {
+		/* a template is normally made with empty disks; a disk with a
+		 * file shaped the guest as much as the kernel did */
+		char id[128];
+		rc = file_id("disk", cfg->disks[d].path, id, sizeof(id), err);
+		n += (size_t)snprintf(disks + n, sizeof(disks) - n, " %s:%s",
+				      cfg->disks[d].read_only ? "ro" : "rw", id);
+	}
+	if (rc)
+		return rc;
+	if (asprintf(key,
+		     "hull %s; kernel %s; initrd %s; cpus %u; mem %llu; disks%s; nic %s; "
+		     "volumes %u; vsock %d; pvm %d; cmdline %s",
+		     HULL_VERSION, k, i, cfg->cpus, (unsigned long long)cfg->mem_bytes, disks,
+		     /* the offered features are part of the saved transport state */
+		     cfg->net_mode == VMM_NET_NONE ? "none"
+		     : cfg->net_no_csum	   ? "virtio-net nocsum"
+					   : "virtio-net",
+		     cfg->nvolumes, cfg->vsock_uds != NULL, pvm,
+		     cmdline) < 0)
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	return 0;
 }
 
 static int section(struct vmm *vm, uint32_t id, const uint8_t **d, size_t *n, struct errmsg *err)
@@ -532,7 +544,7 @@ static int restore_state(struct vmm *vm, struct errmsg *err)
 	return rc;
 }
 
-int vmm_save_template(struct vmm *vm, const char *dir, const char *key, struct errmsg *err)
+int vmm_save_template(struct vmm *vm, const char *dir, struct errmsg *err)
 {
 	enum { MAXSEC = 2 + NSLOTS + VMM_MAX_CPUS };
 	struct vmstate_buf bufs[MAXSEC];
@@ -565,30 +577,17 @@ int vmm_save_template(struct vmm *vm, const char *dir, const char *key, struct e
 			secs[i].data = bufs[i].data;
 			secs[i].len = bufs[i].len;
 		}
-		char *k = template_key(key, vm->cmdline);
+		char *k = NULL;
+		rc = vmm_template_key(&vm->cfg, &k, err);
 		struct snapshot_desc d = { .hull_version = HULL_VERSION, .key = k,
 					   .sections = secs, .nsections = n };
-		rc = k ? snapshot_write(dir, &d, &vm->mem, err) : errmsg_set(err, -ENOMEM, "out of memory");
+		if (!rc)
+			rc = snapshot_write(dir, &d, &vm->mem, err);
 		free(k);
 	}
 	for (unsigned i = 0; i < MAXSEC; i++)
 		vmstate_buf_free(&bufs[i]);
 	return rc;
-}
-
-bool vmm_template_exists(const char *dir)
-{
-	char *p;
-	if (asprintf(&p, "%s/state", dir) < 0)
-		return false;
-	bool ok = access(p, F_OK) == 0;
-	free(p);
-	return ok;
-}
-
-int vmm_template_remove(const char *dir)
-{
-	return snapshot_remove(dir, NULL);
 }
 
 bool vmm_host_is_pvm(void)
@@ -636,7 +635,7 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 
 	int rc = vm->stop_fd < 0 ? errmsg_set(err, -errno, "eventfd: %s", strerror(errno)) : 0;
 	if (!rc)
-		rc = build_cmdline(vm, err);
+		rc = build_cmdline(cfg, vm->pvm, vm->cmdline, sizeof(vm->cmdline), err);
 	if (!rc) {
 		rc = evloop_init(&vm->loop);
 		if (rc)
@@ -647,8 +646,8 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 	if (!rc)
 		rc = kvm_vm_open(&vm->kvm, cfg->kvm_dev, err);
 	char *tkey = NULL;
-	if (!rc && cfg->template_dir && !(tkey = template_key(cfg->template_key, vm->cmdline)))
-		rc = errmsg_set(err, -ENOMEM, "out of memory");
+	if (!rc && cfg->template_dir)
+		rc = vmm_template_key(cfg, &tkey, err);
 	if (!rc && cfg->template_dir) {
 		struct snapshot_expect e = { .hull_version = HULL_VERSION, .key = tkey,
 					     .mem_size = cfg->mem_bytes };

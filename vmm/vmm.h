@@ -6,7 +6,7 @@
  *   guest RAM, vCPUs, the kernel loaded through its PVH entry, the MP table,
  *   a 16550 UART (ttyS0: kernel console), the i8042 reset line, one
  *   virtio-blk device per disk, one virtio-9p device per volume, and with vsock_uds a virtio-vsock device
- *   whose host side is Unix sockets (vmm/virtio_vsock.h): a host process
+ *   whose host side is Unix sockets (vmm/virtio/virtio_vsock.h): a host process
  *   reaches guest port P by connecting to vsock_uds and writing
  *   "CONNECT P\n" (answer "OK <hostport>\n"); the guest reaches host port P
  *   at the socket "<vsock_uds>_P", which some host process listens on.
@@ -59,7 +59,7 @@ struct vmm_disk {
 	bool read_only;
 };
 
-/* A host directory served to the guest over virtio-9p (vmm/p9.h). */
+/* A host directory served to the guest over virtio-9p (p9/p9.h). */
 struct vmm_volume {
 	const char *host_dir;
 	bool read_only;
@@ -67,7 +67,7 @@ struct vmm_volume {
 
 typedef void (*vmm_out_fn)(void *ctx, const uint8_t *buf, size_t n);
 
-/* Networking (vmm/virtio_net.h, vmm/net_slirp.h, vmm/net_tap.h). */
+/* Networking (vmm/virtio/virtio_net.h, vmm/net/net_slirp.h, vmm/net/net_tap.h). */
 enum vmm_net_mode {
 	VMM_NET_NONE = 0, /* no NIC at all */
 	VMM_NET_SLIRP,	  /* user-mode networking (libslirp) in the VMM */
@@ -97,11 +97,10 @@ struct vmm_config {
 	 * kernel's workarounds for hosts that emulate kernel mode. */
 	int pvm;
 	bool debug; /* log VMM events to stderr */
-	/* Restore from this template (vmm/snapshot.h) instead of booting: the
-	 * kernel and initrd are not read then. template_key must match the key
-	 * the template was saved with. */
+	/* Restore from this template (vmm/snapshot/snapshot.h) instead of booting: the
+	 * kernel and initrd are not read then. The template must have been
+	 * saved with this config's key (vmm_template_key). */
 	const char *template_dir;
-	const char *template_key;
 	vmm_out_fn console_out;
 	void *ctx;
 	/* Volumes: volume i is a virtio-9p device in slot SLOT_VOLUME0 + i with
@@ -148,16 +147,45 @@ const char *vmm_stop_why(const struct vmm *vm);
 uint64_t vmm_started_ns(const struct vmm *vm);
 void vmm_destroy(struct vmm *vm);
 
+/* A template's identity, computed here and nowhere else: everything in cfg
+ * that shapes the booted guest (hull's version, the kernel and initrd files'
+ * device, inode, size and mtime, vCPUs, memory, the disk layout, NIC or not,
+ * the number of volumes, vsock or not, the PVM switch and the full kernel
+ * command line). Readable text, malloc'd; 0 or -errno (a file that cannot be
+ * stat'ed is named in err). */
+int vmm_template_key(const struct vmm_config *cfg, char **key, struct errmsg *err);
+/* Where the template for key lives under root: root/<first 32 hex digits of
+ * sha256(key)>. malloc'd, NULL without memory. */
+char *vmm_template_dir(const char *root, const char *key);
 /* Save the VM as a template at dir (atomically; another process's template
- * already there wins). The VM must be paused (vmm_pause). The key names what
- * the VM was booted from; a restore must present the same key. */
-int vmm_save_template(struct vmm *vm, const char *dir, const char *key, struct errmsg *err);
+ * already there wins), under its config's key. The VM must be paused
+ * (vmm_pause). */
+int vmm_save_template(struct vmm *vm, const char *dir, struct errmsg *err);
 bool vmm_template_exists(const char *dir);
-int vmm_template_remove(const char *dir);
+/* Remove a template (or a leftover of one): it stops being one atomically
+ * (vmm/snapshot/snapshot.h). 0 or -errno with err (may be NULL). */
+int vmm_template_remove(const char *dir, struct errmsg *err);
+
+/* The templates (and leftover temporary directories) under root, as
+ * vmm_template_list() shows them to fn; strings live during the call. */
+struct vmm_template_info {
+	const char *name;    /* entry under root */
+	const char *path;    /* root/name */
+	const char *key;     /* NULL if unreadable */
+	uint64_t disk_bytes; /* allocated on disk */
+	uint64_t mem_bytes;  /* guest RAM; 0 if unreadable */
+	int64_t created;     /* unix seconds */
+	bool usable;	     /* by this hull version on this host CPU */
+	const char *why;     /* !usable: the reason */
+	bool partial;	     /* a write or removal that did not finish... */
+	bool in_progress;    /* ...and is still running */
+};
+typedef int (*vmm_template_fn)(void *ctx, const struct vmm_template_info *t);
+/* A non-zero return of fn stops the walk and is returned; a missing root
+ * lists nothing. The template functions (vmm_template_dir, _exists,
+ * _remove, _list) link without the rest of the VMM (vmm/template.c). */
+int vmm_template_list(const char *root, vmm_template_fn fn, void *ctx, struct errmsg *err);
 /* True when /dev/kvm is PVM-backed (guest kernel mode emulated). */
 bool vmm_host_is_pvm(void);
-
-/* Parse "128M", "1G", "512m", "1073741824" into bytes. Returns 0 or -EINVAL. */
-int vmm_parse_size(const char *s, uint64_t *out);
 
 #endif

@@ -5,10 +5,13 @@
 # The VM's vsock socket U is in the container's directory under
 # HULL_RUNTIME_DIR (lib.sh); `hull exec` takes U's path or the container's
 # name (tests/e2e/lifecycle.sh uses names).
+# The main process ends on SIGUSR1 (an exec sends it, at the end); it waits
+# with `sleep & wait`, which a trapped signal interrupts at once, not with a
+# foreground sleep or a polling loop that run at the guest timer's pace.
 # shellcheck disable=SC2086
 timeout 600 "$HULL" run ${HULL_RUN_FLAGS:-} --name main "$IMG" sh -c \
-	'echo $$ >/tmp/mainpid; echo shared-by-main >/data/shared; echo ready
-	while [ ! -e /tmp/stop ]; do sleep 1; done; exit 9' \
+	'trap "exit 9" USR1; echo $$ >/tmp/mainpid; echo shared-by-main >/data/shared; echo ready
+	while :; do sleep 1000 & wait $!; done' \
 	>"$tmp/main.out" 2>"$tmp/main.err" &
 main=$!
 for _ in $(seq 3000); do grep -q ready "$tmp/main.out" 2>/dev/null && break; sleep 0.2; done
@@ -59,7 +62,7 @@ expect_eq "exec in an unknown container exits 125" "$rc" 125
 expect_contains "exec in an unknown container: explained" "$err" "no such container"
 
 # End the container from an exec: the main process's status is hull run's.
-hull_cmd stop exec "$u" touch /tmp/stop
+hull_cmd stop exec "$u" sh -c 'kill -USR1 "$(cat /tmp/mainpid)"'
 wait $main
 rc=$?
 last=main

@@ -103,6 +103,42 @@ expect_eq "--max-image-size: exit 125" "$rc" 125
 expect_contains "--max-image-size: the limit is named" "$err" "image size limit of 1 MiB"
 HULL_ROOT=$tmp/store-cap HULL_MAX_IMAGE_SIZE=1M hull_cmd capenv import --name capped:2 "$tmp/dagz.tar"
 expect_contains "HULL_MAX_IMAGE_SIZE applies" "$err" "image size limit of 1 MiB"
+# Sparse files count at their full size: three 60 MiB sparse files in a tar
+# of a few KiB do not fit a 64 MiB cap (they used to, writing 181 MiB).
+mkdir -p "$tmp/sparse"
+for i in 1 2 3; do truncate -s 60M "$tmp/sparse/s$i"; done
+tar -C "$tmp/sparse" --sparse -cf "$tmp/sparse.tar" s1 s2 s3
+rm -rf "$tmp/sparse"
+"$lib/mkoci.sh" --ref sparse:1 "$tmp/sparse.oci" '{}' "$tmp/sparse.tar" >/dev/null
+HULL_ROOT=$tmp/store-sparse hull_cmd sparse import --max-image-size 64M "$tmp/sparse.oci"
+expect_eq "sparse files over the cap: exit 125" "$rc" 125
+expect_contains "... the error names the layer, the entry and the limit" "$err" \
+	"layer 1 (sha256:"
+expect_contains "... the entry" "$err" "entry 's2': 62914560 bytes (sparse: counted in full)"
+expect_contains "... the limit" "$err" "image size limit of 64 MiB"
+expect_eq "... nothing is cached" "$(count "$tmp"/store-sparse/rootfs/*.ext4*)" 0
+HULL_ROOT=$tmp/store-sparse hull_cmd sparseimages images -q
+expect_eq "... nothing is tagged" "$out" ""
+
+# Layout blobs are opened without following symlinks or blocking on FIFOs.
+cp -r "$IMG" "$tmp/symblob.oci"
+lay=$(jq -r '.layers[0].digest' "$tmp/symblob.oci/blobs/sha256/$(jq -r '.manifests[0].digest' \
+	"$tmp/symblob.oci/index.json" | cut -d: -f2)" | cut -d: -f2)
+mv "$tmp/symblob.oci/blobs/sha256/$lay" "$tmp/outside-blob"
+ln -s "$tmp/outside-blob" "$tmp/symblob.oci/blobs/sha256/$lay"
+HULL_ROOT=$tmp/store-blob hull_cmd symblob import --name symblob:1 "$tmp/symblob.oci"
+expect_eq "a symlinked blob: exit 125" "$rc" 125
+expect_contains "... refused by name" "$err" "blobs/sha256/$lay' is or passes through a symlink; refused"
+rm "$tmp/symblob.oci/blobs/sha256/$lay"
+mkfifo "$tmp/symblob.oci/blobs/sha256/$lay"
+HULL_TEST_TIMEOUT=60 HULL_ROOT=$tmp/store-blob hull_cmd fifoblob import --name fifoblob:1 \
+	"$tmp/symblob.oci"
+expect_eq "a FIFO blob: exit 125 (no hang)" "$rc" 125
+expect_contains "... refused by name" "$err" "not a regular file"
+HULL_ROOT=$tmp/store-blob hull_cmd blobimages images -q
+expect_eq "... nothing is tagged" "$out" ""
+rm -rf "$tmp/symblob.oci" "$tmp/outside-blob"
+
 hull_cmd capbad import --max-image-size lots "$IMG"
 expect_eq "a bad --max-image-size: exit 125" "$rc" 125
 expect_contains "... named" "$err" "--max-image-size lots: expected a size"

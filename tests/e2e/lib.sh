@@ -28,6 +28,11 @@ if [ ! -c /dev/kvm ] || ! { exec 9<>/dev/kvm; } 2>/dev/null; then
 fi
 exec 9>&-
 
+# A hull command that runs longer than this (seconds) is killed: a bound for a
+# hung VM, not a guess at how long a VM takes (one cold boot took over 240 s
+# on a 2-core host loaded ~20 deep: the guest kernel is emulated there).
+: "${HULL_TEST_TIMEOUT:=600}"
+
 # run_hull NAME ARGS...: `hull run ARGS...`; keeps stdout/stderr in $out/$err
 # and the status in $rc. A hung VM is killed after HULL_TEST_TIMEOUT seconds.
 run_hull() {
@@ -41,7 +46,7 @@ run_hull() {
 hull_cmd() {
 	local name=$1
 	shift
-	timeout --kill-after=10 "${HULL_TEST_TIMEOUT:-240}" "$HULL" "$@" \
+	timeout --kill-after=10 "$HULL_TEST_TIMEOUT" "$HULL" "$@" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err"
 	rc=$?
 	out=$(cat "$tmp/$name.out")
@@ -73,6 +78,18 @@ expect_contains() { # DESC TEXT NEEDLE
 expect_not_contains() { # DESC TEXT NEEDLE
 	if grep -qF -- "$3" <<<"$2"; then fail "$1" "unexpected '$3' in:" "$2"; else pass "$1"; fi
 }
+
+# wait_until SECONDS CMD...: poll CMD until it succeeds; status 1 on timeout.
+wait_until() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+# gone PID: exited (a zombie has exited: its reaper may be slow)
+gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 
 finish() {
 	echo "$passed passed, $failed failed"

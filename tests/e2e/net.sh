@@ -17,10 +17,16 @@ trap net_cleanup EXIT
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-# serve DIR ADDR:PORT: a busybox httpd on the host
+# serve DIR ADDR:PORT: a busybox httpd on the host, answering when this
+# returns (it says nothing when it listens: poll it, up to 60 s)
 serve() {
 	busybox httpd -f -p "$2" -h "$1" &
 	pids+=($!)
+	for _ in $(seq 600); do
+		curl -s -o /dev/null -m 5 "http://$2/" && return 0
+		sleep 0.1
+	done
+	fail "httpd on $2 answers"
 }
 
 # --- option errors: exit 125, the message names the value -------------------
@@ -34,9 +40,10 @@ done
 hull_cmd badp run --network none -p 1:2 "$IMG" true
 expect_contains "-p without slirp is refused" "$err" "-p needs --network slirp"
 busy=$(free_port)
-python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(); time.sleep(600)' "$busy" &
+# the holder says when it listens
+python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(); print("listening", flush=True); time.sleep(600)' "$busy" >"$tmp/busy.out" &
 pids+=($!)
-sleep 0.5
+for _ in $(seq 600); do grep -q listening "$tmp/busy.out" && break; sleep 0.1; done
 hull_cmd busy run -p "$busy:80" "$IMG" true
 expect_eq "a published port in use: exit 125" "$rc" 125
 expect_contains "a published port in use: named" "$err" "-p 0.0.0.0:$busy:80/tcp: cannot listen"
@@ -57,7 +64,10 @@ echo served > /www/index.html
 httpd -p 8080 -h /www
 echo net-ready
 exec sleep 100000"
-timeout --kill-after=10 "${HULL_TEST_TIMEOUT:-600}" "$HULL" run ${HULL_RUN_FLAGS:-} -p "127.0.0.1:$gport:8080" \
+# No --kill-after: timeout arms it on any signal it forwards, so the SIGTERM
+# below would SIGKILL hull 10 s later, before a slow guest reports the exit
+# (hull stops its own VM at the end of the time limit).
+timeout "$HULL_TEST_TIMEOUT" "$HULL" run ${HULL_RUN_FLAGS:-} -p "127.0.0.1:$gport:8080" \
 	--hostname nettest "$IMG" sh -c "$script" >"$tmp/slirp.out" 2>"$tmp/slirp.err" &
 hull_pid=$!
 pids+=($hull_pid)

@@ -158,6 +158,18 @@ hull_cmd bigagain pull "$reg/test/big:1"
 expect_eq "the next pull completes" "$rc" 0
 rm -rf "$tmp/bigimg"
 
+# --- the compressed size cap: a 32 MiB layer over --max-image-size 1M is
+# refused from the manifest, before anything is downloaded ---
+HULL_ROOT=$tmp/store-cap hull_cmd cap pull --max-image-size 1M "$reg/test/big:1"
+expect_eq "a layer over --max-image-size fails the pull with 125" "$rc" 125
+expect_contains "... naming the image" "$err" "$reg/test/big:1"
+expect_contains "... the layer and the limit" "$err" "layer 1/1 (sha256:"
+expect_contains "... the limit" "$err" "over the image size limit of 1 MiB"
+expect_eq "... nothing is tagged" \
+	"$(jq -r '.manifests | length' "$tmp/store-cap/oci/index.json" 2>/dev/null || echo 0)" 0
+expect_eq "... no layer was downloaded" \
+	"$(find "$tmp/store-cap" -type f -size +1M 2>/dev/null)" ""
+
 # --- unknown repository, tag, registry ---
 hull_cmd unknownrepo pull "$reg/test/nosuch:1"
 expect_eq "an unknown repository fails with 125" "$rc" 125

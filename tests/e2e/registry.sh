@@ -24,10 +24,11 @@ registry_stop() {
 }
 trap 'registry_stop; cleanup' EXIT
 
-# wait_file FILE PATTERN: until FILE has a line matching PATTERN (10 s).
+# wait_file FILE PATTERN: until FILE has a line matching PATTERN (up to 60 s:
+# a bound for a server that never starts, not a guess at how long it takes).
 wait_file() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		grep -qE -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done

@@ -12,9 +12,13 @@ waitfor() { # PATTERN: until the typescript shows it (or 600 s)
 	for _ in $(seq 3000); do grep -q "$1" "$ts" && return 0; sleep 0.2; done
 	return 1
 }
+# The containers here wait with `sleep & wait`: wait returns as soon as a
+# trapped signal arrives, so the trap runs at once; a foreground sleep would
+# hold it back until the sleep ends, seconds on a loaded host whose guest
+# kernel is emulated (longer than --stop-timeout 2 below).
 inner='tty; stty size; echo "term=$TERM"; echo to-stderr >&2
 trap "stty size" WINCH; trap "echo got-int; exit 5" INT; echo ready
-while :; do sleep 1; done'
+while :; do sleep 1000 & wait $!; done'
 # shellcheck disable=SC2016 # expanded by the shell script(1) runs
 cmd='stty rows 30 cols 100
 (while ! grep -q "^ready" "$TS"; do sleep 0.2; done; stty rows 40 cols 120 </dev/tty) &
@@ -31,12 +35,13 @@ started() { # FILE: until it has "ready" (or 600 s)
 }
 # shellcheck disable=SC2086
 timeout --foreground 600 "$HULL" run ${HULL_RUN_FLAGS:-} "$IMG" sh -c \
-	'echo "stdin=$(wc -c)"; trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 1; done' \
+	'echo "stdin=$(wc -c)"; trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 1000 & wait $!; done' \
 	>"$tmp/term.out" 2>"$tmp/term.err" &
 term_pid=$!
 # shellcheck disable=SC2086
 timeout --foreground 600 "$HULL" run ${HULL_RUN_FLAGS:-} --stop-signal QUIT --stop-timeout 2 "$IMG" sh -c \
-	'trap "echo got-quit" QUIT; trap "echo got-term" TERM; echo ready; while :; do sleep 1; done' \
+	'trap "echo got-quit" QUIT; trap "echo got-term" TERM; echo ready
+	while :; do sleep 1000 & wait $!; done' \
 	>"$tmp/kill.out" 2>"$tmp/kill.err" &
 kill_pid=$!
 started "$tmp/term.out" && kill -TERM $term_pid

@@ -403,13 +403,13 @@ static void test_output_chunked_in_order(void **state)
 
 static void orphan_body(void)
 {
-	/* The grandchild keeps stdout open long after the main process exits. */
+	/* The grandchild keeps stdout open until the test kills it. */
 	setpgid(0, 0);
 	if (fork() == 0) {
 		if (write(1, "bg", 2) < 0)
 			_exit(1);
-		sleep(5);
-		_exit(0);
+		for (;;)
+			pause();
 	}
 	if (write(1, "fg", 2) < 0)
 		_exit(1);
@@ -429,9 +429,11 @@ static void test_orphans_holding_pipes(void **state)
 	assert_int_equal(supervise_run(&f->sup, &err), 3);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
-	/* returned after the grace period, not after the orphan's 5 s */
+	/* returned after the grace period, not after the orphan: it still
+	 * runs (an event, where a bound on the time taken would depend on the
+	 * host's load) */
 	assert_true(ms >= SUPERVISE_GRACE_MS);
-	assert_true(ms < 3000);
+	assert_int_equal(kill(-pid, 0), 0);
 	/* what init's supervise_kill_all() does, limited to the test's group */
 	kill(-pid, SIGKILL);
 	while (waitpid(-1, NULL, 0) > 0)

@@ -1,8 +1,11 @@
 #include "corpus.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "images/digest.h"
 #include "ocitest.h"
@@ -286,6 +289,55 @@ static void contained(const char *layout)
 	one_layer(layout, t, OCIB_GZIP);
 }
 
+/* The layer blob moved out of the layout (next to it) and a symlink left in
+ * its place: the content is right, but a layout must not make hull read
+ * files outside it (a host file whose digest is known, /dev/zero...). */
+static void symlinked_blob(const char *layout)
+{
+	one_layer(layout, small_files(), OCIB_GZIP);
+	char blob[PATH_MAX], moved[PATH_MAX + 16];
+	snprintf(blob, sizeof(blob), "%s", ocib_blob_path(layout, ocib_last_layer_digest(0)));
+	snprintf(moved, sizeof(moved), "%s.outside", layout);
+	if (rename(blob, moved) || symlink(moved, blob))
+		abort();
+}
+
+/* blobs/sha256 itself a symlink to a copy of it outside the layout. */
+static void symlinked_blob_dir(const char *layout)
+{
+	one_layer(layout, small_files(), OCIB_GZIP);
+	char dir[PATH_MAX], moved[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/blobs/sha256", layout);
+	snprintf(moved, sizeof(moved), "%s.blobs", layout);
+	if (rename(dir, moved) || symlink(moved, dir))
+		abort();
+}
+
+/* The layer blob is a FIFO nobody writes to: opening or reading it must not
+ * block the converter. */
+static void fifo_blob(const char *layout)
+{
+	one_layer(layout, small_files(), OCIB_GZIP);
+	const char *blob = ocib_blob_path(layout, ocib_last_layer_digest(0));
+	if (unlink(blob) || mkfifo(blob, 0644))
+		abort();
+}
+
+/* Sparse files: each one's apparent size fits the cap, together they do
+ * not, while the tar holds almost no data. Every byte of a sparse file
+ * becomes a byte the image may hold (holes are read back as zeros), so its
+ * full size counts. */
+static void sparse_bomb(const char *layout)
+{
+	struct tarb *t = tarb_new();
+	for (int i = 0; i < 3; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "sparse%d", i);
+		tarb_sparse(t, name, 6 * MIB, "data", 4);
+	}
+	one_layer(layout, t, OCIB_GZIP);
+}
+
 #define LIM(bytes, entries)                                                                        \
 	{                                                                                          \
 		bytes, entries                                                                     \
@@ -372,6 +424,18 @@ const struct corpus_case corpus_cases[] = {
     {"huge-manifest", huge_manifest, {"more than the 4194304 allowed"}, DEFAULTS, false},
     {"huge-index", huge_index, {"index.json", "more than the 4194304 allowed"}, DEFAULTS, false},
     {"deep-json", deep_json, {"index.json", "not valid JSON"}, DEFAULTS, false},
+    {"symlinked-blob", symlinked_blob, {"layer 1 (sha256:", "symlink; refused"}, DEFAULTS, false},
+    {"symlinked-blob-dir",
+     symlinked_blob_dir,
+     {"blobs/sha256/", "symlink; refused"},
+     DEFAULTS,
+     false},
+    {"fifo-blob", fifo_blob, {"layer 1 (sha256:", "not a regular file"}, DEFAULTS, false},
+    {"sparse-bomb",
+     sparse_bomb,
+     {"layer 1 (sha256:", "entry 'sparse2'", "image size limit of 16 MiB"},
+     LIM(16 * MIB, 0),
+     false},
     {"contained", contained, {NULL}, DEFAULTS, true},
 };
 const size_t corpus_n = sizeof(corpus_cases) / sizeof(corpus_cases[0]);

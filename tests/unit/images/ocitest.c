@@ -144,6 +144,27 @@ void tarb_hardlink(struct tarb *t, const char *path, const char *target)
 	put(t, e, NULL, 0);
 }
 
+void tarb_sparse(struct tarb *t, const char *path, uint64_t size, const void *data, size_t len)
+{
+	struct archive_entry *e = entry(t, path, AE_IFREG, 0644, 0, 0);
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_sparse_add_entry(e, (la_int64_t)(size - len), (la_int64_t)len);
+	if (archive_write_header(t->a, e) != ARCHIVE_OK)
+		die("tar header %s: %s", path, archive_error_string(t->a));
+	/* the writer takes the whole content and skips the holes itself */
+	static const uint8_t zeros[64 << 10];
+	for (uint64_t off = 0; off < size - len;) {
+		size_t n =
+		    size - len - off < sizeof(zeros) ? (size_t)(size - len - off) : sizeof(zeros);
+		if (archive_write_data(t->a, zeros, n) != (la_ssize_t)n)
+			die("tar data: %s", archive_error_string(t->a));
+		off += n;
+	}
+	if (len && archive_write_data(t->a, data, len) != (la_ssize_t)len)
+		die("tar data: %s", archive_error_string(t->a));
+	archive_entry_free(e);
+}
+
 void tarb_node(struct tarb *t, const char *path, char type, unsigned mode, unsigned major,
 	       unsigned minor)
 {
@@ -313,8 +334,9 @@ const char *ocib_write(const char *dir, const struct ocib_layer *layers, size_t 
 	if (asprintf(&config,
 		     "{\"architecture\":\"%s\",\"os\":\"linux\",%s%s%s"
 		     "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
-		     o->arch ? o->arch : "amd64", o->config_obj ? "\"config\":" : "", o->config_obj ? o->config_obj : "",
-		     o->config_obj ? "," : "", n ? (char *)diffs_json.p : "") < 0)
+		     o->arch ? o->arch : "amd64", o->config_obj ? "\"config\":" : "",
+		     o->config_obj ? o->config_obj : "", o->config_obj ? "," : "",
+		     n ? (char *)diffs_json.p : "") < 0)
 		die("asprintf");
 	char cd[DIGEST_STR_LEN];
 	put_blob(dir, config, strlen(config), cd);
@@ -338,8 +360,8 @@ const char *ocib_write(const char *dir, const struct ocib_layer *layers, size_t 
 	char *desc;
 	if (asprintf(&desc, "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu%s}",
 		     o->manifest_media_type ? o->manifest_media_type
-		     : o->docker ? "application/vnd.docker.distribution.manifest.v2+json"
-			       : "application/vnd.oci.image.manifest.v1+json",
+		     : o->docker	    ? "application/vnd.docker.distribution.manifest.v2+json"
+					    : "application/vnd.oci.image.manifest.v1+json",
 		     mdigest, strlen(manifest), ann) < 0)
 		die("asprintf");
 	snprintf(path, sizeof(path), "%s/index.json", dir);

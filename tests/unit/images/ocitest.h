@@ -20,6 +20,8 @@ void tarb_file_xattr(struct tarb *t, const char *path, unsigned mode, const void
 		     const char *xname, const void *xval, size_t xlen);
 void tarb_symlink(struct tarb *t, const char *path, const char *target);
 void tarb_hardlink(struct tarb *t, const char *path, const char *target);
+/* A sparse file of size bytes: a hole, then data (len bytes) at its end. */
+void tarb_sparse(struct tarb *t, const char *path, uint64_t size, const void *data, size_t len);
 /* type: 'c', 'b' or 'p' (fifo) */
 void tarb_node(struct tarb *t, const char *path, char type, unsigned mode, unsigned major,
 	       unsigned minor);
@@ -53,8 +55,8 @@ struct ocib_opts {
 	const char *config_obj;
 	bool docker;
 	bool bad_diff_id;
-	bool add; /* add to an existing layout's index.json */
-	const char *arch; /* config architecture (default amd64) */
+	bool add;			 /* add to an existing layout's index.json */
+	const char *arch;		 /* config architecture (default amd64) */
 	const char *manifest_media_type; /* in index.json (default: the manifest's) */
 };
 const char *ocib_write(const char *dir, const struct ocib_layer *layers, size_t n,

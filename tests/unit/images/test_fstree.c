@@ -340,6 +340,76 @@ static void test_many_children(void **state)
 	fstree_free(t);
 }
 
+/* The work whiteouts cost, for an input of size n (two layers): a lower
+ * directory of n files, then a layer that adds n files to it with an opaque
+ * marker after each (pattern 0), or a whiteout of the directory itself after
+ * each (pattern 1); or 40 nested lower directories that the upper layer adds
+ * files to, then makes opaque one by one, deepest first (pattern 2). Checks the result, returns the
+ * visits. */
+static uint64_t whiteout_work(int pattern, int n)
+{
+	struct fstree *t;
+	char p[64];
+	assert_int_equal(fstree_new(NULL, NULL, &t), 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "d/low%d", i);
+		OK(t, 0, FSTREE_REG, p, NULL, 0644);
+	}
+	if (pattern == 2) {
+		/* lower d/s/s/.../s (depth 40) with n/40 files at each level;
+		 * the upper layer adds n/40 files at each level, then makes
+		 * each level opaque, deepest first */
+		char dir[64 * 4] = "d";
+		for (int lvl = 0; lvl < 40; lvl++) {
+			strcat(dir, "/s");
+			for (int i = 0; i < n / 40; i++) {
+				char f[320];
+				snprintf(f, sizeof(f), "%s/old%d", dir, i);
+				OK(t, 0, FSTREE_REG, f, NULL, 0644);
+				snprintf(f, sizeof(f), "%s/new%d", dir, i);
+				OK(t, 1, FSTREE_REG, f, NULL, 0644);
+			}
+		}
+		for (size_t len = strlen(dir); len >= 1; len -= 2) {
+			char f[320];
+			snprintf(f, sizeof(f), "%.*s/.wh..wh..opq", (int)len, dir);
+			OK(t, 1, FSTREE_REG, f, NULL, 0644);
+			if (len == 1)
+				break;
+		}
+		assert_int_equal(fstree_lookup(t, "d")->n_children, 1);
+		assert_false(exists(t, "d/s/s/old0"));
+		assert_true(exists(t, "d/s/s/new0"));
+	} else {
+		for (int i = 0; i < n; i++) {
+			snprintf(p, sizeof(p), "d/new%d", i);
+			OK(t, 1, FSTREE_REG, p, NULL, 0644);
+			OK(t, 1, FSTREE_REG, pattern ? ".wh.d" : "d/.wh..wh..opq", NULL, 0644);
+		}
+		assert_int_equal(fstree_lookup(t, "d")->n_children, n);
+	}
+	assert_false(exists(t, "d/low0"));
+	uint64_t v = fstree_hide_visits(t);
+	fstree_free(t);
+	return v;
+}
+
+/* 20,000 opaque markers took 1.9 s when each walked its whole directory:
+ * the work must grow linearly. Counted, not timed: doubling the input may
+ * not much more than double the visits (quadratic growth would quadruple
+ * them), and they stay within a few per entry. */
+static void test_whiteouts_linear(void **state)
+{
+	(void)state;
+	for (int pattern = 0; pattern < 3; pattern++) {
+		uint64_t a = whiteout_work(pattern, 2000), b = whiteout_work(pattern, 4000);
+		print_message("pattern %d: %llu visits for n=2000, %llu for n=4000\n", pattern,
+			      (unsigned long long)a, (unsigned long long)b);
+		assert_true(b <= a * 5 / 2);
+		assert_true(a <= 4 * 2000 + 100);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +421,7 @@ int main(void)
 	    cmocka_unit_test(test_hardlinks),
 	    cmocka_unit_test(test_no_symlink_traversal),
 	    cmocka_unit_test(test_many_children),
+	    cmocka_unit_test(test_whiteouts_linear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,7 +125,9 @@ static void test_case(void **state)
 	assert_int_equal(chdir(p), 0);
 	struct image_rootfs r;
 	struct errmsg err = {{0}};
+	alarm(60); /* a case that blocks (a FIFO blob) fails instead of hanging */
 	int rc = image_prepare_limits(layout, NULL, store, &lim, &r, &err);
+	alarm(0);
 	assert_int_equal(chdir(cwd), 0);
 
 	if (cc->ok) {

@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "images/digest.h"
 #include "images/lstore.h"
@@ -46,11 +49,13 @@ struct route {
 	char headers[512]; /* extra header lines, each ending in \r\n */
 	char *body;
 	size_t len;
+	size_t sent; /* body bytes the client took, last time */
 };
 
 struct server {
-	int fd;
-	int port;
+	int fd, tls_fd; /* plain HTTP, HTTPS (same routes) */
+	int port, tls_port;
+	SSL_CTX *tls;
 	pthread_t thread;
 	volatile int stop;
 	pthread_mutex_t lock;
@@ -104,17 +109,42 @@ static const char *header_in(const char *req, const char *name, char *out, size_
 	return out;
 }
 
-static void serve_one(int c)
+/* One connection, plain or TLS. */
+struct conn {
+	int fd;
+	SSL *ssl;
+};
+
+static ssize_t conn_read(struct conn *c, void *buf, size_t n)
+{
+	if (c->ssl) {
+		int r = SSL_read(c->ssl, buf, (int)n);
+		return r > 0 ? r : -1;
+	}
+	return read(c->fd, buf, n);
+}
+
+/* MSG_NOSIGNAL: a client that hangs up is an answer, not a SIGPIPE. */
+static ssize_t conn_write(struct conn *c, const void *buf, size_t n)
+{
+	if (c->ssl) {
+		int r = SSL_write(c->ssl, buf, (int)n);
+		return r > 0 ? r : -1;
+	}
+	return send(c->fd, buf, n, MSG_NOSIGNAL);
+}
+
+static void serve_one(struct conn *c)
 {
 	char req[8192];
 	size_t n = 0;
 	while (n < sizeof(req) - 1) {
-		ssize_t r = read(c, req + n, sizeof(req) - 1 - n);
+		ssize_t r = conn_read(c, req + n, sizeof(req) - 1 - n);
 		if (r <= 0)
 			return;
 		n += (size_t)r;
 		req[n] = '\0';
-		if (req[0] == 0x16) /* a TLS ClientHello: plain HTTP only here */
+		if (req[0] == 0x16) /* a TLS ClientHello on the plain port */
 			return;
 		if (strstr(req, "\r\n\r\n"))
 			break;
@@ -136,16 +166,20 @@ static void serve_one(int c)
 	int hl = snprintf(head, sizeof(head),
 			  "HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %zu\r\n%s\r\n",
 			  r ? r->status : 404, r ? r->len : 0, r ? r->headers : "");
-	ssize_t w = write(c, head, (size_t)hl);
+	ssize_t w = conn_write(c, head, (size_t)hl);
+	if (r)
+		r->sent = 0;
 	for (size_t off = 0; r && w >= 0 && off < r->len; off += (size_t)w) {
 		size_t chunk = r->len - off;
+		chunk = chunk > 65536 ? 65536 : chunk;
 		if (r->cancel_after) {
-			chunk = chunk > 65536 ? 65536 : chunk;
 			if (off >= r->cancel_after)
 				*r->cancel = 1;
 			usleep(5000);
 		}
-		w = write(c, r->body + off, chunk);
+		w = conn_write(c, r->body + off, chunk);
+		if (w > 0)
+			r->sent += (size_t)w;
 	}
 	pthread_mutex_unlock(&srv.lock);
 }
@@ -154,15 +188,25 @@ static void *server_main(void *arg)
 {
 	(void)arg;
 	while (!srv.stop) {
-		struct pollfd p = {srv.fd, POLLIN, 0};
-		if (poll(&p, 1, 50) <= 0)
+		struct pollfd p[2] = {{srv.fd, POLLIN, 0}, {srv.tls_fd, POLLIN, 0}};
+		if (poll(p, 2, 50) <= 0)
 			continue;
-		int c = accept(srv.fd, NULL, NULL);
-		if (c < 0)
+		bool tls = !(p[0].revents & POLLIN);
+		struct conn c = {accept(tls ? srv.tls_fd : srv.fd, NULL, NULL), NULL};
+		if (c.fd < 0)
 			continue;
-		serve_one(c);
-		shutdown(c, SHUT_WR);
-		close(c);
+		if (tls) {
+			c.ssl = SSL_new(srv.tls);
+			SSL_set_fd(c.ssl, c.fd);
+			if (SSL_accept(c.ssl) == 1)
+				serve_one(&c);
+			SSL_shutdown(c.ssl);
+			SSL_free(c.ssl);
+		} else {
+			serve_one(&c);
+		}
+		shutdown(c.fd, SHUT_WR);
+		close(c.fd);
 	}
 	return NULL;
 }
@@ -171,31 +215,69 @@ static void *server_main(void *arg)
 
 struct fx {
 	char *root;
-	char reg[64]; /* 127.0.0.1:PORT */
-	const char *insecure[1];
+	char reg[64];	  /* 127.0.0.1:PORT */
+	char tls_reg[64]; /* 127.0.0.1:TLS_PORT */
+	const char *insecure[2];
 	struct pull_opts o;
 	volatile sig_atomic_t cancel;
 	struct errmsg err;
 };
 
+/* A listening socket on 127.0.0.1, any port. */
+static int listen_any(int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* The HTTPS side: a throwaway self-signed certificate (the client reaches it
+ * as an insecure registry, without verification). */
+static SSL_CTX *tls_ctx(void)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	assert_non_null(key);
+	assert_non_null(x);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, key);
+	X509_NAME *name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1", -1,
+				   -1, 0);
+	X509_set_issuer_name(x, name);
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	assert_non_null(ctx);
+	assert_int_equal(SSL_CTX_use_certificate(ctx, x), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(ctx, key), 1);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return ctx;
+}
+
 static int setup(void **state)
 {
 	memset(&srv, 0, sizeof(srv));
 	pthread_mutex_init(&srv.lock, NULL);
-	srv.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t al = sizeof(a);
-	assert_int_equal(bind(srv.fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(srv.fd, 16), 0);
-	assert_int_equal(getsockname(srv.fd, (struct sockaddr *)&a, &al), 0);
-	srv.port = ntohs(a.sin_port);
+	srv.fd = listen_any(&srv.port);
+	srv.tls_fd = listen_any(&srv.tls_port);
+	srv.tls = tls_ctx();
 	assert_int_equal(pthread_create(&srv.thread, NULL, server_main, NULL), 0);
 	struct fx *f = calloc(1, sizeof(*f));
 	f->root = tmpdir_new();
 	snprintf(f->reg, sizeof(f->reg), "127.0.0.1:%d", srv.port);
+	snprintf(f->tls_reg, sizeof(f->tls_reg), "127.0.0.1:%d", srv.tls_port);
 	f->insecure[0] = f->reg;
+	f->insecure[1] = f->tls_reg;
 	f->o.reg.insecure = f->insecure;
-	f->o.reg.n_insecure = 1;
+	f->o.reg.n_insecure = 2;
 	f->o.reg.cancel = &f->cancel;
 	setenv("DOCKER_CONFIG", f->root, 1); /* no config.json there: anonymous */
 	route("/v2/", 200, NULL, "{}", 2);
@@ -209,6 +291,8 @@ static int teardown(void **state)
 	srv.stop = 1;
 	pthread_join(srv.thread, NULL);
 	close(srv.fd);
+	close(srv.tls_fd);
+	SSL_CTX_free(srv.tls);
 	for (size_t i = 0; i < srv.n_routes; i++)
 		free(srv.routes[i].body);
 	pthread_mutex_destroy(&srv.lock);
@@ -219,10 +303,10 @@ static int teardown(void **state)
 }
 
 /* Pull "<reg>/<name>"; returns the rc, the digest in out (if non-NULL). */
-static int pull(struct fx *f, const char *name, char *out)
+static int pull_from(struct fx *f, const char *reg, const char *name, char *out)
 {
 	char s[256];
-	snprintf(s, sizeof(s), "%s/%s", f->reg, name);
+	snprintf(s, sizeof(s), "%s/%s", reg, name);
 	struct image_ref ref;
 	assert_int_equal(ref_parse(s, &ref, &f->err), 0);
 	char d[DIGEST_STR_LEN];
@@ -232,6 +316,11 @@ static int pull(struct fx *f, const char *name, char *out)
 		memcpy(out, d, DIGEST_STR_LEN);
 	ref_free(&ref);
 	return rc;
+}
+
+static int pull(struct fx *f, const char *name, char *out)
+{
+	return pull_from(f, f->reg, name, out);
 }
 
 static size_t stored_refs(struct fx *f)
@@ -274,6 +363,57 @@ static char *image(const char *repo, const char *arch, const char *layer_mt,
 	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", repo, md);
 	route_json(path, MT_M, m);
 	return m;
+}
+
+/* The digest of the (only) layer of manifest m. */
+static void layer_of(const char *m, char ld[DIGEST_STR_LEN])
+{
+	const char *lay = strstr(m, "\"layers\"");
+	memcpy(ld, strstr(lay, "sha256:"), DIGEST_STR_LEN - 1);
+	ld[DIGEST_STR_LEN - 1] = '\0';
+}
+
+/* Serve repo's image m (by tag "1") with its layer redirected (307) to
+ * /storage/layer on scheme://host:port, where the layer is. */
+static void serve_redirected(const char *repo, const char *m, const char *scheme, const char *host,
+			     int port)
+{
+	char ld[DIGEST_STR_LEN], path[256], loc[256];
+	snprintf(path, sizeof(path), "/v2/%s/manifests/1", repo);
+	route_json(path, MT_M, m);
+	layer_of(m, ld);
+	const char layer[] = "not really a tar, never unpacked by a pull";
+	route("/storage/layer", 200, NULL, layer, sizeof(layer));
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo, ld);
+	snprintf(loc, sizeof(loc), "Location: %s://%s:%d/storage/layer\r\n", scheme, host, port);
+	route(path, 307, loc, "", 0);
+}
+
+/* A layer of big bytes (content in *layer, malloc'd), its config and a manifest
+ * served at /v2/<repo>/manifests/<tag>; the layer's digest in ld. */
+static void big_image(const char *repo, const char *tag, size_t big, char **layer,
+		      char ld[DIGEST_STR_LEN])
+{
+	*layer = malloc(big);
+	for (size_t i = 0; i < big; i++)
+		(*layer)[i] = (char)(i * 7919 % 251);
+	char cfg[512], cd[DIGEST_STR_LEN], path[256], *m;
+	assert_int_equal(digest_buf(*layer, big, ld), 0);
+	snprintf(cfg, sizeof(cfg),
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+		 "\"layers\",\"diff_ids\":[\"%s\"]}}",
+		 ld);
+	assert_int_equal(digest_buf(cfg, strlen(cfg), cd), 0);
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo, cd);
+	route(path, 200, NULL, cfg, strlen(cfg));
+	assert_true(asprintf(&m,
+			     "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" MT_C
+			     "\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":"
+			     "\"" MT_L "\",\"digest\":\"%s\",\"size\":%zu}]}",
+			     cd, strlen(cfg), ld, big) > 0);
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", repo, tag);
+	route_json(path, MT_M, m);
+	free(m);
 }
 
 static void test_simple(void **state)
@@ -408,10 +548,19 @@ static void test_hostile_manifests(void **state)
 			     2, 3) > 0);
 	route_json("/v2/x/manifests/pb", MT_M, pb);
 	srv.n_log = 0;
+	assert_int_equal(pull(f, "x:pb", NULL), -E2BIG); /* over the 16 GiB limit */
+	assert_non_null(strstr(f->err.text, "image size limit of 16 GiB"));
+	for (size_t i = 0; i < srv.n_log; i++)
+		assert_null(strstr(srv.log[i], "/blobs/"));
+	/* allowed by the limit, it still has to fit on the disk */
+	struct image_limits lim = {2ull << 50, IMAGE_MAX_ENTRIES_DEFAULT};
+	f->o.limits = &lim;
+	srv.n_log = 0;
 	assert_int_equal(pull(f, "x:pb", NULL), -ENOSPC);
 	assert_non_null(strstr(f->err.text, "MiB free"));
 	for (size_t i = 0; i < srv.n_log; i++)
 		assert_null(strstr(srv.log[i], "/blobs/"));
+	f->o.limits = NULL;
 	free(pb);
 
 	/* a config for another platform in a plain manifest */
@@ -447,10 +596,8 @@ static void test_blob_mismatch_and_status(void **state)
 	char *m = image("y", "amd64", MT_L, md);
 	route_json("/v2/y/manifests/1", MT_M, m);
 	/* replace the layer's content: same size, other bytes */
-	const char *lay = strstr(m, "\"layers\"");
 	char ld[DIGEST_STR_LEN], path[256];
-	memcpy(ld, strstr(lay, "sha256:"), DIGEST_STR_LEN - 1);
-	ld[DIGEST_STR_LEN - 1] = '\0';
+	layer_of(m, ld);
 	snprintf(path, sizeof(path), "/v2/y/blobs/%s", ld);
 	const char other[] = "NOT really a tar, never unpacked by a pull";
 	route(path, 200, NULL, other, sizeof(other));
@@ -481,16 +628,7 @@ static void test_token_and_redirect(void **state)
 		   "{\"token\":\"sekrit\"}");
 	char md[DIGEST_STR_LEN];
 	char *m = image("z/w", "amd64", MT_L, md);
-	route_json("/v2/z/w/manifests/1", MT_M, m);
-	const char *lay = strstr(m, "\"layers\"");
-	char ld[DIGEST_STR_LEN], path[256], loc[256];
-	memcpy(ld, strstr(lay, "sha256:"), DIGEST_STR_LEN - 1);
-	ld[DIGEST_STR_LEN - 1] = '\0';
-	const char layer[] = "not really a tar, never unpacked by a pull";
-	route("/storage/layer", 200, NULL, layer, sizeof(layer));
-	snprintf(path, sizeof(path), "/v2/z/w/blobs/%s", ld);
-	snprintf(loc, sizeof(loc), "Location: http://localhost:%d/storage/layer\r\n", srv.port);
-	route(path, 307, loc, "", 0);
+	serve_redirected("z/w", m, "http", "localhost", srv.port);
 	srv.n_log = 0;
 	assert_int_equal(pull(f, "z/w:1", NULL), 0);
 	bool saw_manifest = false, saw_storage = false;
@@ -538,24 +676,8 @@ static void test_cancel_and_not_a_registry(void **state)
 	/* interrupted in the middle of a layer: the writer's temp file goes,
 	 * nothing is tagged, and the next pull works */
 	size_t big = 4u << 20;
-	char *layer = malloc(big);
-	for (size_t i = 0; i < big; i++)
-		layer[i] = (char)(i * 7919 % 251);
-	char ld[DIGEST_STR_LEN], cfg[512], cd[DIGEST_STR_LEN], path[256], *m2;
-	assert_int_equal(digest_buf(layer, big, ld), 0);
-	snprintf(cfg, sizeof(cfg),
-		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
-		 "\"layers\",\"diff_ids\":[\"%s\"]}}",
-		 ld);
-	assert_int_equal(digest_buf(cfg, strlen(cfg), cd), 0);
-	snprintf(path, sizeof(path), "/v2/c/blobs/%s", cd);
-	route(path, 200, NULL, cfg, strlen(cfg));
-	assert_true(asprintf(&m2,
-			     "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" MT_C
-			     "\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":"
-			     "\"" MT_L "\",\"digest\":\"%s\",\"size\":%zu}]}",
-			     cd, strlen(cfg), ld, big) > 0);
-	route_json("/v2/c/manifests/big", MT_M, m2);
+	char *layer, ld[DIGEST_STR_LEN], path[256];
+	big_image("c", "big", big, &layer, ld);
 	snprintf(path, sizeof(path), "/v2/c/blobs/%s", ld);
 	route(path, 200, NULL, layer, big);
 	srv.routes[srv.n_routes - 1].cancel_after = big / 2;
@@ -574,12 +696,182 @@ static void test_cancel_and_not_a_registry(void **state)
 	srv.routes[srv.n_routes - 1].cancel_after = 0;
 	assert_int_equal(pull(f, "c:big", NULL), 0);
 	assert_int_equal(stored_refs(f), 1);
-	free(m2);
 	free(layer);
 
 	route("/v2/", 404, NULL, "nope", 4);
 	assert_int_equal(pull(f, "c:1", NULL), -EPROTO);
 	assert_non_null(strstr(f->err.text, "not a registry"));
+	assert_int_equal(stored_refs(f), 1);
+	free(m);
+}
+
+/* No .tmp.* debris in the store's blob directory. */
+static void assert_no_temp_blobs(struct fx *f)
+{
+	char blobs[4096];
+	snprintf(blobs, sizeof(blobs), "%s/oci/blobs/sha256", f->root);
+	DIR *d = opendir(blobs);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		assert_null(strstr(de->d_name, ".tmp."));
+	closedir(d);
+}
+
+/* Compressed sizes are capped: the manifest's claim against the image size
+ * limit before any download, the bytes that arrive against the claim, and
+ * an error answer's body at 16 KiB. Nothing is tagged or left behind. */
+static void test_size_caps(void **state)
+{
+	struct fx *f = *state;
+	char ld[DIGEST_STR_LEN], path[256], *layer;
+	size_t big = 4u << 20;
+	big_image("s", "big", big, &layer, ld);
+	snprintf(path, sizeof(path), "/v2/s/blobs/%s", ld);
+	route(path, 200, NULL, layer, big);
+
+	/* a 4 MiB layer under a 1 MiB cap: refused from the manifest */
+	struct image_limits lim = image_limits_default();
+	lim.max_bytes = 1u << 20;
+	f->o.limits = &lim;
+	srv.n_log = 0;
+	assert_int_equal(pull(f, "s:big", NULL), -E2BIG);
+	print_message("%s\n", f->err.text);
+	assert_non_null(strstr(f->err.text, "s:big"));
+	assert_non_null(strstr(f->err.text, "layer 1/1"));
+	assert_non_null(strstr(f->err.text, "image size limit of 1 MiB"));
+	for (size_t i = 0; i < srv.n_log; i++)
+		assert_null(strstr(srv.log[i], "/blobs/"));
+	assert_int_equal(stored_refs(f), 0);
+	/* under a 4 MiB cap it fits */
+	lim.max_bytes = big;
+	assert_int_equal(pull(f, "s:big", NULL), 0);
+	assert_int_equal(stored_refs(f), 1);
+	f->o.limits = NULL;
+
+	/* the registry sends more than the manifest's size for a layer: the
+	 * announced length is refused before the body streams */
+	char ld2[DIGEST_STR_LEN], *small;
+	big_image("s", "liar", 100, &small, ld2);
+	snprintf(path, sizeof(path), "/v2/s/blobs/%s", ld2);
+	route(path, 200, NULL, layer, big);
+	assert_int_equal(pull(f, "s:liar", NULL), -EFBIG);
+	print_message("%s\n", f->err.text);
+	assert_non_null(strstr(f->err.text, "s:liar"));
+	assert_non_null(strstr(f->err.text, "layer 1/1"));
+	assert_non_null(strstr(f->err.text, "larger than 100 bytes"));
+	assert_int_equal(stored_refs(f), 1);
+	assert_no_temp_blobs(f);
+
+	/* an error answer with an endless body: read up to 16 KiB, no more */
+	size_t flood = 64u << 20;
+	char *junk = malloc(flood);
+	memset(junk, 'x', flood);
+	route(path, 404, NULL, junk, flood);
+	free(junk);
+	assert_int_equal(pull(f, "s:liar", NULL), -ENOENT);
+	print_message("error body: %zu of %zu bytes sent\n", srv.routes[srv.n_routes - 1].sent,
+		      flood);
+	assert_true(srv.routes[srv.n_routes - 1].sent < flood / 2);
+	assert_int_equal(stored_refs(f), 1);
+	free(layer);
+	free(small);
+}
+
+/* The docker config's credentials for the registry, in f->root (which is
+ * $DOCKER_CONFIG): user "u", password "p". */
+static void docker_config(struct fx *f)
+{
+	char p[4200], json[256];
+	snprintf(p, sizeof(p), "%s/config.json", f->root);
+	snprintf(json, sizeof(json), "{\"auths\":{\"%s\":{\"auth\":\"dTpw\"}}}", f->reg);
+	write_file(p, json, strlen(json));
+}
+
+/* The log line of the first request for path (NULL if none). */
+static const char *logged(const char *path)
+{
+	for (size_t i = 0; i < srv.n_log; i++)
+		if (strstr(srv.log[i], path))
+			return srv.log[i];
+	return NULL;
+}
+
+/* /v2/ answers 401 with a Bearer realm at http://<host>:<port>/token; the
+ * request log starts afresh. */
+static void challenge_realm(const char *host)
+{
+	char hdr[256];
+	snprintf(hdr, sizeof(hdr),
+		 "WWW-Authenticate: Bearer realm=\"http://%s:%d/token\",service=\"fake\"\r\n", host,
+		 srv.port);
+	route("/v2/", 401, hdr, "{}", 2);
+	srv.n_log = 0;
+}
+
+/* A Bearer realm over plain HTTP on another host never gets the docker
+ * config's password; on the plain-HTTP registry's own host it does (the user
+ * let that host have plain HTTP). */
+static void test_plain_http_realm(void **state)
+{
+	struct fx *f = *state;
+	docker_config(f);
+	char md[DIGEST_STR_LEN];
+	char *m = image("p/q", "amd64", MT_L, md);
+	route_json("/v2/p/q/manifests/1", MT_M, m);
+	route_json("/token?service=fake&scope=repository%3Ap%2Fq%3Apull", "application/json",
+		   "{\"token\":\"sekrit\"}");
+
+	/* "localhost" is another host than "127.0.0.1" */
+	challenge_realm("localhost");
+	assert_int_equal(pull(f, "p/q:1", NULL), 0);
+	const char *l = logged("/token?");
+	assert_non_null(l);
+	print_message("token request: %s\n", l ? l : "(none)");
+	assert_non_null(strstr(l, "localhost:"));
+	assert_null(strstr(l, "Basic"));
+	assert_non_null(strstr(l, " -"));
+	assert_non_null(strstr(logged("/manifests/1"), "Bearer sekrit"));
+	/* the token server wants credentials: the error says they were kept */
+	route("/token?service=fake&scope=repository%3Ap%2Fq%3Apull", 401, NULL, "", 0);
+	assert_int_equal(pull(f, "p/q:1", NULL), -EACCES);
+	print_message("%s\n", f->err.text);
+	assert_non_null(strstr(f->err.text, "credentials were not sent"));
+
+	/* the registry's own host over plain HTTP: sent, as before */
+	route_json("/token?service=fake&scope=repository%3Ap%2Fq%3Apull", "application/json",
+		   "{\"token\":\"sekrit\"}");
+	challenge_realm("127.0.0.1");
+	assert_int_equal(pull(f, "p/q:1", NULL), 0);
+	assert_non_null(strstr(logged("/token?"), "Basic dTpw"));
+	free(m);
+}
+
+/* A registry reached over HTTPS that redirects a blob to plain HTTP: the
+ * redirect is refused, nothing is fetched over HTTP, nothing is tagged. */
+static void test_https_downgrade(void **state)
+{
+	struct fx *f = *state;
+	char md[DIGEST_STR_LEN];
+	char *m = image("h", "amd64", MT_L, md);
+	/* HTTPS to HTTP is refused */
+	serve_redirected("h", m, "http", "127.0.0.1", srv.port);
+	srv.n_log = 0;
+	assert_int_equal(pull_from(f, f->tls_reg, "h:1", NULL), -EPROTO);
+	print_message("%s\n", f->err.text);
+	assert_non_null(strstr(f->err.text, "h:1"));
+	assert_non_null(strstr(f->err.text, "layer 1/1"));
+	assert_non_null(strstr(f->err.text, "HTTPS to plain HTTP"));
+	assert_non_null(strstr(f->err.text, "/storage/layer"));
+	assert_null(logged("/storage/layer"));
+	assert_int_equal(stored_refs(f), 0);
+	assert_no_temp_blobs(f);
+	/* HTTPS to HTTPS is fine */
+	serve_redirected("h", m, "https", "127.0.0.1", srv.tls_port);
+	if (pull_from(f, f->tls_reg, "h:1", NULL))
+		fail_msg("%s", f->err.text);
+	assert_non_null(logged("/storage/layer"));
 	assert_int_equal(stored_refs(f), 1);
 	free(m);
 }
@@ -593,6 +885,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_blob_mismatch_and_status, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_token_and_redirect, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_and_not_a_registry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_size_caps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plain_http_realm, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_https_downgrade, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -150,7 +150,6 @@ static void test_apply(void **st)
 	assert_int_equal(vc.net_mode, VMM_NET_NONE);
 	assert_null(s.net_addr);
 	assert_null(s.net_mac);
-	assert_string_equal(net_opts_template_tag(&o), "");
 	/* a tap that does not exist */
 	assert_int_equal(net_opts_network(&o, "tap:nosuchtap0", &err), 0);
 	assert_true(net_opts_apply(&o, &vc, &s, &err) < 0);

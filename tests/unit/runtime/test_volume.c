@@ -121,25 +121,12 @@ static void test_apply(void **state)
 	volume_arg_free(&v[1]);
 }
 
-static void test_template_key(void **state)
-{
-	(void)state;
-	struct errmsg err;
-	char *k = strdup("hull x; cpus 1");
-	assert_int_equal(volume_template_key(&k, 0, &err), 0);
-	assert_string_equal(k, "hull x; cpus 1"); /* no volumes: the key is unchanged */
-	assert_int_equal(volume_template_key(&k, 2, &err), 0);
-	assert_string_equal(k, "hull x; cpus 1; volumes 2");
-	free(k);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_parse_ok, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
-	    cmocka_unit_test(test_template_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

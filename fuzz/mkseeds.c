@@ -1,0 +1,836 @@
+/* mkseeds OUTDIR: write the seed inputs of the harnesses whose formats are
+ * binary, one directory per harness (OUTDIR/NAME/), built with hull's own
+ * encoders where it has them (hcp, snapshot_write, virtio_mmio_save,
+ * libarchive for tars), so the seeds stay right when the formats change.
+ * The text formats' seeds are files under fuzz/corpus/. fuzz/run calls
+ * this before fuzzing; the seeds are small (a few KiB in all). */
+#include <archive.h>
+#include <archive_entry.h>
+#include <endian.h>
+#include <fcntl.h>
+#include <linux/virtio_9p.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+#include <linux/virtio_vsock.h>
+#include <sys/sysmacros.h>
+
+#include "fuzz/fuzz.h"
+#include "fuzz/hostile_driver.h"
+#include "fuzz/p9msg.h"
+#include "fuzz/snapshot_fixture.h"
+#include "proto/hcp.h"
+#include "vmm/x86/serial.h"
+#include "vmm/virtio/virtio_vsock.h"
+#include "vmm/virtio/vsock_conn.h"
+
+static const char *outdir;
+
+/* A growable byte string. */
+struct buf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+	if (!n)
+		return;
+	if (b->n + n > b->cap) {
+		b->cap = (b->n + n) * 2 + 256;
+		b->p = realloc(b->p, b->cap);
+		FZ_CHECK(b->p);
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void le(struct buf *b, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++) {
+		uint8_t c = (uint8_t)(v >> (8 * i));
+		put(b, &c, 1);
+	}
+}
+
+static void save(const char *harness, const char *name, const void *p, size_t n)
+{
+	char *d, *f;
+	FZ_CHECK(asprintf(&d, "%s/%s", outdir, harness) > 0);
+	if (mkdir(d, 0755) < 0)
+		FZ_CHECK(errno == EEXIST);
+	FZ_CHECK(asprintf(&f, "%s/%s", d, name) > 0);
+	int fd = open(f, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	FZ_CHECK(fd >= 0 && (n == 0 || write(fd, p, n) == (ssize_t)n));
+	close(fd);
+	free(d);
+	free(f);
+}
+
+static void save_buf(const char *harness, const char *name, struct buf *b)
+{
+	save(harness, name, b->p, b->n);
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- hcp ---- */
+
+static void frame(struct buf *b, uint8_t type, const void *payload, size_t n)
+{
+	uint8_t hdr[HCP_HDR_LEN];
+	FZ_CHECK(hcp_header_encode(hdr, type, (uint32_t)n) == 0);
+	put(b, hdr, sizeof(hdr));
+	put(b, payload, n);
+}
+
+static void frame_u32(struct buf *b, uint8_t type, uint32_t v)
+{
+	uint8_t p[4];
+	hcp_u32_encode(p, v);
+	frame(b, type, p, 4);
+}
+
+static void hcp_seeds(void)
+{
+	char *argv[] = {"sh", "-c", "echo hello", NULL};
+	char *envp[] = {"PATH=/usr/bin:/bin", "HOME=/root", NULL};
+	char *dns[] = {"10.0.2.3"};
+	char *hosts[] = {"10.0.2.2 host.internal"};
+	struct hcp_volume vols[] = {{"vol0", "/data", false}, {"vol1", "/ro", true}};
+	struct hcp_spec s = {
+	    .argv = argv,
+	    .argc = 3,
+	    .envp = envp,
+	    .envc = 2,
+	    .cwd = "/",
+	    .user = "1000:1000",
+	    .hostname = "fuzz",
+	    .rootfs = "/dev/vda",
+	    .realtime_ns = 1700000000000000000ull,
+	    .has_seed = true,
+	    .volumes = vols,
+	    .nvolumes = 2,
+	    .tty = true,
+	    .rows = 24,
+	    .cols = 80,
+	    .net_mac = "52:54:00:12:34:56",
+	    .net_addr = "10.0.2.15/24",
+	    .net_gw = "10.0.2.2",
+	    .net_dns = dns,
+	    .n_dns = 1,
+	    .net_hosts = hosts,
+	    .n_hosts = 1,
+	};
+	memset(s.seed, 0xab, sizeof(s.seed));
+	uint8_t *spec, *exec;
+	size_t spec_len, exec_len;
+	FZ_CHECK(hcp_spec_encode(&s, &spec, &spec_len) == 0);
+	struct hcp_spec e = {.argv = argv, .argc = 3, .envp = envp, .envc = 1, .user = "root"};
+	FZ_CHECK(hcp_exec_encode(&e, &exec, &exec_len) == 0);
+	uint8_t ws[HCP_WINSIZE_LEN];
+	hcp_winsize_encode(ws, 50, 132);
+
+	/* guest side: what the host sends */
+	struct buf b = {0};
+	le(&b, 0, 1); /* chunk: one byte at a time */
+	frame(&b, HCP_SPEC, spec, spec_len);
+	frame(&b, HCP_STDIN, "input\n", 6);
+	frame(&b, HCP_RESIZE, ws, sizeof(ws));
+	frame_u32(&b, HCP_SIGNAL, 15);
+	frame(&b, HCP_STDIN_EOF, NULL, 0);
+	save_buf("hcp-guest", "spec", &b);
+	le(&b, 255, 1);
+	frame(&b, HCP_EXEC, exec, exec_len);
+	frame_u32(&b, HCP_MAIN_SIGNAL, 2);
+	save_buf("hcp-guest", "exec", &b);
+
+	/* host side: what guest-init sends, between the host's actions */
+	struct buf g = {0};
+	frame(&g, HCP_READY, NULL, 0);
+	frame_u32(&g, HCP_STARTED, 42);
+	frame(&g, HCP_STDOUT, "hello\n", 6);
+	frame(&g, HCP_STDERR, "oops\n", 5);
+	frame_u32(&g, HCP_EXIT, 0);
+	le(&b, 0, 1); /* flags: main session, stdin closed */
+	le(&b, 0, 1); /* FEED */
+	le(&b, g.n, 2);
+	put(&b, g.p, g.n);
+	save_buf("hcp-host", "run", &b);
+	free(g.p);
+	memset(&g, 0, sizeof(g));
+
+	le(&b, 2 | 4 | 8, 1); /* stdin open, ready hook, tty */
+	frame(&g, HCP_READY, NULL, 0);
+	le(&b, 0, 1);
+	le(&b, g.n, 2);
+	put(&b, g.p, g.n);
+	le(&b, 8, 1); /* send the spec */
+	le(&b, 7, 1); /* resize */
+	le(&b, 40, 2);
+	le(&b, 100, 2);
+	g.n = 0;
+	frame_u32(&g, HCP_STARTED, 7);
+	le(&b, 0, 1);
+	le(&b, g.n, 2);
+	put(&b, g.p, g.n);
+	le(&b, 5, 1); /* stdin */
+	le(&b, 3, 1);
+	put(&b, "ls\n", 3);
+	le(&b, 4, 1); /* signal */
+	le(&b, 2, 1);
+	le(&b, 6, 1); /* stdin EOF */
+	g.n = 0;
+	frame(&g, HCP_ERROR, "no such file", 12);
+	frame_u32(&g, HCP_EXIT, 127);
+	le(&b, 0, 1);
+	le(&b, g.n, 2);
+	put(&b, g.p, g.n);
+	save_buf("hcp-host", "interactive", &b);
+
+	le(&b, 1, 1); /* exec session: no READY */
+	g.n = 0;
+	frame_u32(&g, HCP_STARTED, 9);
+	frame(&g, HCP_STDOUT, "x", 1);
+	frame_u32(&g, HCP_EXIT, 3);
+	le(&b, 0, 1);
+	le(&b, g.n, 2);
+	put(&b, g.p, g.n);
+	save_buf("hcp-host", "exec", &b);
+	free(g.p);
+	free(spec);
+	free(exec);
+}
+
+/* ---- the hostile driver's ops (hostile_driver.h) ---- */
+
+static void op_setup(struct buf *b, uint64_t features, uint8_t mask, uint8_t log2size)
+{
+	le(b, HD_SETUP, 1);
+	le(b, features | (1ull << VIRTIO_F_VERSION_1), 8);
+	le(b, mask, 1);
+	le(b, log2size, 1);
+}
+
+static void op_ram(struct buf *b, uint32_t gpa, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+	while (n) {
+		size_t k = n > 255 ? 255 : n;
+		le(b, HD_RAM_W, 1);
+		le(b, gpa, 4);
+		le(b, k, 1);
+		put(b, c, k);
+		c += k;
+		gpa += (uint32_t)k;
+		n -= k;
+	}
+}
+
+static void op_desc(struct buf *b, unsigned q, unsigned i, uint32_t addr, uint32_t len,
+		    uint16_t flags, uint16_t next)
+{
+	le(b, HD_DESC, 1);
+	le(b, q, 1);
+	le(b, i, 1);
+	le(b, addr, 4);
+	le(b, len, 4);
+	le(b, flags, 2);
+	le(b, next, 2);
+}
+
+static void op_avail(struct buf *b, unsigned q, uint16_t head)
+{
+	le(b, HD_AVAIL, 1);
+	le(b, q, 1);
+	le(b, head, 2);
+}
+
+static void op_notify(struct buf *b, unsigned q)
+{
+	le(b, HD_NOTIFY, 1);
+	le(b, q, 1);
+}
+
+static void blk_request(struct buf *b, uint32_t type, uint64_t sector, uint16_t first,
+			uint32_t data_len, bool data_writable)
+{
+	uint8_t hdr[16] = {0};
+	for (unsigned i = 0; i < 4; i++)
+		hdr[i] = (uint8_t)(type >> (8 * i));
+	for (unsigned i = 0; i < 8; i++)
+		hdr[8 + i] = (uint8_t)(sector >> (8 * i));
+	uint32_t at = HD_DATA + first * 0x1000u;
+	op_ram(b, at, hdr, sizeof(hdr));
+	op_desc(b, 0, first, at, 16, VRING_DESC_F_NEXT, first + 1);
+	unsigned st = first + 1;
+	if (data_len) {
+		op_desc(b, 0, first + 1, at + 0x100, data_len,
+			VRING_DESC_F_NEXT | (data_writable ? VRING_DESC_F_WRITE : 0), first + 2);
+		st = first + 2;
+	}
+	op_desc(b, 0, st, at + 0x800, 1, VRING_DESC_F_WRITE, 0);
+	op_avail(b, 0, first);
+}
+
+static void blk_seeds(void)
+{
+	uint64_t f = (1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_FLUSH);
+	struct buf b = {0};
+	op_setup(&b, f, 1, 4);
+	blk_request(&b, VIRTIO_BLK_T_IN, 1, 0, 512, true);
+	blk_request(&b, VIRTIO_BLK_T_OUT, 2, 3, 1024, false);
+	blk_request(&b, VIRTIO_BLK_T_FLUSH, 0, 6, 0, false);
+	blk_request(&b, VIRTIO_BLK_T_GET_ID, 0, 9, 20, true);
+	op_notify(&b, 0);
+	save_buf("virtio-blk", "requests", &b);
+
+	/* an indirect table at HD_DATA + 0x8000 holding an IN request */
+	op_setup(&b, f | (1ull << VIRTIO_RING_F_INDIRECT_DESC), 1, 3);
+	struct vring_desc t[3] = {
+	    {htole64(HD_DATA), htole32(16), htole16(VRING_DESC_F_NEXT), htole16(1)},
+	    {htole64(HD_DATA + 0x100), htole32(512),
+	     htole16(VRING_DESC_F_NEXT | VRING_DESC_F_WRITE), htole16(2)},
+	    {htole64(HD_DATA + 0x800), htole32(1), htole16(VRING_DESC_F_WRITE), 0},
+	};
+	op_ram(&b, HD_DATA + 0x8000, t, sizeof(t));
+	op_desc(&b, 0, 0, HD_DATA + 0x8000, sizeof(t), VRING_DESC_F_INDIRECT, 0);
+	op_avail(&b, 0, 0);
+	op_notify(&b, 0);
+	le(&b, HD_DEVICE, 1); /* new backing file */
+	le(&b, HD_SAVE, 1);
+	le(&b, 1, 1);
+	le(&b, 20, 2);
+	le(&b, 0x40, 1);
+	save_buf("virtio-blk", "indirect", &b);
+}
+
+static void net_seeds(void)
+{
+	uint64_t f = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
+		     (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) |
+		     (1ull << VIRTIO_NET_F_HOST_TSO4);
+	struct buf b = {0};
+	op_setup(&b, f, 3, 4);
+	/* two receive buffers */
+	for (unsigned i = 0; i < 2; i++) {
+		op_desc(&b, 0, i, HD_DATA + i * 0x1000, 2048, VRING_DESC_F_WRITE, 0);
+		op_avail(&b, 0, (uint16_t)i);
+	}
+	op_notify(&b, 0);
+	/* a frame from the network */
+	uint8_t eth[60] = {0x52, 0x54, 0, 0x12, 0x34, 0x56, 0x52, 0x55, 0x0a, 0, 2, 2, 0x08, 0x00};
+	le(&b, HD_DEVICE, 1);
+	le(&b, 0, 1);
+	le(&b, sizeof(eth), 2);
+	put(&b, eth, sizeof(eth));
+	/* the guest transmits: header then an IPv4/TCP frame asking for a checksum */
+	uint8_t tx[12 + 54] = {0};
+	tx[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	tx[6] = 34; /* csum_start: the TCP header */
+	tx[8] = 16; /* csum_offset: TCP checksum */
+	memcpy(tx + 12, eth, 14);
+	uint8_t *ip = tx + 12 + 14;
+	ip[0] = 0x45;
+	ip[3] = 40;
+	ip[8] = 64;
+	ip[9] = 6;
+	ip[12] = 10, ip[15] = 15, ip[16] = 10, ip[19] = 2;
+	ip[20 + 12] = 0x50;
+	op_ram(&b, HD_DATA + 0x4000, tx, sizeof(tx));
+	op_desc(&b, 1, 0, HD_DATA + 0x4000, 12, VRING_DESC_F_NEXT, 1);
+	op_desc(&b, 1, 1, HD_DATA + 0x4000 + 12, sizeof(tx) - 12, 0, 0);
+	op_avail(&b, 1, 0);
+	op_notify(&b, 1);
+	save_buf("virtio-net", "rx-tx", &b);
+}
+
+static void vsock_pkt(struct buf *b, unsigned slot, uint16_t op, uint32_t len, const void *data)
+{
+	struct vsock_hdr h = {
+	    .src_cid = VIRTIO_VSOCK_DEFAULT_CID,
+	    .dst_cid = VSOCK_HOST_CID,
+	    .src_port = 5000,
+	    .dst_port = 1024,
+	    .len = len,
+	    .type = VIRTIO_VSOCK_TYPE_STREAM,
+	    .op = op,
+	    .buf_alloc = 65536,
+	};
+	uint8_t raw[VSOCK_HDR_LEN];
+	vsock_hdr_encode(&h, raw);
+	uint32_t at = HD_DATA + 0x8000 + slot * 0x400;
+	op_ram(b, at, raw, sizeof(raw));
+	if (len) {
+		op_ram(b, at + 0x100, data, len);
+		op_desc(b, 1, slot * 2, at, sizeof(raw), VRING_DESC_F_NEXT, slot * 2 + 1);
+		op_desc(b, 1, slot * 2 + 1, at + 0x100, len, 0, 0);
+	} else {
+		op_desc(b, 1, slot * 2, at, sizeof(raw), 0, 0);
+	}
+	op_avail(b, 1, slot * 2);
+	op_notify(b, 1);
+}
+
+static void vsock_seeds(void)
+{
+	struct buf b = {0};
+	op_setup(&b, 0, 7, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		op_desc(&b, 0, i, HD_DATA + i * 0x1000, 4096, VRING_DESC_F_WRITE, 0);
+		op_avail(&b, 0, (uint16_t)i);
+	}
+	op_desc(&b, 2, 0, HD_DATA + 0x6000, 8, VRING_DESC_F_WRITE, 0);
+	op_avail(&b, 2, 0);
+	op_notify(&b, 0);
+	op_notify(&b, 2);
+	vsock_pkt(&b, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL);
+	le(&b, HD_DEVICE, 1); /* accept at the host listener */
+	le(&b, 3, 1);
+	vsock_pkt(&b, 1, VIRTIO_VSOCK_OP_RW, 5, "hello");
+	le(&b, HD_DEVICE, 1); /* the host answers */
+	le(&b, 4, 1);
+	le(&b, 3, 2);
+	put(&b, "hi\n", 3);
+	le(&b, HD_DEVICE, 1); /* the event loop */
+	le(&b, 1, 1);
+	op_notify(&b, 0);
+	vsock_pkt(&b, 2, VIRTIO_VSOCK_OP_SHUTDOWN, 0, NULL);
+	le(&b, HD_DEVICE, 1); /* transport reset */
+	le(&b, 7, 1);
+	save_buf("virtio-vsock", "guest-connects", &b);
+
+	op_setup(&b, 0, 7, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		op_desc(&b, 0, i, HD_DATA + i * 0x1000, 4096, VRING_DESC_F_WRITE, 0);
+		op_avail(&b, 0, (uint16_t)i);
+	}
+	op_notify(&b, 0);
+	le(&b, HD_DEVICE, 1); /* a host process asks for guest port 1025 */
+	le(&b, 0, 1);
+	le(&b, 0, 1); /* "CONNECT <port>\n" */
+	le(&b, 1025, 2);
+	le(&b, HD_DEVICE, 1);
+	le(&b, 1, 1);
+	le(&b, HD_DEVICE, 1);
+	le(&b, 1, 1);
+	op_notify(&b, 0);
+	save_buf("virtio-vsock", "host-connects", &b);
+}
+
+/* ---- 9p ---- */
+
+/* Raw bytes into a 9p message (p9_msg.h has the integer and string parts). */
+static void m_raw(struct p9m *m, const void *p, size_t n)
+{
+	memcpy(m->b + m->n, p, n);
+	m->n += n;
+}
+
+enum {
+	TSTATFS = 8,
+	TLOPEN = 12,
+	TLCREATE = 14,
+	TSYMLINK = 16,
+	TREADLINK = 22,
+	TGETATTR = 24,
+	TSETATTR = 26,
+	TREADDIR = 40,
+	TLINK = 70,
+	TMKDIR = 72,
+	TRENAMEAT = 74,
+	TUNLINKAT = 76,
+	TWALK = 110,
+	TREAD = 116,
+	TWRITE = 118,
+	TCLUNK = 120,
+};
+
+/* A session's messages, each as the p9 harness frames them (u16 length
+ * first) when framed is set, else back to back. */
+static void p9_session(struct buf *out, bool framed)
+{
+	struct p9m m;
+	uint16_t tag = 2;
+#define MSG(type, body)                                                                            \
+	do {                                                                                       \
+		m_begin(&m, type, tag++);                                                          \
+		body;                                                                              \
+		m_end(&m);                                                                         \
+		if (framed)                                                                        \
+			le(out, m.n, 2);                                                           \
+		put(out, m.b, m.n);                                                                \
+	} while (0)
+	MSG(TWALK, {
+		m_u32(&m, 0);
+		m_u32(&m, 1);
+		m_u16(&m, 1);
+		m_str(&m, "a");
+	});
+	MSG(TLOPEN, {
+		m_u32(&m, 1);
+		m_u32(&m, 2 /* O_RDWR */);
+	});
+	MSG(TREAD, {
+		m_u32(&m, 1);
+		m_u64(&m, 0);
+		m_u32(&m, 100);
+	});
+	MSG(TWRITE, {
+		m_u32(&m, 1);
+		m_u64(&m, 6);
+		m_u32(&m, 4);
+		m_raw(&m, "FROM", 4);
+	});
+	MSG(TWALK, {
+		m_u32(&m, 0);
+		m_u32(&m, 2);
+		m_u16(&m, 1);
+		m_str(&m, "up");
+	});
+	MSG(TREADLINK, { m_u32(&m, 2); });
+	MSG(TWALK, {
+		m_u32(&m, 0);
+		m_u32(&m, 3);
+		m_u16(&m, 2);
+		m_str(&m, "d");
+		m_str(&m, "..");
+	});
+	MSG(TGETATTR, {
+		m_u32(&m, 3);
+		m_u64(&m, 0x3fff);
+	});
+	MSG(TWALK, {
+		m_u32(&m, 0);
+		m_u32(&m, 4);
+		m_u16(&m, 0);
+	});
+	MSG(TLCREATE, {
+		m_u32(&m, 4);
+		m_str(&m, "new");
+		m_u32(&m, 0101 /* O_WRONLY|O_CREAT */);
+		m_u32(&m, 0644);
+		m_u32(&m, 0);
+	});
+	MSG(TWRITE, {
+		m_u32(&m, 4);
+		m_u64(&m, 0);
+		m_u32(&m, 5);
+		m_raw(&m, "data\n", 5);
+	});
+	MSG(TMKDIR, {
+		m_u32(&m, 0);
+		m_str(&m, "sub");
+		m_u32(&m, 0755);
+		m_u32(&m, 0);
+	});
+	MSG(TSYMLINK, {
+		m_u32(&m, 0);
+		m_str(&m, "ln");
+		m_str(&m, "../outside/secret");
+		m_u32(&m, 0);
+	});
+	MSG(TWALK, {
+		m_u32(&m, 0);
+		m_u32(&m, 5);
+		m_u16(&m, 1);
+		m_str(&m, "d");
+	});
+	MSG(TLINK, {
+		m_u32(&m, 5);
+		m_u32(&m, 1);
+		m_str(&m, "hard");
+	});
+	MSG(TRENAMEAT, {
+		m_u32(&m, 0);
+		m_str(&m, "new");
+		m_u32(&m, 5);
+		m_str(&m, "moved");
+	});
+	MSG(TSETATTR, {
+		m_u32(&m, 1);
+		m_u32(&m, 1 | 8 /* MODE|SIZE */);
+		m_u32(&m, 0600);
+		m_u32(&m, 0);
+		m_u32(&m, 0);
+		m_u64(&m, 3);
+		m_u64(&m, 0);
+		m_u64(&m, 0);
+		m_u64(&m, 0);
+		m_u64(&m, 0);
+	});
+	MSG(TWALK, {
+		m_u32(&m, 0);
+		m_u32(&m, 6);
+		m_u16(&m, 0);
+	});
+	MSG(TLOPEN, {
+		m_u32(&m, 6);
+		m_u32(&m, 0);
+	});
+	MSG(TREADDIR, {
+		m_u32(&m, 6);
+		m_u64(&m, 0);
+		m_u32(&m, 4096);
+	});
+	MSG(TSTATFS, { m_u32(&m, 0); });
+	MSG(TUNLINKAT, {
+		m_u32(&m, 0);
+		m_str(&m, "sub");
+		m_u32(&m, 0x200 /* AT_REMOVEDIR */);
+	});
+	MSG(TCLUNK, { m_u32(&m, 1); });
+#undef MSG
+}
+
+static void p9_seeds(void)
+{
+	struct buf b = {0};
+	le(&b, 2, 1); /* read-write, passthrough ids */
+	p9_session(&b, true);
+	save_buf("p9", "session", &b);
+	le(&b, 1, 1); /* read-only */
+	p9_session(&b, true);
+	save_buf("p9", "read-only", &b);
+
+	/* virtio-9p: the same session, one chain per message */
+	struct buf msgs = {0};
+	struct p9m m;
+	fz_p9_version(&m, 65536);
+	put(&msgs, m.b, m.n);
+	fz_p9_attach(&m);
+	put(&msgs, m.b, m.n);
+	p9_session(&msgs, false);
+	op_setup(&b, 1ull << VIRTIO_9P_MOUNT_TAG, 1, 4);
+	unsigned slot = 0;
+	for (size_t off = 0; off < msgs.n && slot < 16;) {
+		uint32_t len = (uint32_t)msgs.p[off] | (uint32_t)msgs.p[off + 1] << 8;
+		uint32_t at = HD_DATA + slot * 0x2000;
+		op_ram(&b, at, msgs.p + off, len);
+		unsigned d = (slot * 2) % 16;
+		op_desc(&b, 0, d, at, len, VRING_DESC_F_NEXT, d + 1);
+		op_desc(&b, 0, d + 1, at + 0x1000, 0x1000, VRING_DESC_F_WRITE, 0);
+		op_avail(&b, 0, (uint16_t)d);
+		op_notify(&b, 0);
+		off += len;
+		slot++;
+	}
+	save_buf("virtio-9p", "session", &b);
+	free(msgs.p);
+}
+
+/* ---- snapshot state ---- */
+
+static void irq(void *ctx)
+{
+	(void)ctx;
+}
+
+static void uart_out(void *ctx, const uint8_t *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+}
+
+static void snapshot_seeds(void)
+{
+	uint8_t *ram = aligned_alloc(4096, FZ_SNAP_MEM);
+	FZ_CHECK(ram);
+	memset(ram, 0, FZ_SNAP_MEM);
+	struct guest_mem mem;
+	guest_mem_wrap(&mem, ram, FZ_SNAP_MEM);
+
+	struct serial *u;
+	FZ_CHECK(serial_init(&u, uart_out, NULL, irq, NULL) == 0);
+	FZ_CHECK(serial_input(u, (const uint8_t *)"typed ahead\n", 12) == 0);
+	struct vmstate_buf us;
+	vmstate_buf_init(&us);
+	FZ_CHECK(serial_save(u, &us) == 0);
+	serial_free(u);
+
+	/* a transport with both queues live, as a booted guest leaves it */
+	struct virtio_mmio *t;
+	FZ_CHECK(virtio_mmio_init(&t, 0xd0000000, &mem, &fz_snap_ops, NULL, irq, NULL) == 0);
+	uint32_t v;
+#define W(off, val) (v = htole32(val), virtio_mmio_write(t, off, &v, 4))
+	W(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	W(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	W(VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_RING_F_INDIRECT_DESC);
+	W(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	W(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	W(VIRTIO_MMIO_STATUS,
+	  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	for (unsigned q = 0; q < FZ_SNAP_QUEUES; q++) {
+		W(VIRTIO_MMIO_QUEUE_SEL, q);
+		W(VIRTIO_MMIO_QUEUE_NUM, FZ_SNAP_QSIZE);
+		W(VIRTIO_MMIO_QUEUE_DESC_LOW, FZ_SNAP_DESC(q));
+		W(VIRTIO_MMIO_QUEUE_AVAIL_LOW, FZ_SNAP_AVAIL(q));
+		W(VIRTIO_MMIO_QUEUE_USED_LOW, FZ_SNAP_USED(q));
+		W(VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+	W(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+				  VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+#undef W
+	fz_snap_fill_ram(ram);
+	struct vmstate_buf vs;
+	vmstate_buf_init(&vs);
+	FZ_CHECK(virtio_mmio_save(t, &vs) == 0);
+	virtio_mmio_free(t);
+
+	struct snapshot_section secs[] = {
+	    {FZ_SNAP_SEC_UART, us.data, us.len},
+	    {FZ_SNAP_SEC_VIRTIO, vs.data, vs.len},
+	};
+	struct snapshot_desc desc = {
+	    .hull_version = FZ_SNAP_VERSION,
+	    .key = FZ_SNAP_KEY,
+	    .cpu = &fz_snap_cpu,
+	    .sections = secs,
+	    .nsections = 2,
+	};
+	char *tmp = fz_tmpdir("mkseeds"), *dir, *state;
+	FZ_CHECK(asprintf(&dir, "%s/t", tmp) > 0 && asprintf(&state, "%s/state", dir) > 0);
+	struct errmsg err;
+	if (snapshot_write(dir, &desc, &mem, &err)) {
+		fprintf(stderr, "mkseeds: %s\n", err.text);
+		abort();
+	}
+	int fd = open(state, O_RDONLY | O_CLOEXEC);
+	FZ_CHECK(fd >= 0);
+	struct stat st;
+	FZ_CHECK(fstat(fd, &st) == 0 && st.st_size > 32);
+	uint8_t *p = malloc((size_t)st.st_size);
+	FZ_CHECK(p && read(fd, p, (size_t)st.st_size) == st.st_size);
+	close(fd);
+	save("snapshot-state", "template", p, (size_t)st.st_size - 32); /* without the SHA-256 */
+	free(p);
+	fz_rmtree(tmp);
+	free(tmp);
+	free(dir);
+	free(state);
+	vmstate_buf_free(&us);
+	vmstate_buf_free(&vs);
+	free(ram);
+}
+
+/* ---- tar layers ---- */
+
+struct entry {
+	const char *path;
+	unsigned type; /* AE_IF* */
+	unsigned mode;
+	const char *data_or_link;
+	bool hardlink;
+};
+
+static void tar(struct buf *b, const struct entry *e, size_t n, int filter)
+{
+	struct archive *a = archive_write_new();
+	FZ_CHECK(a);
+	FZ_CHECK(archive_write_set_format_pax_restricted(a) == ARCHIVE_OK);
+	if (filter == 1)
+		FZ_CHECK(archive_write_add_filter_gzip(a) == ARCHIVE_OK);
+	if (filter == 2)
+		FZ_CHECK(archive_write_add_filter_zstd(a) == ARCHIVE_OK);
+	size_t cap = 1 << 20, used = 0;
+	uint8_t *mem = malloc(cap);
+	FZ_CHECK(mem);
+	FZ_CHECK(archive_write_set_bytes_in_last_block(a, 1) == ARCHIVE_OK);
+	FZ_CHECK(archive_write_open_memory(a, mem, cap, &used) == ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *ae = archive_entry_new();
+		archive_entry_set_pathname(ae, e[i].path);
+		archive_entry_set_mtime(ae, 1700000000, 0);
+		archive_entry_set_uid(ae, 0);
+		archive_entry_set_gid(ae, 0);
+		archive_entry_set_perm(ae, e[i].mode);
+		size_t len = 0;
+		if (e[i].hardlink) {
+			archive_entry_set_hardlink(ae, e[i].data_or_link);
+		} else {
+			archive_entry_set_filetype(ae, e[i].type);
+			if (e[i].type == AE_IFLNK)
+				archive_entry_set_symlink(ae, e[i].data_or_link);
+			if (e[i].type == AE_IFREG && e[i].data_or_link)
+				len = strlen(e[i].data_or_link);
+			if (e[i].type == AE_IFCHR)
+				archive_entry_set_rdev(ae, makedev(1, 3));
+			if (e[i].type == AE_IFREG && i == 1)
+				archive_entry_xattr_add_entry(ae, "user.fuzz", "v", 1);
+		}
+		archive_entry_set_size(ae, (la_int64_t)len);
+		FZ_CHECK(archive_write_header(a, ae) == ARCHIVE_OK);
+		if (len)
+			FZ_CHECK(archive_write_data(a, e[i].data_or_link, len) == (la_ssize_t)len);
+		archive_entry_free(ae);
+	}
+	FZ_CHECK(archive_write_close(a) == ARCHIVE_OK);
+	archive_write_free(a);
+	put(b, mem, used);
+	free(mem);
+}
+
+static void layer_seeds(void)
+{
+	static const struct entry lower[] = {
+	    {"etc/", AE_IFDIR, 0755, NULL, false},
+	    {"etc/passwd", AE_IFREG, 0644, "root:x:0:0:root:/root:/bin/sh\n", false},
+	    {"bin/busybox", AE_IFREG, 0755, "#!ELF not really\n", false},
+	    {"bin/sh", AE_IFLNK, 0777, "busybox", false},
+	    {"bin/ls", 0, 0755, "bin/busybox", true},
+	    {"dev/null", AE_IFCHR, 0666, NULL, false},
+	    {"run/fifo", AE_IFIFO, 0600, NULL, false},
+	    {"opt/app/a", AE_IFREG, 0600, "a\n", false},
+	    {"opt/app/b", AE_IFREG, 0600, "b\n", false},
+	};
+	static const struct entry upper[] = {
+	    {"etc/.wh.passwd", AE_IFREG, 0644, NULL, false},
+	    {"opt/app/.wh..wh..opq", AE_IFREG, 0644, NULL, false},
+	    {"opt/app/c", AE_IFREG, 0644, "c\n", false},
+	    {"bin/sh", AE_IFREG, 0755, "replaced\n", false},
+	    {"usr/lib/x", 0, 0644, "bin/busybox", true},
+	};
+	struct buf b = {0};
+	le(&b, 0, 1);
+	tar(&b, lower, sizeof(lower) / sizeof(lower[0]), 0);
+	save_buf("layer", "tar", &b);
+
+	struct buf lo = {0};
+	tar(&lo, lower, sizeof(lower) / sizeof(lower[0]), 0);
+	le(&b, 0x80, 1);
+	le(&b, lo.n, 2);
+	put(&b, lo.p, lo.n);
+	tar(&b, upper, sizeof(upper) / sizeof(upper[0]), 0);
+	save_buf("layer", "two-layers", &b);
+	free(lo.p);
+
+	le(&b, 1, 1);
+	tar(&b, lower, sizeof(lower) / sizeof(lower[0]), 1);
+	save_buf("layer", "gzip", &b);
+	le(&b, 2, 1);
+	tar(&b, upper, sizeof(upper) / sizeof(upper[0]), 2);
+	save_buf("layer", "zstd", &b);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: mkseeds OUTDIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	if (mkdir(outdir, 0755) < 0 && errno != EEXIST) {
+		perror(outdir);
+		return 1;
+	}
+	hcp_seeds();
+	blk_seeds();
+	net_seeds();
+	vsock_seeds();
+	p9_seeds();
+	snapshot_seeds();
+	layer_seeds();
+	return 0;
+}

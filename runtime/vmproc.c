@@ -1,0 +1,390 @@
+#include "vmproc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+
+#define EVQ_MAX 4 /* CREATED, STARTED, STOPPED: never more are pending */
+
+struct vmproc {
+	pid_t pid;
+	int api, console;
+	bool stopped; /* STOPPED queued or delivered: nothing more comes */
+	bool reaped;
+	int wstatus;
+	struct vmproc_event q[EVQ_MAX];
+	unsigned nq;
+	uint8_t *buf; /* VMMAPI_RECV_BUF */
+};
+
+char *vmproc_monitor_path(void)
+{
+	const char *env = getenv("HULL_VMM");
+	char exe[PATH_MAX], *s;
+	if (env && env[0])
+		return strdup(env);
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return strdup("/usr/libexec/hull/hull-vmm");
+	exe[n] = '\0';
+	char *dir = dirname(exe);
+	/* a build tree: build/cli/hull next to build/monitor/hull-vmm */
+	if (asprintf(&s, "%s/../monitor/hull-vmm", dir) < 0)
+		return NULL;
+	if (access(s, X_OK) == 0)
+		return s;
+	free(s);
+	/* installed: <prefix>/bin/hull, <prefix>/libexec/hull/hull-vmm */
+	return asprintf(&s, "%s/../libexec/hull/hull-vmm", dir) < 0 ? NULL : s;
+}
+
+static void push(struct vmproc *vp, const struct vmproc_event *ev)
+{
+	if (vp->stopped)
+		return;
+	if (vp->nq < EVQ_MAX)
+		vp->q[vp->nq++] = *ev;
+	if (ev->kind == VMPROC_EV_STOPPED)
+		vp->stopped = true;
+}
+
+/* Copy the monitor's text bounded, printable ASCII only: it ends up on a
+ * user's terminal. */
+static void copy_why(char dst[VMPROC_WHY_MAX], const char *src)
+{
+	size_t i = 0;
+	for (; src && src[i] && i + 1 < VMPROC_WHY_MAX; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+/* The monitor hung up or broke the protocol: say how it ended. */
+static void monitor_gone(struct vmproc *vp, const char *why)
+{
+	if (vp->stopped)
+		return;
+	char st[128] = "";
+	int ws;
+	if (!vp->reaped && waitpid(vp->pid, &ws, WNOHANG) == vp->pid) {
+		vp->reaped = true;
+		vp->wstatus = ws;
+	}
+	if (vp->reaped && WIFEXITED(vp->wstatus))
+		snprintf(st, sizeof(st), " (it exited with status %d)", WEXITSTATUS(vp->wstatus));
+	else if (vp->reaped && WIFSIGNALED(vp->wstatus))
+		snprintf(st, sizeof(st), " (killed by signal %d)", WTERMSIG(vp->wstatus));
+	struct vmproc_event ev = {.kind = VMPROC_EV_STOPPED, .reason = VMMAPI_STOP_ERROR};
+	int n = snprintf(ev.why, sizeof(ev.why), "hull-vmm: %s", why);
+	if (n >= 0 && (size_t)n < sizeof(ev.why))
+		snprintf(ev.why + n, sizeof(ev.why) - (size_t)n, "%s", st);
+	push(vp, &ev);
+}
+
+/* Read one message; queue it if it is an event, or return it (RESULT).
+ * 1: a RESULT in *res; 0: an event was queued or nothing was ready;
+ * -EPIPE: the monitor is gone (STOPPED made up). */
+static int pump(struct vmproc *vp, struct vmmapi_msg *res)
+{
+	struct vmmapi_msg m;
+	struct errmsg err;
+	if (vp->stopped)
+		return -EPIPE;
+	int rc = vmmapi_recv(vp->api, vp->buf, &m, &err);
+	if (rc == -EAGAIN)
+		return 0;
+	if (rc == -EPIPE || rc == -ECONNRESET) {
+		monitor_gone(vp, "the monitor went away without saying why");
+		return -EPIPE;
+	}
+	if (rc) {
+		monitor_gone(vp, err.text);
+		return -EPIPE;
+	}
+	struct vmproc_event ev = {0};
+	switch (m.type) {
+	case VMMAPI_CREATED:
+		ev.kind = VMPROC_EV_CREATED;
+		ev.boot = m.created.boot;
+		ev.t_ns = m.created.t_ns;
+		ev.t_exec_ns = m.created.t_exec;
+		copy_why(ev.why, m.created.why);
+		break;
+	case VMMAPI_STARTED:
+		ev.kind = VMPROC_EV_STARTED;
+		ev.t_ns = m.started.t_ns;
+		break;
+	case VMMAPI_STOPPED:
+		ev.kind = VMPROC_EV_STOPPED;
+		ev.reason = m.stopped.reason;
+		ev.t_ns = m.stopped.t_ns;
+		copy_why(ev.why, m.stopped.why);
+		break;
+	case VMMAPI_RESULT:
+		*res = m;
+		return 1;
+	default:
+		monitor_gone(vp, "it sent a request, not an event");
+		return -EPIPE;
+	}
+	push(vp, &ev);
+	return 0;
+}
+
+int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct errmsg *err)
+{
+	int sv[2] = { -1, -1 }, cp[2] = { -1, -1 }, in[2] = { -1, -1 };
+	char *path = vmproc_monitor_path();
+	struct vmproc *vp = calloc(1, sizeof(*vp));
+	int rc = 0;
+	if (!path || !vp || !(vp->buf = malloc(VMMAPI_RECV_BUF))) {
+		rc = errmsg_set(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	vp->api = vp->console = -1;
+	vp->pid = -1;
+	if (access(path, X_OK)) {
+		rc = errmsg_set(err, -errno, "the VM monitor %s: %s (build hull, or set HULL_VMM)",
+				path, strerror(errno));
+		goto fail;
+	}
+	/* stdin: a pipe without a writer (reads see EOF), not /dev/null,
+	 * which the host's /dev may lack */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) || pipe2(cp, O_CLOEXEC) ||
+	    pipe2(in, O_CLOEXEC)) {
+		rc = errmsg_set(err, -errno, "socketpair/pipe: %s", strerror(errno));
+		goto fail;
+	}
+	close(in[1]);
+	in[1] = -1;
+	char api_s[16], con_s[16];
+	snprintf(api_s, sizeof(api_s), "%d", 3);
+	snprintf(con_s, sizeof(con_s), "%d", 4);
+	char *const argv[] = {"hull-vmm", "--api-fd", api_s, "--console-fd", con_s, NULL};
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		rc = errmsg_set(err, -errno, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0) {
+		/* async-signal-safe calls only from here to exec */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
+		/* its own session: a ^C on hull's terminal is hull's to forward
+		 * to the container, not a signal that kills the VM */
+		setsid();
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* out of the way first: sv[1] or cp[1] may be 3 or 4 already
+		 * (and dup2 onto itself would keep O_CLOEXEC) */
+		int a = fcntl(sv[1], F_DUPFD_CLOEXEC, 10), c = fcntl(cp[1], F_DUPFD_CLOEXEC, 10);
+		if (a < 0 || c < 0 || dup2(in[0], 0) < 0 || dup2(a, 3) < 0 || dup2(c, 4) < 0)
+			_exit(127);
+		close_range(5, ~0u, 0);
+		execv(path, argv);
+		_exit(127);
+	}
+	vp->pid = pid;
+	close(sv[1]);
+	close(cp[1]);
+	close(in[0]);
+	vp->api = sv[0];
+	vp->console = cp[0];
+	fcntl(vp->console, F_SETFL, O_NONBLOCK);
+	free(path);
+	path = NULL;
+	struct vmmapi_msg m = {.type = VMMAPI_CONFIG, .config = *cfg};
+	rc = vmmapi_send(vp->api, &m, err);
+	fcntl(vp->api, F_SETFL, O_NONBLOCK);
+	if (rc) {
+		vmproc_free(vp);
+		return rc;
+	}
+	*out = vp;
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (sv[i] >= 0)
+			close(sv[i]);
+		if (cp[i] >= 0)
+			close(cp[i]);
+		if (in[i] >= 0)
+			close(in[i]);
+	}
+	if (vp)
+		free(vp->buf);
+	free(vp);
+	free(path);
+	return rc;
+}
+
+int vmproc_fd(const struct vmproc *vp)
+{
+	return vp->api;
+}
+
+int vmproc_console_fd(const struct vmproc *vp)
+{
+	return vp->console;
+}
+
+pid_t vmproc_pid(const struct vmproc *vp)
+{
+	return vp->pid;
+}
+
+static int take_event(struct vmproc *vp, struct vmproc_event *ev)
+{
+	*ev = vp->q[0];
+	memmove(vp->q, vp->q + 1, (vp->nq - 1) * sizeof(vp->q[0]));
+	vp->nq--;
+	return 1;
+}
+
+int vmproc_next_event(struct vmproc *vp, struct vmproc_event *ev, struct errmsg *err)
+{
+	(void)err;
+	if (vp->nq)
+		return take_event(vp, ev);
+	struct vmmapi_msg res;
+	for (;;) {
+		int rc = pump(vp, &res);
+		if (vp->nq)
+			return take_event(vp, ev);
+		if (rc == 0 || rc == -EPIPE)
+			return 0;
+		/* rc == 1: a RESULT nobody waits for: a broken monitor */
+		monitor_gone(vp, "it answered a request nobody made");
+	}
+}
+
+/* Send one request and wait for its RESULT, queueing events meanwhile. */
+static int request(struct vmproc *vp, const struct vmmapi_msg *req, struct errmsg *err)
+{
+	if (vp->stopped)
+		return errmsg_set(err, -ESHUTDOWN, "the VM has stopped");
+	int rc = vmmapi_send(vp->api, req, err);
+	if (rc == -EPIPE || rc == -ECONNRESET) {
+		monitor_gone(vp, "the monitor went away without saying why");
+		return errmsg_set(err, -ESHUTDOWN, "the VM has stopped");
+	}
+	if (rc)
+		return rc;
+	for (;;) {
+		struct vmmapi_msg res;
+		rc = pump(vp, &res);
+		if (rc == 1) {
+			if (res.result.op != req->type) {
+				monitor_gone(vp, "it answered another request");
+				return errmsg_set(err, -EPROTO,
+						  "hull-vmm answered another request");
+			}
+			if (res.result.err) {
+				char why[VMPROC_WHY_MAX];
+				copy_why(why, res.result.text);
+				return errmsg_set(err, res.result.err, "%s",
+						  why[0] ? why : strerror(-res.result.err));
+			}
+			return 0;
+		}
+		if (rc < 0 || vp->stopped)
+			return errmsg_set(err, -ESHUTDOWN, "the VM has stopped");
+		struct pollfd p = {.fd = vp->api, .events = POLLIN};
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return errmsg_set(err, -errno, "poll: %s", strerror(errno));
+	}
+}
+
+int vmproc_save_template(struct vmproc *vp, struct errmsg *err)
+{
+	struct vmmapi_msg m = {.type = VMMAPI_SAVE_TEMPLATE};
+	return request(vp, &m, err);
+}
+
+int vmproc_attach_disk(struct vmproc *vp, unsigned index, const char *path, struct errmsg *err)
+{
+	struct vmmapi_msg m = {.type = VMMAPI_ATTACH_DISK};
+	m.attach.index = index;
+	m.attach.path = path;
+	return request(vp, &m, err);
+}
+
+int vmproc_pause(struct vmproc *vp, struct errmsg *err)
+{
+	struct vmmapi_msg m = {.type = VMMAPI_PAUSE};
+	return request(vp, &m, err);
+}
+
+int vmproc_resume(struct vmproc *vp, struct errmsg *err)
+{
+	struct vmmapi_msg m = {.type = VMMAPI_RESUME};
+	return request(vp, &m, err);
+}
+
+int vmproc_stop(struct vmproc *vp)
+{
+	if (vp->stopped)
+		return 0;
+	struct vmmapi_msg m = {.type = VMMAPI_STOP};
+	int rc = vmmapi_send(vp->api, &m, NULL);
+	return rc == -EAGAIN ? 0 : rc; /* a full socket: the monitor is busy, not gone */
+}
+
+int vmproc_reap(struct vmproc *vp, int *wstatus)
+{
+	if (!vp->reaped && vp->pid > 0) {
+		/* STOP, then the hangup: a monitor that stopped talking (or
+		 * lied) still sees that nobody wants its VM any more */
+		struct vmmapi_msg m = { .type = VMMAPI_STOP };
+		vmmapi_send(vp->api, &m, NULL);
+		shutdown(vp->api, SHUT_WR);
+		uint64_t deadline = clock_now_ns() + (uint64_t)VMPROC_REAP_TIMEOUT_MS * 1000000;
+		int ws;
+		pid_t r;
+		while ((r = waitpid(vp->pid, &ws, WNOHANG)) == 0) {
+			if (clock_now_ns() > deadline) {
+				kill(vp->pid, SIGKILL);
+				r = waitpid(vp->pid, &ws, 0);
+				break;
+			}
+			/* the monitor exits within ms of STOPPED; until then
+			 * read what it sends, so it never blocks on us */
+			struct vmmapi_msg res;
+			if (!vp->stopped)
+				pump(vp, &res);
+			nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+		}
+		vp->reaped = true;
+		vp->wstatus = r == vp->pid ? ws : -1;
+	}
+	if (wstatus)
+		*wstatus = vp->reaped ? vp->wstatus : -1;
+	return 0;
+}
+
+void vmproc_free(struct vmproc *vp)
+{
+	if (!vp)
+		return;
+	vmproc_reap(vp, NULL);
+	if (vp->api >= 0)
+		close(vp->api);
+	if (vp->console >= 0)
+		close(vp->console);
+	free(vp->buf);
+	free(vp);
+}
