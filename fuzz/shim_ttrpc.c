@@ -3,14 +3,8 @@
  * oversize handling runs too), ttrpc.Request/Response, and every task v2
  * request message, chosen by the method name the frame names, as the
  * service would decode it. Invariant beyond memory safety: a message that
- * decodes re-encodes to bytes that decode again to the same size.
- *
- * Lives in shim/ until fuzz/ lands on main; then it moves there as harness
- * "shim-ttrpc" (sources: this file, shim/ttrpc.c, the generated shim_pb). Build
- * by hand meanwhile:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ibuild/shim \
- *     shim/fuzz_ttrpc.c shim/ttrpc.c build/shim/ *.pb-c.c -lprotobuf-c -o fuzz-shim-ttrpc
- */
+ * decodes re-encodes to bytes that decode again to the same size. Seeds:
+ * mkseeds' shim-ttrpc (frames made with the shim's own encoders). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,19 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz/fuzz.h"
 #include "shim/ttrpc.h"
 #include "task.pb-c.h"
 #include "ttrpc.pb-c.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #c);  \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static const struct {
 	const char *method;
@@ -61,11 +46,11 @@ static void round_trip(const ProtobufCMessageDescriptor *d, const uint8_t *p, si
 		return;
 	size_t len = protobuf_c_message_get_packed_size(m);
 	uint8_t *buf = malloc(len ? len : 1);
-	CHECK(buf);
-	CHECK(protobuf_c_message_pack(m, buf) == len);
+	FZ_CHECK(buf);
+	FZ_CHECK(protobuf_c_message_pack(m, buf) == len);
 	ProtobufCMessage *again = protobuf_c_message_unpack(d, NULL, len, buf);
-	CHECK(again);
-	CHECK(protobuf_c_message_get_packed_size(again) == len);
+	FZ_CHECK(again);
+	FZ_CHECK(protobuf_c_message_get_packed_size(again) == len);
 	protobuf_c_message_free_unpacked(again, NULL);
 	protobuf_c_message_free_unpacked(m, NULL);
 	free(buf);
@@ -85,21 +70,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct errmsg err = {{0}};
 		int rc = ttrpc_read_frame(p[0], 1024, &h, &d, &err);
 		if (rc == -EMSGSIZE) {
-			CHECK(h.len > 1024 && d == NULL && err.text[0]);
+			FZ_CHECK(h.len > 1024 && d == NULL && err.text[0]);
 			continue;
 		}
 		if (rc < 0) {
-			CHECK(rc == -ENODATA || rc == -EPROTO);
-			CHECK(d == NULL);
+			FZ_CHECK(rc == -ENODATA || rc == -EPROTO);
+			FZ_CHECK(d == NULL);
 			break;
 		}
-		CHECK(h.len == 0 || d != NULL);
+		FZ_CHECK(h.len == 0 || d != NULL);
 		if (h.type == TTRPC_RESPONSE) {
 			round_trip(&ttrpc__response__descriptor, d, h.len);
 		} else if (h.type == TTRPC_REQUEST) {
 			Ttrpc__Request *r = ttrpc__request__unpack(NULL, h.len, d);
 			if (r) {
-				CHECK(r->service && r->method);
+				FZ_CHECK(r->service && r->method);
 				for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
 					if (strcmp(requests[i].method, r->method) == 0)
 						round_trip(requests[i].desc, r->payload.data,
