@@ -3,8 +3,10 @@
 # one, tests/lib/containerd.sh) runs containers in hull microVMs through the
 # shim: ctr run --rm with stdout/stderr apart, exit status and stdin; ctr run
 # -d, task ls, exec, kill, delete; and nothing left afterwards (no shim
-# process, socket, bundle, mount, hull container record), nor after the
-# harness stops containerd. Images come from archives built offline.
+# process, VM monitor, socket, bundle, mount, hull container record), nor
+# after the harness stops containerd. Images come from archives built
+# offline. A failing or killed run is cleaned up too (containerd.sh: the EXIT
+# trap, else its guard).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/containerd.sh"
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
@@ -29,7 +31,7 @@ expect_contains "-v prints the shim's version" "$out" "containerd-shim-hull-v2:"
 
 # the shim inherits containerd's environment: HULL_RUNTIME_DIR (lib.sh) and
 # HULL_TEMPLATE_DIR (the suite's template) reach it that way
-ctrd_start "$tmp/ctrd" "$SHIM_DIR"
+ctrd_start "$tmp/ctrd" "$SHIM_DIR" "$tmp"
 expect_eq "a private containerd starts" "$?" 0
 d=$ctrd_dir
 
@@ -95,6 +97,14 @@ while { [ -n "$(shim_procs)" ] || [ -n "$(ls -A "$tasks")" ]; } && [ "$waited" -
 	waited=$((waited + 1))
 done
 expect_eq "no shim process is left" "$(shim_procs)" ""
+vmms() { # hull-vmm processes started under this containerd
+	local pid
+	for pid in $(ctrd_procs); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" != hull-vmm ] || echo "$pid"
+	done
+}
+wait_until 30 test -z "$(vmms)"
+expect_eq "no VM monitor (hull-vmm) is left" "$(vmms)" ""
 expect_eq "no bundle is left" "$(ls -A "$tasks")" ""
 expect_eq "no socket is left" "$(find "$d" -type s ! -name 'c.sock*' ! -name debug.sock)" ""
 expect_eq "no rootfs image is left" "$(find "$d" -name 'hull-rootfs.ext4')" ""
@@ -107,5 +117,5 @@ expect_eq "hull's runtime directory has no container left" \
 ctrd_stop
 expect_eq "ctrd_stop succeeds" "$?" 0
 expect_eq "... and removes its directory" "$(test -e "$d" && echo present)" ""
-expect_eq "... and no process of it is left" "$(pgrep -f -- "$d" || true)" ""
+expect_eq "... and no process of it is left" "$(ctrd_procs "$d")" ""
 finish
