@@ -122,10 +122,6 @@ ctrd_wait_gone() {
 ctrd_stop() {
 	[ -n "$ctrd_dir" ] || return 0
 	local rc=0 pid m
-	if [ -n "$ctrd_guard" ]; then # this shell stops it: the guard is not needed
-		kill -KILL -- "-$ctrd_guard" 2>/dev/null
-		ctrd_guard=
-	fi
 	if [ -n "$ctrd_pid" ] && kill -0 "$ctrd_pid" 2>/dev/null; then
 		kill -TERM "$ctrd_pid"
 		ctrd_wait_gone 20 "$ctrd_pid" || kill -KILL "$ctrd_pid" 2>/dev/null
@@ -146,5 +142,11 @@ ctrd_stop() {
 	done
 	rm -rf "$ctrd_dir" || rc=1
 	ctrd_dir=
+	# done: the guard is not needed. Only now: bash runs the EXIT trap on
+	# SIGTERM too, and meson's SIGKILL may end this function half way.
+	if [ -n "$ctrd_guard" ]; then
+		kill -KILL -- "-$ctrd_guard" 2>/dev/null
+		ctrd_guard=
+	fi
 	return $rc
 }
