@@ -66,6 +66,7 @@ ctrd_start() {
 		--config "$ctrd_dir/config.toml" >"$ctrd_dir/containerd.log" 2>&1 </dev/null &
 	ctrd_pid=$!
 	# the guard names DIR only in its environment, so ctrd_procs skips it
+	# shellcheck disable=SC2016 # the guard's script expands its own variables
 	CTRD_GUARD_DIR=$ctrd_dir CTRD_GUARD_PID=$ctrd_pid CTRD_GUARD_LIB=$ctrd_lib \
 		CTRD_GUARD_ALSO=$also setsid bash -c '
 		tail --pid="$1" -f /dev/null
@@ -131,7 +132,7 @@ ctrd_stop() {
 	# shims outlive containerd by design; a test that left one (or a VM
 	# monitor) is wrong, but the machine must be clean either way
 	local left
-	left=$(ctrd_procs)
+	left=$(ctrd_procs "$ctrd_dir")
 	for pid in $left; do
 		kill -KILL "$pid" 2>/dev/null
 	done
