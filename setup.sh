@@ -20,6 +20,7 @@ deps=(
 	linux-source-6.1 flex bison bc libelf-dev xz-utils
 	cpio busybox-static e2fsprogs jq
 	libcurl4-openssl-dev docker-registry skopeo python3-jwt python3-cryptography curl iproute2
+	protobuf-c-compiler libprotobuf-c-dev containerd runc
 	clang libclang-rt-14-dev
 )
 missing=()
