@@ -1,5 +1,6 @@
 #include "control.h"
 #include "common/clock.h"
+#include "common/fdio.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,20 +9,6 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-
-static void write_all(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return; /* the reader went away (EPIPE): drop, like a pipe would */
-		p += w;
-		n -= (size_t)w;
-	}
-}
 
 /* Header and payload in one send: see "Every frame" in control.h. */
 static int send_frame(struct control *c, uint8_t type, const void *payload, uint32_t len)
@@ -211,7 +198,9 @@ static void handle(struct control *c, const struct hcp_msg *m)
 			fail(c, "container output outside the container's lifetime");
 			return;
 		}
-		write_all(m->type == HCP_STDOUT ? c->out_fd : c->err_fd, m->payload, m->len);
+		/* a reader gone away (EPIPE): drop the output, like a pipe would */
+		(void)fdio_write_all(m->type == HCP_STDOUT ? c->out_fd : c->err_fd, m->payload,
+				     m->len);
 		if (c->output_hook)
 			c->output_hook(c->hook_ctx, m->type == HCP_STDOUT ? 1 : 2, m->payload,
 				       m->len);
@@ -229,7 +218,8 @@ static void handle(struct control *c, const struct hcp_msg *m)
 		for (int i = 6; i < n - 1; i++)
 			if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
 				line[i] = '?';
-		write_all(c->err_fd, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
+		(void)fdio_write_all(c->err_fd, line,
+				     (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
 		return;
 	}
 	case HCP_EXIT:

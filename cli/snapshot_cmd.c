@@ -8,7 +8,7 @@
 
 #include "cli/paths.h"
 #include "cli/template.h"
-#include "vmm/snapshot.h"
+#include "vmm/snapshot/snapshot.h"
 
 #ifndef HULL_VERSION
 #define HULL_VERSION "unknown"

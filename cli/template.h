@@ -1,7 +1,7 @@
 /* template: which snapshot template fits a run, and where it lives.
  *
  * A template is a VM saved right after guest-init said READY, before any
- * container was attached (vmm/snapshot.h has the files). It fits a run when
+ * container was attached (vmm/snapshot/snapshot.h has the files). It fits a run when
  * everything that shaped the booted guest is the same: hull's version, the
  * kernel and initramfs files (device, inode, size, mtime: replacing either
  * file changes the key), vCPUs, memory size, the disk layout and whether the

@@ -18,6 +18,8 @@ int readfile(const char *path, size_t max, char **buf, size_t *len)
 	int rc = 0;
 	if (fstat(fd, &st) < 0)
 		rc = -errno;
+	else if (S_ISDIR(st.st_mode))
+		rc = -EISDIR;
 	else if (!S_ISREG(st.st_mode))
 		rc = -EINVAL;
 	else if ((uint64_t)st.st_size > max)

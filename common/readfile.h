@@ -3,8 +3,10 @@
  * Contract: readfile() reads `path` (a regular file of at most `max` bytes)
  * into a malloc'd buffer with a NUL byte after the content (so text can be
  * used as a C string; *len does not count it). Returns 0, -errno from
- * open/read, -EINVAL for a non-regular file, -EFBIG when larger than max,
- * -ENOMEM. A file that shrinks while read yields what was there. */
+ * open/read, -EISDIR for a directory, -EINVAL for any other non-regular file
+ * (a device node in a hostile image is not read), -EFBIG when larger than
+ * max, -ENOMEM. A file that shrinks while read yields what was there. Used
+ * by the static, unsanitized guest-init too: libc only, no global state. */
 #ifndef HULL_READFILE_H
 #define HULL_READFILE_H
 

@@ -5,15 +5,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/readfile.h"
 #include "env.h"
-#include "fsutil.h"
 #include "log.h"
 
 #define ETC_FILE_MAX (4u * 1024 * 1024)
 
 static int read_etc(const char *path, char **buf, size_t *len, struct errmsg *err)
 {
-	int rc = fsutil_read_file(path, ETC_FILE_MAX, buf, len);
+	/* image files are not trusted to be reasonable: bounded, regular files only */
+	int rc = readfile(path, ETC_FILE_MAX, buf, len);
 
 	/* No passwd/group in the image is normal for scratch images. */
 	if (rc == -ENOENT)

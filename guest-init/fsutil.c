@@ -8,60 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int fsutil_read_file(const char *path, size_t max, char **buf, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	char *b = NULL;
-	int fd, rc = 0;
-
-	*buf = NULL;
-	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* No fstat: /etc files are small, and a syscall in this guest costs as
-	 * much as a few hundred KiB of copying. Read until EOF instead. */
-	for (;;) {
-		ssize_t r;
-
-		if (!b || n + 1 >= cap) {
-			char *nb;
-
-			if (b)
-				cap *= 2;
-			nb = realloc(b, cap);
-			if (!nb) {
-				rc = -ENOMEM;
-				break;
-			}
-			b = nb;
-		}
-		r = read(fd, b + n, cap - n - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > max) {
-			rc = -EFBIG;
-			break;
-		}
-	}
-	close(fd);
-	if (rc < 0) {
-		free(b);
-		return rc;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 int fsutil_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];

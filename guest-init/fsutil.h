@@ -1,4 +1,5 @@
-/* fsutil: the few filesystem helpers init needs, as thin syscall wrappers.
+/* fsutil: mkdir -p as init needs it, a thin syscall wrapper (whole-file
+ * reads are common/readfile.h).
  *
  * Contract: functions return 0 or -errno and leave no fd open.
  */
@@ -7,11 +8,6 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-
-/* Read a whole file into a malloc'd, NUL-terminated buffer (*len excludes the
- * NUL). Files larger than max bytes give -EFBIG: image files are not trusted
- * to be reasonable. */
-int fsutil_read_file(const char *path, size_t max, char **buf, size_t *len);
 
 /* mkdir -p: create path and its missing parents with mode (before umask).
  * An existing path is fine whatever it is; the later chdir() or mount()

@@ -8,8 +8,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/boot.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/vmm.h"
 
 #define MSR_IA32_MISC_ENABLE 0x1a0

@@ -1,6 +1,7 @@
 /* vm: assembles a microVM from the parts (see vmm.h for the contract). */
-#include "vmm.h"
+#include "vmm/vmm.h"
 #include "common/clock.h"
+#include "common/readfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,25 +18,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/boot.h"
+#include "vmm/x86/boot.h"
 #include "vmm/bus.h"
 #include "vmm/evloop.h"
 #include "vmm/guest_mem.h"
-#include "vmm/i8042.h"
+#include "vmm/x86/i8042.h"
 #include "vmm/kvm.h"
-#include "vmm/mptable.h"
-#include "vmm/serial.h"
-#include "vmm/snapshot.h"
-#include "vmm/vmstate.h"
+#include "vmm/x86/mptable.h"
+#include "vmm/x86/serial.h"
+#include "vmm/snapshot/snapshot.h"
+#include "vmm/snapshot/vmstate.h"
 #include "vmm/vcpu.h"
-#include "vmm/p9.h"
-#include "vmm/virtio_9p.h"
-#include "vmm/virtio_blk.h"
-#include "vmm/virtio_mmio.h"
-#include "vmm/virtio_vsock.h"
-#include "vmm/virtio_net.h"
-#include "vmm/net_slirp.h"
-#include "vmm/net_tap.h"
+#include "p9/p9.h"
+#include "vmm/virtio/virtio_9p.h"
+#include "vmm/virtio/virtio_blk.h"
+#include "vmm/virtio/virtio_mmio.h"
+#include "vmm/virtio/virtio_vsock.h"
+#include "vmm/virtio/virtio_net.h"
+#include "vmm/net/net_slirp.h"
+#include "vmm/net/net_tap.h"
 
 /* Legacy PC wiring the kernel's 8250 driver probes without being told. */
 #define COM1_BASE 0x3f8
@@ -60,7 +61,7 @@ enum {
 #define HULL_VERSION "unknown"
 #endif
 
-/* Section ids in a template (vmm/snapshot.h stores them opaquely). */
+/* Section ids in a template (vmm/snapshot/snapshot.h stores them opaquely). */
 enum {
 	SEC_VM = 0x10,
 	SEC_UART_CONSOLE = 0x20,
@@ -219,23 +220,22 @@ static void virtio_io(void *ctx, uint64_t off, void *data, uint32_t len, bool wr
 		virtio_mmio_read(ctx, off, data, len);
 }
 
+/* The kernel and the initramfs are read whole (common/readfile.h); a bound
+ * far above any real one keeps a wrong path (a disk image) from eating RAM. */
+#define BOOT_FILE_MAX (512u << 20)
+
 static int read_file(const char *path, uint8_t **buf, size_t *len, struct errmsg *err,
 		     const char *what)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errmsg_set(err, -errno, "%s %s: %s", what, path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-		close(fd);
+	char *p;
+	int rc = readfile(path, BOOT_FILE_MAX, &p, len);
+	if (rc == -EINVAL || rc == -EISDIR || (!rc && *len == 0)) {
+		free(p);
 		return errmsg_set(err, -EINVAL, "%s %s: not a non-empty regular file", what, path);
 	}
-	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return errmsg_set(err, -errno, "%s %s: mmap: %s", what, path, strerror(errno));
-	*buf = p;
-	*len = (size_t)st.st_size;
+	if (rc)
+		return errmsg_set(err, rc, "%s %s: %s", what, path, strerror(-rc));
+	*buf = (uint8_t *)p;
 	return 0;
 }
 
@@ -468,10 +468,8 @@ static int load_kernel(struct vmm *vm, struct errmsg *err)
 	}
 	rc = vcpu_set_pvh_entry(&vm->vcpus[0], &vm->mem, k.pvh_entry, (uint32_t)si, err);
 out:
-	if (kimg)
-		munmap(kimg, klen);
-	if (initrd)
-		munmap(initrd, ilen);
+	free(kimg);
+	free(initrd);
 	return rc;
 }
 

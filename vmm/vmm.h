@@ -6,7 +6,7 @@
  *   guest RAM, vCPUs, the kernel loaded through its PVH entry, the MP table,
  *   a 16550 UART (ttyS0: kernel console), the i8042 reset line, one
  *   virtio-blk device per disk, one virtio-9p device per volume, and with vsock_uds a virtio-vsock device
- *   whose host side is Unix sockets (vmm/virtio_vsock.h): a host process
+ *   whose host side is Unix sockets (vmm/virtio/virtio_vsock.h): a host process
  *   reaches guest port P by connecting to vsock_uds and writing
  *   "CONNECT P\n" (answer "OK <hostport>\n"); the guest reaches host port P
  *   at the socket "<vsock_uds>_P", which some host process listens on.
@@ -59,7 +59,7 @@ struct vmm_disk {
 	bool read_only;
 };
 
-/* A host directory served to the guest over virtio-9p (vmm/p9.h). */
+/* A host directory served to the guest over virtio-9p (p9/p9.h). */
 struct vmm_volume {
 	const char *host_dir;
 	bool read_only;
@@ -67,7 +67,7 @@ struct vmm_volume {
 
 typedef void (*vmm_out_fn)(void *ctx, const uint8_t *buf, size_t n);
 
-/* Networking (vmm/virtio_net.h, vmm/net_slirp.h, vmm/net_tap.h). */
+/* Networking (vmm/virtio/virtio_net.h, vmm/net/net_slirp.h, vmm/net/net_tap.h). */
 enum vmm_net_mode {
 	VMM_NET_NONE = 0, /* no NIC at all */
 	VMM_NET_SLIRP,	  /* user-mode networking (libslirp) in the VMM */
@@ -97,7 +97,7 @@ struct vmm_config {
 	 * kernel's workarounds for hosts that emulate kernel mode. */
 	int pvm;
 	bool debug; /* log VMM events to stderr */
-	/* Restore from this template (vmm/snapshot.h) instead of booting: the
+	/* Restore from this template (vmm/snapshot/snapshot.h) instead of booting: the
 	 * kernel and initrd are not read then. template_key must match the key
 	 * the template was saved with. */
 	const char *template_dir;

@@ -16,29 +16,12 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/scratch.h"
+
 #include "guest-init/container.h"
 #include "proto/hcp.h"
 
-static char dir[256];
 static const gid_t root_groups[] = {0};
-
-static int setup(void **state)
-{
-	const char *tmp = getenv("TMPDIR");
-	(void)state;
-
-	snprintf(dir, sizeof(dir), "%s/hull-container-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[PATH_MAX + 16];
-	(void)state;
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static struct container_cfg cfg_for(char **argv, char **envp, const char *cwd)
 {
@@ -88,7 +71,7 @@ static void test_runs_with_pipes(void **state)
 	char *argv[] = {"sh", "-c",
 			"read x; echo \"out:$x:$FOO\"; echo err >&2; pwd; umask; exit 5", NULL};
 	char *envp[] = {"PATH=/usr/bin:/bin", "FOO=bar", NULL};
-	struct container_cfg cfg = cfg_for(argv, envp, dir);
+	struct container_cfg cfg = cfg_for(argv, envp, scratch_dir);
 	struct container_proc p;
 	struct errmsg err;
 	char out[512], errbuf[64], want[PATH_MAX + 64];
@@ -106,7 +89,7 @@ static void test_runs_with_pipes(void **state)
 	p.stdin_fd = open("/dev/null", O_RDONLY);
 	slurp(p.stdout_fd, out, sizeof(out));
 	slurp(p.stderr_fd, errbuf, sizeof(errbuf));
-	snprintf(want, sizeof(want), "out:in:bar\n%s\n0022\n", dir);
+	snprintf(want, sizeof(want), "out:in:bar\n%s\n0022\n", scratch_dir);
 	assert_string_equal(out, want);
 	assert_string_equal(errbuf, "err\n");
 	assert_int_equal(finish(&p), 5);
@@ -122,7 +105,7 @@ static void test_runs_on_a_pty(void **state)
 			"echo err >&2; read x; echo got:$x; exit 3",
 			NULL};
 	char *envp[] = {"PATH=/usr/bin:/bin", NULL};
-	struct container_cfg cfg = cfg_for(argv, envp, dir);
+	struct container_cfg cfg = cfg_for(argv, envp, scratch_dir);
 	struct container_proc p;
 	struct errmsg err;
 	char out[1024];
@@ -179,12 +162,12 @@ static void test_path_is_the_containers(void **state)
 
 	if (geteuid() != 0)
 		skip();
-	snprintf(script, sizeof(script), "%s/hull-test-tool", dir);
+	snprintf(script, sizeof(script), "%s/hull-test-tool", scratch_dir);
 	fd = open(script, O_WRONLY | O_CREAT | O_TRUNC, 0755);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "#!/bin/sh\necho found\n", 21), 21);
 	close(fd);
-	snprintf(path, sizeof(path), "PATH=/nonexistent:%s", dir);
+	snprintf(path, sizeof(path), "PATH=/nonexistent:%s", scratch_dir);
 	assert_int_equal(container_start(&cfg, &p, &code, &err), 0);
 	slurp(p.stdout_fd, out, sizeof(out));
 	assert_string_equal(out, "found\n");
@@ -225,7 +208,7 @@ static void test_not_executable(void **state)
 
 	if (geteuid() != 0)
 		skip();
-	snprintf(file, sizeof(file), "%s/data", dir);
+	snprintf(file, sizeof(file), "%s/data", scratch_dir);
 	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
 	close(fd);
@@ -318,5 +301,5 @@ int main(void)
 	    cmocka_unit_test(test_drops_privileges),
 	    cmocka_unit_test(test_unprivileged_setgroups_fails),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -1,4 +1,5 @@
-/* fsutil: mkdir -p and whole-file reads, in a scratch directory. */
+/* fsutil: mkdir -p, in a scratch directory (whole-file reads are
+ * common/readfile, tested in tests/unit/common). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,36 +14,10 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/scratch.h"
+
 #include "guest-init/fsutil.h"
 
-static char dir[256];
-
-static int setup(void **state)
-{
-	const char *tmp = getenv("TMPDIR");
-	(void)state;
-
-	snprintf(dir, sizeof(dir), "%s/hull-fsutil-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[PATH_MAX + 16];
-	(void)state;
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
 
 static int is_dir(const char *path)
 {
@@ -56,14 +31,14 @@ static void test_mkdir_p(void **state)
 	char p[PATH_MAX];
 	(void)state;
 
-	snprintf(p, sizeof(p), "%s/a/b//c/", dir);
+	snprintf(p, sizeof(p), "%s/a/b//c/", scratch_dir);
 	assert_int_equal(fsutil_mkdir_p(p, 0755), 0);
-	snprintf(p, sizeof(p), "%s/a/b/c", dir);
+	snprintf(p, sizeof(p), "%s/a/b/c", scratch_dir);
 	assert_true(is_dir(p));
 	/* again: exists */
 	assert_int_equal(fsutil_mkdir_p(p, 0755), 0);
 	/* only the leaf missing */
-	snprintf(p, sizeof(p), "%s/a/b/d", dir);
+	snprintf(p, sizeof(p), "%s/a/b/d", scratch_dir);
 	assert_int_equal(fsutil_mkdir_p(p, 0755), 0);
 	assert_true(is_dir(p));
 	assert_int_equal(fsutil_mkdir_p("/", 0755), 0);
@@ -75,48 +50,12 @@ static void test_mkdir_p_through_file(void **state)
 	char f[PATH_MAX], p[PATH_MAX];
 	(void)state;
 
-	snprintf(f, sizeof(f), "%s/file", dir);
-	write_file(f, "x", 1);
-	snprintf(p, sizeof(p), "%s/file/sub/dir", dir);
+	snprintf(f, sizeof(f), "%s/file", scratch_dir);
+	scratch_write(f, "x", 1);
+	snprintf(p, sizeof(p), "%s/file/sub/dir", scratch_dir);
 	assert_int_equal(fsutil_mkdir_p(p, 0755), -ENOTDIR);
 	/* an existing non-directory leaf is left to the later chdir() */
 	assert_int_equal(fsutil_mkdir_p(f, 0755), 0);
-}
-
-static void test_read_file(void **state)
-{
-	char p[PATH_MAX], *buf;
-	static char big[10000];
-	size_t len;
-	(void)state;
-
-	snprintf(p, sizeof(p), "%s/passwd", dir);
-	write_file(p, "root:x:0:0::/root:/bin/sh\n", 26);
-	assert_int_equal(fsutil_read_file(p, 1024, &buf, &len), 0);
-	assert_int_equal(len, 26);
-	assert_string_equal(buf, "root:x:0:0::/root:/bin/sh\n");
-	free(buf);
-
-	/* larger than one read chunk */
-	memset(big, 'a', sizeof(big));
-	write_file(p, big, sizeof(big));
-	assert_int_equal(fsutil_read_file(p, sizeof(big), &buf, &len), 0);
-	assert_int_equal(len, sizeof(big));
-	assert_memory_equal(buf, big, sizeof(big));
-	assert_int_equal(buf[len], '\0');
-	free(buf);
-	assert_int_equal(fsutil_read_file(p, sizeof(big) - 1, &buf, &len), -EFBIG);
-	assert_null(buf);
-
-	write_file(p, "", 0);
-	assert_int_equal(fsutil_read_file(p, 10, &buf, &len), 0);
-	assert_int_equal(len, 0);
-	assert_string_equal(buf, "");
-	free(buf);
-
-	snprintf(p, sizeof(p), "%s/missing", dir);
-	assert_int_equal(fsutil_read_file(p, 10, &buf, &len), -ENOENT);
-	assert_int_equal(fsutil_read_file(dir, 10, &buf, &len), -EISDIR);
 }
 
 int main(void)
@@ -124,7 +63,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mkdir_p),
 	    cmocka_unit_test(test_mkdir_p_through_file),
-	    cmocka_unit_test(test_read_file),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guest-init/fsutil.h"
+#include "common/readfile.h"
 #include "guest-init/net.h"
 
 static void test_parse_mac(void **st)
@@ -55,7 +55,7 @@ static char *slurp(const char *root, const char *path)
 	snprintf(p, sizeof(p), "%s%s", root, path);
 	char *buf = NULL;
 	size_t len;
-	if (fsutil_read_file(p, 1 << 16, &buf, &len) < 0)
+	if (readfile(p, 1 << 16, &buf, &len) < 0)
 		return NULL;
 	return buf;
 }

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "vmm/bus.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 
 static uint64_t last_off;
 static int calls;
