@@ -145,7 +145,7 @@ static int pump(struct vmproc *vp, struct vmmapi_msg *res)
 
 int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct errmsg *err)
 {
-	int sv[2] = { -1, -1 }, cp[2] = { -1, -1 }, in[2] = { -1, -1 };
+	int sv[2] = {-1, -1}, cp[2] = {-1, -1}, in[2] = {-1, -1};
 	char *path = vmproc_monitor_path();
 	struct vmproc *vp = calloc(1, sizeof(*vp));
 	int rc = 0;
@@ -349,7 +349,7 @@ int vmproc_reap(struct vmproc *vp, int *wstatus)
 	if (!vp->reaped && vp->pid > 0) {
 		/* STOP, then the hangup: a monitor that stopped talking (or
 		 * lied) still sees that nobody wants its VM any more */
-		struct vmmapi_msg m = { .type = VMMAPI_STOP };
+		struct vmmapi_msg m = {.type = VMMAPI_STOP};
 		vmmapi_send(vp->api, &m, NULL);
 		shutdown(vp->api, SHUT_WR);
 		uint64_t deadline = clock_now_ns() + (uint64_t)VMPROC_REAP_TIMEOUT_MS * 1000000;

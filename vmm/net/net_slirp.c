@@ -161,15 +161,15 @@ static void cb_notify(void *opaque)
 }
 
 static const SlirpCb slirp_cbs = {
-	.send_packet = cb_send_packet,
-	.guest_error = cb_guest_error,
-	.clock_get_ns = cb_clock_ns,
-	.timer_new = cb_timer_new,
-	.timer_free = cb_timer_free,
-	.timer_mod = cb_timer_mod,
-	.register_poll_fd = cb_register_fd,
-	.unregister_poll_fd = cb_register_fd,
-	.notify = cb_notify,
+    .send_packet = cb_send_packet,
+    .guest_error = cb_guest_error,
+    .clock_get_ns = cb_clock_ns,
+    .timer_new = cb_timer_new,
+    .timer_free = cb_timer_free,
+    .timer_mod = cb_timer_mod,
+    .register_poll_fd = cb_register_fd,
+    .unregister_poll_fd = cb_register_fd,
+    .notify = cb_notify,
 };
 
 /* ---- the device back end (event loop thread, transport lock held) ---- */
@@ -211,7 +211,7 @@ static void be_rx_ready(void *be)
 
 struct virtio_net_backend net_slirp_backend(struct net_slirp *s)
 {
-	return (struct virtio_net_backend){ .tx = be_tx, .rx_ready = be_rx_ready, .be = s };
+	return (struct virtio_net_backend){.tx = be_tx, .rx_ready = be_rx_ready, .be = s};
 }
 
 /* ---- the slirp thread ---- */
@@ -237,7 +237,7 @@ static int add_poll(int fd, int events, void *opaque)
 		ev |= POLLOUT;
 	if (events & SLIRP_POLL_PRI)
 		ev |= POLLPRI;
-	s->pfd[s->npfd] = (struct pollfd){ .fd = fd, .events = ev };
+	s->pfd[s->npfd] = (struct pollfd){.fd = fd, .events = ev};
 	return (int)s->npfd++;
 }
 
@@ -355,11 +355,11 @@ int net_slirp_create(struct net_slirp **out, struct virtio_net *dev,
 	}
 
 	SlirpConfig cfg = {
-		.version = 1,
-		.in_enabled = true,
-		.vhostname = "hull",
-		/* like QEMU: 10.0.2.2 is the host, its loopback included */
-		.disable_host_loopback = false,
+	    .version = 1,
+	    .in_enabled = true,
+	    .vhostname = "hull",
+	    /* like QEMU: 10.0.2.2 is the host, its loopback included */
+	    .disable_host_loopback = false,
 	};
 	inet_pton(AF_INET, NET_SLIRP_NETWORK, &cfg.vnetwork);
 	cfg.vnetmask.s_addr = htonl(~0u << (32 - NET_SLIRP_PREFIX));
@@ -375,10 +375,10 @@ int net_slirp_create(struct net_slirp **out, struct virtio_net *dev,
 	inet_pton(AF_INET, NET_SLIRP_GUEST, &guest);
 	for (unsigned i = 0; i < nports; i++) {
 		const struct vmm_portfwd *p = &ports[i];
-		struct in_addr host = { .s_addr = p->host_ip };
+		struct in_addr host = {.s_addr = p->host_ip};
 		errno = 0;
-		if (lib.add_hostfwd(s->slirp, p->udp, host, p->host_port, guest,
-				      p->guest_port) < 0) {
+		if (lib.add_hostfwd(s->slirp, p->udp, host, p->host_port, guest, p->guest_port) <
+		    0) {
 			int e = errno ? errno : EADDRINUSE;
 			char ip[INET_ADDRSTRLEN];
 			inet_ntop(AF_INET, &host, ip, sizeof(ip));
