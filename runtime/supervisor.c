@@ -133,19 +133,46 @@ const struct runtime_state *supervisor_state(const struct supervisor *m)
 	return &m->st;
 }
 
-/* The parent of hull run -d: relay the monitor's messages until it closes
- * its stderr (started, or gone), then read how the start went. */
-static int wait_start(struct supervisor *m, pid_t child, int err_r, int res_r)
+/* The parent of hull run -d: relay the supervisor's messages until the
+ * result pipe says how the start went (a status, or EOF: it is gone), then
+ * what is left in the message pipe, without waiting for that pipe's end:
+ * the VM monitor the supervisor started (hull-vmm) inherits its stderr and
+ * keeps it open while the VM runs. */
+static void relay(int fd)
 {
 	char buf[4096];
 	ssize_t n;
-	while ((n = read(err_r, buf, sizeof(buf))) != 0) {
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			break;
+			return;
 		fdio_write_all(STDERR_FILENO, buf, (size_t)n);
 	}
+}
+
+static int wait_start(struct supervisor *m, pid_t child, int err_r, int res_r)
+{
+	struct pollfd p[2] = {{.fd = err_r, .events = POLLIN}, {.fd = res_r, .events = POLLIN}};
+	char buf[4096];
+	ssize_t n;
+	while (!p[1].revents) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents) {
+			n = read(err_r, buf, sizeof(buf));
+			if (n > 0)
+				fdio_write_all(STDERR_FILENO, buf, (size_t)n);
+			else if (n == 0 || errno != EINTR)
+				p[0].fd = -1; /* closed: only the result is left to wait for */
+		}
+	}
+	/* everything written before the result is in the pipe by now */
+	if (p[0].fd >= 0 && fcntl(err_r, F_SETFL, O_NONBLOCK) == 0)
+		relay(err_r);
 	int32_t v = 0;
 	do
 		n = read(res_r, &v, sizeof(v));
