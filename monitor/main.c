@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/fdio.h"
 #include "proto/vmmapi.h"
 #include "vmm/vmm.h"
 
@@ -82,33 +83,7 @@ static void on_console(void *ctx, const uint8_t *b, size_t n)
 	}
 }
 
-/* Close every fd but 0-2 and those we were given (keep[i] >= 3 or -1). */
-static void close_others(const int keep[3])
-{
-	unsigned next = 3;
-	for (;;) {
-		int lo = -1;
-		for (int i = 0; i < 3; i++)
-			if (keep[i] >= (int)next && (lo < 0 || keep[i] < lo))
-				lo = keep[i];
-		if (lo < 0)
-			break;
-		if ((unsigned)lo > next)
-			close_range(next, (unsigned)lo - 1, 0);
-		next = (unsigned)lo + 1;
-	}
-	close_range(next, ~0u, 0);
-}
 
-static int parse_fd(const char *s)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 3 || v > 65535)
-		return -1;
-	return (int)v;
-}
 
 static int send_msg(struct mon *m, const struct vmmapi_msg *msg)
 {
@@ -347,11 +322,11 @@ int main(int argc, char **argv)
 		if (i + 1 >= argc)
 			bad = true;
 		else if (!strcmp(argv[i], "--api-fd"))
-			m.api = parse_fd(argv[i + 1]);
+			m.api = fdio_parse_fd(argv[i + 1]);
 		else if (!strcmp(argv[i], "--console-fd"))
-			m.console = parse_fd(argv[i + 1]);
+			m.console = fdio_parse_fd(argv[i + 1]);
 		else if (!strcmp(argv[i], "--net-fd"))
-			m.net = parse_fd(argv[i + 1]), net_given = true;
+			m.net = fdio_parse_fd(argv[i + 1]), net_given = true;
 		else
 			bad = true;
 	}
@@ -363,7 +338,7 @@ int main(int argc, char **argv)
 				"by hull, not by hand)\n");
 		return 2;
 	}
-	close_others((int[3]){m.api, m.console, m.net});
+	fdio_close_others((int[3]){m.api, m.console, m.net}, 3);
 	fcntl(m.api, F_SETFD, FD_CLOEXEC);
 	fcntl(m.console, F_SETFD, FD_CLOEXEC);
 	if (m.net >= 0)

@@ -27,17 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "netd/net_slirp.h"
-
-static int parse_fd(const char *s)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 3 || v > 65535)
-		return -1;
-	return (int)v;
-}
 
 static int parse_port(const char *s, uint16_t *out)
 {
@@ -73,28 +64,9 @@ static int parse_portfwd(const char *arg, struct vmm_portfwd *p)
 	return 0;
 }
 
-static void close_others(int a, int b)
-{
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0u, 0);
-}
-
 static void report(int fd, const char *text)
 {
-	size_t len = strlen(text);
-	while (len > 0) {
-		ssize_t w = write(fd, text, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		text += w;
-		len -= (size_t)w;
-	}
+	fdio_write_all(fd, text, strlen(text));
 	close(fd);
 }
 
@@ -109,9 +81,9 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--debug"))
 			debug = true;
 		else if (v && !strcmp(argv[i], "--net-fd"))
-			net = parse_fd(v), i++;
+			net = fdio_parse_fd(v), i++;
 		else if (v && !strcmp(argv[i], "--status-fd"))
-			status = parse_fd(v), i++;
+			status = fdio_parse_fd(v), i++;
 		else if (v && !strcmp(argv[i], "-p") && nports < VMM_MAX_PORTFWD)
 			bad = parse_portfwd(v, &ports[nports++]) != 0, i++;
 		else
@@ -123,7 +95,7 @@ int main(int argc, char **argv)
 				"[-p tcp|udp:IP:HOST:GUEST]... (started by hull, not by hand)\n");
 		return 2;
 	}
-	close_others(net, status);
+	fdio_close_others((int[2]){net, status}, 2);
 	fcntl(net, F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN);
 

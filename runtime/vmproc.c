@@ -85,6 +85,42 @@ static void copy_why(char dst[VMPROC_WHY_MAX], const char *src)
 	dst[i] = '\0';
 }
 
+/* fork+exec path with stdin from in and fds[i] as fd 3 + i (nfds <= 4),
+ * every other fd closed; the child dies with this thread (PDEATHSIG) and
+ * has its own session: a ^C on hull's terminal is hull's to forward to the
+ * container, not a signal that kills the VM. The pid, or -errno. */
+static pid_t spawn_child(const char *path, char *const argv[], int in, const int *fds,
+			 unsigned nfds)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		return pid;
+	/* async-signal-safe calls only from here to exec */
+	if (nfds > 4 || prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(127);
+	setsid();
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* out of the way first: an fd may be 3 or 4 already (and dup2 onto
+	 * itself would keep O_CLOEXEC) */
+	int tmp[4];
+	for (unsigned i = 0; i < nfds; i++)
+		if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
+			_exit(127);
+	if (dup2(in, 0) < 0)
+		_exit(127);
+	for (unsigned i = 0; i < nfds; i++)
+		if (dup2(tmp[i], 3 + (int)i) < 0)
+			_exit(127);
+	close_range(3 + nfds, ~0u, 0);
+	execv(path, argv);
+	_exit(127);
+}
+
 /* Wait for pid to exit, SIGKILL after VMPROC_REAP_TIMEOUT_MS. */
 static void reap_pid(pid_t pid)
 {
@@ -141,27 +177,10 @@ static int netd_spawn(const struct vmmapi_config *cfg, pid_t *pid, int *vmm_end,
 		rc = errmsg_set(err, -errno, "socketpair/pipe: %s", strerror(errno));
 		goto out;
 	}
-	pid_t parent = getpid();
-	pid_t p = fork();
+	pid_t p = spawn_child(path, (char *const *)argv, in[0], (int[2]){nv[0], st[1]}, 2);
 	if (p < 0) {
-		rc = errmsg_set(err, -errno, "fork: %s", strerror(errno));
+		rc = errmsg_set(err, (int)p, "fork: %s", strerror((int)-p));
 		goto out;
-	}
-	if (p == 0) {
-		/* async-signal-safe calls only from here to exec */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-			_exit(127);
-		setsid();
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(in[1]);
-		int a = fcntl(nv[0], F_DUPFD_CLOEXEC, 10), c = fcntl(st[1], F_DUPFD_CLOEXEC, 10);
-		if (a < 0 || c < 0 || dup2(in[0], 0) < 0 || dup2(a, 3) < 0 || dup2(c, 4) < 0)
-			_exit(127);
-		close_range(5, ~0u, 0);
-		execv(path, (char *const *)argv);
-		_exit(127);
 	}
 	*pid = p;
 	close(st[1]);
@@ -310,32 +329,10 @@ int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct er
 	char *const argv[] = {
 	    "hull-vmm", "--api-fd", "3", "--console-fd", "4", net >= 0 ? "--net-fd" : NULL,
 	    "5",	NULL};
-	pid_t parent = getpid();
-	pid_t pid = fork();
+	pid_t pid = spawn_child(path, argv, in[0], (int[3]){sv[1], cp[1], net}, net >= 0 ? 3 : 2);
 	if (pid < 0) {
-		rc = errmsg_set(err, -errno, "fork: %s", strerror(errno));
+		rc = errmsg_set(err, (int)pid, "fork: %s", strerror((int)-pid));
 		goto fail;
-	}
-	if (pid == 0) {
-		/* async-signal-safe calls only from here to exec */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-			_exit(127);
-		/* its own session: a ^C on hull's terminal is hull's to forward
-		 * to the container, not a signal that kills the VM */
-		setsid();
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		/* out of the way first: sv[1] or cp[1] may be 3 or 4 already
-		 * (and dup2 onto itself would keep O_CLOEXEC) */
-		int a = fcntl(sv[1], F_DUPFD_CLOEXEC, 10), c = fcntl(cp[1], F_DUPFD_CLOEXEC, 10);
-		int k = net >= 0 ? fcntl(net, F_DUPFD_CLOEXEC, 10) : -1;
-		if (a < 0 || c < 0 || dup2(in[0], 0) < 0 || dup2(a, 3) < 0 || dup2(c, 4) < 0 ||
-		    (net >= 0 && (k < 0 || dup2(k, 5) < 0)))
-			_exit(127);
-		close_range(net >= 0 ? 6 : 5, ~0u, 0);
-		execv(path, argv);
-		_exit(127);
 	}
 	vp->pid = pid;
 	close(sv[1]);
