@@ -20,7 +20,8 @@ deps=(
 	linux-source-6.1 flex bison bc libelf-dev xz-utils
 	cpio busybox-static e2fsprogs jq
 	libcurl4-openssl-dev docker-registry skopeo python3-jwt python3-cryptography curl iproute2
-	clang libclang-rt-14-dev
+	protobuf-c-compiler libprotobuf-c-dev containerd runc
+	clang libclang-rt-14-dev clang-format
 )
 missing=()
 for p in "${deps[@]}"; do

@@ -39,7 +39,6 @@
 #include "common/fdio.h"
 #include "proto/hcp.h"
 
-
 static const char *sock_path; /* removed by the signal handler while listening */
 static volatile sig_atomic_t listening;
 

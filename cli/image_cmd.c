@@ -12,7 +12,6 @@
 #include "images/inventory.h"
 #include "proto/hcp.h"
 
-
 static void human(uint64_t b, char *out, size_t n)
 {
 	const char *u[] = {"B", "kB", "MB", "GB", "TB"};

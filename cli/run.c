@@ -283,6 +283,7 @@ static void print_timings(uint64_t t0, uint64_t t_image, bool hit, const struct 
 	fprintf(stderr,
 		"hull: timings (ms since hull started; -1 = did not happen)\n"
 		"  image ready        %9.1f (%s)\n"
+		"  vmm process up     %9.1f (fork+exec of hull-vmm)\n"
 		"  vmm setup done     %9.1f (%s)\n"
 		"  vcpus started      %9.1f\n"
 		"  guest-init ready   %9.1f\n"
@@ -290,8 +291,8 @@ static void print_timings(uint64_t t0, uint64_t t_image, bool hit, const struct 
 		"  container started  %9.1f\n"
 		"  container exited   %9.1f\n"
 		"  vm stopped         %9.1f\n",
-		MS(t_image), hit ? "cache hit" : "converted", MS(t->vm_setup), t->boot,
-		MS(t->vcpus_started), MS(t->ready), MS(t->template_saved), MS(t->started),
+		MS(t_image), hit ? "cache hit" : "converted", MS(t->vmm_up), MS(t->vm_setup),
+		t->boot, MS(t->vcpus_started), MS(t->ready), MS(t->template_saved), MS(t->started),
 		MS(t->exited), MS(t->stopped));
 #undef MS
 }

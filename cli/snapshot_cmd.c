@@ -101,10 +101,10 @@ static int print_one(void *ctx, const struct vmm_template_info *in)
 	struct tm tm;
 	if (t && localtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-	const char *status = in->partial ? (in->in_progress ? "being written" : "leftover")
+	const char *status = in->partial  ? (in->in_progress ? "being written" : "leftover")
 			     : in->usable ? "usable"
-			     : in->why	 ? in->why
-					 : "unusable";
+			     : in->why	  ? in->why
+					  : "unusable";
 	printf("%-34s %10s %10s  %-16s  %s\n", in->name, disk, mem, when, status);
 	return 0;
 }

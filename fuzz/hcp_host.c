@@ -59,8 +59,7 @@ static int check_send(void *ctx, const void *buf, size_t n)
 }
 
 /* Take every event out of p[0, n) and check its shape. */
-static void drain(struct control *c, const uint8_t *p, size_t n, bool spec_on_ready,
-		  bool *failed)
+static void drain(struct control *c, const uint8_t *p, size_t n, bool spec_on_ready, bool *failed)
 {
 	size_t off = 0;
 	struct control_event ev;

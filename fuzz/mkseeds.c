@@ -21,6 +21,9 @@
 #include "fuzz/p9msg.h"
 #include "fuzz/snapshot_fixture.h"
 #include "proto/hcp.h"
+#include "shim/ttrpc.h"
+#include "task.pb-c.h"
+#include "ttrpc.pb-c.h"
 #include "vmm/x86/serial.h"
 #include "vmm/virtio/virtio_vsock.h"
 #include "vmm/virtio/vsock_conn.h"
@@ -814,6 +817,84 @@ static void layer_seeds(void)
 	save_buf("layer", "zstd", &b);
 }
 
+/* ---- shim-ttrpc: containerd's task calls as ttrpc frames ---- */
+
+static void ttrpc_frame(struct buf *b, uint32_t sid, uint8_t type, const ProtobufCMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *p = malloc(n ? n : 1), hdr[TTRPC_HDR_LEN];
+	FZ_CHECK(p && protobuf_c_message_pack(m, p) == n);
+	ttrpc_hdr_encode(&(struct ttrpc_hdr){.len = (uint32_t)n, .sid = sid, .type = type}, hdr);
+	put(b, hdr, sizeof(hdr));
+	put(b, p, n);
+	free(p);
+}
+
+/* A task v2 request, m packed into a ttrpc.Request's payload. */
+static void task_call(struct buf *b, uint32_t sid, const char *method, const ProtobufCMessage *m)
+{
+	Ttrpc__Request r = TTRPC__REQUEST__INIT;
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *p = malloc(n ? n : 1);
+	FZ_CHECK(p && protobuf_c_message_pack(m, p) == n);
+	r.service = "containerd.task.v2.Task";
+	r.method = (char *)method;
+	r.payload = (ProtobufCBinaryData){n, p};
+	r.timeout_nano = 2000000000;
+	ttrpc_frame(b, sid, TTRPC_REQUEST, &r.base);
+	free(p);
+}
+
+static void shim_seeds(void)
+{
+	struct buf b = {0};
+	Containerd__Task__V2__Mount mnt = CONTAINERD__TASK__V2__MOUNT__INIT;
+	char *opts[] = {"index=off", "lowerdir=/l1:/l2", "upperdir=/u", "workdir=/w"};
+	mnt.type = "overlay";
+	mnt.source = "overlay";
+	mnt.n_options = 4;
+	mnt.options = opts;
+	Containerd__Task__V2__Mount *mnts[] = {&mnt};
+	Containerd__Task__V2__CreateTaskRequest c = CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	c.id = "t1";
+	c.bundle = "/run/containerd/io.containerd.runtime.v2.task/default/t1";
+	c.n_rootfs = 1;
+	c.rootfs = mnts;
+	c.stdout = "/run/containerd/fifo/1/t1-stdout";
+	c.stderr = "/run/containerd/fifo/1/t1-stderr";
+	task_call(&b, 1, "Create", &c.base);
+	save_buf("shim-ttrpc", "create", &b);
+
+	Google__Protobuf__Any spec = GOOGLE__PROTOBUF__ANY__INIT;
+	static const char json[] = "{\"args\":[\"sh\",\"-c\",\"echo hi\"],\"cwd\":\"/\","
+				   "\"user\":{\"uid\":0,\"gid\":0},\"env\":[\"PATH=/bin\"]}";
+	spec.type_url = "types.containerd.io/opencontainers/runtime-spec/1/Process";
+	spec.value = (ProtobufCBinaryData){sizeof(json) - 1, (uint8_t *)json};
+	Containerd__Task__V2__ExecProcessRequest x =
+	    CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+	x.id = "t1";
+	x.exec_id = "x1";
+	x.stdout = "/run/containerd/fifo/2/x1-stdout";
+	x.spec = &spec;
+	Containerd__Task__V2__KillRequest k = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
+	k.id = "t1";
+	k.signal = 9;
+	k.all = true;
+	Containerd__Task__V2__StartRequest st = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+	st.id = "t1";
+	/* a session: several calls on a connection, a stray response among them */
+	task_call(&b, 3, "Start", &st.base);
+	task_call(&b, 5, "Exec", &x.base);
+	Ttrpc__Status status = TTRPC__STATUS__INIT;
+	status.code = 5;
+	status.message = "not found";
+	Ttrpc__Response resp = TTRPC__RESPONSE__INIT;
+	resp.status = &status;
+	ttrpc_frame(&b, 6, TTRPC_RESPONSE, &resp.base);
+	task_call(&b, 7, "Kill", &k.base);
+	save_buf("shim-ttrpc", "session", &b);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -832,5 +913,6 @@ int main(int argc, char **argv)
 	p9_seeds();
 	snapshot_seeds();
 	layer_seeds();
+	shim_seeds();
 	return 0;
 }

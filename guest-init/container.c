@@ -112,8 +112,7 @@ static int describe(const struct container_cfg *cfg, const struct child_report *
 /* A pty pair: fds[0] the master (three descriptors of it, see container.h),
  * fds[1] the slave. /dev/ptmx is the container's own devpts instance once
  * init has switched root (rootfs.c links it to pts/ptmx). */
-static int open_pty(const struct container_cfg *cfg, int master[3], int *slave,
-		    struct errmsg *err)
+static int open_pty(const struct container_cfg *cfg, int master[3], int *slave, struct errmsg *err)
 {
 	int unlock = 0;
 

@@ -21,9 +21,8 @@ int net_parse_mac(const char *s, unsigned char mac[6])
 {
 	unsigned v[6];
 	char end;
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &end) != 6)
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+				      &v[4], &v[5], &end) != 6)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++)
 		mac[i] = (unsigned char)v[i];
@@ -57,7 +56,7 @@ int net_parse_cidr(const char *s, unsigned *addr_be, unsigned *prefix)
 
 static void set_sin(struct sockaddr *sa, unsigned addr_be)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = addr_be };
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = addr_be};
 	memcpy(sa, &sin, sizeof(sin));
 }
 
@@ -187,7 +186,8 @@ int net_write_etc(const struct hcp_spec *spec, const char *root, struct errmsg *
 		size_t n = 0;
 		buf[0] = '\0';
 		for (size_t i = 0; i < spec->n_dns; i++)
-			n += (size_t)snprintf(buf + n, cap - n, "nameserver %s\n", spec->net_dns[i]);
+			n +=
+			    (size_t)snprintf(buf + n, cap - n, "nameserver %s\n", spec->net_dns[i]);
 		rc = write_file(root, "/etc/resolv.conf", buf, err);
 	}
 	free(buf);

@@ -10,8 +10,8 @@
 
 int refresh_clock(uint64_t realtime_ns, struct errmsg *err)
 {
-	struct timespec ts = { .tv_sec = (time_t)(realtime_ns / 1000000000ull),
-			       .tv_nsec = (long)(realtime_ns % 1000000000ull) };
+	struct timespec ts = {.tv_sec = (time_t)(realtime_ns / 1000000000ull),
+			      .tv_nsec = (long)(realtime_ns % 1000000000ull)};
 	if (clock_settime(CLOCK_REALTIME, &ts) < 0)
 		return errmsg_set(err, -errno, "set the clock: %s", strerror(errno));
 	return 0;

@@ -108,7 +108,7 @@ static int wait_capacity(const char *device, struct errmsg *err)
 			if (rc == 0 && bytes > 0)
 				return 0;
 		}
-		struct timespec ts = { .tv_nsec = 5 * 1000 * 1000 };
+		struct timespec ts = {.tv_nsec = 5 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
 	return errmsg_set(err, -ENODEV, "image disk %s: still empty after %d ms", device,

@@ -413,8 +413,10 @@ static int serve_channel(struct supervisor *s, struct session *x, struct errmsg 
 			uint32_t signo;
 
 			if (m.type != HCP_MAIN_SIGNAL)
-				return errmsg_set(err, -EPROTO, "exec session: frame type 0x%02x "
-							       "after MAIN_SIGNAL", m.type);
+				return errmsg_set(err, -EPROTO,
+						  "exec session: frame type 0x%02x "
+						  "after MAIN_SIGNAL",
+						  m.type);
 			rc = signal_number(s, &m, &signo, err);
 			if (rc == 0 && signo)
 				signal_session(s, &s->main, signo);
@@ -613,7 +615,8 @@ int supervise_run(struct supervisor *s, struct errmsg *err)
 		for (size_t i = 0; i < SUPERVISE_MAX_EXEC; i++) {
 			struct errmsg xerr;
 
-			if (s->exec[i] && session_ready(s, s->exec[i], pfd, idx[1 + i], &xerr) < 0) {
+			if (s->exec[i] &&
+			    session_ready(s, s->exec[i], pfd, idx[1 + i], &xerr) < 0) {
 				log_msg(s->log, "exec session: %s", xerr.text);
 				exec_end(s, i);
 			}

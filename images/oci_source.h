@@ -55,8 +55,8 @@ void oci_blob_close(struct oci_blob *b);
  * that are absolute or contain a ".." component are refused (-EINVAL).
  * *size: the member's size. Read it with oci_member_read() (same return
  * convention as oci_blob_read()) and close it with oci_blob_close(). */
-int oci_member_open(struct oci_source *s, const char *name, struct oci_blob **out,
-		    uint64_t *size, struct errmsg *err);
+int oci_member_open(struct oci_source *s, const char *name, struct oci_blob **out, uint64_t *size,
+		    struct errmsg *err);
 ssize_t oci_member_read(struct oci_blob *b, const void **buf, struct errmsg *err);
 
 #endif

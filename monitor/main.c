@@ -83,8 +83,6 @@ static void on_console(void *ctx, const uint8_t *b, size_t n)
 	}
 }
 
-
-
 static int send_msg(struct mon *m, const struct vmmapi_msg *msg)
 {
 	struct errmsg err;

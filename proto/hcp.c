@@ -23,9 +23,18 @@ void hcp_u32_encode(uint8_t out[4], uint32_t v)
 static bool type_known(uint8_t t)
 {
 	switch (t) {
-	case HCP_READY: case HCP_STARTED: case HCP_STDOUT: case HCP_STDERR:
-	case HCP_EXIT: case HCP_ERROR: case HCP_SPEC: case HCP_STDIN:
-	case HCP_STDIN_EOF: case HCP_SIGNAL: case HCP_RESIZE: case HCP_EXEC:
+	case HCP_READY:
+	case HCP_STARTED:
+	case HCP_STDOUT:
+	case HCP_STDERR:
+	case HCP_EXIT:
+	case HCP_ERROR:
+	case HCP_SPEC:
+	case HCP_STDIN:
+	case HCP_STDIN_EOF:
+	case HCP_SIGNAL:
+	case HCP_RESIZE:
+	case HCP_EXEC:
 	case HCP_MAIN_SIGNAL:
 		return true;
 	}
@@ -223,8 +232,9 @@ static size_t opt_size(const char *str)
 static bool fields_fit(const struct hcp_spec *s, bool exec)
 {
 	if (exec)
-		return !s->rootfs && !s->hostname && !s->realtime_ns && !s->has_seed && !s->nvolumes &&
-		       !s->net_mac && !s->net_addr && !s->net_gw && !s->n_dns && !s->n_hosts;
+		return !s->rootfs && !s->hostname && !s->realtime_ns && !s->has_seed &&
+		       !s->nvolumes && !s->net_mac && !s->net_addr && !s->net_gw && !s->n_dns &&
+		       !s->n_hosts;
 	return s->cwd && s->rootfs;
 }
 
@@ -236,7 +246,7 @@ static int spec_encode(const struct hcp_spec *s, bool exec, uint8_t **out, size_
 		return -EINVAL;
 	if (!fields_fit(s, exec))
 		return -EINVAL;
-	char *vols[HCP_MAX_VOLUMES] = { 0 };
+	char *vols[HCP_MAX_VOLUMES] = {0};
 	size_t vsize = 0;
 	int vrc = 0;
 	for (size_t i = 0; i < s->nvolumes; i++) {
@@ -268,7 +278,7 @@ static int spec_write(const struct hcp_spec *s, char *const *vols, size_t vsize,
 		snprintf(tbuf, sizeof(tbuf), "%llu", (unsigned long long)s->realtime_ns);
 		n += 5 + strlen(tbuf);
 	}
-	const char *net_single[] = { s->net_mac, s->net_addr, s->net_gw };
+	const char *net_single[] = {s->net_mac, s->net_addr, s->net_gw};
 	for (size_t i = 0; i < 3; i++)
 		n += net_single[i] ? 5 + strlen(net_single[i]) : 0;
 	if (s->n_dns > HCP_SPEC_MAX_STRINGS || s->n_hosts > HCP_SPEC_MAX_STRINGS)

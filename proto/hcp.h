@@ -89,8 +89,8 @@ enum hcp_type {
  * command) exits with HCP_EXIT_HULL_FAILED when it fails itself. */
 #define HCP_EXIT_HULL_FAILED 125		  /* hull failed (docker's 125) */
 #define HCP_EXIT_INIT_FAILED HCP_EXIT_HULL_FAILED /* setup failed (mount, user lookup, ...) */
-#define HCP_EXIT_CANNOT_EXEC 126 /* found but not executable */
-#define HCP_EXIT_NOT_FOUND 127   /* no such command */
+#define HCP_EXIT_CANNOT_EXEC 126		  /* found but not executable */
+#define HCP_EXIT_NOT_FOUND 127			  /* no such command */
 
 /* Fill hdr with a frame header. Returns 0, or -EINVAL for an unknown type or
  * len > HCP_MAX_PAYLOAD. */
@@ -112,7 +112,7 @@ struct hcp_reader {
 	size_t len; /* bytes held */
 	size_t cap;
 	size_t consumed; /* bytes of buf already returned by _next */
-	int error;       /* sticky -EPROTO once framing is lost */
+	int error;	 /* sticky -EPROTO once framing is lost */
 };
 
 void hcp_reader_init(struct hcp_reader *r);
@@ -146,29 +146,29 @@ enum hcp_spec_tag {
 	HCP_SPEC_ENV = 2,      /* "KEY=VALUE" */
 	HCP_SPEC_CWD = 3,      /* absolute path; required */
 	HCP_SPEC_USER = 4,     /* OCI "User" string: user, uid, user:group, uid:gid, ...
-	                          resolved by guest-init against the rootfs's
-	                          /etc/passwd and /etc/group; empty = root */
+				  resolved by guest-init against the rootfs's
+				  /etc/passwd and /etc/group; empty = root */
 	HCP_SPEC_HOSTNAME = 5, /* optional */
 	HCP_SPEC_ROOTFS = 6,   /* guest block device holding the image, e.g. /dev/vda */
 	HCP_SPEC_TIME = 7,     /* optional: host CLOCK_REALTIME, decimal nanoseconds; the
-	                          guest sets its clock (a VM restored from a snapshot
-	                          wakes up with the template's time) */
+				  guest sets its clock (a VM restored from a snapshot
+				  wakes up with the template's time) */
 	HCP_SPEC_SEED = 8,     /* optional: HCP_SEED_LEN random bytes as lower-case hex;
-	                          mixed into and credited to the guest's RNG, which is
-	                          then reseeded, so VMs restored from one template do
-	                          not share RNG state */
+				  mixed into and credited to the guest's RNG, which is
+				  then reseeded, so VMs restored from one template do
+				  not share RNG state */
 	HCP_SPEC_TTY = 9,      /* optional: run on a pty; "ROWS COLS" in decimal
-	                          (each 0..65535; 0 0 = size unknown) */
+				  (each 0..65535; 0 0 = size unknown) */
 	HCP_SPEC_VOLUME = 24,  /* repeats, at most HCP_MAX_VOLUMES: "TAG:ro:/path" or
-	                          "TAG:rw:/path", a 9p mount tag (1..31 of [A-Za-z0-9_-])
-	                          mounted at an absolute path of the container */
+				  "TAG:rw:/path", a 9p mount tag (1..31 of [A-Za-z0-9_-])
+				  mounted at an absolute path of the container */
 	/* Networking, all optional (guest-init applies them after a restore, so
 	 * VMs restored from one template never share a MAC or an address): */
-	HCP_SPEC_NET_MAC = 16,  /* eth0's MAC, "52:54:00:12:34:56" */
+	HCP_SPEC_NET_MAC = 16,	/* eth0's MAC, "52:54:00:12:34:56" */
 	HCP_SPEC_NET_ADDR = 17, /* eth0's IPv4 address/prefix, "10.0.2.15/24";
-	                           absent: eth0 stays down (only lo is up) */
-	HCP_SPEC_NET_GW = 18,   /* default route via this IPv4 address */
-	HCP_SPEC_NET_DNS = 19,  /* repeated: a nameserver for /etc/resolv.conf */
+				   absent: eth0 stays down (only lo is up) */
+	HCP_SPEC_NET_GW = 18,	/* default route via this IPv4 address */
+	HCP_SPEC_NET_DNS = 19,	/* repeated: a nameserver for /etc/resolv.conf */
 	HCP_SPEC_NET_HOST = 20, /* repeated: an extra /etc/hosts line, "IP NAME..." */
 };
 
@@ -189,7 +189,7 @@ struct hcp_spec {
 	char **envp;
 	size_t envc;
 	char *cwd;
-	char *user;     /* may be NULL (= root) */
+	char *user;	/* may be NULL (= root) */
 	char *hostname; /* may be NULL */
 	char *rootfs;
 	uint64_t realtime_ns; /* 0: not given */

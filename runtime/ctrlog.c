@@ -72,7 +72,7 @@ int ctrlog_write(struct ctrlog *l, int stream, const uint8_t *buf, size_t n)
 	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(now, sizeof(now), "%s.%09ldZ", day, ts.tv_nsec);
 	const char *name = stream == 2 ? "stderr" : "stdout";
-	struct linebuf lb = { 0 };
+	struct linebuf lb = {0};
 	int rc = 0;
 	while (n && !rc) {
 		const uint8_t *nl = memchr(buf, '\n', n);

@@ -63,7 +63,7 @@ static int parse_port(const char *s, size_t n, uint16_t *out)
 
 int net_opts_publish(struct net_opts *o, const char *val, struct errmsg *err)
 {
-	struct vmm_portfwd p = { 0 };
+	struct vmm_portfwd p = {0};
 	char buf[128];
 	if (strlen(val) >= sizeof(buf))
 		return errmsg_set(err, -EINVAL, "-p %s: too long", val);
@@ -74,8 +74,9 @@ int net_opts_publish(struct net_opts *o, const char *val, struct errmsg *err)
 		if (strcmp(proto, "udp") == 0)
 			p.udp = true;
 		else if (strcmp(proto, "tcp") != 0)
-			return errmsg_set(err, -EINVAL, "-p %s: protocol \"%s\": expected tcp or udp",
-					  val, proto);
+			return errmsg_set(err, -EINVAL,
+					  "-p %s: protocol \"%s\": expected tcp or udp", val,
+					  proto);
 	}
 	/* [IP:]HOSTPORT:CONTAINERPORT */
 	char *last = strrchr(buf, ':');
@@ -108,8 +109,9 @@ int net_opts_publish(struct net_opts *o, const char *val, struct errmsg *err)
 		const struct vmm_portfwd *q = &o->ports[i];
 		if (q->udp == p.udp && q->host_port == p.host_port &&
 		    (q->host_ip == p.host_ip || !q->host_ip || !p.host_ip))
-			return errmsg_set(err, -EINVAL, "-p %s: host port %u/%s is already published",
-					  val, p.host_port, p.udp ? "udp" : "tcp");
+			return errmsg_set(err, -EINVAL,
+					  "-p %s: host port %u/%s is already published", val,
+					  p.host_port, p.udp ? "udp" : "tcp");
 	}
 	if (o->nports == VMM_MAX_PORTFWD)
 		return errmsg_set(err, -EINVAL, "-p %s: at most %d published ports", val,
@@ -180,7 +182,8 @@ static int tap_host_addr(const char *name, struct in_addr *addr, unsigned *prefi
 			rc = errmsg_set(err, -errno, "--network tap:%s: netmask: %s", name,
 					strerror(errno));
 		} else {
-			uint32_t m = ntohl(((struct sockaddr_in *)&ifr.ifr_netmask)->sin_addr.s_addr);
+			uint32_t m =
+			    ntohl(((struct sockaddr_in *)&ifr.ifr_netmask)->sin_addr.s_addr);
 			*prefix = (unsigned)__builtin_popcount(m);
 		}
 	}
@@ -212,10 +215,10 @@ int net_opts_apply(const struct net_opts *o, struct vmm_config *vc, struct hcp_s
 	vc->net_no_csum = o->no_csum;
 	if (o->mode == VMM_NET_NONE)
 		return 0;
-	uint8_t r[3] = { 0 };
+	uint8_t r[3] = {0};
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return errmsg_set(err, -EIO, "getrandom: %s", strerror(errno));
-	uint8_t mac[6] = { 0x52, 0x54, 0x00, r[0], r[1], r[2] };
+	uint8_t mac[6] = {0x52, 0x54, 0x00, r[0], r[1], r[2]};
 	memcpy(vc->net_mac, mac, sizeof(mac));
 	vc->net_tap = o->tap;
 	vc->net_ports = o->ports;

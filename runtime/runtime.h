@@ -116,7 +116,9 @@ struct rt_io {
 /* What the runtime measured (CLOCK_MONOTONIC ns, 0 = did not happen). */
 struct rt_timings {
 	const char *boot; /* "cold boot", "restored from template" */
-	uint64_t vm_setup, vcpus_started, ready, template_saved, started, exited, stopped;
+	/* vmm_up: the monitor process began (so vmm_up - the spawn is what
+	 * fork+exec of hull-vmm cost) */
+	uint64_t vmm_up, vm_setup, vcpus_started, ready, template_saved, started, exited, stopped;
 };
 
 struct rt_container;

@@ -239,6 +239,7 @@ static void vm_events(struct rt_session *s)
 		switch (ev.kind) {
 		case VMHOST_CREATED:
 			s->t.vm_setup = clock_now_ns();
+			s->t.vmm_up = ev.t_ns;
 			s->t.boot = ev.boot == VMHOST_BOOT_RESTORED ? "restored from template"
 								    : "cold boot";
 			if (ev.boot == VMHOST_BOOT_REFUSED)

@@ -97,7 +97,7 @@ int spec_build(const struct spec_image *img, const struct spec_overrides *o, str
 	       struct errmsg *err)
 {
 	memset(out, 0, sizeof(*out));
-	struct strv argv = { 0 }, env = { 0 };
+	struct strv argv = {0}, env = {0};
 	int rc = 0;
 
 	if (o->entrypoint) {
@@ -115,8 +115,9 @@ int spec_build(const struct spec_image *img, const struct spec_overrides *o, str
 			rc = strv_push(&argv, img->cmd[i]);
 	}
 	if (!rc && argv.n == 0)
-		rc = errmsg_set(err, -EINVAL,
-				"no command: the image has no Entrypoint or Cmd, and none was given");
+		rc = errmsg_set(
+		    err, -EINVAL,
+		    "no command: the image has no Entrypoint or Cmd, and none was given");
 
 	for (size_t i = 0; !rc && i < img->n_env; i++)
 		rc = env_set(&env, img->env[i]);
@@ -126,12 +127,13 @@ int spec_build(const struct spec_image *img, const struct spec_overrides *o, str
 		rc = strv_push(&env, "TERM=xterm");
 	out->tty = o->tty;
 
-	const char *cwd = o->workdir ? o->workdir
+	const char *cwd = o->workdir				      ? o->workdir
 			  : (img->working_dir && img->working_dir[0]) ? img->working_dir
-								       : "/";
+								      : "/";
 	if (!rc && cwd[0] != '/')
 		rc = errmsg_set(err, -EINVAL,
-				"working directory \"%s\" is invalid: it must be an absolute path", cwd);
+				"working directory \"%s\" is invalid: it must be an absolute path",
+				cwd);
 	const char *user = o->user ? o->user : img->user;
 
 	if (!rc) {

@@ -29,12 +29,12 @@ struct spec_image {
 	char **env;
 	size_t n_env;
 	const char *working_dir; /* may be NULL or "" */
-	const char *user;        /* may be NULL or "" */
+	const char *user;	 /* may be NULL or "" */
 };
 
 struct spec_overrides {
 	const char *entrypoint; /* NULL: not given; "" clears */
-	char **args;            /* after IMAGE */
+	char **args;		/* after IMAGE */
 	size_t n_args;
 	char **env; /* "-e" values in order */
 	size_t n_env;

@@ -16,7 +16,7 @@
 
 #include "common/readfile.h"
 
-static const char *const status_names[] = { "created", "running", "exited", "dead" };
+static const char *const status_names[] = {"created", "running", "exited", "dead"};
 
 const char *runtime_status_name(enum runtime_status st)
 {
@@ -50,8 +50,10 @@ int runtime_root(char **out, struct errmsg *err)
 	}
 	if (mkdir(*out, 0700) && errno != EEXIST) {
 		int rc = -errno;
-		errmsg_set(err, rc, "runtime directory %s: %s (HULL_RUNTIME_DIR or XDG_RUNTIME_DIR "
-			   "choose another)", *out, strerror(errno));
+		errmsg_set(err, rc,
+			   "runtime directory %s: %s (HULL_RUNTIME_DIR or XDG_RUNTIME_DIR "
+			   "choose another)",
+			   *out, strerror(errno));
 		free(*out);
 		*out = NULL;
 		return rc;
@@ -74,8 +76,8 @@ static char *short_link(const struct runtime_state *s)
 		return NULL;
 	return asprintf(&p, "%.*s%.*s", (int)(n - RUNTIME_ID_LEN), s->dir, RUNTIME_SHORT_LEN,
 			s->id) < 0
-		       ? NULL
-		       : p;
+		   ? NULL
+		   : p;
 }
 
 char *runtime_sock_path(const struct runtime_state *s, const char *file)
@@ -95,8 +97,8 @@ static void add_str(json_object *o, const char *k, const char *v)
 		json_object_object_add(o, k, json_object_new_string(v));
 }
 
-static void add_path(json_object *o, const struct runtime_state *s, const char *k,
-		     const char *file, char *(*path)(const struct runtime_state *, const char *))
+static void add_path(json_object *o, const struct runtime_state *s, const char *k, const char *file,
+		     char *(*path)(const struct runtime_state *, const char *))
 {
 	char *p = s->dir ? path(s, file) : NULL;
 	add_str(o, k, p);
@@ -214,11 +216,11 @@ static int decode_fields(json_object *o, struct runtime_state *s, struct errmsg 
 		return bad(err, "finished_ns");
 	if (get_typed(o, "status", json_type_string, false, &v))
 		return bad(err, "status");
-	s->status = (enum runtime_status)-1;
+	s->status = (enum runtime_status) - 1;
 	for (int i = 0; i < 4; i++)
 		if (!strcmp(json_object_get_string(v), status_names[i]))
 			s->status = (enum runtime_status)i;
-	if (s->status == (enum runtime_status)-1)
+	if (s->status == (enum runtime_status) - 1)
 		return bad(err, "status");
 	if (get_int(o, "exit_code", 0, 255, &x))
 		return bad(err, "exit_code");
@@ -245,8 +247,7 @@ static int decode_fields(json_object *o, struct runtime_state *s, struct errmsg 
 	return 0;
 }
 
-int runtime_state_decode(const char *json, size_t len, struct runtime_state *s,
-			 struct errmsg *err)
+int runtime_state_decode(const char *json, size_t len, struct runtime_state *s, struct errmsg *err)
 {
 	memset(s, 0, sizeof(*s));
 	json_tokener *tok = json_tokener_new();
@@ -298,17 +299,17 @@ int runtime_name_check(const char *name, struct errmsg *err)
 
 /* docker's generator (moby/pkg/namesgenerator), a shorter list. */
 static const char *const adjectives[] = {
-	"admiring", "amazing", "bold",	   "brave",    "busy",	   "clever",   "cool",
-	"dazzling", "eager",   "elegant",  "focused",  "gallant",  "happy",    "hopeful",
-	"jolly",    "keen",    "laughing", "loving",   "modest",   "nifty",    "peaceful",
-	"quirky",   "relaxed", "serene",   "sharp",    "stoic",    "sweet",    "tender",
-	"upbeat",   "vibrant", "wizardly", "youthful", "zealous",
+    "admiring", "amazing", "bold",     "brave",	   "busy",    "clever", "cool",
+    "dazzling", "eager",   "elegant",  "focused",  "gallant", "happy",	"hopeful",
+    "jolly",	"keen",	   "laughing", "loving",   "modest",  "nifty",	"peaceful",
+    "quirky",	"relaxed", "serene",   "sharp",	   "stoic",   "sweet",	"tender",
+    "upbeat",	"vibrant", "wizardly", "youthful", "zealous",
 };
 static const char *const scientists[] = {
-	"agnesi",   "babbage", "bohr",	   "curie",    "darwin",   "einstein", "euler",
-	"fermat",   "feynman", "gauss",    "hopper",   "hypatia",  "kepler",   "knuth",
-	"lamarr",   "lovelace", "meitner", "newton",   "noether",  "pascal",   "ritchie",
-	"shannon",  "thompson", "torvalds", "turing",  "wozniak",
+    "agnesi",  "babbage",  "bohr",     "curie",	 "darwin",  "einstein", "euler",
+    "fermat",  "feynman",  "gauss",    "hopper", "hypatia", "kepler",	"knuth",
+    "lamarr",  "lovelace", "meitner",  "newton", "noether", "pascal",	"ritchie",
+    "shannon", "thompson", "torvalds", "turing", "wozniak",
 };
 
 static uint32_t rnd32(void)
@@ -479,8 +480,8 @@ int runtime_create(const char *root, struct runtime_state *s, struct errmsg *err
 	int rc = 0;
 	if (s->name[0]) {
 		if (runtime_list(root, name_taken, s->name) == 1)
-			rc = errmsg_set(err, -EEXIST,
-					"the container name \"%s\" is already in use", s->name);
+			rc = errmsg_set(err, -EEXIST, "the container name \"%s\" is already in use",
+					s->name);
 	} else {
 		int i = 0;
 		do
@@ -549,23 +550,23 @@ static int find_one(void *ctx, struct runtime_state *s)
 	return 0;
 }
 
-int runtime_lookup(const char *root, const char *ref, struct runtime_state *s,
-		   struct errmsg *err)
+int runtime_lookup(const char *root, const char *ref, struct runtime_state *s, struct errmsg *err)
 {
 	memset(s, 0, sizeof(*s));
 	if (!ref[0])
 		return errmsg_set(err, -ENOENT, "no such container: \"\"");
-	struct find_ctx f = { .ref = ref };
+	struct find_ctx f = {.ref = ref};
 	int rc = runtime_list(root, find_one, &f);
 	if (rc < 0 && rc != -ENOENT)
 		return errmsg_set(err, rc, "runtime directory %s: %s", root, strerror(-rc));
-	const char *dir = f.by_id ? f.by_id : f.by_name ? f.by_name : f.n_prefix == 1 ? f.by_prefix
-											: NULL;
+	const char *dir = f.by_id	    ? f.by_id
+			  : f.by_name	    ? f.by_name
+			  : f.n_prefix == 1 ? f.by_prefix
+					    : NULL;
 	if (dir)
 		rc = runtime_load(dir, s, err);
 	else if (f.n_prefix > 1)
-		rc = errmsg_set(err, -EEXIST, "%s: more than one container id starts with it",
-				ref);
+		rc = errmsg_set(err, -EEXIST, "%s: more than one container id starts with it", ref);
 	else
 		rc = errmsg_set(err, -ENOENT, "no such container: %s", ref);
 	free(f.by_id);

@@ -50,17 +50,17 @@ enum runtime_status { RUNTIME_CREATED, RUNTIME_RUNNING, RUNTIME_EXITED, RUNTIME_
 struct runtime_state {
 	char id[RUNTIME_ID_LEN + 1];
 	char name[RUNTIME_NAME_MAX + 1];
-	char *image;	   /* as given to hull run */
-	char digest[72];   /* manifest digest, "sha256:..." */
-	char **cmd;	   /* the process's argv, NULL-terminated */
+	char *image;	 /* as given to hull run */
+	char digest[72]; /* manifest digest, "sha256:..." */
+	char **cmd;	 /* the process's argv, NULL-terminated */
 	size_t n_cmd;
 	int64_t created_ns; /* CLOCK_REALTIME; 0 = not yet */
 	int64_t started_ns;
 	int64_t finished_ns;
 	enum runtime_status status;
-	int exit_code;	    /* valid when exited */
-	char *error;	    /* why hull failed the container, or NULL */
-	pid_t monitor_pid;  /* 0 = none */
+	int exit_code;	   /* valid when exited */
+	char *error;	   /* why hull failed the container, or NULL */
+	pid_t monitor_pid; /* 0 = none */
 	uint64_t monitor_start;
 	int stop_signal;
 	int stop_timeout; /* seconds */
@@ -75,8 +75,7 @@ int runtime_root(char **out, struct errmsg *err);
  * checks every field's type and range (the file may be damaged) and leaves
  * dir NULL. */
 int runtime_state_encode(const struct runtime_state *s, char **json);
-int runtime_state_decode(const char *json, size_t len, struct runtime_state *s,
-			 struct errmsg *err);
+int runtime_state_decode(const char *json, size_t len, struct runtime_state *s, struct errmsg *err);
 void runtime_state_free(struct runtime_state *s);
 const char *runtime_status_name(enum runtime_status st);
 
@@ -99,8 +98,7 @@ int runtime_save(const struct runtime_state *s);
 int runtime_load(const char *dir, struct runtime_state *s, struct errmsg *err);
 /* Find a container by full id, name or unique id prefix. -ENOENT: none,
  * -EEXIST: the prefix is ambiguous (err says so). */
-int runtime_lookup(const char *root, const char *ref, struct runtime_state *s,
-		   struct errmsg *err);
+int runtime_lookup(const char *root, const char *ref, struct runtime_state *s, struct errmsg *err);
 /* Call fn for every readable container (unordered); stops at a non-zero
  * return and returns it. Unreadable entries are skipped. */
 int runtime_list(const char *root, int (*fn)(void *ctx, struct runtime_state *s), void *ctx);

@@ -35,7 +35,7 @@ struct supervisor {
 	int result_fd; /* -d: tells the waiting parent how the start went */
 	const struct supervisor_ops *ops;
 	void *ctx;
-	struct stop_seq seq; /* hull stop: SIGKILL after the timeout (runtime/stop.h) */
+	struct stop_seq seq;   /* hull stop: SIGKILL after the timeout (runtime/stop.h) */
 	enum stop_stage stage; /* after SIGKILL: halt the VM if it lingers */
 	bool start_recorded;
 };
@@ -56,13 +56,13 @@ static void set_self(struct runtime_state *s)
 
 static int ep_add(int ep, int fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
 static void release(struct supervisor *m)
 {
-	int fds[] = { m->ep, m->timer_fd, m->listen_fd, m->result_fd };
+	int fds[] = {m->ep, m->timer_fd, m->listen_fd, m->result_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -159,7 +159,8 @@ static int wait_start(struct supervisor *m, pid_t child, int err_r, int res_r)
 		;
 	if (n != (ssize_t)sizeof(v)) {
 		/* the monitor died without a word: nothing of it is left running */
-		fprintf(stderr, "hull: the container's monitor ended before the container started\n");
+		fprintf(stderr,
+			"hull: the container's monitor ended before the container started\n");
 		if (m->st.auto_remove)
 			runtime_remove(&m->st);
 		return HCP_EXIT_HULL_FAILED;
@@ -170,7 +171,7 @@ static int wait_start(struct supervisor *m, pid_t child, int err_r, int res_r)
 bool supervisor_detach(struct supervisor **mp, int *status)
 {
 	struct supervisor *m = *mp;
-	int errp[2] = { -1, -1 }, resp[2] = { -1, -1 };
+	int errp[2] = {-1, -1}, resp[2] = {-1, -1};
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	fflush(NULL);
 	pid_t pid = -1;
@@ -191,7 +192,7 @@ bool supervisor_detach(struct supervisor **mp, int *status)
 		return false;
 	}
 	int e = errno;
-	int fds[] = { null, errp[1], resp[1] };
+	int fds[] = {null, errp[1], resp[1]};
 	for (size_t i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -225,7 +226,7 @@ static int sock_addr(const struct runtime_state *s, const char *name, struct soc
 }
 
 int supervisor_listen(struct supervisor *m, const struct supervisor_ops *ops, void *ctx,
-		   struct errmsg *err)
+		      struct errmsg *err)
 {
 	struct sockaddr_un a;
 	int rc = sock_addr(&m->st, RUNTIME_MONITOR_SOCK, &a);
@@ -248,8 +249,8 @@ int supervisor_fd(const struct supervisor *m)
 
 static void arm(struct supervisor *m, int64_t ms)
 {
-	struct itimerspec it = { .it_value = { .tv_sec = ms / 1000,
-					       .tv_nsec = (ms % 1000) * 1000000 + 1 } };
+	struct itimerspec it = {
+	    .it_value = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 + 1}};
 	timerfd_settime(m->timer_fd, 0, &it, NULL);
 }
 
@@ -338,7 +339,7 @@ static void on_client(struct supervisor *m)
 	if (fd < 0)
 		return;
 	/* a client gets a second to say what it wants */
-	struct timeval tv = { .tv_sec = 1 };
+	struct timeval tv = {.tv_sec = 1};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	char line[128];
 	size_t n = 0;
@@ -370,7 +371,6 @@ void supervisor_dispatch(struct supervisor *m)
 			on_client(m);
 	}
 }
-
 
 void supervisor_output(struct supervisor *m, int stream, const uint8_t *buf, size_t n)
 {
@@ -462,7 +462,7 @@ int supervisor_wait(const struct runtime_state *s, int timeout_ms)
 	int rc = 0;
 	/* the pid is pinned now: make sure it is still the monitor */
 	if (runtime_monitor_alive(s)) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int r;
 		while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
 			;

@@ -47,7 +47,9 @@ enum vmhost_boot {
 struct vmhost_event {
 	enum vmhost_event_kind kind;
 	enum vmhost_boot boot; /* CREATED */
-	uint64_t t_ns;	       /* CLOCK_MONOTONIC: STARTED: vCPUs started; STOPPED: the end */
+	/* CLOCK_MONOTONIC: CREATED: the monitor process began (0: unknown);
+	 * STARTED: vCPUs started; STOPPED: the end */
+	uint64_t t_ns;
 	/* CREATED, REFUSED: the template's problem. STOPPED: how it ended
 	 * ("the guest rebooted", ...), then why when known. */
 	char why[VMHOST_WHY_MAX];

@@ -11,7 +11,7 @@ int bus_add(struct bus *b, uint64_t base, uint64_t len, bus_fn fn, void *ctx)
 			return -EEXIST;
 	if (b->n == BUS_MAX_RANGES)
 		return -ENOSPC;
-	b->r[b->n++] = (struct bus_range){ .base = base, .len = len, .fn = fn, .ctx = ctx };
+	b->r[b->n++] = (struct bus_range){.base = base, .len = len, .fn = fn, .ctx = ctx};
 	return 0;
 }
 

@@ -37,7 +37,7 @@ int evloop_init(struct evloop **out)
 		evloop_free(l);
 		return rc;
 	}
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->stopfd, &ev) < 0) {
 		int rc = -errno;
 		evloop_free(l);
@@ -63,8 +63,8 @@ int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *ct
 	for (int i = 0; i < EVLOOP_MAX; i++) {
 		if (l->h[i].fd != -1)
 			continue;
-		l->h[i] = (struct handler){ .fd = fd, .fn = fn, .ctx = ctx };
-		struct epoll_event ev = { .events = events, .data.ptr = &l->h[i] };
+		l->h[i] = (struct handler){.fd = fd, .fn = fn, .ctx = ctx};
+		struct epoll_event ev = {.events = events, .data.ptr = &l->h[i]};
 		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			l->h[i].fd = -1;
 			return -errno;
@@ -87,7 +87,7 @@ int evloop_mod(struct evloop *l, int fd, uint32_t events)
 	struct handler *h = fd >= 0 ? find(l, fd) : NULL;
 	if (!h)
 		return -ENOENT;
-	struct epoll_event ev = { .events = events, .data.ptr = h };
+	struct epoll_event ev = {.events = events, .data.ptr = h};
 	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
 }
 

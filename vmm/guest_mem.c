@@ -43,7 +43,7 @@ int guest_mem_init(struct guest_mem *m, uint64_t size)
 void guest_mem_wrap(struct guest_mem *m, void *host, uint64_t size)
 {
 	memset(m, 0, sizeof(*m));
-	m->r[0] = (struct guest_mem_region){ .gpa = 0, .size = size, .host = host };
+	m->r[0] = (struct guest_mem_region){.gpa = 0, .size = size, .host = host};
 	m->nr = 1;
 	m->total = size;
 }

@@ -26,8 +26,8 @@ int kvm_vm_open(struct kvm_vm *k, const char *dev, struct errmsg *err)
 	if (k->kvm_fd < 0) {
 		int e = errno;
 		return errmsg_set(err, -e, "%s: %s%s", dev, strerror(e),
-				  e == ENOENT ? " (KVM not available: no kvm module loaded, or "
-						"no hardware virtualisation)"
+				  e == ENOENT	? " (KVM not available: no kvm module loaded, or "
+						  "no hardware virtualisation)"
 				  : e == EACCES ? " (run as root or join the kvm group)"
 						: "");
 	}
@@ -46,10 +46,13 @@ int kvm_vm_open(struct kvm_vm *k, const char *dev, struct errmsg *err)
 		int cap;
 		const char *name;
 	} need[] = {
-		{ KVM_CAP_USER_MEMORY, "USER_MEMORY" }, { KVM_CAP_IRQCHIP, "IRQCHIP" },
-		{ KVM_CAP_IRQFD, "IRQFD" },             { KVM_CAP_IOEVENTFD, "IOEVENTFD" },
-		{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },     { KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
-		{ KVM_CAP_TSC_DEADLINE_TIMER, "TSC_DEADLINE_TIMER" },
+	    {KVM_CAP_USER_MEMORY, "USER_MEMORY"},
+	    {KVM_CAP_IRQCHIP, "IRQCHIP"},
+	    {KVM_CAP_IRQFD, "IRQFD"},
+	    {KVM_CAP_IOEVENTFD, "IOEVENTFD"},
+	    {KVM_CAP_EXT_CPUID, "EXT_CPUID"},
+	    {KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT"},
+	    {KVM_CAP_TSC_DEADLINE_TIMER, "TSC_DEADLINE_TIMER"},
 	};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0) {
@@ -97,14 +100,15 @@ int kvm_vm_set_memory(struct kvm_vm *k, const struct guest_mem *m, struct errmsg
 {
 	for (unsigned i = 0; i < m->nr; i++) {
 		struct kvm_userspace_memory_region r = {
-			.slot = i,
-			.guest_phys_addr = m->r[i].gpa,
-			.memory_size = m->r[i].size,
-			.userspace_addr = (uintptr_t)m->r[i].host,
+		    .slot = i,
+		    .guest_phys_addr = m->r[i].gpa,
+		    .memory_size = m->r[i].size,
+		    .userspace_addr = (uintptr_t)m->r[i].host,
 		};
 		if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
 			int e = errno;
-			return errmsg_set(err, -e, "KVM_SET_USER_MEMORY_REGION (%llu MiB at 0x%llx): %s",
+			return errmsg_set(err, -e,
+					  "KVM_SET_USER_MEMORY_REGION (%llu MiB at 0x%llx): %s",
 					  (unsigned long long)(m->r[i].size >> 20),
 					  (unsigned long long)m->r[i].gpa, strerror(e));
 		}
@@ -117,7 +121,7 @@ int kvm_vm_irqfd(struct kvm_vm *k, unsigned gsi, int *efd)
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	struct kvm_irqfd i = { .fd = (uint32_t)fd, .gsi = gsi };
+	struct kvm_irqfd i = {.fd = (uint32_t)fd, .gsi = gsi};
 	if (ioctl(k->vm_fd, KVM_IRQFD, &i) < 0) {
 		int rc = -errno;
 		close(fd);
@@ -133,11 +137,11 @@ int kvm_vm_ioeventfd(struct kvm_vm *k, uint64_t addr, uint32_t len, uint64_t dat
 	if (fd < 0)
 		return -errno;
 	struct kvm_ioeventfd io = {
-		.datamatch = datamatch,
-		.addr = addr,
-		.len = len,
-		.fd = fd,
-		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	    .datamatch = datamatch,
+	    .addr = addr,
+	    .len = len,
+	    .fd = fd,
+	    .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
 	};
 	if (ioctl(k->vm_fd, KVM_IOEVENTFD, &io) < 0) {
 		int rc = -errno;

@@ -61,8 +61,8 @@ static int set_msrs(struct vcpu *v)
 	struct {
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry e[1];
-	} m = { .hdr.nmsrs = 1, .e[0] = { .index = MSR_IA32_MISC_ENABLE,
-					  .data = MISC_ENABLE_FAST_STRING } };
+	} m = {.hdr.nmsrs = 1,
+	       .e[0] = {.index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING}};
 	int n = ioctl(v->fd, KVM_SET_MSRS, &m);
 	return n == 1 ? 0 : -EIO;
 }
@@ -117,16 +117,16 @@ void vcpu_destroy(struct vcpu *v)
 static void seg_from_gdt(struct kvm_segment *s, uint16_t sel, uint64_t desc)
 {
 	*s = (struct kvm_segment){
-		.selector = sel,
-		.base = (uint32_t)(((desc >> 16) & 0xffffff) | ((desc >> 32) & 0xff000000)),
-		.type = (desc >> 40) & 0xf,
-		.s = (desc >> 44) & 1,
-		.dpl = (desc >> 45) & 3,
-		.present = (desc >> 47) & 1,
-		.avl = (desc >> 52) & 1,
-		.l = (desc >> 53) & 1,
-		.db = (desc >> 54) & 1,
-		.g = (desc >> 55) & 1,
+	    .selector = sel,
+	    .base = (uint32_t)(((desc >> 16) & 0xffffff) | ((desc >> 32) & 0xff000000)),
+	    .type = (desc >> 40) & 0xf,
+	    .s = (desc >> 44) & 1,
+	    .dpl = (desc >> 45) & 3,
+	    .present = (desc >> 47) & 1,
+	    .avl = (desc >> 52) & 1,
+	    .l = (desc >> 53) & 1,
+	    .db = (desc >> 54) & 1,
+	    .g = (desc >> 55) & 1,
 	};
 	uint32_t limit = (uint32_t)((desc & 0xffff) | ((desc >> 32) & 0xf0000));
 	s->limit = s->g ? (limit << 12) | 0xfff : limit;
@@ -138,10 +138,10 @@ int vcpu_set_pvh_entry(struct vcpu *v, struct guest_mem *mem, uint32_t entry, ui
 	/* null, flat 32-bit code, flat data, a minimal TSS (VMX insists on a
 	 * usable TR even though the guest never uses it before loading its own). */
 	static const uint64_t gdt[4] = {
-		0,
-		0x00cf9b000000ffffull,
-		0x00cf93000000ffffull,
-		0x00008b0000000067ull,
+	    0,
+	    0x00cf9b000000ffffull,
+	    0x00cf93000000ffffull,
+	    0x00008b0000000067ull,
 	};
 	uint64_t *g = guest_mem_ptr(mem, BOOT_GDT_ADDR, sizeof(gdt));
 	if (!g)
@@ -166,7 +166,7 @@ int vcpu_set_pvh_entry(struct vcpu *v, struct guest_mem *mem, uint32_t entry, ui
 	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0)
 		return errmsg_set(err, -errno, "KVM_SET_SREGS: %s", strerror(errno));
 
-	struct kvm_regs r = { .rflags = 0x2, .rip = entry, .rbx = ebx };
+	struct kvm_regs r = {.rflags = 0x2, .rip = entry, .rbx = ebx};
 	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
 		return errmsg_set(err, -errno, "KVM_SET_REGS: %s", strerror(errno));
 	return 0;
@@ -179,7 +179,7 @@ static void kick_handler(int sig)
 
 int vcpu_signal_setup(void)
 {
-	struct sigaction sa = { .sa_handler = kick_handler };
+	struct sigaction sa = {.sa_handler = kick_handler};
 	sigemptyset(&sa.sa_mask);
 	return sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
 }
@@ -193,7 +193,7 @@ void vcpu_kick(struct vcpu *v)
 }
 
 static void stop_with(struct vcpu *v, int reason, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void stop_with(struct vcpu *v, int reason, const char *fmt, ...)
 {
 	char why[512];
@@ -206,8 +206,8 @@ static void stop_with(struct vcpu *v, int reason, const char *fmt, ...)
 
 static void report_internal_error(struct vcpu *v)
 {
-	struct kvm_regs r = { 0 };
-	struct kvm_sregs s = { 0 };
+	struct kvm_regs r = {0};
+	struct kvm_sregs s = {0};
 	ioctl(v->fd, KVM_GET_REGS, &r);
 	ioctl(v->fd, KVM_GET_SREGS, &s);
 	stop_with(v, VMM_STOP_ERROR,
@@ -269,14 +269,15 @@ void *vcpu_run(void *arg)
 			 * and lie inside the run page. */
 			for (uint32_t i = 0; i < run->io.count; i++) {
 				uint8_t *d = data + (size_t)i * run->io.size;
-				if (!bus_access(env->pio, run->io.port, d, run->io.size, out) && !out)
+				if (!bus_access(env->pio, run->io.port, d, run->io.size, out) &&
+				    !out)
 					memset(d, 0xff, run->io.size); /* floating bus */
 			}
 			break;
 		}
 		case KVM_EXIT_MMIO:
-			if (!bus_access(env->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
-					run->mmio.is_write) &&
+			if (!bus_access(env->mmio, run->mmio.phys_addr, run->mmio.data,
+					run->mmio.len, run->mmio.is_write) &&
 			    !run->mmio.is_write)
 				memset(run->mmio.data, 0, sizeof(run->mmio.data));
 			break;
@@ -295,8 +296,9 @@ void *vcpu_run(void *arg)
 			report_internal_error(v);
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
-			stop_with(v, VMM_STOP_ERROR, "vCPU %u: VM entry failed (reason 0x%llx)", v->id,
-				  (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			stop_with(
+			    v, VMM_STOP_ERROR, "vCPU %u: VM entry failed (reason 0x%llx)", v->id,
+			    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 			break;
 		case KVM_EXIT_HLT:
 			/* the in-kernel LAPIC handles HLT; an exit here means the
@@ -312,13 +314,15 @@ void *vcpu_run(void *arg)
 		}
 	}
 	if (env->debug) {
-		struct kvm_regs r = { 0 };
-		struct kvm_sregs sr = { 0 };
-		struct kvm_mp_state mp = { 0 };
+		struct kvm_regs r = {0};
+		struct kvm_sregs sr = {0};
+		struct kvm_mp_state mp = {0};
 		ioctl(v->fd, KVM_GET_REGS, &r);
 		ioctl(v->fd, KVM_GET_SREGS, &sr);
 		ioctl(v->fd, KVM_GET_MP_STATE, &mp);
-		fprintf(stderr, "hull: vmm: vCPU %u at stop: mp_state %u rip 0x%llx cs 0x%x/0x%llx cr0 0x%llx\n",
+		fprintf(stderr,
+			"hull: vmm: vCPU %u at stop: mp_state %u rip 0x%llx cs 0x%x/0x%llx cr0 "
+			"0x%llx\n",
 			v->id, mp.mp_state, (unsigned long long)r.rip, sr.cs.selector,
 			(unsigned long long)sr.cs.base, (unsigned long long)sr.cr0);
 	}

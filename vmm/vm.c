@@ -64,7 +64,7 @@ enum {
 	SEC_UART_CONSOLE = 0x20,
 	/* 0x21 was the COM2 control channel, now on vsock */
 	SEC_VIRTIO0 = 0x30, /* + slot: the virtio-mmio transport */
-	SEC_VCPU0 = 0x100, /* + vCPU index */
+	SEC_VCPU0 = 0x100,  /* + vCPU index */
 };
 
 struct vmm;
@@ -239,10 +239,10 @@ static int build_cmdline(const struct vmm_config *cfg, bool pvm, char *out, size
 				    cfg->debug ? "" : " quiet");
 	for (unsigned i = 0; i < NSLOTS && n < cap; i++)
 		if (slot_wanted(cfg, i))
-			n += (size_t)snprintf(out + n, cap - n, " virtio_mmio.device=4K@0x%llx:%u",
-					      (unsigned long long)(VIRTIO_MMIO_BASE +
-								   i * VIRTIO_MMIO_SIZE),
-					      VIRTIO_IRQ_BASE + i);
+			n += (size_t)snprintf(
+			    out + n, cap - n, " virtio_mmio.device=4K@0x%llx:%u",
+			    (unsigned long long)(VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE),
+			    VIRTIO_IRQ_BASE + i);
 	if (pvm && n < cap)
 		/* kernel-config/README.md has the reason for each word: pvm_compat
 		 * turns on the kernel patches; clearcpuid hides what the PVM
@@ -293,7 +293,7 @@ static int vdev_setup(struct vmm *vm, unsigned slot, const struct virtio_dev_ops
 	if (v->nq > VIRTIO_MAX_QUEUES)
 		v->nq = VIRTIO_MAX_QUEUES;
 	for (unsigned q = 0; q < v->nq; q++) {
-		v->notify[q] = (struct notify_ctx){ .t = v->t, .q = q };
+		v->notify[q] = (struct notify_ctx){.t = v->t, .q = q};
 		rc = kvm_vm_ioeventfd(&vm->kvm, base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q,
 				      &v->notify_fd[q]);
 		if (rc)
@@ -357,9 +357,11 @@ static int setup_volume(struct vmm *vm, unsigned i, struct errmsg *err)
 static int setup_vsock(struct vmm *vm, struct errmsg *err)
 {
 	uint64_t cid = vm->cfg.vsock_cid ? vm->cfg.vsock_cid : VIRTIO_VSOCK_DEFAULT_CID;
-	int rc = virtio_vsock_init(&vm->vsock, cid, vm->cfg.vsock_uds, vm->loop, vm->cfg.debug, err);
+	int rc =
+	    virtio_vsock_init(&vm->vsock, cid, vm->cfg.vsock_uds, vm->loop, vm->cfg.debug, err);
 	if (!rc)
-		rc = vdev_setup(vm, SLOT_VSOCK, virtio_vsock_ops(vm->vsock), vm->vsock, "vsock", err);
+		rc = vdev_setup(vm, SLOT_VSOCK, virtio_vsock_ops(vm->vsock), vm->vsock, "vsock",
+				err);
 	if (!rc)
 		virtio_vsock_set_transport(vm->vsock, vm->vdevs[SLOT_VSOCK].t);
 	return rc;
@@ -383,8 +385,8 @@ static int setup_net_backend(struct vmm *vm, struct errmsg *err)
 /* The NIC's slot, once guest memory is there. */
 static int setup_net(struct vmm *vm, struct errmsg *err)
 {
-	struct virtio_net_backend be = vm->tap ? net_tap_backend(vm->tap)
-					       : net_stream_backend(vm->stream);
+	struct virtio_net_backend be =
+	    vm->tap ? net_tap_backend(vm->tap) : net_stream_backend(vm->stream);
 	int rc = vdev_setup(vm, SLOT_NET, virtio_net_ops(vm->net), vm->net, "network", err);
 	if (!rc)
 		virtio_net_connect(vm->net, vm->vdevs[SLOT_NET].t, &be);
@@ -399,7 +401,7 @@ static int setup_uarts(struct vmm *vm, struct errmsg *err)
 	rc = serial_init(&vm->con, vm->cfg.console_out, vm->cfg.ctx, pulse_irqfd, &vm->con_irq_fd);
 	if (!rc)
 		rc = bus_add(&vm->pio, COM1_BASE, UART_LEN, serial_io, vm->con);
-	vm->kbc = (struct i8042){ .reset = kbc_reset, .ctx = vm };
+	vm->kbc = (struct i8042){.reset = kbc_reset, .ctx = vm};
 	if (!rc)
 		rc = bus_add(&vm->pio, I8042_BASE, I8042_LEN, i8042_io, &vm->kbc);
 	if (rc)
@@ -487,10 +489,9 @@ int vmm_template_key(const struct vmm_config *cfg, char **key, struct errmsg *er
 		     HULL_VERSION, k, i, cfg->cpus, (unsigned long long)cfg->mem_bytes, disks,
 		     /* the offered features are part of the saved transport state */
 		     cfg->net_mode == VMM_NET_NONE ? "none"
-		     : cfg->net_no_csum	   ? "virtio-net nocsum"
-					   : "virtio-net",
-		     cfg->nvolumes, cfg->vsock_uds != NULL, pvm,
-		     cmdline) < 0)
+		     : cfg->net_no_csum		   ? "virtio-net nocsum"
+						   : "virtio-net",
+		     cfg->nvolumes, cfg->vsock_uds != NULL, pvm, cmdline) < 0)
 		return errmsg_set(err, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -527,7 +528,8 @@ static int restore_state(struct vmm *vm, struct errmsg *err)
 	if (!rc)
 		rc = section(vm, SEC_UART_CONSOLE, &d, &n, err);
 	if (!rc && (rc = serial_restore(vm->con, d, n, &sub)))
-		errmsg_set(err, rc, "template %s: console UART: %s", vm->cfg.template_dir, sub.text);
+		errmsg_set(err, rc, "template %s: console UART: %s", vm->cfg.template_dir,
+			   sub.text);
 	for (unsigned i = 0; !rc && i < NSLOTS; i++) {
 		struct vdev *v = &vm->vdevs[i];
 		if (!v->t)
@@ -550,20 +552,21 @@ int vmm_save_template(struct vmm *vm, const char *dir, struct errmsg *err)
 	struct snapshot_section secs[MAXSEC];
 	unsigned n = 0;
 	int rc = 0;
-	struct errmsg sub = { { 0 } };
+	struct errmsg sub = {{0}};
 	for (unsigned i = 0; i < MAXSEC; i++)
 		vmstate_buf_init(&bufs[i]);
 #define ADD(sid, call)                                                                             \
 	do {                                                                                       \
 		if (!rc) {                                                                         \
 			rc = (call);                                                               \
-			secs[n] = (struct snapshot_section){ .id = (sid) };                        \
+			secs[n] = (struct snapshot_section){.id = (sid)};                          \
 			n++;                                                                       \
 		}                                                                                  \
 	} while (0)
 	ADD(SEC_VM, vmstate_vm_save(vm->kvm.vm_fd, &bufs[n], &sub));
 	for (unsigned i = 0; i < vm->ncpus; i++)
-		ADD(SEC_VCPU0 + i, vmstate_vcpu_save(vm->kvm.kvm_fd, vm->vcpus[i].fd, &bufs[n], &sub));
+		ADD(SEC_VCPU0 + i,
+		    vmstate_vcpu_save(vm->kvm.kvm_fd, vm->vcpus[i].fd, &bufs[n], &sub));
 	ADD(SEC_UART_CONSOLE, serial_save(vm->con, &bufs[n]));
 	for (unsigned i = 0; i < NSLOTS; i++)
 		if (vm->vdevs[i].t)
@@ -578,8 +581,8 @@ int vmm_save_template(struct vmm *vm, const char *dir, struct errmsg *err)
 		}
 		char *k = NULL;
 		rc = vmm_template_key(&vm->cfg, &k, err);
-		struct snapshot_desc d = { .hull_version = HULL_VERSION, .key = k,
-					   .sections = secs, .nsections = n };
+		struct snapshot_desc d = {
+		    .hull_version = HULL_VERSION, .key = k, .sections = secs, .nsections = n};
 		if (!rc)
 			rc = snapshot_write(dir, &d, &vm->mem, err);
 		free(k);
@@ -597,11 +600,13 @@ bool vmm_host_is_pvm(void)
 int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *err)
 {
 	if (cfg->cpus < 1 || cfg->cpus > VMM_MAX_CPUS)
-		return errmsg_set(err, -EINVAL, "--cpus %u: must be 1..%d", cfg->cpus, VMM_MAX_CPUS);
+		return errmsg_set(err, -EINVAL, "--cpus %u: must be 1..%d", cfg->cpus,
+				  VMM_MAX_CPUS);
 	if (cfg->mem_bytes < VMM_MIN_MEM || (cfg->mem_bytes & 0xfffff))
-		return errmsg_set(err, -EINVAL,
-				  "--memory %llu bytes: must be a whole number of MiB, at least %llu MiB",
-				  (unsigned long long)cfg->mem_bytes, VMM_MIN_MEM >> 20);
+		return errmsg_set(
+		    err, -EINVAL,
+		    "--memory %llu bytes: must be a whole number of MiB, at least %llu MiB",
+		    (unsigned long long)cfg->mem_bytes, VMM_MIN_MEM >> 20);
 	if (cfg->ndisks > VMM_MAX_DISKS)
 		return errmsg_set(err, -EINVAL, "at most %d disks", VMM_MAX_DISKS);
 	if (cfg->nvolumes > VMM_MAX_VOLUMES)
@@ -629,8 +634,13 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 	vm->pvm = cfg->pvm < 0 ? kvm_host_is_pvm() : cfg->pvm > 0;
 	vm->ncpus = cfg->cpus;
 	vm->ndisks = cfg->ndisks;
-	vm->env = (struct vcpu_env){ .pause = &vm->pause, .pio = &vm->pio, .mmio = &vm->mmio, .stopping = &vm->stopping,
-				     .stop = vm_stop, .ctx = vm, .debug = cfg->debug };
+	vm->env = (struct vcpu_env){.pause = &vm->pause,
+				    .pio = &vm->pio,
+				    .mmio = &vm->mmio,
+				    .stopping = &vm->stopping,
+				    .stop = vm_stop,
+				    .ctx = vm,
+				    .debug = cfg->debug};
 
 	int rc = vm->stop_fd < 0 ? errmsg_set(err, -errno, "eventfd: %s", strerror(errno)) : 0;
 	if (!rc)
@@ -648,8 +658,8 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 	if (!rc && cfg->template_dir)
 		rc = vmm_template_key(cfg, &tkey, err);
 	if (!rc && cfg->template_dir) {
-		struct snapshot_expect e = { .hull_version = HULL_VERSION, .key = tkey,
-					     .mem_size = cfg->mem_bytes };
+		struct snapshot_expect e = {
+		    .hull_version = HULL_VERSION, .key = tkey, .mem_size = cfg->mem_bytes};
 		rc = snapshot_open(cfg->template_dir, &e, &vm->snap, err);
 		free(tkey);
 		if (!rc) {

@@ -5,13 +5,12 @@
  *   template, see vmm_save_template()): KVM VM, lazily mapped
  *   guest RAM, vCPUs, the kernel loaded through its PVH entry, the MP table,
  *   a 16550 UART (ttyS0: kernel console), the i8042 reset line, one
- *   virtio-blk device per disk, one virtio-9p device per volume, and with vsock_uds a virtio-vsock device
- *   whose host side is Unix sockets (vmm/virtio/virtio_vsock.h): a host process
- *   reaches guest port P by connecting to vsock_uds and writing
- *   "CONNECT P\n" (answer "OK <hostport>\n"); the guest reaches host port P
- *   at the socket "<vsock_uds>_P", which some host process listens on.
- *   guest-init speaks hcp over it: it connects to host port 1024.
- *   Nothing runs yet. On failure everything is released and err says why.
+ *   virtio-blk device per disk, one virtio-9p device per volume, and with vsock_uds a virtio-vsock
+ * device whose host side is Unix sockets (vmm/virtio/virtio_vsock.h): a host process reaches guest
+ * port P by connecting to vsock_uds and writing "CONNECT P\n" (answer "OK <hostport>\n"); the guest
+ * reaches host port P at the socket "<vsock_uds>_P", which some host process listens on. guest-init
+ * speaks hcp over it: it connects to host port 1024. Nothing runs yet. On failure everything is
+ * released and err says why.
  * - vmm_start() starts the event-loop thread and one thread per vCPU.
  * - The VM stops when the guest resets the machine (the normal end: guest-init
  *   reboots after reporting the exit status), on a triple fault, on an error, or
@@ -48,9 +47,9 @@
 
 enum vmm_stop_reason {
 	VMM_STOP_NONE = 0,
-	VMM_STOP_RESET,     /* guest reset the machine: normal end */
+	VMM_STOP_RESET,	    /* guest reset the machine: normal end */
 	VMM_STOP_SHUTDOWN,  /* triple fault or halt */
-	VMM_STOP_ERROR,     /* KVM or VMM failure, see vmm_stop_why() */
+	VMM_STOP_ERROR,	    /* KVM or VMM failure, see vmm_stop_why() */
 	VMM_STOP_REQUESTED, /* vmm_request_stop() */
 };
 
@@ -85,9 +84,9 @@ struct vmm_portfwd {
 #define VMM_MAX_PORTFWD 64
 
 struct vmm_config {
-	const char *kvm_dev; /* NULL: /dev/kvm */
-	const char *kernel;  /* uncompressed vmlinux with a PVH note */
-	const char *initrd;  /* uncompressed cpio, may be NULL */
+	const char *kvm_dev;	   /* NULL: /dev/kvm */
+	const char *kernel;	   /* uncompressed vmlinux with a PVH note */
+	const char *initrd;	   /* uncompressed cpio, may be NULL */
 	const char *cmdline_extra; /* appended to hull's kernel command line, may be NULL */
 	unsigned cpus;
 	uint64_t mem_bytes;

@@ -57,7 +57,12 @@ gport=$(free_port)
 script="mkdir -p /www
 wget -q -O /www/gw http://10.0.2.2:$hport/
 wget -q -O /www/byname http://host.hull.internal:$hport/
+for i in 1 2 3 4 5; do
+	wget -O - http://10.0.2.2:$hport/ >/www/wget-out.\$i 2>/www/wget-err.\$i
+	echo \$? >>/www/wget-rc
+done
 cp /etc/resolv.conf /etc/hosts /etc/hostname /www/
+dmesg >/www/dmesg
 ip -o -4 addr show eth0 | awk '{print \$4}' > /www/addr
 ip route | grep default > /www/route
 echo served > /www/index.html
@@ -83,6 +88,18 @@ expect_eq "the container reached the host's loopback via 10.0.2.2" \
 	"$(curl -s "http://127.0.0.1:$gport/gw")" "from-host-$$"
 expect_eq "host.hull.internal names the host" \
 	"$(curl -s "http://127.0.0.1:$gport/byname")" "from-host-$$"
+# issue 12: busybox wget with its progress meter (not -q), to stdout, is the
+# common way to fetch from the host; five runs, as a crash may be intermittent
+expect_eq "wget -O - from the host, 5 runs: every exit status 0" \
+	"$(curl -s "http://127.0.0.1:$gport/wget-rc" | tr '\n' ' ')" "0 0 0 0 0 "
+for i in 1 2 3 4 5; do
+	expect_eq "wget -O - run $i: the body on stdout" \
+		"$(curl -s "http://127.0.0.1:$gport/wget-out.$i")" "from-host-$$"
+	expect_contains "wget -O - run $i: the progress meter finished" \
+		"$(curl -s "http://127.0.0.1:$gport/wget-err.$i")" "written to stdout"
+done
+expect_not_contains "no process segfaulted in the guest" \
+	"$(curl -s "http://127.0.0.1:$gport/dmesg")" "segfault at"
 expect_eq "guest address" "$(curl -s "http://127.0.0.1:$gport/addr")" "10.0.2.15/24"
 expect_contains "default route via the gateway" "$(curl -s "http://127.0.0.1:$gport/route")" \
 	"default via 10.0.2.2 dev eth0"

@@ -61,7 +61,7 @@ static void be_rx_ready(void *be)
 
 struct virtio_net_backend net_tap_backend(struct net_tap *t)
 {
-	return (struct virtio_net_backend){ .tx = be_tx, .rx_ready = be_rx_ready, .be = t };
+	return (struct virtio_net_backend){.tx = be_tx, .rx_ready = be_rx_ready, .be = t};
 }
 
 int net_tap_open(struct net_tap **out, const char *name, struct virtio_net *dev,
@@ -69,12 +69,14 @@ int net_tap_open(struct net_tap **out, const char *name, struct virtio_net *dev,
 {
 	*out = NULL;
 	if (!name[0] || strlen(name) >= IFNAMSIZ)
-		return errmsg_set(err, -EINVAL, "--network tap:%s: not a network device name", name);
+		return errmsg_set(err, -EINVAL, "--network tap:%s: not a network device name",
+				  name);
 	if (if_nametoindex(name) == 0)
-		return errmsg_set(err, -ENODEV,
-				  "--network tap:%s: no such device (create it first: ip tuntap add "
-				  "%s mode tap)",
-				  name, name);
+		return errmsg_set(
+		    err, -ENODEV,
+		    "--network tap:%s: no such device (create it first: ip tuntap add "
+		    "%s mode tap)",
+		    name, name);
 	int fd = open(TUN_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;

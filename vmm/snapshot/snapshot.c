@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "vmm/snapshot/vmstate.h"
 
 #define STATE_FILE "state"

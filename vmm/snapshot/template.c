@@ -47,17 +47,23 @@ static int list_one(void *ctx, const struct snapshot_info *in)
 {
 	struct list_ctx *l = ctx;
 	struct vmm_template_info t = {
-		.name = in->name, .path = in->path, .key = in->key,
-		.disk_bytes = in->disk_bytes, .mem_bytes = in->mem_bytes, .created = in->created,
-		.usable = in->valid, .why = in->why, .partial = in->partial,
-		.in_progress = in->in_progress,
+	    .name = in->name,
+	    .path = in->path,
+	    .key = in->key,
+	    .disk_bytes = in->disk_bytes,
+	    .mem_bytes = in->mem_bytes,
+	    .created = in->created,
+	    .usable = in->valid,
+	    .why = in->why,
+	    .partial = in->partial,
+	    .in_progress = in->in_progress,
 	};
 	return l->fn(l->ctx, &t);
 }
 
 int vmm_template_list(const char *root, vmm_template_fn fn, void *ctx, struct errmsg *err)
 {
-	struct snapshot_expect e = { .hull_version = HULL_VERSION };
-	struct list_ctx l = { fn, ctx };
+	struct snapshot_expect e = {.hull_version = HULL_VERSION};
+	struct list_ctx l = {fn, ctx};
 	return snapshot_list(root, &e, list_one, &l, err);
 }

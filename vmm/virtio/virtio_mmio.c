@@ -533,7 +533,8 @@ static int restore_queue(struct virtio_mmio *t, const uint8_t *p, bool features_
 		/* a disabled queue keeps no ring state (virtq_disable) */
 		if ((flags & QF_BROKEN) || last_avail || used_idx || signalled)
 			return errmsg_set(err, -EINVAL,
-					  "virtio state: queue %u: disabled queue with ring state", i);
+					  "virtio state: queue %u: disabled queue with ring state",
+					  i);
 		return 0;
 	}
 	/* the same path as the guest's QueueReady=1 write */
@@ -552,12 +553,11 @@ static int restore_queue(struct virtio_mmio *t, const uint8_t *p, bool features_
 	return 0;
 }
 
-int virtio_mmio_restore(struct virtio_mmio *t, const uint8_t *buf, size_t len,
-			struct errmsg *err)
+int virtio_mmio_restore(struct virtio_mmio *t, const uint8_t *buf, size_t len, struct errmsg *err)
 {
 	unsigned nq = t->ops->num_queues;
 	const uint8_t *h = NULL;
-	const uint8_t *qs[VIRTIO_MMIO_MAX_QUEUES] = { 0 };
+	const uint8_t *qs[VIRTIO_MMIO_MAX_QUEUES] = {0};
 	struct vmstate_reader r;
 	vmstate_reader_init(&r, buf, len);
 	uint32_t tag, plen;
@@ -584,15 +584,16 @@ int virtio_mmio_restore(struct virtio_mmio *t, const uint8_t *buf, size_t len,
 	if (!h)
 		return errmsg_set(err, -EINVAL, "virtio state: no transport section");
 	if (vmstate_le32(h) != nq || vmstate_le32(h + 4) != t->ops->device_id)
-		return errmsg_set(err, -EINVAL,
-				  "virtio state: saved for device %u with %u queues, this is device "
-				  "%u with %u",
-				  vmstate_le32(h + 4), vmstate_le32(h), t->ops->device_id, nq);
+		return errmsg_set(
+		    err, -EINVAL,
+		    "virtio state: saved for device %u with %u queues, this is device "
+		    "%u with %u",
+		    vmstate_le32(h + 4), vmstate_le32(h), t->ops->device_id, nq);
 	for (unsigned i = 0; i < nq; i++)
 		if (!qs[i])
 			return errmsg_set(err, -EINVAL, "virtio state: queue %u missing", i);
 
-	struct virtio_mmio n = { 0 };
+	struct virtio_mmio n = {0};
 	n.dev_features = vmstate_le64(h + 8);
 	n.dev_features_sel = vmstate_le32(h + 16);
 	n.drv_features = vmstate_le64(h + 20);
@@ -607,10 +608,9 @@ int virtio_mmio_restore(struct virtio_mmio *t, const uint8_t *buf, size_t len,
 	/* The device must offer exactly what it offered when the guest
 	 * negotiated (a read-only disk stays read-only, and the reverse). */
 	if (n.dev_features != t->dev_features)
-		return errmsg_set(err, -EINVAL,
-				  "virtio state: device features 0x%llx, this device offers 0x%llx",
-				  (unsigned long long)n.dev_features,
-				  (unsigned long long)t->dev_features);
+		return errmsg_set(
+		    err, -EINVAL, "virtio state: device features 0x%llx, this device offers 0x%llx",
+		    (unsigned long long)n.dev_features, (unsigned long long)t->dev_features);
 	n.ops = t->ops;
 	if (fok > 1 || (n.features_ok && !features_acceptable(&n)) ||
 	    ((n.status & VIRTIO_CONFIG_S_FEATURES_OK) && !n.features_ok))

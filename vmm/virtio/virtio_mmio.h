@@ -131,7 +131,6 @@ void virtio_mmio_config_changed(struct virtio_mmio *t);
 
 /* Snapshot state, see the contract. 0 or -errno (err says why). */
 int virtio_mmio_save(struct virtio_mmio *t, struct vmstate_buf *out);
-int virtio_mmio_restore(struct virtio_mmio *t, const uint8_t *buf, size_t len,
-			struct errmsg *err);
+int virtio_mmio_restore(struct virtio_mmio *t, const uint8_t *buf, size_t len, struct errmsg *err);
 
 #endif

@@ -182,7 +182,8 @@ int virtio_net_tso_segment(const uint8_t *f, size_t len, size_t mss, uint8_t *se
 		return -EINVAL;
 	size_t payload = len - hlen;
 	uint16_t id = (uint16_t)(ip[4] << 8 | ip[5]);
-	uint32_t seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
+	uint32_t seq =
+	    (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
 	for (size_t off = 0, i = 0; off < payload || (payload == 0 && i == 0); off += mss, i++) {
 		size_t chunk = payload - off < mss ? payload - off : mss;
 		bool last = off + chunk >= payload;
@@ -214,7 +215,7 @@ int virtio_net_tso_segment(const uint8_t *f, size_t len, size_t mss, uint8_t *se
 static int emit_tx(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct virtio_net *n = ctx;
-	struct iovec one = { .iov_base = (void *)frame, .iov_len = len };
+	struct iovec one = {.iov_base = (void *)frame, .iov_len = len};
 	return n->be.tx(n->be.be, &one, 1, len);
 }
 
@@ -248,7 +249,7 @@ static int tx_one(struct virtio_net *n, const struct virtq_chain *c)
 	virtq_chain_read(c, VIRTIO_NET_HDR_LEN, n->txbuf, len);
 	if (virtio_net_csum_finish(n->txbuf, len, le16toh(h.csum_start), le16toh(h.csum_offset)))
 		return -EINVAL;
-	struct iovec one = { .iov_base = n->txbuf, .iov_len = len };
+	struct iovec one = {.iov_base = n->txbuf, .iov_len = len};
 	return n->be.tx(n->be.be, &one, 1, len);
 }
 
@@ -312,7 +313,7 @@ int virtio_net_init(struct virtio_net **out, const uint8_t mac[6], bool csum)
 	    .device_id = VIRTIO_ID_NET,
 	    .features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
 			(csum ? (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) |
-					(1ull << VIRTIO_NET_F_HOST_TSO4)
+				    (1ull << VIRTIO_NET_F_HOST_TSO4)
 			      : 0),
 	    .num_queues = 2,
 	    .queue_max = VIRTIO_NET_QUEUE_MAX,
@@ -394,7 +395,7 @@ int virtio_net_rx(struct virtio_net *n, const void *frame, size_t len)
 {
 	if (len < VIRTIO_NET_ETH_MIN || len > VIRTIO_NET_FRAME_MAX)
 		return -EMSGSIZE;
-	struct rx_call c = { .frame = frame, .len = len };
+	struct rx_call c = {.frame = frame, .len = len};
 	virtio_mmio_run_locked(n->t, rx_locked, &c);
 	return c.rc;
 }

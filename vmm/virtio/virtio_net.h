@@ -26,8 +26,8 @@
  *   parse as IPv4 TCP with gso_size >= 64), and one with NEEDS_CSUM whose csum_start
  *   and csum_offset do not leave the checksum field inside the frame. A
  *   NEEDS_CSUM frame is copied and its checksum finished before the back end
- *   sees it (as one iovec); other frames go to it in place. Writable segments in a transmit chain are ignored. The back end's
- *   tx() gets the frame as iovecs pointing into guest memory, valid only
+ *   sees it (as one iovec); other frames go to it in place. Writable segments in a transmit chain
+ * are ignored. The back end's tx() gets the frame as iovecs pointing into guest memory, valid only
  *   during the call; it is called with the transport lock held, on the thread
  *   that delivered the notification, and must neither block nor call back into
  *   this device or the transport (copy the frame if it must go elsewhere).
@@ -38,8 +38,8 @@
  *   guest posts buffers (its notification of the receive queue). Past the
  *   backlog's bound frames are dropped (rx_dropped): TCP recovers, nothing
  *   spins. Until the driver first posts receive buffers after a reset (the
- *   interface is not up yet), frames are dropped, not held. A chain whose writable bytes cannot hold header + frame gets the
- *   frame dropped and is returned with used length 0 (the guest counts a
+ *   interface is not up yet), frames are dropped, not held. A chain whose writable bytes cannot
+ * hold header + frame gets the frame dropped and is returned with used length 0 (the guest counts a
  *   length error); a chain without writable bytes breaks the queue.
  * - Back ends that can wait (a tap fd, a socket poll set) use
  *   virtio_net_rx_backlog() to stop reading while frames are held, and get

@@ -58,8 +58,9 @@ int boot_elf_load(const uint8_t *img, size_t len, struct guest_mem *mem, struct 
 		return errmsg_set(err, -ENOEXEC, "too short for an ELF header");
 	memcpy(&eh, img, sizeof(eh));
 	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
-		return errmsg_set(err, -ENOEXEC,
-				  "not an ELF file (hull boots an uncompressed vmlinux, not a bzImage)");
+		return errmsg_set(
+		    err, -ENOEXEC,
+		    "not an ELF file (hull boots an uncompressed vmlinux, not a bzImage)");
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh.e_machine != EM_X86_64 || eh.e_type != ET_EXEC)
 		return errmsg_set(err, -ENOEXEC, "not an x86-64 executable ELF image");
@@ -74,7 +75,8 @@ int boot_elf_load(const uint8_t *img, size_t len, struct guest_mem *mem, struct 
 		memcpy(&ph, img + eh.e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
 		if (ph.p_type == PT_NOTE && !have_entry) {
 			if (!check_range(len, ph.p_offset, ph.p_filesz))
-				return errmsg_set(err, -ENOEXEC, "ELF note segment outside the file");
+				return errmsg_set(err, -ENOEXEC,
+						  "ELF note segment outside the file");
 			int rc = find_pvh_note(img + ph.p_offset, ph.p_filesz, &k->pvh_entry);
 			if (rc == 0)
 				have_entry = 1;
@@ -88,12 +90,12 @@ int boot_elf_load(const uint8_t *img, size_t len, struct guest_mem *mem, struct 
 			return errmsg_set(err, -ENOEXEC, "ELF segment %u outside the file", i);
 		uint8_t *dst = guest_mem_ptr(mem, ph.p_paddr, ph.p_memsz);
 		if (!dst || ph.p_paddr < BOOT_HIGH_RAM_START)
-			return errmsg_set(err, -ENOMEM,
-					  "kernel segment %u (0x%llx+0x%llx) does not fit in guest RAM "
-					  "(%llu MiB); give the VM more memory",
-					  i, (unsigned long long)ph.p_paddr,
-					  (unsigned long long)ph.p_memsz,
-					  (unsigned long long)(mem->total >> 20));
+			return errmsg_set(
+			    err, -ENOMEM,
+			    "kernel segment %u (0x%llx+0x%llx) does not fit in guest RAM "
+			    "(%llu MiB); give the VM more memory",
+			    i, (unsigned long long)ph.p_paddr, (unsigned long long)ph.p_memsz,
+			    (unsigned long long)(mem->total >> 20));
 		memcpy(dst, img + ph.p_offset, ph.p_filesz);
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 		if (ph.p_paddr < k->load_lo)
@@ -113,15 +115,14 @@ int boot_elf_load(const uint8_t *img, size_t len, struct guest_mem *mem, struct 
 	return 0;
 }
 
-unsigned boot_memmap(const struct guest_mem *mem, struct hvm_memmap_table_entry *map,
-		     unsigned max)
+unsigned boot_memmap(const struct guest_mem *mem, struct hvm_memmap_table_entry *map, unsigned max)
 {
 	unsigned n = 0;
 #define ADD(a, s, t)                                                                               \
 	do {                                                                                       \
 		if (n < max)                                                                       \
-			map[n++] = (struct hvm_memmap_table_entry){ .addr = (a), .size = (s),      \
-								    .type = (t) };                 \
+			map[n++] = (struct hvm_memmap_table_entry){                                \
+			    .addr = (a), .size = (s), .type = (t)};                                \
 	} while (0)
 	ADD(0, BOOT_LOW_RAM_END, E820_RAM);
 	/* The MP table and the legacy BIOS area stay out of the allocator. */
@@ -147,12 +148,12 @@ int boot_pvh_setup(struct guest_mem *mem, const struct boot_kernel *k, const cha
 {
 	size_t cl = strlen(cmdline);
 	if (cl >= BOOT_CMDLINE_MAX)
-		return errmsg_set(err, -E2BIG, "kernel command line is %zu bytes; the limit is %d", cl,
-				  BOOT_CMDLINE_MAX - 1);
+		return errmsg_set(err, -E2BIG, "kernel command line is %zu bytes; the limit is %d",
+				  cl, BOOT_CMDLINE_MAX - 1);
 	char *c = guest_mem_ptr(mem, BOOT_CMDLINE_ADDR, BOOT_CMDLINE_MAX);
 	struct hvm_start_info *si = guest_mem_ptr(mem, BOOT_START_INFO_ADDR, sizeof(*si));
 	struct hvm_memmap_table_entry *mm =
-		guest_mem_ptr(mem, BOOT_MEMMAP_ADDR, 32 * sizeof(struct hvm_memmap_table_entry));
+	    guest_mem_ptr(mem, BOOT_MEMMAP_ADDR, 32 * sizeof(struct hvm_memmap_table_entry));
 	struct hvm_modlist_entry *mod = guest_mem_ptr(mem, BOOT_MODLIST_ADDR, sizeof(*mod));
 	if (!c || !si || !mm || !mod)
 		return errmsg_set(err, -ENOMEM, "guest RAM too small for boot data");
@@ -169,14 +170,16 @@ int boot_pvh_setup(struct guest_mem *mem, const struct boot_kernel *k, const cha
 		/* Top of low RAM, page aligned, clear of the kernel. */
 		const struct guest_mem_region *low = &mem->r[0];
 		if (initrd_len > low->size)
-			return errmsg_set(err, -ENOMEM, "initramfs (%zu bytes) larger than guest RAM",
+			return errmsg_set(err, -ENOMEM,
+					  "initramfs (%zu bytes) larger than guest RAM",
 					  initrd_len);
 		uint64_t at = (low->size - initrd_len) & ~0xfffull;
 		if (at < k->load_hi)
-			return errmsg_set(err, -ENOMEM,
-					  "initramfs (%zu KiB) does not fit above the kernel in %llu MiB "
-					  "of RAM",
-					  initrd_len >> 10, (unsigned long long)(mem->total >> 20));
+			return errmsg_set(
+			    err, -ENOMEM,
+			    "initramfs (%zu KiB) does not fit above the kernel in %llu MiB "
+			    "of RAM",
+			    initrd_len >> 10, (unsigned long long)(mem->total >> 20));
 		uint8_t *dst = guest_mem_ptr(mem, at, initrd_len);
 		if (!dst)
 			return errmsg_set(err, -ENOMEM, "initramfs outside guest RAM");

@@ -77,8 +77,7 @@ int boot_elf_load(const uint8_t *img, size_t len, struct guest_mem *mem, struct 
 		  struct errmsg *err);
 
 /* Fill map[] with the guest's memory map; returns the number of entries. */
-unsigned boot_memmap(const struct guest_mem *mem, struct hvm_memmap_table_entry *map,
-		     unsigned max);
+unsigned boot_memmap(const struct guest_mem *mem, struct hvm_memmap_table_entry *map, unsigned max);
 
 /* initrd may be NULL/0. Returns 0 and *start_info_gpa, or -errno with a reason. */
 int boot_pvh_setup(struct guest_mem *mem, const struct boot_kernel *k, const char *cmdline,

@@ -19,8 +19,7 @@
  * clock-stable bit); QEMU's default set. */
 #define KVM_PV_NO_HYPERCALL (BIT(0) | BIT(1) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(24))
 
-void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned n, unsigned index, unsigned count,
-		  bool pvm)
+void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned n, unsigned index, unsigned count, bool pvm)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct kvm_cpuid_entry2 *c = &e[i];
@@ -34,7 +33,8 @@ void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned n, unsigned index, unsign
 			 * mode is emulated (kernel-config/README.md, B8). */
 			c->ecx |= F1C_TSC_DEADLINE | F1C_HYPERVISOR;
 			if (pvm)
-				c->ecx &= ~(F1C_XSAVE | F1C_OSXSAVE | F1C_AVX | F1C_CX16 | F1C_POPCNT);
+				c->ecx &=
+				    ~(F1C_XSAVE | F1C_OSXSAVE | F1C_AVX | F1C_CX16 | F1C_POPCNT);
 			break;
 		case 7:
 			if (pvm && c->index == 0)

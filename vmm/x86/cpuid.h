@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <linux/kvm.h>
 
-void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned n, unsigned index, unsigned count,
-		  bool pvm);
+void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned n, unsigned index, unsigned count, bool pvm);
 
 #endif

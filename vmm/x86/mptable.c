@@ -110,40 +110,47 @@ long mptable_write(uint8_t *dst, size_t room, uint64_t gpa, unsigned ncpus)
 
 	for (unsigned i = 0; i < ncpus; i++) {
 		struct mpc_cpu c = {
-			.type = MP_PROCESSOR,
-			.apicid = (uint8_t)i,
-			.apicver = 0x14,
-			.cpuflag = 1 /* enabled */ | (i == 0 ? 2 /* boot processor */ : 0),
-			.cpufeature_sig = 0x600,
-			.featureflag = 0x201, /* FPU, APIC */
+		    .type = MP_PROCESSOR,
+		    .apicid = (uint8_t)i,
+		    .apicver = 0x14,
+		    .cpuflag = 1 /* enabled */ | (i == 0 ? 2 /* boot processor */ : 0),
+		    .cpufeature_sig = 0x600,
+		    .featureflag = 0x201, /* FPU, APIC */
 		};
 		memcpy(p, &c, sizeof(c));
 		p += sizeof(c);
 		count++;
 	}
-	struct mpc_bus bus = { .type = MP_BUS, .busid = 0 };
+	struct mpc_bus bus = {.type = MP_BUS, .busid = 0};
 	memcpy(bus.bustype, "ISA   ", 6);
 	memcpy(p, &bus, sizeof(bus));
 	p += sizeof(bus);
 	count++;
 	uint8_t ioapic_id = (uint8_t)ncpus;
-	struct mpc_ioapic io = { .type = MP_IOAPIC, .apicid = ioapic_id, .apicver = 0x11,
-				 .flags = 1, .apicaddr = MPTABLE_IOAPIC_ADDR };
+	struct mpc_ioapic io = {.type = MP_IOAPIC,
+				.apicid = ioapic_id,
+				.apicver = 0x11,
+				.flags = 1,
+				.apicaddr = MPTABLE_IOAPIC_ADDR};
 	memcpy(p, &io, sizeof(io));
 	p += sizeof(io);
 	count++;
 	for (unsigned irq = 0; irq < MPTABLE_IRQS; irq++) {
-		struct mpc_intsrc s = { .type = MP_INTSRC, .irqtype = MP_INT, .irqflag = 0,
-					.srcbus = 0, .srcbusirq = (uint8_t)irq,
-					.dstapic = ioapic_id, .dstirq = (uint8_t)irq };
+		struct mpc_intsrc s = {.type = MP_INTSRC,
+				       .irqtype = MP_INT,
+				       .irqflag = 0,
+				       .srcbus = 0,
+				       .srcbusirq = (uint8_t)irq,
+				       .dstapic = ioapic_id,
+				       .dstirq = (uint8_t)irq};
 		memcpy(p, &s, sizeof(s));
 		p += sizeof(s);
 		count++;
 	}
-	struct mpc_intsrc l0 = { .type = MP_LINTSRC, .irqtype = MP_EXTINT, .dstapic = 0xff,
-				 .dstirq = 0 };
-	struct mpc_intsrc l1 = { .type = MP_LINTSRC, .irqtype = MP_NMI, .dstapic = 0xff,
-				 .dstirq = 1 };
+	struct mpc_intsrc l0 = {
+	    .type = MP_LINTSRC, .irqtype = MP_EXTINT, .dstapic = 0xff, .dstirq = 0};
+	struct mpc_intsrc l1 = {
+	    .type = MP_LINTSRC, .irqtype = MP_NMI, .dstapic = 0xff, .dstirq = 1};
 	memcpy(p, &l0, sizeof(l0));
 	p += sizeof(l0);
 	memcpy(p, &l1, sizeof(l1));

@@ -6,8 +6,14 @@
 #include <string.h>
 
 enum {
-	REG_RBR_THR = 0, REG_IER = 1, REG_IIR_FCR = 2, REG_LCR = 3,
-	REG_MCR = 4, REG_LSR = 5, REG_MSR = 6, REG_SCR = 7,
+	REG_RBR_THR = 0,
+	REG_IER = 1,
+	REG_IIR_FCR = 2,
+	REG_LCR = 3,
+	REG_MCR = 4,
+	REG_LSR = 5,
+	REG_MSR = 6,
+	REG_SCR = 7,
 };
 #define IER_RDI 0x01
 #define IER_THRI 0x02
@@ -42,7 +48,7 @@ struct serial {
 	uint8_t ier, lcr, mcr, msr, scr, dll, dlm, fcr;
 	bool thri_pending;
 	bool irq_pending; /* last computed state, for edge detection */
-	uint8_t *rx;      /* ring buffer */
+	uint8_t *rx;	  /* ring buffer */
 	size_t rx_cap, rx_head, rx_len;
 	serial_out_fn out;
 	void *out_ctx;
@@ -198,9 +204,10 @@ void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool write)
 			uint8_t old_msr = s->msr;
 			s->mcr = v & 0x1f;
 			uint8_t lines = (s->mcr & MCR_LOOP) ? loopback_msr(s->mcr)
-							     : (MSR_DCD | MSR_DSR | MSR_CTS);
+							    : (MSR_DCD | MSR_DSR | MSR_CTS);
 			uint8_t delta = (uint8_t)((lines ^ (old_msr & 0xf0)) >> 4);
-			s->msr = lines | (old_msr & 0x0f) | (delta & (MSR_DCTS | MSR_DDSR | MSR_DDCD));
+			s->msr =
+			    lines | (old_msr & 0x0f) | (delta & (MSR_DCTS | MSR_DDSR | MSR_DDCD));
 			break;
 		}
 		case REG_SCR:
@@ -263,8 +270,18 @@ void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool write)
 
 #define TAG_SERIAL_REGS VMSTATE_TAG('U', 'A', 'R', 'T')
 #define TAG_SERIAL_RX VMSTATE_TAG('U', 'R', 'X', 'Q')
-enum { SREG_IER, SREG_LCR, SREG_MCR, SREG_MSR, SREG_SCR, SREG_DLL, SREG_DLM, SREG_FCR,
-       SREG_FLAGS, SREG_LEN };
+enum {
+	SREG_IER,
+	SREG_LCR,
+	SREG_MCR,
+	SREG_MSR,
+	SREG_SCR,
+	SREG_DLL,
+	SREG_DLM,
+	SREG_FCR,
+	SREG_FLAGS,
+	SREG_LEN
+};
 #define SFLAG_THRI 0x01
 #define SFLAG_IRQ 0x02
 
@@ -272,10 +289,15 @@ int serial_save(struct serial *s, struct vmstate_buf *out)
 {
 	pthread_mutex_lock(&s->lock);
 	uint8_t r[SREG_LEN] = {
-		[SREG_IER] = s->ier, [SREG_LCR] = s->lcr, [SREG_MCR] = s->mcr,
-		[SREG_MSR] = s->msr, [SREG_SCR] = s->scr, [SREG_DLL] = s->dll,
-		[SREG_DLM] = s->dlm, [SREG_FCR] = s->fcr,
-		[SREG_FLAGS] = (s->thri_pending ? SFLAG_THRI : 0) | (s->irq_pending ? SFLAG_IRQ : 0),
+	    [SREG_IER] = s->ier,
+	    [SREG_LCR] = s->lcr,
+	    [SREG_MCR] = s->mcr,
+	    [SREG_MSR] = s->msr,
+	    [SREG_SCR] = s->scr,
+	    [SREG_DLL] = s->dll,
+	    [SREG_DLM] = s->dlm,
+	    [SREG_FCR] = s->fcr,
+	    [SREG_FLAGS] = (s->thri_pending ? SFLAG_THRI : 0) | (s->irq_pending ? SFLAG_IRQ : 0),
 	};
 	int rc = vmstate_put(out, TAG_SERIAL_REGS, r, sizeof(r));
 	/* the rx ring may wrap: linearise it */
@@ -308,7 +330,8 @@ int serial_restore(struct serial *s, const uint8_t *buf, size_t len, struct errm
 			rx = p;
 			rx_len = plen;
 		} else {
-			return errmsg_set(err, -EINVAL, "UART state: unexpected section %s (%u bytes)",
+			return errmsg_set(err, -EINVAL,
+					  "UART state: unexpected section %s (%u bytes)",
 					  vmstate_tag_name(tag, tn), plen);
 		}
 	}
@@ -318,7 +341,8 @@ int serial_restore(struct serial *s, const uint8_t *buf, size_t len, struct errm
 		return errmsg_set(err, -EINVAL, "UART state: incomplete");
 	/* the same bits the register writes can produce */
 	if ((regs[SREG_IER] & ~0x0f) || (regs[SREG_MCR] & ~0x1f) ||
-	    (regs[SREG_FCR] & ~(FCR_ENABLE | 0xc0)) || (regs[SREG_FLAGS] & ~(SFLAG_THRI | SFLAG_IRQ)))
+	    (regs[SREG_FCR] & ~(FCR_ENABLE | 0xc0)) ||
+	    (regs[SREG_FLAGS] & ~(SFLAG_THRI | SFLAG_IRQ)))
 		return errmsg_set(err, -EINVAL, "UART state: invalid register values");
 
 	uint8_t *nb = NULL;

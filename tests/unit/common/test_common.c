@@ -19,7 +19,6 @@
 #include "common/fdio.h"
 #include "common/readfile.h"
 
-
 static void test_read_file(void **state)
 {
 	char p[PATH_MAX], *buf;

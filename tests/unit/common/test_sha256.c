@@ -45,8 +45,9 @@ static void test_vectors(void **state)
 	const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 	check(m448, strlen(m448),
 	      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-	const char *m896 = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnop"
-			   "jklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+	const char *m896 =
+	    "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnop"
+	    "jklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
 	check(m896, strlen(m896),
 	      "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 	/* a million 'a's */
@@ -61,7 +62,7 @@ static void test_vectors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
+	    cmocka_unit_test(test_vectors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

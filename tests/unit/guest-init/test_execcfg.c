@@ -39,8 +39,15 @@ static void test_defaults_are_the_containers(void **state)
 static void test_overrides(void **state)
 {
 	char *env[] = {"B=3", "C=4", "NOVALUE", "A=", NULL};
-	struct hcp_spec x = {.argv = argv, .argc = 1, .envp = env, .envc = 4, .cwd = "/tmp",
-			     .user = "1234:99", .tty = true, .rows = 3, .cols = 4};
+	struct hcp_spec x = {.argv = argv,
+			     .argc = 1,
+			     .envp = env,
+			     .envc = 4,
+			     .cwd = "/tmp",
+			     .user = "1234:99",
+			     .tty = true,
+			     .rows = 3,
+			     .cols = 4};
 	struct execcfg e;
 	struct errmsg err;
 	(void)state;

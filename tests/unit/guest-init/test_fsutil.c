@@ -18,7 +18,6 @@
 
 #include "guest-init/fsutil.h"
 
-
 static int is_dir(const char *path)
 {
 	struct stat st;

@@ -27,9 +27,13 @@ static void test_parse_mac(void **st)
 	assert_int_equal(m[0], 0x52);
 	assert_int_equal(m[4], 0xcd);
 	assert_int_equal(m[5], 0x0f);
-	const char *bad[] = { "", "52:54:00:ab:cd", "52:54:00:ab:cd:0f:11", "52:54:00:ab:cd:0g",
-			      "52-54-00-ab-cd-0f", "01:00:5e:00:00:01" /* multicast */,
-			      "52:54:00:ab:cd:0fx" };
+	const char *bad[] = {"",
+			     "52:54:00:ab:cd",
+			     "52:54:00:ab:cd:0f:11",
+			     "52:54:00:ab:cd:0g",
+			     "52-54-00-ab-cd-0f",
+			     "01:00:5e:00:00:01" /* multicast */,
+			     "52:54:00:ab:cd:0fx"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(net_parse_mac(bad[i], m), -EINVAL);
 }
@@ -42,9 +46,9 @@ static void test_parse_cidr(void **st)
 	assert_int_equal(a, inet_addr("10.0.2.15"));
 	assert_int_equal(p, 24);
 	assert_int_equal(net_parse_cidr("192.168.7.2/32", &a, &p), 0);
-	const char *bad[] = { "10.0.2.15", "10.0.2.15/", "10.0.2.15/0", "10.0.2.15/33",
-			      "10.0.2.15/2x", "10.0.2/24", "x/24", "10.0.2.15/024",
-			      "111.111.111.111.111/8" };
+	const char *bad[] = {"10.0.2.15",    "10.0.2.15/",    "10.0.2.15/0",
+			     "10.0.2.15/33", "10.0.2.15/2x",  "10.0.2/24",
+			     "x/24",	     "10.0.2.15/024", "111.111.111.111.111/8"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(net_parse_cidr(bad[i], &a, &p), -EINVAL);
 }
@@ -65,11 +69,15 @@ static void test_write_etc(void **st)
 	(void)st;
 	char root[] = "/tmp/hull-test-net-XXXXXX";
 	assert_non_null(mkdtemp(root));
-	char *dns[] = { "10.0.2.3", "1.1.1.1", NULL };
-	char *hosts[] = { "10.0.2.2 host.hull.internal", NULL };
-	struct hcp_spec s = { .hostname = "c0ffee", .net_addr = "10.0.2.15/24", .net_dns = dns,
-			      .n_dns = 2, .net_hosts = hosts, .n_hosts = 1 };
-	struct errmsg err = { { 0 } };
+	char *dns[] = {"10.0.2.3", "1.1.1.1", NULL};
+	char *hosts[] = {"10.0.2.2 host.hull.internal", NULL};
+	struct hcp_spec s = {.hostname = "c0ffee",
+			     .net_addr = "10.0.2.15/24",
+			     .net_dns = dns,
+			     .n_dns = 2,
+			     .net_hosts = hosts,
+			     .n_hosts = 1};
+	struct errmsg err = {{0}};
 	/* /etc missing in the image: created */
 	assert_int_equal(net_write_etc(&s, root, &err), 0);
 	char *t = slurp(root, "/etc/hostname");
@@ -91,7 +99,7 @@ static void test_write_etc(void **st)
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(symlink(target, p), 0);
 	/* no network: no resolv.conf rewrite, the name on 127.0.1.1 */
-	struct hcp_spec none = { .hostname = "box" };
+	struct hcp_spec none = {.hostname = "box"};
 	snprintf(p, sizeof(p), "%s/etc/resolv.conf", root);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(net_write_etc(&none, root, &err), 0);

@@ -518,8 +518,13 @@ static void exec_collect(int fd, struct exec_result *r)
 
 static void exec_send(int fd, char **argv, size_t argc, char **envp, size_t envc, bool tty)
 {
-	struct hcp_spec x = {.argv = argv, .argc = argc, .envp = envp, .envc = envc, .tty = tty,
-			     .rows = 10, .cols = 20};
+	struct hcp_spec x = {.argv = argv,
+			     .argc = argc,
+			     .envp = envp,
+			     .envc = envc,
+			     .tty = tty,
+			     .rows = 10,
+			     .cols = 20};
 	uint8_t *buf;
 	size_t len;
 
@@ -537,8 +542,7 @@ struct exec_client {
 static void *exec_client_main(void *arg)
 {
 	struct exec_client *c = arg;
-	char *argv[] = {"sh", "-c",
-			"read a; echo \"o:$a:$X:$Y:$(pwd)\"; echo e >&2; exit 4", NULL};
+	char *argv[] = {"sh", "-c", "read a; echo \"o:$a:$X:$Y:$(pwd)\"; echo e >&2; exit 4", NULL};
 	char *envp[] = {"X=2", "NOEQUALS", NULL};
 	char *missing[] = {"/no/such/cmd", NULL};
 	char *ttyargv[] = {"sh", "-c", "stty size; tty; echo e >&2", NULL};

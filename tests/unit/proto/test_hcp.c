@@ -91,9 +91,9 @@ static void test_bad_headers(void **st)
 {
 	(void)st;
 	uint8_t bad[][8] = {
-		{ 0x7f, 0, 0, 0, 0, 0, 0, 0 },       /* unknown type */
-		{ HCP_READY, 1, 0, 0, 0, 0, 0, 0 },  /* reserved byte set */
-		{ HCP_STDOUT, 0, 0, 0, 1, 0, 1, 0 }, /* 64 KiB + 1 */
+	    {0x7f, 0, 0, 0, 0, 0, 0, 0},       /* unknown type */
+	    {HCP_READY, 1, 0, 0, 0, 0, 0, 0},  /* reserved byte set */
+	    {HCP_STDOUT, 0, 0, 0, 1, 0, 1, 0}, /* 64 KiB + 1 */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct hcp_reader r;
@@ -130,11 +130,18 @@ static void test_max_payload_bounded(void **st)
 static void test_spec_roundtrip(void **st)
 {
 	(void)st;
-	char *argv[] = { "sh", "-c", "echo hi", NULL };
-	char *envp[] = { "A=1", "PATH=/bin", NULL };
-	struct hcp_spec s = { .argv = argv, .argc = 3, .envp = envp, .envc = 2, .cwd = "/w",
-			      .user = "app:extra", .hostname = "h1", .rootfs = "/dev/vda",
-			      .realtime_ns = 1763938800123456789ull, .has_seed = true };
+	char *argv[] = {"sh", "-c", "echo hi", NULL};
+	char *envp[] = {"A=1", "PATH=/bin", NULL};
+	struct hcp_spec s = {.argv = argv,
+			     .argc = 3,
+			     .envp = envp,
+			     .envc = 2,
+			     .cwd = "/w",
+			     .user = "app:extra",
+			     .hostname = "h1",
+			     .rootfs = "/dev/vda",
+			     .realtime_ns = 1763938800123456789ull,
+			     .has_seed = true};
 	for (int i = 0; i < HCP_SEED_LEN; i++)
 		s.seed[i] = (uint8_t)(i * 37 + 1);
 	uint8_t *buf;
@@ -175,13 +182,20 @@ static void test_spec_roundtrip(void **st)
 static void test_spec_net_roundtrip(void **st)
 {
 	(void)st;
-	char *argv[] = { "true", NULL };
-	char *dns[] = { "10.0.2.3", "1.1.1.1", NULL };
-	char *hosts[] = { "10.0.2.2 host.hull.internal", NULL };
-	struct hcp_spec s = { .argv = argv, .argc = 1, .cwd = "/", .rootfs = "/dev/vda",
-			      .net_mac = "52:54:00:aa:bb:cc", .net_addr = "10.0.2.15/24",
-			      .net_gw = "10.0.2.2", .net_dns = dns, .n_dns = 2,
-			      .net_hosts = hosts, .n_hosts = 1 };
+	char *argv[] = {"true", NULL};
+	char *dns[] = {"10.0.2.3", "1.1.1.1", NULL};
+	char *hosts[] = {"10.0.2.2 host.hull.internal", NULL};
+	struct hcp_spec s = {.argv = argv,
+			     .argc = 1,
+			     .cwd = "/",
+			     .rootfs = "/dev/vda",
+			     .net_mac = "52:54:00:aa:bb:cc",
+			     .net_addr = "10.0.2.15/24",
+			     .net_gw = "10.0.2.2",
+			     .net_dns = dns,
+			     .n_dns = 2,
+			     .net_hosts = hosts,
+			     .n_hosts = 1};
 	uint8_t *buf;
 	size_t len;
 	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
@@ -198,12 +212,12 @@ static void test_spec_net_roundtrip(void **st)
 	hcp_spec_free(&d);
 	free(buf);
 	/* a second MAC is a protocol error */
-	uint8_t dup[] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
-			  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_NET_MAC, 1, 0, 0, 0, 'm',
-			  HCP_SPEC_NET_MAC, 1, 0, 0, 0, 'm' };
+	uint8_t dup[] = {HCP_SPEC_ARG,	   1, 0, 0, 0, 'a', HCP_SPEC_CWD,     1, 0, 0, 0, '/',
+			 HCP_SPEC_ROOTFS,  1, 0, 0, 0, 'x', HCP_SPEC_NET_MAC, 1, 0, 0, 0, 'm',
+			 HCP_SPEC_NET_MAC, 1, 0, 0, 0, 'm'};
 	assert_int_equal(hcp_spec_decode(dup, sizeof(dup), &d), -EPROTO);
 	/* no network fields: all empty */
-	s = (struct hcp_spec){ .argv = argv, .argc = 1, .cwd = "/", .rootfs = "/dev/vda" };
+	s = (struct hcp_spec){.argv = argv, .argc = 1, .cwd = "/", .rootfs = "/dev/vda"};
 	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
 	assert_int_equal(hcp_spec_decode(buf, len, &d), 0);
 	assert_null(d.net_addr);
@@ -218,37 +232,37 @@ static void test_spec_malformed(void **st)
 	(void)st;
 	struct hcp_spec d;
 	/* NUL inside a string */
-	uint8_t nul[] = { HCP_SPEC_ARG, 3, 0, 0, 0, 'a', 0, 'b', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
-			  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' };
+	uint8_t nul[] = {HCP_SPEC_ARG,	  3, 0, 0, 0, 'a', 0, 'b', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
+			 HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x'};
 	assert_int_equal(hcp_spec_decode(nul, sizeof(nul), &d), -EPROTO);
 	/* length past the end */
-	uint8_t longlen[] = { HCP_SPEC_ARG, 0xff, 0xff, 0xff, 0x7f, 'a' };
+	uint8_t longlen[] = {HCP_SPEC_ARG, 0xff, 0xff, 0xff, 0x7f, 'a'};
 	assert_int_equal(hcp_spec_decode(longlen, sizeof(longlen), &d), -EPROTO);
 	/* unknown tag */
-	uint8_t unk[] = { 99, 0, 0, 0, 0 };
+	uint8_t unk[] = {99, 0, 0, 0, 0};
 	assert_int_equal(hcp_spec_decode(unk, sizeof(unk), &d), -EPROTO);
 	/* duplicate cwd, and a relative cwd */
-	uint8_t dup[] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/', HCP_SPEC_CWD,
-			  1, 0, 0, 0, '/', HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' };
+	uint8_t dup[] = {HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD,	 1, 0, 0, 0, '/',
+			 HCP_SPEC_CWD, 1, 0, 0, 0, '/', HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x'};
 	assert_int_equal(hcp_spec_decode(dup, sizeof(dup), &d), -EPROTO);
-	uint8_t rel[] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, 'w',
-			  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' };
+	uint8_t rel[] = {HCP_SPEC_ARG,	  1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, 'w',
+			 HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x'};
 	assert_int_equal(hcp_spec_decode(rel, sizeof(rel), &d), -EPROTO);
 	/* missing argv */
-	uint8_t noarg[] = { HCP_SPEC_CWD, 1, 0, 0, 0, '/', HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' };
+	uint8_t noarg[] = {HCP_SPEC_CWD, 1, 0, 0, 0, '/', HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x'};
 	assert_int_equal(hcp_spec_decode(noarg, sizeof(noarg), &d), -EPROTO);
 	/* a bad TIME or SEED */
-	const char *bad_time[] = { "", "12a", "-5", "0", "99999999999999999999999" };
+	const char *bad_time[] = {"", "12a", "-5", "0", "99999999999999999999999"};
 	for (size_t i = 0; i < sizeof(bad_time) / sizeof(bad_time[0]); i++) {
-		uint8_t b[64] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
-				  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_TIME };
+		uint8_t b[64] = {HCP_SPEC_ARG,	  1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
+				 HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_TIME};
 		size_t n = strlen(bad_time[i]);
 		b[19] = (uint8_t)n;
 		memcpy(b + 23, bad_time[i], n);
 		assert_int_equal(hcp_spec_decode(b, 23 + n, &d), -EPROTO);
 	}
-	uint8_t seed[64 + 23] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
-				  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_SEED, 64 };
+	uint8_t seed[64 + 23] = {HCP_SPEC_ARG,	  1, 0, 0, 0, 'a', HCP_SPEC_CWD,  1, 0, 0, 0, '/',
+				 HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_SEED, 64};
 	memset(seed + 23, 'A', 64); /* upper-case hex is not the encoding */
 	assert_int_equal(hcp_spec_decode(seed, sizeof(seed), &d), -EPROTO);
 	memset(seed + 23, 'f', 64);
@@ -260,7 +274,7 @@ static void test_spec_malformed(void **st)
 	/* an empty payload */
 	assert_int_equal(hcp_spec_decode(NULL, 0, &d), -EPROTO);
 	/* encode refuses incomplete specs */
-	struct hcp_spec s = { 0 };
+	struct hcp_spec s = {0};
 	uint8_t *b;
 	size_t l;
 	assert_int_equal(hcp_spec_encode(&s, &b, &l), -EINVAL);
@@ -268,8 +282,8 @@ static void test_spec_malformed(void **st)
 
 static int decode_volume(const char *rec, struct hcp_spec *d)
 {
-	uint8_t b[256] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
-			   HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_VOLUME };
+	uint8_t b[256] = {HCP_SPEC_ARG,	   1, 0, 0, 0, 'a', HCP_SPEC_CWD,   1, 0, 0, 0, '/',
+			  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_VOLUME};
 	size_t n = strlen(rec);
 	b[19] = (uint8_t)n;
 	memcpy(b + 23, rec, n);
@@ -279,10 +293,10 @@ static int decode_volume(const char *rec, struct hcp_spec *d)
 static void test_spec_volumes(void **st)
 {
 	(void)st;
-	char *argv[] = { "true", NULL };
-	struct hcp_volume v[] = { { "hullvol0", "/data", false }, { "hullvol1", "/a:b/c", true } };
-	struct hcp_spec s = { .argv = argv, .argc = 1, .cwd = "/", .rootfs = "/dev/vda",
-			      .volumes = v, .nvolumes = 2 };
+	char *argv[] = {"true", NULL};
+	struct hcp_volume v[] = {{"hullvol0", "/data", false}, {"hullvol1", "/a:b/c", true}};
+	struct hcp_spec s = {
+	    .argv = argv, .argc = 1, .cwd = "/", .rootfs = "/dev/vda", .volumes = v, .nvolumes = 2};
 	uint8_t *buf;
 	size_t len;
 	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
@@ -306,18 +320,23 @@ static void test_spec_volumes(void **st)
 	assert_int_equal(decode_volume("t:ro:/x", &d), 0);
 	assert_true(d.volumes[0].read_only);
 	hcp_spec_free(&d);
-	const char *bad[] = { "", "t", "t:ro", "t:ro:", "t:ro:x", "t:rx:/x", ":ro:/x", "t/1:rw:/x",
-			      "0123456789012345678901234567890123:rw:/x", "t:rw/x" };
+	const char *bad[] = {"",       "t",	    "t:ro",
+			     "t:ro:",  "t:ro:x",    "t:rx:/x",
+			     ":ro:/x", "t/1:rw:/x", "0123456789012345678901234567890123:rw:/x",
+			     "t:rw/x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(decode_volume(bad[i], &d), -EPROTO);
 	/* at most HCP_MAX_VOLUMES */
 	uint8_t many[23 + 9 * 12];
-	memcpy(many, (uint8_t[]){ HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
-				  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' }, 18);
+	memcpy(many,
+	       (uint8_t[]){HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
+			   HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x'},
+	       18);
 	size_t n = 18;
 	for (int i = 0; i <= HCP_MAX_VOLUMES; i++) {
-		memcpy(many + n, (uint8_t[]){ HCP_SPEC_VOLUME, 7, 0, 0, 0, 't', ':', 'r', 'w', ':', '/',
-					      'x' }, 12);
+		memcpy(many + n,
+		       (uint8_t[]){HCP_SPEC_VOLUME, 7, 0, 0, 0, 't', ':', 'r', 'w', ':', '/', 'x'},
+		       12);
 		n += 12;
 		assert_int_equal(hcp_spec_decode(many, n, &d), i < HCP_MAX_VOLUMES ? 0 : -EPROTO);
 		if (i < HCP_MAX_VOLUMES) {
@@ -330,8 +349,9 @@ static void test_spec_volumes(void **st)
 /* A spec payload: ARG "a", CWD "/", ROOTFS "x", then one TTY record. */
 static size_t tty_payload(uint8_t *b, const char *tty)
 {
-	static const uint8_t head[] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
-					HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x' };
+	static const uint8_t head[] = {HCP_SPEC_ARG,	1, 0, 0, 0, 'a',
+				       HCP_SPEC_CWD,	1, 0, 0, 0, '/',
+				       HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x'};
 	size_t n = strlen(tty);
 	memcpy(b, head, sizeof(head));
 	b[sizeof(head)] = HCP_SPEC_TTY;
@@ -343,9 +363,14 @@ static size_t tty_payload(uint8_t *b, const char *tty)
 static void test_spec_tty(void **st)
 {
 	(void)st;
-	char *argv[] = { "sh", NULL };
-	struct hcp_spec s = { .argv = argv, .argc = 1, .cwd = "/", .rootfs = "/dev/vda",
-			      .tty = true, .rows = 65535, .cols = 7 };
+	char *argv[] = {"sh", NULL};
+	struct hcp_spec s = {.argv = argv,
+			     .argc = 1,
+			     .cwd = "/",
+			     .rootfs = "/dev/vda",
+			     .tty = true,
+			     .rows = 65535,
+			     .cols = 7};
 	uint8_t *buf;
 	size_t len;
 	struct hcp_spec d;
@@ -368,8 +393,8 @@ static void test_spec_tty(void **st)
 	assert_int_equal(hcp_spec_decode(b, tty_payload(b, "0 0"), &d), 0);
 	assert_true(d.tty && d.rows == 0 && d.cols == 0);
 	hcp_spec_free(&d);
-	const char *bad[] = { "", "24", "24 ", " 80", "24  80", "24x80", "65536 80", "24 -1",
-			      "123456 1", "24 80 1", "+4 80" };
+	const char *bad[] = {"",	 "24",	  "24 ",      " 80",	 "24  80", "24x80",
+			     "65536 80", "24 -1", "123456 1", "24 80 1", "+4 80"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(hcp_spec_decode(b, tty_payload(b, bad[i]), &d), -EPROTO);
 	/* a duplicate TTY record */
@@ -381,10 +406,10 @@ static void test_spec_tty(void **st)
 static void test_exec_spec(void **st)
 {
 	(void)st;
-	char *argv[] = { "ps", "-o", "pid", NULL };
-	char *envp[] = { "X=1", NULL };
-	struct hcp_spec s = { .argv = argv, .argc = 3, .envp = envp, .envc = 1, .tty = true,
-			      .rows = 24, .cols = 80 };
+	char *argv[] = {"ps", "-o", "pid", NULL};
+	char *envp[] = {"X=1", NULL};
+	struct hcp_spec s = {
+	    .argv = argv, .argc = 3, .envp = envp, .envc = 1, .tty = true, .rows = 24, .cols = 80};
 	uint8_t *buf;
 	size_t len;
 	struct hcp_spec d;
@@ -426,10 +451,10 @@ static void test_exec_spec(void **st)
 	assert_int_equal(hcp_exec_decode(buf, len, &d), -EPROTO);
 	free(buf);
 	/* a relative cwd, no argv */
-	uint8_t rel[] = { HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, 'w' };
+	uint8_t rel[] = {HCP_SPEC_ARG, 1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, 'w'};
 	assert_int_equal(hcp_exec_decode(rel, sizeof(rel), &d), -EPROTO);
 	assert_int_equal(hcp_exec_decode(rel + 6, sizeof(rel) - 6, &d), -EPROTO);
-	struct hcp_spec none = { 0 };
+	struct hcp_spec none = {0};
 	assert_int_equal(hcp_exec_encode(&none, &buf, &len), -EINVAL);
 }
 
@@ -445,7 +470,7 @@ static void test_winsize(void **st)
 	assert_int_equal(feed(&r, buf, n, 3, types, 2), 1);
 	assert_int_equal(types[0], HCP_RESIZE);
 	hcp_reader_free(&r);
-	struct hcp_msg m = { .type = HCP_RESIZE, .len = 4, .payload = p };
+	struct hcp_msg m = {.type = HCP_RESIZE, .len = 4, .payload = p};
 	uint16_t rows, cols;
 	assert_int_equal(hcp_winsize_decode(&m, &rows, &cols), 0);
 	assert_int_equal(rows, 50);
@@ -465,13 +490,12 @@ static void test_winsize(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frames_any_split),  cmocka_unit_test(test_payload_and_u32),
-		cmocka_unit_test(test_bad_headers),       cmocka_unit_test(test_max_payload_bounded),
-		cmocka_unit_test(test_spec_roundtrip),    cmocka_unit_test(test_spec_malformed),
-		cmocka_unit_test(test_spec_volumes),
-		cmocka_unit_test(test_spec_tty),          cmocka_unit_test(test_exec_spec),
-		cmocka_unit_test(test_winsize),
-		cmocka_unit_test(test_spec_net_roundtrip),
+	    cmocka_unit_test(test_frames_any_split),   cmocka_unit_test(test_payload_and_u32),
+	    cmocka_unit_test(test_bad_headers),	       cmocka_unit_test(test_max_payload_bounded),
+	    cmocka_unit_test(test_spec_roundtrip),     cmocka_unit_test(test_spec_malformed),
+	    cmocka_unit_test(test_spec_volumes),       cmocka_unit_test(test_spec_tty),
+	    cmocka_unit_test(test_exec_spec),	       cmocka_unit_test(test_winsize),
+	    cmocka_unit_test(test_spec_net_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

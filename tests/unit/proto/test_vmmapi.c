@@ -18,7 +18,7 @@ static uint8_t buf[VMMAPI_MAX_MSG];
 
 static struct vmmapi_msg full_config(void)
 {
-	struct vmmapi_msg m = { .type = VMMAPI_CONFIG };
+	struct vmmapi_msg m = {.type = VMMAPI_CONFIG};
 	struct vmmapi_config *c = &m.config;
 	c->kernel = "/k/vmlinux";
 	c->initrd = "/k/initramfs.cpio";
@@ -28,17 +28,17 @@ static struct vmmapi_msg full_config(void)
 	c->pvm = -1;
 	c->debug = true;
 	c->ndisks = 2;
-	c->disks[0] = (struct vmmapi_disk){ NULL, true };
-	c->disks[1] = (struct vmmapi_disk){ "/d/rootfs.ext4", false };
+	c->disks[0] = (struct vmmapi_disk){NULL, true};
+	c->disks[1] = (struct vmmapi_disk){"/d/rootfs.ext4", false};
 	c->nvolumes = 1;
-	c->volumes[0] = (struct vmmapi_volume){ "/home/x", true };
+	c->volumes[0] = (struct vmmapi_volume){"/home/x", true};
 	c->vsock_uds = "/run/hull/c1/vsock";
 	c->vsock_cid = 3;
 	c->net_mode = VMMAPI_NET_SLIRP;
 	memcpy(c->net_mac, "\x52\x54\x00\x01\x02\x03", 6);
 	c->nports = 2;
-	c->ports[0] = (struct vmmapi_portfwd){ false, 0, 8080, 80 };
-	c->ports[1] = (struct vmmapi_portfwd){ true, 0x0100007f, 5353, 53 };
+	c->ports[0] = (struct vmmapi_portfwd){false, 0, 8080, 80};
+	c->ports[1] = (struct vmmapi_portfwd){true, 0x0100007f, 5353, 53};
 	c->net_no_csum = true;
 	c->template_root = "/var/lib/hull/templates";
 	return m;
@@ -89,7 +89,7 @@ static void test_events_roundtrip(void **state)
 {
 	(void)state;
 	struct errmsg err;
-	struct vmmapi_msg m = { .type = VMMAPI_CREATED }, d;
+	struct vmmapi_msg m = {.type = VMMAPI_CREATED}, d;
 	m.created.boot = VMMAPI_BOOT_REFUSED;
 	m.created.t_ns = 123456789;
 	m.created.t_exec = 987654321;
@@ -102,7 +102,7 @@ static void test_events_roundtrip(void **state)
 	assert_int_equal(d.created.t_exec, 987654321);
 	assert_string_equal(d.created.why, m.created.why);
 
-	m = (struct vmmapi_msg){ .type = VMMAPI_STOPPED };
+	m = (struct vmmapi_msg){.type = VMMAPI_STOPPED};
 	m.stopped.reason = VMMAPI_STOP_ERROR;
 	m.stopped.t_ns = 42;
 	m.stopped.why = "KVM_RUN: Bad address";
@@ -112,7 +112,7 @@ static void test_events_roundtrip(void **state)
 	assert_int_equal(d.stopped.t_ns, 42);
 	assert_string_equal(d.stopped.why, "KVM_RUN: Bad address");
 
-	m = (struct vmmapi_msg){ .type = VMMAPI_RESULT };
+	m = (struct vmmapi_msg){.type = VMMAPI_RESULT};
 	m.result.op = VMMAPI_ATTACH_DISK;
 	m.result.err = -ENOENT;
 	m.result.text = "disk /x: No such file or directory";
@@ -122,16 +122,16 @@ static void test_events_roundtrip(void **state)
 	assert_int_equal(d.result.err, -ENOENT);
 	assert_string_equal(d.result.text, m.result.text);
 
-	m = (struct vmmapi_msg){ .type = VMMAPI_ATTACH_DISK };
+	m = (struct vmmapi_msg){.type = VMMAPI_ATTACH_DISK};
 	m.attach.index = 0;
 	m.attach.path = "/d/rootfs.ext4";
 	n = vmmapi_encode(&m, buf, sizeof(buf), &err);
 	assert_int_equal(vmmapi_decode(buf, (size_t)n, &d, &err), 0);
 	assert_string_equal(d.attach.path, "/d/rootfs.ext4");
 
-	uint32_t bare[] = { VMMAPI_SAVE_TEMPLATE, VMMAPI_PAUSE, VMMAPI_RESUME, VMMAPI_STOP };
+	uint32_t bare[] = {VMMAPI_SAVE_TEMPLATE, VMMAPI_PAUSE, VMMAPI_RESUME, VMMAPI_STOP};
 	for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
-		m = (struct vmmapi_msg){ .type = bare[i] };
+		m = (struct vmmapi_msg){.type = bare[i]};
 		n = vmmapi_encode(&m, buf, sizeof(buf), &err);
 		assert_int_equal(n, 4);
 		assert_int_equal(vmmapi_decode(buf, 4, &d, &err), 0);
@@ -145,8 +145,8 @@ static void test_truncated_and_trailing(void **state)
 {
 	(void)state;
 	struct errmsg err;
-	struct vmmapi_msg msgs[3] = { full_config(), { .type = VMMAPI_STOPPED },
-				      { .type = VMMAPI_CREATED } };
+	struct vmmapi_msg msgs[3] = {
+	    full_config(), {.type = VMMAPI_STOPPED}, {.type = VMMAPI_CREATED}};
 	msgs[1].stopped.why = "why";
 	for (int k = 0; k < 3; k++) {
 		int n = vmmapi_encode(&msgs[k], buf, sizeof(buf) - 1, &err);
@@ -332,13 +332,13 @@ static void test_send_recv(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_roundtrip),
-		cmocka_unit_test(test_events_roundtrip),
-		cmocka_unit_test(test_truncated_and_trailing),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_byte_flips),
-		cmocka_unit_test(test_encode_limits),
-		cmocka_unit_test(test_send_recv),
+	    cmocka_unit_test(test_config_roundtrip),
+	    cmocka_unit_test(test_events_roundtrip),
+	    cmocka_unit_test(test_truncated_and_trailing),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_byte_flips),
+	    cmocka_unit_test(test_encode_limits),
+	    cmocka_unit_test(test_send_recv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

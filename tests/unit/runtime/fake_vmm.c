@@ -47,17 +47,17 @@ int main(void)
 	if (!strcmp(mode, "exit3"))
 		return 3;
 	if (!strcmp(mode, "garbage")) {
-		uint8_t junk[] = { 0x84, 0, 0, 0, 1 };
+		uint8_t junk[] = {0x84, 0, 0, 0, 1};
 		if (write(api, junk, sizeof(junk)) < 0)
 			return 9;
 		return until_stop();
 	}
 	if (!strcmp(mode, "unasked")) {
-		say((struct vmmapi_msg){ .type = VMMAPI_RESULT });
+		say((struct vmmapi_msg){.type = VMMAPI_RESULT});
 		return until_stop();
 	}
 	if (!strcmp(mode, "request")) {
-		say((struct vmmapi_msg){ .type = VMMAPI_STOP });
+		say((struct vmmapi_msg){.type = VMMAPI_STOP});
 		return until_stop();
 	}
 	if (!strcmp(mode, "fds")) {
@@ -66,8 +66,9 @@ int main(void)
 		struct dirent *e;
 		while (d && (e = readdir(d)))
 			if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d))
-				snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s ", e->d_name);
-		struct vmmapi_msg s = { .type = VMMAPI_STOPPED };
+				snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s ",
+					 e->d_name);
+		struct vmmapi_msg s = {.type = VMMAPI_STOPPED};
 		s.stopped.reason = VMMAPI_STOP_RESET;
 		s.stopped.why = why;
 		say(s);
@@ -75,25 +76,25 @@ int main(void)
 	}
 	if (write(4, "hello\n", 6) != 6)
 		return 9;
-	struct vmmapi_msg c = { .type = VMMAPI_CREATED };
+	struct vmmapi_msg c = {.type = VMMAPI_CREATED};
 	c.created.boot = VMMAPI_BOOT_REFUSED;
 	c.created.t_ns = 1;
 	c.created.t_exec = 5;
 	c.created.why = "stale\x01\x1b[31m";
 	say(c);
-	struct vmmapi_msg st = { .type = VMMAPI_STARTED };
+	struct vmmapi_msg st = {.type = VMMAPI_STARTED};
 	st.started.t_ns = 2;
 	say(st);
 	for (;;) {
 		static uint8_t rb[VMMAPI_RECV_BUF];
 		if (vmmapi_recv(api, rb, &m, NULL))
 			return 0;
-		struct vmmapi_msg r = { .type = VMMAPI_RESULT };
+		struct vmmapi_msg r = {.type = VMMAPI_RESULT};
 		r.result.op = m.type;
 		switch (m.type) {
 		case VMMAPI_SAVE_TEMPLATE:
 			if (!strcmp(mode, "die-in-request")) {
-				struct vmmapi_msg s = { .type = VMMAPI_STOPPED };
+				struct vmmapi_msg s = {.type = VMMAPI_STOPPED};
 				s.stopped.reason = VMMAPI_STOP_SHUTDOWN;
 				s.stopped.t_ns = 3;
 				say(s);
@@ -105,7 +106,7 @@ int main(void)
 			r.result.text = "disk: No such file or directory";
 			break;
 		case VMMAPI_STOP: {
-			struct vmmapi_msg s = { .type = VMMAPI_STOPPED };
+			struct vmmapi_msg s = {.type = VMMAPI_STOPPED};
 			s.stopped.reason = VMMAPI_STOP_REQUESTED;
 			s.stopped.t_ns = 4;
 			say(s);

@@ -151,8 +151,8 @@ static void test_follow_partial_damaged(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_streams, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_follow_partial_damaged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_streams, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_follow_partial_damaged, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,7 @@ static void test_network(void **st)
 	assert_string_equal(o.tap, "tap0");
 	assert_int_equal(net_opts_network(&o, "slirp", &err), 0);
 	assert_int_equal(o.mode, VMM_NET_SLIRP);
-	const char *bad[] = { "", "bridge", "tap:", "tap:a/b", "tap:0123456789abcdef", "SLIRP" };
+	const char *bad[] = {"", "bridge", "tap:", "tap:a/b", "tap:0123456789abcdef", "SLIRP"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(net_opts_network(&o, bad[i], &err), -EINVAL);
 		assert_non_null(strstr(err.text, "--network"));
@@ -56,9 +56,9 @@ static void test_publish(void **st)
 	assert_non_null(strstr(err.text, "already published"));
 	/* same number, other protocol: fine */
 	assert_int_equal(net_opts_publish(&o, "8080:80/udp", &err), 0);
-	const char *bad[] = { "80", "0:80", "80:0", "65536:80", "a:80", "80:b", ":80", "80:",
-			      "1:2/sctp", "1:2/", "300.1.1.1:1:2", "::1:2", "1:2:3:4", "-1:80",
-			      "123456:80" };
+	const char *bad[] = {"80",	"0:80",	 "80:0",     "65536:80", "a:80",	  "80:b",
+			     ":80",	"80:",	 "1:2/sctp", "1:2/",	 "300.1.1.1:1:2", "::1:2",
+			     "1:2:3:4", "-1:80", "123456:80"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err.text[0] = '\0';
 		assert_int_equal(net_opts_publish(&o, bad[i], &err), -EINVAL);
@@ -92,7 +92,7 @@ static void test_dns_and_check(void **st)
 static void test_tap_guest(void **st)
 {
 	(void)st;
-	struct in_addr h = { .s_addr = inet_addr("192.168.7.1") }, g;
+	struct in_addr h = {.s_addr = inet_addr("192.168.7.1")}, g;
 	assert_int_equal(net_opts_tap_guest(h, 24, &g), 0);
 	assert_int_equal(g.s_addr, inet_addr("192.168.7.2"));
 	h.s_addr = inet_addr("192.168.7.254"); /* next is the broadcast: take the previous */

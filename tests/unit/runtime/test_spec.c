@@ -10,13 +10,19 @@
 
 #include "runtime/spec.h"
 
-static char *ep[] = { "/entry", "--flag" };
-static char *cmd[] = { "default", "args" };
-static char *env[] = { "PATH=/bin", "FOO=image", "KEEP=1" };
+static char *ep[] = {"/entry", "--flag"};
+static char *cmd[] = {"default", "args"};
+static char *env[] = {"PATH=/bin", "FOO=image", "KEEP=1"};
 
 static const struct spec_image img = {
-	.entrypoint = ep, .n_entrypoint = 2, .cmd = cmd, .n_cmd = 2,
-	.env = env, .n_env = 3, .working_dir = "/app", .user = "app",
+    .entrypoint = ep,
+    .n_entrypoint = 2,
+    .cmd = cmd,
+    .n_cmd = 2,
+    .env = env,
+    .n_env = 3,
+    .working_dir = "/app",
+    .user = "app",
 };
 
 static const char *fake_getenv(const char *n)
@@ -35,11 +41,11 @@ static void argv_is(const struct hcp_spec *s, const char **want, size_t n)
 static void test_image_defaults(void **st)
 {
 	(void)st;
-	struct spec_overrides o = { .hostname = "h" };
+	struct spec_overrides o = {.hostname = "h"};
 	struct hcp_spec s;
 	struct errmsg err;
 	assert_int_equal(spec_build(&img, &o, &s, &err), 0);
-	argv_is(&s, (const char *[]){ "/entry", "--flag", "default", "args" }, 4);
+	argv_is(&s, (const char *[]){"/entry", "--flag", "default", "args"}, 4);
 	assert_string_equal(s.cwd, "/app");
 	assert_string_equal(s.user, "app");
 	assert_string_equal(s.rootfs, "/dev/vda");
@@ -51,42 +57,42 @@ static void test_image_defaults(void **st)
 static void test_args_replace_cmd(void **st)
 {
 	(void)st;
-	char *args[] = { "x", "y" };
-	struct spec_overrides o = { .args = args, .n_args = 2 };
+	char *args[] = {"x", "y"};
+	struct spec_overrides o = {.args = args, .n_args = 2};
 	struct hcp_spec s;
 	assert_int_equal(spec_build(&img, &o, &s, NULL), 0);
-	argv_is(&s, (const char *[]){ "/entry", "--flag", "x", "y" }, 4);
+	argv_is(&s, (const char *[]){"/entry", "--flag", "x", "y"}, 4);
 	hcp_spec_free(&s);
 }
 
 static void test_entrypoint_clears_cmd(void **st)
 {
 	(void)st;
-	struct spec_overrides o = { .entrypoint = "/bin/sh" };
+	struct spec_overrides o = {.entrypoint = "/bin/sh"};
 	struct hcp_spec s;
 	assert_int_equal(spec_build(&img, &o, &s, NULL), 0);
-	argv_is(&s, (const char *[]){ "/bin/sh" }, 1);
+	argv_is(&s, (const char *[]){"/bin/sh"}, 1);
 	hcp_spec_free(&s);
 
-	char *args[] = { "-c", "true" };
+	char *args[] = {"-c", "true"};
 	o.args = args;
 	o.n_args = 2;
 	assert_int_equal(spec_build(&img, &o, &s, NULL), 0);
-	argv_is(&s, (const char *[]){ "/bin/sh", "-c", "true" }, 3);
+	argv_is(&s, (const char *[]){"/bin/sh", "-c", "true"}, 3);
 	hcp_spec_free(&s);
 
 	/* --entrypoint '' removes the entrypoint: the args are the command */
 	o.entrypoint = "";
 	assert_int_equal(spec_build(&img, &o, &s, NULL), 0);
-	argv_is(&s, (const char *[]){ "-c", "true" }, 2);
+	argv_is(&s, (const char *[]){"-c", "true"}, 2);
 	hcp_spec_free(&s);
 }
 
 static void test_no_command(void **st)
 {
 	(void)st;
-	struct spec_image bare = { 0 };
-	struct spec_overrides o = { 0 };
+	struct spec_image bare = {0};
+	struct spec_overrides o = {0};
 	struct hcp_spec s;
 	struct errmsg err;
 	assert_int_equal(spec_build(&bare, &o, &s, &err), -EINVAL);
@@ -94,10 +100,10 @@ static void test_no_command(void **st)
 	o.entrypoint = "";
 	assert_int_equal(spec_build(&img, &o, &s, &err), -EINVAL);
 	/* image Cmd only */
-	struct spec_image cmd_only = { .cmd = cmd, .n_cmd = 2 };
+	struct spec_image cmd_only = {.cmd = cmd, .n_cmd = 2};
 	o.entrypoint = NULL;
 	assert_int_equal(spec_build(&cmd_only, &o, &s, &err), 0);
-	argv_is(&s, (const char *[]){ "default", "args" }, 2);
+	argv_is(&s, (const char *[]){"default", "args"}, 2);
 	assert_string_equal(s.cwd, "/");
 	assert_null(s.user);
 	assert_int_equal(s.envc, 0);
@@ -109,19 +115,19 @@ static void test_no_command(void **st)
 static void test_env_overrides(void **st)
 {
 	(void)st;
-	char *e[] = { "FOO=cli", "NEW=1", "FROMHOST", "KEEP", "EMPTY=" };
-	struct spec_overrides o = { .env = e, .n_env = 5, .host_getenv = fake_getenv };
+	char *e[] = {"FOO=cli", "NEW=1", "FROMHOST", "KEEP", "EMPTY="};
+	struct spec_overrides o = {.env = e, .n_env = 5, .host_getenv = fake_getenv};
 	struct hcp_spec s;
 	assert_int_equal(spec_build(&img, &o, &s, NULL), 0);
 	/* FOO replaced in place, KEEP dropped (not set on the host), the rest added */
-	const char *want[] = { "PATH=/bin", "FOO=cli", "NEW=1", "FROMHOST=hostval", "EMPTY=" };
+	const char *want[] = {"PATH=/bin", "FOO=cli", "NEW=1", "FROMHOST=hostval", "EMPTY="};
 	assert_int_equal(s.envc, 5);
 	for (size_t i = 0; i < 5; i++)
 		assert_string_equal(s.envp[i], want[i]);
 	assert_null(s.envp[5]);
 	hcp_spec_free(&s);
 
-	char *bad[] = { "=x" };
+	char *bad[] = {"=x"};
 	o.env = bad;
 	o.n_env = 1;
 	struct errmsg err;
@@ -131,7 +137,7 @@ static void test_env_overrides(void **st)
 static void test_workdir_user(void **st)
 {
 	(void)st;
-	struct spec_overrides o = { .workdir = "/tmp", .user = "1000:2000" };
+	struct spec_overrides o = {.workdir = "/tmp", .user = "1000:2000"};
 	struct hcp_spec s;
 	assert_int_equal(spec_build(&img, &o, &s, NULL), 0);
 	assert_string_equal(s.cwd, "/tmp");
@@ -150,7 +156,7 @@ static void test_workdir_user(void **st)
 static void test_tty_term(void **st)
 {
 	(void)st;
-	struct spec_overrides o = { .tty = true };
+	struct spec_overrides o = {.tty = true};
 	struct hcp_spec s;
 	struct errmsg err;
 	assert_int_equal(spec_build(&img, &o, &s, &err), 0);
@@ -159,7 +165,7 @@ static void test_tty_term(void **st)
 	assert_string_equal(s.envp[3], "TERM=xterm");
 	hcp_spec_free(&s);
 	/* a TERM of the user's (or the image's) stays */
-	char *e[] = { "TERM=vt100" };
+	char *e[] = {"TERM=vt100"};
 	o.env = e;
 	o.n_env = 1;
 	assert_int_equal(spec_build(&img, &o, &s, &err), 0);
@@ -167,7 +173,7 @@ static void test_tty_term(void **st)
 	assert_string_equal(s.envp[3], "TERM=vt100");
 	hcp_spec_free(&s);
 	/* no -t: no pty, no TERM */
-	struct spec_overrides plain = { 0 };
+	struct spec_overrides plain = {0};
 	assert_int_equal(spec_build(&img, &plain, &s, &err), 0);
 	assert_false(s.tty);
 	assert_int_equal(s.envc, 3);
@@ -177,10 +183,13 @@ static void test_tty_term(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_image_defaults),     cmocka_unit_test(test_args_replace_cmd),
-		cmocka_unit_test(test_entrypoint_clears_cmd), cmocka_unit_test(test_no_command),
-		cmocka_unit_test(test_env_overrides),      cmocka_unit_test(test_workdir_user),
-		cmocka_unit_test(test_tty_term),
+	    cmocka_unit_test(test_image_defaults),
+	    cmocka_unit_test(test_args_replace_cmd),
+	    cmocka_unit_test(test_entrypoint_clears_cmd),
+	    cmocka_unit_test(test_no_command),
+	    cmocka_unit_test(test_env_overrides),
+	    cmocka_unit_test(test_workdir_user),
+	    cmocka_unit_test(test_tty_term),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

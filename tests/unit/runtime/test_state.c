@@ -20,7 +20,7 @@
 
 #include "runtime/state.h"
 
-static char *argv_[] = { "sh", "-c", "echo \"hi\"\n", NULL };
+static char *argv_[] = {"sh", "-c", "echo \"hi\"\n", NULL};
 
 static void fill(struct runtime_state *s)
 {
@@ -98,7 +98,7 @@ static void expect_bad(const char *from, const char *to, const char *field)
 	assert_non_null(at);
 	char *edited = malloc(strlen(json) + strlen(to) + 1);
 	sprintf(edited, "%.*s%s%s", (int)(at - json), json, to, at + strlen(from));
-	struct errmsg err = { { 0 } };
+	struct errmsg err = {{0}};
 	assert_int_equal(runtime_state_decode(edited, strlen(edited), &b, &err), -EINVAL);
 	assert_non_null(strstr(err.text, field));
 	assert_null(b.image); /* nothing half-filled */
@@ -182,7 +182,7 @@ static void test_create_lookup(void **st)
 	(void)st;
 	char *root = mkroot();
 	struct runtime_state a, b, c, got;
-	struct errmsg err = { { 0 } };
+	struct errmsg err = {{0}};
 	create(root, "web", &a);
 	create(root, NULL, &b);
 	/* sockets are named through the short id, a link to the directory */
@@ -234,14 +234,14 @@ static void test_create_lookup(void **st)
 
 	/* 17 ids over 16 first digits: some first digit is shared */
 	struct runtime_state many[17];
-	int seen[16] = { 0 }, dup = -1;
+	int seen[16] = {0}, dup = -1;
 	for (int i = 0; i < 17; i++) {
 		create(root, NULL, &many[i]);
 		int d = many[i].id[0] <= '9' ? many[i].id[0] - '0' : many[i].id[0] - 'a' + 10;
 		if (++seen[d] == 2 && dup < 0)
 			dup = d;
 	}
-	char amb[2] = { "0123456789abcdef"[dup], '\0' };
+	char amb[2] = {"0123456789abcdef"[dup], '\0'};
 	assert_int_equal(runtime_lookup(root, amb, &got, &err), -EEXIST);
 	assert_non_null(strstr(err.text, "more than one"));
 	for (int i = 0; i < 17; i++)
@@ -293,7 +293,7 @@ static void test_save_list_remove(void **st)
 	/* removal takes everything in the directory, sockets included */
 	char *sp = runtime_path(&a, RUNTIME_MONITOR_SOCK);
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sp);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd);
@@ -316,14 +316,19 @@ static void test_root_too_long(void **st)
 {
 	(void)st;
 	/* <root>/<64 hex id>/vsock.sock_<port> must fit in a sockaddr_un */
-	setenv("HULL_RUNTIME_DIR", "/tmp/a-runtime-directory-that-is-far-too-long-for-the-vsock-socket-paths-of-a-vm", 1);
+	setenv("HULL_RUNTIME_DIR",
+	       "/tmp/a-runtime-directory-that-is-far-too-long-for-the-vsock-socket-paths-of-a-vm",
+	       1);
 	char *root = (char *)1;
-	struct errmsg err = { { 0 } };
+	struct errmsg err = {{0}};
 	assert_int_equal(runtime_root(&root, &err), -ENAMETOOLONG);
 	assert_null(root);
 	assert_non_null(strstr(err.text, "HULL_RUNTIME_DIR"));
 	struct stat sb;
-	assert_int_equal(stat("/tmp/a-runtime-directory-that-is-far-too-long-for-the-vsock-socket-paths-of-a-vm", &sb), -1);
+	assert_int_equal(
+	    stat("/tmp/a-runtime-directory-that-is-far-too-long-for-the-vsock-socket-paths-of-a-vm",
+		 &sb),
+	    -1);
 }
 
 static void test_stale(void **st)
@@ -382,10 +387,13 @@ static void test_stale(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_codec_roundtrip), cmocka_unit_test(test_codec_rejects),
-		cmocka_unit_test(test_names),		cmocka_unit_test(test_create_lookup),
-		cmocka_unit_test(test_save_list_remove), cmocka_unit_test(test_stale),
-		cmocka_unit_test(test_root_too_long),
+	    cmocka_unit_test(test_codec_roundtrip),
+	    cmocka_unit_test(test_codec_rejects),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_create_lookup),
+	    cmocka_unit_test(test_save_list_remove),
+	    cmocka_unit_test(test_stale),
+	    cmocka_unit_test(test_root_too_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

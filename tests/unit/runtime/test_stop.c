@@ -14,16 +14,18 @@ static void test_signal_parse(void **st)
 {
 	(void)st;
 	int s;
-	const struct { const char *in; int want; } ok[] = {
-		{ "SIGTERM", SIGTERM }, { "TERM", SIGTERM }, { "sigquit", SIGQUIT },
-		{ "Int", SIGINT },      { "9", SIGKILL },     { "SIGUSR1", SIGUSR1 },
-		{ "64", 64 },           { "WINCH", SIGWINCH },
+	const struct {
+		const char *in;
+		int want;
+	} ok[] = {
+	    {"SIGTERM", SIGTERM}, {"TERM", SIGTERM},	{"sigquit", SIGQUIT}, {"Int", SIGINT},
+	    {"9", SIGKILL},	  {"SIGUSR1", SIGUSR1}, {"64", 64},	      {"WINCH", SIGWINCH},
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		assert_int_equal(stop_signal_parse(ok[i].in, &s), 0);
 		assert_int_equal(s, ok[i].want);
 	}
-	const char *bad[] = { "", "SIG", "0", "65", "-1", "15x", "SIGFOO", "TERM ", NULL };
+	const char *bad[] = {"", "SIG", "0", "65", "-1", "15x", "SIGFOO", "TERM ", NULL};
 	for (size_t i = 0; bad[i]; i++)
 		assert_int_equal(stop_signal_parse(bad[i], &s), -EINVAL);
 	assert_int_equal(stop_signal_parse(NULL, &s), -EINVAL);
@@ -47,7 +49,7 @@ static void test_pick_and_timeout(void **st)
 	assert_int_equal(t, 0);
 	assert_int_equal(stop_timeout_parse("86400", &t), 0);
 	assert_int_equal(t, 86400);
-	const char *bad[] = { "", "-1", "86401", "1.5", "x", " 1", "99999999999999999999", NULL };
+	const char *bad[] = {"", "-1", "86401", "1.5", "x", " 1", "99999999999999999999", NULL};
 	for (size_t i = 0; bad[i]; i++)
 		assert_int_equal(stop_timeout_parse(bad[i], &t), -EINVAL);
 }
@@ -55,7 +57,7 @@ static void test_pick_and_timeout(void **st)
 static void test_timer(void **st)
 {
 	(void)st;
-	struct stop_seq q = { 0 };
+	struct stop_seq q = {0};
 	const uint64_t s = 1000000000ull;
 	assert_int_equal(stop_timeout_ms(&q, 5 * s), -1);
 	assert_false(stop_kill_due(&q, 100 * s));
@@ -69,7 +71,7 @@ static void test_timer(void **st)
 	assert_false(stop_kill_due(&q, 8 * s)); /* once */
 	assert_int_equal(stop_timeout_ms(&q, 8 * s), -1);
 	/* timeout 0: due at once */
-	struct stop_seq z = { 0 };
+	struct stop_seq z = {0};
 	stop_arm(&z, s, 0);
 	assert_true(stop_kill_due(&z, s));
 }
@@ -103,31 +105,31 @@ static int fake_wait(void *ctx, int timeout_ms)
 static void test_run(void **st)
 {
 	(void)st;
-	const struct stop_ops ops = { fake_signal, fake_wait };
+	const struct stop_ops ops = {fake_signal, fake_wait};
 	/* exits on the stop signal */
-	struct fake f = { .exits_on = SIGTERM };
+	struct fake f = {.exits_on = SIGTERM};
 	assert_int_equal(stop_run(&ops, &f, SIGTERM, 10), 0);
 	assert_int_equal(f.nsigs, 1);
 	assert_int_equal(f.waited_ms[0], 10000);
 	/* ignores it: killed after the timeout */
-	struct fake g = { .exits_on = 0 };
+	struct fake g = {.exits_on = 0};
 	assert_int_equal(stop_run(&ops, &g, SIGQUIT, 2), 1);
 	assert_int_equal(g.nsigs, 2);
 	assert_int_equal(g.sigs[0], SIGQUIT);
 	assert_int_equal(g.sigs[1], SIGKILL);
 	assert_int_equal(g.waited_ms[0], 2000);
 	/* an operation that fails ends the sequence with its error */
-	struct fake h = { .fail_signal = -ECONNREFUSED };
+	struct fake h = {.fail_signal = -ECONNREFUSED};
 	assert_int_equal(stop_run(&ops, &h, SIGTERM, 1), -ECONNREFUSED);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_signal_parse),
-		cmocka_unit_test(test_pick_and_timeout),
-		cmocka_unit_test(test_timer),
-		cmocka_unit_test(test_run),
+	    cmocka_unit_test(test_signal_parse),
+	    cmocka_unit_test(test_pick_and_timeout),
+	    cmocka_unit_test(test_timer),
+	    cmocka_unit_test(test_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

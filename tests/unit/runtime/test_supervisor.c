@@ -40,7 +40,7 @@ static void fake_halt(void *ctx, int signo)
 	((struct fake *)ctx)->halted = signo;
 }
 
-static const struct supervisor_ops ops = { .signal = fake_signal, .halt = fake_halt };
+static const struct supervisor_ops ops = {.signal = fake_signal, .halt = fake_halt};
 
 struct call {
 	struct runtime_state *s;
@@ -62,11 +62,11 @@ static void *call_thread(void *arg)
  * while a client thread sends req. */
 static int call(struct supervisor *m, struct runtime_state *s, const char *req, struct errmsg *err)
 {
-	struct call c = { .s = s, .req = req };
+	struct call c = {.s = s, .req = req};
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, call_thread, &c), 0);
 	while (!atomic_load(&c.done)) {
-		struct pollfd p = { .fd = supervisor_fd(m), .events = POLLIN };
+		struct pollfd p = {.fd = supervisor_fd(m), .events = POLLIN};
 		if (poll(&p, 1, 50) > 0)
 			supervisor_dispatch(m);
 	}
@@ -77,7 +77,7 @@ static int call(struct supervisor *m, struct runtime_state *s, const char *req, 
 
 static void serve_for(struct supervisor *m, int ms)
 {
-	struct pollfd p = { .fd = supervisor_fd(m), .events = POLLIN };
+	struct pollfd p = {.fd = supervisor_fd(m), .events = POLLIN};
 	while (poll(&p, 1, ms) > 0)
 		supervisor_dispatch(m);
 }
@@ -101,13 +101,18 @@ static int teardown(void **st)
 	return system(cmd);
 }
 
-static char *cmdv[] = { "sleep", "100", NULL };
+static char *cmdv[] = {"sleep", "100", NULL};
 
 static struct supervisor *mk(const char *name, bool rm, struct fake *f, struct runtime_state *s)
 {
-	struct supervisor_info in = { .name = name, .image = "img.oci", .digest = "sha256:ab",
-				   .cmd = cmdv, .n_cmd = 2, .stop_signal = SIGTERM,
-				   .stop_timeout = 0, .auto_remove = rm };
+	struct supervisor_info in = {.name = name,
+				     .image = "img.oci",
+				     .digest = "sha256:ab",
+				     .cmd = cmdv,
+				     .n_cmd = 2,
+				     .stop_signal = SIGTERM,
+				     .stop_timeout = 0,
+				     .auto_remove = rm};
 	struct supervisor *m;
 	struct errmsg err;
 	assert_int_equal(supervisor_create(&in, &m, &err), 0);
@@ -122,13 +127,13 @@ static struct supervisor *mk(const char *name, bool rm, struct fake *f, struct r
 static void test_requests(void **st)
 {
 	(void)st;
-	struct fake f = { 0 };
+	struct fake f = {0};
 	struct runtime_state s;
 	struct errmsg err;
 	struct supervisor *m = mk("c1", false, &f, &s);
 
 	/* a second monitor cannot take the name */
-	struct supervisor_info dup = { .name = "c1", .image = "i", .cmd = cmdv, .n_cmd = 2 };
+	struct supervisor_info dup = {.name = "c1", .image = "i", .cmd = cmdv, .n_cmd = 2};
 	struct supervisor *m2;
 	assert_int_equal(supervisor_create(&dup, &m2, &err), -EEXIST);
 
@@ -168,7 +173,8 @@ static void test_requests(void **st)
 	assert_int_equal(now.exit_code, 137);
 	assert_true(now.finished_ns >= now.started_ns);
 	runtime_state_free(&now);
-	char *sock = runtime_path(&s, RUNTIME_MONITOR_SOCK), *log = runtime_path(&s, RUNTIME_LOG_FILE);
+	char *sock = runtime_path(&s, RUNTIME_MONITOR_SOCK),
+	     *log = runtime_path(&s, RUNTIME_LOG_FILE);
 	struct stat sb;
 	assert_int_equal(stat(sock, &sb), -1); /* the socket is gone */
 	assert_int_equal(stat(log, &sb), 0);
@@ -183,7 +189,7 @@ static void test_requests(void **st)
 static void test_auto_remove(void **st)
 {
 	(void)st;
-	struct fake f = { .running = true };
+	struct fake f = {.running = true};
 	struct runtime_state s;
 	struct supervisor *m = mk("c2", true, &f, &s);
 	supervisor_finish(m, false, 127, "exec failed");
@@ -196,7 +202,7 @@ static void test_auto_remove(void **st)
 static void test_failed_start_recorded(void **st)
 {
 	(void)st;
-	struct fake f = { 0 };
+	struct fake f = {0};
 	struct runtime_state s, now;
 	struct supervisor *m = mk("c3", false, &f, &s);
 	struct errmsg err;
@@ -217,9 +223,9 @@ static void test_failed_start_recorded(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auto_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failed_start_recorded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_auto_remove, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_start_recorded, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,7 @@
 
 static struct vmproc *spawn(const char *mode)
 {
-	struct vmmapi_config c = { .kernel = "K", .cpus = 1, .mem_bytes = 64 << 20 };
+	struct vmmapi_config c = {.kernel = "K", .cpus = 1, .mem_bytes = 64 << 20};
 	struct vmproc *vp = NULL;
 	struct errmsg err;
 	setenv("FAKE_VMM", mode, 1);
@@ -38,7 +38,7 @@ static struct vmproc_event next(struct vmproc *vp)
 		assert_true(rc >= 0);
 		if (rc == 1)
 			return ev;
-		struct pollfd p = { .fd = vmproc_fd(vp), .events = POLLIN };
+		struct pollfd p = {.fd = vmproc_fd(vp), .events = POLLIN};
 		assert_true(poll(&p, 1, 10000) == 1);
 	}
 }
@@ -56,7 +56,7 @@ static void test_good(void **state)
 	/* the monitor's control bytes do not reach the user's terminal */
 	assert_string_equal(ev.why, "stale??[31m");
 	char con[16] = "";
-	struct pollfd p = { .fd = vmproc_console_fd(vp), .events = POLLIN };
+	struct pollfd p = {.fd = vmproc_console_fd(vp), .events = POLLIN};
 	assert_int_equal(poll(&p, 1, 10000), 1);
 	assert_int_equal(read(vmproc_console_fd(vp), con, sizeof(con)), 6);
 	assert_memory_equal(con, "hello\n", 6);
@@ -157,7 +157,7 @@ static void test_no_monitor(void **state)
 	(void)state;
 	char *saved = strdup(getenv("HULL_VMM"));
 	setenv("HULL_VMM", "/nonexistent/hull-vmm", 1);
-	struct vmmapi_config c = { .kernel = "K", .cpus = 1 };
+	struct vmmapi_config c = {.kernel = "K", .cpus = 1};
 	struct vmproc *vp = NULL;
 	struct errmsg err;
 	assert_int_equal(vmproc_spawn(&c, &vp, &err), -ENOENT);
@@ -179,9 +179,12 @@ int main(void)
 		return 1;
 	setenv("HULL_VMM", fake, 1);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),	       cmocka_unit_test(test_only_its_fds),
-		cmocka_unit_test(test_hostile_monitor), cmocka_unit_test(test_dies_in_request),
-		cmocka_unit_test(test_exit_status),    cmocka_unit_test(test_no_monitor),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_only_its_fds),
+	    cmocka_unit_test(test_hostile_monitor),
+	    cmocka_unit_test(test_dies_in_request),
+	    cmocka_unit_test(test_exit_status),
+	    cmocka_unit_test(test_no_monitor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,7 +26,7 @@ static void dev(void *ctx, uint64_t off, void *data, uint32_t len, bool write)
 static void test_bus(void **st)
 {
 	(void)st;
-	struct bus b = { 0 };
+	struct bus b = {0};
 	assert_int_equal(bus_add(&b, 0x3f8, 8, dev, NULL), 0);
 	assert_int_equal(bus_add(&b, 0x3fc, 8, dev, NULL), -EEXIST);
 	assert_int_equal(bus_add(&b, 0x3f0, 9, dev, NULL), -EEXIST);
@@ -52,12 +52,13 @@ static void test_cpuid(void **st)
 {
 	(void)st;
 	struct kvm_cpuid_entry2 e[5] = {
-		{ .function = 1, .ebx = 0xff00ffff, .ecx = (1u << 26) | (1u << 27) | (1u << 28) |
-							  (1u << 13) | (1u << 23) | 1u },
-		{ .function = 7, .index = 0, .ebx = (1u << 20) | 1u },
-		{ .function = 0xd, .eax = 7, .ebx = 1, .ecx = 2, .edx = 3 },
-		{ .function = 0x80000008, .ebx = 0 },
-		{ .function = 0x40000001, .eax = (1u << 3) | (1u << 7) | (1u << 11) | (1u << 13) },
+	    {.function = 1,
+	     .ebx = 0xff00ffff,
+	     .ecx = (1u << 26) | (1u << 27) | (1u << 28) | (1u << 13) | (1u << 23) | 1u},
+	    {.function = 7, .index = 0, .ebx = (1u << 20) | 1u},
+	    {.function = 0xd, .eax = 7, .ebx = 1, .ecx = 2, .edx = 3},
+	    {.function = 0x80000008, .ebx = 0},
+	    {.function = 0x40000001, .eax = (1u << 3) | (1u << 7) | (1u << 11) | (1u << 13)},
 	};
 	struct kvm_cpuid_entry2 v[5];
 	memcpy(v, e, sizeof(e));
@@ -91,8 +92,8 @@ static void test_cpuid(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bus),
-		cmocka_unit_test(test_cpuid),
+	    cmocka_unit_test(test_bus),
+	    cmocka_unit_test(test_cpuid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

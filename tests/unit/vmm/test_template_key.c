@@ -21,9 +21,14 @@ static char kernel[64], initrd[64];
 
 static struct vmm_config base(void)
 {
-	struct vmm_config c = { .kernel = kernel, .initrd = initrd, .cpus = 1,
-				.mem_bytes = 128ull << 20, .ndisks = 1, .pvm = 1,
-				.vsock_uds = "/x/vsock", .net_mode = VMM_NET_SLIRP };
+	struct vmm_config c = {.kernel = kernel,
+			       .initrd = initrd,
+			       .cpus = 1,
+			       .mem_bytes = 128ull << 20,
+			       .ndisks = 1,
+			       .pvm = 1,
+			       .vsock_uds = "/x/vsock",
+			       .net_mode = VMM_NET_SLIRP};
 	c.disks[0].read_only = true;
 	return c;
 }
@@ -116,7 +121,7 @@ static void test_files(void **state)
 	struct vmm_config c = base();
 	char *k0 = key(&c);
 	/* a rebuilt kernel (new mtime) is another kernel */
-	struct timespec ts[2] = { { .tv_sec = 1000 }, { .tv_sec = 1000 } };
+	struct timespec ts[2] = {{.tv_sec = 1000}, {.tv_sec = 1000}};
 	assert_int_equal(utimensat(AT_FDCWD, kernel, ts, 0), 0);
 	char *k1 = key(&c);
 	assert_string_not_equal(k0, k1);
@@ -143,8 +148,8 @@ static void test_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parts),
-		cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_parts),
+	    cmocka_unit_test(test_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -23,7 +23,7 @@
 #define RX_BUF (FD_DATA)
 #define TX_BUF (FD_DATA + 0x8000)
 
-static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 
 struct fx {
 	struct fake_guest rx, tx; /* one RAM, two ring layouts */
@@ -71,10 +71,10 @@ static int setup_features(void **state, uint64_t features)
 	f->tx.avail += TXQ_OFF;
 	f->tx.used += TXQ_OFF;
 	assert_int_equal(virtio_net_init(&f->n, mac, true), 0);
-	assert_int_equal(virtio_mmio_init(&f->t, 0xd0000000, &f->rx.mem, virtio_net_ops(f->n),
-					  f->n, irq_cb, f),
-			 0);
-	struct virtio_net_backend be = { .tx = be_tx, .rx_ready = be_ready, .be = f };
+	assert_int_equal(
+	    virtio_mmio_init(&f->t, 0xd0000000, &f->rx.mem, virtio_net_ops(f->n), f->n, irq_cb, f),
+	    0);
+	struct virtio_net_backend be = {.tx = be_tx, .rx_ready = be_ready, .be = f};
 	virtio_net_connect(f->n, f->t, &be);
 	uint32_t st = mmio_negotiate(f->t, F_V1 | (1ull << VIRTIO_NET_F_MAC) | features);
 	assert_true(st & VIRTIO_CONFIG_S_FEATURES_OK);
@@ -92,8 +92,9 @@ static int setup(void **state)
 
 static int setup_csum(void **state)
 {
-	return setup_features(state, (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) |
-					     (1ull << VIRTIO_NET_F_HOST_TSO4));
+	return setup_features(state, (1ull << VIRTIO_NET_F_CSUM) |
+					 (1ull << VIRTIO_NET_F_GUEST_CSUM) |
+					 (1ull << VIRTIO_NET_F_HOST_TSO4));
 }
 
 static int teardown(void **state)
@@ -119,8 +120,8 @@ static void post_rx(struct fx *f, uint32_t len, bool split)
 	if (split && len > VIRTIO_NET_HDR_LEN) {
 		fg_set_desc(&f->rx, 0, RX_BUF, VIRTIO_NET_HDR_LEN,
 			    VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
-		fg_set_desc(&f->rx, 1, RX_BUF + 0x100, len - VIRTIO_NET_HDR_LEN,
-			    VRING_DESC_F_WRITE, 0);
+		fg_set_desc(&f->rx, 1, RX_BUF + 0x100, len - VIRTIO_NET_HDR_LEN, VRING_DESC_F_WRITE,
+			    0);
 	} else {
 		fg_set_desc(&f->rx, 0, RX_BUF, len, VRING_DESC_F_WRITE, 0);
 	}
@@ -132,7 +133,7 @@ static void post_rx(struct fx *f, uint32_t len, bool split)
  * (used index 1 afterwards): the device now holds frames. */
 static void rx_up(struct fx *f)
 {
-	uint8_t dummy[60] = { 0 };
+	uint8_t dummy[60] = {0};
 	/* a notification without buffers does not count as up */
 	virtio_mmio_notify(f->t, VIRTIO_NET_RXQ);
 	assert_int_equal(virtio_net_rx(f->n, dummy, sizeof(dummy)), -ENOBUFS);
@@ -199,10 +200,10 @@ static void test_tx_header_split(void **state)
 static void test_tx_malformed_dropped(void **state)
 {
 	struct fx *f = *state;
-	send_tx(f, VIRTIO_NET_HDR_LEN, VIRTIO_NET_ETH_MIN - 1, 0);	  /* runt */
-	send_tx(f, 4, 0x10, 0);						  /* short header: 20 bytes in all */
-	send_tx(f, VIRTIO_NET_HDR_LEN, VIRTIO_NET_FRAME_MAX + 1, 0);	  /* oversized */
-	send_tx(f, VIRTIO_NET_HDR_LEN, 60, VRING_DESC_F_WRITE);		  /* frame writable */
+	send_tx(f, VIRTIO_NET_HDR_LEN, VIRTIO_NET_ETH_MIN - 1, 0); /* runt */
+	send_tx(f, 4, 0x10, 0); /* short header: 20 bytes in all */
+	send_tx(f, VIRTIO_NET_HDR_LEN, VIRTIO_NET_FRAME_MAX + 1, 0); /* oversized */
+	send_tx(f, VIRTIO_NET_HDR_LEN, 60, VRING_DESC_F_WRITE);	     /* frame writable */
 	assert_int_equal(f->frames, 0);
 	assert_int_equal(fg_used_idx(&f->tx), 4);
 	struct virtio_net_stats st;
@@ -235,7 +236,7 @@ static void test_tx_outside_ram_breaks(void **state)
 	assert_int_equal(f->frames, 0);
 	assert_true(mmio_rd(f->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	/* a broken device neither sends nor receives */
-	uint8_t frame[60] = { 0 };
+	uint8_t frame[60] = {0};
 	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), -ENOBUFS);
 }
 
@@ -307,7 +308,7 @@ static void test_rx_held_until_buffers(void **state)
 static void test_rx_backlog_bound(void **state)
 {
 	struct fx *f = *state;
-	uint8_t frame[60] = { 0 };
+	uint8_t frame[60] = {0};
 	rx_up(f);
 	for (unsigned i = 0; i < VIRTIO_NET_BACKLOG_MAX; i++)
 		assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), 0);
@@ -328,7 +329,7 @@ static void test_rx_backlog_bound(void **state)
 static void test_rx_bad_sizes(void **state)
 {
 	struct fx *f = *state;
-	uint8_t frame[VIRTIO_NET_FRAME_MAX + 1] = { 0 };
+	uint8_t frame[VIRTIO_NET_FRAME_MAX + 1] = {0};
 	assert_int_equal(virtio_net_rx(f->n, frame, VIRTIO_NET_ETH_MIN - 1), -EMSGSIZE);
 	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), -EMSGSIZE);
 	assert_int_equal(virtio_net_rx_backlog(f->n), 0);
@@ -337,7 +338,7 @@ static void test_rx_bad_sizes(void **state)
 static void test_rx_chain_too_small(void **state)
 {
 	struct fx *f = *state;
-	uint8_t frame[200] = { 0 };
+	uint8_t frame[200] = {0};
 	post_rx(f, VIRTIO_NET_HDR_LEN + 100, false);
 	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), 0);
 	assert_int_equal(fg_used_idx(&f->rx), 1);
@@ -352,7 +353,7 @@ static void test_rx_chain_too_small(void **state)
 static void test_rx_readonly_chain_breaks(void **state)
 {
 	struct fx *f = *state;
-	uint8_t frame[60] = { 0 };
+	uint8_t frame[60] = {0};
 	rx_up(f);
 	fg_set_desc(&f->rx, 0, RX_BUF, 2048, 0, 0); /* not writable */
 	fg_avail_push(&f->rx, 0);
@@ -364,9 +365,10 @@ static void test_rx_readonly_chain_breaks(void **state)
 static void test_rx_avail_jump_breaks(void **state)
 {
 	struct fx *f = *state;
-	uint8_t frame[60] = { 0 };
+	uint8_t frame[60] = {0};
 	rx_up(f);
-	fg_set_avail_idx(&f->rx, (uint16_t)(f->rx.avail_idx + QSZ + 1)); /* more than the ring holds */
+	fg_set_avail_idx(&f->rx,
+			 (uint16_t)(f->rx.avail_idx + QSZ + 1)); /* more than the ring holds */
 	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), -ENOBUFS);
 	assert_true(mmio_rd(f->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
@@ -397,7 +399,7 @@ static void test_csum_finish(void **state)
 		assert_int_equal(ocsum(f + start, sizeof(f) - start), 0xffff);
 	}
 	/* a region summing to 0xffff with a zero seed gives 0, sent as 0xffff */
-	uint8_t z[4] = { 0xff, 0xff, 0, 0 };
+	uint8_t z[4] = {0xff, 0xff, 0, 0};
 	assert_int_equal(virtio_net_csum_finish(z, 4, 0, 2), 0);
 	assert_int_equal(z[2], 0xff);
 	assert_int_equal(z[3], 0xff);
@@ -435,7 +437,7 @@ static void test_tx_csum(void **state)
 	assert_int_equal(f->frames, 1);
 	assert_int_equal(f->last_len, 200);
 	assert_int_equal(ocsum(f->last + 34, 200 - 34), 0xffff);
-	assert_memory_equal(f->last, orig, 34 + 16); /* only the field changed */
+	assert_memory_equal(f->last, orig, 34 + 16);	/* only the field changed */
 	assert_memory_equal(frame, orig, sizeof(orig)); /* the guest's copy is untouched */
 
 	/* csum_start/csum_offset outside the frame, or a GSO frame: dropped */
@@ -464,7 +466,7 @@ static size_t make_tcp(uint8_t *f, size_t payload)
 	f[14 + 4] = 0x12, f[14 + 5] = 0x34; /* id */
 	f[14 + 8] = 64;
 	f[14 + 9] = 6;
-	memcpy(f + 14 + 12, (uint8_t[]){ 10, 0, 2, 15, 10, 0, 2, 2 }, 8);
+	memcpy(f + 14 + 12, (uint8_t[]){10, 0, 2, 15, 10, 0, 2, 2}, 8);
 	uint8_t *t = f + 34;
 	t[4] = 0xff, t[5] = 0xff, t[6] = 0xff, t[7] = 0x00; /* seq wraps */
 	t[12] = 5 << 4;
@@ -491,13 +493,13 @@ static int keep(void *ctx, const uint8_t *frame, size_t len)
 static void check_segment(const uint8_t *g, size_t len, unsigned i, size_t chunk, bool last)
 {
 	assert_int_equal(len, 54 + chunk);
-	assert_int_equal(g[16] << 8 | g[17], 40 + chunk);	   /* IP total length */
-	assert_int_equal(g[18] << 8 | g[19], 0x1234 + i);	   /* IP id */
-	assert_int_equal(ocsum(g + 14, 20), 0xffff);		   /* IP checksum */
+	assert_int_equal(g[16] << 8 | g[17], 40 + chunk); /* IP total length */
+	assert_int_equal(g[18] << 8 | g[19], 0x1234 + i); /* IP id */
+	assert_int_equal(ocsum(g + 14, 20), 0xffff);	  /* IP checksum */
 	uint32_t seq = (uint32_t)g[38] << 24 | g[39] << 16 | g[40] << 8 | g[41];
 	assert_int_equal(seq, (uint32_t)(0xffffff00u + i * 1000));
-	assert_int_equal(g[47] & 0x09, last ? 0x09 : 0);	   /* FIN, PSH */
-	assert_int_equal(g[47] & 0x10, 0x10);			   /* ACK everywhere */
+	assert_int_equal(g[47] & 0x09, last ? 0x09 : 0); /* FIN, PSH */
+	assert_int_equal(g[47] & 0x10, 0x10);		 /* ACK everywhere */
 	/* TCP checksum with the pseudo header */
 	uint8_t ph[12];
 	memcpy(ph, g + 26, 8);
@@ -567,7 +569,7 @@ static void test_tx_tso(void **state)
 static void test_rx_data_valid(void **state)
 {
 	struct fx *f = *state;
-	uint8_t frame[64] = { 0 };
+	uint8_t frame[64] = {0};
 	post_rx(f, 2048, false);
 	assert_int_equal(virtio_net_rx(f->n, frame, sizeof(frame)), 0);
 	struct virtio_net_hdr_v1 h;

@@ -35,16 +35,17 @@ static void make_elf(struct img *im, uint32_t entry, int with_note, int descsz)
 	eh->e_phnum = 2;
 	Elf64_Phdr *ph = (Elf64_Phdr *)(im->buf + eh->e_phoff);
 	size_t data = 1024, note = 2048;
-	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = data, .p_paddr = KBASE,
-			      .p_filesz = 256, .p_memsz = 512 };
+	ph[0] = (Elf64_Phdr){
+	    .p_type = PT_LOAD, .p_offset = data, .p_paddr = KBASE, .p_filesz = 256, .p_memsz = 512};
 	memset(im->buf + data, 0xab, 256);
-	Elf64_Nhdr nh = { .n_namesz = 4, .n_descsz = (Elf64_Word)descsz, .n_type = 18 };
+	Elf64_Nhdr nh = {.n_namesz = 4, .n_descsz = (Elf64_Word)descsz, .n_type = 18};
 	memcpy(im->buf + note, &nh, sizeof(nh));
 	memcpy(im->buf + note + sizeof(nh), "Xen", 4);
 	uint64_t e = entry;
 	memcpy(im->buf + note + sizeof(nh) + 4, &e, (size_t)descsz);
-	ph[1] = (Elf64_Phdr){ .p_type = with_note ? PT_NOTE : PT_NULL, .p_offset = note,
-			      .p_filesz = sizeof(nh) + 4 + (((size_t)descsz + 3) & ~3u) };
+	ph[1] = (Elf64_Phdr){.p_type = with_note ? PT_NOTE : PT_NULL,
+			     .p_offset = note,
+			     .p_filesz = sizeof(nh) + 4 + (((size_t)descsz + 3) & ~3u)};
 	im->len = sizeof(im->buf);
 }
 
@@ -123,7 +124,7 @@ static void test_load_rejects(void **st)
 
 	make_elf(&im, KBASE, 1, 8);
 	ph[1].p_filesz = 8; /* note header cut short, name past segment */
-	Elf64_Nhdr nh = { .n_namesz = 4000, .n_descsz = 8, .n_type = 18 };
+	Elf64_Nhdr nh = {.n_namesz = 4000, .n_descsz = 8, .n_type = 18};
 	memcpy(im.buf + 2048, &nh, sizeof(nh));
 	ph[1].p_filesz = sizeof(nh) + 8;
 	assert_int_equal(boot_elf_load(im.buf, im.len, &mem, &k, &err), -ENOEXEC);
@@ -160,8 +161,8 @@ static void test_memmap(void **st)
 
 	/* a high region above 4 GiB is reported too */
 	struct guest_mem two = mem;
-	two.r[1] = (struct guest_mem_region){ .gpa = GUEST_MEM_HIGH_BASE, .size = 1u << 20,
-					      .host = ram };
+	two.r[1] =
+	    (struct guest_mem_region){.gpa = GUEST_MEM_HIGH_BASE, .size = 1u << 20, .host = ram};
 	two.nr = 2;
 	n = boot_memmap(&two, m, 8);
 	assert_int_equal(n, 4);
@@ -181,9 +182,9 @@ static void test_pvh_setup(void **st)
 	uint8_t initrd[5000];
 	memset(initrd, 0x42, sizeof(initrd));
 	uint64_t si_gpa;
-	assert_int_equal(boot_pvh_setup(&mem, &k, "console=ttyS0 quiet", initrd, sizeof(initrd),
-					&si_gpa, &err),
-			 0);
+	assert_int_equal(
+	    boot_pvh_setup(&mem, &k, "console=ttyS0 quiet", initrd, sizeof(initrd), &si_gpa, &err),
+	    0);
 	struct hvm_start_info *si = guest_mem_ptr(&mem, si_gpa, sizeof(*si));
 	assert_non_null(si);
 	assert_int_equal(si->magic, PVH_START_MAGIC);
@@ -214,10 +215,10 @@ static void test_pvh_setup(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load_ok),
-		cmocka_unit_test(test_load_rejects),
-		cmocka_unit_test(test_memmap),
-		cmocka_unit_test(test_pvh_setup),
+	    cmocka_unit_test(test_load_ok),
+	    cmocka_unit_test(test_load_rejects),
+	    cmocka_unit_test(test_memmap),
+	    cmocka_unit_test(test_pvh_setup),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -78,13 +78,13 @@ static void test_thri(void **st)
 {
 	(void)st;
 	struct serial *s = mk();
-	wr(s, 2, 0x01); /* FIFO on */
+	wr(s, 2, 0x01);			  /* FIFO on */
 	assert_int_equal(rd(s, 2), 0xc1); /* no interrupt, FIFO bits */
-	wr(s, 1, 0x02); /* enable THRI with THR empty: pending at once */
+	wr(s, 1, 0x02);			  /* enable THRI with THR empty: pending at once */
 	assert_int_equal(irqs, 1);
 	assert_int_equal(rd(s, 2) & 0x0f, 0x02);
 	assert_int_equal(rd(s, 2) & 0x0f, 0x01); /* reading IIR acknowledged it */
-	wr(s, 0, 'a');                          /* transmit: THRE again */
+	wr(s, 0, 'a');				 /* transmit: THRE again */
 	assert_int_equal(irqs, 2);
 	assert_int_equal(rd(s, 2) & 0x0f, 0x02);
 	serial_free(s);
@@ -152,10 +152,13 @@ static void test_odd_width(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tx_and_lsr),   cmocka_unit_test(test_dlab),
-		cmocka_unit_test(test_loopback_probe), cmocka_unit_test(test_thri),
-		cmocka_unit_test(test_rx),           cmocka_unit_test(test_rx_bounded_and_growing),
-		cmocka_unit_test(test_odd_width),
+	    cmocka_unit_test(test_tx_and_lsr),
+	    cmocka_unit_test(test_dlab),
+	    cmocka_unit_test(test_loopback_probe),
+	    cmocka_unit_test(test_thri),
+	    cmocka_unit_test(test_rx),
+	    cmocka_unit_test(test_rx_bounded_and_growing),
+	    cmocka_unit_test(test_odd_width),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

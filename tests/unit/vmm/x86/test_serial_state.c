@@ -14,7 +14,6 @@
 #include "vmm/x86/serial.h"
 #include "serial_regs.h"
 
-
 static struct serial *mk(void)
 {
 	struct serial *s;
