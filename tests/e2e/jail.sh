@@ -118,4 +118,44 @@ last=ends
 expect_eq "a VM runs to its end" "$rc:$(cat "$tmp/ends.out")" "0:done"
 left=$(find /sys/fs/cgroup/memory /sys/fs/cgroup/pids /sys/fs/cgroup/cpu -maxdepth 4 -name "hull-$epid-*" 2>/dev/null)
 expect_eq "a VM that ended left no cgroup" "$left" ""
+
+# As an ordinary user (nobody here): the same jail in a user namespace of its
+# own. /dev/kvm is made usable by nobody in a mount namespace of this test's
+# alone (the host's node stays root's). Checked as soon as the monitor has
+# jailed itself (no_new_privs is its last step); the VM need not boot.
+nb=$tmp/nobody
+mkdir -p "$nb"
+chmod 711 "$tmp"
+chown 65534:65534 "$nb"
+mknod "$tmp/kvm" c "$(stat -c '%t' /dev/kvm | xargs printf '%d')" "$(stat -c '%T' /dev/kvm | xargs printf '%d')"
+chown 65534:65534 "$tmp/kvm"
+chmod 600 "$tmp/kvm"
+# unshare, bash and setpriv exec one another: $! is hull's pid
+# shellcheck disable=SC2016 # the inner bash expands them
+unshare -m bash -c 'mount --bind "$1" /dev/kvm && exec setpriv --reuid 65534 --regid 65534 --clear-groups env HOME="$2" HULL_ROOT="$2/store" HULL_RUNTIME_DIR="$2/run" HULL_TEMPLATE_DIR="$2/templates" "$3" run "$4" echo hi' \
+	rootless "$tmp/kvm" "$nb" "$HULL" "$IMG" >"$tmp/nobody.out" 2>"$tmp/nobody.err" </dev/null &
+hpid=$!
+last=nobody
+jailed() {
+	rpid=$(pgrep -P "$hpid" -x hull-vmm) && [ "$(status_of "$rpid" NoNewPrivs)" = 1 ]
+}
+if wait_until 120 jailed; then
+	expect_eq "rootless: hull-vmm runs as the caller" "$(status_of "$rpid" Uid)" "65534 65534 65534 65534"
+	for c in CapInh CapPrm CapEff CapBnd CapAmb; do
+		expect_eq "rootless: hull-vmm's $c is empty" "$(status_of "$rpid" $c)" 0000000000000000
+	done
+	for n in user mnt pid ipc uts net; do
+		if ns_differs "$rpid" $n; then pass "rootless: hull-vmm has its own $n namespace"; else fail "rootless: hull-vmm has its own $n namespace"; fi
+	done
+	root=$(ls "/proc/$rpid/root/")
+	for d in etc usr bin lib sys; do
+		expect_not_contains "rootless: hull-vmm's root has no /$d" "$root" "$d"
+	done
+	expect_eq "rootless: hull-vmm's /dev holds only kvm" "$(ls "/proc/$rpid/root/dev")" kvm
+else
+	fail "rootless: hull-vmm runs jailed" "$(cat "$tmp/nobody.out")"
+fi
+kill -9 "$hpid"
+wait "$hpid" 2>/dev/null
+hpid=
 finish
