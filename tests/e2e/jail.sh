@@ -43,7 +43,7 @@ for who in vpid spid; do
 	name=$([ $who = vpid ] && echo hull-vmm || echo hull-slirp)
 	expect_eq "$name runs as the user hull" "$(status_of "$p" Uid)" "$hu $hu $hu $hu"
 	expect_eq "$name runs with hull's group" "$(status_of "$p" Gid)" "$hg $hg $hg $hg"
-	expect_eq "$name has no supplementary group" "$(status_of "$p" Groups)" ""
+	expect_eq "$name has no supplementary group" "$(status_of "$p" Groups | tr -d " ")" ""
 	for c in CapInh CapPrm CapEff CapBnd CapAmb; do
 		expect_eq "$name: $c is empty" "$(status_of "$p" $c)" 0000000000000000
 	done
