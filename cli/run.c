@@ -49,6 +49,7 @@ enum {
 	O_NETWORK,
 	O_DNS,
 	O_INIT,
+	O_READY_TIMEOUT,
 };
 
 static const struct opt run_opts[] = {
@@ -87,6 +88,9 @@ static const struct opt run_opts[] = {
     {O_PULL, 0, "pull", "POLICY", "missing (default), always or never"},
     {O_INSECURE, 0, "insecure-registry", "H", "allow plain HTTP for registry H (host[:port])"},
     {O_TIMINGS, 0, "timings", NULL, "print where the time went, on stderr"},
+    {O_READY_TIMEOUT, 0, "ready-timeout", "N",
+     "seconds for the guest to come up (guest-init ready)\n"
+     "before the run fails with 125 (default 600)"},
     {O_DEBUG, 0, "debug", NULL,
      "show the guest console, guest-init milestones and VMM\n"
      "events on stderr"},
@@ -125,6 +129,7 @@ struct run_opts {
 	bool detach, auto_remove;
 	struct imageref_opts pull; /* IMAGE as a registry reference */
 	struct net_opts net;	   /* --network, -p, --dns */
+	unsigned ready_timeout;	   /* --ready-timeout, seconds; 0: default */
 };
 
 static int bad(const char *opt, const char *val, const char *expected)
@@ -243,6 +248,11 @@ static int set_opt(void *ctx, int id, const char *v)
 		return 0;
 	case O_RM:
 		o->auto_remove = true;
+		return 0;
+	case O_READY_TIMEOUT:
+		/* the stop timeout's syntax and bound: whole seconds, at most a day */
+		if (stop_timeout_parse(v, &o->ready_timeout) || o->ready_timeout == 0)
+			return bad("--ready-timeout", v, "expected seconds from 1 to 86400");
 		return 0;
 	default:
 		return -EINVAL;
@@ -434,6 +444,7 @@ int run_main(int argc, char **argv)
 	    .auto_remove = o.auto_remove,
 	    .debug = o.debug,
 	    .vm = &rt_vm_proc,
+	    .ready_timeout = o.ready_timeout,
 	};
 	status = run_container(&o, &cfg, t0, t_image, img.cache_hit);
 out:

@@ -156,6 +156,8 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	c->s.rootfs = c->rootfs;
 	c->s.stop_signo = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
 	c->s.stop_timeout = cfg->stop_timeout;
+	if (cfg->ready_timeout)
+		c->s.ready_timeout = cfg->ready_timeout;
 	c->s.echo_console = cfg->debug;
 	c->stdin_open = cfg->process.stdin_open;
 	c->tty = cfg->process.tty;
@@ -247,6 +249,13 @@ int rt_wait(struct rt_container *c)
 		c->status = code;
 	} else if (c->s.killed_by) {
 		c->status = 128 + c->s.killed_by;
+	} else if (c->s.ready_expired) {
+		snprintf(c->error, sizeof(c->error),
+			 "guest-init did not report ready within %u s (the guest never came up); "
+			 "the VM was stopped",
+			 c->s.ready_timeout);
+		session_diag(&c->s, "hull: %s (--ready-timeout)\n", c->error);
+		session_console_dump(&c->s);
 	} else {
 		const struct vmhost_event *ev = &c->s.stopped;
 		const char *reason = ev->reason ? ev->reason : "unknown";

@@ -89,6 +89,9 @@ struct rt_config {
 	bool debug;		    /* guest console and milestones to diag() */
 	/* how VMs are run (required): rt_vm_proc, or a fake in tests */
 	const struct vmhost_ops *vm;
+	/* seconds until guest-init's READY before the VM is stopped and the
+	 * run fails (status 125); 0: SESSION_READY_TIMEOUT_S (600) */
+	unsigned ready_timeout;
 };
 
 /* the VM in its own monitor process, hull-vmm (runtime/vm_vmproc.c) */
