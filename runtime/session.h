@@ -45,8 +45,9 @@
 #define SESSION_CONSOLE_TAIL 8192
 /* Seconds from the VM's spawn to guest-init's READY before the run gives up
  * (rt_config.ready_timeout 0): generous, because a cold boot on a loaded
- * host that emulates guest kernel mode was seen to take four minutes. */
-#define SESSION_READY_TIMEOUT_S 600
+ * host that emulates guest kernel mode was seen to take over ten minutes
+ * (eight engineers booting VMs on two cores). */
+#define SESSION_READY_TIMEOUT_S 1200
 
 struct rt_session {
 	struct control ctl;
