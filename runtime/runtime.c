@@ -133,6 +133,10 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	c->vc.mem_bytes = cfg->mem_bytes;
 	c->vc.disks[0] = (struct vmm_disk){.path = NULL, .read_only = true};
 	c->vc.ndisks = 1;
+	c->vc.disk_read_bps = cfg->disk_read_bps;
+	c->vc.disk_write_bps = cfg->disk_write_bps;
+	c->vc.disk_read_iops = cfg->disk_read_iops;
+	c->vc.disk_write_iops = cfg->disk_write_iops;
 	c->vc.debug = cfg->debug;
 	/* guest-init's timestamped milestones on the console */
 	c->vc.cmdline_extra = cfg->debug ? "hull_debug=1" : NULL;
