@@ -48,6 +48,8 @@ bg_run() {
 		vpid=$(pgrep -x hull-vmm -P "$(pgrep -P "$hpid" -x hull)" 2>/dev/null | head -n1)
 		sleep 0.2
 	done
+	# the network helper, when the run has one (slirp, the default)
+	spid=$(pgrep -x hull-slirp -P "$(pgrep -P "$hpid" -x hull)" 2>/dev/null | head -n1)
 }
 # bg_wait: the background run's status in $rc, output in $out/$err.
 bg_wait() {
@@ -64,6 +66,9 @@ no_leaks() {
 		pass "$1: no hull-vmm left"
 	else
 		fail "$1: no hull-vmm left" "hull-vmm '${vpid}' (empty: never seen)"
+	fi
+	if [ -n "$spid" ] && ! wait_until 10 gone "$spid"; then
+		fail "$1: no hull-slirp left" "hull-slirp $spid still runs"
 	fi
 	local left
 	left=$(find "$HULL_RUNTIME_DIR" "$HULL_ROOT" -mindepth 1 \( -type s -o -name '*.tmp*' \
