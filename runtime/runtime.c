@@ -22,6 +22,7 @@ struct rt_container {
 	struct hcp_spec spec;
 	struct vmm_config vc; /* the VM: disks, volumes, NIC */
 	char *rootfs, *kernel, *initrd, *template_root, *uds;
+	uint32_t cpu_quota_milli;
 	struct supervisor *sup;
 	bool stdin_open, tty, debug;
 	bool waited;
@@ -131,6 +132,7 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	c->vc.initrd = c->initrd;
 	c->vc.cpus = cfg->cpus;
 	c->vc.mem_bytes = cfg->mem_bytes;
+	c->cpu_quota_milli = cfg->cpu_quota_milli;
 	c->vc.disks[0] = (struct vmm_disk){.path = NULL, .read_only = true};
 	c->vc.ndisks = 1;
 	c->vc.disk_read_bps = cfg->disk_read_bps;
@@ -227,7 +229,10 @@ static int start(struct rt_container *c, const struct rt_io *io, struct errmsg *
 		return rc;
 	}
 	c->vc.vsock_uds = c->uds;
-	if ((rc = c->s.vm->spawn(&c->vc, c->template_root, &c->s.vmh, err)))
+	struct vmhost_spawn sp = {.template_root = c->template_root,
+				  .attach_path = c->rootfs,
+				  .cpu_quota_milli = c->cpu_quota_milli};
+	if ((rc = c->s.vm->spawn(&c->vc, &sp, &c->s.vmh, err)))
 		return rc;
 	return session_run(&c->s, true);
 }

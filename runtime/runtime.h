@@ -76,6 +76,9 @@ struct rt_config {
 	const char *hostname; /* NULL: 12 random hex digits */
 	unsigned cpus;	      /* 1..VMM_MAX_CPUS */
 	uint64_t mem_bytes;
+	/* the VM's CPU time per second in 1/1000 CPU (docker's --cpus 0.5 is
+	 * 500), enforced by its cgroup when hull runs as root; 0: no quota */
+	uint32_t cpu_quota_milli;
 	const char *kernel, *initrd; /* the guest's */
 	const char *template_root;   /* NULL: boot cold, keep no template */
 	/* volumes and net are read until rt_close() (the VM's config points
