@@ -605,3 +605,15 @@ void format_free(struct format *f)
 	free(f->rows);
 	free(f);
 }
+
+void format_size(uint64_t b, char *out, size_t n)
+{
+	const char *u[] = {"B", "kB", "MB", "GB", "TB"};
+	double v = (double)b;
+	int i = 0;
+	while (v >= 1000 && i < 4) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(out, n, i ? "%.3g %s" : "%.0f %s", v, u[i]);
+}
