@@ -97,18 +97,6 @@ static int set_opt(void *ctx, int id, const char *v)
 	return 0;
 }
 
-static void human(uint64_t b, char *out, size_t n)
-{
-	const char *u[] = {"B", "KiB", "MiB", "GiB"};
-	double v = (double)b;
-	int i = 0;
-	while (v >= 1024 && i < 3) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
-}
-
 /* A field of the template's key ("...; cpus 2; mem 536870912; ..."), the
  * monitor's description of what shaped the guest (vmm_template_key). */
 static bool key_field(const char *key, const char *name, char *out, size_t n)
@@ -138,8 +126,8 @@ static json_object *template_item(const struct vmm_template_info *in)
 		return NULL;
 	char disk[32], mem[32], when[32] = "-", cpus[16] = "?", nic[32] = "?", vols[16] = "?",
 				forw[160];
-	human(in->disk_bytes, disk, sizeof(disk));
-	human(in->mem_bytes, mem, sizeof(mem));
+	format_size_iec(in->disk_bytes, disk, sizeof(disk));
+	format_size_iec(in->mem_bytes, mem, sizeof(mem));
 	time_t t = (time_t)in->created;
 	struct tm tm;
 	if (t && localtime_r(&t, &tm))

@@ -3,9 +3,10 @@
 # templates, table, json), ps --filter/-n/-l/-s and its PORTS column,
 # inspect shaped like docker's, the global --root / HULL_ROOT, and errors
 # that name the directory and the way out. One detached container (restored
-# from the suite's template) serves every container check; a second,
-# short-lived one gives ps -n/-l and the status filters something to tell
-# apart.
+# from the suite's template: so it has the template's shape, no -m, no -v)
+# serves every container check; a second, short-lived one gives ps -n/-l and
+# the status filters something to tell apart. Binds and Mounts are checked
+# by the unit tests (a volume would make this VM need a template of its own).
 . "$(dirname "$0")/lib.sh"
 
 cleanup() {
@@ -14,10 +15,9 @@ cleanup() {
 }
 
 port=$((20000 + RANDOM % 20000))
-mkdir -p "$tmp/vol"
 # shellcheck disable=SC2086 # HULL_RUN_FLAGS is a list of flags
-hull_cmd run run ${HULL_RUN_FLAGS:-} -d --name fmt -p "127.0.0.1:$port:80" -v "$tmp/vol:/data:ro" \
-	-e FOO=bar -m 256M "$IMG" sleep 900
+hull_cmd run run ${HULL_RUN_FLAGS:-} -d --name fmt -p "127.0.0.1:$port:80" -e FOO=bar \
+	"$IMG" sleep 900
 expect_eq "run -d exits 0" "$rc" 0
 id=$out
 expect_not_contains "run -d off a terminal: no boot notice" "$err" "booting the guest kernel"
@@ -116,16 +116,15 @@ expect_eq "inspect: Config.Env has -e" "$(j '.Config.Env | map(select(. == "FOO=
 expect_eq "inspect: Config.Labels (none)" "$(j '.Config.Labels | length')" 0
 expect_eq "inspect: Config.WorkingDir" "$(j .Config.WorkingDir)" "/"
 if [ -n "$(j .Config.Hostname)" ]; then pass "inspect: Config.Hostname"; else fail "inspect: Config.Hostname"; fi
-expect_eq "inspect: HostConfig.Memory from -m" "$(j .HostConfig.Memory)" $((256 << 20))
+expect_eq "inspect: HostConfig.Memory (the default 128M)" "$(j .HostConfig.Memory)" $((128 << 20))
 if [ "$(j .HostConfig.NanoCpus)" -ge 1000000000 ]; then pass "inspect: HostConfig.NanoCpus"; else fail "inspect: HostConfig.NanoCpus" "$(j .HostConfig.NanoCpus)"; fi
-expect_eq "inspect: HostConfig.Binds" "$(j '.HostConfig.Binds[0]')" "$tmp/vol:/data:ro"
+expect_eq "inspect: HostConfig.Binds (none)" "$(j '.HostConfig.Binds | length')" 0
 expect_eq "inspect: HostConfig.PortBindings" \
 	"$(j '.HostConfig.PortBindings["80/tcp"][0] | .HostIp + ":" + .HostPort')" "127.0.0.1:$port"
 expect_eq "inspect: NetworkSettings.Ports" \
 	"$(j '.NetworkSettings.Ports["80/tcp"][0].HostPort')" "$port"
 expect_eq "inspect: NetworkSettings.IPAddress (slirp)" "$(j .NetworkSettings.IPAddress)" "10.0.2.15"
-expect_eq "inspect: Mounts" "$(j '.Mounts[0] | [.Type, .Source, .Destination, (.RW|tostring)] | join(" ")')" \
-	"bind $tmp/vol /data false"
+expect_eq "inspect: Mounts (none)" "$(j '.Mounts | length')" 0
 expect_eq "inspect: hull's facts under Hull" "$(j .Hull.LogPath)" "$HULL_RUNTIME_DIR/$id/container.log"
 hull_cmd inspf inspect --format '{{.State.Status}} {{.Name}} {{json .Config.Cmd}}' fmt
 expect_eq "inspect --format: a template" "$out" 'running /fmt ["sleep","900"]'
