@@ -472,19 +472,6 @@ static void ports_json(const struct runtime_config *c, json_object *bindings, js
 	}
 }
 
-static json_object *labels_json(const struct runtime_config *c)
-{
-	json_object *o = json_object_new_object();
-	for (size_t i = 0; o && i < c->n_labels; i++) {
-		const char *l = c->labels[i], *eq = strchr(l, '=');
-		char *k = strndup(l, eq ? (size_t)(eq - l) : strlen(l));
-		if (k)
-			json_object_object_add(o, k, json_object_new_string(eq ? eq + 1 : ""));
-		free(k);
-	}
-	return o;
-}
-
 static json_object *mounts_json(const struct runtime_config *c)
 {
 	json_object *a = json_object_new_array();
@@ -548,7 +535,7 @@ static json_object *inspect_json(const struct runtime_state *s)
 	json_object_object_add(cf, "Cmd", strs_json(s->cmd, s->n_cmd));
 	add_s(cf, "Image", s->image);
 	add_s(cf, "WorkingDir", c->workdir);
-	json_object_object_add(cf, "Labels", labels_json(c));
+	json_object_object_add(cf, "Labels", runtime_config_labels_json(c));
 	json_object_object_add(o, "Config", cf);
 	json_object_object_add(hc, "Binds", strs_json(c->binds, c->n_binds));
 	add_s(hc, "NetworkMode", c->network);

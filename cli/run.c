@@ -346,7 +346,8 @@ static int run_container(const struct run_opts *o, const struct rt_config *cfg, 
 		return status;
 	}
 	/* asked before -d forks: the supervisor's stderr is a pipe to this
-	 * process, which relays what it writes until the container started */
+	 * process, which relays what it writes until the container started
+	 * (a -q/--quiet, once run has one, should silence it too) */
 	bool announce = isatty(STDERR_FILENO) && cfg->template_root; /* not --no-snapshot */
 	if (o->detach && rt_detach(&c, &status))
 		return status;

@@ -37,6 +37,20 @@ const char *runtime_config_label(const struct runtime_config *c, const char *key
 	return NULL;
 }
 
+json_object *runtime_config_labels_json(const struct runtime_config *c)
+{
+	json_object *labels = json_object_new_object();
+	for (size_t i = 0; labels && i < c->n_labels; i++) {
+		const char *eq = strchr(c->labels[i], '=');
+		size_t kl = eq ? (size_t)(eq - c->labels[i]) : strlen(c->labels[i]);
+		char *k = strndup(c->labels[i], kl);
+		if (k)
+			json_object_object_add(labels, k, json_object_new_string(eq ? eq + 1 : ""));
+		free(k);
+	}
+	return labels;
+}
+
 int runtime_config_encode(const struct runtime_config *c, json_object *o)
 {
 	if (c->n_env || c->env)
@@ -65,16 +79,7 @@ int runtime_config_encode(const struct runtime_config *c, json_object *o)
 		json_object_object_add(o, "network", json_object_new_string(c->network));
 	if (c->ip_address)
 		json_object_object_add(o, "ip_address", json_object_new_string(c->ip_address));
-	json_object *labels = json_object_new_object();
-	for (size_t i = 0; labels && i < c->n_labels; i++) {
-		const char *eq = strchr(c->labels[i], '=');
-		size_t kl = eq ? (size_t)(eq - c->labels[i]) : strlen(c->labels[i]);
-		char *k = strndup(c->labels[i], kl);
-		if (k)
-			json_object_object_add(labels, k, json_object_new_string(eq ? eq + 1 : ""));
-		free(k);
-	}
-	json_object_object_add(o, "labels", labels);
+	json_object_object_add(o, "labels", runtime_config_labels_json(c));
 	return 0;
 }
 

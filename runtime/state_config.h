@@ -54,6 +54,8 @@ void runtime_config_free(struct runtime_config *c);
 
 /* "0.0.0.0:8080->80/tcp" (docker ps's form), into buf. */
 void runtime_port_text(const struct runtime_port *p, char *buf, size_t n);
+/* The labels as a JSON string map {"KEY":"VALUE"} (new reference). */
+json_object *runtime_config_labels_json(const struct runtime_config *c);
 /* The value of label key (NULL: none); labels are KEY=VALUE. */
 const char *runtime_config_label(const struct runtime_config *c, const char *key);
 

@@ -114,7 +114,7 @@ expect_eq "inspect: Config.Image" "$(j .Config.Image)" "$IMG"
 expect_eq "inspect: Config.Cmd" "$(j '.Config.Cmd | join(" ")')" "sleep 900"
 expect_eq "inspect: Config.Env has -e" "$(j '.Config.Env | map(select(. == "FOO=bar")) | length')" 1
 expect_eq "inspect: Config.Labels (none)" "$(j '.Config.Labels | length')" 0
-expect_eq "inspect: Config.WorkingDir" "$(j .Config.WorkingDir)" "/"
+expect_eq "inspect: Config.WorkingDir (the image's)" "$(j .Config.WorkingDir)" "/data"
 if [ -n "$(j .Config.Hostname)" ]; then pass "inspect: Config.Hostname"; else fail "inspect: Config.Hostname"; fi
 expect_eq "inspect: HostConfig.Memory (the default 128M)" "$(j .HostConfig.Memory)" $((128 << 20))
 if [ "$(j .HostConfig.NanoCpus)" -ge 1000000000 ]; then pass "inspect: HostConfig.NanoCpus"; else fail "inspect: HostConfig.NanoCpus" "$(j .HostConfig.NanoCpus)"; fi
@@ -139,22 +139,29 @@ hull_cmd inspdone inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.State.Run
 expect_eq "inspect: an exited container" "$out" "exited 3 false"
 
 # --- images, snapshot ls -------------------------------------------------------
-hull_cmd imgs images --format '{{.Repository}}|{{.Converted}}'
+# a run from a layout path stores no named image: import one
+hull_cmd import import --name fmt.example/app:v1 "$IMG_ARCHIVE"
+expect_eq "import for images --format" "$rc" 0
+hull_cmd imgs images --format '{{.Repository}}|{{.Tag}}|{{.Converted}}'
 expect_eq "images --format" "$rc" 0
-expect_contains "images --format: the run's image" "$out" "|true"
+expect_line "images --format: the imported image" "$out" "fmt.example/app|v1|true"
 hull_cmd imgj images --format json
 expect_eq "images --format json: parses, one object per line" \
 	"$(jq -r .Converted <<<"$out" | sort -u)" "true"
 hull_cmd imgbad images --format '{{.Nope}}'
 expect_eq "images --format unknown field: status 1" "$rc" 1
+expect_contains "images --format unknown field: named" "$err" 'no field "Nope"'
+hull_cmd imgt images --format 'table {{.Repository}}\t{{.ID}}'
+expect_eq "images --format table: header" "$(head -n1 <<<"$out" | tr -s ' ')" "REPOSITORY IMAGE ID"
 
 if [ -n "${HULL_TEMPLATE_DIR:-}" ]; then
 	hull_cmd snap snapshot ls
 	expect_eq "snapshot ls exits 0" "$rc" 0
 	expect_contains "snapshot ls: a FOR column" "$(head -n1 <<<"$out")" "FOR"
 	expect_contains "snapshot ls: what a template is for" "$out" "vCPU"
-	hull_cmd snapf snapshot ls --format '{{.Nic}} {{.Usable}}'
-	expect_contains "snapshot ls --format" "$out" "virtio-net true"
+	hull_cmd snapf snapshot ls --format '{{.Nic}}|{{.Usable}}'
+	expect_contains "snapshot ls --format: the NIC" "$out" "virtio-net"
+	expect_contains "snapshot ls --format: usable" "$out" "|true"
 	hull_cmd snapj snapshot ls --format json
 	if jq -e 'select(.Usable) | .Vcpus >= 1 and .MemoryBytes > 0' <<<"$out" >/dev/null; then
 		pass "snapshot ls --format json"
