@@ -89,7 +89,9 @@ struct rt_config {
 	int stop_signal;	    /* 0: SIGTERM */
 	unsigned stop_timeout;	    /* seconds from the stop signal to SIGKILL */
 	bool auto_remove;	    /* --rm: the container goes when it ends */
-	bool debug;		    /* guest console and milestones to diag() */
+	char *const *labels;	    /* KEY=VALUE (--label), kept in its state */
+	size_t n_labels;
+	bool debug; /* guest console and milestones to diag() */
 	/* how VMs are run (required): rt_vm_proc, or a fake in tests */
 	const struct vmhost_ops *vm;
 	/* seconds until guest-init's READY before the VM is stopped and the
@@ -119,6 +121,10 @@ struct rt_io {
 	/* the session ended, before the runtime's closing messages (a front
 	 * end restores its terminal here); may be NULL */
 	void (*ended)(void *ctx);
+	/* the VM monitor is up and about to boot: cold (the guest kernel boots,
+	 * tens of seconds where guest kernel mode is emulated) or restored from
+	 * a template (seconds); a front end may say so. May be NULL. */
+	void (*booting)(void *ctx, bool cold);
 };
 
 /* What the runtime measured (CLOCK_MONOTONIC ns, 0 = did not happen). */
