@@ -130,6 +130,11 @@ int runtime_state_encode(const struct runtime_state *s, char **json)
 	json_object_object_add(o, "stop_signal", json_object_new_int(s->stop_signal));
 	json_object_object_add(o, "stop_timeout", json_object_new_int(s->stop_timeout));
 	json_object_object_add(o, "auto_remove", json_object_new_boolean(s->auto_remove));
+	json_object *labels = json_object_new_object();
+	for (size_t i = 0; labels && i < s->n_labels; i++)
+		json_object_object_add(labels, s->labels[i].key,
+				       json_object_new_string(s->labels[i].value));
+	json_object_object_add(o, "labels", labels);
 	add_path(o, s, "log_path", RUNTIME_LOG_FILE, runtime_path);
 	add_path(o, s, "vsock_socket", RUNTIME_VSOCK_SOCK, runtime_sock_path);
 	add_path(o, s, "monitor_socket", RUNTIME_MONITOR_SOCK, runtime_sock_path);
@@ -174,6 +179,32 @@ static bool is_hex_id(const char *s)
 		if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f'))
 			return false;
 	return true;
+}
+
+static int decode_labels(json_object *o, struct runtime_state *s, struct errmsg *err)
+{
+	json_object *v;
+	if (get_typed(o, "labels", json_type_object, true, &v))
+		return bad(err, "labels");
+	size_t n = v ? (size_t)json_object_object_length(v) : 0;
+	if (n > RUNTIME_MAX_LABELS)
+		return bad(err, "labels");
+	if (n && !(s->labels = calloc(n, sizeof(*s->labels))))
+		return -ENOMEM;
+	if (!v)
+		return 0;
+	json_object_object_foreach(v, key, val)
+	{
+		if (!json_object_is_type(val, json_type_string))
+			return bad(err, "labels");
+		struct runtime_label *l = &s->labels[s->n_labels];
+		l->key = strdup(key);
+		l->value = strdup(json_object_get_string(val));
+		s->n_labels++;
+		if (!l->key || !l->value)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static int decode_fields(json_object *o, struct runtime_state *s, struct errmsg *err)
@@ -244,7 +275,7 @@ static int decode_fields(json_object *o, struct runtime_state *s, struct errmsg 
 	if (get_typed(o, "auto_remove", json_type_boolean, false, &v))
 		return bad(err, "auto_remove");
 	s->auto_remove = json_object_get_boolean(v);
-	return 0;
+	return decode_labels(o, s, err);
 }
 
 int runtime_state_decode(const char *json, size_t len, struct runtime_state *s, struct errmsg *err)
@@ -273,6 +304,11 @@ void runtime_state_free(struct runtime_state *s)
 	for (size_t i = 0; s->cmd && i < s->n_cmd; i++)
 		free(s->cmd[i]);
 	free(s->cmd);
+	for (size_t i = 0; i < s->n_labels; i++) {
+		free(s->labels[i].key);
+		free(s->labels[i].value);
+	}
+	free(s->labels);
 	free(s->image);
 	free(s->error);
 	free(s->dir);

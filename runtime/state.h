@@ -47,6 +47,12 @@
 
 enum runtime_status { RUNTIME_CREATED, RUNTIME_RUNNING, RUNTIME_EXITED, RUNTIME_DEAD };
 
+/* One --label (docker's Config.Labels): key unique within a container. */
+struct runtime_label {
+	char *key, *value;
+};
+#define RUNTIME_MAX_LABELS 256
+
 struct runtime_state {
 	char id[RUNTIME_ID_LEN + 1];
 	char name[RUNTIME_NAME_MAX + 1];
@@ -65,7 +71,10 @@ struct runtime_state {
 	int stop_signal;
 	int stop_timeout; /* seconds */
 	bool auto_remove; /* --rm */
-	char *dir;	  /* the container directory; not stored, set by load/create */
+	/* "labels" in state.json, a string map (absent in older files: none) */
+	struct runtime_label *labels;
+	size_t n_labels;
+	char *dir; /* the container directory; not stored, set by load/create */
 };
 
 /* The runtime root (malloc'd), created when missing. */

@@ -101,6 +101,17 @@ int supervisor_create(const struct supervisor_info *in, struct supervisor **out,
 	s->stop_signal = in->stop_signal;
 	s->stop_timeout = in->stop_timeout;
 	s->auto_remove = in->auto_remove;
+	if (in->n_labels && !(s->labels = calloc(in->n_labels, sizeof(*s->labels))))
+		goto fail;
+	for (; s->n_labels < in->n_labels; s->n_labels++) {
+		struct runtime_label *l = &s->labels[s->n_labels];
+		l->key = strdup(in->labels[s->n_labels].key);
+		l->value = strdup(in->labels[s->n_labels].value);
+		if (!l->key || !l->value) {
+			s->n_labels++;
+			goto fail;
+		}
+	}
 	set_self(s);
 	m->ep = epoll_create1(EPOLL_CLOEXEC);
 	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

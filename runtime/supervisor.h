@@ -60,6 +60,8 @@ struct supervisor_info {
 	int stop_signal;
 	int stop_timeout;
 	bool auto_remove;
+	const struct runtime_label *labels; /* copied */
+	size_t n_labels;
 };
 
 struct supervisor;
