@@ -27,7 +27,7 @@
 #include "runtime/stop.h"
 #include "runtime/template.h"
 #include "runtime/volume.h"
-#include "vmm/net/net_slirp.h"
+#include "netd/net_slirp.h"
 
 #define DEFAULT_MEM "128M"
 #define MAX_CPUS 8
