@@ -21,7 +21,7 @@ deps=(
 	cpio busybox-static e2fsprogs jq
 	libcurl4-openssl-dev docker-registry skopeo python3-jwt python3-cryptography curl iproute2
 	protobuf-c-compiler libprotobuf-c-dev containerd runc
-	clang libclang-rt-14-dev clang-format
+	clang libclang-rt-14-dev clang-format scdoc
 )
 missing=()
 for p in "${deps[@]}"; do

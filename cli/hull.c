@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/container_cmd.h"
+#include "cli/doc.h"
 #include "cli/exec.h"
 #include "cli/image_cmd.h"
 #include "cli/opts.h"
@@ -31,11 +32,17 @@ static int version_main(int argc, char **argv)
 	return 0;
 }
 
-static const struct command {
-	const char *name;
-	int (*main)(int argc, char **argv); /* argv[0] is the command's name */
-	const char *summary;
-} commands[] = {
+static const char *const snapshot_verbs[] = {"ls", "rm", "prune", NULL};
+static const char *const image_verbs[] = {"prune", NULL};
+/* the sub-commands, so that hull(1) documents their options too */
+static const struct cli_verbs verbs[] = {
+    {"snapshot", snapshot_verbs},
+    {"image", image_verbs},
+    {NULL, NULL},
+};
+
+/* hull(1) and the bash completion come from this table (cli/doc.h). */
+static const struct cli_command commands[] = {
     {"pull", pull_main, "download an image from a registry"},
     {"run", run_main, "run a command in a new container, in its own microVM"},
     {"exec", exec_main, "run a command in a running container"},
@@ -106,6 +113,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (!strcmp(cmd, commands[i].name))
 			return commands[i].main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "__doc")) /* the build makes hull(1) and the completion */
+		return doc_main(commands, N_COMMANDS, verbs, argc - 1, argv + 1);
 	if (!strcmp(cmd, "--version"))
 		return version_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -15,6 +15,7 @@
 #include "cli/imgopt.h"
 #include "cli/opts.h"
 #include "common/clock.h"
+#include "common/fileutil.h"
 #include "common/size.h"
 #include "images/image.h"
 #include "runtime/imageref.h"
@@ -22,9 +23,11 @@
 #include "runtime/paths.h"
 #include "runtime/runtime.h"
 #include "runtime/spec.h"
+#include "runtime/spec_flags.h"
 #include "runtime/stop.h"
 #include "runtime/template.h"
 #include "runtime/volume.h"
+#include "netd/net_slirp.h"
 
 #define DEFAULT_MEM "128M"
 #define MAX_CPUS 8
@@ -49,6 +52,20 @@ enum {
 	O_NETWORK,
 	O_DNS,
 	O_INIT,
+	O_ENV_FILE,
+	O_CIDFILE,
+	O_READ_ONLY,
+	O_TMPFS,
+	O_ADD_HOST,
+	O_MOUNT,
+	O_ULIMIT,
+	O_SHM_SIZE,
+	O_PLATFORM,
+	O_RESTART,
+	O_PRIVILEGED,
+	O_CAP_ADD,
+	O_CAP_DROP,
+	O_SECURITY_OPT,
 	O_READY_TIMEOUT,
 	O_READ_BPS,
 	O_WRITE_BPS,
@@ -57,12 +74,35 @@ enum {
 };
 
 static const struct opt run_opts[] = {
-    {O_CPUS, 0, "cpus", "N", "vCPUs (default 1, at most 8)"},
+    {O_CPUS, 0, "cpus", "N",
+     "vCPUs (default 1, at most 8); docker's --cpus is a CPU\n"
+     "quota: a whole N means N vCPUs here (the guest sees N\n"
+     "CPUs), a fraction (1.5) would be a quota on the VM's\n"
+     "monitor and is refused until hull has the cgroup for it"},
     {'m', 'm', "memory", "SIZE", "guest memory, e.g. 256M, 1G (default " DEFAULT_MEM ")"},
     {'e', 'e', "env", "KEY[=VALUE]", "set an environment variable (KEY alone: take hull's)"},
+    {O_ENV_FILE, 0, "env-file", "FILE",
+     "read variables from FILE, a KEY=VALUE or KEY a line\n"
+     "('#' comments; values verbatim); -e wins over it"},
+    {'l', 'l', "label", "KEY[=VALUE]", "set a label on the container (ps, inspect)"},
     {'w', 'w', "workdir", "DIR", "working directory inside the container"},
     {'u', 'u', "user", "USER[:GROUP]", "user (name or uid) and group to run as"},
     {'v', 'v', "volume", "HOSTDIR:DIR[:ro|:rw]", "share a host directory at DIR (repeatable)"},
+    {O_MOUNT, 0, "mount", "type=bind|tmpfs,...",
+     "docker's --mount: type=bind,source=HOSTDIR,target=DIR\n"
+     "[,readonly] is a -v volume; type=tmpfs,target=DIR\n"
+     "[,tmpfs-size=N][,tmpfs-mode=OCTAL] is a --tmpfs"},
+    {O_TMPFS, 0, "tmpfs", "DIR[:OPTS]",
+     "a tmpfs at DIR in the guest; OPTS: size=, mode=, uid=,\n"
+     "gid=, nr_inodes=, ro, exec, suid, dev (default rw,\n"
+     "noexec, nosuid, nodev, as docker)"},
+    {O_READ_ONLY, 0, "read-only", NULL,
+     "the container's root filesystem is read-only (volumes\n"
+     "and tmpfs mounts keep their own mode)"},
+    {O_SHM_SIZE, 0, "shm-size", "SIZE", "size of /dev/shm (default: half the guest memory)"},
+    {O_ULIMIT, 0, "ulimit", "NAME=SOFT[:HARD]",
+     "a resource limit of the container's processes (nofile,\n"
+     "nproc, core, stack, ...; -1: unlimited)"},
     {'i', 'i', "interactive", NULL, "forward stdin to the container (else it reads /dev/null)"},
     {'t', 't', "tty", NULL,
      "run the container on a pseudo-terminal (stdout and\n"
@@ -84,12 +124,31 @@ static const struct opt run_opts[] = {
      "publish a container port on the host (slirp;\n"
      "IP defaults to 0.0.0.0)"},
     {O_DNS, 0, "dns", "IP", "nameserver for the container's /etc/resolv.conf"},
+    {O_ADD_HOST, 0, "add-host", "NAME:IP",
+     "add NAME to the guest's /etc/hosts (IP host-gateway:\n"
+     "the host, with slirp)"},
+    {O_PRIVILEGED, 0, "privileged", NULL,
+     "every capability for the container's processes in the\n"
+     "guest (the VM stays the boundary: no host device or\n"
+     "host privilege comes with it)"},
+    {O_CAP_ADD, 0, "cap-add", "CAP",
+     "add a capability to the container's processes in the\n"
+     "guest (default: docker's set; ALL: every one)"},
+    {O_CAP_DROP, 0, "cap-drop", "CAP", "drop a capability (ALL: every one)"},
+    {O_SECURITY_OPT, 0, "security-opt", "OPT",
+     "no-new-privileges (the container's processes cannot\n"
+     "gain privileges by exec); seccomp=unconfined,\n"
+     "apparmor=unconfined, label=disable are accepted: the\n"
+     "guest loads no seccomp profile and has no LSM"},
     {O_KERNEL, 0, "kernel", "PATH", "guest kernel (default: the bundled vmlinux)"},
     {O_INITRD, 0, "initrd", "PATH", "guest init initramfs (default: the bundled one)"},
     {O_ROOT, 0, "root", "DIR", "hull's state directory (default /var/lib/hull)"},
     {O_NO_SNAPSHOT, 0, "no-snapshot", NULL, "boot cold: neither use nor make a template"},
     {O_MAX_IMAGE_SIZE, 0, "max-image-size", "SIZE", IMGOPT_MAX_SIZE_TEXT},
     {O_PULL, 0, "pull", "POLICY", "missing (default), always or never"},
+    {'q', 'q', "quiet", NULL, "no pull progress"},
+    {O_PLATFORM, 0, "platform", "linux/amd64",
+     "accepted for docker's sake: the only platform hull runs"},
     {O_INSECURE, 0, "insecure-registry", "H", "allow plain HTTP for registry H (host[:port])"},
     {O_TIMINGS, 0, "timings", NULL, "print where the time went, on stderr"},
     {O_READ_BPS, 0, "device-read-bps", "[/dev/vda:]RATE",
@@ -108,6 +167,13 @@ static const struct opt run_opts[] = {
     {O_NAME, 0, "name", "NAME", "name the container (default: a generated one)"},
     {'d', 'd', "detach", NULL, "run in the background and print the container id"},
     {O_RM, 0, "rm", NULL, "remove the container when it ends"},
+    {O_CIDFILE, 0, "cidfile", "FILE", "write the container id to FILE (which must not exist)"},
+    {O_RESTART, 0, "restart", "POLICY",
+     "no (default), on-failure[:N], always, unless-stopped:\n"
+     "guest-init starts the process again in the same VM\n"
+     "(same root filesystem, no new boot), after 0.1 s,\n"
+     "doubling to 1.6 s; never after hull stop or kill;\n"
+     "unless-stopped is always (hull has no daemon)"},
     {0},
 };
 
@@ -121,6 +187,9 @@ const struct cmd_opts run_cmd_opts = {
     .min_args = 1,
     .max_args = -1,
     .stop_at_arg = true,
+    .footer = "The VM is the boundary between the container and the host: --privileged,\n"
+	      "--cap-add, --cap-drop and --security-opt only shape what the container's\n"
+	      "processes may do inside their own guest kernel.\n",
 };
 
 struct run_opts {
@@ -140,14 +209,151 @@ struct run_opts {
 	bool detach, auto_remove;
 	struct imageref_opts pull; /* IMAGE as a registry reference */
 	struct net_opts net;	   /* --network, -p, --dns */
-	unsigned ready_timeout;	   /* --ready-timeout, seconds; 0: default */
-	uint64_t disk_limit[4];	   /* --device-{read,write}-{bps,iops}; 0: none */
+	/* docker's flags (runtime/spec_flags.h) */
+	char **env_file; /* --env-file lines, as -e values (malloc'd) */
+	size_t n_env_file;
+	char *labels[RUNTIME_MAX_LABELS]; /* KEY=VALUE, malloc'd, keys unique */
+	size_t n_labels;
+	const char *cidfile;
+	struct rt_confine conf;
+	char *tmpfs[HCP_MAX_TMPFS]; /* malloc'd */
+	struct hcp_ulimit ulimits[HCP_MAX_ULIMITS];
+	char **hosts; /* --add-host values; lines made after parsing */
+	size_t n_hosts;
+	char **cap_add, **cap_drop;
+	size_t n_cap_add, n_cap_drop;
+	bool privileged;
+	unsigned ready_timeout; /* --ready-timeout, seconds; 0: default */
+	uint64_t disk_limit[4]; /* --device-{read,write}-{bps,iops}; 0: none */
 };
 
 static int bad(const char *opt, const char *val, const char *expected)
 {
 	fprintf(stderr, "hull: %s %s: %s\n", opt, val, expected);
 	return -EINVAL;
+}
+
+static int set_label(struct run_opts *o, const char *v)
+{
+	size_t kl = strcspn(v, "=");
+	if (!kl)
+		return bad("--label", v, "expected KEY[=VALUE] with a non-empty KEY");
+	char **l = NULL;
+	for (size_t i = 0; i < o->n_labels; i++)
+		if (!strncmp(o->labels[i], v, kl) && o->labels[i][kl] == '=')
+			l = &o->labels[i]; /* docker: the last one wins */
+	if (!l && o->n_labels >= RUNTIME_MAX_LABELS)
+		return bad("--label", v, "too many labels");
+	if (!l)
+		l = &o->labels[o->n_labels++];
+	free(*l);
+	/* KEY alone is KEY= (docker: an empty value) */
+	return asprintf(l, "%.*s=%s", (int)kl, v, v[kl] ? v + kl + 1 : "") < 0
+		   ? (*l = NULL, -ENOMEM)
+		   : 0;
+}
+
+static int add_tmpfs(struct run_opts *o, const char *v, const char *opt)
+{
+	struct hcp_tmpfs t;
+	const char *why;
+	if (hcp_tmpfs_parse(v, &t, &why))
+		return bad(opt, v, why);
+	if (o->conf.n_tmpfs >= HCP_MAX_TMPFS)
+		return bad(opt, v, "too many tmpfs mounts (at most 16)");
+	if (!(o->tmpfs[o->conf.n_tmpfs] = strdup(v)))
+		return -ENOMEM;
+	o->conf.n_tmpfs++;
+	return 0;
+}
+
+static int add_volume(struct run_opts *o, const char *v, const char *opt, struct errmsg *err)
+{
+	if (o->n_vols >= VMM_MAX_VOLUMES) {
+		fprintf(stderr, "hull: %s %s: at most %d volumes\n", opt, v, VMM_MAX_VOLUMES);
+		return -EINVAL;
+	}
+	int rc = volume_parse(v, &o->vols[o->n_vols], err);
+	if (!rc)
+		o->n_vols++;
+	return rc;
+}
+
+/* the docker flags of runtime/spec_flags.h */
+static int set_docker_opt(struct run_opts *o, int id, const char *v)
+{
+	struct errmsg err;
+	int rc = 0;
+	switch (id) {
+	case O_ENV_FILE:
+		rc = spec_env_file(v, &o->env_file, &o->n_env_file, &err);
+		break;
+	case 'l':
+		return set_label(o, v);
+	case O_CIDFILE:
+		o->cidfile = v;
+		return 0;
+	case 'q':
+		o->pull.quiet = true;
+		return 0;
+	case O_READ_ONLY:
+		o->conf.read_only = true;
+		return 0;
+	case O_TMPFS:
+		return add_tmpfs(o, v, "--tmpfs");
+	case O_ADD_HOST:
+		o->hosts[o->n_hosts++] = (char *)v;
+		return 0;
+	case O_MOUNT: {
+		struct spec_mount m;
+		rc = spec_mount(v, &m, &err);
+		if (!rc && m.tmpfs)
+			rc = add_tmpfs(o, m.tmpfs_spec, "--mount");
+		else if (!rc)
+			rc = add_volume(o, m.volume, "--mount", &err);
+		else
+			break;
+		bool tmpfs = m.tmpfs;
+		spec_mount_free(&m);
+		if (!rc || tmpfs)
+			return rc;
+		break;
+	}
+	case O_ULIMIT:
+		if (o->conf.n_ulimits >= HCP_MAX_ULIMITS)
+			return bad("--ulimit", v, "at most 16");
+		rc = spec_ulimit(v, &o->ulimits[o->conf.n_ulimits], &err);
+		if (!rc)
+			o->conf.n_ulimits++;
+		break;
+	case O_SHM_SIZE:
+		if (parse_size(v, &o->conf.shm_size) || !o->conf.shm_size)
+			return bad("--shm-size", v, "expected a size like 64M");
+		return 0;
+	case O_PLATFORM:
+		rc = spec_platform(v, &err);
+		break;
+	case O_RESTART:
+		rc = spec_restart(v, &o->conf.restart, &o->conf.restart_max, &err);
+		break;
+	case O_PRIVILEGED:
+		o->privileged = true;
+		return 0;
+	case O_CAP_ADD:
+		o->cap_add[o->n_cap_add++] = (char *)v;
+		return 0;
+	case O_CAP_DROP:
+		o->cap_drop[o->n_cap_drop++] = (char *)v;
+		return 0;
+	case O_SECURITY_OPT:
+		rc = spec_security_opt(v, &o->conf.no_new_privs, &err);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (rc)
+		fprintf(stderr, "hull: %s\n", err.text);
+	return rc;
 }
 
 /* docker's "DEVICE:RATE" for the one disk a container has (the guest's
@@ -185,15 +391,10 @@ static int set_opt(void *ctx, int id, const char *v)
 	struct run_opts *o = ctx;
 	struct errmsg err;
 	int rc = 0;
-	char *end;
 	switch (id) {
-	case O_CPUS: {
-		unsigned long n = strtoul(v, &end, 10);
-		if (*end || end == v || n < 1 || n > MAX_CPUS)
-			return bad("--cpus", v, "expected a number from 1 to 8");
-		o->cpus = (unsigned)n;
-		return 0;
-	}
+	case O_CPUS:
+		rc = spec_cpus(v, MAX_CPUS, &o->cpus, &err);
+		break;
 	case 'm':
 		return parse_size(v, &o->mem)
 			   ? bad("--memory", v, "expected a size like 256M or 1G")
@@ -208,13 +409,7 @@ static int set_opt(void *ctx, int id, const char *v)
 		o->user = v;
 		return 0;
 	case 'v':
-		if (o->n_vols >= VMM_MAX_VOLUMES) {
-			fprintf(stderr, "hull: -v %s: at most %d volumes\n", v, VMM_MAX_VOLUMES);
-			return -EINVAL;
-		}
-		rc = volume_parse(v, &o->vols[o->n_vols], &err);
-		if (!rc)
-			o->n_vols++;
+		rc = add_volume(o, v, "-v", &err);
 		break;
 	case 'i':
 		o->interactive = true;
@@ -305,11 +500,45 @@ static int set_opt(void *ctx, int id, const char *v)
 			return bad("--ready-timeout", v, "expected seconds from 1 to 86400");
 		return 0;
 	default:
-		return -EINVAL;
+		return set_docker_opt(o, id, v);
 	}
 	if (rc)
 		fprintf(stderr, "hull: %s\n", err.text);
 	return rc;
+}
+
+/* What needs every option first: the capability set, the hosts lines
+ * (host-gateway depends on --network), the env files before -e. */
+static int finish_opts(struct run_opts *o, struct errmsg *err)
+{
+	int rc = spec_caps(o->privileged, o->cap_add, o->n_cap_add, o->cap_drop, o->n_cap_drop,
+			   &o->conf.caps, err);
+	if (rc)
+		return rc;
+	o->conf.has_caps = true;
+	o->conf.tmpfs = o->tmpfs;
+	o->conf.ulimits = o->ulimits;
+	const char *gw = o->net.mode == VMM_NET_SLIRP ? NET_SLIRP_GATEWAY : NULL;
+	for (size_t i = 0; i < o->n_hosts; i++) {
+		char *line;
+		if ((rc = spec_add_host(o->hosts[i], gw, &line, err)))
+			return rc;
+		o->hosts[i] = line; /* the value was argv's: now ours, freed at the end */
+		o->conf.n_hosts = i + 1;
+	}
+	o->conf.hosts = o->hosts;
+	if (o->n_env_file) {
+		/* docker: the files' variables, then -e's, which win */
+		char **all = calloc(o->n_env_file + o->n_env + 1, sizeof(char *));
+		if (!all)
+			return errmsg_set(err, -ENOMEM, "out of memory");
+		memcpy(all, o->env_file, o->n_env_file * sizeof(char *));
+		memcpy(all + o->n_env_file, o->env, o->n_env * sizeof(char *));
+		free(o->env);
+		o->env = all;
+		o->n_env += o->n_env_file;
+	}
+	return 0;
 }
 
 /* 0 and *first (IMAGE's index); 1: --help printed; -EINVAL: reported. */
@@ -322,7 +551,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 	parse_size(DEFAULT_MEM, &o->mem);
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
 	o->pull.insecure = calloc((size_t)argc + 1, sizeof(char *));
-	if (!o->env || !o->pull.insecure)
+	o->hosts = calloc((size_t)argc + 1, sizeof(char *));
+	o->cap_add = calloc((size_t)argc + 1, sizeof(char *));
+	o->cap_drop = calloc((size_t)argc + 1, sizeof(char *));
+	if (!o->env || !o->pull.insecure || !o->hosts || !o->cap_add || !o->cap_drop)
 		return -ENOMEM;
 	int rc = opts_parse(&run_cmd_opts, argc, argv, set_opt, o, first);
 	if (rc == OPTS_HELP)
@@ -330,7 +562,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 	if (rc)
 		return -EINVAL;
 	struct errmsg nerr;
-	if (net_opts_check(&o->net, &nerr)) {
+	if (net_opts_check(&o->net, &nerr) || finish_opts(o, &nerr)) {
 		fprintf(stderr, "hull: %s\n", nerr.text);
 		return -EINVAL;
 	}
@@ -394,6 +626,37 @@ static int find_paths(const struct run_opts *o, struct run_paths *p)
 	return 0;
 }
 
+/* --cidfile: docker refuses an existing file, before anything runs. */
+static int cidfile_check(const char *path)
+{
+	if (path && access(path, F_OK) == 0) {
+		fprintf(stderr,
+			"hull: --cidfile %s: the file exists (another container's id?); remove it "
+			"or name another file\n",
+			path);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/* The id, published whole: written to a temp file, then linked to path
+ * (link(2), unlike rename, never replaces a file that appeared meanwhile). */
+static int cidfile_write(const char *path, const char *id)
+{
+	char *tmp, line[RUNTIME_ID_LEN + 2];
+	snprintf(line, sizeof(line), "%s", id);
+	if (asprintf(&tmp, "%s.tmp-%d", path, (int)getpid()) < 0)
+		return -ENOMEM;
+	int rc = fileutil_write_sync(tmp, line, strlen(line));
+	if (!rc && link(tmp, path) < 0)
+		rc = -errno;
+	unlink(tmp);
+	free(tmp);
+	if (rc)
+		fprintf(stderr, "hull: --cidfile %s: %s\n", path, strerror(-rc));
+	return rc;
+}
+
 /* Create, start and wait for the container; returns the exit status. */
 static int run_container(const struct run_opts *o, const struct rt_config *cfg, uint64_t t0,
 			 uint64_t t_image, bool cache_hit)
@@ -403,6 +666,10 @@ static int run_container(const struct run_opts *o, const struct rt_config *cfg, 
 	int status = RT_EXIT_FAILED;
 	if (rt_create(cfg, &c, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
+		return status;
+	}
+	if (o->cidfile && cidfile_write(o->cidfile, rt_container_id(c))) {
+		rt_close(c);
 		return status;
 	}
 	/* asked before -d forks: the supervisor's stderr is a pipe to this
@@ -445,7 +712,7 @@ int run_main(int argc, char **argv)
 		goto out;
 	}
 	const char *image = argv[first];
-	if (find_paths(&o, &paths))
+	if (cidfile_check(o.cidfile) || find_paths(&o, &paths))
 		goto out;
 	struct image_limits lim;
 	if (imgopt_limits(o.max_image_size, &lim))
@@ -510,6 +777,9 @@ int run_main(int argc, char **argv)
 	    .stop_signal = sig,
 	    .stop_timeout = o.stop_timeout,
 	    .auto_remove = o.auto_remove,
+	    .confine = &o.conf,
+	    .labels = o.labels,
+	    .n_labels = o.n_labels,
 	    .debug = o.debug,
 	    .vm = &rt_vm_proc,
 	    .ready_timeout = o.ready_timeout,
@@ -528,6 +798,18 @@ out:
 	free(paths.troot);
 	free(o.env);
 	free(o.pull.insecure);
+	for (size_t i = 0; i < o.n_env_file; i++)
+		free(o.env_file[i]);
+	free(o.env_file);
+	for (size_t i = 0; i < o.n_labels; i++)
+		free(o.labels[i]);
+	for (size_t i = 0; i < o.conf.n_tmpfs; i++)
+		free(o.tmpfs[i]);
+	for (size_t i = 0; i < o.conf.n_hosts; i++)
+		free(o.hosts[i]);
+	free(o.hosts);
+	free(o.cap_add);
+	free(o.cap_drop);
 	for (size_t i = 0; i < o.n_vols; i++)
 		volume_arg_free(&o.vols[i]);
 	return status;

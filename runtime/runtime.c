@@ -162,6 +162,43 @@ static int state_config(const struct rt_config *cfg, const struct hcp_spec *spec
 	return rc;
 }
 
+static int copy_strs(char ***dst, size_t *nd, char *const *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char **nv = realloc(*dst, (*nd + 2) * sizeof(char *));
+		if (!nv)
+			return -ENOMEM;
+		*dst = nv;
+		if (!(nv[*nd] = strdup(src[i])))
+			return -ENOMEM;
+		nv[++*nd] = NULL;
+	}
+	return 0;
+}
+
+/* The confinement into the spec (hcp_spec_free frees it). */
+static int confine_apply(const struct rt_confine *f, struct hcp_spec *s, struct errmsg *err)
+{
+	s->read_only = f->read_only;
+	s->shm_size = f->shm_size;
+	s->has_caps = f->has_caps;
+	s->caps = f->caps;
+	s->no_new_privs = f->no_new_privs;
+	s->restart = f->restart;
+	s->restart_max = f->restart_max;
+	if (f->n_tmpfs > HCP_MAX_TMPFS || f->n_ulimits > HCP_MAX_ULIMITS)
+		return errmsg_set(err, -EINVAL, "at most %d --tmpfs and %d --ulimit", HCP_MAX_TMPFS,
+				  HCP_MAX_ULIMITS);
+	if (f->n_ulimits && !(s->ulimits = malloc(f->n_ulimits * sizeof(*s->ulimits))))
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < f->n_ulimits; i++)
+		s->ulimits[s->n_ulimits++] = f->ulimits[i];
+	if (copy_strs(&s->tmpfs, &s->n_tmpfs, f->tmpfs, f->n_tmpfs) ||
+	    copy_strs(&s->net_hosts, &s->n_hosts, f->hosts, f->n_hosts))
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
 #define DUP(field, v) ((v) && !(c->field = strdup(v)) ? -ENOMEM : 0)
 
 int rt_create(const struct rt_config *cfg, struct rt_container **out, struct errmsg *err)
@@ -203,6 +240,8 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 		rc = volume_apply(cfg->volumes, cfg->n_volumes, c->vc.volumes, &c->spec, err);
 	if (!rc && cfg->net)
 		rc = net_opts_apply(cfg->net, &c->vc, &c->spec, err);
+	if (!rc && cfg->confine)
+		rc = confine_apply(cfg->confine, &c->spec, err);
 	if (!rc && control_init(&c->s.ctl, &c->spec, false, outq_send, &c->s.q))
 		rc = errmsg_set(err, -EINVAL, "the container spec is too large for one message");
 	if (rc) {

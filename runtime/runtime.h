@@ -67,6 +67,26 @@ struct rt_process {
 	bool stdin_open;  /* forward rt_io.in_fd; else stdin is empty */
 };
 
+/* The container's confinement inside its VM (docker's run flags; the VM is
+ * the boundary, these shape the container's processes in it; see
+ * proto/hcp.h tags 25-31 and guest-init/confine.h). Zero: none. Strings and
+ * arrays are the caller's, copied by rt_create(). */
+struct rt_confine {
+	bool read_only;	    /* --read-only */
+	char *const *tmpfs; /* --tmpfs PATH[:OPTS] (hcp_tmpfs_parse) */
+	size_t n_tmpfs;
+	const struct hcp_ulimit *ulimits; /* --ulimit */
+	size_t n_ulimits;
+	uint64_t shm_size; /* --shm-size, bytes; 0: the guest's default */
+	bool has_caps;	   /* false: every capability */
+	uint64_t caps;	   /* CAP_* bits */
+	bool no_new_privs;
+	enum hcp_restart restart; /* --restart */
+	uint32_t restart_max;
+	char *const *hosts; /* --add-host: "IP NAME" lines for /etc/hosts */
+	size_t n_hosts;
+};
+
 struct rt_config {
 	const char *name;   /* NULL: generated ("adjective_scientist") */
 	const char *image;  /* as the user named it (ps, inspect) */
@@ -85,11 +105,12 @@ struct rt_config {
 	 * into them): keep them alive that long */
 	const struct volume_arg *volumes;
 	size_t n_volumes;
-	const struct net_opts *net; /* NULL: no NIC */
-	int stop_signal;	    /* 0: SIGTERM */
-	unsigned stop_timeout;	    /* seconds from the stop signal to SIGKILL */
-	bool auto_remove;	    /* --rm: the container goes when it ends */
-	char *const *labels;	    /* KEY=VALUE (--label), kept in its state */
+	const struct net_opts *net;	  /* NULL: no NIC */
+	int stop_signal;		  /* 0: SIGTERM */
+	unsigned stop_timeout;		  /* seconds from the stop signal to SIGKILL */
+	bool auto_remove;		  /* --rm: the container goes when it ends */
+	char *const *labels;		  /* KEY=VALUE (--label), kept in its state */
+	const struct rt_confine *confine; /* NULL: none */
 	size_t n_labels;
 	bool debug; /* guest console and milestones to diag() */
 	/* how VMs are run (required): rt_vm_proc, or a fake in tests */

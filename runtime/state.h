@@ -51,6 +51,9 @@
 
 enum runtime_status { RUNTIME_CREATED, RUNTIME_RUNNING, RUNTIME_EXITED, RUNTIME_DEAD };
 
+/* --label values per container (docker's Config.Labels) */
+#define RUNTIME_MAX_LABELS 256
+
 struct runtime_state {
 	char id[RUNTIME_ID_LEN + 1];
 	char name[RUNTIME_NAME_MAX + 1];
