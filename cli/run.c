@@ -77,8 +77,8 @@ static const struct opt run_opts[] = {
     {O_CPUS, 0, "cpus", "N",
      "vCPUs (default 1, at most 8); docker's --cpus is a CPU\n"
      "quota: a whole N means N vCPUs here (the guest sees N\n"
-     "CPUs), a fraction (1.5) would be a quota on the VM's\n"
-     "monitor and is refused until hull has the cgroup for it"},
+     "CPUs), a fraction F means ceil(F) vCPUs held to F CPUs\n"
+     "of time by the VM's cgroup (as root only)"},
     {'m', 'm', "memory", "SIZE", "guest memory, e.g. 256M, 1G (default " DEFAULT_MEM ")"},
     {'e', 'e', "env", "KEY[=VALUE]", "set an environment variable (KEY alone: take hull's)"},
     {O_ENV_FILE, 0, "env-file", "FILE",
@@ -194,6 +194,7 @@ const struct cmd_opts run_cmd_opts = {
 
 struct run_opts {
 	unsigned cpus;
+	uint32_t cpu_quota_milli; /* --cpus as a fraction: the VM's CPU quota */
 	uint64_t mem;
 	const char *kernel, *initrd, *root, *entrypoint, *workdir, *user, *hostname;
 	const char *max_image_size; /* --max-image-size, or NULL */
@@ -393,7 +394,14 @@ static int set_opt(void *ctx, int id, const char *v)
 	int rc = 0;
 	switch (id) {
 	case O_CPUS:
-		rc = spec_cpus(v, MAX_CPUS, &o->cpus, &err);
+		rc = spec_cpus(v, MAX_CPUS, &o->cpus, &o->cpu_quota_milli, &err);
+		if (!rc && o->cpu_quota_milli && geteuid() != 0)
+			rc = errmsg_set(
+			    &err, -ENOTSUP,
+			    "--cpus %s: a fraction is a CPU quota on the VM's cgroup, which "
+			    "hull makes only when it runs as root (no cgroup is delegated "
+			    "to an ordinary user); give a whole number of vCPUs",
+			    v);
 		break;
 	case 'm':
 		return parse_size(v, &o->mem)
@@ -767,6 +775,7 @@ int run_main(int argc, char **argv)
 			.stdin_open = o.interactive},
 	    .hostname = o.hostname,
 	    .cpus = o.cpus,
+	    .cpu_quota_milli = o.cpu_quota_milli,
 	    .mem_bytes = o.mem,
 	    .kernel = paths.kernel,
 	    .initrd = paths.initrd,

@@ -476,25 +476,26 @@ int spec_platform(const char *val, struct errmsg *err)
 			  val);
 }
 
-int spec_cpus(const char *val, unsigned max, unsigned *vcpus, struct errmsg *err)
+int spec_cpus(const char *val, unsigned max, unsigned *vcpus, uint32_t *quota_milli,
+	      struct errmsg *err)
 {
 	size_t d = strspn(val, "0123456789");
 	const char *frac = val[d] == '.' ? val + d + 1 : NULL;
 	size_t fd = frac ? strspn(frac, "0123456789") : 0;
-	bool whole = frac && fd == strlen(frac) && strspn(frac, "0") == fd;
 	if (d == 0 || d > 6 || (val[d] && !frac) || (frac && fd != strlen(frac)) || (frac && !fd))
 		return errmsg_set(err, -EINVAL, "--cpus %s: expected a number, e.g. 2 or 1.5", val);
+	if (fd > 3 && strspn(frac + 3, "0") != fd - 3)
+		return errmsg_set(err, -EINVAL, "--cpus %s: at most three decimals (1/1000 CPU)",
+				  val);
 	unsigned long n = strtoul(val, NULL, 10);
-	if (frac && !whole)
-		return errmsg_set(
-		    err, -ENOTSUP,
-		    "--cpus %s: a fraction is a CPU quota on the VM's monitor, which "
-		    "needs the monitor's cgroup (not in hull yet); give a whole number "
-		    "of vCPUs (1 to %u)",
-		    val, max);
-	if (n < 1 || n > max)
-		return errmsg_set(err, -EINVAL, "--cpus %s: expected a number from 1 to %u", val,
-				  max);
-	*vcpus = (unsigned)n;
+	unsigned long milli = n * 1000;
+	for (size_t i = 0, scale = 100; frac && i < 3 && i < fd; i++, scale /= 10)
+		milli += (unsigned long)(frac[i] - '0') * scale;
+	if (milli == 0 || milli > (unsigned long)max * 1000)
+		return errmsg_set(err, -EINVAL, "--cpus %s: expected a number above 0, at most %u",
+				  val, max);
+	/* a fraction: as many vCPUs as it rounds up to, held to the quota */
+	*vcpus = (unsigned)((milli + 999) / 1000);
+	*quota_milli = milli % 1000 ? (uint32_t)milli : 0;
 	return 0;
 }

@@ -68,7 +68,10 @@ int spec_caps(bool privileged, char *const *add, size_t n_add, char *const *drop
 int spec_security_opt(const char *val, bool *no_new_privs, struct errmsg *err);
 
 int spec_platform(const char *val, struct errmsg *err);
-/* *vcpus for an integer 1..max; a fraction: -ENOTSUP with a message */
-int spec_cpus(const char *val, unsigned max, unsigned *vcpus, struct errmsg *err);
+/* docker's --cpus: a whole N is N vCPUs (*quota_milli 0); a fraction F
+ * (at most three decimals) is ceil(F) vCPUs held to a CPU quota of
+ * F * 1000 thousandths of a CPU on the VM's cgroup (*quota_milli). */
+int spec_cpus(const char *val, unsigned max, unsigned *vcpus, uint32_t *quota_milli,
+	      struct errmsg *err);
 
 #endif

@@ -253,16 +253,26 @@ static void test_security_platform_cpus(void **st)
 	assert_non_null(strstr(err.text, "linux/arm64"));
 
 	unsigned n = 0;
-	assert_int_equal(spec_cpus("2", 8, &n, &err), 0);
+	uint32_t q = 7;
+	assert_int_equal(spec_cpus("2", 8, &n, &q, &err), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(spec_cpus("3.0", 8, &n, &err), 0);
+	assert_int_equal(q, 0);
+	assert_int_equal(spec_cpus("3.0", 8, &n, &q, &err), 0);
 	assert_int_equal(n, 3);
-	assert_int_equal(spec_cpus("0.5", 8, &n, &err), -ENOTSUP);
-	assert_non_null(strstr(err.text, "cgroup"));
-	assert_int_equal(spec_cpus("1.5", 8, &n, &err), -ENOTSUP);
-	const char *bad[] = {"0", "9", "", "x", "1.", ".5", "1e2", "-1", "2 "};
+	assert_int_equal(q, 0);
+	assert_int_equal(spec_cpus("0.5", 8, &n, &q, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(q, 500);
+	assert_int_equal(spec_cpus("1.25", 8, &n, &q, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(q, 1250);
+	assert_int_equal(spec_cpus("0.0015", 8, &n, &q, &err), -EINVAL);
+	assert_int_equal(spec_cpus("7.5000", 8, &n, &q, &err), 0);
+	assert_int_equal(n, 8);
+	assert_int_equal(q, 7500);
+	const char *bad[] = {"0", "0.0", "9", "8.5", "", "x", "1.", ".5", "1e2", "-1", "2 "};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(spec_cpus(bad[i], 8, &n, &err), -EINVAL);
+		assert_int_equal(spec_cpus(bad[i], 8, &n, &q, &err), -EINVAL);
 }
 
 static void test_tmpfs(void **st)
