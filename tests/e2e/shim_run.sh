@@ -16,6 +16,7 @@
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
 : "${IMG_ARCHIVE:?IMG_ARCHIVE must name the oci-archive of the test image}"
 : "${SHIM_DIR:?SHIM_DIR must name the directory of containerd-shim-hull-v2}"
+: "${BB_OCI:?BB_OCI must name the busybox example image (an OCI layout)}"
 trap 'ctrd_stop; cleanup' EXIT
 
 ctrd() { # NAME ARGS...: ctr against the private containerd, like hull_cmd
@@ -44,6 +45,10 @@ expect_eq "ctr images import of an oci-archive exits 0" "$rc" 0
 "$lib/mkdocker-archive.sh" "$IMG" "$tmp/da.tar" busybox:e2e
 ctrd import2 images import "$tmp/da.tar"
 expect_eq "ctr images import of a docker-archive exits 0" "$rc" 0
+# the same layers as e2e:latest (a docker-archive of it); bb: other layers
+"$lib/mkoci-archive.sh" "$BB_OCI" "$tmp/bb.tar"
+ctrd import3 images import --base-name docker.io/library/bb "$tmp/bb.tar"
+expect_eq "ctr images import of a second image exits 0" "$rc" 0
 ctrd ls images ls -q
 expect_line "the oci-archive's image is there" "$out" "docker.io/library/e2e:latest"
 expect_line "the docker-archive's image is there" "$out" "docker.io/library/busybox:e2e"
@@ -52,7 +57,7 @@ ctrd run run --fifo-dir "$d/fifo" --rm "${RT[@]}" docker.io/library/e2e:latest t
 expect_eq "ctr run --rm through the shim exits 0" "$rc" 0
 expect_eq "... and prints the container's output" "$out" "hi"
 
-ctrd run2 run --fifo-dir "$d/fifo" --rm "${RT[@]}" docker.io/library/busybox:e2e t2 \
+ctrd run2 run --fifo-dir "$d/fifo" --rm "${RT[@]}" docker.io/library/bb:latest t2 \
 	sh -c 'echo out; echo err >&2; exit 7'
 expect_eq "the container's exit status is ctr's" "$rc" 7
 expect_eq "stdout reaches ctr's stdout alone" "$out" "out"
@@ -67,8 +72,9 @@ expect_eq "stdin: ctr run exits 0" "$rc" 0
 expect_eq "stdin is forwarded to the container, then its end" "$(cat "$tmp/in.out")" \
 	"$(printf 'line one\nline two\ndone')"
 
-# three containers of two images: two rootfs images, shared (read-only) by
-# the containers of the same layers, in hull's store
+# three containers of two layer sets (t1 and t3 have the same): two rootfs
+# images, shared (read-only) by the containers of the same layers, in
+# hull's store
 cache=$HULL_ROOT/shim-rootfs
 n_images() { find "$cache" -maxdepth 1 -name '*.ext4' 2>/dev/null | wc -l; }
 expect_eq "one rootfs image per image's layers, shared by its containers" "$(n_images)" 2
@@ -88,6 +94,7 @@ on_tty() { # NAME ROWS COLS CTR-ARGS...: ctr on a pty of ROWS x COLS
 	out=$(tr -d '\r' <"$tmp/$name.out")
 	last=$name
 }
+# shellcheck disable=SC2016 # the container's shell expands it
 sized='until [ "$(stty size)" != "0 0" ]; do sleep 0.1; done; stty size; test -t 0 && echo tty'
 on_tty tty 30 100 run -t --fifo-dir "$d/fifo" --rm "${RT[@]}" docker.io/library/busybox:e2e tt \
 	sh -c "$sized"
@@ -192,15 +199,16 @@ expect_eq "containerd drops the dead shim's task" "$(grep -w t5 <<<"$out")" ""
 ctrd rm5 containers rm t5
 expect_eq "ctr containers rm t5 exits 0" "$rc" 0
 
-# containerd removes an image (its layers' snapshots go with it, after its
-# garbage collection): the next container's create prunes its rootfs image
+# containerd removes the images of a layer set (its snapshots go with them,
+# after its garbage collection): the next container's create prunes the
+# layer set's rootfs image
 lower=$(for f in "$cache"/*.lower; do echo "$(tr ':' '\n' <"$f" | wc -l) $f"; done |
-	sort -n | tail -n 1 | cut -d' ' -f2-)  # e2e's: more layers than busybox's
-ctrd irm images rm --sync docker.io/library/e2e:latest
+	sort -n | tail -n 1 | cut -d' ' -f2-) # e2e's: more layers than bb's
+ctrd irm images rm --sync docker.io/library/e2e:latest docker.io/library/busybox:e2e
 expect_eq "ctr images rm exits 0" "$rc" 0
 layers_gone() { tr ':' '\n' <"$lower" | while read -r l; do [ -d "$l" ] || echo gone; done | grep -q gone; }
 wait_until 60 layers_gone
-ctrd run6 run --fifo-dir "$d/fifo" --rm "${RT[@]}" docker.io/library/busybox:e2e t6 true
+ctrd run6 run --fifo-dir "$d/fifo" --rm "${RT[@]}" docker.io/library/bb:latest t6 true
 expect_eq "ctr run --rm t6 exits 0" "$rc" 0
 expect_eq "the removed image's rootfs image is pruned, the other kept" "$(n_images)" 1
 expect_eq "... with its layer list" "$(test -e "$lower" && echo present)" ""
