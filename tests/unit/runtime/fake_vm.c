@@ -19,6 +19,7 @@
 
 struct fake_vm_record fake_vm_last;
 bool fake_vm_template_fits;
+bool fake_vm_never_ready;
 
 /* ---- the child: guest-init's side ---- */
 
@@ -198,6 +199,8 @@ static void guest(const char *uds, int lfd)
 	struct proc main = {.fd = unix_connect(ctl_path)}, x = {.fd = -1};
 	hcp_reader_init(&main.rd);
 	hcp_reader_init(&x.rd);
+	while (fake_vm_never_ready)
+		pause(); /* a guest stuck in boot: only stop() ends it */
 	put(main.fd, HCP_READY, NULL, 0);
 	for (;;) {
 		struct pollfd p[3] = {{.fd = main.fd, .events = POLLIN},
@@ -226,7 +229,7 @@ struct fake {
 	bool stopped, stop_asked;
 };
 
-static int spawn(const struct vmm_config *vc, const char *template_root, void **out,
+static int spawn(const struct vmm_config *vc, const struct vmhost_spawn *sp, void **out,
 		 struct errmsg *err)
 {
 	memset(&fake_vm_last, 0, sizeof(fake_vm_last));
@@ -234,7 +237,7 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 	fake_vm_last.cpus = vc->cpus;
 	fake_vm_last.mem = (unsigned long long)vc->mem_bytes;
 	fake_vm_last.nvolumes = vc->nvolumes;
-	fake_vm_last.template_root = template_root != NULL;
+	fake_vm_last.template_root = sp->template_root != NULL;
 	struct fake *f = calloc(1, sizeof(*f));
 	if (!f)
 		return errmsg_set(err, -ENOMEM, "out of memory");
@@ -258,7 +261,7 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 	f->queue_fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
 	f->queued[0] = (struct vmhost_event){
 	    .kind = VMHOST_CREATED,
-	    .boot = !template_root	    ? VMHOST_BOOT_NO_TEMPLATE
+	    .boot = !sp->template_root	    ? VMHOST_BOOT_NO_TEMPLATE
 		    : fake_vm_template_fits ? VMHOST_BOOT_RESTORED
 					    : VMHOST_BOOT_COLD,
 	};
