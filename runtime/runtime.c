@@ -304,6 +304,13 @@ const char *rt_container_id(const struct rt_container *c)
 	return supervisor_state(c->sup)->id;
 }
 
+int rt_container_vmm_pid(const struct rt_container *c)
+{
+	if (!c->s.vm || !c->s.vmh || !c->s.vm->pid || c->s.vm_stopped)
+		return 0;
+	return c->s.vm->pid(c->s.vmh);
+}
+
 static void start_io(struct rt_session *s, const struct rt_io *io, bool stdin_open, bool tty)
 {
 	s->io = io;

@@ -184,6 +184,17 @@ int rt_session_signal(struct rt_session *s, int signo);
 int rt_session_stop(struct rt_session *s);
 /* The terminal's new size. */
 int rt_session_resize(struct rt_session *s, uint16_t rows, uint16_t cols);
+/* A container's session only: pause (true) or resume the VM's vCPUs; blocks
+ * until the monitor answered. Time stands still for the guest meanwhile:
+ * the process gets its signals (and the stop sequence its SIGKILL) after
+ * the resume. -ENOTSUP: an exec session, or a VM host that cannot;
+ * -ESHUTDOWN: the VM stopped already. */
+int rt_session_pause(struct rt_session *s, bool pause, struct errmsg *err);
+/* The host pid of the container's VM monitor (hull-vmm: the VM's CPU time
+ * and memory are this process's) once rt_start() has spawned it, until
+ * rt_close(); 0 when there is none (not started, ended, a fake VM). On the
+ * thread that runs the container's session. */
+int rt_container_vmm_pid(const struct rt_container *c);
 
 /* exec: ref is a running container's name, id or id prefix, or (containing
  * a '/') the path of its VM's vsock socket. The spec goes out at once;

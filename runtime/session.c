@@ -208,6 +208,18 @@ int rt_session_resize(struct rt_session *s, uint16_t rows, uint16_t cols)
 	return control_resize(&s->ctl, rows, cols);
 }
 
+int rt_session_pause(struct rt_session *s, bool pause, struct errmsg *err)
+{
+	if (!s->vm)
+		return errmsg_set(err, -ENOTSUP, "an exec session has no VM of its own to pause");
+	int (*fn)(void *, struct errmsg *) = pause ? s->vm->pause : s->vm->resume;
+	if (!fn)
+		return errmsg_set(err, -ENOTSUP, "the VM host %s cannot pause a VM", s->vm->name);
+	if (s->vm_stopped || !s->vmh)
+		return errmsg_set(err, -ESHUTDOWN, "the VM has stopped");
+	return fn(s->vmh, err);
+}
+
 /* ---- the VM (container) ---- */
 
 /* guest-init is up and waiting: on a cold boot save the template (the VM as

@@ -648,13 +648,15 @@ int runtime_remove(const struct runtime_state *s)
 
 /* ---- monitor liveness ---- */
 
-int runtime_proc_start(pid_t pid, uint64_t *start)
+/* The fields of /proc/<pid>/stat after comm (from field 3, the state) in
+ * buf; -ESRCH when pid is gone or a zombie. */
+static int proc_stat_tail(pid_t pid, char *buf, size_t size, const char **tail)
 {
-	char p[64], buf[1024];
+	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
 	/* procfs files have no size: readfile() does not fit */
 	int fd = pid > 0 ? open(p, O_RDONLY | O_CLOEXEC) : -1;
-	ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	ssize_t len = fd >= 0 ? read(fd, buf, size - 1) : -1;
 	if (fd >= 0)
 		close(fd);
 	if (len <= 0)
@@ -662,23 +664,53 @@ int runtime_proc_start(pid_t pid, uint64_t *start)
 	buf[len] = '\0';
 	/* comm (field 2) may hold spaces and ')': fields resume after the last ')' */
 	char *q = strrchr(buf, ')');
-	int rc = -ESRCH;
-	/* starttime is field 22; after ')' come fields 3, 4, ...: skip 19 */
-	char *f = q ? q + 1 : NULL;
 	/* a zombie has ended: only its parent has not looked yet */
-	if (f && (f[1] == 'Z' || f[1] == 'X'))
+	if (!q || q[1] != ' ' || q[2] == 'Z' || q[2] == 'X')
 		return -ESRCH;
-	for (int i = 0; f && i < 19; i++) {
+	*tail = q + 1;
+	return 0;
+}
+
+/* Field number `field` (proc(5)'s numbering, > 3) of a stat tail. */
+static int stat_field(const char *f, int field, unsigned long long *v)
+{
+	for (int i = 3; i < field; i++) {
 		f += strspn(f, " ");
 		f += strcspn(f, " ");
 	}
 	char *end;
-	unsigned long long v = f ? strtoull(f, &end, 10) : 0;
-	if (f && end != f && (*end == ' ' || *end == '\n' || !*end)) {
-		*start = v;
-		rc = 0;
-	}
-	return rc;
+	*v = strtoull(f, &end, 10);
+	if (end == f || (*end != ' ' && *end != '\n' && *end))
+		return -ESRCH;
+	return 0;
+}
+
+int runtime_proc_start(pid_t pid, uint64_t *start)
+{
+	char buf[1024];
+	const char *f;
+	unsigned long long v;
+	if (proc_stat_tail(pid, buf, sizeof(buf), &f) < 0 || stat_field(f, 22, &v) < 0)
+		return -ESRCH;
+	*start = v;
+	return 0;
+}
+
+int runtime_proc_usage(pid_t pid, struct runtime_proc_usage *u)
+{
+	char buf[1024];
+	const char *f;
+	unsigned long long ut, st, rss;
+	if (proc_stat_tail(pid, buf, sizeof(buf), &f) < 0 || stat_field(f, 14, &ut) < 0 ||
+	    stat_field(f, 15, &st) < 0 || stat_field(f, 24, &rss) < 0)
+		return -ESRCH;
+	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	if (hz <= 0 || page <= 0)
+		return -EINVAL;
+	u->user_ns = ut * (1000000000ull / (unsigned long long)hz);
+	u->system_ns = st * (1000000000ull / (unsigned long long)hz);
+	u->rss_bytes = rss * (unsigned long long)page;
+	return 0;
 }
 
 bool runtime_monitor_alive(const struct runtime_state *s)

@@ -124,6 +124,13 @@ int runtime_name_check(const char *name, struct errmsg *err);
 
 /* Start time of pid (clock ticks since boot), or -ESRCH. */
 int runtime_proc_start(pid_t pid, uint64_t *start);
+/* What a process used (/proc/<pid>/stat: utime, stime, rss). */
+struct runtime_proc_usage {
+	uint64_t user_ns, system_ns; /* CPU time, clock-tick granularity */
+	uint64_t rss_bytes;	     /* resident memory now */
+};
+/* 0, or -ESRCH when pid is gone (or a zombie), -EINVAL (no tick rate). */
+int runtime_proc_usage(pid_t pid, struct runtime_proc_usage *u);
 /* True when s's monitor process is alive (same pid, same start time). */
 bool runtime_monitor_alive(const struct runtime_state *s);
 /* The status as it really is: created/running with no live monitor is

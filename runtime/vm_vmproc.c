@@ -118,6 +118,21 @@ static void release(void *vp)
 	vmproc_free(vp); /* reaps the monitor */
 }
 
+static int pause_vm(void *vp, struct errmsg *err)
+{
+	return vmproc_pause(vp, err);
+}
+
+static int resume_vm(void *vp, struct errmsg *err)
+{
+	return vmproc_resume(vp, err);
+}
+
+static int pid(void *vp)
+{
+	return (int)vmproc_pid(vp);
+}
+
 const struct vmhost_ops rt_vm_proc = {
     .name = "hull-vmm",
     .spawn = spawn,
@@ -128,4 +143,7 @@ const struct vmhost_ops rt_vm_proc = {
     .attach_disk = attach_disk,
     .stop = stop,
     .release = release,
+    .pause = pause_vm,
+    .resume = resume_vm,
+    .pid = pid,
 };

@@ -22,6 +22,10 @@
  *   -ESHUTDOWN once the VM stopped. stop() only asks; STOPPED follows.
  * - release() stops the VM if it still runs, waits for it and frees
  *   everything; NULL is fine.
+ * - pause(), resume(): the vCPUs stop (resume: go on); block until done: 0,
+ *   or -errno with err; -ESHUTDOWN once the VM stopped. pid(): the host
+ *   process that runs the VM (its CPU time and memory are the VM's), 0 when
+ *   there is none. All three may be NULL (the fake VM): not supported.
  * - One thread per VM (the session's). Nothing the VM side says is trusted
  *   beyond its event kinds: why strings are bounded and copied.
  */
@@ -76,6 +80,9 @@ struct vmhost_ops {
 	int (*attach_disk)(void *vm, unsigned index, const char *path, struct errmsg *err);
 	int (*stop)(void *vm);
 	void (*release)(void *vm);
+	int (*pause)(void *vm, struct errmsg *err);
+	int (*resume)(void *vm, struct errmsg *err);
+	int (*pid)(void *vm);
 };
 
 #endif

@@ -31,6 +31,8 @@ struct cap {
 	int event_fd;
 	int action; /* what on_event does: a signal, or STOP */
 	int events;
+	bool try_pause; /* on_event also asks for a pause: pause_rc */
+	int pause_rc;
 };
 #define STOP (-1)
 
@@ -72,6 +74,10 @@ static void cap_event(void *ctx, struct rt_session *s)
 	uint64_t v;
 	assert_int_equal(read(c->event_fd, &v, sizeof(v)), sizeof(v));
 	c->events++;
+	if (c->try_pause) {
+		struct errmsg err;
+		c->pause_rc = rt_session_pause(s, true, &err);
+	}
 	if (c->action == STOP)
 		assert_int_equal(rt_session_stop(s), 0);
 	else
@@ -379,9 +385,13 @@ static void test_signal(void **st)
 	struct runtime_state s;
 	assert_int_equal(rt_inspect(rt_container_id(ct), &s, &err), 0);
 	runtime_state_free(&s);
+	/* the fake VM has no monitor process and cannot pause: said so */
+	assert_int_equal(rt_container_vmm_pid(ct), 0);
+	c.try_pause = true;
 	poke(&c, SIGUSR1);
 	assert_int_equal(rt_wait(ct), 128 + SIGUSR1);
 	assert_int_equal(c.events, 1);
+	assert_int_equal(c.pause_rc, -ENOTSUP);
 	rt_close(ct);
 	close(c.event_fd);
 }

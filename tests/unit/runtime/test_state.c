@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -531,6 +532,31 @@ static void test_stale(void **st)
 	runtime_state_free(&s);
 }
 
+/* what the shim's Stats reports for a VM monitor: this process's own use */
+static void test_proc_usage(void **st)
+{
+	(void)st;
+	struct runtime_proc_usage u;
+	/* burn some CPU so the tick counters move */
+	volatile uint64_t x = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	do {
+		for (int i = 0; i < 1000000; i++)
+			x += (uint64_t)i;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	} while (t1.tv_sec - t0.tv_sec < 1 &&
+		 (t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec - t0.tv_nsec < 100000000L);
+	assert_int_equal(runtime_proc_usage(getpid(), &u), 0);
+	assert_true(u.user_ns + u.system_ns > 0);
+	assert_true(u.rss_bytes > 1024 * 1024); /* ASan alone maps more than that */
+	/* at most what the kernel says this process used, at tick granularity */
+	uint64_t cpu_ns = (uint64_t)t1.tv_sec * 1000000000ull + (uint64_t)t1.tv_nsec;
+	assert_true(u.user_ns + u.system_ns <= cpu_ns + 20000000ull);
+	assert_int_equal(runtime_proc_usage(0, &u), -ESRCH);
+	assert_int_equal(runtime_proc_usage(INT32_MAX, &u), -ESRCH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +566,7 @@ int main(void)
 	    cmocka_unit_test(test_create_lookup),
 	    cmocka_unit_test(test_save_list_remove),
 	    cmocka_unit_test(test_stale),
+	    cmocka_unit_test(test_proc_usage),
 	    cmocka_unit_test(test_root_too_long),
 	    cmocka_unit_test(test_codec_config),
 	    cmocka_unit_test(test_root_from_hull_root),
