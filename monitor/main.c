@@ -31,6 +31,13 @@
  *   (SIGKILL) before exec, and a hangup on fd N stops the VM.
  * - Threads: this main thread serves the API; vmm/ adds the event-loop and
  *   vCPU threads (vmm/vmm.h).
+ * - seccomp: every thread runs under its role's filter (seccomp/filter.h,
+ *   seccomp/policy.c), loaded by vmm_start() before the first guest
+ *   instruction; everything before (opening /dev/kvm, the kernel, the
+ *   template, the disks, volumes and sockets) runs unfiltered. A call
+ *   outside a filter ends the process: STOPPED (VMMAPI_STOP_ERROR, "hull-vmm
+ *   killed by its seccomp filter (syscall N name, thread role R)") on fd N,
+ *   the same line on stderr, exit status VMMAPI_EXIT_SECCOMP.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +51,7 @@
 #include "common/clock.h"
 #include "common/fdio.h"
 #include "proto/vmmapi.h"
+#include "seccomp/filter.h"
 #include "vmm/vmm.h"
 
 _Static_assert(VMMAPI_MAX_DISKS == VMM_MAX_DISKS, "disk bounds differ");
@@ -101,6 +109,34 @@ static void send_stopped(struct mon *m, uint32_t reason, const char *why)
 	send_msg(m, &s);
 }
 
+/* The seccomp trap's last words (seccomp/filter.h: in the SIGSYS handler,
+ * so only async-signal-safe work: the codec writes into a stack buffer,
+ * and write() on the SOCK_SEQPACKET socket sends one message). */
+static void on_seccomp(void *ctx, const char *text)
+{
+	const struct mon *m = ctx;
+	struct vmmapi_msg s = {.type = VMMAPI_STOPPED};
+	s.stopped.reason = VMMAPI_STOP_ERROR;
+	s.stopped.why = text;
+	uint8_t buf[HSC_REPORT_MAX + 64];
+	int n = vmmapi_encode(&s, buf, sizeof(buf), NULL);
+	if (n > 0 && !m->parent_gone) {
+		ssize_t w = write(m->api, buf, (size_t)n);
+		(void)w;
+	}
+}
+
+static int on_thread(void *ctx, enum vmm_thread_role role, struct errmsg *err)
+{
+	(void)ctx;
+	static const enum hsc_role roles[] = {
+	    [VMM_THREAD_VCPU] = HSC_VCPU,
+	    [VMM_THREAD_DEVICES] = HSC_DEVICES,
+	    [VMM_THREAD_CONTROL] = HSC_CONTROL,
+	};
+	return hsc_install(roles[role], err);
+}
+
 /* CONFIG -> m->vc (pointing into the message buffer, which lives as long as
  * the process). The monitor trusts its runtime, but a config that vmm would
  * misread is still refused here. */
@@ -127,6 +163,7 @@ static int take_config(struct mon *m, const struct vmmapi_config *c, struct errm
 	    .pvm = c->pvm,
 	    .debug = c->debug,
 	    .console_out = on_console,
+	    .thread_setup = on_thread,
 	    .ctx = m,
 	    .nvolumes = c->nvolumes,
 	    .vsock_uds = c->vsock_uds,
@@ -343,6 +380,11 @@ int main(int argc, char **argv)
 		fcntl(m.net, F_SETFD, FD_CLOEXEC);
 	fcntl(m.console, F_SETFL, fcntl(m.console, F_GETFL) | O_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
+	struct errmsg err;
+	if (hsc_trap_init("hull-vmm", on_seccomp, &m, VMMAPI_EXIT_SECCOMP, &err)) {
+		fprintf(stderr, "hull-vmm: %s\n", err.text);
+		return 1;
+	}
 
 	uint8_t *buf = malloc(VMMAPI_RECV_BUF);
 	if (!buf)

@@ -17,6 +17,12 @@
  * Life: every fd other than 0-2, N and M is closed at start. The process
  * exits 0 when N hangs up (the monitor ended); the runtime sets
  * PR_SET_PDEATHSIG (SIGKILL) before exec, so the runtime's death ends it.
+ * Once the ports are bound (before the first frame is read) the process
+ * runs under its seccomp filter (seccomp/filter.h, role slirp): a call
+ * outside it ends the process with "hull-slirp killed by its seccomp filter
+ * (syscall N name, thread role slirp)" on stderr and exit status
+ * VMMAPI_EXIT_SECCOMP; the monitor sees the hangup and the VM goes on
+ * without a network.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +35,8 @@
 
 #include "common/fdio.h"
 #include "netd/net_slirp.h"
+#include "proto/vmmapi.h"
+#include "seccomp/filter.h"
 
 static int parse_port(const char *s, uint16_t *out)
 {
@@ -103,6 +111,12 @@ int main(int argc, char **argv)
 	struct errmsg err = {{0}};
 	if (net_slirp_create(&s, net, ports, nports, debug, &err)) {
 		report(status, err.text);
+		return 1;
+	}
+	if (hsc_trap_init("hull-slirp", NULL, NULL, VMMAPI_EXIT_SECCOMP, &err) ||
+	    hsc_install(HSC_SLIRP, &err)) {
+		report(status, err.text);
+		net_slirp_free(s);
 		return 1;
 	}
 	report(status, "ok\n");

@@ -250,9 +250,10 @@ int rt_wait(struct rt_container *c)
 	} else {
 		const struct vmhost_event *ev = &c->s.stopped;
 		const char *reason = ev->reason ? ev->reason : "unknown";
+		/* the why goes to the state too: `hull ps` and inspect show it */
 		snprintf(c->error, sizeof(c->error),
-			 "the VM stopped (%s) before the container reported an exit status",
-			 reason);
+			 "the VM stopped (%s%s%.400s) before the container reported an exit status",
+			 reason, ev->why[0] ? ": " : "", ev->why);
 		const char *f = control_failed(&c->s.ctl);
 		session_diag(&c->s,
 			     "hull: the VM stopped (%s%s%s) before the container reported an exit "

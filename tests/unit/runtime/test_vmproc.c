@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -152,6 +153,31 @@ static void test_exit_status(void **state)
 	vmproc_free(vp);
 }
 
+/* A monitor its seccomp filter stopped: the made-up STOPPED says so, with
+ * or without the trap's handler (the real monitor also says STOPPED with
+ * the syscall itself first: monitor/main.c). */
+static void test_seccomp_death(void **state)
+{
+	(void)state;
+	const char *modes[] = {"seccomp", "sigsys"};
+	for (int i = 0; i < 2; i++) {
+		struct vmproc *vp = spawn(modes[i]);
+		assert_int_equal(next(vp).kind, VMPROC_EV_CREATED);
+		assert_int_equal(next(vp).kind, VMPROC_EV_STARTED);
+		struct vmproc_event ev = next(vp);
+		assert_int_equal(ev.kind, VMPROC_EV_STOPPED);
+		assert_int_equal(ev.reason, VMMAPI_STOP_ERROR);
+		assert_non_null(strstr(ev.why, "hull-vmm killed by its seccomp filter"));
+		int ws;
+		vmproc_reap(vp, &ws);
+		if (i == 0)
+			assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == VMMAPI_EXIT_SECCOMP);
+		else
+			assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGSYS);
+		vmproc_free(vp);
+	}
+}
+
 static void test_no_monitor(void **state)
 {
 	(void)state;
@@ -184,6 +210,7 @@ int main(void)
 	    cmocka_unit_test(test_hostile_monitor),
 	    cmocka_unit_test(test_dies_in_request),
 	    cmocka_unit_test(test_exit_status),
+	    cmocka_unit_test(test_seccomp_death),
 	    cmocka_unit_test(test_no_monitor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
