@@ -135,7 +135,8 @@ static const int slirp_calls[] = {
     SCMP_SYS(newfstatat), SCMP_SYS(fstat),	 SCMP_SYS(statx),	SCMP_SYS(lseek),
     SCMP_SYS(getrandom),  SCMP_SYS(eventfd2),
 };
-static const unsigned long slirp_ioctls[] = {FIONBIO, FIONREAD};
+/* TCGETS: glib asks whether stderr is a terminal before it logs */
+static const unsigned long slirp_ioctls[] = {FIONBIO, FIONREAD, TCGETS};
 
 static int add_calls(scmp_filter_ctx f, const int *nr, size_t n)
 {
