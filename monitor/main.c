@@ -51,6 +51,7 @@
 #include "common/clock.h"
 #include "common/fdio.h"
 #include "proto/vmmapi.h"
+#include "monitor/trap_report.h"
 #include "seccomp/filter.h"
 #include "vmm/vmm.h"
 
@@ -107,23 +108,6 @@ static void send_stopped(struct mon *m, uint32_t reason, const char *why)
 	s.stopped.t_ns = clock_now_ns();
 	s.stopped.why = why && why[0] ? why : NULL;
 	send_msg(m, &s);
-}
-
-/* The seccomp trap's last words (seccomp/filter.h: in the SIGSYS handler,
- * so only async-signal-safe work: the codec writes into a stack buffer,
- * and write() on the SOCK_SEQPACKET socket sends one message). */
-static void on_seccomp(void *ctx, const char *text)
-{
-	const struct mon *m = ctx;
-	struct vmmapi_msg s = {.type = VMMAPI_STOPPED};
-	s.stopped.reason = VMMAPI_STOP_ERROR;
-	s.stopped.why = text;
-	uint8_t buf[HSC_REPORT_MAX + 64];
-	int n = vmmapi_encode(&s, buf, sizeof(buf), NULL);
-	if (n > 0 && !m->parent_gone) {
-		ssize_t w = write(m->api, buf, (size_t)n);
-		(void)w;
-	}
 }
 
 static int on_thread(void *ctx, enum vmm_thread_role role, struct errmsg *err)
@@ -381,7 +365,7 @@ int main(int argc, char **argv)
 	fcntl(m.console, F_SETFL, fcntl(m.console, F_GETFL) | O_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
 	struct errmsg err;
-	if (hsc_trap_init("hull-vmm", on_seccomp, &m, VMMAPI_EXIT_SECCOMP, &err)) {
+	if (hsc_trap_init("hull-vmm", monitor_trap_report, &m.api, VMMAPI_EXIT_SECCOMP, &err)) {
 		fprintf(stderr, "hull-vmm: %s\n", err.text);
 		return 1;
 	}

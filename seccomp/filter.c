@@ -88,8 +88,6 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 		trap.report(trap.ctx, text);
 	char line[HSC_REPORT_MAX + 32];
 	struct sbuf l = {line, 0, sizeof(line)};
-	put_s(&l, trap.prog);
-	put_s(&l, ": ");
 	put_s(&l, text);
 	put_s(&l, "\n");
 	ssize_t w = write(2, line, l.n);

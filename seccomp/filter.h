@@ -10,7 +10,7 @@
  *   process in the message ("hull-vmm"); report (may be NULL) is called from
  *   the signal handler with the message, and must be async-signal-safe (the
  *   monitor writes a prepared STOPPED message to its API socket). The
- *   handler then writes "<prog>: <text>\n" to fd 2 and exits the whole
+ *   handler then writes the text and a newline to fd 2 and exits the whole
  *   process with exit_status (_exit: exit_group). Its text is
  *   "<prog> killed by its seccomp filter (syscall N name, thread role R)".
  * - hsc_install(role, err) loads role's filter on the calling thread only
