@@ -145,7 +145,8 @@ static char *status_text(const struct runtime_state *s, int64_t now)
 		container_human_duration(now - s->finished_ns, d, sizeof(d));
 		/* a monitor its seccomp filter stopped is a security event: say
 		 * so here, not only in inspect's error (proto/vmmapi.h) */
-		const char *sc = s->error ? strstr(s->error, "killed by its seccomp filter") : NULL;
+		const char *sc =
+		    s->error ? strstr(s->error, "hull-vmm killed by its seccomp filter") : NULL;
 		int w = sc ? (int)strcspn(sc, ")") + (sc[strcspn(sc, ")")] == ')') : 0;
 		return asprintf(&t, "Exited (%d) %s ago%s%.*s", s->exit_code, d, sc ? ", " : "", w,
 				sc ? sc : "") < 0
