@@ -144,6 +144,10 @@ struct vmm_config {
 	int net_fd;
 	unsigned net_nports;
 	bool net_no_csum; /* offer no checksum offloads (bench/net measures them) */
+	/* I/O limits of every disk (virtio_blk_set_limits: bytes and requests
+	 * per second, reads and writes apart; 0 = unlimited). A run's own
+	 * setting, not part of the template key: a restored VM gets this run's. */
+	uint64_t disk_read_bps, disk_write_bps, disk_read_iops, disk_write_iops;
 };
 
 struct vmm;
