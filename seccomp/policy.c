@@ -81,20 +81,21 @@ static const unsigned long vcpu_ioctls[] = {
  * /proc/self/fd, whose paths chmod and truncate also take), virtio-vsock
  * (vmm/virtio/virtio_vsock.c: accept on the host socket, connect to <uds>_<port>), virtio-net's
  * back ends (vmm/net/net_stream.c: recv/send on the helper's socket; net_tap.c: read/write on the
- * tap). */
+ * tap), virtio-blk's rate limits (vmm/ratelimit.h: a timerfd resumes a throttled queue). */
 static const int devices_calls[] = {
-    SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),  SCMP_SYS(read),
-    SCMP_SYS(readv),	  SCMP_SYS(writev),	 SCMP_SYS(pread64),    SCMP_SYS(pwrite64),
-    SCMP_SYS(preadv),	  SCMP_SYS(pwritev),	 SCMP_SYS(lseek),      SCMP_SYS(fsync),
-    SCMP_SYS(fdatasync),  SCMP_SYS(ftruncate),	 SCMP_SYS(fallocate),  SCMP_SYS(fcntl),
-    SCMP_SYS(openat),	  SCMP_SYS(openat2),	 SCMP_SYS(newfstatat), SCMP_SYS(fstat),
-    SCMP_SYS(statx),	  SCMP_SYS(fstatfs),	 SCMP_SYS(getdents64), SCMP_SYS(mkdirat),
-    SCMP_SYS(unlinkat),	  SCMP_SYS(renameat),	 SCMP_SYS(renameat2),  SCMP_SYS(linkat),
-    SCMP_SYS(symlinkat),  SCMP_SYS(readlinkat),	 SCMP_SYS(readlink),   SCMP_SYS(mknodat),
-    SCMP_SYS(fchownat),	  SCMP_SYS(fchmodat),	 SCMP_SYS(fchmod),     SCMP_SYS(fchown),
-    SCMP_SYS(chmod),	  SCMP_SYS(truncate),	 SCMP_SYS(utimensat),  SCMP_SYS(flock),
-    SCMP_SYS(accept4),	  SCMP_SYS(connect),	 SCMP_SYS(shutdown),   SCMP_SYS(sendto),
-    SCMP_SYS(recvfrom),	  SCMP_SYS(sendmsg),	 SCMP_SYS(recvmsg),    SCMP_SYS(getsockopt),
+    SCMP_SYS(epoll_wait),      SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),  SCMP_SYS(read),
+    SCMP_SYS(readv),	       SCMP_SYS(writev),      SCMP_SYS(pread64),    SCMP_SYS(pwrite64),
+    SCMP_SYS(preadv),	       SCMP_SYS(pwritev),     SCMP_SYS(lseek),	    SCMP_SYS(fsync),
+    SCMP_SYS(fdatasync),       SCMP_SYS(ftruncate),   SCMP_SYS(fallocate),  SCMP_SYS(fcntl),
+    SCMP_SYS(openat),	       SCMP_SYS(openat2),     SCMP_SYS(newfstatat), SCMP_SYS(fstat),
+    SCMP_SYS(statx),	       SCMP_SYS(fstatfs),     SCMP_SYS(getdents64), SCMP_SYS(mkdirat),
+    SCMP_SYS(unlinkat),	       SCMP_SYS(renameat),    SCMP_SYS(renameat2),  SCMP_SYS(linkat),
+    SCMP_SYS(symlinkat),       SCMP_SYS(readlinkat),  SCMP_SYS(readlink),   SCMP_SYS(mknodat),
+    SCMP_SYS(fchownat),	       SCMP_SYS(fchmodat),    SCMP_SYS(fchmod),	    SCMP_SYS(fchown),
+    SCMP_SYS(chmod),	       SCMP_SYS(truncate),    SCMP_SYS(utimensat),  SCMP_SYS(flock),
+    SCMP_SYS(accept4),	       SCMP_SYS(connect),     SCMP_SYS(shutdown),   SCMP_SYS(sendto),
+    SCMP_SYS(recvfrom),	       SCMP_SYS(sendmsg),     SCMP_SYS(recvmsg),    SCMP_SYS(getsockopt),
+    SCMP_SYS(timerfd_settime),
 };
 
 /* The control thread (monitor/main.c after vmm_start): the API socket
