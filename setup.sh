@@ -34,6 +34,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The VM monitor and the network helper run as this unprivileged system user
+# when hull is started by root (runtime/jail.h): no home, no shell, no login.
+if ! getent passwd hull >/dev/null; then
+	echo "setup.sh: adding the system user hull (hull-vmm runs as it)"
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin hull
+fi
+
 if [ -f build/build.ninja ]; then
 	meson setup --reconfigure build >/dev/null
 else

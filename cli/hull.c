@@ -2,6 +2,7 @@
  * command is a file of cli/ over the runtime library (runtime/runtime.h)
  * with its options described once (cli/opts.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/container_cmd.h"
@@ -56,14 +57,47 @@ static const struct command {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: hull COMMAND [OPTIONS]\n\nCommands:\n");
+	fprintf(f, "Usage: hull [--root DIR] COMMAND [OPTIONS]\n\n"
+		   "Global options:\n"
+		   "  --root DIR  hull's state directory: images, templates, and containers\n"
+		   "              under DIR/run (default: $HULL_ROOT, else /var/lib/hull for\n"
+		   "              root, else ~/.local/share/hull with containers under\n"
+		   "              $XDG_RUNTIME_DIR/hull; $HULL_RUNTIME_DIR overrides where\n"
+		   "              containers live)\n"
+		   "\nCommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nRun 'hull COMMAND --help' for a command's options.\n");
 }
 
+/* The global --root DIR (or --root=DIR) before the command: it becomes
+ * $HULL_ROOT, which every command and the processes hull starts read
+ * (runtime/paths.h, runtime/state.h), so no command can miss it. Returns
+ * how many words it took, or -1 after saying what is wrong. */
+static int global_root(int argc, char **argv)
+{
+	if (argc < 2 || strncmp(argv[1], "--root", 6) || (argv[1][6] && argv[1][6] != '='))
+		return 0;
+	const char *dir = argv[1][6] == '=' ? argv[1] + 7 : argc > 2 ? argv[2] : NULL;
+	if (!dir || !dir[0]) {
+		fprintf(stderr, "hull: --root needs a directory\n");
+		return -1;
+	}
+	if (setenv("HULL_ROOT", dir, 1)) {
+		perror("hull: --root");
+		return -1;
+	}
+	return argv[1][6] == '=' ? 1 : 2;
+}
+
 int main(int argc, char **argv)
 {
+	int took = global_root(argc, argv);
+	if (took < 0)
+		return 2;
+	argv[took] = argv[0];
+	argc -= took;
+	argv += took;
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -357,6 +357,18 @@ static void print_timings(uint64_t t0, uint64_t t_image, bool hit, const struct 
 #undef MS
 }
 
+/* On a terminal, a cold boot says why it takes a while (tens of seconds
+ * where guest kernel mode is emulated); a restore says nothing. */
+static void announce_boot(void *ctx, bool cold)
+{
+	(void)ctx;
+	if (cold)
+		fputs("hull: booting the guest kernel (no template fits yet); this run saves a "
+		      "template, later runs with the same vCPUs, memory, NIC and volumes start "
+		      "from it in seconds\n",
+		      stderr);
+}
+
 /* What the VM needs and where templates live; every string malloc'd. */
 struct run_paths {
 	char *kernel, *initrd, *root, *troot;
@@ -393,10 +405,16 @@ static int run_container(const struct run_opts *o, const struct rt_config *cfg, 
 		fprintf(stderr, "hull: %s\n", err.text);
 		return status;
 	}
+	/* asked before -d forks: the supervisor's stderr is a pipe to this
+	 * process, which relays what it writes until the container started
+	 * (a -q/--quiet, once run has one, should silence it too) */
+	bool announce = isatty(STDERR_FILENO) && cfg->template_root; /* not --no-snapshot */
 	if (o->detach && rt_detach(&c, &status))
 		return status;
 	struct attach at;
 	attach_init(&at, o->interactive, o->tty);
+	if (announce)
+		at.io.booting = announce_boot;
 	if (attach_start(&at, &err)) {
 		fprintf(stderr, "hull: %s\n", err.text);
 		rt_close(c);

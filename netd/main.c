@@ -3,7 +3,7 @@
  * monitor (hull-vmm) carries no packet parser, no libslirp and no glib.
  *
  * Usage (by the runtime, runtime/vmproc.c; not a user command):
- *   hull-slirp --net-fd N --status-fd M [--debug] [-p PROTO:IP:HOST:GUEST]...
+ *   hull-slirp --net-fd N --status-fd M [--debug] [--jail DIR] [-p PROTO:IP:HOST:GUEST]...
  * - fd N: a SOCK_SEQPACKET socket whose peer is hull-vmm's virtio-net back
  *   end (vmm/net/net_stream.h): one Ethernet frame per message both ways.
  * - fd M: a pipe. Once the published ports are bound, "ok\n" is written
@@ -13,6 +13,11 @@
  * - -p: PROTO tcp or udp, IP a dotted IPv4 address (0.0.0.0: every one),
  *   HOST and GUEST ports 1-65535; at most VMM_MAX_PORTFWD.
  * - stderr: diagnostics (--debug); stdin is not read.
+ * - --jail DIR: the runtime made this process's jail (runtime/jail.h; the
+ *   host's network namespace, everything else its own); once the ports are
+ *   bound, and before the first frame is read, it enters it
+ *   (common/jail_enter.h): DIR holds only /etc/resolv.conf, every
+ *   capability goes (CAP_NET_BIND_SERVICE was kept for the ports).
  *
  * Life: every fd other than 0-2, N and M is closed at start. The process
  * exits 0 when N hangs up (the monitor ended); the runtime sets
@@ -34,6 +39,7 @@
 #include <unistd.h>
 
 #include "common/fdio.h"
+#include "common/jail_enter.h"
 #include "netd/net_slirp.h"
 #include "proto/vmmapi.h"
 #include "seccomp/filter.h"
@@ -84,12 +90,15 @@ int main(int argc, char **argv)
 	unsigned nports = 0;
 	int net = -1, status = -1;
 	bool debug = false, bad = false;
+	const char *jail = NULL;
 	for (int i = 1; i < argc && !bad; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(argv[i], "--debug"))
 			debug = true;
 		else if (v && !strcmp(argv[i], "--net-fd"))
 			net = fdio_parse_fd(v), i++;
+		else if (v && !strcmp(argv[i], "--jail"))
+			jail = v, i++;
 		else if (v && !strcmp(argv[i], "--status-fd"))
 			status = fdio_parse_fd(v), i++;
 		else if (v && !strcmp(argv[i], "-p") && nports < VMM_MAX_PORTFWD)
@@ -99,7 +108,7 @@ int main(int argc, char **argv)
 	}
 	if (bad || net < 0 || status < 0 || net == status || fcntl(net, F_GETFD) < 0 ||
 	    fcntl(status, F_GETFD) < 0) {
-		fprintf(stderr, "usage: hull-slirp --net-fd N --status-fd M [--debug] "
+		fprintf(stderr, "usage: hull-slirp --net-fd N --status-fd M [--debug] [--jail DIR] "
 				"[-p tcp|udp:IP:HOST:GUEST]... (started by hull, not by hand)\n");
 		return 2;
 	}
@@ -113,7 +122,9 @@ int main(int argc, char **argv)
 		report(status, err.text);
 		return 1;
 	}
-	if (hsc_trap_init("hull-slirp", NULL, NULL, VMMAPI_EXIT_SECCOMP, &err) ||
+	/* the jail first, then the filter (which allows none of the jail's calls) */
+	if ((jail && jail_enter(jail, &err)) ||
+	    hsc_trap_init("hull-slirp", NULL, NULL, VMMAPI_EXIT_SECCOMP, &err) ||
 	    hsc_install(HSC_SLIRP, &err)) {
 		report(status, err.text);
 		net_slirp_free(s);

@@ -2,6 +2,7 @@
  * supervisor (supervisor.c) and the state (state.c). */
 #include "runtime.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ struct rt_container {
 	struct hcp_spec spec;
 	struct vmm_config vc; /* the VM: disks, volumes, NIC */
 	char *rootfs, *kernel, *initrd, *template_root, *uds;
+	uint32_t cpu_quota_milli;
 	struct supervisor *sup;
 	bool stdin_open, tty, debug;
 	bool waited;
@@ -105,6 +107,61 @@ static void container_free(struct rt_container *c)
 	free(c);
 }
 
+/* What the state keeps of cfg for inspect and ps (state_config.h). */
+static int state_config(const struct rt_config *cfg, const struct hcp_spec *spec,
+			struct runtime_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct runtime_config b = {
+	    .env = spec->envp,
+	    .n_env = spec->envc,
+	    .workdir = spec->cwd,
+	    .hostname = spec->hostname,
+	    .cpus = cfg->cpus,
+	    .mem_bytes = cfg->mem_bytes,
+	    .labels = (char **)cfg->labels,
+	    .n_labels = cfg->n_labels,
+	};
+	char *ip = NULL, net[64] = "none";
+	struct runtime_port ports[VMM_MAX_PORTFWD];
+	if (spec->net_addr && (ip = strdup(spec->net_addr)))
+		ip[strcspn(ip, "/")] = '\0'; /* "10.0.2.15/24" */
+	b.ip_address = ip;
+	if (cfg->net && cfg->net->mode == VMM_NET_SLIRP)
+		snprintf(net, sizeof(net), "slirp");
+	else if (cfg->net && cfg->net->mode == VMM_NET_TAP)
+		snprintf(net, sizeof(net), "tap:%s", cfg->net->tap ? cfg->net->tap : "");
+	b.network = net;
+	for (unsigned i = 0; cfg->net && i < cfg->net->nports && i < VMM_MAX_PORTFWD; i++) {
+		const struct vmm_portfwd *p = &cfg->net->ports[i];
+		ports[b.n_ports++] = (struct runtime_port){
+		    .udp = p->udp,
+		    .host_ip = ntohl(p->host_ip),
+		    .host_port = p->host_port,
+		    .guest_port = p->guest_port,
+		};
+	}
+	b.ports = ports;
+	char **binds = cfg->n_volumes ? calloc(cfg->n_volumes, sizeof(char *)) : NULL;
+	int rc = cfg->n_volumes && !binds ? -ENOMEM : 0;
+	for (size_t i = 0; !rc && i < cfg->n_volumes; i++, b.n_binds++) {
+		const struct volume_arg *v = &cfg->volumes[i];
+		if (asprintf(&binds[i], "%s:%s%s", v->host, v->guest, v->read_only ? ":ro" : "") <
+		    0) {
+			binds[i] = NULL;
+			rc = -ENOMEM;
+		}
+	}
+	b.binds = binds;
+	if (!rc)
+		rc = runtime_config_copy(out, &b);
+	for (size_t i = 0; i < b.n_binds; i++)
+		free(binds[i]);
+	free(binds);
+	free(ip);
+	return rc;
+}
+
 #define DUP(field, v) ((v) && !(c->field = strdup(v)) ? -ENOMEM : 0)
 
 int rt_create(const struct rt_config *cfg, struct rt_container **out, struct errmsg *err)
@@ -131,6 +188,7 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	c->vc.initrd = c->initrd;
 	c->vc.cpus = cfg->cpus;
 	c->vc.mem_bytes = cfg->mem_bytes;
+	c->cpu_quota_milli = cfg->cpu_quota_milli;
 	c->vc.disks[0] = (struct vmm_disk){.path = NULL, .read_only = true};
 	c->vc.ndisks = 1;
 	c->vc.disk_read_bps = cfg->disk_read_bps;
@@ -166,6 +224,11 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	c->stdin_open = cfg->process.stdin_open;
 	c->tty = cfg->process.tty;
 	c->debug = cfg->debug;
+	struct runtime_config rc_cfg;
+	if ((rc = state_config(cfg, &c->spec, &rc_cfg))) {
+		container_free(c);
+		return errmsg_set(err, rc, "out of memory");
+	}
 	struct supervisor_info si = {
 	    .name = cfg->name,
 	    .image = cfg->image,
@@ -175,8 +238,11 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	    .stop_signal = c->s.stop_signo,
 	    .stop_timeout = (int)cfg->stop_timeout,
 	    .auto_remove = cfg->auto_remove,
+	    .config = &rc_cfg,
 	};
-	if ((rc = supervisor_create(&si, &c->sup, err))) {
+	rc = supervisor_create(&si, &c->sup, err);
+	runtime_config_free(&rc_cfg);
+	if (rc) {
 		container_free(c);
 		return rc;
 	}
@@ -227,7 +293,10 @@ static int start(struct rt_container *c, const struct rt_io *io, struct errmsg *
 		return rc;
 	}
 	c->vc.vsock_uds = c->uds;
-	if ((rc = c->s.vm->spawn(&c->vc, c->template_root, &c->s.vmh, err)))
+	struct vmhost_spawn sp = {.template_root = c->template_root,
+				  .attach_path = c->rootfs,
+				  .cpu_quota_milli = c->cpu_quota_milli};
+	if ((rc = c->s.vm->spawn(&c->vc, &sp, &c->s.vmh, err)))
 		return rc;
 	return session_run(&c->s, true);
 }

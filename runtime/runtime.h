@@ -76,6 +76,9 @@ struct rt_config {
 	const char *hostname; /* NULL: 12 random hex digits */
 	unsigned cpus;	      /* 1..VMM_MAX_CPUS */
 	uint64_t mem_bytes;
+	/* the VM's CPU time per second in 1/1000 CPU (docker's --cpus 0.5 is
+	 * 500), enforced by its cgroup when hull runs as root; 0: no quota */
+	uint32_t cpu_quota_milli;
 	const char *kernel, *initrd; /* the guest's */
 	const char *template_root;   /* NULL: boot cold, keep no template */
 	/* volumes and net are read until rt_close() (the VM's config points
@@ -86,7 +89,9 @@ struct rt_config {
 	int stop_signal;	    /* 0: SIGTERM */
 	unsigned stop_timeout;	    /* seconds from the stop signal to SIGKILL */
 	bool auto_remove;	    /* --rm: the container goes when it ends */
-	bool debug;		    /* guest console and milestones to diag() */
+	char *const *labels;	    /* KEY=VALUE (--label), kept in its state */
+	size_t n_labels;
+	bool debug; /* guest console and milestones to diag() */
 	/* how VMs are run (required): rt_vm_proc, or a fake in tests */
 	const struct vmhost_ops *vm;
 	/* seconds until guest-init's READY before the VM is stopped and the
@@ -116,6 +121,10 @@ struct rt_io {
 	/* the session ended, before the runtime's closing messages (a front
 	 * end restores its terminal here); may be NULL */
 	void (*ended)(void *ctx);
+	/* the VM monitor is up and about to boot: cold (the guest kernel boots,
+	 * tens of seconds where guest kernel mode is emulated) or restored from
+	 * a template (seconds); a front end may say so. May be NULL. */
+	void (*booting)(void *ctx, bool cold);
 };
 
 /* What the runtime measured (CLOCK_MONOTONIC ns, 0 = did not happen). */

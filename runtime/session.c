@@ -264,6 +264,8 @@ static void vm_events(struct rt_session *s)
 					     ev.why);
 			s->save_template =
 			    ev.boot == VMHOST_BOOT_COLD || ev.boot == VMHOST_BOOT_REFUSED;
+			if (s->io && s->io->booting)
+				s->io->booting(s->io->ctx, ev.boot != VMHOST_BOOT_RESTORED);
 			break;
 		case VMHOST_STARTED:
 			s->t.vcpus_started = ev.t_ns;

@@ -23,13 +23,20 @@ const char *runtime_status_name(enum runtime_status st)
 	return (unsigned)st < 4 ? status_names[st] : "unknown";
 }
 
+#define ROOT_WAY_OUT                                                                               \
+	"choose another with hull --root DIR (containers then live in DIR/run), "                  \
+	"HULL_ROOT=DIR, or HULL_RUNTIME_DIR=DIR"
+
 int runtime_root(char **out, struct errmsg *err)
 {
 	const char *env = getenv("HULL_RUNTIME_DIR");
+	const char *root = getenv("HULL_ROOT");
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	int n;
 	if (env && env[0])
 		n = asprintf(out, "%s", env);
+	else if (root && root[0])
+		n = asprintf(out, "%s/run", root);
 	else if (xdg && xdg[0])
 		n = asprintf(out, "%s/hull", xdg);
 	else
@@ -41,19 +48,29 @@ int runtime_root(char **out, struct errmsg *err)
 	/* the VM's sockets (<root>/<short>/vsock.sock) must stay short */
 	if (strlen(*out) > RUNTIME_ROOT_MAX) {
 		errmsg_set(err, -ENAMETOOLONG,
-			   "runtime directory %s: longer than %d characters, too long for the "
-			   "VM's sockets (set HULL_RUNTIME_DIR to a shorter path)",
+			   "runtime directory %s (containers' state): longer than %d characters, "
+			   "too long for the VM's sockets; set HULL_RUNTIME_DIR to a shorter path",
 			   *out, RUNTIME_ROOT_MAX);
 		free(*out);
 		*out = NULL;
 		return -ENAMETOOLONG;
 	}
-	if (mkdir(*out, 0700) && errno != EEXIST) {
+	/* --root DIR may name a directory that does not exist yet */
+	if (!(env && env[0]) && root && root[0] && mkdir(root, 0700) && errno != EEXIST) {
 		int rc = -errno;
-		errmsg_set(err, rc,
-			   "runtime directory %s: %s (HULL_RUNTIME_DIR or XDG_RUNTIME_DIR "
-			   "choose another)",
-			   *out, strerror(errno));
+		errmsg_set(err, rc, "state directory %s: %s; " ROOT_WAY_OUT, root, strerror(errno));
+		free(*out);
+		*out = NULL;
+		return rc;
+	}
+	int rc = 0;
+	if (mkdir(*out, 0700) && errno != EEXIST)
+		rc = -errno;
+	else if (access(*out, R_OK | W_OK | X_OK))
+		rc = -errno; /* there, but not ours: another user's, or root's */
+	if (rc) {
+		errmsg_set(err, rc, "runtime directory %s (containers' state): %s; " ROOT_WAY_OUT,
+			   *out, strerror(-rc));
 		free(*out);
 		*out = NULL;
 		return rc;
@@ -130,6 +147,7 @@ int runtime_state_encode(const struct runtime_state *s, char **json)
 	json_object_object_add(o, "stop_signal", json_object_new_int(s->stop_signal));
 	json_object_object_add(o, "stop_timeout", json_object_new_int(s->stop_timeout));
 	json_object_object_add(o, "auto_remove", json_object_new_boolean(s->auto_remove));
+	runtime_config_encode(&s->cfg, o);
 	add_path(o, s, "log_path", RUNTIME_LOG_FILE, runtime_path);
 	add_path(o, s, "vsock_socket", RUNTIME_VSOCK_SOCK, runtime_sock_path);
 	add_path(o, s, "monitor_socket", RUNTIME_MONITOR_SOCK, runtime_sock_path);
@@ -244,7 +262,7 @@ static int decode_fields(json_object *o, struct runtime_state *s, struct errmsg 
 	if (get_typed(o, "auto_remove", json_type_boolean, false, &v))
 		return bad(err, "auto_remove");
 	s->auto_remove = json_object_get_boolean(v);
-	return 0;
+	return runtime_config_decode(o, &s->cfg, err);
 }
 
 int runtime_state_decode(const char *json, size_t len, struct runtime_state *s, struct errmsg *err)
@@ -276,6 +294,7 @@ void runtime_state_free(struct runtime_state *s)
 	free(s->image);
 	free(s->error);
 	free(s->dir);
+	runtime_config_free(&s->cfg);
 	memset(s, 0, sizeof(*s));
 }
 

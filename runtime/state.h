@@ -1,8 +1,11 @@
 /* runtime: where hull keeps its containers' state, one directory each.
  *
  * Contract
- * - Root: $HULL_RUNTIME_DIR, else $XDG_RUNTIME_DIR/hull, else /run/hull;
- *   created 0700 when missing (its parent must exist). It holds `lock` (an
+ * - Root: $HULL_RUNTIME_DIR, else $HULL_ROOT/run (hull --root DIR sets
+ *   HULL_ROOT), else $XDG_RUNTIME_DIR/hull, else /run/hull; created 0700
+ *   when missing (its parent must exist, except $HULL_ROOT, created too).
+ *   One the user cannot use is an error naming it and the variables and
+ *   option that choose another. It holds `lock` (an
  *   flock serialising every create, state update and removal) and one
  *   directory per container, named by its id (64 lower-case hex digits).
  * - A container directory holds state.json (always replaced whole: written
@@ -33,6 +36,7 @@
 #include <sys/types.h>
 
 #include "common/errmsg.h"
+#include "runtime/state_config.h"
 
 #define RUNTIME_ID_LEN 64
 #define RUNTIME_SHORT_LEN 12
@@ -63,9 +67,10 @@ struct runtime_state {
 	pid_t monitor_pid; /* 0 = none */
 	uint64_t monitor_start;
 	int stop_signal;
-	int stop_timeout; /* seconds */
-	bool auto_remove; /* --rm */
-	char *dir;	  /* the container directory; not stored, set by load/create */
+	int stop_timeout;	   /* seconds */
+	bool auto_remove;	   /* --rm */
+	struct runtime_config cfg; /* what it was created with (state_config.h) */
+	char *dir;		   /* the container directory; not stored, set by load/create */
 };
 
 /* The runtime root (malloc'd), created when missing. */

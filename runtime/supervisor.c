@@ -101,6 +101,8 @@ int supervisor_create(const struct supervisor_info *in, struct supervisor **out,
 	s->stop_signal = in->stop_signal;
 	s->stop_timeout = in->stop_timeout;
 	s->auto_remove = in->auto_remove;
+	if (in->config && runtime_config_copy(&s->cfg, in->config))
+		goto fail;
 	set_self(s);
 	m->ep = epoll_create1(EPOLL_CLOEXEC);
 	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

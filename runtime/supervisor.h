@@ -60,6 +60,8 @@ struct supervisor_info {
 	int stop_signal;
 	int stop_timeout;
 	bool auto_remove;
+	/* what inspect and ps show of its configuration (copied); may be NULL */
+	const struct runtime_config *config;
 };
 
 struct supervisor;

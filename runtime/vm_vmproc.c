@@ -10,7 +10,7 @@
 #include "runtime/runtime.h"
 #include "runtime/vmproc.h"
 
-static int spawn(const struct vmm_config *vc, const char *template_root, void **out,
+static int spawn(const struct vmm_config *vc, const struct vmhost_spawn *sp, void **out,
 		 struct errmsg *err)
 {
 	struct vmmapi_config c = {
@@ -29,7 +29,7 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 	    .net_tap = vc->net_tap,
 	    .nports = vc->net_nports,
 	    .net_no_csum = vc->net_no_csum,
-	    .template_root = template_root,
+	    .template_root = sp->template_root,
 	    .disk_read_bps = vc->disk_read_bps,
 	    .disk_write_bps = vc->disk_write_bps,
 	    .disk_read_iops = vc->disk_read_iops,
@@ -50,7 +50,9 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 						     .guest_port = vc->net_ports[i].guest_port};
 	memcpy(c.net_mac, vc->net_mac, sizeof(c.net_mac));
 	struct vmproc *vp;
-	int rc = vmproc_spawn(&c, &vp, err);
+	struct vmproc_opts o = {.attach_path = sp->attach_path,
+				.cpu_quota_milli = sp->cpu_quota_milli};
+	int rc = vmproc_spawn(&c, &o, &vp, err);
 	if (!rc)
 		*out = vp;
 	return rc;

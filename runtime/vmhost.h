@@ -8,7 +8,7 @@
  *
  * Contract (every implementation)
  * - spawn(): the VM described by vc (its console_out, ctx and template_*
- *   fields are ignored) is created and started; with template_root, the
+ *   fields are ignored) is created and started; with sp->template_root, the
  *   template that fits vc is restored from, or this VM may save one
  *   (save_template). Returns 0 with *vm, or -errno with err.
  * - fd(vm) is readable when next_event() may have an event: 1 and *ev, 0
@@ -56,9 +56,18 @@ struct vmhost_event {
 	const char *reason; /* STOPPED: static text */
 };
 
+/* What spawn() needs besides the VM's config. */
+struct vmhost_spawn {
+	const char *template_root; /* NULL: boot cold, keep no template */
+	/* the disk attach_disk() will be given later (the monitor's jail must
+	 * hold it from the start), or NULL */
+	const char *attach_path;
+	uint32_t cpu_quota_milli; /* CPU time per second in 1/1000 CPU; 0: none */
+};
+
 struct vmhost_ops {
 	const char *name;
-	int (*spawn)(const struct vmm_config *vc, const char *template_root, void **vm,
+	int (*spawn)(const struct vmm_config *vc, const struct vmhost_spawn *sp, void **vm,
 		     struct errmsg *err);
 	int (*fd)(void *vm);
 	int (*next_event)(void *vm, struct vmhost_event *ev, struct errmsg *err);

@@ -769,6 +769,8 @@ int snapshot_open(const char *dir, const struct snapshot_expect *e, struct snaps
 			return errmsg_set(err, rc, "template %s: mapping mem: %s", dir,
 					  strerror(-rc));
 		}
+		/* restored guest memory stays out of core dumps too */
+		madvise(p, r->size, MADV_DONTDUMP);
 		r->host = p;
 		off += r->size;
 	}
