@@ -137,9 +137,18 @@ static char *status_text(const struct runtime_state *s, enum runtime_status eff,
 	case RUNTIME_RUNNING:
 		container_human_duration(now - s->started_ns, d, sizeof(d));
 		return asprintf(&t, "Up %s", d) < 0 ? NULL : t;
-	case RUNTIME_EXITED:
+	case RUNTIME_EXITED: {
 		container_human_duration(now - s->finished_ns, d, sizeof(d));
-		return asprintf(&t, "Exited (%d) %s ago", s->exit_code, d) < 0 ? NULL : t;
+		/* a monitor its seccomp filter stopped is a security event: say
+		 * so here, not only in inspect's error (proto/vmmapi.h) */
+		const char *sc =
+		    s->error ? strstr(s->error, "hull-vmm killed by its seccomp filter") : NULL;
+		int w = sc ? (int)strcspn(sc, ")") + (sc[strcspn(sc, ")")] == ')') : 0;
+		return asprintf(&t, "Exited (%d) %s ago%s%.*s", s->exit_code, d, sc ? ", " : "", w,
+				sc ? sc : "") < 0
+			   ? NULL
+			   : t;
+	}
 	default:
 		return strdup("Dead");
 	}

@@ -37,6 +37,13 @@
  *   (SIGKILL) before exec, and a hangup on fd N stops the VM.
  * - Threads: this main thread serves the API; vmm/ adds the event-loop and
  *   vCPU threads (vmm/vmm.h).
+ * - seccomp: every thread runs under its role's filter (seccomp/filter.h,
+ *   seccomp/policy.c), loaded by vmm_start() before the first guest
+ *   instruction; everything before (opening /dev/kvm, the kernel, the
+ *   template, the disks, volumes and sockets) runs unfiltered. A call
+ *   outside a filter ends the process: STOPPED (VMMAPI_STOP_ERROR, "hull-vmm
+ *   killed by its seccomp filter (syscall N name, thread role R)") on fd N,
+ *   the same line on stderr, exit status VMMAPI_EXIT_SECCOMP.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +58,8 @@
 #include "common/fdio.h"
 #include "common/jail_enter.h"
 #include "proto/vmmapi.h"
+#include "monitor/trap_report.h"
+#include "seccomp/filter.h"
 #include "vmm/vmm.h"
 
 _Static_assert(VMMAPI_MAX_DISKS == VMM_MAX_DISKS, "disk bounds differ");
@@ -109,6 +118,17 @@ static void send_stopped(struct mon *m, uint32_t reason, const char *why)
 	send_msg(m, &s);
 }
 
+static int on_thread(void *ctx, enum vmm_thread_role role, struct errmsg *err)
+{
+	(void)ctx;
+	static const enum hsc_role roles[] = {
+	    [VMM_THREAD_VCPU] = HSC_VCPU,
+	    [VMM_THREAD_DEVICES] = HSC_DEVICES,
+	    [VMM_THREAD_CONTROL] = HSC_CONTROL,
+	};
+	return hsc_install(roles[role], err);
+}
+
 /* CONFIG -> m->vc (pointing into the message buffer, which lives as long as
  * the process). The monitor trusts its runtime, but a config that vmm would
  * misread is still refused here. */
@@ -138,6 +158,7 @@ static int take_config(struct mon *m, const struct vmmapi_config *c, struct errm
 	    .pvm = pvm,
 	    .debug = c->debug,
 	    .console_out = on_console,
+	    .thread_setup = on_thread,
 	    .ctx = m,
 	    .nvolumes = c->nvolumes,
 	    .vsock_uds = c->vsock_uds,
@@ -362,6 +383,11 @@ int main(int argc, char **argv)
 		fcntl(m.net, F_SETFD, FD_CLOEXEC);
 	fcntl(m.console, F_SETFL, fcntl(m.console, F_GETFL) | O_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
+	struct errmsg err;
+	if (hsc_trap_init("hull-vmm", monitor_trap_report, &m.api, VMMAPI_EXIT_SECCOMP, &err)) {
+		fprintf(stderr, "hull-vmm: %s\n", err.text);
+		return 1;
+	}
 
 	/* before any byte from the runtime, a template or the guest; what the
 	 * jail hides (/sys) is asked first */

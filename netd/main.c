@@ -22,6 +22,12 @@
  * Life: every fd other than 0-2, N and M is closed at start. The process
  * exits 0 when N hangs up (the monitor ended); the runtime sets
  * PR_SET_PDEATHSIG (SIGKILL) before exec, so the runtime's death ends it.
+ * Once the ports are bound (before the first frame is read) the process
+ * runs under its seccomp filter (seccomp/filter.h, role slirp): a call
+ * outside it ends the process with "hull-slirp killed by its seccomp filter
+ * (syscall N name, thread role slirp)" on stderr and exit status
+ * VMMAPI_EXIT_SECCOMP; the monitor sees the hangup and the VM goes on
+ * without a network.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +41,8 @@
 #include "common/fdio.h"
 #include "common/jail_enter.h"
 #include "netd/net_slirp.h"
+#include "proto/vmmapi.h"
+#include "seccomp/filter.h"
 
 static int parse_port(const char *s, uint16_t *out)
 {
@@ -114,7 +122,10 @@ int main(int argc, char **argv)
 		report(status, err.text);
 		return 1;
 	}
-	if (jail && jail_enter(jail, &err)) {
+	/* the jail first, then the filter (which allows none of the jail's calls) */
+	if ((jail && jail_enter(jail, &err)) ||
+	    hsc_trap_init("hull-slirp", NULL, NULL, VMMAPI_EXIT_SECCOMP, &err) ||
+	    hsc_install(HSC_SLIRP, &err)) {
 		report(status, err.text);
 		net_slirp_free(s);
 		return 1;

@@ -378,9 +378,20 @@ int rt_wait(struct rt_container *c)
 	} else {
 		const struct vmhost_event *ev = &c->s.stopped;
 		const char *reason = ev->reason ? ev->reason : "unknown";
+		/* the why goes to the state too: `hull ps` and inspect show it */
 		snprintf(c->error, sizeof(c->error),
-			 "the VM stopped (%s) before the container reported an exit status",
-			 reason);
+			 "the VM stopped (%s%s%.400s) before the container reported an exit status",
+			 reason, ev->why[0] ? ": " : "", ev->why);
+		/* and to the container's log: `hull logs` of a container that
+		 * ended this way (a seccomp violation, a crash) says why */
+		if (c->sup) {
+			char line[sizeof(c->error) + 8];
+			int n = snprintf(line, sizeof(line), "hull: %s\n", c->error);
+			if (n > 0)
+				supervisor_output(c->sup, 2, (const uint8_t *)line,
+						  (size_t)n < sizeof(line) ? (size_t)n
+									   : sizeof(line) - 1);
+		}
 		const char *f = control_failed(&c->s.ctl);
 		session_diag(&c->s,
 			     "hull: the VM stopped (%s%s%s) before the container reported an exit "

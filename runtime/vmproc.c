@@ -216,6 +216,10 @@ out:
 	return rc;
 }
 
+/* How long a monitor that hung up may take to exit before its status is
+ * reported as unknown (its exit closes the socket: normally microseconds). */
+#define GONE_WAIT_MS 500
+
 /* The monitor hung up or broke the protocol: say how it ended. */
 static void monitor_gone(struct vmproc *vp, const char *why)
 {
@@ -223,16 +227,32 @@ static void monitor_gone(struct vmproc *vp, const char *why)
 		return;
 	char st[128] = "";
 	int ws;
-	if (!vp->reaped && waitpid(vp->pid, &ws, WNOHANG) == vp->pid) {
-		vp->reaped = true;
-		vp->wstatus = ws;
+	uint64_t deadline = clock_now_ns() + (uint64_t)GONE_WAIT_MS * 1000000;
+	while (!vp->reaped) {
+		pid_t r = waitpid(vp->pid, &ws, WNOHANG);
+		if (r == vp->pid) {
+			vp->reaped = true;
+			vp->wstatus = ws;
+		} else if (r < 0 || clock_now_ns() > deadline) {
+			break;
+		} else {
+			nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+		}
 	}
+	/* a filter's trap exits with VMMAPI_EXIT_SECCOMP after saying STOPPED
+	 * itself; without its handler the kernel kills with SIGSYS */
+	if (vp->reaped &&
+	    ((WIFEXITED(vp->wstatus) && WEXITSTATUS(vp->wstatus) == VMMAPI_EXIT_SECCOMP) ||
+	     (WIFSIGNALED(vp->wstatus) && WTERMSIG(vp->wstatus) == SIGSYS)))
+		why = "hull-vmm killed by its seccomp filter";
 	if (vp->reaped && WIFEXITED(vp->wstatus))
 		snprintf(st, sizeof(st), " (it exited with status %d)", WEXITSTATUS(vp->wstatus));
 	else if (vp->reaped && WIFSIGNALED(vp->wstatus))
-		snprintf(st, sizeof(st), " (killed by signal %d)", WTERMSIG(vp->wstatus));
+		snprintf(st, sizeof(st), " (killed by signal %d, %s)", WTERMSIG(vp->wstatus),
+			 strsignal(WTERMSIG(vp->wstatus)));
 	struct vmproc_event ev = {.kind = VMPROC_EV_STOPPED, .reason = VMMAPI_STOP_ERROR};
-	int n = snprintf(ev.why, sizeof(ev.why), "hull-vmm: %s", why);
+	int n = snprintf(ev.why, sizeof(ev.why), "%s%s",
+			 strncmp(why, "hull-vmm", 8) ? "hull-vmm: " : "", why);
 	if (n >= 0 && (size_t)n < sizeof(ev.why))
 		snprintf(ev.why + n, sizeof(ev.why) - (size_t)n, "%s", st);
 	push(vp, &ev);

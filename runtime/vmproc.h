@@ -34,7 +34,9 @@
  *   (non-blocking), or -errno. Events arrive in this order: CREATED, STARTED,
  *   STOPPED (STOPPED alone when the VM could not be made). If the monitor
  *   dies or hangs up without STOPPED, a STOPPED with reason
- *   VMMAPI_STOP_ERROR and a why naming its exit status is made up. After
+ *   VMMAPI_STOP_ERROR and a why naming its exit status is made up
+ *   ("hull-vmm killed by its seccomp filter" for VMMAPI_EXIT_SECCOMP or
+ *   SIGSYS; the monitor's own trap says STOPPED with the syscall first). After
  *   STOPPED there are no more events: stop polling vmproc_fd() then (it
  *   stays readable once the monitor has exited).
  * - Requests (vmproc_save_template, _attach_disk, _pause, _resume) block

@@ -20,7 +20,9 @@
 
 #include "common/clock.h"
 #include "fake_vm.h"
+#include "common/readfile.h"
 #include "runtime/ctrlog.h"
+#include "runtime/state.h"
 #include "runtime/runtime.h"
 
 static char root[64];
@@ -265,6 +267,16 @@ static void test_vm_dies(void **st)
 	assert_int_equal(s.status, RUNTIME_EXITED);
 	assert_int_equal(s.exit_code, RT_EXIT_FAILED);
 	assert_non_null(s.error);
+	/* the monitor's why is in the state (hull ps, inspect) and in the log */
+	assert_non_null(strstr(s.error, "fake guest status"));
+	char *lp = runtime_path(&s, RUNTIME_LOG_FILE), *log = NULL;
+	size_t n;
+	assert_non_null(lp);
+	assert_int_equal(readfile(lp, 1 << 20, &log, &n), 0);
+	assert_non_null(strstr(log, "hull: the VM stopped ("));
+	assert_non_null(strstr(log, "fake guest status"));
+	free(log);
+	free(lp);
 	runtime_state_free(&s);
 	close(c.event_fd);
 }
