@@ -7,22 +7,11 @@
 
 #include "cli/imgopt.h"
 #include "cli/opts.h"
+#include "common/size.h"
 #include "runtime/paths.h"
 #include "images/import.h"
 #include "images/inventory.h"
 #include "proto/hcp.h"
-
-static void human(uint64_t b, char *out, size_t n)
-{
-	const char *u[] = {"B", "kB", "MB", "GB", "TB"};
-	double v = (double)b;
-	int i = 0;
-	while (v >= 1000 && i < 4) {
-		v /= 1000;
-		i++;
-	}
-	snprintf(out, n, i ? "%.3g %s" : "%.0f %s", v, u[i]);
-}
 
 /* Options shared by the commands: --root DIR, --help; extra ones in lo. */
 struct common {
@@ -186,8 +175,8 @@ int images_main(int argc, char **argv)
 		}
 		char repo[300], tag[160], size[32], created[20] = "-";
 		split_ref(it[i].ref ? it[i].ref : "<none>", repo, sizeof(repo), tag, sizeof(tag));
-		human(it[i].rootfs_bytes ? it[i].rootfs_bytes : it[i].compressed, size,
-		      sizeof(size) - 1);
+		size_human(it[i].rootfs_bytes ? it[i].rootfs_bytes : it[i].compressed, size,
+			   sizeof(size) - 1);
 		if (!it[i].rootfs_bytes)
 			strcat(size, "*");
 		if (it[i].created && strlen(it[i].created) >= 16) {
@@ -260,7 +249,7 @@ int rmi_main(int argc, char **argv)
 		total += freed;
 	}
 	char h[32];
-	human(total, h, sizeof(h));
+	size_human(total, h, sizeof(h));
 	printf("Reclaimed %s\n", h);
 	free(c.store);
 	return status;
@@ -319,7 +308,7 @@ int image_main(int argc, char **argv)
 		status = HCP_EXIT_HULL_FAILED;
 	} else {
 		char h[32];
-		human(freed, h, sizeof(h));
+		size_human(freed, h, sizeof(h));
 		printf("Reclaimed %s\n", h);
 	}
 	free(c.store);

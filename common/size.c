@@ -1,6 +1,7 @@
 #include "size.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int parse_size(const char *s, uint64_t *out)
@@ -38,4 +39,28 @@ int parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+void size_human(uint64_t b, char *out, size_t n)
+{
+	const char *u[] = {"B", "kB", "MB", "GB", "TB"};
+	double v = (double)b;
+	int i = 0;
+	while (v >= 1000 && i < 4) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(out, n, i ? "%.3g %s" : "%.0f %s", v, u[i]);
+}
+
+void size_human_binary(uint64_t b, char *out, size_t n)
+{
+	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)b;
+	int i = 0;
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(out, n, i ? "%.4g%s" : "%.0f%s", v, u[i]);
 }

@@ -105,6 +105,46 @@ static void container_free(struct rt_container *c)
 	free(c);
 }
 
+/* The published ports as the state records them (slirp only). */
+static size_t ports_of(const struct rt_config *cfg, struct runtime_port *out)
+{
+	if (!cfg->net || cfg->net->mode != VMM_NET_SLIRP)
+		return 0;
+	size_t n = cfg->net->nports < RUNTIME_MAX_PORTS ? cfg->net->nports : RUNTIME_MAX_PORTS;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct runtime_port){.host_ip = cfg->net->ports[i].host_ip,
+					       .host_port = cfg->net->ports[i].host_port,
+					       .container_port = cfg->net->ports[i].guest_port,
+					       .udp = cfg->net->ports[i].udp};
+	return n;
+}
+
+int rt_register(const struct rt_config *cfg, char id[RUNTIME_ID_LEN + 1], struct errmsg *err)
+{
+	struct runtime_port ports[RUNTIME_MAX_PORTS];
+	struct supervisor_info si = {
+	    .name = cfg->name,
+	    .image = cfg->image,
+	    .digest = cfg->digest,
+	    .cmd = cfg->process.argv,
+	    .n_cmd = cfg->process.argc,
+	    .stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM,
+	    .stop_timeout = (int)cfg->stop_timeout,
+	    .auto_remove = cfg->auto_remove,
+	    .ports = ports,
+	    .n_ports = ports_of(cfg, ports),
+	    .args = cfg->args,
+	    .n_args = cfg->n_args,
+	};
+	struct runtime_state s;
+	int rc = supervisor_register(&si, &s, err);
+	if (!rc) {
+		memcpy(id, s.id, RUNTIME_ID_LEN + 1);
+		runtime_state_free(&s);
+	}
+	return rc;
+}
+
 #define DUP(field, v) ((v) && !(c->field = strdup(v)) ? -ENOMEM : 0)
 
 int rt_create(const struct rt_config *cfg, struct rt_container **out, struct errmsg *err)
@@ -160,6 +200,7 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	c->stdin_open = cfg->process.stdin_open;
 	c->tty = cfg->process.tty;
 	c->debug = cfg->debug;
+	struct runtime_port ports[RUNTIME_MAX_PORTS];
 	struct supervisor_info si = {
 	    .name = cfg->name,
 	    .image = cfg->image,
@@ -169,6 +210,11 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	    .stop_signal = c->s.stop_signo,
 	    .stop_timeout = (int)cfg->stop_timeout,
 	    .auto_remove = cfg->auto_remove,
+	    .ports = ports,
+	    .n_ports = ports_of(cfg, ports),
+	    .args = cfg->args,
+	    .n_args = cfg->n_args,
+	    .claim = cfg->claim,
 	};
 	if ((rc = supervisor_create(&si, &c->sup, err))) {
 		container_free(c);
@@ -372,7 +418,8 @@ static int lookup(const char *ref, struct runtime_state *s, struct errmsg *err)
 static bool supervised(const struct runtime_state *s)
 {
 	enum runtime_status st = runtime_status_eff(s, NULL);
-	return st == RUNTIME_CREATED || st == RUNTIME_RUNNING;
+	/* hull create's containers have no supervisor until hull start */
+	return s->monitor_pid && (st == RUNTIME_CREATED || st == RUNTIME_RUNNING);
 }
 
 static int request(const struct runtime_state *s, const char *verb, int arg, struct errmsg *err)
