@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/container_cmd.h"
+#include "cli/cp_cmd.h"
 #include "cli/exec.h"
 #include "cli/image_cmd.h"
 #include "cli/lifecycle_cmd.h"
@@ -14,6 +15,7 @@
 #include "cli/snapshot_cmd.h"
 #include "cli/stats_cmd.h"
 #include "cli/system_cmd.h"
+#include "cli/top_cmd.h"
 #include "common/version.h"
 
 static const struct cmd_opts version_cmd = {
@@ -53,6 +55,8 @@ static const struct command {
     {"rename", rename_main, "rename a container"},
     {"port", port_main, "list a container's published ports"},
     {"inspect", inspect_main, "print containers' state as JSON"},
+    {"cp", cp_main, "copy files between a container and the host"},
+    {"top", top_main, "list the processes running in a container"},
     {"stats", stats_main, "show containers' CPU, memory and I/O (their VMs')"},
     {"snapshot", snapshot_main, "manage templates (pre-booted VMs): ls, rm, prune"},
     {"import", import_main, "store images from a docker-archive, oci-archive or OCI layout"},
