@@ -43,6 +43,14 @@ struct places {
 	struct errmsg err;
 };
 
+static void places_free(struct places *p)
+{
+	free(p->runtime);
+	free(p->store);
+	free(p->templates);
+}
+
+/* 0, or -ENOMEM after saying so (p freed) */
 static int places_find(const char *root, struct places *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -50,14 +58,11 @@ static int places_find(const char *root, struct places *p)
 		p->runtime = NULL;
 	p->store = paths_store_root(root);
 	p->templates = p->store ? template_root(p->store) : NULL;
-	return p->store && p->templates ? 0 : -ENOMEM;
-}
-
-static void places_free(struct places *p)
-{
-	free(p->runtime);
-	free(p->store);
-	free(p->templates);
+	if (p->store && p->templates)
+		return 0;
+	places_free(p);
+	fprintf(stderr, "hull: out of memory\n");
+	return -ENOMEM;
 }
 
 /* ---- containers ---- */
@@ -165,11 +170,8 @@ static void file_line(const char *what, const char *path)
 static int info_run(const char *root)
 {
 	struct places p;
-	if (places_find(root, &p)) {
-		places_free(&p);
-		fprintf(stderr, "hull: out of memory\n");
+	if (places_find(root, &p))
 		return 1;
-	}
 	int status = 0;
 	struct utsname u;
 	printf("Client:\n Version: %s\n", HULL_VERSION);
@@ -255,11 +257,8 @@ static void df_row(const char *type, size_t total, const char *active, uint64_t 
 static int df_run(const char *root)
 {
 	struct places p;
-	if (places_find(root, &p)) {
-		places_free(&p);
-		fprintf(stderr, "hull: out of memory\n");
+	if (places_find(root, &p))
 		return 1;
-	}
 	int status = 0;
 	struct ctr_count c;
 	int rc = containers(&p, &c);

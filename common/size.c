@@ -41,26 +41,27 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-void size_human(uint64_t b, char *out, size_t n)
+/* v in units of step, at most 4 steps up */
+static void human(uint64_t b, double step, const char *const u[5], const char *fmt, char *out,
+		  size_t n)
 {
-	const char *u[] = {"B", "kB", "MB", "GB", "TB"};
 	double v = (double)b;
 	int i = 0;
-	while (v >= 1000 && i < 4) {
-		v /= 1000;
+	while (v >= step && i < 4) {
+		v /= step;
 		i++;
 	}
-	snprintf(out, n, i ? "%.3g %s" : "%.0f %s", v, u[i]);
+	snprintf(out, n, i ? fmt : "%.0f%s", v, u[i]);
+}
+
+void size_human(uint64_t b, char *out, size_t n)
+{
+	static const char *const u[] = {" B", " kB", " MB", " GB", " TB"};
+	human(b, 1000, u, "%.3g%s", out, n);
 }
 
 void size_human_binary(uint64_t b, char *out, size_t n)
 {
-	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = (double)b;
-	int i = 0;
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(out, n, i ? "%.4g%s" : "%.0f%s", v, u[i]);
+	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	human(b, 1024, u, "%.4g%s", out, n);
 }

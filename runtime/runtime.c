@@ -119,10 +119,10 @@ static size_t ports_of(const struct rt_config *cfg, struct runtime_port *out)
 	return n;
 }
 
-int rt_register(const struct rt_config *cfg, char id[RUNTIME_ID_LEN + 1], struct errmsg *err)
+/* What the supervisor records of cfg; ports: RUNTIME_MAX_PORTS of room. */
+static struct supervisor_info sup_info(const struct rt_config *cfg, struct runtime_port *ports)
 {
-	struct runtime_port ports[RUNTIME_MAX_PORTS];
-	struct supervisor_info si = {
+	return (struct supervisor_info){
 	    .name = cfg->name,
 	    .image = cfg->image,
 	    .digest = cfg->digest,
@@ -135,7 +135,15 @@ int rt_register(const struct rt_config *cfg, char id[RUNTIME_ID_LEN + 1], struct
 	    .n_ports = ports_of(cfg, ports),
 	    .args = cfg->args,
 	    .n_args = cfg->n_args,
+	    .claim = cfg->claim,
 	};
+}
+
+int rt_register(const struct rt_config *cfg, char id[RUNTIME_ID_LEN + 1], struct errmsg *err)
+{
+	struct runtime_port ports[RUNTIME_MAX_PORTS];
+	struct supervisor_info si = sup_info(cfg, ports);
+	si.claim = NULL;
 	struct runtime_state s;
 	int rc = supervisor_register(&si, &s, err);
 	if (!rc) {
@@ -201,21 +209,7 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	c->tty = cfg->process.tty;
 	c->debug = cfg->debug;
 	struct runtime_port ports[RUNTIME_MAX_PORTS];
-	struct supervisor_info si = {
-	    .name = cfg->name,
-	    .image = cfg->image,
-	    .digest = cfg->digest,
-	    .cmd = c->spec.argv,
-	    .n_cmd = c->spec.argc,
-	    .stop_signal = c->s.stop_signo,
-	    .stop_timeout = (int)cfg->stop_timeout,
-	    .auto_remove = cfg->auto_remove,
-	    .ports = ports,
-	    .n_ports = ports_of(cfg, ports),
-	    .args = cfg->args,
-	    .n_args = cfg->n_args,
-	    .claim = cfg->claim,
-	};
+	struct supervisor_info si = sup_info(cfg, ports);
 	if ((rc = supervisor_create(&si, &c->sup, err))) {
 		container_free(c);
 		return rc;
