@@ -1,6 +1,7 @@
 #include "fdio.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -37,4 +38,32 @@ int fdio_pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
 		off += (uint64_t)w;
 	}
 	return 0;
+}
+
+int fdio_parse_fd(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 3 || v > 65535)
+		return -1;
+	return (int)v;
+}
+
+void fdio_close_others(const int *keep, unsigned nkeep)
+{
+	unsigned next = 3;
+	for (;;) {
+		/* the lowest kept fd at or above next */
+		int lo = -1;
+		for (unsigned i = 0; i < nkeep; i++)
+			if (keep[i] >= (int)next && (lo < 0 || keep[i] < lo))
+				lo = keep[i];
+		if (lo < 0)
+			break;
+		if ((unsigned)lo > next)
+			close_range(next, (unsigned)lo - 1, 0);
+		next = (unsigned)lo + 1;
+	}
+	close_range(next, ~0u, 0);
 }

@@ -14,4 +14,12 @@
 int fdio_write_all(int fd, const void *buf, size_t n);
 int fdio_pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
 
+/* For helper processes that inherit numbered fds (hull-vmm, hull-slirp):
+ * fdio_parse_fd() reads a decimal fd number from argv, 3 to 65535 (never
+ * stdin/stdout/stderr), or -1. fdio_close_others() closes every fd >= 3
+ * except the nkeep listed in keep (entries < 3 are ignored), so that
+ * nothing the parent leaked reaches a process facing a guest. */
+int fdio_parse_fd(const char *s);
+void fdio_close_others(const int *keep, unsigned nkeep);
+
 #endif

@@ -3,7 +3,7 @@
  * no TLS, no state bookkeeping.
  *
  * Usage (by the runtime, runtime/vmproc.c; not a user command):
- *   hull-vmm --api-fd N --console-fd M
+ *   hull-vmm --api-fd N --console-fd M [--net-fd K]
  * - fd N: a SOCK_SEQPACKET socket speaking proto/vmmapi.h. The first
  *   message must be CONFIG (the whole VM: kernel, sizes, disks, volumes,
  *   vsock, NIC, template root); everything else is passed nowhere else (no
@@ -11,10 +11,14 @@
  * - fd M: the guest console goes there, raw (a pipe; written non-blocking:
  *   bytes the reader leaves unread past the pipe's capacity are dropped
  *   rather than stalling the guest).
+ * - fd K: with a slirp network (CONFIG's net_mode), the SOCK_SEQPACKET
+ *   socket to the user-mode network helper, netd/hull-slirp, which the
+ *   runtime started first (vmm/net/net_stream.h): this process parses no
+ *   packet and maps no libslirp.
  * - stderr: diagnostics (--debug output of the VMM); stdin is not read.
  *
  * Life
- * - At start every fd other than 0, 1, 2, N and M is closed: whatever the
+ * - At start every fd other than 0, 1, 2, N, M and K is closed: whatever the
  *   parent leaked does not reach the process that faces the guest.
  * - Templates: with a template root, the key (vmm_template_key, the one
  *   place it is computed) names a directory; if a template is there the VM
@@ -38,6 +42,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/fdio.h"
 #include "proto/vmmapi.h"
 #include "vmm/vmm.h"
 
@@ -55,7 +60,7 @@ _Static_assert((int)VMMAPI_STOP_REQUESTED == (int)VMM_STOP_REQUESTED &&
 
 struct mon {
 	uint64_t t0; /* main() began */
-	int api, console;
+	int api, console, net;
 	struct vmm *vm;
 	struct vmm_config vc;
 	struct vmm_portfwd ports[VMM_MAX_PORTFWD];
@@ -76,27 +81,6 @@ static void on_console(void *ctx, const uint8_t *b, size_t n)
 		b += w;
 		n -= (size_t)w;
 	}
-}
-
-/* Close every fd but 0-2 and the two we were given. */
-static void close_others(int a, int b)
-{
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0u, 0);
-}
-
-static int parse_fd(const char *s)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 3 || v > 65535)
-		return -1;
-	return (int)v;
 }
 
 static int send_msg(struct mon *m, const struct vmmapi_msg *msg)
@@ -129,6 +113,8 @@ static int take_config(struct mon *m, const struct vmmapi_config *c, struct errm
 				  VMM_MAX_CPUS);
 	if (c->net_mode == VMMAPI_NET_TAP && !c->net_tap)
 		return errmsg_set(err, -EINVAL, "CONFIG: a tap network without a device name");
+	if (c->net_mode == VMMAPI_NET_SLIRP && m->net < 0)
+		return errmsg_set(err, -EINVAL, "CONFIG: a slirp network without --net-fd");
 	struct vmm_config *v = &m->vc;
 	*v = (struct vmm_config){
 	    .kvm_dev = c->kvm_dev,
@@ -150,6 +136,7 @@ static int take_config(struct mon *m, const struct vmmapi_config *c, struct errm
 	    .net_ports = m->ports,
 	    .net_nports = c->nports,
 	    .net_no_csum = c->net_no_csum,
+	    .net_fd = m->net,
 	};
 	for (uint32_t i = 0; i < c->ndisks; i++)
 		v->disks[i] = (struct vmm_disk){c->disks[i].path, c->disks[i].read_only};
@@ -327,24 +314,33 @@ static int run(struct mon *m, uint8_t *buf)
 
 int main(int argc, char **argv)
 {
-	struct mon m = {.t0 = clock_now_ns(), .api = -1, .console = -1};
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--api-fd"))
-			m.api = parse_fd(argv[i + 1]);
+	struct mon m = {.t0 = clock_now_ns(), .api = -1, .console = -1, .net = -1};
+	bool bad = false, net_given = false;
+	for (int i = 1; i < argc && !bad; i += 2) {
+		if (i + 1 >= argc)
+			bad = true;
+		else if (!strcmp(argv[i], "--api-fd"))
+			m.api = fdio_parse_fd(argv[i + 1]);
 		else if (!strcmp(argv[i], "--console-fd"))
-			m.console = parse_fd(argv[i + 1]);
+			m.console = fdio_parse_fd(argv[i + 1]);
+		else if (!strcmp(argv[i], "--net-fd"))
+			m.net = fdio_parse_fd(argv[i + 1]), net_given = true;
 		else
-			m.api = -1, i = argc;
+			bad = true;
 	}
-	if (argc != 5 || m.api < 0 || m.console < 0 || m.api == m.console ||
-	    fcntl(m.api, F_GETFD) < 0 || fcntl(m.console, F_GETFD) < 0) {
-		fprintf(stderr, "usage: hull-vmm --api-fd N --console-fd M (started by hull, "
-				"not by hand)\n");
+	if (bad || m.api < 0 || m.console < 0 || m.api == m.console || fcntl(m.api, F_GETFD) < 0 ||
+	    fcntl(m.console, F_GETFD) < 0 ||
+	    (net_given &&
+	     (m.net < 0 || m.net == m.api || m.net == m.console || fcntl(m.net, F_GETFD) < 0))) {
+		fprintf(stderr, "usage: hull-vmm --api-fd N --console-fd M [--net-fd K] (started "
+				"by hull, not by hand)\n");
 		return 2;
 	}
-	close_others(m.api, m.console);
+	fdio_close_others((int[3]){m.api, m.console, m.net}, 3);
 	fcntl(m.api, F_SETFD, FD_CLOEXEC);
 	fcntl(m.console, F_SETFD, FD_CLOEXEC);
+	if (m.net >= 0)
+		fcntl(m.net, F_SETFD, FD_CLOEXEC);
 	fcntl(m.console, F_SETFL, fcntl(m.console, F_GETFL) | O_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
 

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vmm/net/net_slirp.h"
+#include "netd/net_slirp.h"
 
 void net_opts_init(struct net_opts *o)
 {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,6 +22,7 @@
 
 struct vmproc {
 	pid_t pid;
+	pid_t netd; /* the network helper, -1 if none */
 	int api, console;
 	bool stopped; /* STOPPED queued or delivered: nothing more comes */
 	bool reaped;
@@ -30,25 +32,37 @@ struct vmproc {
 	uint8_t *buf; /* VMMAPI_RECV_BUF */
 };
 
-char *vmproc_monitor_path(void)
+/* $env if set, else next to the running executable: <exe dir>/../<subdir>/name
+ * in a build tree, <exe dir>/../libexec/hull/name installed. */
+static char *exe_path(const char *env_name, const char *subdir, const char *name)
 {
-	const char *env = getenv("HULL_VMM");
+	const char *env = getenv(env_name);
 	char exe[PATH_MAX], *s;
 	if (env && env[0])
 		return strdup(env);
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
-		return strdup("/usr/libexec/hull/hull-vmm");
+		return asprintf(&s, "/usr/libexec/hull/%s", name) < 0 ? NULL : s;
 	exe[n] = '\0';
 	char *dir = dirname(exe);
 	/* a build tree: build/cli/hull next to build/monitor/hull-vmm */
-	if (asprintf(&s, "%s/../monitor/hull-vmm", dir) < 0)
+	if (asprintf(&s, "%s/../%s/%s", dir, subdir, name) < 0)
 		return NULL;
 	if (access(s, X_OK) == 0)
 		return s;
 	free(s);
 	/* installed: <prefix>/bin/hull, <prefix>/libexec/hull/hull-vmm */
-	return asprintf(&s, "%s/../libexec/hull/hull-vmm", dir) < 0 ? NULL : s;
+	return asprintf(&s, "%s/../libexec/hull/%s", dir, name) < 0 ? NULL : s;
+}
+
+char *vmproc_monitor_path(void)
+{
+	return exe_path("HULL_VMM", "monitor", "hull-vmm");
+}
+
+char *vmproc_netd_path(void)
+{
+	return exe_path("HULL_SLIRP", "netd", "hull-slirp");
 }
 
 static void push(struct vmproc *vp, const struct vmproc_event *ev)
@@ -69,6 +83,145 @@ static void copy_why(char dst[VMPROC_WHY_MAX], const char *src)
 	for (; src && src[i] && i + 1 < VMPROC_WHY_MAX; i++)
 		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
 	dst[i] = '\0';
+}
+
+/* fork+exec path with stdin from in and fds[i] as fd 3 + i (nfds <= 4),
+ * every other fd closed; the child dies with this thread (PDEATHSIG) and
+ * has its own session: a ^C on hull's terminal is hull's to forward to the
+ * container, not a signal that kills the VM. The pid, or -errno. */
+static pid_t spawn_child(const char *path, char *const argv[], int in, const int *fds,
+			 unsigned nfds)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		return pid;
+	/* async-signal-safe calls only from here to exec */
+	if (nfds > 4 || prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(127);
+	setsid();
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* out of the way first: an fd may be 3 or 4 already (and dup2 onto
+	 * itself would keep O_CLOEXEC) */
+	int tmp[4];
+	for (unsigned i = 0; i < nfds; i++)
+		if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
+			_exit(127);
+	if (dup2(in, 0) < 0)
+		_exit(127);
+	for (unsigned i = 0; i < nfds; i++)
+		if (dup2(tmp[i], 3 + (int)i) < 0)
+			_exit(127);
+	close_range(3 + nfds, ~0u, 0);
+	execv(path, argv);
+	_exit(127);
+}
+
+/* Wait for pid to exit, SIGKILL after VMPROC_REAP_TIMEOUT_MS. */
+static void reap_pid(pid_t pid)
+{
+	uint64_t deadline = clock_now_ns() + (uint64_t)VMPROC_REAP_TIMEOUT_MS * 1000000;
+	int ws;
+	while (waitpid(pid, &ws, WNOHANG) == 0) {
+		if (clock_now_ns() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &ws, 0);
+			return;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+	}
+}
+
+/* Start the user-mode network helper (netd/main.c has its contract) and
+ * wait until it has bound cfg's published ports: a port in use fails here,
+ * before any VM exists. *pid: the helper; *vmm_end: the socket's end for
+ * hull-vmm (CLOEXEC, the caller's). */
+static int netd_spawn(const struct vmmapi_config *cfg, pid_t *pid, int *vmm_end, struct errmsg *err)
+{
+	int nv[2] = {-1, -1}, st[2] = {-1, -1}, in[2] = {-1, -1};
+	char ps[VMMAPI_MAX_PORTFWD][48];
+	const char *argv[8 + 2 * VMMAPI_MAX_PORTFWD] = {"hull-slirp", "--net-fd", "3",
+							"--status-fd", "4"};
+	unsigned argc = 5;
+	int rc = 0;
+	*pid = -1;
+	*vmm_end = -1;
+	char *path = vmproc_netd_path();
+	if (!path)
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	if (access(path, X_OK)) {
+		rc = errmsg_set(err, -errno,
+				"the network helper %s: %s (build hull, or set HULL_SLIRP)", path,
+				strerror(errno));
+		free(path);
+		return rc;
+	}
+	if (cfg->debug)
+		argv[argc++] = "--debug";
+	for (uint32_t i = 0; i < cfg->nports && i < VMMAPI_MAX_PORTFWD; i++) {
+		const struct vmmapi_portfwd *p = &cfg->ports[i];
+		char ip[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &(struct in_addr){.s_addr = p->host_ip}, ip, sizeof(ip));
+		snprintf(ps[i], sizeof(ps[i]), "%s:%s:%u:%u", p->udp ? "udp" : "tcp", ip,
+			 p->host_port, p->guest_port);
+		argv[argc++] = "-p";
+		argv[argc++] = ps[i];
+	}
+	argv[argc] = NULL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nv) || pipe2(st, O_CLOEXEC) ||
+	    pipe2(in, O_CLOEXEC)) {
+		rc = errmsg_set(err, -errno, "socketpair/pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid_t p = spawn_child(path, (char *const *)argv, in[0], (int[2]){nv[0], st[1]}, 2);
+	if (p < 0) {
+		rc = errmsg_set(err, (int)p, "fork: %s", strerror((int)-p));
+		goto out;
+	}
+	*pid = p;
+	close(st[1]);
+	st[1] = -1;
+	char text[VMPROC_WHY_MAX];
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(st[0], text + len, sizeof(text) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(text) - 1)
+			break;
+	}
+	text[len] = '\0';
+	if (strcmp(text, "ok\n") != 0) {
+		reap_pid(p);
+		*pid = -1;
+		char why[VMPROC_WHY_MAX];
+		while (len > 0 && text[len - 1] == '\n')
+			text[--len] = '\0';
+		copy_why(why, text);
+		rc = errmsg_set(err, -EADDRINUSE, "%s",
+				why[0] ? why : "the network helper hull-slirp failed to start");
+		goto out;
+	}
+	*vmm_end = nv[1];
+	nv[1] = -1;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (nv[i] >= 0)
+			close(nv[i]);
+		if (st[i] >= 0)
+			close(st[i]);
+		if (in[i] >= 0)
+			close(in[i]);
+	}
+	free(path);
+	return rc;
 }
 
 /* The monitor hung up or broke the protocol: say how it ended. */
@@ -145,7 +298,7 @@ static int pump(struct vmproc *vp, struct vmmapi_msg *res)
 
 int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct errmsg *err)
 {
-	int sv[2] = {-1, -1}, cp[2] = {-1, -1}, in[2] = {-1, -1};
+	int sv[2] = {-1, -1}, cp[2] = {-1, -1}, in[2] = {-1, -1}, net = -1;
 	char *path = vmproc_monitor_path();
 	struct vmproc *vp = calloc(1, sizeof(*vp));
 	int rc = 0;
@@ -154,12 +307,16 @@ int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct er
 		goto fail;
 	}
 	vp->api = vp->console = -1;
-	vp->pid = -1;
+	vp->pid = vp->netd = -1;
 	if (access(path, X_OK)) {
 		rc = errmsg_set(err, -errno, "the VM monitor %s: %s (build hull, or set HULL_VMM)",
 				path, strerror(errno));
 		goto fail;
 	}
+	/* the network helper first: its published ports are bound (or
+	 * refused) before the monitor exists */
+	if (cfg->net_mode == VMMAPI_NET_SLIRP && (rc = netd_spawn(cfg, &vp->netd, &net, err)))
+		goto fail;
 	/* stdin: a pipe without a writer (reads see EOF), not /dev/null,
 	 * which the host's /dev may lack */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) || pipe2(cp, O_CLOEXEC) ||
@@ -169,39 +326,21 @@ int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct er
 	}
 	close(in[1]);
 	in[1] = -1;
-	char api_s[16], con_s[16];
-	snprintf(api_s, sizeof(api_s), "%d", 3);
-	snprintf(con_s, sizeof(con_s), "%d", 4);
-	char *const argv[] = {"hull-vmm", "--api-fd", api_s, "--console-fd", con_s, NULL};
-	pid_t parent = getpid();
-	pid_t pid = fork();
+	char *const argv[] = {
+	    "hull-vmm", "--api-fd", "3", "--console-fd", "4", net >= 0 ? "--net-fd" : NULL,
+	    "5",	NULL};
+	pid_t pid = spawn_child(path, argv, in[0], (int[3]){sv[1], cp[1], net}, net >= 0 ? 3 : 2);
 	if (pid < 0) {
-		rc = errmsg_set(err, -errno, "fork: %s", strerror(errno));
+		rc = errmsg_set(err, (int)pid, "fork: %s", strerror((int)-pid));
 		goto fail;
-	}
-	if (pid == 0) {
-		/* async-signal-safe calls only from here to exec */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-			_exit(127);
-		/* its own session: a ^C on hull's terminal is hull's to forward
-		 * to the container, not a signal that kills the VM */
-		setsid();
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		/* out of the way first: sv[1] or cp[1] may be 3 or 4 already
-		 * (and dup2 onto itself would keep O_CLOEXEC) */
-		int a = fcntl(sv[1], F_DUPFD_CLOEXEC, 10), c = fcntl(cp[1], F_DUPFD_CLOEXEC, 10);
-		if (a < 0 || c < 0 || dup2(in[0], 0) < 0 || dup2(a, 3) < 0 || dup2(c, 4) < 0)
-			_exit(127);
-		close_range(5, ~0u, 0);
-		execv(path, argv);
-		_exit(127);
 	}
 	vp->pid = pid;
 	close(sv[1]);
 	close(cp[1]);
 	close(in[0]);
+	/* only the monitor holds it now: its exit is the helper's hangup */
+	if (net >= 0)
+		close(net);
 	vp->api = sv[0];
 	vp->console = cp[0];
 	fcntl(vp->console, F_SETFL, O_NONBLOCK);
@@ -224,6 +363,12 @@ fail:
 			close(cp[i]);
 		if (in[i] >= 0)
 			close(in[i]);
+	}
+	if (net >= 0)
+		close(net);
+	if (vp && vp->netd > 0) {
+		/* its socket is closed: it exits; a stuck one is killed */
+		reap_pid(vp->netd);
 	}
 	if (vp)
 		free(vp->buf);
@@ -370,6 +515,11 @@ int vmproc_reap(struct vmproc *vp, int *wstatus)
 		}
 		vp->reaped = true;
 		vp->wstatus = r == vp->pid ? ws : -1;
+	}
+	if (vp->netd > 0) {
+		/* the monitor's exit hung up the helper's socket: it exits */
+		reap_pid(vp->netd);
+		vp->netd = -1;
 	}
 	if (wstatus)
 		*wstatus = vp->reaped ? vp->wstatus : -1;

@@ -12,6 +12,14 @@
  *   stderr inherited) and dies with its parent thread
  *   (PR_SET_PDEATHSIG): call vmproc_spawn() from a thread that lives as long
  *   as the VM should (the process's main thread).
+ * - With cfg->net_mode VMMAPI_NET_SLIRP, the user-mode network helper
+ *   (netd/main.c, vmproc_netd_path()) is started first, the same way, and
+ *   vmproc_spawn() waits until it has bound the published ports: a port
+ *   that cannot be bound fails vmproc_spawn() with the helper's message
+ *   (naming the -p value), and no monitor is started. The monitor gets the
+ *   other end of the helper's socket as a third fd (--net-fd); the helper
+ *   exits when the monitor does (hangup) or the runtime dies (PDEATHSIG),
+ *   and vmproc_reap() reaps it after the monitor.
  * - vmproc_fd() becomes readable when an event may be ready:
  *   vmproc_next_event() then returns 1 with one event, 0 when none is ready
  *   (non-blocking), or -errno. Events arrive in this order: CREATED, STARTED,
@@ -74,6 +82,9 @@ struct vmproc;
 
 /* Where hull-vmm is (malloc'd, NULL on failure), see above. */
 char *vmproc_monitor_path(void);
+/* Where the network helper hull-slirp is: $HULL_SLIRP, else found as
+ * hull-vmm is (<exe dir>/../netd/hull-slirp in a build tree). */
+char *vmproc_netd_path(void);
 
 int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct errmsg *err);
 int vmproc_fd(const struct vmproc *vp);

@@ -36,7 +36,7 @@
 #include "vmm/virtio/virtio_mmio.h"
 #include "vmm/virtio/virtio_vsock.h"
 #include "vmm/virtio/virtio_net.h"
-#include "vmm/net/net_slirp.h"
+#include "vmm/net/net_stream.h"
 #include "vmm/net/net_tap.h"
 
 /* Legacy PC wiring the kernel's 8250 driver probes without being told. */
@@ -107,9 +107,9 @@ struct vmm {
 	struct disk disks[VMM_MAX_DISKS];
 	unsigned ndisks;
 	struct volume volumes[VMM_MAX_VOLUMES];
-	/* the NIC and its back end (one of slirp, tap), SLOT_NET */
+	/* the NIC and its back end (one of stream, tap), SLOT_NET */
 	struct virtio_net *net;
-	struct net_slirp *slirp;
+	struct net_stream *stream;
 	struct net_tap *tap;
 	struct evloop *loop;
 	pthread_t loop_thread;
@@ -367,10 +367,10 @@ static int setup_vsock(struct vmm *vm, struct errmsg *err)
 	return rc;
 }
 
-/* The NIC's device and back end (slirp, which binds the published ports,
- * or the tap), made before a template is opened: a failure here is the
- * user's (a port in use, a missing tap), never the template's. Slirp's
- * thread starts with the VM (vmm_start); a tap is served by the event loop. */
+/* The NIC's device and back end (the stream to the user-mode network
+ * helper, which bound the published ports before this process started, or
+ * the tap), made before a template is opened: a failure here is the user's
+ * (a missing tap), never the template's. Both are served by the event loop. */
 static int setup_net_backend(struct vmm *vm, struct errmsg *err)
 {
 	int rc = virtio_net_init(&vm->net, vm->cfg.net_mac, !vm->cfg.net_no_csum);
@@ -379,15 +379,14 @@ static int setup_net_backend(struct vmm *vm, struct errmsg *err)
 	if (vm->cfg.net_mode == VMM_NET_TAP)
 		return net_tap_open(&vm->tap, vm->cfg.net_tap ? vm->cfg.net_tap : "", vm->net,
 				    vm->loop, err);
-	return net_slirp_create(&vm->slirp, vm->net, vm->cfg.net_ports, vm->cfg.net_nports,
-				vm->cfg.debug, err);
+	return net_stream_open(&vm->stream, vm->cfg.net_fd, vm->net, vm->loop, err);
 }
 
 /* The NIC's slot, once guest memory is there. */
 static int setup_net(struct vmm *vm, struct errmsg *err)
 {
 	struct virtio_net_backend be =
-	    vm->tap ? net_tap_backend(vm->tap) : net_slirp_backend(vm->slirp);
+	    vm->tap ? net_tap_backend(vm->tap) : net_stream_backend(vm->stream);
 	int rc = vdev_setup(vm, SLOT_NET, virtio_net_ops(vm->net), vm->net, "network", err);
 	if (!rc)
 		virtio_net_connect(vm->net, vm->vdevs[SLOT_NET].t, &be);
@@ -722,10 +721,6 @@ int vmm_start(struct vmm *vm, struct errmsg *err)
 	if (rc)
 		return errmsg_set(err, -rc, "event loop thread: %s", strerror(rc));
 	vm->loop_started = true;
-	if (vm->slirp && (rc = net_slirp_start(vm->slirp, err))) {
-		vm_stop(vm, VMM_STOP_ERROR, "cannot start the network thread");
-		return rc;
-	}
 	vm->started_ns = clock_now_ns();
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		rc = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_run, &vm->vcpus[i]);
@@ -812,7 +807,6 @@ enum vmm_stop_reason vmm_wait(struct vmm *vm)
 		pthread_join(vm->loop_thread, NULL);
 		vm->loop_started = false;
 	}
-	net_slirp_stop(vm->slirp);
 	return vm->reason;
 }
 
@@ -839,13 +833,11 @@ void vmm_destroy(struct vmm *vm)
 	}
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
-	/* no frame may reach a transport being freed */
-	net_slirp_stop(vm->slirp);
 	/* transports first: a device's back end outlives its transport */
 	for (unsigned i = 0; i < NSLOTS; i++)
 		vdev_free(&vm->vdevs[i]);
 	net_tap_free(vm->tap);
-	net_slirp_free(vm->slirp);
+	net_stream_free(vm->stream);
 	virtio_net_free(vm->net);
 	for (unsigned i = 0; i < VMM_MAX_DISKS; i++) {
 		struct disk *d = &vm->disks[i];

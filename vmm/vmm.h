@@ -66,10 +66,10 @@ struct vmm_volume {
 
 typedef void (*vmm_out_fn)(void *ctx, const uint8_t *buf, size_t n);
 
-/* Networking (vmm/virtio/virtio_net.h, vmm/net/net_slirp.h, vmm/net/net_tap.h). */
+/* Networking (vmm/virtio/virtio_net.h, vmm/net/net_stream.h, vmm/net/net_tap.h). */
 enum vmm_net_mode {
 	VMM_NET_NONE = 0, /* no NIC at all */
-	VMM_NET_SLIRP,	  /* user-mode networking (libslirp) in the VMM */
+	VMM_NET_SLIRP,	  /* user-mode networking: frames to a helper (netd/hull-slirp) on net_fd */
 	VMM_NET_TAP,	  /* an existing host tap device */
 };
 
@@ -122,6 +122,10 @@ struct vmm_config {
 	const char *net_tap; /* VMM_NET_TAP: the host tap device's name */
 	uint8_t net_mac[6];
 	const struct vmm_portfwd *net_ports; /* VMM_NET_SLIRP: published ports */
+	/* VMM_NET_SLIRP: the SOCK_SEQPACKET socket to the network helper
+	 * (vmm/net/net_stream.h), the caller's; the helper bound net_ports.
+	 * Not part of the template key. */
+	int net_fd;
 	unsigned net_nports;
 	bool net_no_csum; /* offer no checksum offloads (bench/net measures them) */
 };

@@ -2,15 +2,19 @@
 # The VM runs in its own lean process: a running container's VM is a hull-vmm
 # child of hull that owns /dev/kvm and maps none of the front end's libraries
 # (libcurl, libarchive, libext2fs, libcrypto, libjson-c), while hull itself
-# holds no KVM fd; and SIGKILL to hull leaves no hull-vmm behind (the monitor
-# dies with its parent). One VM, restored from the suite's template.
+# holds no KVM fd; user-mode networking (the default) runs in a hull-slirp
+# helper, so hull-vmm maps no libslirp or glib either; and SIGKILL to hull
+# leaves no hull-vmm or hull-slirp behind (both die with their parent). One
+# VM, restored from the suite's template.
 . "$(dirname "$0")/lib.sh"
 
 vpid=
 hpid=
+spid=
 cleanup() {
 	[ -n "$hpid" ] && kill -9 "$hpid" 2>/dev/null
 	[ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null
+	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
 	rm -rf "$tmp"
 }
 kvm_fds() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c '/dev/kvm\|kvm-vm\|kvm-vcpu'; }
@@ -28,11 +32,20 @@ else
 fi
 
 vpids=$(pgrep -P "$hpid" -x hull-vmm)
+spids=$(pgrep -P "$hpid" -x hull-slirp)
+expect_eq "hull has one hull-slirp child (the network helper)" "$(wc -w <<<"$spids")" 1
+spid=${spids%% *}
+if [ -n "$spid" ]; then
+	# the same check can fail: the helper maps them
+	expect_contains "hull-slirp maps libslirp (the check below can fail)" \
+		"$(cat "/proc/$spid/maps")" "/libslirp"
+	expect_eq "hull-slirp holds no KVM fd" "$(kvm_fds "$spid")" 0
+fi
 expect_eq "hull has one hull-vmm child" "$(wc -w <<<"$vpids")" 1
 vpid=${vpids%% *}
 if [ -n "$vpid" ]; then
 	maps=$(cat "/proc/$vpid/maps")
-	for lib in libcurl libarchive libext2fs libcrypto libjson-c; do
+	for lib in libcurl libarchive libext2fs libcrypto libjson-c libslirp libglib; do
 		expect_not_contains "hull-vmm does not map $lib" "$maps" "/$lib"
 	done
 	# the same check can fail: the front end maps them
@@ -50,5 +63,11 @@ if [ -n "$vpid" ] && wait_until 10 gone "$vpid"; then
 	vpid=
 else
 	fail "SIGKILL to hull: its hull-vmm is gone too" "hull-vmm $vpid still runs"
+fi
+if [ -n "$spid" ] && wait_until 10 gone "$spid"; then
+	pass "SIGKILL to hull: its hull-slirp is gone too"
+	spid=
+else
+	fail "SIGKILL to hull: its hull-slirp is gone too" "hull-slirp ${spid:-(none)} still runs"
 fi
 finish
