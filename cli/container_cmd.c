@@ -17,6 +17,7 @@
 #include "cli/format.h"
 #include "cli/opts.h"
 #include "cli/psfilter.h"
+#include "common/timeparse.h"
 #include "runtime/ctrlog.h"
 #include "runtime/runtime.h"
 #include "runtime/supervisor.h"
@@ -807,9 +808,16 @@ int rm_main(int argc, char **argv)
 
 /* ---- logs ---- */
 
+enum { O_SINCE = 256, O_UNTIL };
+
 static const struct opt logs_opts[] = {
     {'f', 'f', "follow", NULL, "keep printing new output until the container ends"},
     {'n', 'n', "tail", "N", "only the last N lines (\"all\": every line)"},
+    {'t', 't', "timestamps", NULL, "prefix each line with its time (RFC 3339, UTC)"},
+    {O_SINCE, 0, "since", "TIME",
+     "only lines from TIME on: RFC 3339 (2026-12-07T05:21:08Z,\n"
+     "2026-12-07), Unix seconds, or a duration before now (10m, 1h30m)"},
+    {O_UNTIL, 0, "until", "TIME", "only lines up to TIME (as --since)"},
     {0},
 };
 
@@ -823,8 +831,9 @@ static const struct cmd_opts logs_cmd = {
 };
 
 struct logs_opts {
-	bool follow;
+	bool follow, timestamps;
 	size_t tail;
+	int64_t since, until;
 };
 
 static int logs_set(void *ctx, int id, const char *v)
@@ -832,6 +841,20 @@ static int logs_set(void *ctx, int id, const char *v)
 	struct logs_opts *o = ctx;
 	if (id == 'f') {
 		o->follow = true;
+		return 0;
+	}
+	if (id == 't') {
+		o->timestamps = true;
+		return 0;
+	}
+	if (id == O_SINCE || id == O_UNTIL) {
+		if (time_parse_point(v, now_ns(), id == O_SINCE ? &o->since : &o->until)) {
+			fprintf(stderr,
+				"hull logs: --%s %s: expected an RFC 3339 time, Unix seconds or "
+				"a duration like 10m\n",
+				id == O_SINCE ? "since" : "until", v);
+			return -EINVAL;
+		}
 		return 0;
 	}
 	char *end;
@@ -870,10 +893,13 @@ int logs_main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "hull: logs %s: %s: %s\n", ref, path ? path : "", strerror(-rc));
 	} else {
+		r.since_ns = lo.since;
+		r.until_ns = lo.until;
+		r.timestamps = lo.timestamps;
 		rc = ctrlog_pump(&r, STDOUT_FILENO, STDERR_FILENO);
 		/* follow: the monitor's exit ends the log (it has written its
-		 * last record before) */
-		while (!rc && follow && runtime_monitor_alive(&s)) {
+		 * last record before), and so does a record past --until */
+		while (!rc && follow && !r.past && runtime_monitor_alive(&s)) {
 			int w = supervisor_wait(&s, 200);
 			rc = ctrlog_pump(&r, STDOUT_FILENO, STDERR_FILENO);
 			if (w == 0)

@@ -6,13 +6,18 @@
 #include <string.h>
 
 #include "cli/container_cmd.h"
+#include "cli/cp_cmd.h"
 #include "cli/doc.h"
 #include "cli/exec.h"
 #include "cli/image_cmd.h"
+#include "cli/lifecycle_cmd.h"
 #include "cli/opts.h"
 #include "cli/pull_cmd.h"
 #include "cli/run.h"
 #include "cli/snapshot_cmd.h"
+#include "cli/stats_cmd.h"
+#include "cli/system_cmd.h"
+#include "cli/top_cmd.h"
 #include "common/version.h"
 
 static const struct cmd_opts version_cmd = {
@@ -45,18 +50,29 @@ static const struct cli_verbs verbs[] = {
 static const struct cli_command commands[] = {
     {"pull", pull_main, "download an image from a registry"},
     {"run", run_main, "run a command in a new container, in its own microVM"},
+    {"create", create_main, "create a container without booting it"},
+    {"start", start_main, "start created or stopped containers (a new microVM each)"},
+    {"restart", restart_main, "stop, then start containers"},
     {"exec", exec_main, "run a command in a running container"},
     {"ps", ps_main, "list containers"},
     {"logs", logs_main, "print a container's output"},
     {"stop", stop_main, "stop containers (stop signal, then SIGKILL)"},
     {"kill", kill_main, "send a signal to containers"},
     {"rm", rm_main, "remove containers"},
+    {"wait", wait_main, "wait for containers to end; print their exit statuses"},
+    {"rename", rename_main, "rename a container"},
+    {"port", port_main, "list a container's published ports"},
     {"inspect", inspect_main, "print containers' state as JSON"},
+    {"cp", cp_main, "copy files between a container and the host"},
+    {"top", top_main, "list the processes running in a container"},
+    {"stats", stats_main, "show containers' CPU, memory and I/O (their VMs')"},
     {"snapshot", snapshot_main, "manage templates (pre-booted VMs): ls, rm, prune"},
     {"import", import_main, "store images from a docker-archive, oci-archive or OCI layout"},
     {"images", images_main, "list stored images"},
     {"rmi", rmi_main, "remove stored images"},
     {"image", image_main, "prune (and ls, rm, import)"},
+    {"info", info_main, "show hull's setup: KVM, kernel, directories, counts"},
+    {"system", system_main, "df (disk usage), info"},
     {"version", version_main, "print hull's version"},
 };
 

@@ -9,6 +9,7 @@
 #include "cli/format.h"
 #include "cli/imgopt.h"
 #include "cli/opts.h"
+#include "common/size.h"
 #include "runtime/paths.h"
 #include "images/import.h"
 #include "images/inventory.h"

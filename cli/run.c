@@ -192,6 +192,19 @@ const struct cmd_opts run_cmd_opts = {
 	      "processes may do inside their own guest kernel.\n",
 };
 
+/* hull create: run's options, recorded; hull start boots the container */
+const struct cmd_opts create_cmd_opts = {
+    .name = "create",
+    .synopsis = "[OPTIONS] IMAGE [COMMAND [ARG...]]",
+    .about = "Create a container without booting it: the image is pulled and converted,\n"
+	     "the container registered (status created) and its id printed. 'hull start'\n"
+	     "boots it with these options (-d is then start's choice: see start -a).\n",
+    .opts = run_opts,
+    .min_args = 1,
+    .max_args = -1,
+    .stop_at_arg = true,
+};
+
 struct run_opts {
 	unsigned cpus;
 	uint32_t cpu_quota_milli; /* --cpus as a fraction: the VM's CPU quota */
@@ -550,7 +563,8 @@ static int finish_opts(struct run_opts *o, struct errmsg *err)
 }
 
 /* 0 and *first (IMAGE's index); 1: --help printed; -EINVAL: reported. */
-static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
+static int parse_opts(const struct cmd_opts *cmd, int argc, char **argv, struct run_opts *o,
+		      int *first)
 {
 	memset(o, 0, sizeof(*o));
 	net_opts_init(&o->net);
@@ -564,7 +578,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 	o->cap_drop = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o->env || !o->pull.insecure || !o->hosts || !o->cap_add || !o->cap_drop)
 		return -ENOMEM;
-	int rc = opts_parse(&run_cmd_opts, argc, argv, set_opt, o, first);
+	int rc = opts_parse(cmd, argc, argv, set_opt, o, first);
 	if (rc == OPTS_HELP)
 		return 1;
 	if (rc)
@@ -707,6 +721,25 @@ static int run_container(const struct run_opts *o, const struct rt_config *cfg, 
 
 int run_main(int argc, char **argv)
 {
+	struct run_mode m = {.cmd = &run_cmd_opts};
+	return run_with(argc, argv, &m);
+}
+
+/* hull create: register, print the id. */
+static int create_only(const struct rt_config *cfg)
+{
+	char id[RUNTIME_ID_LEN + 1];
+	struct errmsg err;
+	if (rt_register(cfg, id, &err)) {
+		fprintf(stderr, "hull: %s\n", err.text);
+		return RT_EXIT_FAILED;
+	}
+	printf("%s\n", id);
+	return 0;
+}
+
+int run_with(int argc, char **argv, const struct run_mode *m)
+{
 	uint64_t t0 = clock_now_ns();
 	struct run_opts o;
 	struct run_paths paths = {0};
@@ -714,10 +747,17 @@ int run_main(int argc, char **argv)
 	struct hcp_spec spec = {0};
 	struct errmsg err = {{0}};
 	int status = RT_EXIT_FAILED, first = 0;
-	int prc = parse_opts(argc, argv, &o, &first);
+	int prc = parse_opts(m->cmd, argc, argv, &o, &first);
 	if (prc) {
 		status = prc == 1 ? 0 : RT_EXIT_FAILED;
 		goto out;
+	}
+	if (m->claim) {
+		/* hull start: docker start never pulls; attached or not is
+		 * start's choice, stdin only when both ask for it */
+		o.pull.policy = IMAGEREF_PULL_NEVER;
+		o.detach = !m->attach;
+		o.interactive = o.interactive && m->interactive && m->attach;
 	}
 	const char *image = argv[first];
 	if (cidfile_check(o.cidfile) || find_paths(&o, &paths))
@@ -796,8 +836,14 @@ int run_main(int argc, char **argv)
 	    .disk_write_bps = o.disk_limit[1],
 	    .disk_read_iops = o.disk_limit[2],
 	    .disk_write_iops = o.disk_limit[3],
+	    .args = argv + 1, /* what hull start replays */
+	    .n_args = (size_t)(argc - 1),
+	    .claim = m->claim,
 	};
-	status = run_container(&o, &cfg, t0, t_image, img.cache_hit);
+	if (m->create)
+		status = create_only(&cfg);
+	else
+		status = run_container(&o, &cfg, t0, t_image, img.cache_hit);
 out:
 	hcp_spec_free(&spec);
 	image_rootfs_free(&img);

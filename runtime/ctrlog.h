@@ -13,11 +13,15 @@
  *   whole lines, or a tail it must wait for: the reader only takes lines that
  *   end in '\n'. Lines that are not records (a damaged file) are skipped.
  * - The reader replays from a position: all records, or the last N
- *   (--tail), and then whatever was appended since (follow).
+ *   (--tail), and then whatever was appended since (follow); optionally
+ *   only those in a time window, with their timestamps (docker's logs
+ *   --since, --until, -t: every record has carried its time from the
+ *   start, so no older log lacks one).
  * Functions return 0 or -errno. */
 #ifndef HULL_RUNTIME_CTRLOG_H
 #define HULL_RUNTIME_CTRLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -34,6 +38,13 @@ void ctrlog_close(struct ctrlog *l);
 
 struct ctrlog_reader {
 	int fd;
+	/* set after ctrlog_reader_open(), before pumping (hull logs --since,
+	 * --until, -t): only records stamped in [since_ns, until_ns] (0: no
+	 * bound; a record without a readable time is then skipped), each
+	 * prefixed with its time and a space when timestamps */
+	int64_t since_ns, until_ns;
+	bool timestamps;
+	bool past; /* a record after until_ns was seen: nothing more passes */
 	char *buf; /* a line not complete yet */
 	size_t len, cap;
 };

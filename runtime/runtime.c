@@ -199,6 +199,52 @@ static int confine_apply(const struct rt_confine *f, struct hcp_spec *s, struct 
 	return 0;
 }
 
+/* What the supervisor records of cfg, with config (state_config()). */
+static struct supervisor_info sup_info(const struct rt_config *cfg,
+				       const struct runtime_config *config)
+{
+	return (struct supervisor_info){
+	    .name = cfg->name,
+	    .image = cfg->image,
+	    .digest = cfg->digest,
+	    .cmd = cfg->process.argv,
+	    .n_cmd = cfg->process.argc,
+	    .stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM,
+	    .stop_timeout = (int)cfg->stop_timeout,
+	    .auto_remove = cfg->auto_remove,
+	    .config = config,
+	    .args = cfg->args,
+	    .n_args = cfg->n_args,
+	    .claim = cfg->claim,
+	};
+}
+
+int rt_register(const struct rt_config *cfg, char id[RUNTIME_ID_LEN + 1], struct errmsg *err)
+{
+	struct hcp_spec spec = {0};
+	struct runtime_config rc_cfg;
+	int rc = process_spec(&cfg->process, false, &spec, err);
+	if (rc) {
+		hcp_spec_free(&spec);
+		return rc;
+	}
+	if ((rc = state_config(cfg, &spec, &rc_cfg))) {
+		hcp_spec_free(&spec);
+		return errmsg_set(err, rc, "out of memory");
+	}
+	struct supervisor_info si = sup_info(cfg, &rc_cfg);
+	si.claim = NULL;
+	struct runtime_state s;
+	rc = supervisor_register(&si, &s, err);
+	runtime_config_free(&rc_cfg);
+	hcp_spec_free(&spec);
+	if (!rc) {
+		memcpy(id, s.id, RUNTIME_ID_LEN + 1);
+		runtime_state_free(&s);
+	}
+	return rc;
+}
+
 #define DUP(field, v) ((v) && !(c->field = strdup(v)) ? -ENOMEM : 0)
 
 int rt_create(const struct rt_config *cfg, struct rt_container **out, struct errmsg *err)
@@ -268,17 +314,10 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 		container_free(c);
 		return errmsg_set(err, rc, "out of memory");
 	}
-	struct supervisor_info si = {
-	    .name = cfg->name,
-	    .image = cfg->image,
-	    .digest = cfg->digest,
-	    .cmd = c->spec.argv,
-	    .n_cmd = c->spec.argc,
-	    .stop_signal = c->s.stop_signo,
-	    .stop_timeout = (int)cfg->stop_timeout,
-	    .auto_remove = cfg->auto_remove,
-	    .config = &rc_cfg,
-	};
+	struct supervisor_info si = sup_info(cfg, &rc_cfg);
+	si.cmd = c->spec.argv; /* the process as the image's config completed it */
+	si.n_cmd = c->spec.argc;
+	si.stop_signal = c->s.stop_signo;
 	rc = supervisor_create(&si, &c->sup, err);
 	runtime_config_free(&rc_cfg);
 	if (rc) {
@@ -511,7 +550,8 @@ static int lookup(const char *ref, struct runtime_state *s, struct errmsg *err)
 static bool supervised(const struct runtime_state *s)
 {
 	enum runtime_status st = runtime_status_eff(s, NULL);
-	return st == RUNTIME_CREATED || st == RUNTIME_RUNNING;
+	/* hull create's containers have no supervisor until hull start */
+	return s->monitor_pid && (st == RUNTIME_CREATED || st == RUNTIME_RUNNING);
 }
 
 static int request(const struct runtime_state *s, const char *verb, int arg, struct errmsg *err)

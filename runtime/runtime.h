@@ -19,7 +19,9 @@
  *   on_event() when it is readable; there the front end calls
  *   rt_session_signal(), rt_session_stop() or rt_session_resize(). Terminal
  *   modes and hull's own signals stay the front end's.
- * - Lifecycle of a container: rt_create() registers it (status created) ->
+ * - Lifecycle of a container: rt_create() registers it (status created;
+ *   or rt_register() without a supervisor, and rt_create() with claim takes
+ *   it over later, as hull create and hull start do) ->
  *   rt_detach() (optional, hull run -d: the caller's process returns, a
  *   forked supervisor goes on) -> rt_start() boots its VM and returns when
  *   the process runs (or the VM ended first) -> rt_wait() returns its exit
@@ -113,6 +115,14 @@ struct rt_config {
 	const struct rt_confine *confine; /* NULL: none */
 	size_t n_labels;
 	bool debug; /* guest console and milestones to diag() */
+	/* the front end's arguments that made the container, recorded so that
+	 * hull start/restart can boot it again (runtime_state.args); may be 0 */
+	char *const *args;
+	size_t n_args;
+	/* hull start: boot the existing container of this name/id (created, or
+	 * ended) instead of registering a new one; its record keeps its name,
+	 * and cfg->name is ignored */
+	const char *claim;
 	/* how VMs are run (required): rt_vm_proc, or a fake in tests */
 	const struct vmhost_ops *vm;
 	/* seconds until guest-init's READY before the VM is stopped and the
@@ -160,6 +170,10 @@ struct rt_container;
 struct rt_exec;
 
 int rt_create(const struct rt_config *cfg, struct rt_container **out, struct errmsg *err);
+/* hull create: register the container (status created) without booting
+ * it and without a supervisor; hull start later boots it (cfg->claim).
+ * Fills id. */
+int rt_register(const struct rt_config *cfg, char id[RUNTIME_ID_LEN + 1], struct errmsg *err);
 /* hull run -d: true in the caller (*status: 0 once the container runs, after
  * printing its id on stdout; else the start failure's status, its messages
  * relayed to stderr; *c is freed), false in the forked supervisor. */

@@ -1,5 +1,6 @@
 #include "state.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/readfile.h"
@@ -148,6 +150,10 @@ int runtime_state_encode(const struct runtime_state *s, char **json)
 	json_object_object_add(o, "stop_timeout", json_object_new_int(s->stop_timeout));
 	json_object_object_add(o, "auto_remove", json_object_new_boolean(s->auto_remove));
 	runtime_config_encode(&s->cfg, o);
+	json_object *args = json_object_new_array();
+	for (size_t i = 0; i < s->n_args; i++)
+		json_object_array_add(args, json_object_new_string(s->args[i]));
+	json_object_object_add(o, "args", args);
 	add_path(o, s, "log_path", RUNTIME_LOG_FILE, runtime_path);
 	add_path(o, s, "vsock_socket", RUNTIME_VSOCK_SOCK, runtime_sock_path);
 	add_path(o, s, "monitor_socket", RUNTIME_MONITOR_SOCK, runtime_sock_path);
@@ -181,6 +187,28 @@ static int get_int(json_object *o, const char *k, int64_t lo, int64_t hi, int64_
 	if (errno || x < lo || x > hi)
 		return -EINVAL;
 	*out = x;
+	return 0;
+}
+
+/* "args": optional (containers recorded before it existed) */
+static int decode_args(json_object *o, struct runtime_state *s)
+{
+	json_object *v;
+	if (get_typed(o, "args", json_type_array, true, &v))
+		return -EINVAL;
+	size_t n = v ? json_object_array_length(v) : 0;
+	if (n > RUNTIME_MAX_ARGS)
+		return -EINVAL;
+	if (!(s->args = calloc(n + 1, sizeof(char *))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(v, i);
+		if (!json_object_is_type(a, json_type_string))
+			return -EINVAL;
+		if (!(s->args[i] = strdup(json_object_get_string(a))))
+			return -ENOMEM;
+		s->n_args++;
+	}
 	return 0;
 }
 
@@ -262,6 +290,9 @@ static int decode_fields(json_object *o, struct runtime_state *s, struct errmsg 
 	if (get_typed(o, "auto_remove", json_type_boolean, false, &v))
 		return bad(err, "auto_remove");
 	s->auto_remove = json_object_get_boolean(v);
+	int rc = decode_args(o, s);
+	if (rc)
+		return rc == -ENOMEM ? rc : bad(err, "args");
 	return runtime_config_decode(o, &s->cfg, err);
 }
 
@@ -291,6 +322,9 @@ void runtime_state_free(struct runtime_state *s)
 	for (size_t i = 0; s->cmd && i < s->n_cmd; i++)
 		free(s->cmd[i]);
 	free(s->cmd);
+	for (size_t i = 0; s->args && i < s->n_args; i++)
+		free(s->args[i]);
+	free(s->args);
 	free(s->image);
 	free(s->error);
 	free(s->dir);
@@ -429,8 +463,19 @@ int runtime_save(const struct runtime_state *s)
 	int lk = lock_of(s);
 	if (lk < 0)
 		return lk;
-	struct stat st;
-	int rc = stat(s->dir, &st) < 0 ? -errno : write_state(s);
+	/* the name is the file's once registered: hull rename may have changed
+	 * it since this process loaded the record */
+	struct runtime_state cur;
+	int rc = runtime_load(s->dir, &cur, NULL);
+	if (!rc) {
+		struct runtime_state w = *s; /* shallow: write_state only reads */
+		memcpy(w.name, cur.name, sizeof(w.name));
+		rc = write_state(&w);
+		runtime_state_free(&cur);
+	} else if (rc != -ENOMEM) {
+		struct stat st;
+		rc = stat(s->dir, &st) < 0 ? -errno : write_state(s);
+	}
 	runtime_unlock(lk);
 	return rc;
 }
@@ -544,6 +589,63 @@ int runtime_create(const char *root, struct runtime_state *s, struct errmsg *err
 		free(s->dir);
 		s->dir = NULL;
 	}
+	runtime_unlock(lk);
+	return rc;
+}
+
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int runtime_claim(const char *root, const char *ref, struct runtime_state *s, struct errmsg *err)
+{
+	int lk = runtime_lock(root);
+	if (lk < 0)
+		return errmsg_set(err, lk, "runtime directory %s: lock: %s", root, strerror(-lk));
+	int rc = runtime_lookup(root, ref, s, err);
+	if (!rc && (s->monitor_pid && runtime_monitor_alive(s)))
+		rc = errmsg_set(err, -EBUSY, "container %s is already %s", ref,
+				s->status == RUNTIME_CREATED ? "starting" : "running");
+	if (!rc) {
+		s->monitor_pid = getpid();
+		if (runtime_proc_start(s->monitor_pid, &s->monitor_start))
+			s->monitor_start = 0;
+		s->status = RUNTIME_CREATED;
+		s->exit_code = 0;
+		free(s->error);
+		s->error = NULL;
+		s->started_ns = s->finished_ns = 0;
+		if (!s->created_ns)
+			s->created_ns = realtime_ns();
+		if ((rc = write_state(s)))
+			errmsg_set(err, rc, "%s: writing the state: %s", s->dir, strerror(-rc));
+	}
+	if (rc)
+		runtime_state_free(s);
+	runtime_unlock(lk);
+	return rc;
+}
+
+int runtime_rename(const char *root, const char *ref, const char *name, struct errmsg *err)
+{
+	if (runtime_name_check(name, err))
+		return -EINVAL;
+	int lk = runtime_lock(root);
+	if (lk < 0)
+		return errmsg_set(err, lk, "runtime directory %s: lock: %s", root, strerror(-lk));
+	struct runtime_state s;
+	int rc = runtime_lookup(root, ref, &s, err);
+	if (!rc && strcmp(s.name, name) && runtime_list(root, name_taken, (void *)name) == 1)
+		rc = errmsg_set(err, -EEXIST, "the container name \"%s\" is already in use", name);
+	if (!rc) {
+		snprintf(s.name, sizeof(s.name), "%s", name);
+		if ((rc = write_state(&s)))
+			errmsg_set(err, rc, "%s: writing the state: %s", s.dir, strerror(-rc));
+	}
+	runtime_state_free(&s);
 	runtime_unlock(lk);
 	return rc;
 }
@@ -725,6 +827,8 @@ enum runtime_status runtime_status_eff(const struct runtime_state *s, const char
 {
 	if (why)
 		*why = NULL;
+	if (s->status == RUNTIME_CREATED && !s->monitor_pid)
+		return RUNTIME_CREATED; /* hull create: no monitor until hull start */
 	if ((s->status == RUNTIME_CREATED || s->status == RUNTIME_RUNNING) &&
 	    !runtime_monitor_alive(s)) {
 		if (why)

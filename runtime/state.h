@@ -22,6 +22,8 @@
  *   characters), or generated docker-style ("adjective_scientist").
  * - Lookup takes a full id, a name, or a unique prefix of an id, in that
  *   order (docker's).
+ * - A container registered by hull create has no monitor yet (monitor_pid
+ *   0): it stays created until hull start claims it (runtime_claim()).
  * - The monitor (the hull process running the VM) is identified by its pid
  *   and its start time (field 22 of /proc/<pid>/stat), so a reused pid is not
  *   mistaken for it. A container recorded as created or running whose monitor
@@ -53,6 +55,7 @@ enum runtime_status { RUNTIME_CREATED, RUNTIME_RUNNING, RUNTIME_EXITED, RUNTIME_
 
 /* --label values per container (docker's Config.Labels) */
 #define RUNTIME_MAX_LABELS 256
+#define RUNTIME_MAX_ARGS 4096
 
 struct runtime_state {
 	char id[RUNTIME_ID_LEN + 1];
@@ -73,7 +76,12 @@ struct runtime_state {
 	int stop_timeout;	   /* seconds */
 	bool auto_remove;	   /* --rm */
 	struct runtime_config cfg; /* what it was created with (state_config.h) */
-	char *dir;		   /* the container directory; not stored, set by load/create */
+	/* the front end's arguments that made the container (hull create/run
+	 * options, IMAGE, COMMAND): hull start replays them to boot it again;
+	 * at most RUNTIME_MAX_ARGS, optional in the file (older containers) */
+	char **args;
+	size_t n_args;
+	char *dir; /* the container directory; not stored, set by load/create */
 };
 
 /* The runtime root (malloc'd), created when missing. */
@@ -99,8 +107,16 @@ void runtime_unlock(int fd);
  * one when empty; -EEXIST when taken), its directory and state.json, all
  * under the lock. Fills s->id, s->name, s->dir. */
 int runtime_create(const char *root, struct runtime_state *s, struct errmsg *err);
+/* hull start: take over the container ref (not running: created, exited or
+ * dead) under the lock: this process becomes its monitor, its status
+ * created, its exit code, error and times of the last run cleared. Fills s
+ * (the record as claimed). -EBUSY when it runs (err says so). */
+int runtime_claim(const char *root, const char *ref, struct runtime_state *s, struct errmsg *err);
+/* Rename the container ref (under the lock): -EEXIST when name is taken,
+ * -EINVAL when it is not a valid name; err says which. */
+int runtime_rename(const char *root, const char *ref, const char *name, struct errmsg *err);
 /* Replace state.json (takes the lock; -ENOENT when the container was
- * removed meanwhile). */
+ * removed meanwhile). The name stays the file's (hull rename owns it). */
 int runtime_save(const struct runtime_state *s);
 /* Read the container in dir. */
 int runtime_load(const char *dir, struct runtime_state *s, struct errmsg *err);
@@ -134,7 +150,8 @@ int runtime_proc_usage(pid_t pid, struct runtime_proc_usage *u);
 /* True when s's monitor process is alive (same pid, same start time). */
 bool runtime_monitor_alive(const struct runtime_state *s);
 /* The status as it really is: created/running with no live monitor is
- * RUNTIME_DEAD (*why = "monitor died"). why may be NULL. */
+ * RUNTIME_DEAD (*why = "monitor died"), except a container created without
+ * a monitor (hull create: monitor_pid 0), which is created. why may be NULL. */
 enum runtime_status runtime_status_eff(const struct runtime_state *s, const char **why);
 
 #endif

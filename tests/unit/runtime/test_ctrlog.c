@@ -148,11 +148,55 @@ static void test_follow_partial_damaged(void **st)
 	ctrlog_close(&l);
 }
 
+/* --since/--until/-t: the window is inclusive, records past --until end
+ * the replay, a record without a time is shown only without a window. */
+static void test_window(void **st)
+{
+	struct fx *f = *st;
+	const char recs[] =
+	    "{\"log\":\"a\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:19.5Z\"}\n"
+	    "{\"log\":\"b\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:20Z\"}\n"
+	    "{\"log\":\"n\\n\",\"stream\":\"stdout\"}\n"
+	    "{\"log\":\"c\\n\",\"stream\":\"stderr\",\"time\":\"2023-11-14T22:13:21Z\"}\n"
+	    "{\"log\":\"d\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:22Z\"}\n"
+	    "{\"log\":\"e\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:20Z\"}\n";
+	int fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(write(fd, recs, sizeof(recs) - 1), (ssize_t)sizeof(recs) - 1);
+	close(fd);
+	char buf[256];
+	struct ctrlog_reader r;
+
+	/* no window: everything, in order */
+	assert_int_equal(ctrlog_reader_open(f->path, SIZE_MAX, &r), 0);
+	assert_int_equal(ctrlog_pump(&r, f->out[1], f->err[1]), 0);
+	size_t n = drain(f->out[0], buf, sizeof(buf));
+	assert_int_equal(n, 10);
+	assert_memory_equal(buf, "a\nb\nn\nd\ne\n", 10);
+	drain(f->err[0], buf, sizeof(buf));
+	ctrlog_reader_close(&r);
+
+	/* [b, c]: a before, n untimed, d past --until (and e after it too) */
+	assert_int_equal(ctrlog_reader_open(f->path, SIZE_MAX, &r), 0);
+	r.since_ns = 1700000000LL * 1000000000LL;
+	r.until_ns = 1700000001LL * 1000000000LL;
+	r.timestamps = true;
+	assert_int_equal(ctrlog_pump(&r, f->out[1], f->err[1]), 0);
+	n = drain(f->out[0], buf, sizeof(buf));
+	buf[n] = '\0';
+	assert_string_equal(buf, "2023-11-14T22:13:20.000000000Z b\n");
+	n = drain(f->err[0], buf, sizeof(buf));
+	buf[n] = '\0';
+	assert_string_equal(buf, "2023-11-14T22:13:21.000000000Z c\n");
+	assert_true(r.past);
+	ctrlog_reader_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_streams, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_follow_partial_damaged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_window, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "runtime/state.h"
 
@@ -529,6 +531,10 @@ static void test_stale(void **st)
 	s.monitor_pid = 0;
 	s.status = RUNTIME_RUNNING;
 	assert_int_equal(runtime_status_eff(&s, NULL), RUNTIME_DEAD);
+	/* hull create's: no monitor until hull start, and not dead */
+	s.status = RUNTIME_CREATED;
+	assert_int_equal(runtime_status_eff(&s, &why), RUNTIME_CREATED);
+	assert_null(why);
 	runtime_state_free(&s);
 }
 
@@ -557,6 +563,99 @@ static void test_proc_usage(void **st)
 	assert_int_equal(runtime_proc_usage(INT32_MAX, &u), -ESRCH);
 }
 
+/* args: round trip, optional (older files), checked */
+static void test_args(void **st)
+{
+	(void)st;
+	struct runtime_state a, b;
+	struct errmsg err = {{0}};
+	fill(&a);
+	memset(a.id, 'c', RUNTIME_ID_LEN);
+	strcpy(a.name, "p");
+	a.args = calloc(4, sizeof(char *));
+	a.args[0] = strdup("-p");
+	a.args[1] = strdup("8080:80");
+	a.args[2] = strdup("img");
+	a.n_args = 3;
+	char *json;
+	assert_int_equal(runtime_state_encode(&a, &json), 0);
+	assert_int_equal(runtime_state_decode(json, strlen(json), &b, &err), 0);
+	assert_int_equal(b.n_args, 3);
+	assert_string_equal(b.args[1], "8080:80");
+	assert_null(b.args[3]);
+	runtime_state_free(&b);
+	free(json);
+	runtime_state_free(&a);
+
+	/* a file without them (an older hull's) still reads */
+	fill(&a);
+	memset(a.id, 'd', RUNTIME_ID_LEN);
+	strcpy(a.name, "old");
+	assert_int_equal(runtime_state_encode(&a, &json), 0);
+	json_object *jo = json_tokener_parse(json);
+	assert_non_null(jo);
+	json_object_object_del(jo, "args");
+	free(json);
+	json = strdup(json_object_to_json_string(jo));
+	json_object_put(jo);
+	assert_null(strstr(json, "\"args\""));
+	assert_int_equal(runtime_state_decode(json, strlen(json), &b, &err), 0);
+	assert_int_equal(b.n_args, 0);
+	runtime_state_free(&b);
+	free(json);
+	runtime_state_free(&a);
+
+	expect_bad("\"args\":[", "\"args\":[1", "args");
+}
+
+static void test_rename_claim(void **st)
+{
+	(void)st;
+	char *root = mkroot();
+	struct runtime_state a, b, got;
+	struct errmsg err = {{0}};
+	create(root, "one", &a);
+	create(root, "two", &b);
+	assert_int_equal(runtime_rename(root, "one", "two", &err), -EEXIST);
+	assert_non_null(strstr(err.text, "\"two\" is already in use"));
+	assert_int_equal(runtime_rename(root, "one", "../x", &err), -EINVAL);
+	assert_int_equal(runtime_rename(root, "nosuch", "three", &err), -ENOENT);
+	assert_int_equal(runtime_rename(root, "one", "one", &err), 0); /* its own name */
+	assert_int_equal(runtime_rename(root, "one", "three", &err), 0);
+	assert_int_equal(runtime_lookup(root, "one", &got, &err), -ENOENT);
+	assert_int_equal(runtime_lookup(root, "three", &got, &err), 0);
+	assert_string_equal(got.id, a.id);
+	runtime_state_free(&got);
+	/* a monitor saving its record later keeps the new name */
+	a.status = RUNTIME_EXITED;
+	assert_int_equal(runtime_save(&a), 0);
+	assert_int_equal(runtime_load(a.dir, &got, NULL), 0);
+	assert_string_equal(got.name, "three");
+	assert_int_equal(got.status, RUNTIME_EXITED);
+	runtime_state_free(&got);
+
+	/* claim: a running one (this process is its monitor) is refused */
+	assert_int_equal(runtime_claim(root, "two", &got, &err), -EBUSY);
+	assert_non_null(strstr(err.text, "running"));
+	/* an exited one is taken over: this process, created, last run cleared */
+	a.exit_code = 3;
+	a.finished_ns = 9;
+	a.monitor_pid = 0;
+	assert_int_equal(runtime_save(&a), 0);
+	assert_int_equal(runtime_claim(root, "three", &got, &err), 0);
+	assert_int_equal(got.status, RUNTIME_CREATED);
+	assert_int_equal(got.monitor_pid, getpid());
+	assert_true(got.exit_code == 0 && got.finished_ns == 0);
+	assert_string_equal(got.name, "three");
+	runtime_state_free(&got);
+	assert_int_equal(runtime_load(a.dir, &got, NULL), 0);
+	assert_int_equal(runtime_status_eff(&got, NULL), RUNTIME_CREATED);
+	runtime_state_free(&got);
+	runtime_state_free(&a);
+	runtime_state_free(&b);
+	rmroot(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +669,8 @@ int main(void)
 	    cmocka_unit_test(test_root_too_long),
 	    cmocka_unit_test(test_codec_config),
 	    cmocka_unit_test(test_root_from_hull_root),
+	    cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_rename_claim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
