@@ -296,7 +296,10 @@ static int add_mount(struct jail *j, const char *path, bool rw, bool device, str
 	else if (device != S_ISCHR(st.st_mode) ||
 		 (!device && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)))
 		rc = errmsg_set(err, -EINVAL, "jail: %s: not a %s", path,
-				device ? "character device" : "file or directory");
+				!device ? "file or directory"
+				: !strcmp(path, "/dev/net/tun")
+				    ? "tun device (not a character device)"
+				    : "KVM device (not a character device)");
 	struct mnt *m = &j->m[j->nm];
 	*m = (struct mnt){.dir = S_ISDIR(st.st_mode), .rw = rw, .uns = -1};
 	if (!rc && asprintf(&m->dst, "%s%s", JAIL_ROOT, l) < 0)

@@ -11,7 +11,7 @@ cleanup() {
 }
 state() { "$HULL" inspect "$1" | jq -r ".[0] | $2"; }
 logs_have() { "$HULL" logs "$1" 2>/dev/null | grep -qx "$2"; }
-running() { [ "$(state "$1" .state.status 2>/dev/null)" = running ]; }
+running() { [ "$(state "$1" .State.Status 2>/dev/null)" = running ]; }
 hport=$((20000 + $$ % 20000))
 
 script='echo hello; echo oops >&2
@@ -26,8 +26,8 @@ hull_cmd create create ${HULL_RUN_FLAGS:-} --name c1 -p "$hport:80" "$IMG" sh -c
 expect_eq "create exits 0" "$rc" 0
 id=$out
 if [[ "$id" =~ ^[0-9a-f]{64}$ ]]; then pass "create prints the id"; else fail "create prints the id" "got: $id"; fi
-expect_eq "create: status created" "$(state c1 .state.status)" created
-expect_eq "create: no monitor" "$(state c1 .monitor_pid)" 0
+expect_eq "create: status created" "$(state c1 .State.Status)" created
+expect_eq "create: no monitor" "$(state c1 .Hull.MonitorPid)" 0
 hull_cmd psa ps -a
 expect_contains "create: ps -a says Created" "$(grep -F " c1" <<<"$out")" "Created"
 hull_cmd logs0 logs c1
@@ -48,11 +48,11 @@ waiter=$!
 hull_cmd start start c1
 expect_eq "start exits 0" "$rc" 0
 expect_eq "start prints the id" "$out" "$id"
-expect_eq "start: running" "$(state c1 .state.status)" running
-mon1=$(state c1 .monitor_pid)
+expect_eq "start: running" "$(state c1 .State.Status)" running
+mon1=$(state c1 .Hull.MonitorPid)
 hull_cmd exec exec c1 echo in-vm
 expect_eq "start: exec reaches the VM" "$rc:$out" "0:in-vm"
-if wait_until 120 logs_have c1 ready; then pass "start: the process runs"; else fail "start: the process runs"; fi
+if wait_until "$HULL_TEST_TIMEOUT" logs_have c1 ready; then pass "start: the process runs"; else fail "start: the process runs"; fi
 hull_cmd again start c1
 expect_eq "start of a running container: nothing to do, status 0" "$rc" 0
 if kill -0 "$waiter" 2>/dev/null; then pass "wait blocks while it runs"; else fail "wait blocks while it runs"; fi
@@ -72,7 +72,7 @@ expect_eq "port with an extra argument: status 2" "$rc" 2
 
 # --- logs -t, --since, --until --------------------------------------------------
 hull_cmd kill kill -s USR1 c1
-if wait_until 60 logs_have c1 late; then pass "logs: a later line arrives"; else fail "logs: a later line arrives"; fi
+if wait_until "$HULL_TEST_TIMEOUT" logs_have c1 late; then pass "logs: a later line arrives"; else fail "logs: a later line arrives"; fi
 hull_cmd logst logs -t c1
 t_hello=$(grep ' hello$' <<<"$out" | cut -d' ' -f1)
 t_late=$(grep ' late$' <<<"$out" | cut -d' ' -f1)
@@ -100,7 +100,7 @@ expect_contains "logs --since junk: explained" "$err" "--since yesterday"
 # --- rename ---------------------------------------------------------------------
 hull_cmd ren rename c1 c2
 expect_eq "rename exits 0" "$rc:$out" "0:"
-expect_eq "rename: the new name finds it" "$(state c2 .id)" "$id"
+expect_eq "rename: the new name finds it" "$(state c2 .Id)" "$id"
 hull_cmd old inspect c1
 expect_eq "rename: the old name is gone" "$rc" 1
 hull_cmd ren2 rename nosuch c3
@@ -119,7 +119,7 @@ expect_eq "the waiting wait: status 0" "$?" 0
 expect_eq "the waiting wait: the exit status (trap: exit 3)" "$(cat "$tmp/wait-bg.out")" 3
 hull_cmd wait wait c2
 expect_eq "wait on an exited container: its status at once" "$rc:$out" "0:3"
-expect_eq "the renamed container kept its name through its end" "$(state c2 .name)" c2
+expect_eq "the renamed container kept its name through its end" "$(state c2 .Name)" /c2
 hull_cmd waitx wait c2 nosuch
 expect_eq "wait on an unknown container: status 1" "$rc" 1
 expect_eq "wait: the known one still answered" "$out" 3
@@ -127,20 +127,20 @@ expect_eq "wait: the known one still answered" "$out" 3
 # --- start again: a new VM, the log goes on ---------------------------------------
 hull_cmd start2 start c2
 expect_eq "start of an exited container exits 0" "$rc" 0
-expect_eq "start again: running" "$(state c2 .state.status)" running
-if wait_until 120 eval '[ "$("$HULL" logs c2 | grep -c "^ready$")" = 2 ]'; then
+expect_eq "start again: running" "$(state c2 .State.Status)" running
+if wait_until "$HULL_TEST_TIMEOUT" eval '[ "$("$HULL" logs c2 | grep -c "^ready$")" = 2 ]'; then
 	pass "start again: the same log, the second run's lines after the first's"
 else
 	fail "start again: the same log" "$("$HULL" logs c2)"
 fi
-mon2=$(state c2 .monitor_pid)
+mon2=$(state c2 .Hull.MonitorPid)
 if [ "$mon2" != "$mon1" ] && gone "$mon1"; then pass "start again: a new monitor"; else fail "start again: a new monitor" "$mon1 $mon2"; fi
 
 # --- restart ----------------------------------------------------------------------
 hull_cmd restart restart -t 30 c2
 expect_eq "restart exits 0" "$rc" 0
-expect_eq "restart: running" "$(state c2 .state.status)" running
-mon3=$(state c2 .monitor_pid)
+expect_eq "restart: running" "$(state c2 .State.Status)" running
+mon3=$(state c2 .Hull.MonitorPid)
 if [ "$mon3" != "$mon2" ] && gone "$mon2"; then pass "restart: a new VM and monitor"; else fail "restart: a new VM and monitor" "$mon2 $mon3"; fi
 hull_cmd exec3 exec c2 echo after-restart
 expect_eq "restart: exec works" "$rc:$out" "0:after-restart"

@@ -12,13 +12,13 @@ cleanup() {
 }
 logs_have() { "$HULL" logs "$1" 2>/dev/null | grep -qx "$2"; }
 
-script='mkdir -p /data/sub && echo one >/data/a.txt && echo two >/data/sub/b.txt &&
-ln -s /etc/passwd /data/link && echo ready
+script='mkdir -p /cpd/sub && echo one >/cpd/a.txt && echo two >/cpd/sub/b.txt &&
+ln -s /etc/passwd /cpd/link && echo ready
 while :; do sleep 1000 & wait $!; done'
 # /fake first in PATH: the hostile part below puts its own tar there
 run_hull cpt -d --name cpt -e PATH=/fake:/usr/sbin:/usr/bin:/sbin:/bin "$IMG" sh -c "$script"
 expect_eq "run -d exits 0" "$rc" 0
-if wait_until 120 logs_have cpt ready; then pass "the container is ready"; else fail "the container is ready"; fi
+if wait_until "$HULL_TEST_TIMEOUT" logs_have cpt ready; then pass "the container is ready"; else fail "the container is ready"; fi
 
 # --- top -------------------------------------------------------------------------
 hull_cmd top top cpt
@@ -32,29 +32,29 @@ hull_cmd topx top nosuch
 expect_eq "top of an unknown container: status 1" "$rc" 1
 
 # --- container -> host ------------------------------------------------------------
-hull_cmd cp1 cp cpt:/data "$tmp/out"
+hull_cmd cp1 cp cpt:/cpd "$tmp/out"
 expect_eq "cp NAME:DIR NEWDIR exits 0" "$rc:$err" "0:"
 expect_eq "cp: a file" "$(cat "$tmp/out/a.txt" 2>&1)" one
 expect_eq "cp: a file in a subdirectory" "$(cat "$tmp/out/sub/b.txt" 2>&1)" two
 expect_eq "cp: a symlink stays a symlink" "$(readlink "$tmp/out/link")" /etc/passwd
 mkdir "$tmp/into"
-hull_cmd cp2 cp cpt:/data/a.txt "$tmp/into"
+hull_cmd cp2 cp cpt:/cpd/a.txt "$tmp/into"
 expect_eq "cp into an existing directory: the source's name" "$rc:$(cat "$tmp/into/a.txt" 2>&1)" "0:one"
-hull_cmd cp3 cp cpt:/data/sub/b.txt "$tmp/renamed.txt"
+hull_cmd cp3 cp cpt:/cpd/sub/b.txt "$tmp/renamed.txt"
 expect_eq "cp to a new name" "$rc:$(cat "$tmp/renamed.txt" 2>&1)" "0:two"
 hull_cmd cp4 cp cpt:/no/such "$tmp/x"
 expect_eq "cp of a missing path: status 1" "$rc" 1
 if [ ! -e "$tmp/x" ]; then pass "cp of a missing path: nothing made"; else fail "cp of a missing path: nothing made"; fi
-hull_cmd cp5 cp cpt:/data/a.txt "$tmp/no/such/dir/f"
+hull_cmd cp5 cp cpt:/cpd/a.txt "$tmp/no/such/dir/f"
 expect_eq "cp to a missing host directory: status 1" "$rc" 1
 
 # --- host -> container ------------------------------------------------------------
 mkdir -p "$tmp/up/d"
 echo x-content >"$tmp/up/x.txt"
 echo y-content >"$tmp/up/d/y.txt"
-hull_cmd up1 cp "$tmp/up" cpt:/data
+hull_cmd up1 cp "$tmp/up" cpt:/cpd
 expect_eq "cp DIR NAME:EXISTINGDIR exits 0" "$rc:$err" "0:"
-hull_cmd upc exec cpt cat /data/up/x.txt /data/up/d/y.txt
+hull_cmd upc exec cpt cat /cpd/up/x.txt /cpd/up/d/y.txt
 expect_eq "cp into the container: the files arrived" "$out" "x-content
 y-content"
 hull_cmd up2 cp "$tmp/up/x.txt" cpt:/tmp/newname

@@ -27,7 +27,7 @@ echo jailed >"$tmp/vol/f"
 	>"$tmp/run.out" 2>"$tmp/run.err" </dev/null &
 hpid=$!
 last=run
-if wait_until 240 grep -qx up "$tmp/run.out"; then
+if wait_until "$HULL_TEST_TIMEOUT" grep -qx up "$tmp/run.out"; then
 	pass "the container runs, its volume readable through the jail"
 else
 	fail "the container runs, its volume readable through the jail" "$(cat "$tmp/run.out")"
@@ -110,12 +110,26 @@ expect_eq "the failed start left no cgroup" "$left" ""
 # a VM that ends normally removes its cgroup itself (hull directly, to know
 # its pid: meson's timeout bounds it)
 # shellcheck disable=SC2086 # HULL_RUN_FLAGS is a list of flags
-"$HULL" run ${HULL_RUN_FLAGS:-} "$IMG" echo done >"$tmp/ends.out" 2>"$tmp/ends.err" &
+# --cpus 0.5: one vCPU held to half a CPU by the cgroup's quota (read while
+# the guest waits for the test's go-ahead on a volume, not on guest timing)
+mkdir -p "$tmp/q"
+# shellcheck disable=SC2086 # HULL_RUN_FLAGS is a list of flags
+"$HULL" run ${HULL_RUN_FLAGS:-} --cpus 0.5 -v "$tmp/q:/q" "$IMG" sh -c \
+	'touch /q/up; while [ ! -e /q/go ]; do sleep 0.1; done; echo done $(nproc)' \
+	>"$tmp/ends.out" 2>"$tmp/ends.err" &
 epid=$!
+last=ends
+if wait_until "$HULL_TEST_TIMEOUT" test -e "$tmp/q/up"; then
+	qcpu=$(find /sys/fs/cgroup/cpu/ -maxdepth 4 -type d -name "hull-$epid-*" | head -1)
+	expect_eq "--cpus 0.5: the VM's cgroup has half a CPU of quota" \
+		"$(cat "$qcpu/cpu.cfs_quota_us" 2>&1)/$(cat "$qcpu/cpu.cfs_period_us" 2>&1)" 50000/100000
+else
+	fail "--cpus 0.5: the guest came up"
+fi
+touch "$tmp/q/go"
 wait "$epid"
 rc=$?
-last=ends
-expect_eq "a VM runs to its end" "$rc:$(cat "$tmp/ends.out")" "0:done"
+expect_eq "a VM runs to its end (one vCPU for --cpus 0.5)" "$rc:$(cat "$tmp/ends.out")" "0:done 1"
 left=$(find /sys/fs/cgroup/memory /sys/fs/cgroup/pids /sys/fs/cgroup/cpu -maxdepth 4 -name "hull-$epid-*" 2>/dev/null)
 expect_eq "a VM that ended left no cgroup" "$left" ""
 
@@ -127,7 +141,8 @@ nb=$tmp/nobody
 mkdir -p "$nb"
 chmod 711 "$tmp"
 chown 65534:65534 "$nb"
-mknod "$tmp/kvm" c "$(stat -c '%t' /dev/kvm | xargs printf '%d')" "$(stat -c '%T' /dev/kvm | xargs printf '%d')"
+# stat prints the device numbers in hex
+mknod "$tmp/kvm" c "$((16#$(stat -c '%t' /dev/kvm)))" "$((16#$(stat -c '%T' /dev/kvm)))"
 chown 65534:65534 "$tmp/kvm"
 chmod 600 "$tmp/kvm"
 # unshare, bash and setpriv exec one another: $! is hull's pid
@@ -139,7 +154,7 @@ last=nobody
 jailed() {
 	rpid=$(pgrep -P "$hpid" -x hull-vmm) && [ "$(status_of "$rpid" NoNewPrivs)" = 1 ]
 }
-if wait_until 120 jailed; then
+if wait_until "$HULL_TEST_TIMEOUT" jailed; then
 	expect_eq "rootless: hull-vmm runs as the caller" "$(status_of "$rpid" Uid)" "65534 65534 65534 65534"
 	for c in CapInh CapPrm CapEff CapBnd CapAmb; do
 		expect_eq "rootless: hull-vmm's $c is empty" "$(status_of "$rpid" $c)" 0000000000000000

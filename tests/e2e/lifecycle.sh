@@ -72,7 +72,7 @@ expect_contains "ps: image" "$row" "$IMG"
 hull_cmd psq ps -q
 expect_eq "ps -q: only the short id" "$out" "${id:0:12}"
 
-if wait_until 120 logs_have web ready && wait_until 60 logs_err_have web err-1; then
+if wait_until "$HULL_TEST_TIMEOUT" logs_have web ready && wait_until "$HULL_TEST_TIMEOUT" logs_err_have web err-1; then
 	pass "logs: the container's output arrives"
 else
 	fail "logs: the container's output arrives"
@@ -116,7 +116,7 @@ expect_eq "exec by short id reaches the same VM" "$rc" 0
 
 hull_cmd kill kill -s USR1 web
 expect_eq "kill -s USR1 exits 0" "$rc" 0
-if wait_until 60 logs_have web got-usr1; then pass "kill -s USR1 reaches the container"; else fail "kill -s USR1 reaches the container"; fi
+if wait_until "$HULL_TEST_TIMEOUT" logs_have web got-usr1; then pass "kill -s USR1 reaches the container"; else fail "kill -s USR1 reaches the container"; fi
 # the two streams are read apart in the guest: only what came seconds later
 # is surely last
 hull_cmd tail logs --tail 1 web

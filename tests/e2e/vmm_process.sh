@@ -35,7 +35,7 @@ seccomp_threads() {
 	>"$tmp/run.out" 2>"$tmp/run.err" </dev/null &
 hpid=$!
 last=run
-if wait_until 240 grep -qx up "$tmp/run.out"; then
+if wait_until "$HULL_TEST_TIMEOUT" grep -qx up "$tmp/run.out"; then
 	pass "the container runs"
 else
 	fail "the container runs" "$(cat "$tmp/run.out")"
