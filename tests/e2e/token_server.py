@@ -1,15 +1,18 @@
 #!/usr/bin/python3
 """A minimal token server (distribution's token auth spec) for the e2e tests.
 
-    token_server.py DIR USER PASSWORD
+    token_server.py DIR USER PASSWORD [HOST]
 
 Makes an RSA key and a self-signed certificate (DIR/token.crt: the
-registry's rootcertbundle), listens on a free loopback port (written to
-DIR/token.port once listening) and answers GET /token?service=..&scope=..
+registry's rootcertbundle), listens on a free port of HOST (default
+127.0.0.1; written to DIR/token.port once listening) and answers GET /token?service=..&scope=..
 with a JWT signed RS256, the certificate in its x5c header. Access is
 (pull, push) granted only to requests carrying Basic USER:PASSWORD; anonymous ones get a
-token without access, so the registry refuses them. Every request is logged
-to DIR/token.log as "anonymous SCOPE" or "user NAME SCOPE".
+token without access, so the registry refuses them; wrong credentials get
+401. Every request is logged to DIR/token.log as "anonymous SCOPE",
+"user NAME SCOPE" or "refused NAME SCOPE" (any Authorization header that is
+not Basic counts as refused, with NAME "-"), so a test can tell whether
+credentials reached this server.
 Debian packages: python3-jwt, python3-cryptography."""
 import base64
 import datetime
@@ -30,6 +33,7 @@ from cryptography.x509.oid import NameOID
 ISSUER = "hull-test-issuer"
 
 out_dir, want_user, want_pass = sys.argv[1:4]
+host = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
 key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hull test token signer")])
 now = datetime.datetime.utcnow()
@@ -57,15 +61,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         who = None
-        auth = self.headers.get("Authorization", "")
-        if auth.startswith("Basic "):
-            user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
+        scope = q.get("scope", [""])[0]
+        auth = self.headers.get("Authorization")
+        if auth is not None:
+            user, pw = "-", None
+            if auth.startswith("Basic "):
+                user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
             if (user, pw) != (want_user, want_pass):
+                with open(os.path.join(out_dir, "token.log"), "a") as log:
+                    log.write("refused %s %s\n" % (user, scope))
                 self.send_response(401)
                 self.end_headers()
                 return
             who = user
-        scope = q.get("scope", [""])[0]
         with open(os.path.join(out_dir, "token.log"), "a") as log:
             log.write(("user %s" % who if who else "anonymous") + " " + scope + "\n")
         access = []
@@ -86,7 +94,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+srv = http.server.HTTPServer((host, 0), Handler)
 with open(os.path.join(out_dir, "token.port.tmp"), "w") as f:
     f.write(str(srv.server_address[1]))
 os.rename(os.path.join(out_dir, "token.port.tmp"), os.path.join(out_dir, "token.port"))
