@@ -19,8 +19,7 @@ listening, and logs every request to DIR/requests.log as "https PATH" or
               is; the blob comes whole, with its true Content-Length
   shortnolen  the same, the blob sent without a Content-Length (the body
               ends when the connection closes)
-Debian packages: python3-cryptography."""
-import datetime
+Debian packages: python3-cryptography (tests/e2e/selfsigned.py)."""
 import http.server
 import json
 import os
@@ -28,10 +27,7 @@ import ssl
 import sys
 import threading
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+import selfsigned
 
 SHORT = 100
 
@@ -55,20 +51,12 @@ for layer in m["layers"]:
     layer["size"] -= SHORT
 short_manifest = json.dumps(m).encode()
 
-key = ec.generate_private_key(ec.SECP256R1())
-name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-now = datetime.datetime.utcnow()
-cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256()))
+_, cert, key_pem = selfsigned.make("127.0.0.1")
 crt, pem = os.path.join(out_dir, "tls.crt"), os.path.join(out_dir, "tls.key")
 with open(crt, "wb") as f:
-    f.write(cert.public_bytes(serialization.Encoding.PEM))
+    f.write(selfsigned.cert_pem(cert))
 with open(pem, "wb") as f:
-    f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
+    f.write(key_pem)
 log_lock = threading.Lock()
 ports = {}
 

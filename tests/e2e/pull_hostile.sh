@@ -21,7 +21,7 @@ lsize=$(jq -r '.layers[0].size' "$tmp/img/blobs/sha256/${man#sha256:}")
 
 hdir=$tmp/hostile
 mkdir -p "$hdir"
-/usr/bin/python3 "$(dirname "$0")/hostile_registry.py" "$hdir" "$tmp/img" 2>"$hdir/stderr" &
+/usr/bin/python3 -B "$(dirname "$0")/hostile_registry.py" "$hdir" "$tmp/img" 2>"$hdir/stderr" &
 reg_pids+=($!)
 wait_file "$hdir/ports" '^[0-9]+ [0-9]+$' || { fail "the hostile registry starts"; finish; }
 read -r https_port http_port <"$hdir/ports"

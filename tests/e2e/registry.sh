@@ -49,7 +49,7 @@ registry_start() {
 	if [ "$mode" = token ]; then
 		token_dir=$dir/token
 		mkdir -p "$token_dir"
-		/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/token_server.py" "$token_dir" alice s3cret \
+		/usr/bin/python3 -B "$(dirname "${BASH_SOURCE[0]}")/token_server.py" "$token_dir" alice s3cret \
 			"$host" 2>"$token_dir/stderr" &
 		reg_pids+=($!)
 		wait_file "$token_dir/token.port" '^[0-9]+$' || return 1

@@ -15,7 +15,6 @@ not Basic counts as refused, with NAME "-"), so a test can tell whether
 credentials reached this server.
 Debian packages: python3-jwt, python3-cryptography."""
 import base64
-import datetime
 import http.server
 import json
 import os
@@ -25,29 +24,18 @@ import time
 import urllib.parse
 
 import jwt
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+
+import selfsigned
 
 ISSUER = "hull-test-issuer"
 
 out_dir, want_user, want_pass = sys.argv[1:4]
 host = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
-key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hull test token signer")])
-now = datetime.datetime.utcnow()
-cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256()))
+key, cert, pem = selfsigned.make("hull test token signer")
 with open(os.path.join(out_dir, "token.crt"), "wb") as f:
-    f.write(cert.public_bytes(serialization.Encoding.PEM))
+    f.write(selfsigned.cert_pem(cert))
 x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
-pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                        serialization.NoEncryption())
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
