@@ -1,4 +1,5 @@
 #include "vsock_host.h"
+#include "common/peercred.h"
 #include "common/clock.h"
 
 #include <stdbool.h>
@@ -88,6 +89,12 @@ int vsock_host_connect(const char *uds, uint32_t port, int timeout_ms, struct er
 		rc = -errno;
 		close(fd);
 		return errmsg_set(err, rc, "connect to %s: %s", uds, strerror(-rc));
+	}
+	struct ucred peer = {0};
+	if ((rc = peercred_check(fd, 0, &peer))) {
+		close(fd);
+		return errmsg_set(err, rc, "%s: %s", uds,
+				  rc == -EPERM ? "served by another user: refused" : strerror(-rc));
 	}
 	char req[32];
 	int n = snprintf(req, sizeof(req), "CONNECT %u\n", port);
