@@ -169,6 +169,7 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	    .stop_signal = c->s.stop_signo,
 	    .stop_timeout = (int)cfg->stop_timeout,
 	    .auto_remove = cfg->auto_remove,
+	    .log = cfg->log,
 	};
 	if ((rc = supervisor_create(&si, &c->sup, err))) {
 		container_free(c);

@@ -47,6 +47,7 @@
 
 #include "common/errmsg.h"
 #include "proto/hcp.h"
+#include "runtime/ctrlog.h"
 #include "runtime/net_opts.h"
 #include "runtime/state.h"
 #include "runtime/vmhost.h"
@@ -82,11 +83,12 @@ struct rt_config {
 	 * into them): keep them alive that long */
 	const struct volume_arg *volumes;
 	size_t n_volumes;
-	const struct net_opts *net; /* NULL: no NIC */
-	int stop_signal;	    /* 0: SIGTERM */
-	unsigned stop_timeout;	    /* seconds from the stop signal to SIGKILL */
-	bool auto_remove;	    /* --rm: the container goes when it ends */
-	bool debug;		    /* guest console and milestones to diag() */
+	const struct net_opts *net;    /* NULL: no NIC */
+	int stop_signal;	       /* 0: SIGTERM */
+	unsigned stop_timeout;	       /* seconds from the stop signal to SIGKILL */
+	bool auto_remove;	       /* --rm: the container goes when it ends */
+	const struct ctrlog_opts *log; /* --log-opt; NULL: runtime/ctrlog.h's defaults */
+	bool debug;		       /* guest console and milestones to diag() */
 	/* how VMs are run (required): rt_vm_proc, or a fake in tests */
 	const struct vmhost_ops *vm;
 };

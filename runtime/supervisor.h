@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/ctrlog.h"
 #include "runtime/state.h"
 #include "common/errmsg.h"
 
@@ -60,6 +61,7 @@ struct supervisor_info {
 	int stop_signal;
 	int stop_timeout;
 	bool auto_remove;
+	const struct ctrlog_opts *log; /* the log's cap; NULL: the defaults */
 };
 
 struct supervisor;
