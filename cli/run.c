@@ -49,6 +49,7 @@ enum {
 	O_NETWORK,
 	O_DNS,
 	O_INIT,
+	O_LOG_OPT,
 };
 
 static const struct opt run_opts[] = {
@@ -57,7 +58,12 @@ static const struct opt run_opts[] = {
     {'e', 'e', "env", "KEY[=VALUE]", "set an environment variable (KEY alone: take hull's)"},
     {'w', 'w', "workdir", "DIR", "working directory inside the container"},
     {'u', 'u', "user", "USER[:GROUP]", "user (name or uid) and group to run as"},
-    {'v', 'v', "volume", "HOSTDIR:DIR[:ro|:rw]", "share a host directory at DIR (repeatable)"},
+    {'v', 'v', "volume", "HOSTDIR:DIR[:OPTS]",
+     "share a host directory at DIR (repeatable); OPTS:\n"
+     "ro, rw, passthrough-owners (as root: keep the\n"
+     "container's chown and setuid bits; by default they\n"
+     "map to HOSTDIR's owner and are cleared). HOSTDIR\n"
+     "may hold no symlink"},
     {'i', 'i', "interactive", NULL, "forward stdin to the container (else it reads /dev/null)"},
     {'t', 't', "tty", NULL,
      "run the container on a pseudo-terminal (stdout and\n"
@@ -73,8 +79,11 @@ static const struct opt run_opts[] = {
     {O_ENTRYPOINT, 0, "entrypoint", "CMD", "override the image's entrypoint ('' clears it)"},
     {O_HOSTNAME, 0, "hostname", "NAME", "container hostname (default: a random id)"},
     {O_NETWORK, 0, "network", "MODE",
-     "slirp (default: user-mode, rootless), none, or\n"
-     "tap:NAME (an existing tap device)"},
+     "slirp (default: user-mode, rootless; the host's\n"
+     "loopback is closed to the container),\n"
+     "slirp,host-loopback=on (10.0.2.2:P reaches the\n"
+     "host's 127.0.0.1:P), none, or tap:NAME (an\n"
+     "existing tap device)"},
     {'p', 'p', "publish", "[IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]",
      "publish a container port on the host (slirp;\n"
      "IP defaults to 0.0.0.0)"},
@@ -91,6 +100,10 @@ static const struct opt run_opts[] = {
      "show the guest console, guest-init milestones and VMM\n"
      "events on stderr"},
     {O_NAME, 0, "name", "NAME", "name the container (default: a generated one)"},
+    {O_LOG_OPT, 0, "log-opt", "KEY=VALUE",
+     "the container log's cap (hull logs): max-size=SIZE\n"
+     "per file (default 10m; -1: none), max-file=N files\n"
+     "kept (default 3, rotated); repeatable"},
     {'d', 'd', "detach", NULL, "run in the background and print the container id"},
     {O_RM, 0, "rm", NULL, "remove the container when it ends"},
     {0},
@@ -125,6 +138,7 @@ struct run_opts {
 	bool detach, auto_remove;
 	struct imageref_opts pull; /* IMAGE as a registry reference */
 	struct net_opts net;	   /* --network, -p, --dns */
+	struct ctrlog_opts log;	   /* --log-opt */
 };
 
 static int bad(const char *opt, const char *val, const char *expected)
@@ -238,6 +252,9 @@ static int set_opt(void *ctx, int id, const char *v)
 	case O_NAME:
 		o->name = v;
 		return 0;
+	case O_LOG_OPT:
+		rc = ctrlog_opts_parse(&o->log, v, &err);
+		break;
 	case 'd':
 		o->detach = true;
 		return 0;
@@ -257,6 +274,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 {
 	memset(o, 0, sizeof(*o));
 	net_opts_init(&o->net);
+	ctrlog_opts_init(&o->log);
 	o->cpus = 1;
 	o->stop_timeout = STOP_DEFAULT_TIMEOUT_S;
 	parse_size(DEFAULT_MEM, &o->mem);
@@ -432,6 +450,7 @@ int run_main(int argc, char **argv)
 	    .stop_signal = sig,
 	    .stop_timeout = o.stop_timeout,
 	    .auto_remove = o.auto_remove,
+	    .log = &o.log,
 	    .debug = o.debug,
 	    .vm = &rt_vm_proc,
 	};

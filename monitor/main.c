@@ -141,8 +141,8 @@ static int take_config(struct mon *m, const struct vmmapi_config *c, struct errm
 	for (uint32_t i = 0; i < c->ndisks; i++)
 		v->disks[i] = (struct vmm_disk){c->disks[i].path, c->disks[i].read_only};
 	for (uint32_t i = 0; i < c->nvolumes; i++)
-		v->volumes[i] =
-		    (struct vmm_volume){c->volumes[i].host_dir, c->volumes[i].read_only};
+		v->volumes[i] = (struct vmm_volume){c->volumes[i].host_dir, c->volumes[i].read_only,
+						    c->volumes[i].passthrough_owners};
 	for (uint32_t i = 0; i < c->nports; i++)
 		m->ports[i] = (struct vmm_portfwd){.udp = c->ports[i].udp,
 						   .host_ip = c->ports[i].host_ip,

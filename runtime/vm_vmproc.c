@@ -29,6 +29,7 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 	    .net_tap = vc->net_tap,
 	    .nports = vc->net_nports,
 	    .net_no_csum = vc->net_no_csum,
+	    .net_host_loopback = vc->net_host_loopback,
 	    .template_root = template_root,
 	};
 	if (vc->ndisks > VMMAPI_MAX_DISKS || vc->nvolumes > VMMAPI_MAX_VOLUMES ||
@@ -38,7 +39,8 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 		c.disks[i] = (struct vmmapi_disk){vc->disks[i].path, vc->disks[i].read_only};
 	for (unsigned i = 0; i < vc->nvolumes; i++)
 		c.volumes[i] =
-		    (struct vmmapi_volume){vc->volumes[i].host_dir, vc->volumes[i].read_only};
+		    (struct vmmapi_volume){vc->volumes[i].host_dir, vc->volumes[i].read_only,
+					   vc->volumes[i].passthrough_owners};
 	for (unsigned i = 0; i < vc->net_nports; i++)
 		c.ports[i] = (struct vmmapi_portfwd){.udp = vc->net_ports[i].udp,
 						     .host_ip = vc->net_ports[i].host_ip,

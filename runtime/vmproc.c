@@ -144,7 +144,7 @@ static int netd_spawn(const struct vmmapi_config *cfg, pid_t *pid, int *vmm_end,
 {
 	int nv[2] = {-1, -1}, st[2] = {-1, -1}, in[2] = {-1, -1};
 	char ps[VMMAPI_MAX_PORTFWD][48];
-	const char *argv[8 + 2 * VMMAPI_MAX_PORTFWD] = {"hull-slirp", "--net-fd", "3",
+	const char *argv[9 + 2 * VMMAPI_MAX_PORTFWD] = {"hull-slirp", "--net-fd", "3",
 							"--status-fd", "4"};
 	unsigned argc = 5;
 	int rc = 0;
@@ -162,6 +162,8 @@ static int netd_spawn(const struct vmmapi_config *cfg, pid_t *pid, int *vmm_end,
 	}
 	if (cfg->debug)
 		argv[argc++] = "--debug";
+	if (cfg->net_host_loopback)
+		argv[argc++] = "--host-loopback";
 	for (uint32_t i = 0; i < cfg->nports && i < VMMAPI_MAX_PORTFWD; i++) {
 		const struct vmmapi_portfwd *p = &cfg->ports[i];
 		char ip[INET_ADDRSTRLEN];

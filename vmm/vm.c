@@ -335,13 +335,17 @@ static int setup_disk(struct vmm *vm, unsigned i, struct errmsg *err)
 	return vdev_setup(vm, SLOT_DISK0 + i, virtio_blk_ops(d->blk), d->blk, what, err);
 }
 
-/* Volume i: a 9p server on its directory behind a virtio-9p device. The
- * server passes uids/gids through only when hull runs as root (see p9.h). */
+/* Volume i: a 9p server on its directory behind a virtio-9p device. As root
+ * the server maps owners to the volume directory's (or passes them through
+ * when the volume asks); otherwise it cannot chown at all (see p9.h). */
 static int setup_volume(struct vmm *vm, unsigned i, struct errmsg *err)
 {
 	struct volume *v = &vm->volumes[i];
 	const struct vmm_volume *cfg = &vm->cfg.volumes[i];
-	int rc = p9_server_new(&v->srv, cfg->host_dir, cfg->read_only, geteuid() == 0, err);
+	enum p9_owners own = geteuid() != 0	       ? P9_OWNERS_KEEP
+			     : cfg->passthrough_owners ? P9_OWNERS_PASSTHROUGH
+						       : P9_OWNERS_MAPPED;
+	int rc = p9_server_new(&v->srv, cfg->host_dir, cfg->read_only, own, err);
 	char tag[VIRTIO_9P_TAG_MAX + 1];
 	snprintf(tag, sizeof(tag), VMM_VOLUME_TAG, i);
 	if (!rc)

@@ -60,8 +60,11 @@ struct vmm_disk {
 
 /* A host directory served to the guest over virtio-9p (p9/p9.h). */
 struct vmm_volume {
-	const char *host_dir;
+	const char *host_dir; /* opened without following symlinks (p9/p9.h) */
 	bool read_only;
+	/* as root: owners and setuid/setgid bits pass through to the host
+	 * (-v ...:passthrough-owners) instead of being mapped (p9/p9.h) */
+	bool passthrough_owners;
 };
 
 typedef void (*vmm_out_fn)(void *ctx, const uint8_t *buf, size_t n);
@@ -128,6 +131,10 @@ struct vmm_config {
 	int net_fd;
 	unsigned net_nports;
 	bool net_no_csum; /* offer no checksum offloads (bench/net measures them) */
+	/* VMM_NET_SLIRP: the helper lets 10.0.2.2 reach the host's loopback
+	 * (--network slirp,host-loopback=on). The helper's, not the monitor's:
+	 * not part of the template key. */
+	bool net_host_loopback;
 };
 
 struct vmm;
