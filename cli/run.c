@@ -50,6 +50,11 @@ enum {
 	O_DNS,
 	O_INIT,
 	O_LOG_OPT,
+	O_READY_TIMEOUT,
+	O_READ_BPS,
+	O_WRITE_BPS,
+	O_READ_IOPS,
+	O_WRITE_IOPS,
 };
 
 static const struct opt run_opts[] = {
@@ -96,6 +101,16 @@ static const struct opt run_opts[] = {
     {O_PULL, 0, "pull", "POLICY", "missing (default), always or never"},
     {O_INSECURE, 0, "insecure-registry", "H", "allow plain HTTP for registry H (host[:port])"},
     {O_TIMINGS, 0, "timings", NULL, "print where the time went, on stderr"},
+    {O_READ_BPS, 0, "device-read-bps", "[/dev/vda:]RATE",
+     "limit reads from the image disk, bytes per second\n"
+     "(e.g. 10M; token bucket, one second of burst)"},
+    {O_WRITE_BPS, 0, "device-write-bps", "[/dev/vda:]RATE",
+     "limit writes to the image disk, bytes per second"},
+    {O_READ_IOPS, 0, "device-read-iops", "[/dev/vda:]N", "limit read requests per second"},
+    {O_WRITE_IOPS, 0, "device-write-iops", "[/dev/vda:]N", "limit write requests per second"},
+    {O_READY_TIMEOUT, 0, "ready-timeout", "N",
+     "seconds for the guest to come up (guest-init ready)\n"
+     "before the run fails with 125 (default 1200)"},
     {O_DEBUG, 0, "debug", NULL,
      "show the guest console, guest-init milestones and VMM\n"
      "events on stderr"},
@@ -139,12 +154,44 @@ struct run_opts {
 	struct imageref_opts pull; /* IMAGE as a registry reference */
 	struct net_opts net;	   /* --network, -p, --dns */
 	struct ctrlog_opts log;	   /* --log-opt */
+	unsigned ready_timeout;	   /* --ready-timeout, seconds; 0: default */
+	uint64_t disk_limit[4];	   /* --device-{read,write}-{bps,iops}; 0: none */
 };
 
 static int bad(const char *opt, const char *val, const char *expected)
 {
 	fprintf(stderr, "hull: %s %s: %s\n", opt, val, expected);
 	return -EINVAL;
+}
+
+/* docker's "DEVICE:RATE" for the one disk a container has (the guest's
+ * /dev/vda, its image), or RATE alone; bytes take size units (10M), a
+ * request count is a plain number; 0 is refused (no limit: leave it out). */
+static int disk_limit(const char *opt, const char *v, bool bytes, uint64_t *out)
+{
+	const char *rate = v;
+	const char *colon = strrchr(v, ':');
+	if (colon) {
+		if (strncmp(v, "/dev/vda", (size_t)(colon - v)) || colon - v != 8)
+			return bad(opt, v, "the container's only disk is /dev/vda");
+		rate = colon + 1;
+	}
+	char *end;
+	unsigned long long n = 0;
+	int rc = 0;
+	if (bytes) {
+		rc = parse_size(rate, out);
+	} else {
+		errno = 0;
+		n = strtoull(rate, &end, 10);
+		rc = errno || end == rate || *end || rate[0] == '-' ? -EINVAL : 0;
+		*out = n;
+	}
+	if (rc || *out == 0)
+		return bad(opt, v,
+			   bytes ? "expected a rate in bytes per second, like 10M or 512k"
+				 : "expected a number of requests per second");
+	return 0;
 }
 
 static int set_opt(void *ctx, int id, const char *v)
@@ -260,6 +307,19 @@ static int set_opt(void *ctx, int id, const char *v)
 		return 0;
 	case O_RM:
 		o->auto_remove = true;
+		return 0;
+	case O_READ_BPS:
+		return disk_limit("--device-read-bps", v, true, &o->disk_limit[0]);
+	case O_WRITE_BPS:
+		return disk_limit("--device-write-bps", v, true, &o->disk_limit[1]);
+	case O_READ_IOPS:
+		return disk_limit("--device-read-iops", v, false, &o->disk_limit[2]);
+	case O_WRITE_IOPS:
+		return disk_limit("--device-write-iops", v, false, &o->disk_limit[3]);
+	case O_READY_TIMEOUT:
+		/* the stop timeout's syntax and bound: whole seconds, at most a day */
+		if (stop_timeout_parse(v, &o->ready_timeout) || o->ready_timeout == 0)
+			return bad("--ready-timeout", v, "expected seconds from 1 to 86400");
 		return 0;
 	default:
 		return -EINVAL;
@@ -453,6 +513,11 @@ int run_main(int argc, char **argv)
 	    .log = &o.log,
 	    .debug = o.debug,
 	    .vm = &rt_vm_proc,
+	    .ready_timeout = o.ready_timeout,
+	    .disk_read_bps = o.disk_limit[0],
+	    .disk_write_bps = o.disk_limit[1],
+	    .disk_read_iops = o.disk_limit[2],
+	    .disk_write_iops = o.disk_limit[3],
 	};
 	status = run_container(&o, &cfg, t0, t_image, img.cache_hit);
 out:

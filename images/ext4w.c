@@ -52,6 +52,11 @@ __attribute__((format(printf, 3, 4))) static int e2err(struct errmsg *err, errco
 	if (code == EXT2_ET_BLOCK_ALLOC_FAIL || code == EXT2_ET_INODE_ALLOC_FAIL ||
 	    code == EXT2_ET_DIR_NO_SPACE || code == EXT2_ET_RES_GDT_BLOCKS)
 		rc = -EFBIG;
+	/* unix_io says "short write" and drops errno when pwrite() wrote part
+	 * of a block: for a regular file that is the host's disk (or quota)
+	 * running full */
+	else if (code == EXT2_ET_SHORT_WRITE)
+		rc = -ENOSPC;
 	else if (code > 0 && code < 4096)
 		rc = -(int)code;
 	else
@@ -64,7 +69,9 @@ __attribute__((format(printf, 3, 4))) static int e2err(struct errmsg *err, errco
 		va_end(ap);
 		pthread_once(&et_once, et_init);
 		errmsg_set(err, rc, "%s: %s", what,
-			   rc == -EFBIG ? "root filesystem image full" : error_message(code));
+			   rc == -EFBIG	   ? "root filesystem image full"
+			   : rc == -ENOSPC ? "no space left on the host's disk (a short write)"
+					   : error_message(code));
 	}
 	return rc;
 }

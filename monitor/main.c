@@ -137,6 +137,10 @@ static int take_config(struct mon *m, const struct vmmapi_config *c, struct errm
 	    .net_nports = c->nports,
 	    .net_no_csum = c->net_no_csum,
 	    .net_fd = m->net,
+	    .disk_read_bps = c->disk_read_bps,
+	    .disk_write_bps = c->disk_write_bps,
+	    .disk_read_iops = c->disk_read_iops,
+	    .disk_write_iops = c->disk_write_iops,
 	};
 	for (uint32_t i = 0; i < c->ndisks; i++)
 		v->disks[i] = (struct vmm_disk){c->disks[i].path, c->disks[i].read_only};

@@ -197,6 +197,10 @@ static void enc_config(struct wr *w, const struct vmmapi_config *c)
 	}
 	put_u8(w, c->net_no_csum);
 	put_str(w, c->template_root, "template_root");
+	put_u64(w, c->disk_read_bps);
+	put_u64(w, c->disk_write_bps);
+	put_u64(w, c->disk_read_iops);
+	put_u64(w, c->disk_write_iops);
 }
 
 static void dec_config(struct rd *r, struct vmmapi_config *c)
@@ -238,6 +242,10 @@ static void dec_config(struct rd *r, struct vmmapi_config *c)
 	}
 	c->net_no_csum = get_bool(r, "net_no_csum");
 	c->template_root = get_str(r, "template_root");
+	c->disk_read_bps = get_u64(r, "disk_read_bps");
+	c->disk_write_bps = get_u64(r, "disk_write_bps");
+	c->disk_read_iops = get_u64(r, "disk_read_iops");
+	c->disk_write_iops = get_u64(r, "disk_write_iops");
 }
 
 int vmmapi_encode(const struct vmmapi_msg *m, uint8_t *buf, size_t cap, struct errmsg *err)

@@ -132,6 +132,8 @@ struct vmmapi_config {
 	 * fits this config, restores from it and saves to it); NULL: neither
 	 * restore nor save (--no-snapshot). */
 	const char *template_root;
+	/* every disk's I/O limits, as in struct vmm_config; 0 = unlimited */
+	uint64_t disk_read_bps, disk_write_bps, disk_read_iops, disk_write_iops;
 };
 
 struct vmmapi_msg {

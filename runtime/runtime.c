@@ -133,6 +133,10 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	c->vc.mem_bytes = cfg->mem_bytes;
 	c->vc.disks[0] = (struct vmm_disk){.path = NULL, .read_only = true};
 	c->vc.ndisks = 1;
+	c->vc.disk_read_bps = cfg->disk_read_bps;
+	c->vc.disk_write_bps = cfg->disk_write_bps;
+	c->vc.disk_read_iops = cfg->disk_read_iops;
+	c->vc.disk_write_iops = cfg->disk_write_iops;
 	c->vc.debug = cfg->debug;
 	/* guest-init's timestamped milestones on the console */
 	c->vc.cmdline_extra = cfg->debug ? "hull_debug=1" : NULL;
@@ -156,6 +160,8 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	c->s.rootfs = c->rootfs;
 	c->s.stop_signo = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
 	c->s.stop_timeout = cfg->stop_timeout;
+	if (cfg->ready_timeout)
+		c->s.ready_timeout = cfg->ready_timeout;
 	c->s.echo_console = cfg->debug;
 	c->stdin_open = cfg->process.stdin_open;
 	c->tty = cfg->process.tty;
@@ -248,6 +254,13 @@ int rt_wait(struct rt_container *c)
 		c->status = code;
 	} else if (c->s.killed_by) {
 		c->status = 128 + c->s.killed_by;
+	} else if (c->s.ready_expired) {
+		snprintf(c->error, sizeof(c->error),
+			 "guest-init did not report ready within %u s (the guest never came up); "
+			 "the VM was stopped",
+			 c->s.ready_timeout);
+		session_diag(&c->s, "hull: %s (--ready-timeout)\n", c->error);
+		session_console_dump(&c->s);
 	} else {
 		const struct vmhost_event *ev = &c->s.stopped;
 		const char *reason = ev->reason ? ev->reason : "unknown";

@@ -91,6 +91,11 @@ struct rt_config {
 	bool debug;		       /* guest console and milestones to diag() */
 	/* how VMs are run (required): rt_vm_proc, or a fake in tests */
 	const struct vmhost_ops *vm;
+	/* seconds until guest-init's READY before the VM is stopped and the
+	 * run fails (status 125); 0: SESSION_READY_TIMEOUT_S (1200) */
+	unsigned ready_timeout;
+	/* the image disk's I/O limits, bytes and requests per second; 0: none */
+	uint64_t disk_read_bps, disk_write_bps, disk_read_iops, disk_write_iops;
 };
 
 /* the VM in its own monitor process, hull-vmm (runtime/vm_vmproc.c) */

@@ -21,6 +21,7 @@ void session_init(struct rt_session *s, const struct rt_io *io)
 	s->listen_fd = s->q.fd = -1;
 	s->stop_signo = SIGTERM;
 	s->stop_timeout = STOP_DEFAULT_TIMEOUT_S;
+	s->ready_timeout = SESSION_READY_TIMEOUT_S;
 }
 
 void session_free(struct rt_session *s)
@@ -156,11 +157,22 @@ static void stdin_read(struct rt_session *s)
 	stdin_flush(s);
 }
 
+static bool ready_pending(const struct rt_session *s)
+{
+	return s->vm && s->ready_deadline && !s->ctl.ready && !s->ready_expired && !s->vm_stopped;
+}
+
 static int timeout_ms(const struct rt_session *s, uint64_t now)
 {
 	int t = stop_timeout_ms(&s->stop, now);
 	if (want_retry(s) && (t < 0 || t > SESSION_RETRY_MS))
 		t = SESSION_RETRY_MS;
+	if (ready_pending(s)) {
+		uint64_t left = s->ready_deadline > now ? s->ready_deadline - now : 0;
+		uint64_t ms = (left + 999999) / 1000000;
+		if (t < 0 || ms < (uint64_t)t)
+			t = ms > INT32_MAX ? INT32_MAX : (int)ms;
+	}
 	return t;
 }
 
@@ -170,6 +182,10 @@ static void tick(struct rt_session *s, uint64_t now)
 		stdin_flush(s);
 	if (stop_kill_due(&s->stop, now))
 		control_signal(&s->ctl, SIGKILL);
+	if (ready_pending(s) && now >= s->ready_deadline) {
+		s->ready_expired = true;
+		s->vm->stop(s->vmh);
+	}
 }
 
 /* ---- signals from the front end ---- */
@@ -359,6 +375,8 @@ static bool ended(const struct rt_session *s)
 int session_run(struct rt_session *s, bool until_started)
 {
 	enum { P_VM, P_CONSOLE, P_LISTEN, P_CONN, P_STDIN, P_EVENT, P_SUP, P_N };
+	if (s->vm && s->ready_timeout && !s->ready_deadline)
+		s->ready_deadline = clock_now_ns() + (uint64_t)s->ready_timeout * 1000000000ull;
 	while (!ended(s) && !(until_started && s->ctl.started)) {
 		struct pollfd p[P_N];
 		p[P_VM] = (struct pollfd){.fd = s->vm ? s->vm->fd(s->vmh) : -1, .events = POLLIN};

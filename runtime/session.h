@@ -15,6 +15,10 @@
  * - session_run(s, true) returns once the process started or the session
  *   ended; session_run(s, false) once it ended: the VM stopped (container),
  *   or the connection ended or failed (exec). Returns 0 or a poll error.
+ * - A container whose guest never says READY (guest-init never came up: a
+ *   broken kernel or initramfs, a guest stuck in boot) is given up after
+ *   ready_timeout seconds: the VM is stopped and ready_expired set, so the
+ *   owner reports it (runtime.c: exit status 125).
  * - Stdin: chunks of up to SESSION_CHUNK bytes as STDIN frames, then
  *   STDIN_EOF at end of file (or a read error); a chunk the transport
  *   refuses (full) is kept and retried every SESSION_RETRY_MS, and stdin is
@@ -39,6 +43,11 @@
 #define SESSION_CHUNK (16 * 1024)
 #define SESSION_RETRY_MS 5
 #define SESSION_CONSOLE_TAIL 8192
+/* Seconds from the VM's spawn to guest-init's READY before the run gives up
+ * (rt_config.ready_timeout 0): generous, because a cold boot on a loaded
+ * host that emulates guest kernel mode was seen to take over ten minutes
+ * (eight engineers booting VMs on two cores). */
+#define SESSION_READY_TIMEOUT_S 1200
 
 struct rt_session {
 	struct control ctl;
@@ -68,6 +77,12 @@ struct rt_session {
 	size_t con_pos;
 	bool con_wrapped;
 	struct rt_timings t;
+	/* READY watchdog (container only): at ready_deadline (CLOCK_MONOTONIC
+	 * ns, set when session_run first runs) without READY, the VM is stopped
+	 * and ready_expired set; ready_timeout 0: no watchdog */
+	unsigned ready_timeout;
+	uint64_t ready_deadline;
+	bool ready_expired;
 };
 
 /* listen_fd, q and vm fields unset (-1, NULL). */

@@ -31,6 +31,10 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 	    .net_no_csum = vc->net_no_csum,
 	    .net_host_loopback = vc->net_host_loopback,
 	    .template_root = template_root,
+	    .disk_read_bps = vc->disk_read_bps,
+	    .disk_write_bps = vc->disk_write_bps,
+	    .disk_read_iops = vc->disk_read_iops,
+	    .disk_write_iops = vc->disk_write_iops,
 	};
 	if (vc->ndisks > VMMAPI_MAX_DISKS || vc->nvolumes > VMMAPI_MAX_VOLUMES ||
 	    vc->net_nports > VMMAPI_MAX_PORTFWD)

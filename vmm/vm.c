@@ -332,7 +332,15 @@ static int setup_disk(struct vmm *vm, unsigned i, struct errmsg *err)
 		return rc;
 	char what[32];
 	snprintf(what, sizeof(what), "disk %u", i);
-	return vdev_setup(vm, SLOT_DISK0 + i, virtio_blk_ops(d->blk), d->blk, what, err);
+	rc = vdev_setup(vm, SLOT_DISK0 + i, virtio_blk_ops(d->blk), d->blk, what, err);
+	const struct virtio_blk_limits lim = {.read_bps = vm->cfg.disk_read_bps,
+					      .write_bps = vm->cfg.disk_write_bps,
+					      .read_iops = vm->cfg.disk_read_iops,
+					      .write_iops = vm->cfg.disk_write_iops};
+	if (!rc)
+		rc =
+		    virtio_blk_set_limits(d->blk, &lim, vm->loop, vm->vdevs[SLOT_DISK0 + i].t, err);
+	return rc;
 }
 
 /* Volume i: a 9p server on its directory behind a virtio-9p device. As root

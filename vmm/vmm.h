@@ -135,6 +135,10 @@ struct vmm_config {
 	 * (--network slirp,host-loopback=on). The helper's, not the monitor's:
 	 * not part of the template key. */
 	bool net_host_loopback;
+	/* I/O limits of every disk (virtio_blk_set_limits: bytes and requests
+	 * per second, reads and writes apart; 0 = unlimited). A run's own
+	 * setting, not part of the template key: a restored VM gets this run's. */
+	uint64_t disk_read_bps, disk_write_bps, disk_read_iops, disk_write_iops;
 };
 
 struct vmm;

@@ -38,6 +38,25 @@ expect_contains "a corrupted template: cold boot instead" "$err" "(cold boot)"
 run_hull after --timings "$IMG" true
 expect_contains "the refused template was replaced by a good one" "$err" "(restored from template)"
 
+# A damaged memory file (it used to be restored, and every run then died of
+# a triple fault): refused by its checksum, the run boots cold with a
+# one-line note, and the template is rebuilt. One page of 0xff in the middle
+# of the file (guest RAM that was data or a hole: both are damage).
+mem=("$HULL_TEMPLATE_DIR"/*/mem)
+msize=$(stat -c %s "${mem[0]}")
+head -c 4096 /dev/zero | tr '\0' '\377' |
+	dd of="${mem[0]}" bs=4096 seek=$((msize / 2 / 4096)) conv=notrunc status=none
+run_hull memdamage --timings "$IMG" sh -c 'echo still-runs'
+expect_eq "a damaged mem file: the run still succeeds" "$rc" 0
+expect_line "a damaged mem file: the container ran" "$out" "still-runs"
+expect_contains "a damaged mem file: the cold boot is said" "$err" "(cold boot)"
+note=$(grep -F "template not used" <<<"$err")
+expect_eq "a damaged mem file: one line says so" "$(grep -c . <<<"$note")" 1
+expect_contains "a damaged mem file: the checksum is named" "$note" "mem file checksum mismatch"
+run_hull memafter --timings "$IMG" true
+expect_eq "after a damaged mem file: the next run exits 0" "$rc" 0
+expect_contains "the damaged template was rebuilt and restores" "$err" "(restored from template)"
+
 name=$(basename "$(dirname "${state[0]}")")
 hull_cmd rm snapshot rm "$name"
 expect_eq "hull snapshot rm exits 0" "$rc" 0

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/snapshot/memsum.h"
 #include "vmm/snapshot/vmstate.h"
 
 #define STATE_FILE "state"
@@ -38,6 +39,8 @@
 #define TAG_MEM VMSTATE_TAG('M', 'E', 'M', ' ')
 #define TAG_TIME VMSTATE_TAG('T', 'I', 'M', 'E')
 #define TAG_BLOB VMSTATE_TAG('B', 'L', 'O', 'B')
+#define TAG_MSUM VMSTATE_TAG('M', 'S', 'U', 'M')
+#define MSUM_HDR_LEN 8u /* shift u32, chunks u32, then a u64 per chunk */
 #define CPU_LEN (12u + 8 * 4)
 #define MEM_HDR_LEN 16u	   /* total u64, nr u32, zero u32 */
 #define MEM_REGION_LEN 24u /* gpa, size, file offset */
@@ -236,18 +239,16 @@ static bool layout_ok(const uint64_t *gpa, const uint64_t *size, unsigned nr, ui
 	return sum == total && total <= MEM_MAX;
 }
 
-static bool page_is_zero(const uint8_t *p)
-{
-	static const uint8_t zero[PAGE];
-	/* most non-zero pages differ in the first word: cheap early exit */
-	uint64_t w;
-	memcpy(&w, p, sizeof(w));
-	return w == 0 && !memcmp(p, zero, PAGE);
-}
+/* The checksums of guest RAM (memsum.h), filled by write_mem. */
+struct msum {
+	unsigned shift;
+	uint32_t n;
+	uint64_t *sums;
+};
 
 /* Guest RAM into fd, region after region, writing only non-zero pages;
- * the rest stays holes. */
-static int write_mem(int fd, const struct guest_mem *m)
+ * the rest stays holes. Each non-zero page is summed on the way. */
+static int write_mem(int fd, const struct guest_mem *m, struct msum *ms)
 {
 	uint64_t base = 0;
 	for (unsigned r = 0; r < m->nr; r++) {
@@ -255,13 +256,16 @@ static int write_mem(int fd, const struct guest_mem *m)
 		uint64_t size = m->r[r].size;
 		uint64_t i = 0;
 		while (i < size) {
-			if (page_is_zero(h + i)) {
+			if (memsum_page_is_zero(h + i)) {
 				i += PAGE;
 				continue;
 			}
+			memsum_add_page(ms->sums, ms->shift, (base + i) / PAGE, h + i);
 			uint64_t j = i + PAGE;
-			while (j < size && j - i < WRITE_RUN && !page_is_zero(h + j))
+			while (j < size && j - i < WRITE_RUN && !memsum_page_is_zero(h + j)) {
+				memsum_add_page(ms->sums, ms->shift, (base + j) / PAGE, h + j);
 				j += PAGE;
+			}
 			int rc = fdio_pwrite_all(fd, h + i, (size_t)(j - i), base + i);
 			if (rc)
 				return rc;
@@ -275,7 +279,7 @@ static int write_mem(int fd, const struct guest_mem *m)
 /* ---- state file ---- */
 
 static int build_state(const struct snapshot_desc *d, const struct guest_mem *m,
-		       struct vmstate_buf *b)
+		       const struct msum *ms, struct vmstate_buf *b)
 {
 	uint8_t prefix[PREFIX_LEN];
 	memset(prefix, 0, sizeof(prefix));
@@ -311,6 +315,18 @@ static int build_state(const struct snapshot_desc *d, const struct guest_mem *m,
 	vmstate_st64(t, (uint64_t)time(NULL));
 	vmstate_put(b, TAG_TIME, t, sizeof(t));
 
+	uint8_t mh[VMSTATE_HDR_LEN + MSUM_HDR_LEN];
+	vmstate_st32(mh, TAG_MSUM);
+	vmstate_st32(mh + 4, MSUM_HDR_LEN + 8 * ms->n);
+	vmstate_st32(mh + 8, ms->shift);
+	vmstate_st32(mh + 12, ms->n);
+	vmstate_buf_append(b, mh, sizeof(mh));
+	for (uint32_t i = 0; i < ms->n; i++) {
+		uint8_t w[8];
+		vmstate_st64(w, ms->sums[i]);
+		vmstate_buf_append(b, w, sizeof(w));
+	}
+
 	for (unsigned i = 0; i < d->nsections; i++) {
 		const struct snapshot_section *s = &d->sections[i];
 		if (s->len > SNAPSHOT_STATE_MAX)
@@ -334,7 +350,7 @@ static int build_state(const struct snapshot_desc *d, const struct guest_mem *m,
 }
 
 static int write_file(const char *dir, const char *name, const struct vmstate_buf *state,
-		      const struct guest_mem *mem)
+		      const struct guest_mem *mem, struct msum *ms)
 {
 	char *path = join(dir, name);
 	if (!path)
@@ -343,7 +359,7 @@ static int write_file(const char *dir, const char *name, const struct vmstate_bu
 	free(path);
 	if (fd < 0)
 		return -errno;
-	int rc = state ? fdio_pwrite_all(fd, state->data, state->len, 0) : write_mem(fd, mem);
+	int rc = state ? fdio_pwrite_all(fd, state->data, state->len, 0) : write_mem(fd, mem, ms);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
@@ -391,11 +407,14 @@ int snapshot_write(const char *dir, const struct snapshot_desc *d, const struct 
 	struct vmstate_buf state;
 	vmstate_buf_init(&state);
 	char *tmp = NULL;
-	rc = build_state(d, mem, &state);
-	if (rc) {
-		errmsg_set(err, rc, "template %s: cannot encode state: %s", dir, strerror(-rc));
+	struct msum ms = {.shift = memsum_shift(mem->total)};
+	ms.n = memsum_chunks(mem->total, ms.shift);
+	ms.sums = calloc(ms.n ? ms.n : 1, sizeof(*ms.sums));
+	if (!ms.sums) {
+		rc = errmsg_set(err, -ENOMEM, "template %s: out of memory", dir);
 		goto out;
 	}
+	memsum_init(ms.sums, ms.n);
 	tmp = make_temp_dir(parent, base, TMP_MARK);
 	if (!tmp && errno == ENOENT && make_dirs(parent, 0700) == 0)
 		tmp = make_temp_dir(parent, base, TMP_MARK);
@@ -405,9 +424,14 @@ int snapshot_write(const char *dir, const struct snapshot_desc *d, const struct 
 			   strerror(errno));
 		goto out;
 	}
-	/* mem first: a state file is the last thing a complete template gets */
-	if ((rc = write_file(tmp, MEM_FILE, NULL, mem)) ||
-	    (rc = write_file(tmp, STATE_FILE, &state, NULL)) ||
+	/* mem first: a state file is the last thing a complete template gets,
+	 * and it holds the sums of mem */
+	rc = write_file(tmp, MEM_FILE, NULL, mem, &ms);
+	if (!rc && (rc = build_state(d, mem, &ms, &state))) {
+		errmsg_set(err, rc, "template %s: cannot encode state: %s", dir, strerror(-rc));
+		goto discard;
+	}
+	if (rc || (rc = write_file(tmp, STATE_FILE, &state, NULL, NULL)) ||
 	    (rc = fileutil_fsync_path(tmp, O_RDONLY | O_DIRECTORY))) {
 		errmsg_set(err, rc, "template %s: writing %s: %s", dir, tmp, strerror(-rc));
 		goto discard;
@@ -447,6 +471,7 @@ out:
 	free(tmp);
 	free(parent);
 	free(base);
+	free(ms.sums);
 	vmstate_buf_free(&state);
 	return rc;
 }
@@ -519,8 +544,8 @@ static int load(const char *dir, const struct snapshot_expect *e, bool check_key
 				  "template %s: state file checksum mismatch (corrupted)", dir);
 
 	/* sections: hostile even with a good checksum */
-	const uint8_t *key = NULL, *cpu = NULL, *mem = NULL, *tm = NULL;
-	uint32_t key_len = 0, mem_len = 0, nblobs = 0;
+	const uint8_t *key = NULL, *cpu = NULL, *mem = NULL, *tm = NULL, *msum = NULL;
+	uint32_t key_len = 0, mem_len = 0, msum_len = 0, nblobs = 0;
 	struct vmstate_reader r;
 	vmstate_reader_init(&r, p + PREFIX_LEN, n - PREFIX_LEN - DIGEST_LEN);
 	uint32_t tag, plen;
@@ -547,6 +572,11 @@ static int load(const char *dir, const struct snapshot_expect *e, bool check_key
 			ok = !tm && plen == 8;
 			tm = q;
 			break;
+		case TAG_MSUM:
+			ok = !msum && plen >= MSUM_HDR_LEN;
+			msum = q;
+			msum_len = plen;
+			break;
 		case TAG_BLOB:
 			ok = plen >= 4 && nblobs < SNAPSHOT_SECTIONS_MAX;
 			nblobs++;
@@ -562,7 +592,7 @@ static int load(const char *dir, const struct snapshot_expect *e, bool check_key
 	}
 	if (rc < 0)
 		return errmsg_set(err, -EBADMSG, "template %s: section cut off (corrupted)", dir);
-	if (!key || !cpu || !mem || !tm)
+	if (!key || !cpu || !mem || !tm || !msum)
 		return errmsg_set(err, -EBADMSG, "template %s: incomplete header (corrupted)", dir);
 
 	s->key = strndup((const char *)key, key_len);
@@ -587,6 +617,14 @@ static int load(const char *dir, const struct snapshot_expect *e, bool check_key
 	if (!lay || !layout_ok(gpa, size, nr, mtotal))
 		return errmsg_set(err, -EBADMSG, "template %s: invalid memory layout (corrupted)",
 				  dir);
+	s->msum_shift = vmstate_le32(msum);
+	s->msum_n = vmstate_le32(msum + 4);
+	s->msum = msum + MSUM_HDR_LEN;
+	if (s->msum_shift != memsum_shift(mtotal) ||
+	    s->msum_n != memsum_chunks(mtotal, s->msum_shift) ||
+	    msum_len != MSUM_HDR_LEN + 8ull * s->msum_n)
+		return errmsg_set(err, -EBADMSG,
+				  "template %s: invalid memory checksum table (corrupted)", dir);
 	s->mem.nr = nr;
 	s->mem.total = mtotal;
 	for (uint32_t i = 0; i < nr; i++)
@@ -666,6 +704,28 @@ void snapshot_close(struct snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* The mem file against the sums the state file holds: every non-zero page
+ * is read once (from the page cache, usually: the restored guest reads the
+ * same pages next), a few milliseconds for a fresh guest's ~20 MiB. */
+static int check_mem(const char *dir, int fd, const struct snapshot *s, struct errmsg *err)
+{
+	uint64_t *want = malloc(s->msum_n * sizeof(*want) + 1);
+	if (!want)
+		return errmsg_set(err, -ENOMEM, "template %s: out of memory", dir);
+	for (uint32_t i = 0; i < s->msum_n; i++)
+		want[i] = vmstate_le64(s->msum + 8 * i);
+	uint32_t bad;
+	int rc = memsum_check_fd(fd, s->mem.total, s->msum_shift, want, s->msum_n, &bad);
+	free(want);
+	if (rc == -EBADMSG)
+		return errmsg_set(
+		    err, rc, "template %s: mem file checksum mismatch at %llu MiB (corrupted)", dir,
+		    (unsigned long long)(((uint64_t)bad << s->msum_shift) >> 20));
+	if (rc)
+		return errmsg_set(err, rc, "template %s: reading mem: %s", dir, strerror(-rc));
+	return 0;
+}
+
 int snapshot_open(const char *dir, const struct snapshot_expect *e, struct snapshot *out,
 		  struct errmsg *err)
 {
@@ -689,6 +749,11 @@ int snapshot_open(const char *dir, const struct snapshot_expect *e, struct snaps
 		close(fd);
 		snapshot_close(out);
 		return errmsg_set(err, -EBADMSG, "template %s: mem file changed size", dir);
+	}
+	if ((rc = check_mem(dir, fd, out, err))) {
+		close(fd);
+		snapshot_close(out);
+		return rc;
 	}
 	uint64_t off = 0;
 	for (unsigned i = 0; i < out->mem.nr; i++) {

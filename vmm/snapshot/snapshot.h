@@ -4,9 +4,10 @@
  * Layout: a directory holding two files.
  * - `state`: a fixed prefix {magic "HULLSNAP", format version, flags, total
  *   length, hull version string}, then vmstate sections {the template key,
- *   the host CPU signature, the guest RAM layout, the creation time, and the
- *   caller's blobs by id (per-vCPU, VM and device state, opaque here)}, then
- *   a SHA-256 over everything before it. Integers are little-endian.
+ *   the host CPU signature, the guest RAM layout, the creation time, the
+ *   checksums of `mem` (vmm/snapshot/memsum.h: one per chunk of 2 MiB or
+ *   more, over its non-zero pages), and the caller's blobs by id (per-vCPU, VM and device state,
+ * opaque here)}, then a SHA-256 over everything before it. Integers are little-endian.
  * - `mem`: guest RAM, the regions of struct guest_mem back to back (region
  *   i at the file offset recorded in the header). Written sparse: only
  *   non-zero 4 KiB pages hold data, the rest are holes, so a fresh guest's
@@ -20,7 +21,9 @@
  * (another process won the race), ours is discarded and the call returns 0: the template at `dir`
  * is as good. A crash leaves only a dot-named temporary directory, which is never taken for a
  * template. To replace a template (e.g. one refused as stale), snapshot_remove() it first.
- * - snapshot_open() reads and verifies `state`, then maps `mem` MAP_PRIVATE
+ * - snapshot_open() reads and verifies `state`, checks `mem` against its
+ *   checksums (reading its data extents once: a damaged page there made
+ *   every restored guest triple-fault), then maps `mem` MAP_PRIVATE
  *   (copy-on-write: every VM restored from the template shares its page
  *   cache pages until it writes them; the file never changes). The result's
  *   `mem` can be handed to KVM like guest_mem_init()'s, but is released by
@@ -31,7 +34,8 @@
  *     -ENOENT   no template there;
  *     -ESTALE   made by another hull version / state format, for another key,
  *               on another host CPU, or with another memory size;
- *     -EBADMSG  truncated, checksum mismatch, or malformed (corrupted).
+ *     -EBADMSG  truncated, checksum mismatch (state or mem), or malformed
+ *               (corrupted).
  *   Either way the caller boots cold and may write a new template.
  * - `state` is untrusted even when its checksum matches (a checksum is not
  *   a signature): every field is bounds- and sanity-checked. Section blobs
@@ -49,7 +53,7 @@
 #include "common/errmsg.h"
 #include "vmm/guest_mem.h"
 
-#define SNAPSHOT_FORMAT 1u
+#define SNAPSHOT_FORMAT 2u	 /* 2: with the mem checksums */
 #define SNAPSHOT_VERSION_MAX 63u /* bytes of the hull version string */
 #define SNAPSHOT_KEY_MAX 4096u	 /* bytes of the key string */
 #define SNAPSHOT_SECTIONS_MAX 256u
@@ -107,6 +111,9 @@ struct snapshot {
 	size_t state_len;
 	struct snapshot_blob *blobs;
 	unsigned nblobs;
+	const uint8_t *msum; /* into state: msum_n little-endian u64 */
+	uint32_t msum_n;
+	unsigned msum_shift;
 };
 
 int snapshot_write(const char *dir, const struct snapshot_desc *d, const struct guest_mem *mem,

@@ -9,12 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <linux/fs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
+
+#include "common/clock.h"
+#include "vmm/evloop.h"
 
 #define SECTOR_SIZE 512u
 
@@ -32,6 +37,14 @@ struct virtio_blk {
 	/* scratch for the request being served (the transport serialises) */
 	struct virtq_chain chain;
 	struct iovec data[VIRTQ_MAX_SEGS];
+	/* I/O limits (virtio_blk_set_limits): a request the buckets refuse is
+	 * given back to the ring (virtq_unpop) and the timer set for when it
+	 * may pass; the timer's handler serves the queue again. */
+	struct ratelimit rl_read, rl_write;
+	bool limited, waiting;
+	int timer_fd;
+	struct evloop *loop;
+	struct virtio_mmio *t;
 };
 
 /* The file's name for messages: what /proc says the fd is. */
@@ -131,17 +144,49 @@ static uint8_t process(struct virtio_blk *b, const struct virtq_chain *c)
 	}
 }
 
-static void blk_queue_notify(void *dev, struct virtq *q, unsigned qidx)
+/* With limits: true when the request may be served now; else the timer is
+ * armed for when it may (the caller gives the chain back). FLUSH counts as
+ * a write of no bytes, GET_ID and malformed requests cost nothing. */
+static bool admit(struct virtio_blk *b, const struct virtq_chain *c)
 {
-	struct virtio_blk *b = dev;
-	struct virtq_chain *c = &b->chain;
-	(void)qidx;
+	struct virtio_blk_outhdr h;
+	if (!b->limited || virtq_chain_read(c, 0, &h, sizeof(h)) < sizeof(h))
+		return true;
+	uint32_t type = le32toh(h.type);
+	struct ratelimit *rl = type == VIRTIO_BLK_T_IN ? &b->rl_read
+			       : type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_FLUSH
+				   ? &b->rl_write
+				   : NULL;
+	if (!rl)
+		return true;
+	uint64_t n = type == VIRTIO_BLK_T_IN	? c->in_len - 1u
+		     : type == VIRTIO_BLK_T_OUT ? c->out_len - (uint32_t)sizeof(h)
+						: 0;
+	uint64_t now = clock_now_ns();
+	if (ratelimit_take(rl, n, now))
+		return true;
+	uint64_t wait = ratelimit_wait_ns(rl, n, now);
+	if (wait == 0)
+		wait = 1;
+	struct itimerspec its = {.it_value = {.tv_sec = (time_t)(wait / 1000000000ull),
+					      .tv_nsec = (long)(wait % 1000000000ull)}};
+	timerfd_settime(b->timer_fd, 0, &its, NULL);
+	b->waiting = true;
+	return false;
+}
 
+static void serve(struct virtio_blk *b, struct virtq *q)
+{
+	struct virtq_chain *c = &b->chain;
 	pthread_mutex_lock(&b->lock);
-	while (virtq_pop(q, c) > 0) {
+	while (!b->waiting && virtq_pop(q, c) > 0) {
 		if (c->in_len == 0) {
 			/* No status byte: the request cannot be answered. */
 			virtq_set_broken(q);
+			break;
+		}
+		if (!admit(b, c)) {
+			virtq_unpop(q);
 			break;
 		}
 		uint8_t st = process(b, c);
@@ -150,6 +195,43 @@ static void blk_queue_notify(void *dev, struct virtq *q, unsigned qidx)
 		__atomic_store_n(status, st, __ATOMIC_RELAXED);
 		virtq_push(q, c->head, c->in_len);
 	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void blk_queue_notify(void *dev, struct virtq *q, unsigned qidx)
+{
+	(void)qidx;
+	serve(dev, q); /* while the timer runs, the guest's kicks wait for it */
+}
+
+/* Transport lock held (virtio_mmio_run_locked). */
+static void resume_locked(void *dev, void *ctx)
+{
+	struct virtio_blk *b = dev;
+	(void)ctx;
+	struct virtq *q = virtio_mmio_queue_locked(b->t, 0);
+	pthread_mutex_lock(&b->lock);
+	b->waiting = false;
+	pthread_mutex_unlock(&b->lock);
+	if (q)
+		serve(b, q);
+}
+
+static void on_timer(void *ctx, int fd, uint32_t events)
+{
+	struct virtio_blk *b = ctx;
+	(void)events;
+	uint64_t n;
+	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;
+	virtio_mmio_run_locked(b->t, resume_locked, NULL);
+}
+
+static void blk_reset(void *dev)
+{
+	struct virtio_blk *b = dev;
+	pthread_mutex_lock(&b->lock);
+	b->waiting = false; /* the chain went back to a ring that is gone */
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -240,6 +322,7 @@ int virtio_blk_init(struct virtio_blk **out, int fd, bool read_only, const char 
 				  fd_name(fd, name, sizeof(name)));
 	}
 	b->fd = fd;
+	b->timer_fd = -1;
 	b->read_only = read_only;
 	b->capacity = size / SECTOR_SIZE;
 	if (serial)
@@ -258,7 +341,7 @@ int virtio_blk_init(struct virtio_blk **out, int fd, bool read_only, const char 
 	    .config_write = blk_config_write,
 	    .config_len = sizeof(struct virtio_blk_config),
 	    .queue_notify = blk_queue_notify,
-	    .reset = NULL, /* no state outlives a request */
+	    .reset = blk_reset, /* no state outlives a request but a wait */
 	};
 	*out = b;
 	return 0;
@@ -268,6 +351,11 @@ void virtio_blk_free(struct virtio_blk *b)
 {
 	if (!b)
 		return;
+	if (b->timer_fd >= 0) {
+		if (b->loop)
+			evloop_del(b->loop, b->timer_fd);
+		close(b->timer_fd);
+	}
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
@@ -290,6 +378,33 @@ int virtio_blk_set_backing(struct virtio_blk *b, int fd, bool read_only, struct 
 	b->fd = fd;
 	__atomic_store_n(&b->capacity, size / SECTOR_SIZE, __ATOMIC_RELAXED);
 	b->cfg.capacity = htole64(b->capacity);
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+int virtio_blk_set_limits(struct virtio_blk *b, const struct virtio_blk_limits *l,
+			  struct evloop *loop, struct virtio_mmio *t, struct errmsg *err)
+{
+	if (!l->read_bps && !l->write_bps && !l->read_iops && !l->write_iops)
+		return 0;
+	if (b->timer_fd >= 0)
+		return errmsg_set(err, -EALREADY, "disk: limits are set already");
+	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (b->timer_fd < 0)
+		return errmsg_set(err, -errno, "disk: timerfd: %s", strerror(errno));
+	int rc = evloop_add(loop, b->timer_fd, EPOLLIN, on_timer, b);
+	if (rc) {
+		close(b->timer_fd);
+		b->timer_fd = -1;
+		return errmsg_set(err, rc, "disk: event loop: %s", strerror(-rc));
+	}
+	uint64_t now = clock_now_ns();
+	pthread_mutex_lock(&b->lock);
+	b->loop = loop;
+	b->t = t;
+	ratelimit_init(&b->rl_read, l->read_bps, l->read_iops, now);
+	ratelimit_init(&b->rl_write, l->write_bps, l->write_iops, now);
+	b->limited = true;
 	pthread_mutex_unlock(&b->lock);
 	return 0;
 }

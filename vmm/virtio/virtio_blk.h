@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "common/errmsg.h"
+#include "vmm/ratelimit.h"
 #include "vmm/virtio/virtio_mmio.h"
 
 #define VIRTIO_BLK_QUEUE_MAX 256u
@@ -47,6 +48,20 @@ void virtio_blk_free(struct virtio_blk *b);
 
 /* The ops to hand to virtio_mmio_init() together with b as `dev`. */
 const struct virtio_dev_ops *virtio_blk_ops(const struct virtio_blk *b);
+
+/* I/O limits (docker's --device-read-bps and friends), token buckets of
+ * vmm/ratelimit.h: bytes and requests per second, reads (IN) and writes
+ * (OUT, FLUSH as a write of no bytes) apart; 0 = unlimited. A request the
+ * buckets refuse stays in the ring (virtq_unpop) until a timerfd on `loop`
+ * says it may pass; then the queue is served again under t's lock
+ * (virtio_mmio_run_locked). Call once, before the guest runs, from the
+ * thread that owns the loop's registrations; all zero: no-op. 0 or -errno. */
+struct virtio_blk_limits {
+	uint64_t read_bps, write_bps, read_iops, write_iops;
+};
+struct evloop;
+int virtio_blk_set_limits(struct virtio_blk *b, const struct virtio_blk_limits *l,
+			  struct evloop *loop, struct virtio_mmio *t, struct errmsg *err);
 
 /* Capacity in 512-byte sectors. */
 uint64_t virtio_blk_capacity(const struct virtio_blk *b);

@@ -68,6 +68,12 @@ void virtq_set_broken(struct virtq *q)
 	q->broken = true;
 }
 
+void virtq_unpop(struct virtq *q)
+{
+	q->last_avail--;
+	q->budget++; /* virtq_pop took one */
+}
+
 void virtq_set_budget(struct virtq *q, unsigned budget)
 {
 	q->budget = budget;

@@ -100,6 +100,12 @@ void virtq_disable(struct virtq *q);
  * and re-checks, so a buffer added concurrently is not missed. */
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 
+/* Give back the chain the last virtq_pop() returned, unserved (a device
+ * whose rate limit says "not yet"): the next virtq_pop() returns it again.
+ * Only between that pop and any push. The chain stays the driver's, so
+ * saving the queue meanwhile loses nothing. */
+void virtq_unpop(struct virtq *q);
+
 /* Whether the driver made buffers available that virtq_pop() has not
  * returned yet (without taking any). */
 bool virtq_has_avail(const struct virtq *q);

@@ -41,6 +41,10 @@ static struct vmmapi_msg full_config(void)
 	c->ports[1] = (struct vmmapi_portfwd){true, 0x0100007f, 5353, 53};
 	c->net_no_csum = true;
 	c->template_root = "/var/lib/hull/templates";
+	c->disk_read_bps = 1u << 20;
+	c->disk_write_bps = 2u << 20;
+	c->disk_read_iops = 300;
+	c->disk_write_iops = 400;
 	return m;
 }
 
@@ -84,6 +88,10 @@ static void test_config_roundtrip(void **state)
 	assert_int_equal(c->ports[1].host_ip, 0x0100007f);
 	assert_true(c->net_no_csum);
 	assert_string_equal(c->template_root, "/var/lib/hull/templates");
+	assert_int_equal(c->disk_read_bps, 1u << 20);
+	assert_int_equal(c->disk_write_bps, 2u << 20);
+	assert_int_equal(c->disk_read_iops, 300);
+	assert_int_equal(c->disk_write_iops, 400);
 }
 
 static void test_events_roundtrip(void **state)

@@ -19,6 +19,7 @@
 
 struct fake_vm_record fake_vm_last;
 bool fake_vm_template_fits;
+bool fake_vm_never_ready;
 
 /* ---- the child: guest-init's side ---- */
 
@@ -198,6 +199,8 @@ static void guest(const char *uds, int lfd)
 	struct proc main = {.fd = unix_connect(ctl_path)}, x = {.fd = -1};
 	hcp_reader_init(&main.rd);
 	hcp_reader_init(&x.rd);
+	while (fake_vm_never_ready)
+		pause(); /* a guest stuck in boot: only stop() ends it */
 	put(main.fd, HCP_READY, NULL, 0);
 	for (;;) {
 		struct pollfd p[3] = {{.fd = main.fd, .events = POLLIN},

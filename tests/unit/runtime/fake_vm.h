@@ -35,5 +35,7 @@ extern const struct vmhost_ops fake_vm_ops;
 extern struct fake_vm_record fake_vm_last;
 /* the next spawn finds a fitting template (CREATED says restored) */
 extern bool fake_vm_template_fits;
+/* the next guest never says READY (guest-init never comes up) */
+extern bool fake_vm_never_ready;
 
 #endif

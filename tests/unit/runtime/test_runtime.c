@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "fake_vm.h"
 #include "runtime/ctrlog.h"
 #include "runtime/runtime.h"
@@ -263,6 +264,36 @@ static void test_vm_dies(void **st)
 	close(c.event_fd);
 }
 
+/* A guest that never says READY: the run gives up after ready_timeout with
+ * a clear message and 125, the VM stopped, the state recording why. */
+static void test_never_ready(void **st)
+{
+	(void)st;
+	struct cap c;
+	struct rt_io io = io_for(&c, -1);
+	struct rt_config cfg = config(args_echo, 3);
+	cfg.ready_timeout = 1;
+	fake_vm_never_ready = true;
+	char id[80];
+	uint64_t t0 = clock_now_ns();
+	assert_int_equal(run(&cfg, &io, id, sizeof(id)), RT_EXIT_FAILED);
+	fake_vm_never_ready = false;
+	uint64_t took = clock_now_ns() - t0;
+	assert_true(took >= 1000000000ull);
+	assert_non_null(strstr(c.diag, "did not report ready within 1 s"));
+	assert_non_null(strstr(c.diag, "fake console")); /* the console's last words */
+	assert_true(fake_vm_last.stops >= 1);
+	assert_int_equal(fake_vm_last.templates_saved, 0);
+	struct runtime_state s;
+	struct errmsg err;
+	assert_int_equal(rt_inspect(id, &s, &err), 0);
+	assert_int_equal(s.exit_code, RT_EXIT_FAILED);
+	assert_non_null(s.error);
+	assert_non_null(strstr(s.error, "did not report ready"));
+	runtime_state_free(&s);
+	close(c.event_fd);
+}
+
 static void test_stdin(void **st)
 {
 	(void)st;
@@ -491,6 +522,7 @@ int main(void)
 	    cmocka_unit_test(test_restored_saves_no_template),
 	    cmocka_unit_test(test_exit_status_and_error),
 	    cmocka_unit_test(test_vm_dies),
+	    cmocka_unit_test(test_never_ready),
 	    cmocka_unit_test(test_stdin),
 	    cmocka_unit_test(test_closed_stdin),
 	    cmocka_unit_test(test_process_config),

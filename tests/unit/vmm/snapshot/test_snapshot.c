@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/snapshot/memsum.h"
 #include "vmm/snapshot/snapshot.h"
 
 #define RAM (8u << 20)
@@ -598,6 +599,87 @@ static void test_open_while_removed(void **state)
 	snapshot_close(&s);
 }
 
+/* Write one byte of the mem file at off (returns the old byte). */
+static uint8_t poke_mem(struct fx *f, off_t off, uint8_t b)
+{
+	int fd = open(path_in(f->dir, "mem"), O_RDWR);
+	assert_true(fd >= 0);
+	uint8_t old;
+	assert_int_equal(pread(fd, &old, 1, off), 1);
+	assert_int_equal(pwrite(fd, &b, 1, off), 1);
+	close(fd);
+	return old;
+}
+
+/* A damaged mem file is refused (it made every restored guest triple-fault):
+ * a flipped bit in a data page, a byte written into a hole, a data page
+ * zeroed, a page's bytes moved; and the good file opens again after each. */
+static void test_refuse_damaged_mem(void **state)
+{
+	struct fx *f = *state;
+	write_ok(f);
+	const off_t where[] = {
+	    0,			   /* first byte of page 0 */
+	    17 * PAGE + 64,	   /* inside a data page */
+	    501 * PAGE + PAGE - 1, /* a page's only non-zero byte: zeroed below */
+	    300 * PAGE + 5,	   /* a hole */
+	    RAM - 1,		   /* the last byte */
+	};
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		uint8_t old = poke_mem(f, where[i], 0);
+		if (old == 0)
+			poke_mem(f, where[i], 0x01);
+		expect_refusal(f, -EBADMSG, "mem file checksum mismatch");
+		poke_mem(f, where[i], old);
+		struct snapshot s;
+		struct errmsg err = {{0}};
+		if (snapshot_open(f->dir, &f->exp, &s, &err))
+			fail_msg("restored byte %lld: %s", (long long)where[i], err.text);
+		snapshot_close(&s);
+	}
+	/* the same page content at another page index */
+	int fd = open(path_in(f->dir, "mem"), O_RDWR);
+	uint8_t page[PAGE], zero[PAGE] = {0};
+	assert_int_equal(pread(fd, page, PAGE, 17 * PAGE), PAGE);
+	assert_int_equal(pwrite(fd, zero, PAGE, 17 * PAGE), PAGE);
+	assert_int_equal(pwrite(fd, page, PAGE, 18 * PAGE), PAGE);
+	close(fd);
+	expect_refusal(f, -EBADMSG, "mem file checksum mismatch at 0 MiB");
+}
+
+/* The checksum: every single-byte change of a page changes its hash, and
+ * sums depend on where a page is. */
+static void test_memsum(void **state)
+{
+	(void)state;
+	uint8_t *p = aligned_alloc(PAGE, PAGE);
+	for (unsigned i = 0; i < PAGE; i++)
+		p[i] = (uint8_t)(i * 7 + 3);
+	uint64_t h = memsum_page(p);
+	for (unsigned i = 0; i < PAGE; i++) {
+		for (unsigned bit = 0; bit < 8; bit++) {
+			p[i] ^= (uint8_t)(1u << bit);
+			assert_true(memsum_page(p) != h);
+			p[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	assert_true(memsum_page(p) == h);
+	uint64_t a[2], b[2];
+	memsum_init(a, 2);
+	memsum_init(b, 2);
+	assert_true(a[0] != a[1]);
+	memsum_add_page(a, MEMSUM_MIN_SHIFT, 3, p);
+	memsum_add_page(b, MEMSUM_MIN_SHIFT, 4, p);
+	assert_true(a[0] != b[0]);
+	assert_true(a[1] == b[1]);
+	/* shifts: 2 MiB chunks for small RAM, never more than MEMSUM_MAX_CHUNKS */
+	assert_int_equal(memsum_shift(128ull << 20), MEMSUM_MIN_SHIFT);
+	assert_int_equal(memsum_chunks(128ull << 20, MEMSUM_MIN_SHIFT), 64);
+	unsigned sh = memsum_shift(1ull << 46);
+	assert_true(memsum_chunks(1ull << 46, sh) <= MEMSUM_MAX_CHUNKS);
+	free(p);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -611,7 +693,8 @@ int main(void)
 	    T(test_refuse_other_mem_size),   T(test_refuse_bad_magic),
 	    T(test_existing_dir_wins),	     T(test_crash_leftover_is_not_a_template),
 	    T(test_racing_writers),	     T(test_list_and_remove),
-	    T(test_open_while_removed),
+	    T(test_open_while_removed),	     T(test_refuse_damaged_mem),
+	    cmocka_unit_test(test_memsum),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

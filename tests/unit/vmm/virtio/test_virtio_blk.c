@@ -16,7 +16,9 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 
+#include "common/clock.h"
 #include "virtio_fake_driver.h"
+#include "vmm/evloop.h"
 #include "vmm/virtio/virtio_blk.h"
 
 #define QSZ 64
@@ -559,10 +561,9 @@ static void test_bad_descriptor_breaks_device(void **state)
 	assert_true(mmio_rd(f->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
-static void test_batch(void **state)
+/* 8 reads of one sector each (sectors 0-7), chains at descriptors 0, 3, ... */
+static void post_8_reads(struct fx *f)
 {
-	struct fx *f = *state;
-	/* 8 reads of one sector each, in one notification, one interrupt */
 	for (uint16_t r = 0; r < 8; r++) {
 		uint16_t d = (uint16_t)(r * 3);
 		put_hdr(f, HDR_GPA + r * 16, VIRTIO_BLK_T_IN, r);
@@ -572,9 +573,11 @@ static void test_batch(void **state)
 		fg_set_desc(&f->g, (uint16_t)(d + 2), STATUS_GPA + r, 1, VRING_DESC_F_WRITE, 0);
 		fg_avail_push(&f->g, d);
 	}
-	virtio_mmio_notify(f->t, 0);
-	assert_int_equal(fg_used_idx(&f->g), 8);
-	assert_int_equal(f->irqs, 1);
+}
+
+/* ...all answered OK, in order, with the file's bytes. */
+static void check_8_reads(struct fx *f)
+{
 	for (uint16_t r = 0; r < 8; r++) {
 		assert_int_equal(fg_used_elem(&f->g, r).id, r * 3);
 		assert_int_equal(*(uint8_t *)fg_ptr(&f->g, STATUS_GPA + r), VIRTIO_BLK_S_OK);
@@ -582,6 +585,52 @@ static void test_batch(void **state)
 	const uint8_t *buf = fg_ptr(&f->g, BUF_GPA);
 	for (unsigned i = 0; i < 8 * 512; i++)
 		assert_int_equal(buf[i], pattern(i));
+}
+
+static void test_batch(void **state)
+{
+	struct fx *f = *state;
+	/* 8 reads of one sector each, in one notification, one interrupt */
+	post_8_reads(f);
+	virtio_mmio_notify(f->t, 0);
+	assert_int_equal(fg_used_idx(&f->g), 8);
+	assert_int_equal(f->irqs, 1);
+	check_8_reads(f);
+}
+
+/* I/O limits: 4 read requests a second (the bucket starts with one
+ * second's worth). Of 8 reads in one notification 4 are served at once, the
+ * others stay in the ring (kicks do not serve them) until the device's
+ * timer lets them through, a second later, in order. */
+static void test_read_iops_limit(void **state)
+{
+	struct fx *f = *state;
+	struct evloop *loop;
+	struct errmsg err = {{0}};
+	assert_int_equal(evloop_init(&loop), 0);
+	const struct virtio_blk_limits lim = {.read_iops = 4};
+	assert_int_equal(virtio_blk_set_limits(f->blk, &lim, loop, f->t, &err), 0);
+	uint64_t t0 = clock_now_ns();
+	post_8_reads(f);
+	virtio_mmio_notify(f->t, 0);
+	assert_int_equal(fg_used_idx(&f->g), 4);
+	virtio_mmio_notify(f->t, 0); /* a kick while waiting serves nothing */
+	assert_int_equal(fg_used_idx(&f->g), 4);
+	while (fg_used_idx(&f->g) < 8 && clock_now_ns() - t0 < 10000000000ull) {
+		assert_true(evloop_poll(loop) >= 0);
+		usleep(1000);
+	}
+	uint64_t took = clock_now_ns() - t0;
+	assert_int_equal(fg_used_idx(&f->g), 8);
+	if (took < 700000000ull) /* 4 more at 4 a second: about 1 s */
+		fail_msg("8 reads at 4/s took %llu ms", (unsigned long long)(took / 1000000));
+	check_8_reads(f);
+	/* writes have their own (here unlimited) buckets */
+	assert_int_equal(request(f, VIRTIO_BLK_T_OUT, 0, 512, false, NULL), VIRTIO_BLK_S_OK);
+	/* the device's timer is deregistered before the loop goes */
+	virtio_blk_free(f->blk);
+	f->blk = NULL;
+	evloop_free(loop);
 }
 
 static void test_indirect_request(void **state)
@@ -655,6 +704,7 @@ int main(void)
 	    T(test_zero_length_status_buffer),
 	    T(test_bad_descriptor_breaks_device),
 	    T(test_batch),
+	    T(test_read_iops_limit),
 	    cmocka_unit_test_setup_teardown(test_indirect_request, setup_indirect, teardown),
 	    T(test_reset_and_reinit),
 	};

@@ -573,6 +573,28 @@ static void test_budget(void **state)
 	assert_false(f->q.budget_hit); /* stopped because empty */
 }
 
+/* A chain given back (a rate-limited device) comes out again, whole, and
+ * costs no budget. */
+static void test_unpop(void **state)
+{
+	struct fx *f = *state;
+	fg_set_desc(&f->g, 3, FD_DATA, 8, VRING_DESC_F_WRITE, 0);
+	fg_set_desc(&f->g, 5, FD_DATA + 8, 4, 0, 0);
+	fg_avail_push(&f->g, 3);
+	fg_avail_push(&f->g, 5);
+	virtq_set_budget(&f->q, 2);
+	assert_int_equal(virtq_pop(&f->q, &f->c), 1);
+	assert_int_equal(f->c.head, 3);
+	virtq_unpop(&f->q);
+	assert_int_equal(virtq_pop(&f->q, &f->c), 1);
+	assert_int_equal(f->c.head, 3);
+	assert_int_equal(f->c.in_len, 8);
+	assert_int_equal(virtq_pop(&f->q, &f->c), 1);
+	assert_int_equal(f->c.head, 5);
+	assert_false(f->q.budget_hit);
+	assert_int_equal(virtq_pop(&f->q, &f->c), 0);
+}
+
 /* ---- copying helpers ---- */
 
 static void test_chain_copy(void **state)
@@ -648,6 +670,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_event_idx_used_event, setup_event, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_idx_avail_event, setup_event, teardown),
 	    cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unpop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chain_copy, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
