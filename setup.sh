@@ -16,12 +16,12 @@ fi
 # Build and test dependencies, all Debian 12 packages.
 deps=(
 	build-essential meson ninja-build pkg-config
-	libcmocka-dev libarchive-dev libjson-c-dev libext2fs-dev libssl-dev libslirp-dev libglib2.0-dev
+	libcmocka-dev libarchive-dev libjson-c-dev libext2fs-dev libssl-dev libslirp-dev libglib2.0-dev libseccomp-dev
 	linux-source-6.1 flex bison bc libelf-dev xz-utils
 	cpio busybox-static e2fsprogs jq
 	libcurl4-openssl-dev docker-registry skopeo python3-jwt python3-cryptography curl iproute2
 	protobuf-c-compiler libprotobuf-c-dev containerd runc
-	clang libclang-rt-14-dev clang-format
+	clang libclang-rt-14-dev clang-format scdoc
 )
 missing=()
 for p in "${deps[@]}"; do
@@ -32,6 +32,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The VM monitor and the network helper run as this unprivileged system user
+# when hull is started by root (runtime/jail.h): no home, no shell, no login.
+if ! getent passwd hull >/dev/null; then
+	echo "setup.sh: adding the system user hull (hull-vmm runs as it)"
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin hull
 fi
 
 if [ -f build/build.ninja ]; then

@@ -1,28 +1,19 @@
 #include "image_cmd.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/format.h"
 #include "cli/imgopt.h"
 #include "cli/opts.h"
+#include "common/size.h"
 #include "runtime/paths.h"
 #include "images/import.h"
 #include "images/inventory.h"
 #include "proto/hcp.h"
-
-static void human(uint64_t b, char *out, size_t n)
-{
-	const char *u[] = {"B", "kB", "MB", "GB", "TB"};
-	double v = (double)b;
-	int i = 0;
-	while (v >= 1000 && i < 4) {
-		v /= 1000;
-		i++;
-	}
-	snprintf(out, n, i ? "%.3g %s" : "%.0f %s", v, u[i]);
-}
 
 /* Options shared by the commands: --root DIR, --help; extra ones in lo. */
 struct common {
@@ -36,7 +27,7 @@ static int store_of(struct common *c)
 	return c->store ? 0 : -1;
 }
 
-enum { O_ROOT = 256, O_NAME, O_MAX };
+enum { O_ROOT = 256, O_NAME, O_MAX, O_FORMAT };
 
 static const struct opt import_opts[] = {
     {O_NAME, 0, "name", "REF", "store the (only) image under this reference"},
@@ -126,6 +117,9 @@ static void split_ref(const char *ref, char *repo, size_t rn, char *tag, size_t 
 
 static const struct opt images_opts[] = {
     {'q', 'q', "quiet", NULL, "only the image ids (manifest digests, short)"},
+    {O_FORMAT, 0, "format", "FORMAT",
+     "json (one object per line), table, table TEMPLATE,\n"
+     "or a Go template: {{.Repository}}:{{.Tag}} {{json .}}"},
     {O_ROOT, 0, "root", "DIR", "hull's state directory"},
     {0},
 };
@@ -139,11 +133,13 @@ static const struct cmd_opts images_cmd = {
     .opts = images_opts,
     .min_args = 0,
     .max_args = 0,
+    .footer = "Template fields: Repository Tag ID Digest Size CreatedAt Converted.\n",
 };
 
 struct images_opts {
 	struct common c;
 	bool quiet;
+	const char *format;
 };
 
 static int images_set(void *ctx, int id, const char *v)
@@ -151,9 +147,48 @@ static int images_set(void *ctx, int id, const char *v)
 	struct images_opts *o = ctx;
 	if (id == 'q')
 		o->quiet = true;
+	else if (id == O_FORMAT)
+		o->format = v;
 	else
 		o->c.root = v;
 	return 0;
+}
+
+static const struct format_header images_heads[] = {
+    {"Repository", "REPOSITORY"},
+    {"Tag", "TAG"},
+    {"ID", "IMAGE ID"},
+    {"Digest", "DIGEST"},
+    {"Size", "SIZE"},
+    {"CreatedAt", "CREATED"},
+    {"Converted", "CONVERTED"},
+    {0},
+};
+
+static json_object *image_item(const struct inventory_item *it)
+{
+	const char *id = it->manifest[0] ? it->manifest : it->digest;
+	char repo[300], tag[160], size[32], created[20] = "-", sid[16];
+	split_ref(it->ref ? it->ref : "<none>", repo, sizeof(repo), tag, sizeof(tag));
+	format_size(it->rootfs_bytes ? it->rootfs_bytes : it->compressed, size, sizeof(size) - 1);
+	if (!it->rootfs_bytes)
+		strcat(size, "*");
+	if (it->created && strlen(it->created) >= 16) {
+		snprintf(created, sizeof(created), "%.16s", it->created);
+		created[10] = ' ';
+	}
+	snprintf(sid, sizeof(sid), "%.12s", strlen(id) > 7 ? id + 7 : id);
+	json_object *o = json_object_new_object();
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "Repository", json_object_new_string(repo));
+	json_object_object_add(o, "Tag", json_object_new_string(tag));
+	json_object_object_add(o, "ID", json_object_new_string(sid));
+	json_object_object_add(o, "Digest", json_object_new_string(id));
+	json_object_object_add(o, "Size", json_object_new_string(size));
+	json_object_object_add(o, "CreatedAt", json_object_new_string(created));
+	json_object_object_add(o, "Converted", json_object_new_boolean(it->rootfs_bytes != 0));
+	return o;
 }
 
 int images_main(int argc, char **argv)
@@ -175,27 +210,32 @@ int images_main(int argc, char **argv)
 		free(c.store);
 		return HCP_EXIT_HULL_FAILED;
 	}
-	if (!quiet)
-		printf("%-40s %-16s %-14s %-10s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "SIZE",
-		       "CREATED");
-	for (size_t i = 0; i < n; i++) {
+	struct format *fmt = NULL;
+	if (!quiet &&
+	    format_new(o.format,
+		       "table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.Size}}\\t{{.CreatedAt}}",
+		       images_heads, &fmt, &err)) {
+		fprintf(stderr, "hull images: --format: %s\n", err.text);
+		status = 2;
+	}
+	for (size_t i = 0; !status && i < n; i++) {
 		const char *id = it[i].manifest[0] ? it[i].manifest : it[i].digest;
 		if (quiet) {
 			printf("%.12s\n", id + 7);
 			continue;
 		}
-		char repo[300], tag[160], size[32], created[20] = "-";
-		split_ref(it[i].ref ? it[i].ref : "<none>", repo, sizeof(repo), tag, sizeof(tag));
-		human(it[i].rootfs_bytes ? it[i].rootfs_bytes : it[i].compressed, size,
-		      sizeof(size) - 1);
-		if (!it[i].rootfs_bytes)
-			strcat(size, "*");
-		if (it[i].created && strlen(it[i].created) >= 16) {
-			snprintf(created, sizeof(created), "%.16s", it[i].created);
-			created[10] = ' ';
+		json_object *obj = image_item(&it[i]);
+		int rc = obj ? format_add(fmt, obj, &err) : -ENOMEM;
+		json_object_put(obj);
+		if (rc) {
+			fprintf(stderr, "hull images: --format: %s\n",
+				rc == -ENOMEM ? "out of memory" : err.text);
+			status = 1;
 		}
-		printf("%-40s %-16s %-14.12s %-10s %s\n", repo, tag, id + 7, size, created);
 	}
+	if (!status && fmt)
+		format_flush(fmt, stdout);
+	format_free(fmt);
 	inventory_free(it, n);
 	free(c.store);
 	return status;
@@ -260,7 +300,7 @@ int rmi_main(int argc, char **argv)
 		total += freed;
 	}
 	char h[32];
-	human(total, h, sizeof(h));
+	format_size(total, h, sizeof(h));
 	printf("Reclaimed %s\n", h);
 	free(c.store);
 	return status;
@@ -319,7 +359,7 @@ int image_main(int argc, char **argv)
 		status = HCP_EXIT_HULL_FAILED;
 	} else {
 		char h[32];
-		human(freed, h, sizeof(h));
+		format_size(freed, h, sizeof(h));
 		printf("Reclaimed %s\n", h);
 	}
 	free(c.store);

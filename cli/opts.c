@@ -46,6 +46,70 @@ void opts_usage(const struct cmd_opts *c, FILE *f)
 		fprintf(f, "\n%s", c->footer);
 }
 
+static struct opts_doc *doc_sink;
+
+void opts_doc_set(struct opts_doc *sink)
+{
+	doc_sink = sink;
+}
+
+/* text with scdoc's markup characters escaped (and a '-' starting a line,
+ * which would start a list); "\n" -> space when join */
+static void man_text(FILE *f, const char *t, bool join)
+{
+	for (const char *p = t; *p; p++) {
+		if (*p == '\n' && join) {
+			fputc(' ', f);
+			continue;
+		}
+		if (strchr("\\*_`", *p) || (*p == '-' && (p == t || p[-1] == '\n')))
+			fputc('\\', f);
+		fputc(*p, f);
+	}
+}
+
+void opts_man(const struct cmd_opts *c, FILE *f)
+{
+	fprintf(f, "## hull %s\n\n*hull %s* ", c->name, c->name);
+	man_text(f, c->synopsis, false);
+	fprintf(f, "\n\n");
+	if (c->about) {
+		man_text(f, c->about, false);
+		fputc('\n', f);
+	}
+	for (size_t i = 0, n = count(c->opts); i <= n; i++) {
+		const struct opt help = {.name = "help", .help = "print this help"};
+		const struct opt *o = i == n ? &help : &c->opts[i];
+		fputc('*', f);
+		if (o->short_name)
+			fprintf(f, "-%c, ", o->short_name);
+		fprintf(f, "--%s*", o->name);
+		if (o->arg) {
+			fputs(" _", f);
+			man_text(f, o->arg, false);
+			fputc('_', f);
+		}
+		fputs("\n\t", f);
+		man_text(f, o->help, true);
+		fputs("\n\n", f);
+	}
+	if (c->footer) {
+		man_text(f, c->footer, false);
+		fputc('\n', f);
+	}
+}
+
+static void doc_words(const struct cmd_opts *c, FILE *f)
+{
+	fprintf(f, "%s\t--help", c->name);
+	for (size_t i = 0, n = count(c->opts); i < n; i++) {
+		fprintf(f, " --%s", c->opts[i].name);
+		if (c->opts[i].short_name)
+			fprintf(f, " -%c", c->opts[i].short_name);
+	}
+	fputc('\n', f);
+}
+
 static int usage_error(const struct cmd_opts *c)
 {
 	fprintf(stderr, "Usage: hull %s %s\nRun 'hull %s --help' for the options.\n", c->name,
@@ -98,6 +162,12 @@ int opts_parse(const struct cmd_opts *c, int argc, char **argv,
 					c->name, (int)(len + 2), word, lo[li].name);
 				return usage_error(c);
 			}
+		}
+		if (ch == OPT_HELP_ID && doc_sink) {
+			opts_man(c, doc_sink->man);
+			doc_words(c, doc_sink->words);
+			doc_sink->count++;
+			return OPTS_HELP;
 		}
 		if (ch == OPT_HELP_ID) {
 			opts_usage(c, stdout);

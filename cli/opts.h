@@ -20,7 +20,12 @@
  *   OPTS_HELP after printing the usage on stdout (--help), OPTS_ERROR after
  *   printing the problem (also when set() returned non-zero: set() printed
  *   its own message first).
- * - No global state beyond getopt's own (optind is reset on every call).
+ * - Documentation mode (hull's man page and bash completion, made at build
+ *   time by `hull __doc`, cli/doc.c): while opts_doc_set() holds a sink,
+ *   --help writes the command's scdoc section (opts_man) to sink->man and
+ *   its option words to sink->words instead of the usage, and counts the
+ *   command in sink->count. The sink is the only state here beyond
+ *   getopt's own (optind is reset on every call); single-threaded.
  */
 #ifndef HULL_CLI_OPTS_H
 #define HULL_CLI_OPTS_H
@@ -51,5 +56,16 @@ enum { OPTS_OK = 0, OPTS_HELP = 1, OPTS_ERROR = -1 };
 int opts_parse(const struct cmd_opts *c, int argc, char **argv,
 	       int (*set)(void *ctx, int id, const char *value), void *ctx, int *first);
 void opts_usage(const struct cmd_opts *c, FILE *f);
+
+struct opts_doc {
+	FILE *man;   /* scdoc sections */
+	FILE *words; /* "--name -x ..." of the command, one line per command */
+	int count;   /* commands documented through opts_parse() */
+};
+void opts_doc_set(struct opts_doc *sink); /* NULL: normal --help */
+/* The command's section of hull(1) in scdoc: "## hull NAME", the synopsis,
+ * the text, every option with its help (--help included), the footer; the
+ * same words as opts_usage(), with scdoc's markup characters escaped. */
+void opts_man(const struct cmd_opts *c, FILE *f);
 
 #endif

@@ -9,16 +9,20 @@
  *   buf, fsync, close. The caller renames it into place.
  * - fileutil_lock(): open (creating, 0600) path and flock() it with op
  *   (LOCK_EX or LOCK_SH), waiting as long as it takes; *fd is the lock,
- *   released by close(). */
+ *   released by close().
+ * - fileutil_dir_disk_bytes(): the disk space (allocated blocks) of the
+ *   regular files directly in a directory; 0 when it cannot be read. */
 #ifndef HULL_FILEUTIL_H
 #define HULL_FILEUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 int fileutil_mkdirs(const char *path, mode_t mode);
 int fileutil_fsync_path(const char *path, int flags);
 int fileutil_write_sync(const char *path, const void *buf, size_t len);
 int fileutil_lock(const char *path, int op, int *fd);
+uint64_t fileutil_dir_disk_bytes(const char *path);
 
 #endif

@@ -1,6 +1,7 @@
 #include "size.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int parse_size(const char *s, uint64_t *out)
@@ -38,4 +39,29 @@ int parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+/* v in units of step, at most 4 steps up */
+static void human(uint64_t b, double step, const char *const u[5], const char *fmt, char *out,
+		  size_t n)
+{
+	double v = (double)b;
+	int i = 0;
+	while (v >= step && i < 4) {
+		v /= step;
+		i++;
+	}
+	snprintf(out, n, i ? fmt : "%.0f%s", v, u[i]);
+}
+
+void size_human(uint64_t b, char *out, size_t n)
+{
+	static const char *const u[] = {" B", " kB", " MB", " GB", " TB"};
+	human(b, 1000, u, "%.3g%s", out, n);
+}
+
+void size_human_binary(uint64_t b, char *out, size_t n)
+{
+	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	human(b, 1024, u, "%.4g%s", out, n);
 }

@@ -4,8 +4,14 @@
 #ifndef HULL_COMMON_SIZE_H
 #define HULL_COMMON_SIZE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 int parse_size(const char *s, uint64_t *out);
+
+/* Sizes for people, as docker prints them: decimal units ("1.5 MB", hull
+ * images, system df) and binary ones ("12.5MiB", stats' memory). */
+void size_human(uint64_t b, char *out, size_t n);
+void size_human_binary(uint64_t b, char *out, size_t n);
 
 #endif

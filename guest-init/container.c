@@ -11,6 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "confine.h"
 #include "env.h"
 #include "execpath.h"
 #include "log.h"
@@ -18,6 +19,7 @@
 
 enum child_stage {
 	STAGE_SETUP = 1,
+	STAGE_CONFINE,
 	STAGE_SETGROUPS,
 	STAGE_SETGID,
 	STAGE_SETUID,
@@ -46,6 +48,7 @@ static __attribute__((noreturn)) void child_run(const struct container_cfg *cfg,
 						int out_w, int err_w, int report_fd)
 {
 	sigset_t none;
+	uint64_t bset = 0;
 	int rc;
 
 	if (setsid() < 0)
@@ -60,12 +63,16 @@ static __attribute__((noreturn)) void child_run(const struct container_cfg *cfg,
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		child_fail(report_fd, STAGE_SETUP, errno);
+	if (cfg->conf && (rc = confine_child_pre(cfg->conf, &bset)) < 0)
+		child_fail(report_fd, STAGE_CONFINE, rc);
 	if (setgroups(cfg->ngroups, cfg->groups) < 0)
 		child_fail(report_fd, STAGE_SETGROUPS, errno);
 	if (setgid(cfg->gid) < 0)
 		child_fail(report_fd, STAGE_SETGID, errno);
 	if (setuid(cfg->uid) < 0)
 		child_fail(report_fd, STAGE_SETUID, errno);
+	if (cfg->conf && (rc = confine_child_post(cfg->conf, bset, cfg->uid)) < 0)
+		child_fail(report_fd, STAGE_CONFINE, rc);
 	/* After setuid, so a directory the user may not enter fails here
 	 * rather than later inside the program. */
 	if (chdir(cfg->cwd) < 0)
@@ -93,6 +100,9 @@ static int describe(const struct container_cfg *cfg, const struct child_report *
 	log_errtext(r->err, e, sizeof(e));
 	*exit_code = HCP_EXIT_INIT_FAILED;
 	switch (r->stage) {
+	case STAGE_CONFINE:
+		return errmsg_set(err, -r->err, "ulimits, capabilities or no-new-privileges: %s",
+				  e);
 	case STAGE_SETGROUPS:
 		return errmsg_set(err, -r->err, "setgroups: %s", e);
 	case STAGE_SETGID:

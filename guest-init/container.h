@@ -4,9 +4,10 @@
  * - The child (vfork'd: see container.c) runs, in this order: setsid(); stdin from a pipe, stdout
  * and stderr to two other pipes (with cfg->tty: the slave of a new pty from /dev/ptmx as stdin,
  * stdout, stderr and controlling terminal, sized rows x cols when both are non-zero, owned by
- * the container's uid); an empty signal mask; setgroups, setgid, setuid; chdir(cwd); umask
- * 022; execve with args[0] looked up in the container's PATH (execpath). Signal dispositions need
- * no reset: init never installs handlers (it only blocks signals and reads a signalfd).
+ * the container's uid); an empty signal mask; with conf: rlimits and the capability bounding
+ * set (confine.h); setgroups, setgid, setuid; with conf: capabilities, no_new_privs; chdir(cwd);
+ * umask 022; execve with args[0] looked up in the container's PATH (execpath). Signal dispositions
+ * need no reset: init never installs handlers (it only blocks signals and reads a signalfd).
  * - container_start() returns only after the child exec'd or failed: setup
  *   failures travel back over a close-on-exec pipe. On success *p holds the
  *   pid and init's ends of the pipes (close-on-exec, non-blocking). With a
@@ -27,6 +28,7 @@
 #include <sys/types.h>
 
 #include "common/errmsg.h"
+#include "confine.h"
 
 struct container_cfg {
 	char *const *argv;
@@ -38,6 +40,7 @@ struct container_cfg {
 	size_t ngroups;
 	bool tty;
 	uint16_t rows, cols;
+	const struct confine *conf; /* NULL: none (init's limits and capabilities) */
 };
 
 struct container_proc {

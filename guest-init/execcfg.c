@@ -113,6 +113,7 @@ int execcfg_build(const struct execcfg_base *b, const struct hcp_spec *x, struct
 	    .tty = x->tty,
 	    .rows = x->rows,
 	    .cols = x->cols,
+	    .conf = b->conf,
 	};
 	/* The child's chdir would fail too, but as a bare "chdir" error. */
 	rc = stat(out->cfg.cwd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;

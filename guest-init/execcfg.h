@@ -29,6 +29,7 @@ struct execcfg_base {
 	char *const *envp;
 	const char *cwd;
 	const struct user_ids *ids;
+	const struct confine *conf; /* the container's, for exec'd processes too */
 };
 
 struct execcfg {

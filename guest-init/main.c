@@ -23,6 +23,7 @@
 
 #include "chan.h"
 #include "common/errmsg.h"
+#include "confine.h"
 #include "container.h"
 #include "env.h"
 #include "execcfg.h"
@@ -150,6 +151,28 @@ static void exec_listen(struct supervisor *sup, const struct execcfg_base *base,
 	supervise_listen_exec(sup, fd, base);
 }
 
+/* docker's --restart rules (proto/hcp.h, enum hcp_restart): never after
+ * the host signalled the container (hull stop, kill, a forwarded signal). */
+static bool restart_due(const struct hcp_spec *spec, int code, unsigned done, bool signalled)
+{
+	if (signalled || spec->restart == HCP_RESTART_NO)
+		return false;
+	if (spec->restart == HCP_RESTART_ALWAYS)
+		return true;
+	return code != 0 && (!spec->restart_max || done < spec->restart_max);
+}
+
+/* docker's back-off: 100 ms, doubling; capped at 1.6 s here, since a VM
+ * runs one container and nothing else waits for the CPU it would save */
+static void restart_pause(unsigned done)
+{
+	unsigned shift = done < 4 ? done : 4;
+	long ms = 100L << shift;
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	struct log log = {.fd = 2, .debug = false};
@@ -234,7 +257,8 @@ int main(int argc, char **argv, char **envp)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	log_debug(&log, "root filesystem ready");
 	/* before the user lookup: a volume may hold /etc, as with docker */
-	if (volumes_mount(spec.volumes, spec.nvolumes, &log, &err) < 0)
+	if (volumes_mount(spec.volumes, spec.nvolumes, &log, &err) < 0 ||
+	    confine_mounts(&spec, &log, &err) < 0)
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 
 	if (execcfg_resolve_user(spec.user, &ids, &err) < 0)
@@ -252,12 +276,16 @@ int main(int argc, char **argv, char **envp)
 		log_syserr(&err, rc, "mkdir %s", spec.cwd);
 		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
 	}
+	if (spec.read_only && confine_read_only(&log, &err) < 0)
+		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	struct confine conf;
+	confine_from_spec(&spec, &conf);
 
 	/* Listen for exec sessions before STARTED goes out: the host reports
 	 * the container running on STARTED (`hull run -d` returns), and an
 	 * exec that comes right after must find the port open, not be refused.
 	 * Connections wait in the backlog until supervise_run() accepts them. */
-	struct execcfg_base exec_base = {.envp = cenv, .cwd = spec.cwd, .ids = &ids};
+	struct execcfg_base exec_base = {.envp = cenv, .cwd = spec.cwd, .ids = &ids, .conf = &conf};
 	exec_listen(&sup, &exec_base, &log);
 
 	log_debug(&log, "starting the container");
@@ -272,6 +300,7 @@ int main(int argc, char **argv, char **envp)
 	    .tty = spec.tty,
 	    .rows = spec.rows,
 	    .cols = spec.cols,
+	    .conf = &conf,
 	};
 	rc = container_start(&cfg, &proc, &code, &err);
 	if (rc < 0)
@@ -284,12 +313,22 @@ int main(int argc, char **argv, char **envp)
 	log_debug(&log, "container started, pid %d", (int)proc.pid);
 	supervise_attach(&sup, &proc);
 
-	code = supervise_run(&sup, &err);
-	if (code < 0)
-		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
-	supervise_kill_all();
-	if (supervise_drain(&sup, &err) < 0)
-		fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+	for (unsigned restarts = 0;; restarts++) {
+		code = supervise_run(&sup, &err);
+		if (code < 0)
+			fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+		supervise_kill_all();
+		if (supervise_drain(&sup, &err) < 0)
+			fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+		if (!restart_due(&spec, code, restarts, sup.host_signalled))
+			break;
+		restart_pause(restarts);
+		log_debug(&log, "container exited: %d; restart %u", code, restarts + 1);
+		rc = container_start(&cfg, &proc, &code, &err);
+		if (rc < 0)
+			fail(&log, &ch, code, &err);
+		supervise_restart(&sup, &proc);
+	}
 	log_debug(&log, "container exited: %d", code);
 	rc = chan_send_u32(&ch, HCP_EXIT, (uint32_t)code);
 	if (rc < 0)

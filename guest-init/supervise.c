@@ -170,6 +170,8 @@ static int handle_frame(struct supervisor *s, struct session *x, const struct hc
 		rc = signal_number(s, m, &signo, err);
 		if (rc == 0 && signo)
 			signal_session(s, x, signo);
+		if (rc == 0 && signo && x == &s->main)
+			s->host_signalled = true;
 		return rc;
 	case HCP_RESIZE:
 		if (hcp_winsize_decode(m, &x->rows, &x->cols) < 0)
@@ -236,6 +238,20 @@ static void session_attach(const struct supervisor *s, struct session *x,
 void supervise_attach(struct supervisor *s, const struct container_proc *p)
 {
 	session_attach(s, &s->main, p);
+}
+
+void supervise_restart(struct supervisor *s, const struct container_proc *p)
+{
+	struct session *m = &s->main;
+	close_fd(&m->out_fd);
+	close_fd(&m->err_fd);
+	close_fd(&m->tty_fd);
+	close_stdin(m);
+	m->exited = false;
+	m->wstatus = 0;
+	m->deadline_ms = 0;
+	m->stdin_closed = false;
+	session_attach(s, m, p);
 }
 
 void supervise_listen_exec(struct supervisor *s, int listen_fd, const struct execcfg_base *base)
@@ -371,6 +387,7 @@ static int exec_first_frame(struct supervisor *s, struct session *x, const struc
 
 	if (m->type == HCP_MAIN_SIGNAL) {
 		x->kind = SESSION_WATCH;
+		s->host_signalled = true;
 		rc = signal_number(s, m, &signo, err);
 		if (rc == 0 && signo)
 			signal_session(s, &s->main, signo);

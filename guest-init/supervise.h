@@ -92,6 +92,9 @@ struct supervisor {
 	int listen_fd; /* exec connections, or -1 */
 	const struct execcfg_base *exec_base;
 	struct session *exec[SUPERVISE_MAX_EXEC];
+	/* the host sent SIGNAL (main session) or MAIN_SIGNAL: --restart
+	 * policies do not restart the container then */
+	bool host_signalled;
 };
 
 void supervise_init(struct supervisor *s, struct chan *ch, int sigfd, const struct log *l);
@@ -104,6 +107,11 @@ int supervise_wait_spec(struct supervisor *s, struct hcp_spec *spec, struct errm
 /* Take over a started container (its fds now belong to s) and deliver the
  * signals and the window size that came before it existed. */
 void supervise_attach(struct supervisor *s, const struct container_proc *p);
+
+/* --restart: after supervise_run(), supervise_kill_all() and
+ * supervise_drain(), take over the main process started anew (the main
+ * session's old fds are closed; stdin already ended stays ended). */
+void supervise_restart(struct supervisor *s, const struct container_proc *p);
 
 /* Serve exec sessions from listen_fd (a listening stream socket, made
  * non-blocking and owned by s from now on), running processes as base says

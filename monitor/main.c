@@ -3,7 +3,7 @@
  * no TLS, no state bookkeeping.
  *
  * Usage (by the runtime, runtime/vmproc.c; not a user command):
- *   hull-vmm --api-fd N --console-fd M [--net-fd K]
+ *   hull-vmm --api-fd N --console-fd M [--net-fd K] [--jail DIR]
  * - fd N: a SOCK_SEQPACKET socket speaking proto/vmmapi.h. The first
  *   message must be CONFIG (the whole VM: kernel, sizes, disks, volumes,
  *   vsock, NIC, template root); everything else is passed nowhere else (no
@@ -16,6 +16,12 @@
  *   runtime started first (vmm/net/net_stream.h): this process parses no
  *   packet and maps no libslirp.
  * - stderr: diagnostics (--debug output of the VMM); stdin is not read.
+ * - --jail DIR: the runtime made this process's jail (runtime/jail.h: own
+ *   namespaces, unprivileged user, cgroup, DIR holding only what the VM
+ *   needs); the first thing done, before CONFIG is read, is to enter it
+ *   (common/jail_enter.h): pivot_root into DIR, every capability dropped,
+ *   no_new_privs. The runtime always passes it; without it (a test
+ *   starting this by hand) the process runs where it was started.
  *
  * Life
  * - At start every fd other than 0, 1, 2, N, M and K is closed: whatever the
@@ -31,6 +37,13 @@
  *   (SIGKILL) before exec, and a hangup on fd N stops the VM.
  * - Threads: this main thread serves the API; vmm/ adds the event-loop and
  *   vCPU threads (vmm/vmm.h).
+ * - seccomp: every thread runs under its role's filter (seccomp/filter.h,
+ *   seccomp/policy.c), loaded by vmm_start() before the first guest
+ *   instruction; everything before (opening /dev/kvm, the kernel, the
+ *   template, the disks, volumes and sockets) runs unfiltered. A call
+ *   outside a filter ends the process: STOPPED (VMMAPI_STOP_ERROR, "hull-vmm
+ *   killed by its seccomp filter (syscall N name, thread role R)") on fd N,
+ *   the same line on stderr, exit status VMMAPI_EXIT_SECCOMP.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +56,10 @@
 
 #include "common/clock.h"
 #include "common/fdio.h"
+#include "common/jail_enter.h"
 #include "proto/vmmapi.h"
+#include "monitor/trap_report.h"
+#include "seccomp/filter.h"
 #include "vmm/vmm.h"
 
 _Static_assert(VMMAPI_MAX_DISKS == VMM_MAX_DISKS, "disk bounds differ");
@@ -67,6 +83,7 @@ struct mon {
 	char *tdir; /* this config's template directory, or NULL */
 	bool paused;
 	bool parent_gone;
+	bool host_pvm; /* vmm_host_is_pvm(), asked before the jail */
 };
 
 static void on_console(void *ctx, const uint8_t *b, size_t n)
@@ -101,6 +118,17 @@ static void send_stopped(struct mon *m, uint32_t reason, const char *why)
 	send_msg(m, &s);
 }
 
+static int on_thread(void *ctx, enum vmm_thread_role role, struct errmsg *err)
+{
+	(void)ctx;
+	static const enum hsc_role roles[] = {
+	    [VMM_THREAD_VCPU] = HSC_VCPU,
+	    [VMM_THREAD_DEVICES] = HSC_DEVICES,
+	    [VMM_THREAD_CONTROL] = HSC_CONTROL,
+	};
+	return hsc_install(roles[role], err);
+}
+
 /* CONFIG -> m->vc (pointing into the message buffer, which lives as long as
  * the process). The monitor trusts its runtime, but a config that vmm would
  * misread is still refused here. */
@@ -116,6 +144,9 @@ static int take_config(struct mon *m, const struct vmmapi_config *c, struct errm
 	if (c->net_mode == VMMAPI_NET_SLIRP && m->net < 0)
 		return errmsg_set(err, -EINVAL, "CONFIG: a slirp network without --net-fd");
 	struct vmm_config *v = &m->vc;
+	int32_t pvm = c->pvm;
+	if (pvm < 0) /* detected before the jail hid /sys */
+		pvm = m->host_pvm;
 	*v = (struct vmm_config){
 	    .kvm_dev = c->kvm_dev,
 	    .kernel = c->kernel,
@@ -124,9 +155,10 @@ static int take_config(struct mon *m, const struct vmmapi_config *c, struct errm
 	    .cpus = c->cpus,
 	    .mem_bytes = c->mem_bytes,
 	    .ndisks = c->ndisks,
-	    .pvm = c->pvm,
+	    .pvm = pvm,
 	    .debug = c->debug,
 	    .console_out = on_console,
+	    .thread_setup = on_thread,
 	    .ctx = m,
 	    .nvolumes = c->nvolumes,
 	    .vsock_uds = c->vsock_uds,
@@ -145,8 +177,8 @@ static int take_config(struct mon *m, const struct vmmapi_config *c, struct errm
 	for (uint32_t i = 0; i < c->ndisks; i++)
 		v->disks[i] = (struct vmm_disk){c->disks[i].path, c->disks[i].read_only};
 	for (uint32_t i = 0; i < c->nvolumes; i++)
-		v->volumes[i] = (struct vmm_volume){c->volumes[i].host_dir, c->volumes[i].read_only,
-						    c->volumes[i].passthrough_owners};
+		v->volumes[i] =
+		    (struct vmm_volume){c->volumes[i].host_dir, c->volumes[i].read_only};
 	for (uint32_t i = 0; i < c->nports; i++)
 		m->ports[i] = (struct vmm_portfwd){.udp = c->ports[i].udp,
 						   .host_ip = c->ports[i].host_ip,
@@ -320,9 +352,12 @@ int main(int argc, char **argv)
 {
 	struct mon m = {.t0 = clock_now_ns(), .api = -1, .console = -1, .net = -1};
 	bool bad = false, net_given = false;
+	const char *jail = NULL;
 	for (int i = 1; i < argc && !bad; i += 2) {
 		if (i + 1 >= argc)
 			bad = true;
+		else if (!strcmp(argv[i], "--jail"))
+			jail = argv[i + 1];
 		else if (!strcmp(argv[i], "--api-fd"))
 			m.api = fdio_parse_fd(argv[i + 1]);
 		else if (!strcmp(argv[i], "--console-fd"))
@@ -336,8 +371,9 @@ int main(int argc, char **argv)
 	    fcntl(m.console, F_GETFD) < 0 ||
 	    (net_given &&
 	     (m.net < 0 || m.net == m.api || m.net == m.console || fcntl(m.net, F_GETFD) < 0))) {
-		fprintf(stderr, "usage: hull-vmm --api-fd N --console-fd M [--net-fd K] (started "
-				"by hull, not by hand)\n");
+		fprintf(stderr,
+			"usage: hull-vmm --api-fd N --console-fd M [--net-fd K] [--jail DIR] "
+			"(started by hull, not by hand)\n");
 		return 2;
 	}
 	fdio_close_others((int[3]){m.api, m.console, m.net}, 3);
@@ -347,6 +383,22 @@ int main(int argc, char **argv)
 		fcntl(m.net, F_SETFD, FD_CLOEXEC);
 	fcntl(m.console, F_SETFL, fcntl(m.console, F_GETFL) | O_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
+	struct errmsg err;
+	if (hsc_trap_init("hull-vmm", monitor_trap_report, &m.api, VMMAPI_EXIT_SECCOMP, &err)) {
+		fprintf(stderr, "hull-vmm: %s\n", err.text);
+		return 1;
+	}
+
+	/* before any byte from the runtime, a template or the guest; what the
+	 * jail hides (/sys) is asked first */
+	m.host_pvm = vmm_host_is_pvm();
+	struct errmsg jerr;
+	if (jail && jail_enter(jail, &jerr)) {
+		fprintf(stderr, "hull-vmm: %s\n", jerr.text);
+		send_stopped(&m, VMMAPI_STOP_ERROR, jerr.text);
+		return 1;
+	}
+	/* (the seccomp filters go here, after the jail) */
 
 	uint8_t *buf = malloc(VMMAPI_RECV_BUF);
 	if (!buf)

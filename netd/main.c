@@ -3,7 +3,7 @@
  * monitor (hull-vmm) carries no packet parser, no libslirp and no glib.
  *
  * Usage (by the runtime, runtime/vmproc.c; not a user command):
- *   hull-slirp --net-fd N --status-fd M [--debug] [--host-loopback]
+ *   hull-slirp --net-fd N --status-fd M [--debug] [--host-loopback] [--jail DIR]
  *              [-p PROTO:IP:HOST:GUEST]...
  * - fd N: a SOCK_SEQPACKET socket whose peer is hull-vmm's virtio-net back
  *   end (vmm/net/net_stream.h): one Ethernet frame per message both ways.
@@ -16,10 +16,21 @@
  * - --host-loopback: 10.0.2.2 reaches the host's loopback too (closed
  *   without it: netd/net_slirp.h).
  * - stderr: diagnostics (--debug); stdin is not read.
+ * - --jail DIR: the runtime made this process's jail (runtime/jail.h; the
+ *   host's network namespace, everything else its own); once the ports are
+ *   bound, and before the first frame is read, it enters it
+ *   (common/jail_enter.h): DIR holds only /etc/resolv.conf, every
+ *   capability goes (CAP_NET_BIND_SERVICE was kept for the ports).
  *
  * Life: every fd other than 0-2, N and M is closed at start. The process
  * exits 0 when N hangs up (the monitor ended); the runtime sets
  * PR_SET_PDEATHSIG (SIGKILL) before exec, so the runtime's death ends it.
+ * Once the ports are bound (before the first frame is read) the process
+ * runs under its seccomp filter (seccomp/filter.h, role slirp): a call
+ * outside it ends the process with "hull-slirp killed by its seccomp filter
+ * (syscall N name, thread role slirp)" on stderr and exit status
+ * VMMAPI_EXIT_SECCOMP; the monitor sees the hangup and the VM goes on
+ * without a network.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,7 +42,10 @@
 #include <unistd.h>
 
 #include "common/fdio.h"
+#include "common/jail_enter.h"
 #include "netd/net_slirp.h"
+#include "proto/vmmapi.h"
+#include "seccomp/filter.h"
 
 static int parse_port(const char *s, uint16_t *out)
 {
@@ -79,6 +93,7 @@ int main(int argc, char **argv)
 	unsigned nports = 0;
 	int net = -1, status = -1;
 	bool debug = false, bad = false, loopback = false;
+	const char *jail = NULL;
 	for (int i = 1; i < argc && !bad; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(argv[i], "--debug"))
@@ -87,6 +102,8 @@ int main(int argc, char **argv)
 			loopback = true;
 		else if (v && !strcmp(argv[i], "--net-fd"))
 			net = fdio_parse_fd(v), i++;
+		else if (v && !strcmp(argv[i], "--jail"))
+			jail = v, i++;
 		else if (v && !strcmp(argv[i], "--status-fd"))
 			status = fdio_parse_fd(v), i++;
 		else if (v && !strcmp(argv[i], "-p") && nports < VMM_MAX_PORTFWD)
@@ -97,8 +114,8 @@ int main(int argc, char **argv)
 	if (bad || net < 0 || status < 0 || net == status || fcntl(net, F_GETFD) < 0 ||
 	    fcntl(status, F_GETFD) < 0) {
 		fprintf(stderr, "usage: hull-slirp --net-fd N --status-fd M [--debug] "
-				"[--host-loopback] [-p tcp|udp:IP:HOST:GUEST]... (started by hull, "
-				"not by hand)\n");
+				"[--host-loopback] [--jail DIR] [-p tcp|udp:IP:HOST:GUEST]... "
+				"(started by hull, not by hand)\n");
 		return 2;
 	}
 	fdio_close_others((int[2]){net, status}, 2);
@@ -109,6 +126,14 @@ int main(int argc, char **argv)
 	struct errmsg err = {{0}};
 	if (net_slirp_create(&s, net, ports, nports, loopback, debug, &err)) {
 		report(status, err.text);
+		return 1;
+	}
+	/* the jail first, then the filter (which allows none of the jail's calls) */
+	if ((jail && jail_enter(jail, &err)) ||
+	    hsc_trap_init("hull-slirp", NULL, NULL, VMMAPI_EXIT_SECCOMP, &err) ||
+	    hsc_install(HSC_SLIRP, &err)) {
+		report(status, err.text);
+		net_slirp_free(s);
 		return 1;
 	}
 	report(status, "ok\n");

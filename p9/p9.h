@@ -38,19 +38,21 @@
  *   that could write.
  * - Ownership and privilege bits (enum p9_owners): the guest sees the
  *   host's uids/gids as they are in every mode; what it may write differs.
- *   P9_OWNERS_MAPPED (the default when hull runs as root): everything the
- *   guest creates, and every Tsetattr chown, gets the owner uid and gid of
- *   the volume's root directory (as it was when the server started), so a
- *   root guest cannot leave files of arbitrary owners on the host.
- *   P9_OWNERS_KEEP (hull not root): nothing is chowned on create (files
- *   belong to the user running hull); a chown is passed to the kernel, which
- *   refuses foreign ids. In both, S_ISUID and S_ISGID are cleared from every
- *   mode the guest sets (create and chmod): no setuid/setgid file or
- *   directory arrives on the host. P9_OWNERS_PASSTHROUGH (root, -v
- *   ...:passthrough-owners): new files get the attaching user's uid and the
- *   gid the client asks for, chown and the mode bits pass through as asked,
- *   as virtiofsd does by default. Modes are otherwise set as the client asks
- *   (the host's umask does not apply).
+ *   P9_OWNERS_MAPPED (vmm/vm.c's choice as root, and for a directory owned
+ *   by the unprivileged server's own uid and gid): everything the guest
+ *   creates, and every Tsetattr chown, gets the owner uid and gid of the
+ *   volume's root directory (as it was when the server started), so a root
+ *   guest cannot leave files of arbitrary owners on the host.
+ *   P9_OWNERS_KEEP (unprivileged, another owner's directory): nothing is
+ *   chowned on create (files belong to the user running the server); a
+ *   chown is passed to the kernel, which refuses foreign ids. In both,
+ *   S_ISUID and S_ISGID are cleared from every mode the guest sets (create
+ *   and chmod): no setuid/setgid file or directory arrives on the host.
+ *   P9_OWNERS_PASSTHROUGH (needs CAP_CHOWN and CAP_FOWNER, which the jailed
+ *   monitor lacks: hull never asks for it, runtime/volume.h): new files get
+ *   the attaching user's uid and the gid the client asks for, chown and the
+ *   mode bits pass through as asked, as virtiofsd does by default. Modes are
+ *   otherwise set as the client asks (the host's umask does not apply).
  * - Host file descriptors: a fixed budget per server, not the process's
  *   limit. Every node (a file the guest looked up and still holds a fid
  *   for) has an O_PATH fd only while it is among the most recently used:

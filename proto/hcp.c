@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,7 +235,8 @@ static bool fields_fit(const struct hcp_spec *s, bool exec)
 	if (exec)
 		return !s->rootfs && !s->hostname && !s->realtime_ns && !s->has_seed &&
 		       !s->nvolumes && !s->net_mac && !s->net_addr && !s->net_gw && !s->n_dns &&
-		       !s->n_hosts;
+		       !s->n_hosts && !s->read_only && !s->n_tmpfs && !s->n_ulimits &&
+		       !s->shm_size && !s->has_caps && !s->no_new_privs && !s->restart;
 	return s->cwd && s->rootfs;
 }
 
@@ -264,6 +266,76 @@ static int spec_encode(const struct hcp_spec *s, bool exec, uint8_t **out, size_
 	return rc;
 }
 
+/* The confinement records other than TMPFS, each as its tag byte followed
+ * by the record's text (malloc'd). */
+static void free_confine(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static size_t confine_size(char **v, size_t n)
+{
+	size_t s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += 4 + strlen(v[i]); /* tag byte + u32 len + text */
+	return s;
+}
+
+/* v[(*k)++] = the formatted text; -ENOMEM leaves v[*k] NULL */
+static int __attribute__((format(printf, 3, 4))) conf_add(char **v, size_t *k, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&v[*k], fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		v[*k] = NULL;
+		return -ENOMEM;
+	}
+	(*k)++;
+	return 0;
+}
+
+static int confine_strs(const struct hcp_spec *s, char ***out, size_t *n)
+{
+	if (s->n_tmpfs > HCP_MAX_TMPFS || s->n_ulimits > HCP_MAX_ULIMITS ||
+	    s->restart_max > HCP_MAX_RESTARTS ||
+	    (s->restart != HCP_RESTART_ON_FAILURE && s->restart_max))
+		return -EINVAL;
+	for (size_t i = 0; i < s->n_ulimits; i++)
+		if (s->ulimits[i].resource >= HCP_RLIMIT_COUNT ||
+		    s->ulimits[i].soft > s->ulimits[i].hard)
+			return -EINVAL;
+	char **v = calloc(s->n_ulimits + 5, sizeof(char *));
+	size_t k = 0;
+	int rc = v ? 0 : -ENOMEM;
+	for (size_t i = 0; !rc && i < s->n_ulimits; i++)
+		rc = conf_add(
+		    v, &k, "%c%u %llu %llu", HCP_SPEC_ULIMIT, (unsigned)s->ulimits[i].resource,
+		    (unsigned long long)s->ulimits[i].soft, (unsigned long long)s->ulimits[i].hard);
+	if (!rc && s->read_only)
+		rc = conf_add(v, &k, "%c1", HCP_SPEC_READ_ONLY);
+	if (!rc && s->shm_size)
+		rc = conf_add(v, &k, "%c%llu", HCP_SPEC_SHM_SIZE, (unsigned long long)s->shm_size);
+	if (!rc && s->has_caps)
+		rc = conf_add(v, &k, "%c%016llx", HCP_SPEC_CAPS, (unsigned long long)s->caps);
+	if (!rc && s->no_new_privs)
+		rc = conf_add(v, &k, "%c1", HCP_SPEC_NO_NEW_PRIVS);
+	if (!rc && s->restart == HCP_RESTART_ALWAYS)
+		rc = conf_add(v, &k, "%calways", HCP_SPEC_RESTART);
+	else if (!rc && s->restart == HCP_RESTART_ON_FAILURE)
+		rc = conf_add(v, &k, "%con-failure:%u", HCP_SPEC_RESTART, (unsigned)s->restart_max);
+	if (rc) {
+		free_confine(v, k);
+		return rc;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
 static int spec_write(const struct hcp_spec *s, char *const *vols, size_t vsize, uint8_t **out,
 		      size_t *outlen)
 {
@@ -289,16 +361,22 @@ static int spec_write(const struct hcp_spec *s, char *const *vols, size_t vsize,
 			snprintf(sbuf + 2 * i, 3, "%02x", s->seed[i]);
 		n += 5 + 2 * HCP_SEED_LEN;
 	}
+	char **conf = NULL;
+	size_t nconf = 0;
+	int crc = confine_strs(s, &conf, &nconf);
+	if (crc)
+		return crc;
+	n += strs_size(s->tmpfs, s->n_tmpfs) + confine_size(conf, nconf);
 	char wbuf[16];
 	if (s->tty) {
 		snprintf(wbuf, sizeof(wbuf), "%u %u", (unsigned)s->rows, (unsigned)s->cols);
 		n += 5 + strlen(wbuf);
 	}
-	if (n > HCP_MAX_PAYLOAD)
-		return -EINVAL;
-	uint8_t *buf = malloc(n ? n : 1), *p = buf;
-	if (!buf)
-		return -ENOMEM;
+	uint8_t *buf = n > HCP_MAX_PAYLOAD ? NULL : malloc(n ? n : 1), *p = buf;
+	if (!buf) {
+		free_confine(conf, nconf);
+		return n > HCP_MAX_PAYLOAD ? -EINVAL : -ENOMEM;
+	}
 	for (size_t i = 0; i < s->argc; i++)
 		p = put_rec(p, HCP_SPEC_ARG, s->argv[i]);
 	for (size_t i = 0; i < s->envc; i++)
@@ -326,6 +404,11 @@ static int spec_write(const struct hcp_spec *s, char *const *vols, size_t vsize,
 		p = put_rec(p, HCP_SPEC_NET_DNS, s->net_dns[i]);
 	for (size_t i = 0; i < s->n_hosts; i++)
 		p = put_rec(p, HCP_SPEC_NET_HOST, s->net_hosts[i]);
+	for (size_t i = 0; i < s->n_tmpfs; i++)
+		p = put_rec(p, HCP_SPEC_TMPFS, s->tmpfs[i]);
+	for (size_t i = 0; i < nconf; i++)
+		p = put_rec(p, (uint8_t)conf[i][0], conf[i] + 1);
+	free_confine(conf, nconf);
 	*out = buf;
 	*outlen = (size_t)(p - buf);
 	return 0;
@@ -368,6 +451,8 @@ void hcp_spec_free(struct hcp_spec *s)
 	free(s->net_gw);
 	free_strv(s->net_dns, s->n_dns);
 	free_strv(s->net_hosts, s->n_hosts);
+	free_strv(s->tmpfs, s->n_tmpfs);
+	free(s->ulimits);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -383,6 +468,119 @@ static int push_str(char ***v, size_t *n, char *str)
 	nv[*n] = NULL;
 	*v = nv;
 	return 0;
+}
+
+/* Decimal digits only, 0..UINT64_MAX; *end at the first non-digit. */
+static int parse_dec(const char *str, uint64_t *out, const char **end)
+{
+	uint64_t v = 0;
+	const char *c = str;
+	for (; *c >= '0' && *c <= '9'; c++) {
+		uint64_t d = (uint64_t)(*c - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -EPROTO;
+		v = v * 10 + d;
+	}
+	if (c == str)
+		return -EPROTO;
+	*out = v;
+	*end = c;
+	return 0;
+}
+
+/* "RES SOFT HARD" */
+static int add_ulimit(struct hcp_spec *s, const char *str)
+{
+	uint64_t r, soft, hard;
+	const char *e;
+	if (s->n_ulimits >= HCP_MAX_ULIMITS || parse_dec(str, &r, &e) || *e != ' ' ||
+	    parse_dec(e + 1, &soft, &e) || *e != ' ' || parse_dec(e + 1, &hard, &e) || *e ||
+	    r >= HCP_RLIMIT_COUNT || soft > hard)
+		return -EPROTO;
+	struct hcp_ulimit *nu = realloc(s->ulimits, (s->n_ulimits + 1) * sizeof(*nu));
+	if (!nu)
+		return -ENOMEM;
+	s->ulimits = nu;
+	nu[s->n_ulimits++] = (struct hcp_ulimit){(uint32_t)r, soft, hard};
+	return 0;
+}
+
+static int parse_flag(const char *str, bool *out)
+{
+	if (*out || strcmp(str, "1"))
+		return -EPROTO;
+	*out = true;
+	return 0;
+}
+
+static int parse_restart(const char *str, struct hcp_spec *s)
+{
+	uint64_t n;
+	const char *e;
+	if (s->restart != HCP_RESTART_NO)
+		return -EPROTO;
+	if (!strcmp(str, "always")) {
+		s->restart = HCP_RESTART_ALWAYS;
+		return 0;
+	}
+	if (strncmp(str, "on-failure:", 11) || parse_dec(str + 11, &n, &e) || *e ||
+	    n > HCP_MAX_RESTARTS)
+		return -EPROTO;
+	s->restart = HCP_RESTART_ON_FAILURE;
+	s->restart_max = (uint32_t)n;
+	return 0;
+}
+
+static int hexval(char c);
+
+/* the confinement tags (25-31); str stays the caller's */
+static int decode_confine(struct hcp_spec *s, uint8_t tag, const char *str)
+{
+	uint64_t v;
+	const char *e;
+	struct hcp_tmpfs t;
+	const char *why;
+	switch (tag) {
+	case HCP_SPEC_READ_ONLY:
+		return parse_flag(str, &s->read_only);
+	case HCP_SPEC_NO_NEW_PRIVS:
+		return parse_flag(str, &s->no_new_privs);
+	case HCP_SPEC_ULIMIT:
+		return add_ulimit(s, str);
+	case HCP_SPEC_SHM_SIZE:
+		if (s->shm_size || parse_dec(str, &v, &e) || *e || !v)
+			return -EPROTO;
+		s->shm_size = v;
+		return 0;
+	case HCP_SPEC_CAPS:
+		if (s->has_caps || strlen(str) != 16)
+			return -EPROTO;
+		v = 0;
+		for (int i = 0; i < 16; i++) {
+			int h = hexval(str[i]);
+			if (h < 0)
+				return -EPROTO;
+			v = v << 4 | (uint64_t)h;
+		}
+		s->caps = v;
+		s->has_caps = true;
+		return 0;
+	case HCP_SPEC_RESTART:
+		return parse_restart(str, s);
+	case HCP_SPEC_TMPFS: {
+		if (s->n_tmpfs >= HCP_MAX_TMPFS || hcp_tmpfs_parse(str, &t, &why))
+			return -EPROTO;
+		char *copy = strdup(str);
+		if (!copy)
+			return -ENOMEM;
+		int rc = push_str(&s->tmpfs, &s->n_tmpfs, copy);
+		if (rc)
+			free(copy);
+		return rc;
+	}
+	default:
+		return -EPROTO;
+	}
 }
 
 static int parse_time(const char *str, uint64_t *out)
@@ -548,7 +746,9 @@ static int spec_decode(const uint8_t *buf, size_t len, bool exec, struct hcp_spe
 			str = NULL;
 			break;
 		default:
-			rc = -EPROTO;
+			rc = decode_confine(s, tag, str);
+			free(str);
+			str = NULL;
 		}
 		if (single && !*single)
 			*single = str;

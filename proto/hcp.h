@@ -170,10 +170,41 @@ enum hcp_spec_tag {
 	HCP_SPEC_NET_GW = 18,	/* default route via this IPv4 address */
 	HCP_SPEC_NET_DNS = 19,	/* repeated: a nameserver for /etc/resolv.conf */
 	HCP_SPEC_NET_HOST = 20, /* repeated: an extra /etc/hosts line, "IP NAME..." */
+	/* The container's confinement inside the guest (`hull run` flags), all
+	 * optional; an EXEC must not carry them (exec'd processes get the
+	 * container's): */
+	HCP_SPEC_READ_ONLY = 25,    /* "1": the root filesystem is read-only */
+	HCP_SPEC_TMPFS = 26,	    /* repeats, at most HCP_MAX_TMPFS: "PATH" or
+				       "PATH:OPTS", see hcp_tmpfs_parse */
+	HCP_SPEC_ULIMIT = 27,	    /* repeats, at most HCP_MAX_ULIMITS: "RES SOFT HARD",
+				       decimal; RES < HCP_RLIMIT_COUNT, SOFT <= HARD,
+				       UINT64_MAX = unlimited */
+	HCP_SPEC_SHM_SIZE = 28,	    /* /dev/shm's size in bytes, decimal, > 0 */
+	HCP_SPEC_CAPS = 29,	    /* the container's capabilities: 16 hex digits, a
+				       mask of CAP_* bits (absent: every capability) */
+	HCP_SPEC_NO_NEW_PRIVS = 30, /* "1": PR_SET_NO_NEW_PRIVS before exec */
+	HCP_SPEC_RESTART = 31,	    /* "always" or "on-failure:N" (N 0..HCP_MAX_RESTARTS,
+				       0 = no limit): guest-init restarts the main
+				       process in this VM (see hcp_restart) */
 };
 
 #define HCP_SEED_LEN 32
 #define HCP_MAX_VOLUMES 8
+#define HCP_MAX_TMPFS 16
+#define HCP_MAX_ULIMITS 16
+#define HCP_RLIMIT_COUNT 16 /* RLIMIT_CPU .. RLIMIT_RTTIME on Linux */
+#define HCP_MAX_RESTARTS 1000000
+
+struct hcp_ulimit {
+	uint32_t resource; /* RLIMIT_* */
+	uint64_t soft, hard;
+};
+
+/* What guest-init does when the main process ends (docker's --restart):
+ * HCP_RESTART_NO: the run ends; ALWAYS: start it again whatever its status;
+ * ON_FAILURE: again when the status is not 0, at most max times (0: no
+ * limit). Never after the host signalled the container (stop, kill). */
+enum hcp_restart { HCP_RESTART_NO = 0, HCP_RESTART_ALWAYS, HCP_RESTART_ON_FAILURE };
 
 struct hcp_volume {
 	char *tag;
@@ -207,7 +238,33 @@ struct hcp_spec {
 	size_t n_dns;
 	char **net_hosts;
 	size_t n_hosts;
+	/* confinement (tags 25-31); false / 0 / NULL when not given */
+	bool read_only;
+	char **tmpfs; /* "PATH[:OPTS]", each accepted by hcp_tmpfs_parse */
+	size_t n_tmpfs;
+	struct hcp_ulimit *ulimits;
+	size_t n_ulimits;
+	uint64_t shm_size;
+	bool has_caps;
+	uint64_t caps;
+	bool no_new_privs;
+	enum hcp_restart restart;
+	uint32_t restart_max;
 };
+
+/* A tmpfs mount as docker's --tmpfs PATH[:OPTS] says it. OPTS is a comma
+ * list of ro, rw, exec, noexec, suid, nosuid, dev, nodev, size=N[k|m|g],
+ * mode=OCTAL (<= 07777), uid=N, gid=N, nr_inodes=N[k|m|g]; the defaults are
+ * docker's (rw, noexec, nosuid, nodev). PATH is absolute, without "." or ".."
+ * components, at most 1024 bytes. Shared by hull (to refuse bad options
+ * early) and guest-init (which mounts). */
+struct hcp_tmpfs {
+	char path[1025];
+	unsigned long flags; /* MS_RDONLY, MS_NOEXEC, MS_NOSUID, MS_NODEV */
+	char data[160];	     /* for mount(2): "size=...,mode=..." */
+};
+/* Returns 0, or -EINVAL with why (a static string) set. */
+int hcp_tmpfs_parse(const char *spec, struct hcp_tmpfs *out, const char **why);
 
 /* Encode into a malloc'd buffer (*out, *outlen). Returns 0, -EINVAL when the
  * spec is incomplete (no argv, no cwd, no rootfs) or too big for one frame, or
@@ -218,7 +275,8 @@ int hcp_spec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen);
  * duplicate single-valued tag, NUL inside a string, missing required field,
  * too many strings, a TIME that is not a decimal number, a SEED that is not
  * 2*HCP_SEED_LEN hex digits, a malformed or
- * surplus VOLUME), or -ENOMEM. On error *s is left empty. */
+ * surplus VOLUME, TMPFS or ULIMIT, a malformed SHM_SIZE, CAPS or RESTART), or -ENOMEM. On error *s
+ * is left empty. */
 int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s);
 void hcp_spec_free(struct hcp_spec *s);
 

@@ -181,7 +181,6 @@ static void enc_config(struct wr *w, const struct vmmapi_config *c)
 	for (uint32_t i = 0; i < c->nvolumes; i++) {
 		put_str(w, c->volumes[i].host_dir, "volume directory");
 		put_u8(w, c->volumes[i].read_only);
-		put_u8(w, c->volumes[i].passthrough_owners);
 	}
 	put_str(w, c->vsock_uds, "vsock_uds");
 	put_u64(w, c->vsock_cid);
@@ -224,7 +223,6 @@ static void dec_config(struct rd *r, struct vmmapi_config *c)
 	for (uint32_t i = 0; i < c->nvolumes; i++) {
 		c->volumes[i].host_dir = get_str(r, "volume directory");
 		c->volumes[i].read_only = get_bool(r, "volume read_only");
-		c->volumes[i].passthrough_owners = get_bool(r, "volume passthrough_owners");
 	}
 	c->vsock_uds = get_str(r, "vsock_uds");
 	c->vsock_cid = get_u64(r, "vsock_cid");

@@ -30,7 +30,10 @@
  *   monitor: RESULT {op, err, text}   one per request, in order (err 0 or -errno)
  *   runtime: STOP                     stop the VM (answered by STOPPED)
  *   monitor: STOPPED {reason, t_ns, why}  the VM ended; the monitor exits.
- *            Also sent instead of CREATED when the VM cannot be made.
+ *            Also sent instead of CREATED when the VM cannot be made, and
+ *            by the monitor's seccomp trap (reason ERROR, why "hull-vmm
+ *            killed by its seccomp filter (syscall N name, thread role R)")
+ *            just before it exits with VMMAPI_EXIT_SECCOMP.
  * Console bytes travel on a separate pipe, not here.
  */
 #ifndef HULL_VMMAPI_H
@@ -48,6 +51,9 @@
 #define VMMAPI_MAX_DISKS 4
 #define VMMAPI_MAX_VOLUMES 8
 #define VMMAPI_MAX_PORTFWD 64
+/* The exit status of hull-vmm and hull-slirp when their seccomp filter
+ * stopped them (128 + SIGSYS, as a death by that signal would read). */
+#define VMMAPI_EXIT_SECCOMP 159
 
 enum vmmapi_type {
 	/* runtime -> monitor */
@@ -95,7 +101,6 @@ struct vmmapi_disk {
 struct vmmapi_volume {
 	const char *host_dir;
 	bool read_only;
-	bool passthrough_owners;
 };
 
 struct vmmapi_portfwd {

@@ -14,6 +14,7 @@
 
 #include "common/fdio.h"
 #include "common/size.h"
+#include "common/timeparse.h"
 
 void ctrlog_opts_init(struct ctrlog_opts *o)
 {
@@ -185,12 +186,9 @@ static int put_record(struct linebuf *lb, const char *stream, const char *now, c
 int ctrlog_write(struct ctrlog *l, int stream, const uint8_t *buf, size_t n)
 {
 	struct timespec ts;
-	struct tm tm;
-	char now[64], day[32];
+	char now[64];
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(now, sizeof(now), "%s.%09ldZ", day, ts.tv_nsec);
+	time_format_rfc3339((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, now, sizeof(now));
 	const char *name = stream == 2 ? "stderr" : "stdout";
 	struct linebuf lb = {0};
 	int rc = 0;
@@ -336,24 +334,48 @@ static bool next_file(struct ctrlog_reader *r)
 	return true;
 }
 
-static void replay_line(const char *line, size_t len, int out_fd, int err_fd)
+/* One record to its fd, when it passes the reader's time window; 1 when
+ * it is past --until (nothing after it can pass: records are appended in
+ * time order). */
+static int replay_line(struct ctrlog_reader *r, const char *line, size_t len, int out_fd,
+		       int err_fd)
 {
 	json_tokener *tok = json_tokener_new();
 	if (!tok)
-		return;
+		return 0;
 	json_object *o = json_tokener_parse_ex(tok, line, (int)len);
-	json_object *log, *stream;
+	json_object *log, *stream, *when;
+	int past = 0;
 	if (json_tokener_get_error(tok) == json_tokener_success &&
 	    json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "log", &log) &&
 	    json_object_is_type(log, json_type_string) &&
 	    json_object_object_get_ex(o, "stream", &stream) &&
 	    json_object_is_type(stream, json_type_string)) {
-		bool err = !strcmp(json_object_get_string(stream), "stderr");
-		fdio_write_all(err ? err_fd : out_fd, json_object_get_string(log),
-			       (size_t)json_object_get_string_len(log));
+		/* a record without a readable time passes when no window is
+		 * asked for, and is shown without a timestamp */
+		int64_t t = 0;
+		bool timed = json_object_object_get_ex(o, "time", &when) &&
+			     json_object_is_type(when, json_type_string) &&
+			     !time_parse_rfc3339(json_object_get_string(when), &t);
+		bool windowed = r->since_ns || r->until_ns;
+		if (timed && r->until_ns && t > r->until_ns)
+			past = 1;
+		else if ((!windowed || timed) && (!r->since_ns || t >= r->since_ns)) {
+			bool err = !strcmp(json_object_get_string(stream), "stderr");
+			int fd = err ? err_fd : out_fd;
+			if (r->timestamps && timed) {
+				char ts[64];
+				time_format_rfc3339(t, ts, sizeof(ts));
+				strcat(ts, " ");
+				fdio_write_all(fd, ts, strlen(ts));
+			}
+			fdio_write_all(fd, json_object_get_string(log),
+				       (size_t)json_object_get_string_len(log));
+		}
 	}
 	json_object_put(o);
 	json_tokener_free(tok);
+	return past;
 }
 
 int ctrlog_pump(struct ctrlog_reader *r, int out_fd, int err_fd)
@@ -388,7 +410,9 @@ int ctrlog_pump(struct ctrlog_reader *r, int out_fd, int err_fd)
 		char *nl;
 		while ((nl = memchr(r->buf + start, '\n', r->len - start))) {
 			size_t end = (size_t)(nl - r->buf);
-			replay_line(r->buf + start, end - start, out_fd, err_fd);
+			if (!r->past)
+				r->past =
+				    replay_line(r, r->buf + start, end - start, out_fd, err_fd);
 			start = end + 1;
 		}
 		memmove(r->buf, r->buf + start, r->len - start);

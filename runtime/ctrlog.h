@@ -23,11 +23,16 @@
  * - The reader replays PATH.N .. PATH.1 then PATH, from a position: all
  *   records, or the last N (--tail), and then whatever was appended since
  *   (follow), moving on to the new PATH when the writer rotates (a reader
- *   slower than two rotations loses the file in between).
+ *   slower than two rotations loses the file in between); optionally
+ *   only those in a time window, with their timestamps (docker's logs
+ *   --since, --until, -t: every record has carried its time from the
+ *   start, so no older log lacks one; the window applies to the rotated
+ *   files' records as to PATH's).
  * Functions return 0 or -errno. */
 #ifndef HULL_RUNTIME_CTRLOG_H
 #define HULL_RUNTIME_CTRLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -69,6 +74,13 @@ struct ctrlog_reader {
 	int next[CTRLOG_MAX_FILES]; /* newer rotated files, oldest first, then PATH */
 	unsigned n_next;
 	char *path;
+	/* set after ctrlog_reader_open(), before pumping (hull logs --since,
+	 * --until, -t): only records stamped in [since_ns, until_ns] (0: no
+	 * bound; a record without a readable time is then skipped), each
+	 * prefixed with its time and a space when timestamps */
+	int64_t since_ns, until_ns;
+	bool timestamps;
+	bool past; /* a record after until_ns was seen: nothing more passes */
 	char *buf; /* a line not complete yet */
 	size_t len, cap;
 };

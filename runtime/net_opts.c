@@ -133,6 +133,21 @@ int net_opts_publish(struct net_opts *o, const char *val, struct errmsg *err)
 	return 0;
 }
 
+int net_opts_port_spec(const char *s, uint16_t *port, bool *udp)
+{
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	if (parse_port(s, n, port))
+		return -EINVAL;
+	if (!slash || !strcmp(slash, "/tcp"))
+		*udp = false;
+	else if (!strcmp(slash, "/udp"))
+		*udp = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int net_opts_dns(struct net_opts *o, const char *val, struct errmsg *err)
 {
 	struct in_addr a;

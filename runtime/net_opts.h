@@ -56,6 +56,9 @@ struct net_opts {
 void net_opts_init(struct net_opts *o);
 int net_opts_network(struct net_opts *o, const char *val, struct errmsg *err);
 int net_opts_publish(struct net_opts *o, const char *val, struct errmsg *err);
+/* A container port as hull port names it: PORT[/tcp|/udp] (tcp when no
+ * protocol). 0, or -EINVAL. */
+int net_opts_port_spec(const char *s, uint16_t *port, bool *udp);
 int net_opts_dns(struct net_opts *o, const char *val, struct errmsg *err);
 /* The options together: -p needs slirp, --dns needs a NIC. */
 int net_opts_check(const struct net_opts *o, struct errmsg *err);

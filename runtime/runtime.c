@@ -2,6 +2,7 @@
  * supervisor (supervisor.c) and the state (state.c). */
 #include "runtime.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ struct rt_container {
 	struct hcp_spec spec;
 	struct vmm_config vc; /* the VM: disks, volumes, NIC */
 	char *rootfs, *kernel, *initrd, *template_root, *uds;
+	uint32_t cpu_quota_milli;
 	struct supervisor *sup;
 	bool stdin_open, tty, debug;
 	bool waited;
@@ -105,6 +107,145 @@ static void container_free(struct rt_container *c)
 	free(c);
 }
 
+/* What the state keeps of cfg for inspect and ps (state_config.h). */
+static int state_config(const struct rt_config *cfg, const struct hcp_spec *spec,
+			struct runtime_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct runtime_config b = {
+	    .env = spec->envp,
+	    .n_env = spec->envc,
+	    .workdir = spec->cwd,
+	    .hostname = spec->hostname,
+	    .cpus = cfg->cpus,
+	    .mem_bytes = cfg->mem_bytes,
+	    .labels = (char **)cfg->labels,
+	    .n_labels = cfg->n_labels,
+	};
+	char *ip = NULL, net[64] = "none";
+	struct runtime_port ports[VMM_MAX_PORTFWD];
+	if (spec->net_addr && (ip = strdup(spec->net_addr)))
+		ip[strcspn(ip, "/")] = '\0'; /* "10.0.2.15/24" */
+	b.ip_address = ip;
+	if (cfg->net && cfg->net->mode == VMM_NET_SLIRP)
+		snprintf(net, sizeof(net), "slirp");
+	else if (cfg->net && cfg->net->mode == VMM_NET_TAP)
+		snprintf(net, sizeof(net), "tap:%s", cfg->net->tap ? cfg->net->tap : "");
+	b.network = net;
+	for (unsigned i = 0; cfg->net && i < cfg->net->nports && i < VMM_MAX_PORTFWD; i++) {
+		const struct vmm_portfwd *p = &cfg->net->ports[i];
+		ports[b.n_ports++] = (struct runtime_port){
+		    .udp = p->udp,
+		    .host_ip = ntohl(p->host_ip),
+		    .host_port = p->host_port,
+		    .guest_port = p->guest_port,
+		};
+	}
+	b.ports = ports;
+	char **binds = cfg->n_volumes ? calloc(cfg->n_volumes, sizeof(char *)) : NULL;
+	int rc = cfg->n_volumes && !binds ? -ENOMEM : 0;
+	for (size_t i = 0; !rc && i < cfg->n_volumes; i++, b.n_binds++) {
+		const struct volume_arg *v = &cfg->volumes[i];
+		if (asprintf(&binds[i], "%s:%s%s", v->host, v->guest, v->read_only ? ":ro" : "") <
+		    0) {
+			binds[i] = NULL;
+			rc = -ENOMEM;
+		}
+	}
+	b.binds = binds;
+	if (!rc)
+		rc = runtime_config_copy(out, &b);
+	for (size_t i = 0; i < b.n_binds; i++)
+		free(binds[i]);
+	free(binds);
+	free(ip);
+	return rc;
+}
+
+static int copy_strs(char ***dst, size_t *nd, char *const *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char **nv = realloc(*dst, (*nd + 2) * sizeof(char *));
+		if (!nv)
+			return -ENOMEM;
+		*dst = nv;
+		if (!(nv[*nd] = strdup(src[i])))
+			return -ENOMEM;
+		nv[++*nd] = NULL;
+	}
+	return 0;
+}
+
+/* The confinement into the spec (hcp_spec_free frees it). */
+static int confine_apply(const struct rt_confine *f, struct hcp_spec *s, struct errmsg *err)
+{
+	s->read_only = f->read_only;
+	s->shm_size = f->shm_size;
+	s->has_caps = f->has_caps;
+	s->caps = f->caps;
+	s->no_new_privs = f->no_new_privs;
+	s->restart = f->restart;
+	s->restart_max = f->restart_max;
+	if (f->n_tmpfs > HCP_MAX_TMPFS || f->n_ulimits > HCP_MAX_ULIMITS)
+		return errmsg_set(err, -EINVAL, "at most %d --tmpfs and %d --ulimit", HCP_MAX_TMPFS,
+				  HCP_MAX_ULIMITS);
+	if (f->n_ulimits && !(s->ulimits = malloc(f->n_ulimits * sizeof(*s->ulimits))))
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < f->n_ulimits; i++)
+		s->ulimits[s->n_ulimits++] = f->ulimits[i];
+	if (copy_strs(&s->tmpfs, &s->n_tmpfs, f->tmpfs, f->n_tmpfs) ||
+	    copy_strs(&s->net_hosts, &s->n_hosts, f->hosts, f->n_hosts))
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* What the supervisor records of cfg, with config (state_config()). */
+static struct supervisor_info sup_info(const struct rt_config *cfg,
+				       const struct runtime_config *config)
+{
+	return (struct supervisor_info){
+	    .name = cfg->name,
+	    .image = cfg->image,
+	    .digest = cfg->digest,
+	    .cmd = cfg->process.argv,
+	    .n_cmd = cfg->process.argc,
+	    .stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM,
+	    .stop_timeout = (int)cfg->stop_timeout,
+	    .auto_remove = cfg->auto_remove,
+	    .log = cfg->log,
+	    .config = config,
+	    .args = cfg->args,
+	    .n_args = cfg->n_args,
+	    .claim = cfg->claim,
+	};
+}
+
+int rt_register(const struct rt_config *cfg, char id[RUNTIME_ID_LEN + 1], struct errmsg *err)
+{
+	struct hcp_spec spec = {0};
+	struct runtime_config rc_cfg;
+	int rc = process_spec(&cfg->process, false, &spec, err);
+	if (rc) {
+		hcp_spec_free(&spec);
+		return rc;
+	}
+	if ((rc = state_config(cfg, &spec, &rc_cfg))) {
+		hcp_spec_free(&spec);
+		return errmsg_set(err, rc, "out of memory");
+	}
+	struct supervisor_info si = sup_info(cfg, &rc_cfg);
+	si.claim = NULL;
+	struct runtime_state s;
+	rc = supervisor_register(&si, &s, err);
+	runtime_config_free(&rc_cfg);
+	hcp_spec_free(&spec);
+	if (!rc) {
+		memcpy(id, s.id, RUNTIME_ID_LEN + 1);
+		runtime_state_free(&s);
+	}
+	return rc;
+}
+
 #define DUP(field, v) ((v) && !(c->field = strdup(v)) ? -ENOMEM : 0)
 
 int rt_create(const struct rt_config *cfg, struct rt_container **out, struct errmsg *err)
@@ -131,6 +272,7 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	c->vc.initrd = c->initrd;
 	c->vc.cpus = cfg->cpus;
 	c->vc.mem_bytes = cfg->mem_bytes;
+	c->cpu_quota_milli = cfg->cpu_quota_milli;
 	c->vc.disks[0] = (struct vmm_disk){.path = NULL, .read_only = true};
 	c->vc.ndisks = 1;
 	c->vc.disk_read_bps = cfg->disk_read_bps;
@@ -145,6 +287,8 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 		rc = volume_apply(cfg->volumes, cfg->n_volumes, c->vc.volumes, &c->spec, err);
 	if (!rc && cfg->net)
 		rc = net_opts_apply(cfg->net, &c->vc, &c->spec, err);
+	if (!rc && cfg->confine)
+		rc = confine_apply(cfg->confine, &c->spec, err);
 	if (!rc && control_init(&c->s.ctl, &c->spec, false, outq_send, &c->s.q))
 		rc = errmsg_set(err, -EINVAL, "the container spec is too large for one message");
 	if (rc) {
@@ -166,18 +310,18 @@ int rt_create(const struct rt_config *cfg, struct rt_container **out, struct err
 	c->stdin_open = cfg->process.stdin_open;
 	c->tty = cfg->process.tty;
 	c->debug = cfg->debug;
-	struct supervisor_info si = {
-	    .name = cfg->name,
-	    .image = cfg->image,
-	    .digest = cfg->digest,
-	    .cmd = c->spec.argv,
-	    .n_cmd = c->spec.argc,
-	    .stop_signal = c->s.stop_signo,
-	    .stop_timeout = (int)cfg->stop_timeout,
-	    .auto_remove = cfg->auto_remove,
-	    .log = cfg->log,
-	};
-	if ((rc = supervisor_create(&si, &c->sup, err))) {
+	struct runtime_config rc_cfg;
+	if ((rc = state_config(cfg, &c->spec, &rc_cfg))) {
+		container_free(c);
+		return errmsg_set(err, rc, "out of memory");
+	}
+	struct supervisor_info si = sup_info(cfg, &rc_cfg);
+	si.cmd = c->spec.argv; /* the process as the image's config completed it */
+	si.n_cmd = c->spec.argc;
+	si.stop_signal = c->s.stop_signo;
+	rc = supervisor_create(&si, &c->sup, err);
+	runtime_config_free(&rc_cfg);
+	if (rc) {
 		container_free(c);
 		return rc;
 	}
@@ -198,6 +342,13 @@ bool rt_detach(struct rt_container **cp, int *status)
 const char *rt_container_id(const struct rt_container *c)
 {
 	return supervisor_state(c->sup)->id;
+}
+
+int rt_container_vmm_pid(const struct rt_container *c)
+{
+	if (!c->s.vm || !c->s.vmh || !c->s.vm->pid || c->s.vm_stopped)
+		return 0;
+	return c->s.vm->pid(c->s.vmh);
 }
 
 static void start_io(struct rt_session *s, const struct rt_io *io, bool stdin_open, bool tty)
@@ -228,7 +379,10 @@ static int start(struct rt_container *c, const struct rt_io *io, struct errmsg *
 		return rc;
 	}
 	c->vc.vsock_uds = c->uds;
-	if ((rc = c->s.vm->spawn(&c->vc, c->template_root, &c->s.vmh, err)))
+	struct vmhost_spawn sp = {.template_root = c->template_root,
+				  .attach_path = c->rootfs,
+				  .cpu_quota_milli = c->cpu_quota_milli};
+	if ((rc = c->s.vm->spawn(&c->vc, &sp, &c->s.vmh, err)))
 		return rc;
 	return session_run(&c->s, true);
 }
@@ -264,9 +418,20 @@ int rt_wait(struct rt_container *c)
 	} else {
 		const struct vmhost_event *ev = &c->s.stopped;
 		const char *reason = ev->reason ? ev->reason : "unknown";
+		/* the why goes to the state too: `hull ps` and inspect show it */
 		snprintf(c->error, sizeof(c->error),
-			 "the VM stopped (%s) before the container reported an exit status",
-			 reason);
+			 "the VM stopped (%s%s%.400s) before the container reported an exit status",
+			 reason, ev->why[0] ? ": " : "", ev->why);
+		/* and to the container's log: `hull logs` of a container that
+		 * ended this way (a seccomp violation, a crash) says why */
+		if (c->sup) {
+			char line[sizeof(c->error) + 8];
+			int n = snprintf(line, sizeof(line), "hull: %s\n", c->error);
+			if (n > 0)
+				supervisor_output(c->sup, 2, (const uint8_t *)line,
+						  (size_t)n < sizeof(line) ? (size_t)n
+									   : sizeof(line) - 1);
+		}
 		const char *f = control_failed(&c->s.ctl);
 		session_diag(&c->s,
 			     "hull: the VM stopped (%s%s%s) before the container reported an exit "
@@ -386,7 +551,8 @@ static int lookup(const char *ref, struct runtime_state *s, struct errmsg *err)
 static bool supervised(const struct runtime_state *s)
 {
 	enum runtime_status st = runtime_status_eff(s, NULL);
-	return st == RUNTIME_CREATED || st == RUNTIME_RUNNING;
+	/* hull create's containers have no supervisor until hull start */
+	return s->monitor_pid && (st == RUNTIME_CREATED || st == RUNTIME_RUNNING);
 }
 
 static int request(const struct runtime_state *s, const char *verb, int arg, struct errmsg *err)

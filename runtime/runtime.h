@@ -19,7 +19,9 @@
  *   on_event() when it is readable; there the front end calls
  *   rt_session_signal(), rt_session_stop() or rt_session_resize(). Terminal
  *   modes and hull's own signals stay the front end's.
- * - Lifecycle of a container: rt_create() registers it (status created) ->
+ * - Lifecycle of a container: rt_create() registers it (status created;
+ *   or rt_register() without a supervisor, and rt_create() with claim takes
+ *   it over later, as hull create and hull start do) ->
  *   rt_detach() (optional, hull run -d: the caller's process returns, a
  *   forked supervisor goes on) -> rt_start() boots its VM and returns when
  *   the process runs (or the VM ended first) -> rt_wait() returns its exit
@@ -68,6 +70,26 @@ struct rt_process {
 	bool stdin_open;  /* forward rt_io.in_fd; else stdin is empty */
 };
 
+/* The container's confinement inside its VM (docker's run flags; the VM is
+ * the boundary, these shape the container's processes in it; see
+ * proto/hcp.h tags 25-31 and guest-init/confine.h). Zero: none. Strings and
+ * arrays are the caller's, copied by rt_create(). */
+struct rt_confine {
+	bool read_only;	    /* --read-only */
+	char *const *tmpfs; /* --tmpfs PATH[:OPTS] (hcp_tmpfs_parse) */
+	size_t n_tmpfs;
+	const struct hcp_ulimit *ulimits; /* --ulimit */
+	size_t n_ulimits;
+	uint64_t shm_size; /* --shm-size, bytes; 0: the guest's default */
+	bool has_caps;	   /* false: every capability */
+	uint64_t caps;	   /* CAP_* bits */
+	bool no_new_privs;
+	enum hcp_restart restart; /* --restart */
+	uint32_t restart_max;
+	char *const *hosts; /* --add-host: "IP NAME" lines for /etc/hosts */
+	size_t n_hosts;
+};
+
 struct rt_config {
 	const char *name;   /* NULL: generated ("adjective_scientist") */
 	const char *image;  /* as the user named it (ps, inspect) */
@@ -77,18 +99,32 @@ struct rt_config {
 	const char *hostname; /* NULL: 12 random hex digits */
 	unsigned cpus;	      /* 1..VMM_MAX_CPUS */
 	uint64_t mem_bytes;
+	/* the VM's CPU time per second in 1/1000 CPU (docker's --cpus 0.5 is
+	 * 500), enforced by its cgroup when hull runs as root; 0: no quota */
+	uint32_t cpu_quota_milli;
 	const char *kernel, *initrd; /* the guest's */
 	const char *template_root;   /* NULL: boot cold, keep no template */
 	/* volumes and net are read until rt_close() (the VM's config points
 	 * into them): keep them alive that long */
 	const struct volume_arg *volumes;
 	size_t n_volumes;
-	const struct net_opts *net;    /* NULL: no NIC */
-	int stop_signal;	       /* 0: SIGTERM */
-	unsigned stop_timeout;	       /* seconds from the stop signal to SIGKILL */
-	bool auto_remove;	       /* --rm: the container goes when it ends */
+	const struct net_opts *net;	  /* NULL: no NIC */
+	int stop_signal;		  /* 0: SIGTERM */
+	unsigned stop_timeout;		  /* seconds from the stop signal to SIGKILL */
+	bool auto_remove;		  /* --rm: the container goes when it ends */
+	char *const *labels;		  /* KEY=VALUE (--label), kept in its state */
+	const struct rt_confine *confine; /* NULL: none */
+	size_t n_labels;
 	const struct ctrlog_opts *log; /* --log-opt; NULL: runtime/ctrlog.h's defaults */
 	bool debug;		       /* guest console and milestones to diag() */
+	/* the front end's arguments that made the container, recorded so that
+	 * hull start/restart can boot it again (runtime_state.args); may be 0 */
+	char *const *args;
+	size_t n_args;
+	/* hull start: boot the existing container of this name/id (created, or
+	 * ended) instead of registering a new one; its record keeps its name,
+	 * and cfg->name is ignored */
+	const char *claim;
 	/* how VMs are run (required): rt_vm_proc, or a fake in tests */
 	const struct vmhost_ops *vm;
 	/* seconds until guest-init's READY before the VM is stopped and the
@@ -118,6 +154,10 @@ struct rt_io {
 	/* the session ended, before the runtime's closing messages (a front
 	 * end restores its terminal here); may be NULL */
 	void (*ended)(void *ctx);
+	/* the VM monitor is up and about to boot: cold (the guest kernel boots,
+	 * tens of seconds where guest kernel mode is emulated) or restored from
+	 * a template (seconds); a front end may say so. May be NULL. */
+	void (*booting)(void *ctx, bool cold);
 };
 
 /* What the runtime measured (CLOCK_MONOTONIC ns, 0 = did not happen). */
@@ -132,6 +172,10 @@ struct rt_container;
 struct rt_exec;
 
 int rt_create(const struct rt_config *cfg, struct rt_container **out, struct errmsg *err);
+/* hull create: register the container (status created) without booting
+ * it and without a supervisor; hull start later boots it (cfg->claim).
+ * Fills id. */
+int rt_register(const struct rt_config *cfg, char id[RUNTIME_ID_LEN + 1], struct errmsg *err);
 /* hull run -d: true in the caller (*status: 0 once the container runs, after
  * printing its id on stdout; else the start failure's status, its messages
  * relayed to stderr; *c is freed), false in the forked supervisor. */
@@ -156,6 +200,17 @@ int rt_session_signal(struct rt_session *s, int signo);
 int rt_session_stop(struct rt_session *s);
 /* The terminal's new size. */
 int rt_session_resize(struct rt_session *s, uint16_t rows, uint16_t cols);
+/* A container's session only: pause (true) or resume the VM's vCPUs; blocks
+ * until the monitor answered. Time stands still for the guest meanwhile:
+ * the process gets its signals (and the stop sequence its SIGKILL) after
+ * the resume. -ENOTSUP: an exec session, or a VM host that cannot;
+ * -ESHUTDOWN: the VM stopped already. */
+int rt_session_pause(struct rt_session *s, bool pause, struct errmsg *err);
+/* The host pid of the container's VM monitor (hull-vmm: the VM's CPU time
+ * and memory are this process's) once rt_start() has spawned it, until
+ * rt_close(); 0 when there is none (not started, ended, a fake VM). On the
+ * thread that runs the container's session. */
+int rt_container_vmm_pid(const struct rt_container *c);
 
 /* exec: ref is a running container's name, id or id prefix, or (containing
  * a '/') the path of its VM's vsock socket. The spec goes out at once;

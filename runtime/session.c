@@ -221,6 +221,18 @@ int rt_session_resize(struct rt_session *s, uint16_t rows, uint16_t cols)
 	return control_resize(&s->ctl, rows, cols);
 }
 
+int rt_session_pause(struct rt_session *s, bool pause, struct errmsg *err)
+{
+	if (!s->vm)
+		return errmsg_set(err, -ENOTSUP, "an exec session has no VM of its own to pause");
+	int (*fn)(void *, struct errmsg *) = pause ? s->vm->pause : s->vm->resume;
+	if (!fn)
+		return errmsg_set(err, -ENOTSUP, "the VM host %s cannot pause a VM", s->vm->name);
+	if (s->vm_stopped || !s->vmh)
+		return errmsg_set(err, -ESHUTDOWN, "the VM has stopped");
+	return fn(s->vmh, err);
+}
+
 /* ---- the VM (container) ---- */
 
 /* guest-init is up and waiting: on a cold boot save the template (the VM as
@@ -277,6 +289,8 @@ static void vm_events(struct rt_session *s)
 					     ev.why);
 			s->save_template =
 			    ev.boot == VMHOST_BOOT_COLD || ev.boot == VMHOST_BOOT_REFUSED;
+			if (s->io && s->io->booting)
+				s->io->booting(s->io->ctx, ev.boot != VMHOST_BOOT_RESTORED);
 			break;
 		case VMHOST_STARTED:
 			s->t.vcpus_started = ev.t_ns;
@@ -355,7 +369,10 @@ static void conn_accept(struct rt_session *s)
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (s->q.fd >= 0 || peercred_check(fd, 0, NULL)) {
+	/* the jailed monitor runs as another uid (runtime/jail.h): it is
+	 * accepted by its pid */
+	pid_t vmm = s->vm && s->vm->pid && s->vmh ? s->vm->pid(s->vmh) : 0;
+	if (s->q.fd >= 0 || peercred_check(fd, vmm, NULL)) {
 		close(fd);
 	} else {
 		outq_reset(&s->q, fd);

@@ -1,5 +1,6 @@
 #include "state.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/readfile.h"
@@ -23,13 +25,20 @@ const char *runtime_status_name(enum runtime_status st)
 	return (unsigned)st < 4 ? status_names[st] : "unknown";
 }
 
+#define ROOT_WAY_OUT                                                                               \
+	"choose another with hull --root DIR (containers then live in DIR/run), "                  \
+	"HULL_ROOT=DIR, or HULL_RUNTIME_DIR=DIR"
+
 int runtime_root(char **out, struct errmsg *err)
 {
 	const char *env = getenv("HULL_RUNTIME_DIR");
+	const char *root = getenv("HULL_ROOT");
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	int n;
 	if (env && env[0])
 		n = asprintf(out, "%s", env);
+	else if (root && root[0])
+		n = asprintf(out, "%s/run", root);
 	else if (xdg && xdg[0])
 		n = asprintf(out, "%s/hull", xdg);
 	else
@@ -41,19 +50,26 @@ int runtime_root(char **out, struct errmsg *err)
 	/* the VM's sockets (<root>/<short>/vsock.sock) must stay short */
 	if (strlen(*out) > RUNTIME_ROOT_MAX) {
 		errmsg_set(err, -ENAMETOOLONG,
-			   "runtime directory %s: longer than %d characters, too long for the "
-			   "VM's sockets (set HULL_RUNTIME_DIR to a shorter path)",
+			   "runtime directory %s (containers' state): longer than %d characters, "
+			   "too long for the VM's sockets; set HULL_RUNTIME_DIR to a shorter path",
 			   *out, RUNTIME_ROOT_MAX);
 		free(*out);
 		*out = NULL;
 		return -ENAMETOOLONG;
 	}
+	/* --root DIR may name a directory that does not exist yet */
+	if (!(env && env[0]) && root && root[0] && mkdir(root, 0700) && errno != EEXIST) {
+		int rc = -errno;
+		errmsg_set(err, rc, "state directory %s: %s; " ROOT_WAY_OUT, root, strerror(errno));
+		free(*out);
+		*out = NULL;
+		return rc;
+	}
 	int rc = 0;
 	if (mkdir(*out, 0700) && errno != EEXIST)
 		rc = errmsg_set(err, -errno,
-				"runtime directory %s: %s (HULL_RUNTIME_DIR or XDG_RUNTIME_DIR "
-				"choose another)",
-				*out, strerror(errno));
+				"runtime directory %s (containers' state): %s; " ROOT_WAY_OUT, *out,
+				strerror(errno));
 	else
 		rc = runtime_root_check(*out, err);
 	if (rc) {
@@ -91,8 +107,9 @@ int runtime_root_check(const char *dir, struct errmsg *err)
 		return 0;
 	return errmsg_set(err, -EPERM,
 			  "runtime directory %s: %s; hull keeps containers' state, logs and "
-			  "sockets there and refuses it (set HULL_RUNTIME_DIR, or "
-			  "XDG_RUNTIME_DIR, to a directory of your own, mode 0700)",
+			  "sockets there and refuses it; " ROOT_WAY_OUT
+			  " (a directory of your own, "
+			  "mode 0700)",
 			  dir, why);
 }
 
@@ -165,6 +182,11 @@ int runtime_state_encode(const struct runtime_state *s, char **json)
 	json_object_object_add(o, "stop_signal", json_object_new_int(s->stop_signal));
 	json_object_object_add(o, "stop_timeout", json_object_new_int(s->stop_timeout));
 	json_object_object_add(o, "auto_remove", json_object_new_boolean(s->auto_remove));
+	runtime_config_encode(&s->cfg, o);
+	json_object *args = json_object_new_array();
+	for (size_t i = 0; i < s->n_args; i++)
+		json_object_array_add(args, json_object_new_string(s->args[i]));
+	json_object_object_add(o, "args", args);
 	add_path(o, s, "log_path", RUNTIME_LOG_FILE, runtime_path);
 	add_path(o, s, "vsock_socket", RUNTIME_VSOCK_SOCK, runtime_sock_path);
 	add_path(o, s, "monitor_socket", RUNTIME_MONITOR_SOCK, runtime_sock_path);
@@ -198,6 +220,28 @@ static int get_int(json_object *o, const char *k, int64_t lo, int64_t hi, int64_
 	if (errno || x < lo || x > hi)
 		return -EINVAL;
 	*out = x;
+	return 0;
+}
+
+/* "args": optional (containers recorded before it existed) */
+static int decode_args(json_object *o, struct runtime_state *s)
+{
+	json_object *v;
+	if (get_typed(o, "args", json_type_array, true, &v))
+		return -EINVAL;
+	size_t n = v ? json_object_array_length(v) : 0;
+	if (n > RUNTIME_MAX_ARGS)
+		return -EINVAL;
+	if (!(s->args = calloc(n + 1, sizeof(char *))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(v, i);
+		if (!json_object_is_type(a, json_type_string))
+			return -EINVAL;
+		if (!(s->args[i] = strdup(json_object_get_string(a))))
+			return -ENOMEM;
+		s->n_args++;
+	}
 	return 0;
 }
 
@@ -279,7 +323,10 @@ static int decode_fields(json_object *o, struct runtime_state *s, struct errmsg 
 	if (get_typed(o, "auto_remove", json_type_boolean, false, &v))
 		return bad(err, "auto_remove");
 	s->auto_remove = json_object_get_boolean(v);
-	return 0;
+	int rc = decode_args(o, s);
+	if (rc)
+		return rc == -ENOMEM ? rc : bad(err, "args");
+	return runtime_config_decode(o, &s->cfg, err);
 }
 
 int runtime_state_decode(const char *json, size_t len, struct runtime_state *s, struct errmsg *err)
@@ -308,9 +355,13 @@ void runtime_state_free(struct runtime_state *s)
 	for (size_t i = 0; s->cmd && i < s->n_cmd; i++)
 		free(s->cmd[i]);
 	free(s->cmd);
+	for (size_t i = 0; s->args && i < s->n_args; i++)
+		free(s->args[i]);
+	free(s->args);
 	free(s->image);
 	free(s->error);
 	free(s->dir);
+	runtime_config_free(&s->cfg);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -445,8 +496,19 @@ int runtime_save(const struct runtime_state *s)
 	int lk = lock_of(s);
 	if (lk < 0)
 		return lk;
-	struct stat st;
-	int rc = stat(s->dir, &st) < 0 ? -errno : write_state(s);
+	/* the name is the file's once registered: hull rename may have changed
+	 * it since this process loaded the record */
+	struct runtime_state cur;
+	int rc = runtime_load(s->dir, &cur, NULL);
+	if (!rc) {
+		struct runtime_state w = *s; /* shallow: write_state only reads */
+		memcpy(w.name, cur.name, sizeof(w.name));
+		rc = write_state(&w);
+		runtime_state_free(&cur);
+	} else if (rc != -ENOMEM) {
+		struct stat st;
+		rc = stat(s->dir, &st) < 0 ? -errno : write_state(s);
+	}
 	runtime_unlock(lk);
 	return rc;
 }
@@ -564,6 +626,63 @@ int runtime_create(const char *root, struct runtime_state *s, struct errmsg *err
 	return rc;
 }
 
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int runtime_claim(const char *root, const char *ref, struct runtime_state *s, struct errmsg *err)
+{
+	int lk = runtime_lock(root);
+	if (lk < 0)
+		return errmsg_set(err, lk, "runtime directory %s: lock: %s", root, strerror(-lk));
+	int rc = runtime_lookup(root, ref, s, err);
+	if (!rc && (s->monitor_pid && runtime_monitor_alive(s)))
+		rc = errmsg_set(err, -EBUSY, "container %s is already %s", ref,
+				s->status == RUNTIME_CREATED ? "starting" : "running");
+	if (!rc) {
+		s->monitor_pid = getpid();
+		if (runtime_proc_start(s->monitor_pid, &s->monitor_start))
+			s->monitor_start = 0;
+		s->status = RUNTIME_CREATED;
+		s->exit_code = 0;
+		free(s->error);
+		s->error = NULL;
+		s->started_ns = s->finished_ns = 0;
+		if (!s->created_ns)
+			s->created_ns = realtime_ns();
+		if ((rc = write_state(s)))
+			errmsg_set(err, rc, "%s: writing the state: %s", s->dir, strerror(-rc));
+	}
+	if (rc)
+		runtime_state_free(s);
+	runtime_unlock(lk);
+	return rc;
+}
+
+int runtime_rename(const char *root, const char *ref, const char *name, struct errmsg *err)
+{
+	if (runtime_name_check(name, err))
+		return -EINVAL;
+	int lk = runtime_lock(root);
+	if (lk < 0)
+		return errmsg_set(err, lk, "runtime directory %s: lock: %s", root, strerror(-lk));
+	struct runtime_state s;
+	int rc = runtime_lookup(root, ref, &s, err);
+	if (!rc && strcmp(s.name, name) && runtime_list(root, name_taken, (void *)name) == 1)
+		rc = errmsg_set(err, -EEXIST, "the container name \"%s\" is already in use", name);
+	if (!rc) {
+		snprintf(s.name, sizeof(s.name), "%s", name);
+		if ((rc = write_state(&s)))
+			errmsg_set(err, rc, "%s: writing the state: %s", s.dir, strerror(-rc));
+	}
+	runtime_state_free(&s);
+	runtime_unlock(lk);
+	return rc;
+}
+
 struct find_ctx {
 	const char *ref;
 	char *by_id, *by_name, *by_prefix;
@@ -664,13 +783,15 @@ int runtime_remove(const struct runtime_state *s)
 
 /* ---- monitor liveness ---- */
 
-int runtime_proc_start(pid_t pid, uint64_t *start)
+/* The fields of /proc/<pid>/stat after comm (from field 3, the state) in
+ * buf; -ESRCH when pid is gone or a zombie. */
+static int proc_stat_tail(pid_t pid, char *buf, size_t size, const char **tail)
 {
-	char p[64], buf[1024];
+	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
 	/* procfs files have no size: readfile() does not fit */
 	int fd = pid > 0 ? open(p, O_RDONLY | O_CLOEXEC) : -1;
-	ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	ssize_t len = fd >= 0 ? read(fd, buf, size - 1) : -1;
 	if (fd >= 0)
 		close(fd);
 	if (len <= 0)
@@ -678,23 +799,53 @@ int runtime_proc_start(pid_t pid, uint64_t *start)
 	buf[len] = '\0';
 	/* comm (field 2) may hold spaces and ')': fields resume after the last ')' */
 	char *q = strrchr(buf, ')');
-	int rc = -ESRCH;
-	/* starttime is field 22; after ')' come fields 3, 4, ...: skip 19 */
-	char *f = q ? q + 1 : NULL;
 	/* a zombie has ended: only its parent has not looked yet */
-	if (f && (f[1] == 'Z' || f[1] == 'X'))
+	if (!q || q[1] != ' ' || q[2] == 'Z' || q[2] == 'X')
 		return -ESRCH;
-	for (int i = 0; f && i < 19; i++) {
+	*tail = q + 1;
+	return 0;
+}
+
+/* Field number `field` (proc(5)'s numbering, > 3) of a stat tail. */
+static int stat_field(const char *f, int field, unsigned long long *v)
+{
+	for (int i = 3; i < field; i++) {
 		f += strspn(f, " ");
 		f += strcspn(f, " ");
 	}
 	char *end;
-	unsigned long long v = f ? strtoull(f, &end, 10) : 0;
-	if (f && end != f && (*end == ' ' || *end == '\n' || !*end)) {
-		*start = v;
-		rc = 0;
-	}
-	return rc;
+	*v = strtoull(f, &end, 10);
+	if (end == f || (*end != ' ' && *end != '\n' && *end))
+		return -ESRCH;
+	return 0;
+}
+
+int runtime_proc_start(pid_t pid, uint64_t *start)
+{
+	char buf[1024];
+	const char *f;
+	unsigned long long v;
+	if (proc_stat_tail(pid, buf, sizeof(buf), &f) < 0 || stat_field(f, 22, &v) < 0)
+		return -ESRCH;
+	*start = v;
+	return 0;
+}
+
+int runtime_proc_usage(pid_t pid, struct runtime_proc_usage *u)
+{
+	char buf[1024];
+	const char *f;
+	unsigned long long ut, st, rss;
+	if (proc_stat_tail(pid, buf, sizeof(buf), &f) < 0 || stat_field(f, 14, &ut) < 0 ||
+	    stat_field(f, 15, &st) < 0 || stat_field(f, 24, &rss) < 0)
+		return -ESRCH;
+	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	if (hz <= 0 || page <= 0)
+		return -EINVAL;
+	u->user_ns = ut * (1000000000ull / (unsigned long long)hz);
+	u->system_ns = st * (1000000000ull / (unsigned long long)hz);
+	u->rss_bytes = rss * (unsigned long long)page;
+	return 0;
 }
 
 bool runtime_monitor_alive(const struct runtime_state *s)
@@ -709,6 +860,8 @@ enum runtime_status runtime_status_eff(const struct runtime_state *s, const char
 {
 	if (why)
 		*why = NULL;
+	if (s->status == RUNTIME_CREATED && !s->monitor_pid)
+		return RUNTIME_CREATED; /* hull create: no monitor until hull start */
 	if ((s->status == RUNTIME_CREATED || s->status == RUNTIME_RUNNING) &&
 	    !runtime_monitor_alive(s)) {
 		if (why)

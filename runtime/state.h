@@ -1,8 +1,11 @@
 /* runtime: where hull keeps its containers' state, one directory each.
  *
  * Contract
- * - Root: $HULL_RUNTIME_DIR, else $XDG_RUNTIME_DIR/hull, else /run/hull;
- *   created 0700 when missing (its parent must exist). It holds `lock` (an
+ * - Root: $HULL_RUNTIME_DIR, else $HULL_ROOT/run (hull --root DIR sets
+ *   HULL_ROOT), else $XDG_RUNTIME_DIR/hull, else /run/hull; created 0700
+ *   when missing (its parent must exist, except $HULL_ROOT, created too).
+ *   One the user cannot use is an error naming it and the variables and
+ *   option that choose another. It holds `lock` (an
  *   flock serialising every create, state update and removal) and one
  *   directory per container, named by its id (64 lower-case hex digits).
  * - A container directory holds state.json (always replaced whole: written
@@ -19,6 +22,8 @@
  *   characters), or generated docker-style ("adjective_scientist").
  * - Lookup takes a full id, a name, or a unique prefix of an id, in that
  *   order (docker's).
+ * - A container registered by hull create has no monitor yet (monitor_pid
+ *   0): it stays created until hull start claims it (runtime_claim()).
  * - The monitor (the hull process running the VM) is identified by its pid
  *   and its start time (field 22 of /proc/<pid>/stat), so a reused pid is not
  *   mistaken for it. A container recorded as created or running whose monitor
@@ -33,6 +38,7 @@
 #include <sys/types.h>
 
 #include "common/errmsg.h"
+#include "runtime/state_config.h"
 
 #define RUNTIME_ID_LEN 64
 #define RUNTIME_SHORT_LEN 12
@@ -46,6 +52,10 @@
 #define RUNTIME_STATE_MAX (1u << 20)
 
 enum runtime_status { RUNTIME_CREATED, RUNTIME_RUNNING, RUNTIME_EXITED, RUNTIME_DEAD };
+
+/* --label values per container (docker's Config.Labels) */
+#define RUNTIME_MAX_LABELS 256
+#define RUNTIME_MAX_ARGS 4096
 
 struct runtime_state {
 	char id[RUNTIME_ID_LEN + 1];
@@ -63,9 +73,15 @@ struct runtime_state {
 	pid_t monitor_pid; /* 0 = none */
 	uint64_t monitor_start;
 	int stop_signal;
-	int stop_timeout; /* seconds */
-	bool auto_remove; /* --rm */
-	char *dir;	  /* the container directory; not stored, set by load/create */
+	int stop_timeout;	   /* seconds */
+	bool auto_remove;	   /* --rm */
+	struct runtime_config cfg; /* what it was created with (state_config.h) */
+	/* the front end's arguments that made the container (hull create/run
+	 * options, IMAGE, COMMAND): hull start replays them to boot it again;
+	 * at most RUNTIME_MAX_ARGS, optional in the file (older containers) */
+	char **args;
+	size_t n_args;
+	char *dir; /* the container directory; not stored, set by load/create */
 };
 
 /* The runtime root (malloc'd): $HULL_RUNTIME_DIR, else
@@ -100,8 +116,16 @@ void runtime_unlock(int fd);
  * one when empty; -EEXIST when taken), its directory and state.json, all
  * under the lock. Fills s->id, s->name, s->dir. */
 int runtime_create(const char *root, struct runtime_state *s, struct errmsg *err);
+/* hull start: take over the container ref (not running: created, exited or
+ * dead) under the lock: this process becomes its monitor, its status
+ * created, its exit code, error and times of the last run cleared. Fills s
+ * (the record as claimed). -EBUSY when it runs (err says so). */
+int runtime_claim(const char *root, const char *ref, struct runtime_state *s, struct errmsg *err);
+/* Rename the container ref (under the lock): -EEXIST when name is taken,
+ * -EINVAL when it is not a valid name; err says which. */
+int runtime_rename(const char *root, const char *ref, const char *name, struct errmsg *err);
 /* Replace state.json (takes the lock; -ENOENT when the container was
- * removed meanwhile). */
+ * removed meanwhile). The name stays the file's (hull rename owns it). */
 int runtime_save(const struct runtime_state *s);
 /* Read the container in dir. */
 int runtime_load(const char *dir, struct runtime_state *s, struct errmsg *err);
@@ -125,10 +149,18 @@ int runtime_name_check(const char *name, struct errmsg *err);
 
 /* Start time of pid (clock ticks since boot), or -ESRCH. */
 int runtime_proc_start(pid_t pid, uint64_t *start);
+/* What a process used (/proc/<pid>/stat: utime, stime, rss). */
+struct runtime_proc_usage {
+	uint64_t user_ns, system_ns; /* CPU time, clock-tick granularity */
+	uint64_t rss_bytes;	     /* resident memory now */
+};
+/* 0, or -ESRCH when pid is gone (or a zombie), -EINVAL (no tick rate). */
+int runtime_proc_usage(pid_t pid, struct runtime_proc_usage *u);
 /* True when s's monitor process is alive (same pid, same start time). */
 bool runtime_monitor_alive(const struct runtime_state *s);
 /* The status as it really is: created/running with no live monitor is
- * RUNTIME_DEAD (*why = "monitor died"). why may be NULL. */
+ * RUNTIME_DEAD (*why = "monitor died"), except a container created without
+ * a monitor (hull create: monitor_pid 0), which is created. why may be NULL. */
 enum runtime_status runtime_status_eff(const struct runtime_state *s, const char **why);
 
 #endif

@@ -73,6 +73,40 @@ static void release(struct supervisor *m)
 	free(m);
 }
 
+/* The record of a new container, from in. */
+static int record_new(const struct supervisor_info *in, struct runtime_state *s, struct errmsg *err)
+{
+	if (in->name)
+		snprintf(s->name, sizeof(s->name), "%s", in->name);
+	if (in->name && strlen(in->name) >= sizeof(s->name))
+		return errmsg_set(err, -EINVAL, "name \"%s\": longer than %d characters", in->name,
+				  RUNTIME_NAME_MAX);
+	if (in->n_args > RUNTIME_MAX_ARGS)
+		return errmsg_set(err, -EINVAL, "too many arguments (at most %d)",
+				  RUNTIME_MAX_ARGS);
+	snprintf(s->digest, sizeof(s->digest), "%s", in->digest ? in->digest : "");
+	s->image = strdup(in->image);
+	s->cmd = calloc(in->n_cmd + 1, sizeof(char *));
+	s->args = calloc(in->n_args + 1, sizeof(char *));
+	if (!s->image || !s->cmd || !s->args)
+		return -ENOMEM;
+	for (; s->n_cmd < in->n_cmd; s->n_cmd++)
+		if (!(s->cmd[s->n_cmd] = strdup(in->cmd[s->n_cmd])))
+			return -ENOMEM;
+	for (; s->n_args < in->n_args; s->n_args++)
+		if (!(s->args[s->n_args] = strdup(in->args[s->n_args])))
+			return -ENOMEM;
+	if (in->config && runtime_config_copy(&s->cfg, in->config))
+		return -ENOMEM;
+	s->created_ns = now_ns();
+	s->status = RUNTIME_CREATED;
+	s->stop_signal = in->stop_signal;
+	s->stop_timeout = in->stop_timeout;
+	s->auto_remove = in->auto_remove;
+	set_self(s);
+	return 0;
+}
+
 int supervisor_create(const struct supervisor_info *in, struct supervisor **out, struct errmsg *err)
 {
 	*out = NULL;
@@ -82,41 +116,27 @@ int supervisor_create(const struct supervisor_info *in, struct supervisor **out,
 	m->ep = m->timer_fd = m->listen_fd = m->result_fd = m->log.fd = -1;
 	struct runtime_state *s = &m->st;
 	int rc = -ENOMEM;
-	if (in->name)
-		snprintf(s->name, sizeof(s->name), "%s", in->name);
-	if (in->name && strlen(in->name) >= sizeof(s->name)) {
-		rc = errmsg_set(err, -EINVAL, "name \"%s\": longer than %d characters", in->name,
-				RUNTIME_NAME_MAX);
-		goto fail;
-	}
-	snprintf(s->digest, sizeof(s->digest), "%s", in->digest ? in->digest : "");
-	s->image = strdup(in->image);
-	s->cmd = calloc(in->n_cmd + 1, sizeof(char *));
-	if (!s->image || !s->cmd)
-		goto fail;
-	for (; s->n_cmd < in->n_cmd; s->n_cmd++)
-		if (!(s->cmd[s->n_cmd] = strdup(in->cmd[s->n_cmd])))
-			goto fail;
-	s->created_ns = now_ns();
-	s->status = RUNTIME_CREATED;
-	s->stop_signal = in->stop_signal;
-	s->stop_timeout = in->stop_timeout;
-	s->auto_remove = in->auto_remove;
-	set_self(s);
 	m->ep = epoll_create1(EPOLL_CLOEXEC);
 	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (m->ep < 0 || m->timer_fd < 0 || ep_add(m->ep, m->timer_fd)) {
 		rc = errmsg_set(err, -errno, "monitor: %s", strerror(errno));
 		goto fail;
 	}
-	if ((rc = runtime_root(&m->root, err)) || (rc = runtime_create(m->root, s, err)))
+	if ((rc = runtime_root(&m->root, err)))
 		goto fail;
+	if (in->claim) {
+		if ((rc = runtime_claim(m->root, in->claim, s, err)))
+			goto fail;
+	} else if ((rc = record_new(in, s, err)) || (rc = runtime_create(m->root, s, err))) {
+		goto fail;
+	}
 	char *lp = runtime_path(s, RUNTIME_LOG_FILE);
 	rc = lp ? ctrlog_open(lp, in->log, &m->log) : -ENOMEM;
 	if (rc) {
 		errmsg_set(err, rc, "%s: %s", lp ? lp : "log", strerror(-rc));
 		free(lp);
-		runtime_remove(s);
+		if (!in->claim) /* a claimed container is the user's: it stays */
+			runtime_remove(s);
 		goto fail;
 	}
 	free(lp);
@@ -126,6 +146,40 @@ fail:
 	if (rc == -ENOMEM)
 		errmsg_set(err, rc, "out of memory");
 	release(m);
+	return rc;
+}
+
+int supervisor_register(const struct supervisor_info *in, struct runtime_state *s,
+			struct errmsg *err)
+{
+	memset(s, 0, sizeof(*s));
+	char *root = NULL;
+	int rc = record_new(in, s, err);
+	if (!rc) {
+		s->monitor_pid = 0; /* none until hull start claims it */
+		s->monitor_start = 0;
+		rc = runtime_root(&root, err);
+	}
+	if (!rc)
+		rc = runtime_create(root, s, err);
+	free(root);
+	if (!rc) {
+		/* an empty log: hull logs on it prints nothing rather than failing */
+		char *lp = runtime_path(s, RUNTIME_LOG_FILE);
+		struct ctrlog l;
+		rc = lp ? ctrlog_open(lp, in->log, &l) : -ENOMEM;
+		if (rc) {
+			errmsg_set(err, rc, "%s: %s", lp ? lp : "log", strerror(-rc));
+			runtime_remove(s);
+		} else {
+			ctrlog_close(&l);
+		}
+		free(lp);
+	}
+	if (rc == -ENOMEM)
+		errmsg_set(err, rc, "out of memory");
+	if (rc)
+		runtime_state_free(s);
 	return rc;
 }
 

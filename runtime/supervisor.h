@@ -6,7 +6,9 @@
  *
  * Contract
  * - supervisor_create() registers the container under the runtime root
- *   (runtime/state.h) with this process as its supervisor, status created.
+ *   (runtime/state.h) with this process as its supervisor, status created,
+ *   or (info.claim, hull start) takes over an existing one that does not
+ *   run; its log goes on where the last run left it.
  * - supervisor_detach() (hull run -d) forks the supervisor: it starts a new
  *   session, its stdin/stdout go to /dev/null and its stderr to the parent
  *   until the container started (so start errors reach the user), /dev/null
@@ -62,12 +64,25 @@ struct supervisor_info {
 	int stop_timeout;
 	bool auto_remove;
 	const struct ctrlog_opts *log; /* the log's cap; NULL: the defaults */
+	/* what inspect and ps show of its configuration (copied); may be NULL */
+	const struct runtime_config *config;
+	char *const *args; /* the front end's arguments (runtime_state.args) */
+	size_t n_args;
+	/* hull start: take over this existing container (name, id or prefix;
+	 * runtime_claim()) instead of registering a new one; the fields above
+	 * are then the record's, not these */
+	const char *claim;
 };
 
 struct supervisor;
 
 int supervisor_create(const struct supervisor_info *in, struct supervisor **out,
 		      struct errmsg *err);
+/* hull create: register the container with no supervisor (monitor_pid 0,
+ * status created; hull start claims it later) and an empty log. Fills s
+ * (free with runtime_state_free()). in->claim must be NULL. */
+int supervisor_register(const struct supervisor_info *in, struct runtime_state *s,
+			struct errmsg *err);
 /* True in the parent (*status set, *m released), false in the supervisor. */
 bool supervisor_detach(struct supervisor **m, int *status);
 /* The container as registered (its id, directory, socket paths). */

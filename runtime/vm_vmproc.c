@@ -10,7 +10,7 @@
 #include "runtime/runtime.h"
 #include "runtime/vmproc.h"
 
-static int spawn(const struct vmm_config *vc, const char *template_root, void **out,
+static int spawn(const struct vmm_config *vc, const struct vmhost_spawn *sp, void **out,
 		 struct errmsg *err)
 {
 	struct vmmapi_config c = {
@@ -30,7 +30,7 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 	    .nports = vc->net_nports,
 	    .net_no_csum = vc->net_no_csum,
 	    .net_host_loopback = vc->net_host_loopback,
-	    .template_root = template_root,
+	    .template_root = sp->template_root,
 	    .disk_read_bps = vc->disk_read_bps,
 	    .disk_write_bps = vc->disk_write_bps,
 	    .disk_read_iops = vc->disk_read_iops,
@@ -43,8 +43,7 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 		c.disks[i] = (struct vmmapi_disk){vc->disks[i].path, vc->disks[i].read_only};
 	for (unsigned i = 0; i < vc->nvolumes; i++)
 		c.volumes[i] =
-		    (struct vmmapi_volume){vc->volumes[i].host_dir, vc->volumes[i].read_only,
-					   vc->volumes[i].passthrough_owners};
+		    (struct vmmapi_volume){vc->volumes[i].host_dir, vc->volumes[i].read_only};
 	for (unsigned i = 0; i < vc->net_nports; i++)
 		c.ports[i] = (struct vmmapi_portfwd){.udp = vc->net_ports[i].udp,
 						     .host_ip = vc->net_ports[i].host_ip,
@@ -52,7 +51,9 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 						     .guest_port = vc->net_ports[i].guest_port};
 	memcpy(c.net_mac, vc->net_mac, sizeof(c.net_mac));
 	struct vmproc *vp;
-	int rc = vmproc_spawn(&c, &vp, err);
+	struct vmproc_opts o = {.attach_path = sp->attach_path,
+				.cpu_quota_milli = sp->cpu_quota_milli};
+	int rc = vmproc_spawn(&c, &o, &vp, err);
 	if (!rc)
 		*out = vp;
 	return rc;
@@ -118,6 +119,21 @@ static void release(void *vp)
 	vmproc_free(vp); /* reaps the monitor */
 }
 
+static int pause_vm(void *vp, struct errmsg *err)
+{
+	return vmproc_pause(vp, err);
+}
+
+static int resume_vm(void *vp, struct errmsg *err)
+{
+	return vmproc_resume(vp, err);
+}
+
+static int pid(void *vp)
+{
+	return (int)vmproc_pid(vp);
+}
+
 const struct vmhost_ops rt_vm_proc = {
     .name = "hull-vmm",
     .spawn = spawn,
@@ -128,4 +144,7 @@ const struct vmhost_ops rt_vm_proc = {
     .attach_disk = attach_disk,
     .stop = stop,
     .release = release,
+    .pause = pause_vm,
+    .resume = resume_vm,
+    .pid = pid,
 };

@@ -8,7 +8,7 @@
  *
  * Contract (every implementation)
  * - spawn(): the VM described by vc (its console_out, ctx and template_*
- *   fields are ignored) is created and started; with template_root, the
+ *   fields are ignored) is created and started; with sp->template_root, the
  *   template that fits vc is restored from, or this VM may save one
  *   (save_template). Returns 0 with *vm, or -errno with err.
  * - fd(vm) is readable when next_event() may have an event: 1 and *ev, 0
@@ -22,6 +22,10 @@
  *   -ESHUTDOWN once the VM stopped. stop() only asks; STOPPED follows.
  * - release() stops the VM if it still runs, waits for it and frees
  *   everything; NULL is fine.
+ * - pause(), resume(): the vCPUs stop (resume: go on); block until done: 0,
+ *   or -errno with err; -ESHUTDOWN once the VM stopped. pid(): the host
+ *   process that runs the VM (its CPU time and memory are the VM's), 0 when
+ *   there is none. All three may be NULL (the fake VM): not supported.
  * - One thread per VM (the session's). Nothing the VM side says is trusted
  *   beyond its event kinds: why strings are bounded and copied.
  */
@@ -56,9 +60,18 @@ struct vmhost_event {
 	const char *reason; /* STOPPED: static text */
 };
 
+/* What spawn() needs besides the VM's config. */
+struct vmhost_spawn {
+	const char *template_root; /* NULL: boot cold, keep no template */
+	/* the disk attach_disk() will be given later (the monitor's jail must
+	 * hold it from the start), or NULL */
+	const char *attach_path;
+	uint32_t cpu_quota_milli; /* CPU time per second in 1/1000 CPU; 0: none */
+};
+
 struct vmhost_ops {
 	const char *name;
-	int (*spawn)(const struct vmm_config *vc, const char *template_root, void **vm,
+	int (*spawn)(const struct vmm_config *vc, const struct vmhost_spawn *sp, void **vm,
 		     struct errmsg *err);
 	int (*fd)(void *vm);
 	int (*next_event)(void *vm, struct vmhost_event *ev, struct errmsg *err);
@@ -67,6 +80,9 @@ struct vmhost_ops {
 	int (*attach_disk)(void *vm, unsigned index, const char *path, struct errmsg *err);
 	int (*stop)(void *vm);
 	void (*release)(void *vm);
+	int (*pause)(void *vm, struct errmsg *err);
+	int (*resume)(void *vm, struct errmsg *err);
+	int (*pid)(void *vm);
 };
 
 #endif

@@ -17,12 +17,16 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/fileutil.h"
+#include "common/jail_enter.h"
+#include "runtime/jail.h"
 
 #define EVQ_MAX 4 /* CREATED, STARTED, STOPPED: never more are pending */
 
 struct vmproc {
 	pid_t pid;
-	pid_t netd; /* the network helper, -1 if none */
+	pid_t netd;		/* the network helper, -1 if none */
+	struct jail_cgroup *cg; /* both helpers', NULL if none */
 	int api, console;
 	bool stopped; /* STOPPED queued or delivered: nothing more comes */
 	bool reaped;
@@ -85,40 +89,18 @@ static void copy_why(char dst[VMPROC_WHY_MAX], const char *src)
 	dst[i] = '\0';
 }
 
-/* fork+exec path with stdin from in and fds[i] as fd 3 + i (nfds <= 4),
- * every other fd closed; the child dies with this thread (PDEATHSIG) and
- * has its own session: a ^C on hull's terminal is hull's to forward to the
- * container, not a signal that kills the VM. The pid, or -errno. */
-static pid_t spawn_child(const char *path, char *const argv[], int in, const int *fds,
-			 unsigned nfds)
+/* The jail of either helper (runtime/jail.h), with the cgroup cg. */
+static pid_t spawn_jailed(const struct jail_spec *js, struct jail_cgroup *cg, const char *path,
+			  char *const argv[], int in, const int *fds, unsigned nfds,
+			  struct errmsg *err)
 {
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		return pid;
-	/* async-signal-safe calls only from here to exec */
-	if (nfds > 4 || prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-		_exit(127);
-	setsid();
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* out of the way first: an fd may be 3 or 4 already (and dup2 onto
-	 * itself would keep O_CLOEXEC) */
-	int tmp[4];
-	for (unsigned i = 0; i < nfds; i++)
-		if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
-			_exit(127);
-	if (dup2(in, 0) < 0)
-		_exit(127);
-	for (unsigned i = 0; i < nfds; i++)
-		if (dup2(tmp[i], 3 + (int)i) < 0)
-			_exit(127);
-	close_range(3 + nfds, ~0u, 0);
-	execv(path, argv);
-	_exit(127);
+	struct jail *j;
+	int rc = jail_prepare(&j, js, err);
+	if (rc)
+		return rc;
+	pid_t pid = jail_spawn(j, cg, path, argv, in, fds, nfds, err);
+	jail_free(j);
+	return pid;
 }
 
 /* Wait for pid to exit, SIGKILL after VMPROC_REAP_TIMEOUT_MS. */
@@ -140,13 +122,14 @@ static void reap_pid(pid_t pid)
  * wait until it has bound cfg's published ports: a port in use fails here,
  * before any VM exists. *pid: the helper; *vmm_end: the socket's end for
  * hull-vmm (CLOEXEC, the caller's). */
-static int netd_spawn(const struct vmmapi_config *cfg, pid_t *pid, int *vmm_end, struct errmsg *err)
+static int netd_spawn(const struct vmmapi_config *cfg, struct jail_cgroup *cg, pid_t *pid,
+		      int *vmm_end, struct errmsg *err)
 {
 	int nv[2] = {-1, -1}, st[2] = {-1, -1}, in[2] = {-1, -1};
 	char ps[VMMAPI_MAX_PORTFWD][48];
-	const char *argv[9 + 2 * VMMAPI_MAX_PORTFWD] = {"hull-slirp", "--net-fd", "3",
-							"--status-fd", "4"};
-	unsigned argc = 5;
+	const char *argv[11 + 2 * VMMAPI_MAX_PORTFWD] = {
+	    "hull-slirp", "--net-fd", "3", "--status-fd", "4", "--jail", JAIL_ROOT};
+	unsigned argc = 7;
 	int rc = 0;
 	*pid = -1;
 	*vmm_end = -1;
@@ -179,9 +162,18 @@ static int netd_spawn(const struct vmmapi_config *cfg, pid_t *pid, int *vmm_end,
 		rc = errmsg_set(err, -errno, "socketpair/pipe: %s", strerror(errno));
 		goto out;
 	}
-	pid_t p = spawn_child(path, (char *const *)argv, in[0], (int[2]){nv[0], st[1]}, 2);
+	/* the host's network (it opens host sockets, binds the published
+	 * ports before it jails itself), no file but the resolver's config
+	 * (libslirp reads it to forward the guest's DNS queries) */
+	struct jail_path rc_conf = {"/etc/resolv.conf", false};
+	struct jail_spec js = {.paths = &rc_conf,
+			       .npaths = access(rc_conf.path, R_OK) == 0,
+			       .host_net = true,
+			       .net_bind = true};
+	pid_t p =
+	    spawn_jailed(&js, cg, path, (char *const *)argv, in[0], (int[2]){nv[0], st[1]}, 2, err);
 	if (p < 0) {
-		rc = errmsg_set(err, (int)p, "fork: %s", strerror((int)-p));
+		rc = (int)p;
 		goto out;
 	}
 	*pid = p;
@@ -226,6 +218,10 @@ out:
 	return rc;
 }
 
+/* How long a monitor that hung up may take to exit before its status is
+ * reported as unknown (its exit closes the socket: normally microseconds). */
+#define GONE_WAIT_MS 500
+
 /* The monitor hung up or broke the protocol: say how it ended. */
 static void monitor_gone(struct vmproc *vp, const char *why)
 {
@@ -233,16 +229,32 @@ static void monitor_gone(struct vmproc *vp, const char *why)
 		return;
 	char st[128] = "";
 	int ws;
-	if (!vp->reaped && waitpid(vp->pid, &ws, WNOHANG) == vp->pid) {
-		vp->reaped = true;
-		vp->wstatus = ws;
+	uint64_t deadline = clock_now_ns() + (uint64_t)GONE_WAIT_MS * 1000000;
+	while (!vp->reaped) {
+		pid_t r = waitpid(vp->pid, &ws, WNOHANG);
+		if (r == vp->pid) {
+			vp->reaped = true;
+			vp->wstatus = ws;
+		} else if (r < 0 || clock_now_ns() > deadline) {
+			break;
+		} else {
+			nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+		}
 	}
+	/* a filter's trap exits with VMMAPI_EXIT_SECCOMP after saying STOPPED
+	 * itself; without its handler the kernel kills with SIGSYS */
+	if (vp->reaped &&
+	    ((WIFEXITED(vp->wstatus) && WEXITSTATUS(vp->wstatus) == VMMAPI_EXIT_SECCOMP) ||
+	     (WIFSIGNALED(vp->wstatus) && WTERMSIG(vp->wstatus) == SIGSYS)))
+		why = "hull-vmm killed by its seccomp filter";
 	if (vp->reaped && WIFEXITED(vp->wstatus))
 		snprintf(st, sizeof(st), " (it exited with status %d)", WEXITSTATUS(vp->wstatus));
 	else if (vp->reaped && WIFSIGNALED(vp->wstatus))
-		snprintf(st, sizeof(st), " (killed by signal %d)", WTERMSIG(vp->wstatus));
+		snprintf(st, sizeof(st), " (killed by signal %d, %s)", WTERMSIG(vp->wstatus),
+			 strsignal(WTERMSIG(vp->wstatus)));
 	struct vmproc_event ev = {.kind = VMPROC_EV_STOPPED, .reason = VMMAPI_STOP_ERROR};
-	int n = snprintf(ev.why, sizeof(ev.why), "hull-vmm: %s", why);
+	int n = snprintf(ev.why, sizeof(ev.why), "%s%s",
+			 strncmp(why, "hull-vmm", 8) ? "hull-vmm: " : "", why);
 	if (n >= 0 && (size_t)n < sizeof(ev.why))
 		snprintf(ev.why + n, sizeof(ev.why) - (size_t)n, "%s", st);
 	push(vp, &ev);
@@ -298,8 +310,56 @@ static int pump(struct vmproc *vp, struct vmmapi_msg *res)
 	return 0;
 }
 
-int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct errmsg *err)
+/* What hull-vmm's jail holds: every file and directory cfg names, the
+ * disk o will attach, the KVM device (and the tun device for a tap NIC);
+ * with a tap it stays in the host's network namespace. */
+static int monitor_jail(const struct vmmapi_config *cfg, const struct vmproc_opts *o,
+			struct jail_path *p, struct jail_spec *js, char **sockdir,
+			struct errmsg *err)
 {
+	unsigned n = 0;
+	*sockdir = NULL;
+	if (cfg->kernel)
+		p[n++] = (struct jail_path){cfg->kernel, false};
+	if (cfg->initrd)
+		p[n++] = (struct jail_path){cfg->initrd, false};
+	for (uint32_t i = 0; i < cfg->ndisks && i < VMMAPI_MAX_DISKS; i++)
+		if (cfg->disks[i].path)
+			p[n++] = (struct jail_path){cfg->disks[i].path, !cfg->disks[i].read_only};
+	if (o && o->attach_path)
+		p[n++] = (struct jail_path){o->attach_path,
+					    cfg->ndisks == 0 || !cfg->disks[0].read_only};
+	for (uint32_t i = 0; i < cfg->nvolumes && i < VMMAPI_MAX_VOLUMES; i++)
+		p[n++] = (struct jail_path){cfg->volumes[i].host_dir, !cfg->volumes[i].read_only};
+	if (cfg->vsock_uds) {
+		/* the monitor makes its socket there and connects to the
+		 * runtime's */
+		if (!(*sockdir = strdup(cfg->vsock_uds)))
+			return errmsg_set(err, -ENOMEM, "out of memory");
+		p[n++] = (struct jail_path){dirname(*sockdir), true};
+	}
+	if (cfg->template_root) {
+		int rc = fileutil_mkdirs(cfg->template_root, 0755);
+		if (rc)
+			return errmsg_set(err, rc, "template directory %s: %s", cfg->template_root,
+					  strerror(-rc));
+		p[n++] = (struct jail_path){cfg->template_root, true};
+	}
+	*js = (struct jail_spec){.paths = p,
+				 .npaths = n,
+				 .kvm_dev = cfg->kvm_dev ? cfg->kvm_dev : "/dev/kvm",
+				 .tun = cfg->net_mode == VMMAPI_NET_TAP,
+				 .host_net = cfg->net_mode == VMMAPI_NET_TAP,
+				 .proc = true};
+	return 0;
+}
+
+int vmproc_spawn(const struct vmmapi_config *cfg, const struct vmproc_opts *o, struct vmproc **out,
+		 struct errmsg *err)
+{
+	struct jail_path jp[JAIL_MAX_PATHS];
+	struct jail_spec js;
+	char *sockdir = NULL;
 	int sv[2] = {-1, -1}, cp[2] = {-1, -1}, in[2] = {-1, -1}, net = -1;
 	char *path = vmproc_monitor_path();
 	struct vmproc *vp = calloc(1, sizeof(*vp));
@@ -315,9 +375,24 @@ int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct er
 				path, strerror(errno));
 		goto fail;
 	}
+	if (cfg->ndisks > VMMAPI_MAX_DISKS || cfg->nvolumes > VMMAPI_MAX_VOLUMES) {
+		rc = errmsg_set(err, -EINVAL, "the VM's config exceeds what hull-vmm takes");
+		goto fail;
+	}
+	if ((rc = monitor_jail(cfg, o, jp, &js, &sockdir, err)))
+		goto fail;
+	/* one cgroup for the VM's helpers: guest RAM plus what the monitor
+	 * and the network helper use besides */
+	const char *no_cg;
+	struct jail_limits lim = {.mem_bytes = cfg->mem_bytes + VMPROC_MEM_OVERHEAD,
+				  .cpu_milli = o ? o->cpu_quota_milli : 0,
+				  .pids = VMPROC_PIDS_MAX};
+	if ((rc = jail_cgroup_create(&vp->cg, &lim, &no_cg, err)))
+		goto fail;
 	/* the network helper first: its published ports are bound (or
 	 * refused) before the monitor exists */
-	if (cfg->net_mode == VMMAPI_NET_SLIRP && (rc = netd_spawn(cfg, &vp->netd, &net, err)))
+	if (cfg->net_mode == VMMAPI_NET_SLIRP &&
+	    (rc = netd_spawn(cfg, vp->cg, &vp->netd, &net, err)))
 		goto fail;
 	/* stdin: a pipe without a writer (reads see EOF), not /dev/null,
 	 * which the host's /dev may lack */
@@ -328,14 +403,17 @@ int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct er
 	}
 	close(in[1]);
 	in[1] = -1;
-	char *const argv[] = {
-	    "hull-vmm", "--api-fd", "3", "--console-fd", "4", net >= 0 ? "--net-fd" : NULL,
-	    "5",	NULL};
-	pid_t pid = spawn_child(path, argv, in[0], (int[3]){sv[1], cp[1], net}, net >= 0 ? 3 : 2);
+	char *const argv[] = {"hull-vmm", "--api-fd", "3",	 "--console-fd",
+			      "4",	  "--jail",   JAIL_ROOT, net >= 0 ? "--net-fd" : NULL,
+			      "5",	  NULL};
+	pid_t pid = spawn_jailed(&js, vp->cg, path, argv, in[0], (int[3]){sv[1], cp[1], net},
+				 net >= 0 ? 3 : 2, err);
 	if (pid < 0) {
-		rc = errmsg_set(err, (int)pid, "fork: %s", strerror((int)-pid));
+		rc = (int)pid;
 		goto fail;
 	}
+	free(sockdir);
+	sockdir = NULL;
 	vp->pid = pid;
 	close(sv[1]);
 	close(cp[1]);
@@ -372,10 +450,13 @@ fail:
 		/* its socket is closed: it exits; a stuck one is killed */
 		reap_pid(vp->netd);
 	}
-	if (vp)
+	if (vp) {
+		jail_cgroup_remove(vp->cg);
 		free(vp->buf);
+	}
 	free(vp);
 	free(path);
+	free(sockdir);
 	return rc;
 }
 
@@ -522,6 +603,11 @@ int vmproc_reap(struct vmproc *vp, int *wstatus)
 		/* the monitor's exit hung up the helper's socket: it exits */
 		reap_pid(vp->netd);
 		vp->netd = -1;
+	}
+	if (vp->reaped) {
+		/* both are gone: so goes their cgroup */
+		jail_cgroup_remove(vp->cg);
+		vp->cg = NULL;
 	}
 	if (wstatus)
 		*wstatus = vp->reaped ? vp->wstatus : -1;

@@ -12,6 +12,15 @@
  *   stderr inherited) and dies with its parent thread
  *   (PR_SET_PDEATHSIG): call vmproc_spawn() from a thread that lives as long
  *   as the VM should (the process's main thread).
+ * - Both helpers run jailed (runtime/jail.h has the layers): the monitor's
+ *   jail holds cfg's kernel, initrd, disks, volumes, vsock socket directory
+ *   and template root (made if missing), o->attach_path and the KVM device,
+ *   nothing else; the network helper's holds only /etc/resolv.conf. As
+ *   root both join one cgroup for the VM (memory cfg->mem_bytes +
+ *   VMPROC_MEM_OVERHEAD, VMPROC_PIDS_MAX tasks, o->cpu_quota_milli),
+ *   removed when vmproc_reap() has reaped both, or when vmproc_spawn()
+ *   fails. A jail that cannot be made fails vmproc_spawn() naming the step
+ *   and the path.
  * - With cfg->net_mode VMMAPI_NET_SLIRP, the user-mode network helper
  *   (netd/main.c, vmproc_netd_path()) is started first, the same way, and
  *   vmproc_spawn() waits until it has bound the published ports: a port
@@ -25,7 +34,9 @@
  *   (non-blocking), or -errno. Events arrive in this order: CREATED, STARTED,
  *   STOPPED (STOPPED alone when the VM could not be made). If the monitor
  *   dies or hangs up without STOPPED, a STOPPED with reason
- *   VMMAPI_STOP_ERROR and a why naming its exit status is made up. After
+ *   VMMAPI_STOP_ERROR and a why naming its exit status is made up
+ *   ("hull-vmm killed by its seccomp filter" for VMMAPI_EXIT_SECCOMP or
+ *   SIGSYS; the monitor's own trap says STOPPED with the syscall first). After
  *   STOPPED there are no more events: stop polling vmproc_fd() then (it
  *   stays readable once the monitor has exited).
  * - Requests (vmproc_save_template, _attach_disk, _pause, _resume) block
@@ -86,7 +97,22 @@ char *vmproc_monitor_path(void);
  * hull-vmm is (<exe dir>/../netd/hull-slirp in a build tree). */
 char *vmproc_netd_path(void);
 
-int vmproc_spawn(const struct vmmapi_config *cfg, struct vmproc **out, struct errmsg *err);
+/* Besides the VM's config (NULL: none of these). */
+struct vmproc_opts {
+	/* a disk vmproc_attach_disk() will be given later: the monitor's jail
+	 * holds only what it is told about before it starts */
+	const char *attach_path;
+	uint32_t cpu_quota_milli; /* the cgroup's CPU quota, 1/1000 CPU; 0: none */
+};
+
+/* The cgroup's limits besides the quota: guest RAM plus this much (the
+ * monitor's own memory, the network helper's, the template files' page
+ * cache), and this many tasks (threads) for both helpers. */
+#define VMPROC_MEM_OVERHEAD (256ull << 20)
+#define VMPROC_PIDS_MAX 128
+
+int vmproc_spawn(const struct vmmapi_config *cfg, const struct vmproc_opts *o, struct vmproc **out,
+		 struct errmsg *err);
 int vmproc_fd(const struct vmproc *vp);
 int vmproc_next_event(struct vmproc *vp, struct vmproc_event *ev, struct errmsg *err);
 int vmproc_console_fd(const struct vmproc *vp);

@@ -25,8 +25,8 @@ static bool has_dot_component(const char *p)
 	return false;
 }
 
-/* The OPTS of HOSTDIR:GUESTDIR:OPTS, o[0, n): ro, rw, passthrough-owners,
- * comma-separated. */
+/* The OPTS of HOSTDIR:GUESTDIR:OPTS, o[0, n): ro, rw, comma-separated;
+ * passthrough-owners is known, to be refused saying why. */
 static int parse_opts(const char *arg, const char *o, size_t n, struct volume_arg *v,
 		      struct errmsg *err)
 {
@@ -38,11 +38,9 @@ static int parse_opts(const char *arg, const char *o, size_t n, struct volume_ar
 		else if (k == 2 && !strncmp(o, "rw", 2))
 			v->read_only = false;
 		else if (k == 18 && !strncmp(o, "passthrough-owners", 18))
-			v->passthrough_owners = true;
+			return errmsg_set(err, -EPERM, "-v %s: " VOLUME_NO_PASSTHROUGH, arg);
 		else
-			return errmsg_set(err, -EINVAL,
-					  "-v %s: option \"%.*s\": expected ro, rw or "
-					  "passthrough-owners",
+			return errmsg_set(err, -EINVAL, "-v %s: option \"%.*s\": expected ro or rw",
 					  arg, (int)k, o);
 		o += k;
 		n -= k;
@@ -152,7 +150,7 @@ int volume_parse(const char *arg, struct volume_arg *out, struct errmsg *err)
 			return rc;
 		len = (size_t)(last - arg);
 	}
-	bool ro = out->read_only, pass = out->passthrough_owners;
+	bool ro = out->read_only;
 	const char *colon = memrchr(arg, ':', len);
 	if (!colon || colon == arg)
 		return errmsg_set(err, -EINVAL, "-v %s: expected HOSTDIR:GUESTDIR[:ro|:rw]", arg);
@@ -181,8 +179,7 @@ int volume_parse(const char *arg, struct volume_arg *out, struct errmsg *err)
 	if ((rc = resolve_host(arg, host, &real, err)))
 		goto fail;
 	free(host);
-	*out = (struct volume_arg){
-	    .host = real, .guest = guest, .read_only = ro, .passthrough_owners = pass};
+	*out = (struct volume_arg){.host = real, .guest = guest, .read_only = ro};
 	return 0;
 fail:
 	free(host);
@@ -224,9 +221,7 @@ int volume_apply(const struct volume_arg *v, size_t n, struct vmm_volume vols[VM
 		hv->read_only = v[i].read_only;
 		if (!hv->path)
 			return errmsg_set(err, -ENOMEM, "out of memory");
-		vols[i] = (struct vmm_volume){.host_dir = v[i].host,
-					      .read_only = v[i].read_only,
-					      .passthrough_owners = v[i].passthrough_owners};
+		vols[i] = (struct vmm_volume){.host_dir = v[i].host, .read_only = v[i].read_only};
 	}
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

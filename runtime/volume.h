@@ -1,5 +1,5 @@
 /* volume: `-v HOSTDIR:GUESTDIR[:OPTS]` for hull run, OPTS a comma-separated
- * list of ro, rw (the default), passthrough-owners.
+ * list of ro, rw (the default).
  *
  * - HOSTDIR must exist and be a directory; relative paths are taken from
  *   hull's working directory. No component of it may be a symlink (-ELOOP,
@@ -10,9 +10,12 @@
  *   ".", ".."), and the 9p server opens it again the same way (p9/p9.h).
  *   A ':' in HOSTDIR is allowed; GUESTDIR is what follows the last ':'
  *   (after OPTS, which are recognised only after a second ':').
- * - passthrough-owners: when hull runs as root, the guest's chown and
- *   setuid/setgid bits reach the host as asked; by default they are mapped
- *   to the volume directory's owner and cleared (p9/p9.h, Ownership).
+ * - Owners: the guest's chown and new files get the volume directory's
+ *   owner, setuid/setgid bits are cleared (p9/p9.h, Ownership).
+ *   passthrough-owners (keep the guest's owners and setuid bits) is refused
+ *   with -EPERM and VOLUME_NO_PASSTHROUGH: it needs CAP_CHOWN and
+ *   CAP_FOWNER in the VM monitor, which runs jailed without them
+ *   (runtime/jail.h).
  * - GUESTDIR must be absolute, not "/", without "." or ".." components;
  *   trailing slashes are dropped. Two volumes may not share a GUESTDIR.
  * - At most VMM_MAX_VOLUMES volumes.
@@ -31,11 +34,17 @@
 #include "proto/hcp.h"
 #include "vmm/vmm.h"
 
+/* why -v ...:passthrough-owners is refused (cli/run.c --help, README) */
+#define VOLUME_NO_PASSTHROUGH                                                                      \
+	"passthrough-owners: not available: keeping the container's owners and "                   \
+	"setuid bits on the host needs CAP_CHOWN and CAP_FOWNER in the VM monitor, which "         \
+	"runs jailed as user hull without them (a monitor the guest compromised could "            \
+	"otherwise give any file it reaches any owner); files get the volume's owner"
+
 struct volume_arg {
 	char *host;  /* HOSTDIR, canonical, opened without following symlinks */
 	char *guest; /* absolute, cleaned */
 	bool read_only;
-	bool passthrough_owners;
 };
 
 int volume_parse(const char *arg, struct volume_arg *out, struct errmsg *err);

@@ -45,9 +45,13 @@ struct shim_create {
 	struct shim_io io;
 };
 
+/* What the container used: the VM's monitor process's CPU time and resident
+ * memory (the guest's memory as far as it is touched, plus the monitor's). */
 struct shim_stats {
-	uint64_t cpu_usage_ns;
+	uint64_t cpu_user_ns, cpu_kernel_ns;
 	uint64_t memory_usage_bytes;
+	uint64_t memory_limit_bytes; /* the VM's memory size; 0: unknown */
+	uint64_t pids;		     /* host processes that stand for it */
 };
 
 struct shim_backend_ops {
@@ -62,6 +66,7 @@ struct shim_backend_ops {
 	int (*resize)(void *be, const char *exec_id, unsigned width, unsigned height,
 		      struct errmsg *err);
 	int (*close_stdin)(void *be, const char *exec_id, struct errmsg *err);
+	/* The container's vCPUs stop (resume: go on); -ESRCH when not running. */
 	int (*pause)(void *be, struct errmsg *err);
 	int (*resume)(void *be, struct errmsg *err);
 	int (*stats)(void *be, struct shim_stats *st, struct errmsg *err);

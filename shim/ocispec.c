@@ -233,6 +233,42 @@ static int parse_annotations(json_object *a, struct shim_spec *s, const char *wh
 	return 0;
 }
 
+static int get_i64(json_object *v, int64_t *out, const char *what, const char *path,
+		   struct errmsg *err)
+{
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return errmsg_set(err, -EINVAL, "%s: %s: not a number", what, path);
+	*out = json_object_get_int64(v);
+	return 0;
+}
+
+/* linux.resources: memory.limit, cpu.quota/cpu.period (what ctr run
+ * --memory-limit and --cpus set, and the CRI from a pod's limits). */
+static int parse_resources(json_object *res, struct shim_spec *s, const char *what,
+			   struct errmsg *err)
+{
+	int64_t mem = 0, quota = 0;
+	uint64_t period = 0;
+	json_object *m = field(res, "memory"), *c = field(res, "cpu");
+	int rc = get_i64(field(m, "limit"), &mem, what, "linux.resources.memory.limit", err);
+	if (rc == 0)
+		rc = get_i64(field(c, "quota"), &quota, what, "linux.resources.cpu.quota", err);
+	if (rc == 0 && field(c, "period"))
+		rc = get_u64(field(c, "period"), &period, what, "linux.resources.cpu.period", err);
+	if (rc < 0)
+		return rc;
+	s->mem_limit = mem > 0 ? (uint64_t)mem : 0; /* -1: unlimited */
+	if (quota > 0) {
+		if (!period)
+			period = 100000; /* the kernel's default, as runc assumes */
+		uint64_t n = ((uint64_t)quota + period - 1) / period;
+		s->cpus = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	}
+	return 0;
+}
+
 static int parse(const char *json, size_t len, const char *what, json_object **out,
 		 struct errmsg *err)
 {
@@ -274,6 +310,8 @@ int shim_spec_parse(const char *json, size_t len, struct shim_spec *s, struct er
 		rc = parse_mounts(field(o, "mounts"), s, what, err);
 	if (rc == 0)
 		rc = parse_annotations(field(o, "annotations"), s, what, err);
+	if (rc == 0)
+		rc = parse_resources(field(field(o, "linux"), "resources"), s, what, err);
 	json_object_put(o);
 	if (rc < 0)
 		shim_spec_free(s);

@@ -12,6 +12,9 @@
  * - mounts: only bind mounts (type "bind", or an option "bind"/"rbind") are
  *   kept, as volumes to share; readonly when an option is "ro". proc, sysfs,
  *   tmpfs, devpts... are the guest's own business.
+ * - linux.resources: memory.limit (bytes; -1 or absent: none) as mem_limit,
+ *   cpu.quota/cpu.period (period 100000 when absent) as cpus, rounded up;
+ *   0: not set.
  * - Outputs own their memory; shim_spec_free() frees (a zeroed struct too).
  */
 #ifndef HULL_SHIM_OCISPEC_H
@@ -51,6 +54,8 @@ struct shim_spec {
 	size_t n_binds;
 	char **annotations; /* key, value, key, value... */
 	size_t n_annotations;
+	uint64_t mem_limit; /* linux.resources.memory.limit; 0: none */
+	uint32_t cpus;	    /* from the CPU quota and period; 0: none */
 };
 
 /* A whole config.json. */

@@ -4,25 +4,36 @@
  * (runtime/vmproc.h), which lives until the VM has ended.
  *
  * - Create: the bundle's config.json (ocispec.h) makes the rt_config; the
- *   rootfs mounts containerd gives (an overlayfs snapshot) are mounted at
- *   <bundle>/rootfs, copied into an ext4 image with mkfs.ext4 -d (a full
- *   copy, the cost of this first version; the runtime wants an ext4 file) in
- *   <bundle>/work when containerd made that link, else in the bundle, and
- *   unmounted again. rt_create() registers the container.
+ *   rootfs mounts containerd gives (an overlayfs snapshot) become the VM's
+ *   ext4 disk (rootfs.h): for a new container the image shared by every
+ *   container of the same layers, cached in hull's store (<store>/
+ *   shim-rootfs), else a private copy in <bundle>/work (or the bundle).
+ *   rt_create() registers the container.
  * - Start: a thread of its own per process runs the runtime's session loop
  *   (rt_start then rt_wait, or rt_exec_start then rt_exec_wait): callbacks
  *   write output to containerd's FIFOs; Kill and ResizePty reach the loop
  *   through an eventfd and are applied in on_event(). The Start handler waits
  *   until the process runs (or failed). The end is reported to the task
  *   service with the exit status (docker's numbers, 128+N for a signal).
- * - Pause, Resume, Stats, Pids: the runtime has no API for them yet: ENOTSUP.
+ * - The init process's pid (Start, Pids) is the VM monitor's, hull-vmm: the
+ *   host process that is the container (before Start: the shim's). Exec
+ *   processes run in the guest and have no host pid: Pids lists the monitor
+ *   alone, as containerd's VM shims do.
+ * - Pause and Resume: the request goes to the init process's session loop
+ *   (the thread that owns the VM, through its eventfd), which pauses or
+ *   resumes the vCPUs (rt_session_pause); the handler waits for the answer.
+ *   Signals to a paused container are delivered when it resumes, but
+ *   SIGKILL resumes it first (as SIGKILL ends a frozen runc container).
+ * - Stats: the monitor's CPU time and resident memory from /proc
+ *   (runtime_proc_usage). Once the monitor runs in a cgroup of its own (the
+ *   jail), that cgroup's cpu.stat and memory.current are the better figures:
+ *   swap rb_stats' source, the Metrics it fills stay the same.
  * - Each process's fds (struct shim_io) are closed when its thread ends.
  */
 #include "shim/backend.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,9 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/fdio.h"
@@ -40,11 +49,15 @@
 #include "common/readfile.h"
 #include "runtime/paths.h"
 #include "runtime/runtime.h"
+#include "runtime/state.h"
 #include "runtime/template.h"
 #include "shim/ocispec.h"
+#include "shim/rootfs.h"
 
 #define RTB_MAX_PROCS 65
-#define RTB_MEM (128ull << 20)
+#define RTB_MEM (128ull << 20)	  /* the VM's memory when the spec sets no limit */
+#define RTB_MEM_MIN (64ull << 20) /* the guest kernel and init need this much */
+#define RTB_MEM_MAX (64ull << 30)
 #define RTB_STOP_TIMEOUT_S 10
 
 enum pstate { PS_NEW, PS_STARTING, PS_RUNNING, PS_DONE };
@@ -69,6 +82,11 @@ struct rproc {
 	uint16_t rows, cols;
 	struct rt_io rio;
 	struct rt_exec *x;
+	/* init: a pause (1) or resume (2) request for the session loop */
+	int cmd;
+	bool cmd_done;
+	int cmd_rc;
+	struct errmsg cmd_err;
 };
 
 struct rtb {
@@ -76,13 +94,17 @@ struct rtb {
 	void (*exited)(void *ctx, const char *exec_id, int status);
 	void *ctx;
 	struct rt_container *c;
-	char *image; /* the ext4 copy of the rootfs */
+	struct shim_rootfs rootfs; /* the VM's disk */
 	struct shim_spec spec;
 	struct volume_arg vols[VMM_MAX_VOLUMES];
 	size_t n_vols;
 	char *kernel, *initrd, *troot;
 	pthread_mutex_t m;
 	pthread_cond_t cv;
+	unsigned cpus;
+	uint64_t mem;
+	int vmm_pid;			   /* under m: the VM monitor's, while it runs; else 0 */
+	bool paused;			   /* under m */
 	struct rproc procs[RTB_MAX_PROCS]; /* [0]: init */
 };
 
@@ -104,113 +126,24 @@ static void close_io(struct shim_io *io)
 	}
 }
 
-/* ---- rootfs: mount containerd's snapshot, copy it into ext4 ---- */
-
-static int mount_rootfs(const struct shim_create *c, const char *target, struct errmsg *err)
-{
-	if (c->n_rootfs != 1)
-		return errmsg_set(
-		    err, -EINVAL,
-		    "task %s: %zu rootfs mounts; one (containerd's snapshot) is supported", c->id,
-		    c->n_rootfs);
-	const struct shim_mount *m = &c->rootfs[0];
-	char data[4096] = "";
-	unsigned long flags = 0;
-	size_t len = 0;
-	for (size_t i = 0; i < m->n_options; i++) {
-		const char *o = m->options[i];
-		if (strcmp(o, "ro") == 0) {
-			flags |= MS_RDONLY;
-		} else if (strcmp(o, "rw") == 0) {
-		} else if (strcmp(o, "bind") == 0 || strcmp(o, "rbind") == 0) {
-			flags |= MS_BIND | (o[0] == 'r' ? MS_REC : 0);
-		} else {
-			int w = snprintf(data + len, sizeof(data) - len, "%s%s", len ? "," : "", o);
-			if (w < 0 || (size_t)w >= sizeof(data) - len)
-				return errmsg_set(err, -E2BIG,
-						  "task %s: rootfs mount options too long", c->id);
-			len += (size_t)w;
-		}
-	}
-	const char *type = strcmp(m->type, "bind") == 0 ? NULL : m->type;
-	if (!type)
-		flags |= MS_BIND;
-	if (mount(m->source, target, type, flags, len ? data : NULL) < 0)
-		return errmsg_set(err, -errno, "task %s: mounting the rootfs (%s %s) at %s: %s",
-				  c->id, m->type, m->source, target, strerror(errno));
-	return 0;
-}
-
-static uint64_t tree_bytes, tree_inodes;
-
-static int count_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)path;
-	(void)type;
-	(void)ftw;
-	tree_bytes += (uint64_t)st->st_size + 4096;
-	tree_inodes++;
-	return 0;
-}
-
-static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER; /* nftw has no context */
-
-static int run_mkfs(const char *dir, const char *image, struct errmsg *err)
-{
-	pthread_mutex_lock(&count_lock);
-	tree_bytes = tree_inodes = 0;
-	int rc = nftw(dir, count_one, 32, FTW_PHYS | FTW_MOUNT);
-	uint64_t bytes = tree_bytes, inodes = tree_inodes;
-	pthread_mutex_unlock(&count_lock);
-	if (rc < 0)
-		return errmsg_set(err, -errno, "rootfs %s: %s", dir, strerror(errno));
-	/* room for metadata and the guest's small writes; the file is sparse */
-	uint64_t kib = (bytes + bytes / 2) / 1024 + 32768;
-	char size[32], nino[32];
-	snprintf(size, sizeof(size), "%lluk", (unsigned long long)kib);
-	snprintf(nino, sizeof(nino), "%llu", (unsigned long long)(inodes * 2 + 1024));
-	pid_t pid = fork();
-	if (pid < 0)
-		return errmsg_set(err, -errno, "mkfs.ext4: %s", strerror(errno));
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 0);
-		dup2(null, 1);
-		execlp("mkfs.ext4", "mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-N", nino, "-d",
-		       dir, image, size, (char *)NULL);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return errmsg_set(err, -errno, "mkfs.ext4: %s", strerror(errno));
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return errmsg_set(err, -EIO, "mkfs.ext4 -d %s %s failed (status %d)", dir, image,
-				  WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-	return 0;
-}
+/* ---- rootfs (rootfs.h) ---- */
 
 static int make_image(struct rtb *b, const struct shim_create *c, struct errmsg *err)
 {
-	char target[PATH_MAX], work[PATH_MAX];
-	snprintf(target, sizeof(target), "%s/rootfs", b->bundle);
+	char work[PATH_MAX];
 	snprintf(work, sizeof(work), "%s/work", b->bundle);
 	struct stat st;
 	const char *dir = stat(work, &st) == 0 && S_ISDIR(st.st_mode) ? work : b->bundle;
-	if (asprintf(&b->image, "%s/hull-rootfs.ext4", dir) < 0) {
-		b->image = NULL;
-		return errmsg_set(err, -ENOMEM, "out of memory");
-	}
-	mkdir(target, 0711);
-	int rc = mount_rootfs(c, target, err);
-	if (rc < 0)
-		return rc;
-	unlink(b->image);
-	rc = run_mkfs(target, b->image, err);
-	if (umount2(target, MNT_DETACH) < 0 && rc == 0)
-		rc = errmsg_set(err, -errno, "unmounting %s: %s", target, strerror(errno));
-	if (rc < 0)
-		unlink(b->image);
+	/* the shared images live in hull's store, next to its converted ones */
+	char *store = paths_store_root(NULL), *cache = NULL;
+	if (store && asprintf(&cache, "%s/shim-rootfs", store) < 0)
+		cache = NULL;
+	free(store);
+	if (cache)
+		shim_rootfs_prune(cache);
+	int rc = shim_rootfs_prepare(c->id, c->rootfs, c->n_rootfs, b->bundle, dir, cache,
+				     &b->rootfs, err);
+	free(cache);
 	return rc;
 }
 
@@ -254,11 +187,30 @@ static void on_event(void *ctx, struct rt_session *s)
 	bool resize = p->resize;
 	uint16_t rows = p->rows, cols = p->cols;
 	p->resize = false;
+	int cmd = p->cmd;
+	bool kill_paused = false;
+	for (size_t i = 0; i < n; i++)
+		kill_paused |= sigs[i] == SIGKILL && p->b->paused;
 	pthread_mutex_unlock(&p->b->m);
+	struct errmsg err = {{0}};
+	if (kill_paused && rt_session_pause(s, false, &err) == 0) {
+		pthread_mutex_lock(&p->b->m);
+		p->b->paused = false;
+		pthread_mutex_unlock(&p->b->m);
+	}
 	for (size_t i = 0; i < n; i++)
 		rt_session_signal(s, sigs[i]);
 	if (resize)
 		rt_session_resize(s, rows, cols);
+	if (cmd) {
+		int rc = rt_session_pause(s, cmd == 1, &err);
+		pthread_mutex_lock(&p->b->m);
+		p->cmd_rc = rc;
+		p->cmd_err = err;
+		p->cmd_done = true;
+		pthread_cond_broadcast(&p->b->cv);
+		pthread_mutex_unlock(&p->b->m);
+	}
 }
 
 static void started(struct rproc *p, int rc, const struct errmsg *err)
@@ -280,8 +232,15 @@ static void *proc_thread(void *arg)
 	int status;
 	if (!p->exec_id[0]) {
 		int rc = rt_start(b->c, &p->rio, &err);
+		pthread_mutex_lock(&b->m);
+		b->vmm_pid = rc < 0 ? 0 : rt_container_vmm_pid(b->c);
+		pthread_mutex_unlock(&b->m);
 		started(p, rc, &err);
 		status = rt_wait(b->c);
+		pthread_mutex_lock(&b->m);
+		b->vmm_pid = 0;
+		b->paused = false;
+		pthread_mutex_unlock(&b->m);
 		rt_close(b->c);
 		b->c = NULL;
 	} else {
@@ -304,6 +263,7 @@ static void *proc_thread(void *arg)
 	close_io(&p->io);
 	pthread_mutex_lock(&b->m);
 	p->state = PS_DONE;
+	pthread_cond_broadcast(&b->cv); /* a pause request waits for this too */
 	pthread_mutex_unlock(&b->m);
 	b->exited(b->ctx, p->exec_id, status);
 	return NULL;
@@ -370,6 +330,21 @@ static int rb_create(void *be, const struct shim_create *c, uint32_t *pid, struc
 	if ((rc = make_image(b, c, err)) < 0)
 		return rc;
 
+	/* the VM's size: linux.resources when given (ctr run --memory-limit,
+	 * --cpus; a pod's limits), else hull's defaults. A size no template
+	 * was made for boots cold (and saves one for the next). */
+	b->cpus = b->spec.cpus ? b->spec.cpus : 1;
+	if (b->cpus > VMM_MAX_CPUS)
+		b->cpus = VMM_MAX_CPUS;
+	b->mem = b->spec.mem_limit ? (b->spec.mem_limit + (1u << 20) - 1) & ~((1ull << 20) - 1)
+				   : RTB_MEM;
+	if (b->mem < RTB_MEM_MIN)
+		return errmsg_set(
+		    err, -EINVAL, "config.json: memory limit %llu bytes: a VM needs at least %llu",
+		    (unsigned long long)b->spec.mem_limit, (unsigned long long)RTB_MEM_MIN);
+	if (b->mem > RTB_MEM_MAX)
+		b->mem = RTB_MEM_MAX;
+
 	struct rproc *p = &b->procs[0];
 	if ((rc = proc_init(b, p, "", &c->io, err)) < 0)
 		return rc;
@@ -378,7 +353,7 @@ static int rb_create(void *be, const struct shim_create *c, uint32_t *pid, struc
 	snprintf(image, sizeof(image), "containerd:%s", c->id);
 	struct rt_config cfg = {
 	    .image = image,
-	    .rootfs = b->image,
+	    .rootfs = b->rootfs.image,
 	    .process =
 		{
 		    .argv = b->spec.args,
@@ -391,8 +366,8 @@ static int rb_create(void *be, const struct shim_create *c, uint32_t *pid, struc
 		    .stdin_open = c->io.in >= 0,
 		},
 	    .hostname = b->spec.hostname,
-	    .cpus = 1,
-	    .mem_bytes = RTB_MEM,
+	    .cpus = b->cpus,
+	    .mem_bytes = b->mem,
 	    .kernel = b->kernel,
 	    .initrd = b->initrd,
 	    .template_root = b->troot,
@@ -445,8 +420,11 @@ static int rb_start(void *be, const char *exec_id, uint32_t *pid, struct errmsg 
 	struct rproc *p = find(b, exec_id);
 	if (!p)
 		return errmsg_set(err, -ENOENT, "no process %s", exec_id);
-	*pid = (uint32_t)getpid();
-	return start_proc(b, p, err);
+	int rc = start_proc(b, p, err);
+	pthread_mutex_lock(&b->m);
+	*pid = (uint32_t)(b->vmm_pid > 0 ? b->vmm_pid : getpid());
+	pthread_mutex_unlock(&b->m);
+	return rc;
 }
 
 static int rb_exec(void *be, const char *exec_id, const uint8_t *spec, size_t len,
@@ -526,26 +504,84 @@ static int rb_close_stdin(void *be, const char *exec_id, struct errmsg *err)
 	return 0; /* the client closing its end is the EOF the loop sees (shimio.h) */
 }
 
-static int rb_nosup(void *be, struct errmsg *err)
+/* Hand a pause (true) or resume to init's session loop; wait for its answer. */
+static int pause_resume(struct rtb *b, bool pause, struct errmsg *err)
 {
-	(void)be;
-	return errmsg_set(err, -ENOTSUP, "hull's runtime cannot pause or resume a VM yet");
+	struct rproc *p = &b->procs[0];
+	pthread_mutex_lock(&b->m);
+	if (!p->used || p->state != PS_RUNNING || !b->vmm_pid) {
+		pthread_mutex_unlock(&b->m);
+		return errmsg_set(err, -ESRCH, "task %s is not running", b->id);
+	}
+	if (b->paused == pause) {
+		pthread_mutex_unlock(&b->m);
+		return 0;
+	}
+	p->cmd = pause ? 1 : 2;
+	p->cmd_done = false;
+	pthread_mutex_unlock(&b->m);
+	poke(p);
+	pthread_mutex_lock(&b->m);
+	while (!p->cmd_done && p->state != PS_DONE)
+		pthread_cond_wait(&b->cv, &b->m);
+	int rc = p->cmd_done ? p->cmd_rc : -ESRCH;
+	if (rc == 0)
+		b->paused = pause;
+	else if (p->cmd_done)
+		*err = p->cmd_err;
+	else
+		errmsg_set(err, rc, "task %s ended", b->id);
+	p->cmd = 0;
+	p->cmd_done = false;
+	pthread_mutex_unlock(&b->m);
+	if (rc == -ESHUTDOWN)
+		rc = -ESRCH; /* the VM stopped meanwhile: not running */
+	return rc;
+}
+
+static int rb_pause(void *be, struct errmsg *err)
+{
+	return pause_resume(be, true, err);
+}
+
+static int rb_resume(void *be, struct errmsg *err)
+{
+	return pause_resume(be, false, err);
 }
 
 static int rb_stats(void *be, struct shim_stats *st, struct errmsg *err)
 {
-	(void)be;
-	(void)st;
-	return errmsg_set(err, -ENOTSUP, "hull's runtime reports no metrics yet");
+	struct rtb *b = be;
+	pthread_mutex_lock(&b->m);
+	int pid = b->vmm_pid;
+	pthread_mutex_unlock(&b->m);
+	struct runtime_proc_usage u;
+	if (pid <= 0 || runtime_proc_usage(pid, &u) < 0)
+		return errmsg_set(err, -ESRCH, "task %s: its VM is not running", b->id);
+	*st = (struct shim_stats){
+	    .cpu_user_ns = u.user_ns,
+	    .cpu_kernel_ns = u.system_ns,
+	    .memory_usage_bytes = u.rss_bytes,
+	    .memory_limit_bytes = b->mem,
+	    .pids = 1,
+	};
+	return 0;
 }
 
 static int rb_pids(void *be, uint32_t *pids, size_t max, size_t *n, struct errmsg *err)
 {
-	(void)be;
-	(void)pids;
-	(void)max;
+	struct rtb *b = be;
+	(void)err;
 	*n = 0;
-	return errmsg_set(err, -ENOTSUP, "hull's runtime does not list a VM's processes yet");
+	pthread_mutex_lock(&b->m);
+	struct rproc *p = &b->procs[0];
+	uint32_t pid = b->vmm_pid > 0		       ? (uint32_t)b->vmm_pid
+		       : p->used && p->state == PS_NEW ? (uint32_t)getpid()
+						       : 0;
+	pthread_mutex_unlock(&b->m);
+	if (pid && max)
+		pids[(*n)++] = pid;
+	return 0;
 }
 
 static void proc_release(struct rproc *p)
@@ -578,11 +614,7 @@ static int rb_remove(void *be, const char *exec_id, struct errmsg *err)
 		b->c = NULL;
 	}
 	proc_release(p);
-	if (b->image) {
-		unlink(b->image);
-		free(b->image);
-		b->image = NULL;
-	}
+	shim_rootfs_release(&b->rootfs);
 	return 0;
 }
 
@@ -593,8 +625,8 @@ static const struct shim_backend_ops rb_ops = {
     .signal = rb_signal,
     .resize = rb_resize,
     .close_stdin = rb_close_stdin,
-    .pause = rb_nosup,
-    .resume = rb_nosup,
+    .pause = rb_pause,
+    .resume = rb_resume,
     .stats = rb_stats,
     .pids = rb_pids,
     .remove = rb_remove,

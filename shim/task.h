@@ -9,8 +9,10 @@
  *   exec ids are bounded (SHIM_ID_MAX) and at most SHIM_MAX_EXECS exec
  *   processes exist at a time; decode failures are INVALID_ARGUMENT.
  * - Implemented: Create, Start, State, Wait, Kill, Delete, Pids, Exec,
- *   ResizePty, CloseIO, Pause, Resume, Connect, Shutdown. Stats, Checkpoint
- *   and Update answer UNIMPLEMENTED, saying so.
+ *   ResizePty, CloseIO, Pause, Resume, Stats (the backend's figures as
+ *   containerd's cgroups v1 Metrics, io.containerd.cgroups.v1.Metrics, in an
+ *   Any), Connect, Shutdown. Checkpoint and Update answer UNIMPLEMENTED,
+ *   saying so.
  * - Events go to cfg->publish in containerd's order (TaskCreate, TaskStart,
  *   TaskExecAdded, TaskExecStarted, TaskExit, TaskPaused, TaskResumed,
  *   TaskDelete) as a packed event plus its topic and type name; publishing is

@@ -12,6 +12,8 @@ static int map_region(struct guest_mem_region *r, uint64_t gpa, uint64_t size)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
+	/* the guest's memory is the guest's secrets: never in a core dump */
+	madvise(p, size, MADV_DONTDUMP);
 	r->gpa = gpa;
 	r->size = size;
 	r->host = p;

@@ -245,6 +245,7 @@ void *vcpu_run(void *arg)
 	sigset_t set;
 	sigfillset(&set);
 	sigdelset(&set, VCPU_KICK_SIGNAL);
+	sigdelset(&set, SIGSYS); /* a seccomp trap must reach its handler */
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 
 	while (!atomic_load(env->stopping)) {

@@ -120,6 +120,16 @@ struct vmm {
 	struct vcpu_pause pause;
 	struct snapshot snap; /* restored from a template: owns the RAM mapping */
 	bool restored;
+	/* vmm_start(): the threads wait here until every one of them, and the
+	 * caller, ran cfg.thread_setup (pending counts those still to report) */
+	struct {
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+		unsigned pending;
+		bool open;
+		int rc;
+		struct errmsg err;
+	} gate;
 	int stop_fd;
 	atomic_bool stopping;
 	pthread_mutex_t stop_lock;
@@ -343,16 +353,28 @@ static int setup_disk(struct vmm *vm, unsigned i, struct errmsg *err)
 	return rc;
 }
 
-/* Volume i: a 9p server on its directory behind a virtio-9p device. As root
- * the server maps owners to the volume directory's (or passes them through
- * when the volume asks); otherwise it cannot chown at all (see p9.h). */
+/* Volume i: a 9p server on its directory behind a virtio-9p device. The
+ * server maps owners to the volume directory's when that mapping can hold:
+ * as root, or when the directory belongs to this process's uid and gid,
+ * which is how the jail presents a volume to the monitor (runtime/jail.h:
+ * an idmapped mount, its owner shown as user hull; rootless, the user's own
+ * directory). Otherwise it cannot chown at all (P9_OWNERS_KEEP, see p9.h).
+ * Owners never pass through (P9_OWNERS_PASSTHROUGH): that needs CAP_CHOWN,
+ * which the jailed monitor does not have (runtime/volume.h). */
+static enum p9_owners volume_owners(const struct vmm_volume *cfg)
+{
+	struct stat st;
+	if (geteuid() == 0 ||
+	    (lstat(cfg->host_dir, &st) == 0 && st.st_uid == geteuid() && st.st_gid == getegid()))
+		return P9_OWNERS_MAPPED;
+	return P9_OWNERS_KEEP;
+}
+
 static int setup_volume(struct vmm *vm, unsigned i, struct errmsg *err)
 {
 	struct volume *v = &vm->volumes[i];
 	const struct vmm_volume *cfg = &vm->cfg.volumes[i];
-	enum p9_owners own = geteuid() != 0	       ? P9_OWNERS_KEEP
-			     : cfg->passthrough_owners ? P9_OWNERS_PASSTHROUGH
-						       : P9_OWNERS_MAPPED;
+	enum p9_owners own = volume_owners(cfg);
 	int rc = p9_server_new(&v->srv, cfg->host_dir, cfg->read_only, own, err);
 	char tag[VIRTIO_9P_TAG_MAX + 1];
 	snprintf(tag, sizeof(tag), VMM_VOLUME_TAG, i);
@@ -642,6 +664,8 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->pause.lock, NULL);
 	pthread_cond_init(&vm->pause.cond, NULL);
+	pthread_mutex_init(&vm->gate.lock, NULL);
+	pthread_cond_init(&vm->gate.cond, NULL);
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->pvm = cfg->pvm < 0 ? kvm_host_is_pvm() : cfg->pvm > 0;
 	vm->ncpus = cfg->cpus;
@@ -712,15 +736,61 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 	return 0;
 }
 
+/* Confine the calling thread for role (cfg.thread_setup), count it in
+ * the gate and, on a thread vmm_start() made, wait until the gate opens.
+ * True: go on with the role's work. */
+static bool gate_pass(struct vmm *vm, enum vmm_thread_role role)
+{
+	struct errmsg e = {{0}};
+	int rc = vm->cfg.thread_setup ? vm->cfg.thread_setup(vm->cfg.ctx, role, &e) : 0;
+	pthread_mutex_lock(&vm->gate.lock);
+	if (rc && !vm->gate.rc) {
+		vm->gate.rc = rc;
+		vm->gate.err = e;
+	}
+	if (role != VMM_THREAD_CONTROL) {
+		vm->gate.pending--;
+		pthread_cond_broadcast(&vm->gate.cond);
+		while (!vm->gate.open)
+			pthread_cond_wait(&vm->gate.cond, &vm->gate.lock);
+	}
+	bool go = vm->gate.rc == 0;
+	pthread_mutex_unlock(&vm->gate.lock);
+	return go;
+}
+
+/* Let the threads go (each checks gate.rc: after a failure they end). */
+static void gate_open(struct vmm *vm, unsigned not_started)
+{
+	pthread_mutex_lock(&vm->gate.lock);
+	vm->gate.pending -= not_started;
+	while (vm->gate.pending > 0)
+		pthread_cond_wait(&vm->gate.cond, &vm->gate.lock);
+	vm->gate.open = true;
+	pthread_cond_broadcast(&vm->gate.cond);
+	pthread_mutex_unlock(&vm->gate.lock);
+}
+
 static void *loop_main(void *arg)
 {
 	struct vmm *vm = arg;
 	sigset_t set;
 	sigfillset(&set);
+	sigdelset(&set, SIGSYS); /* a seccomp trap must reach its handler */
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
+	if (!gate_pass(vm, VMM_THREAD_DEVICES))
+		return NULL;
 	int rc = evloop_run(vm->loop);
 	if (rc)
 		vm_stop(vm, VMM_STOP_ERROR, "event loop failed");
+	return NULL;
+}
+
+static void *vcpu_main(void *arg)
+{
+	struct vcpu *v = arg;
+	if (gate_pass(v->env->ctx, VMM_THREAD_VCPU))
+		vcpu_run(v);
 	return NULL;
 }
 
@@ -729,19 +799,43 @@ int vmm_start(struct vmm *vm, struct errmsg *err)
 	int rc = vcpu_signal_setup();
 	if (rc)
 		return errmsg_set(err, rc, "signal setup: %s", strerror(-rc));
+	/* every thread is made before any is confined (filters are inherited:
+	 * a vCPU made after the control thread's filter would carry both) */
+	vm->gate.pending = 1 + vm->ncpus;
 	rc = pthread_create(&vm->loop_thread, NULL, loop_main, vm);
-	if (rc)
+	if (rc) {
+		gate_open(vm, 1 + vm->ncpus);
 		return errmsg_set(err, -rc, "event loop thread: %s", strerror(rc));
+	}
 	vm->loop_started = true;
-	vm->started_ns = clock_now_ns();
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		rc = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_run, &vm->vcpus[i]);
+		rc = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_main, &vm->vcpus[i]);
 		if (rc) {
 			vm_stop(vm, VMM_STOP_ERROR, "cannot start vCPU thread");
+			pthread_mutex_lock(&vm->gate.lock);
+			if (!vm->gate.rc)
+				vm->gate.rc = -rc;
+			pthread_mutex_unlock(&vm->gate.lock);
+			gate_open(vm, vm->ncpus - i);
 			return errmsg_set(err, -rc, "vCPU thread %u: %s", i, strerror(rc));
 		}
 		vm->vcpus[i].started = true;
 	}
+	/* the caller's own confinement comes last: it made the threads */
+	pthread_mutex_lock(&vm->gate.lock);
+	while (vm->gate.pending > 0)
+		pthread_cond_wait(&vm->gate.cond, &vm->gate.lock);
+	pthread_mutex_unlock(&vm->gate.lock);
+	if (!vm->gate.rc)
+		gate_pass(vm, VMM_THREAD_CONTROL);
+	rc = vm->gate.rc;
+	if (rc) {
+		vm_stop(vm, VMM_STOP_ERROR, vm->gate.err.text);
+		gate_open(vm, 0);
+		return errmsg_set(err, rc, "%s", vm->gate.err.text);
+	}
+	vm->started_ns = clock_now_ns();
+	gate_open(vm, 0);
 	/* the restored guest's connections died with the template's process */
 	if (vm->restored && vm->vsock)
 		virtio_vsock_transport_reset(vm->vsock);
@@ -873,5 +967,7 @@ void vmm_destroy(struct vmm *vm)
 	pthread_mutex_destroy(&vm->stop_lock);
 	pthread_mutex_destroy(&vm->pause.lock);
 	pthread_cond_destroy(&vm->pause.cond);
+	pthread_mutex_destroy(&vm->gate.lock);
+	pthread_cond_destroy(&vm->gate.cond);
 	free(vm);
 }

@@ -24,7 +24,12 @@
  *   programs reconnect, as with Firecracker snapshots.
  * - Threads by role: vCPU threads only run guest code and dispatch exits; the
  *   event-loop thread runs device back-ends (virtio queues); the caller's
- *   thread controls. (Seccomp filters per role hang on this split later.)
+ *   thread controls. cfg.thread_setup confines each role (hull-vmm loads a
+ *   seccomp filter per role, seccomp/filter.h): vmm_start() calls it first
+ *   on every thread it makes, then on its caller once they all returned,
+ *   and only then does any thread do its work: every filter is in place
+ *   before the first guest instruction. vmm/ keeps SIGSYS unblocked in its
+ *   threads (a filter's trap reaches the process's handler).
  * - vmm_destroy() releases every fd, mapping and thread; safe after a failed
  *   vmm_start() and on a VM that never ran.
  */
@@ -62,12 +67,17 @@ struct vmm_disk {
 struct vmm_volume {
 	const char *host_dir; /* opened without following symlinks (p9/p9.h) */
 	bool read_only;
-	/* as root: owners and setuid/setgid bits pass through to the host
-	 * (-v ...:passthrough-owners) instead of being mapped (p9/p9.h) */
-	bool passthrough_owners;
 };
 
 typedef void (*vmm_out_fn)(void *ctx, const uint8_t *buf, size_t n);
+
+enum vmm_thread_role {
+	VMM_THREAD_VCPU,    /* one per vCPU: KVM_RUN, exit dispatch, console out */
+	VMM_THREAD_DEVICES, /* the event loop: device back ends */
+	VMM_THREAD_CONTROL, /* vmm_start()'s caller: pause, save, attach, stop, wait */
+};
+/* Confine the calling thread for role; 0 or -errno with err. */
+typedef int (*vmm_thread_fn)(void *ctx, enum vmm_thread_role role, struct errmsg *err);
 
 /* Networking (vmm/virtio/virtio_net.h, vmm/net/net_stream.h, vmm/net/net_tap.h). */
 enum vmm_net_mode {
@@ -104,7 +114,10 @@ struct vmm_config {
 	 * saved with this config's key (vmm_template_key). */
 	const char *template_dir;
 	vmm_out_fn console_out;
-	void *ctx;
+	/* NULL: threads run unconfined. A failure makes vmm_start() fail (the
+	 * VM stops before any guest instruction ran). */
+	vmm_thread_fn thread_setup;
+	void *ctx; /* for console_out and thread_setup */
 	/* Volumes: volume i is a virtio-9p device in slot SLOT_VOLUME0 + i with
 	 * mount tag VMM_VOLUME_TAG. Its directory is opened by vmm_create(),
 	 * also on a restore: a template never served any (the guest mounts

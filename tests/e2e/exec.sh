@@ -19,7 +19,7 @@ if ! grep -q ready "$tmp/main.out"; then
 	fail "the container started" "$(cat "$tmp/main.err")"
 	finish
 fi
-u=$("$HULL" inspect main | jq -r '.[0].vsock_socket')
+u=$("$HULL" inspect main | jq -r '.[0].Hull.VsockSocket')
 if [ -S "$u" ]; then pass "the VM's vsock socket is there"; else fail "the VM's vsock socket is there" "got: $u"; fi
 
 hull_cmd files exec "$u" cat /data/shared

@@ -90,12 +90,12 @@ follow=$!
 
 hull_cmd insp inspect web
 expect_eq "inspect exits 0" "$rc" 0
-expect_eq "inspect: id" "$(jq -r '.[0].id' <<<"$out")" "$id"
-expect_eq "inspect: running" "$(jq -r '.[0].state.status + " " + (.[0].state.running|tostring)' <<<"$out")" "running true"
-expect_eq "inspect: command" "$(jq -r '.[0].command[0]' <<<"$out")" "sh"
-expect_eq "inspect: log path" "$(jq -r '.[0].log_path' <<<"$out")" "$rt/$id/container.log"
+expect_eq "inspect: id" "$(jq -r '.[0].Id' <<<"$out")" "$id"
+expect_eq "inspect: running" "$(jq -r '.[0].State.Status + " " + (.[0].State.Running|tostring)' <<<"$out")" "running true"
+expect_eq "inspect: command" "$(jq -r '.[0].Config.Cmd[0]' <<<"$out")" "sh"
+expect_eq "inspect: log path" "$(jq -r '.[0].Hull.LogPath' <<<"$out")" "$rt/$id/container.log"
 hull_cmd prefix inspect "${id:0:7}"
-expect_eq "an id prefix finds the container" "$(jq -r '.[0].name' <<<"$out")" "web"
+expect_eq "an id prefix finds the container" "$(jq -r '.[0].Name' <<<"$out")" "/web"
 
 hull_cmd dup run -d --name web "$IMG" true
 expect_eq "a taken name: status 125" "$rc" 125
@@ -105,7 +105,7 @@ expect_eq "a taken name: nothing registered" "$(container_dirs)" 1
 hull_cmd rmrun rm web
 expect_eq "rm of a running container: refused" "$rc" 1
 expect_contains "rm of a running container: explained" "$err" "rm -f"
-expect_eq "rm of a running container: still there" "$(state web .state.status)" "running"
+expect_eq "rm of a running container: still there" "$(state web .State.Status)" "running"
 
 hull_cmd exec exec web sh -c 'echo in-exec; echo exec-err >&2; exit 5'
 expect_eq "exec by name: the command's status" "$rc" 5
@@ -133,10 +133,10 @@ hull_cmd psa ps -a
 expect_contains "ps -a: Exited (137) after SIGKILL" "$(grep -F " web" <<<"$out")" "Exited (137) "
 hull_cmd ps2 ps
 expect_not_contains "ps: a stopped container is not listed" "$out" " web"
-expect_eq "inspect: exited 137" "$(state web '.state.status + " " + (.exit_code|tostring)')" "exited 137"
+expect_eq "inspect: exited 137" "$(state web '.State.Status + " " + (.State.ExitCode|tostring)')" "exited 137"
 expect_eq "the monitor's socket is gone" "$(ls "$rt/$id")" "container.log
 state.json"
-mon=$(state web .monitor_pid)
+mon=$(state web .Hull.MonitorPid)
 if gone "$mon"; then pass "the monitor has exited"; else fail "the monitor has exited" "pid $mon"; fi
 
 if wait_until 10 gone "$follow"; then pass "logs -f ends with the container"; else fail "logs -f ends with the container"; kill "$follow"; fi
@@ -174,12 +174,12 @@ expect_eq "foreground: rm" "$(container_dirs)" "0"
 run_d_exec victim "$IMG" sleep 1000
 expect_eq "victim: run -d exits 0" "$rc" 0
 vid=$out
-mon=$(state victim .monitor_pid)
+mon=$(state victim .Hull.MonitorPid)
 kill -KILL "$mon"
 if wait_until 30 gone "$mon"; then pass "victim: the monitor is gone"; else fail "victim: the monitor is gone"; fi
 hull_cmd vps ps -a
 expect_contains "victim: ps -a shows it dead" "$(grep -F " victim" <<<"$out")" "Dead"
-expect_eq "victim: inspect says why" "$(state victim '.state.status + ": " + .state.dead_reason')" "dead: monitor died"
+expect_eq "victim: inspect says why" "$(state victim '.State.Status + ": " + .State.Error')" "dead: monitor died"
 hull_cmd vrm rm victim
 expect_eq "victim: rm without -f cleans it" "$rc" 0
 if [ ! -e "$rt/$vid" ]; then pass "victim: its directory (and sockets) are gone"; else fail "victim: its directory is gone" "$(ls -la "$rt/$vid")"; fi
@@ -188,7 +188,7 @@ if pgrep -f -- "--name victim" >/dev/null; then fail "victim: no process left"; 
 # --- --rm and rm -f leave nothing ---------------------------------------------
 run_d_exec quick --rm "$IMG" sleep 1000
 expect_eq "-d --rm: run exits 0" "$rc" 0
-mon=$(state quick .monitor_pid)
+mon=$(state quick .Hull.MonitorPid)
 hull_cmd rmf rm -f quick
 expect_eq "rm -f of a running container exits 0" "$rc" 0
 if gone "$mon"; then pass "rm -f: the monitor is gone"; else fail "rm -f: the monitor is gone"; fi
@@ -207,7 +207,7 @@ run_hull flood --name flood --log-opt max-size=64k --log-opt max-file=2 "$IMG" \
 	sh -c 'yes "" | head -n 30000; yes line | head -n 2000; echo last-line'
 expect_eq "log flood: exit 0" "$rc" 0
 expect_eq "log flood: all of stdout reached hull run" "$(wc -l <"$tmp/flood.out")" 32001
-logp=$(state flood .log_path)
+logp=$(state flood .Hull.LogPath)
 logbytes=$(cat "$logp" "$logp".* 2>/dev/null | wc -c)
 if [ "$logbytes" -le $((2 * 65536)) ] && [ "$logbytes" -gt 65536 ]; then
 	pass "log flood: the log stays within 2 x 64k ($logbytes bytes)"

@@ -2,9 +2,13 @@
 # containerd-shim-hull-v2 end to end: Debian's containerd 1.6 (a private
 # one, tests/lib/containerd.sh) runs containers in hull microVMs through the
 # shim: ctr run --rm with stdout/stderr apart, exit status and stdin; ctr run
-# -d, task ls, exec, kill, delete; and nothing left afterwards (no shim
-# process, VM monitor, socket, bundle, mount, hull container record), nor
-# after the harness stops containerd. Images come from archives built
+# -t and exec -t on a terminal with its size; ctr run -d, task ls, ps
+# (the VM monitor's pid), pause/resume (the guest's clock stands still),
+# metrics, exec, kill, delete; containerd SIGKILLed and restarted while a
+# task runs (it is reached again); the shim SIGKILLed (containerd's `shim
+# delete` cleans up after it); and nothing left afterwards (no shim process,
+# VM monitor, socket, bundle, mount, hull container record), nor after the
+# harness stops containerd. Images come from archives built
 # offline. A failing or killed run is cleaned up too (containerd.sh: the EXIT
 # trap, else its guard).
 . "$(dirname "$0")/lib.sh"
@@ -12,6 +16,7 @@
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
 : "${IMG_ARCHIVE:?IMG_ARCHIVE must name the oci-archive of the test image}"
 : "${SHIM_DIR:?SHIM_DIR must name the directory of containerd-shim-hull-v2}"
+: "${BB_OCI:?BB_OCI must name the busybox example image (an OCI layout)}"
 trap 'ctrd_stop; cleanup' EXIT
 
 ctrd() { # NAME ARGS...: ctr against the private containerd, like hull_cmd
@@ -40,6 +45,10 @@ expect_eq "ctr images import of an oci-archive exits 0" "$rc" 0
 "$lib/mkdocker-archive.sh" "$IMG" "$tmp/da.tar" busybox:e2e
 ctrd import2 images import "$tmp/da.tar"
 expect_eq "ctr images import of a docker-archive exits 0" "$rc" 0
+# the same layers as e2e:latest (a docker-archive of it); bb: other layers
+"$lib/mkoci-archive.sh" "$BB_OCI" "$tmp/bb.tar"
+ctrd import3 images import --base-name docker.io/library/bb "$tmp/bb.tar"
+expect_eq "ctr images import of a second image exits 0" "$rc" 0
 ctrd ls images ls -q
 expect_line "the oci-archive's image is there" "$out" "docker.io/library/e2e:latest"
 expect_line "the docker-archive's image is there" "$out" "docker.io/library/busybox:e2e"
@@ -48,7 +57,7 @@ ctrd run run --fifo-dir "$d/fifo" --rm "${RT[@]}" docker.io/library/e2e:latest t
 expect_eq "ctr run --rm through the shim exits 0" "$rc" 0
 expect_eq "... and prints the container's output" "$out" "hi"
 
-ctrd run2 run --fifo-dir "$d/fifo" --rm "${RT[@]}" docker.io/library/busybox:e2e t2 \
+ctrd run2 run --fifo-dir "$d/fifo" --rm "${RT[@]}" docker.io/library/bb:latest t2 \
 	sh -c 'echo out; echo err >&2; exit 7'
 expect_eq "the container's exit status is ctr's" "$rc" 7
 expect_eq "stdout reaches ctr's stdout alone" "$out" "out"
@@ -63,11 +72,96 @@ expect_eq "stdin: ctr run exits 0" "$rc" 0
 expect_eq "stdin is forwarded to the container, then its end" "$(cat "$tmp/in.out")" \
 	"$(printf 'line one\nline two\ndone')"
 
-# in the background: task ls, exec, kill, delete
-ctrd bg run -d --fifo-dir "$d/fifo" "${RT[@]}" docker.io/library/e2e:latest t4 sleep 300
+# three containers of two layer sets (t1 and t3 have the same): two rootfs
+# images, shared (read-only) by the containers of the same layers, in
+# hull's store
+cache=$HULL_ROOT/shim-rootfs
+n_images() { find "$cache" -maxdepth 1 -name '*.ext4' 2>/dev/null | wc -l; }
+expect_eq "one rootfs image per image's layers, shared by its containers" "$(n_images)" 2
+
+# a terminal: ctr -t wants one on its stdin (script(1) makes it, of the size
+# stty gives it); the size reaches the container by ResizePty, after Start,
+# so the container waits for it
+on_tty() { # NAME ROWS COLS CTR-ARGS...: ctr on a pty of ROWS x COLS
+	local name=$1 rows=$2 cols=$3
+	shift 3
+	local cmd="stty rows $rows cols $cols; exec ctr --address $d/c.sock"
+	local a
+	for a in "$@"; do cmd+=" $(printf '%q' "$a")"; done
+	timeout --kill-after=10 "${HULL_TEST_TIMEOUT:-240}" script -qefc "$cmd" /dev/null \
+		</dev/null >"$tmp/$name.out" 2>"$tmp/$name.err"
+	rc=$?
+	out=$(tr -d '\r' <"$tmp/$name.out")
+	last=$name
+}
+# shellcheck disable=SC2016 # the container's shell expands it
+sized='until [ "$(stty size)" != "0 0" ]; do sleep 0.1; done; stty size; test -t 0 && echo tty'
+on_tty tty 30 100 run -t --fifo-dir "$d/fifo" --rm "${RT[@]}" docker.io/library/busybox:e2e tt \
+	sh -c "$sized"
+expect_eq "ctr run -t exits 0" "$rc" 0
+expect_line "ctr run -t: the container sees ctr's terminal size" "$out" "30 100"
+expect_line "ctr run -t: its stdin is a terminal" "$out" "tty"
+
+# in the background: task ls, ps, pause/resume, metrics, exec, kill, delete;
+# the container ticks into its log (stdout to a file: --log-uri), the
+# guest's clock to watch. (No volume: the template is made without one, and
+# a VM of another shape boots cold.)
+ctrd bg run -d --log-uri "file://$tmp/t4.log" "${RT[@]}" \
+	docker.io/library/busybox:e2e t4 sh -c 'while :; do echo t; sleep 0.2; done'
 expect_eq "ctr run -d exits 0" "$rc" 0
 ctrd tls task ls
 expect_contains "ctr task ls shows it running" "$(grep -w t4 <<<"$out")" "RUNNING"
+ticks() { wc -l <"$tmp/t4.log" 2>/dev/null || echo 0; }
+wait_until 60 test "$(ticks)" -gt 2
+expect_eq "the container ticks into its log" "$(test "$(ticks)" -gt 2 && echo yes)" yes
+
+ctrd ps task ps t4
+vmm_pid=$(awk 'NR > 1 { print $1 }' <<<"$out")
+expect_eq "ctr task ps exits 0" "$rc" 0
+expect_eq "ctr task ps: the task's process is its VM monitor" \
+	"$(cat "/proc/${vmm_pid:-0}/comm" 2>/dev/null)" hull-vmm
+expect_eq "ctr task ls shows the monitor's pid" \
+	"$(awk '$1 == "t4" { print $2 }' <<<"$(ctr --address "$d/c.sock" task ls)")" "$vmm_pid"
+
+ctrd metrics task metrics t4
+expect_eq "ctr task metrics exits 0" "$rc" 0
+mem=$(awk '$1 == "memory.usage_in_bytes" { print $2 }' <<<"$out")
+cpu=$(awk '$1 == "cpuacct.usage" { print $2 }' <<<"$out")
+rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$vmm_pid/status")
+expect_eq "metrics: memory is the monitor's resident memory (within 25%)" \
+	"$(awk -v m="${mem:-0}" -v r="${rss:-0}" 'BEGIN { print (r > 0 && m > r * 0.75 && m < r * 1.25) ? "yes" : m " vs " r }')" yes
+expect_eq "metrics: the monitor's CPU time is counted" "$(test "${cpu:-0}" -gt 0 && echo yes)" yes
+
+ctrd pause task pause t4
+expect_eq "ctr task pause exits 0" "$rc" 0
+ctrd tlsp task ls
+expect_contains "ctr task ls shows it PAUSED" "$(grep -w t4 <<<"$out")" "PAUSED"
+sleep 1 # a tick the guest sent before the pause lands meanwhile
+n1=$(ticks)
+sleep 3 # 15 ticks if it ran
+expect_eq "paused: the guest does not run (no tick in 3 s)" "$(ticks)" "$n1"
+ctrd resume task resume t4
+expect_eq "ctr task resume exits 0" "$rc" 0
+wait_until 60 test "$(ticks)" -gt "$((n1 + 2))"
+expect_eq "resumed: the guest ticks again" "$(test "$(ticks)" -gt "$((n1 + 2))" && echo yes)" yes
+ctrd tlsr task ls
+expect_contains "ctr task ls shows it RUNNING again" "$(grep -w t4 <<<"$out")" "RUNNING"
+
+on_tty etty 40 120 task exec -t --exec-id xt t4 sh -c "$sized"
+expect_eq "ctr task exec -t exits 0" "$rc" 0
+expect_line "ctr task exec -t: the process sees ctr's terminal size" "$out" "40 120"
+expect_line "ctr task exec -t: its stdin is a terminal" "$out" "tty"
+
+# containerd dies and comes back: the shim and its VM go on, and are reached
+ctrd_restart
+expect_eq "containerd restarts on the same state" "$?" 0
+ctrd tls3 task ls
+expect_contains "after the restart ctr task ls shows the task running" \
+	"$(grep -w t4 <<<"$out")" "RUNNING"
+expect_eq "... the same VM monitor" "$(cat "/proc/$vmm_pid/comm" 2>/dev/null)" hull-vmm
+n2=$(ticks)
+wait_until 60 test "$(ticks)" -gt "$((n2 + 2))"
+expect_eq "... which goes on running" "$(test "$(ticks)" -gt "$((n2 + 2))" && echo yes)" yes
 ctrd exec task exec --fifo-dir "$d/fifo" --exec-id x1 t4 sh -c 'echo from exec; exit 3'
 expect_eq "ctr task exec: its exit status" "$rc" 3
 expect_eq "ctr task exec: its output" "$out" "from exec"
@@ -84,6 +178,40 @@ ctrd del task delete t4
 expect_eq "ctr task delete exits 0" "$rc" 0
 ctrd rm containers rm t4
 expect_eq "ctr containers rm exits 0" "$rc" 0
+expect_eq "the deleted task's VM monitor is gone" "$(gone "$vmm_pid" && echo gone)" gone
+
+# the shim SIGKILLed: its VM dies with it; containerd runs `shim delete`,
+# which removes what the shim left (the test's last checks below)
+ctrd bg5 run -d --fifo-dir "$d/fifo" "${RT[@]}" docker.io/library/e2e:latest t5 sleep 300
+expect_eq "ctr run -d (t5) exits 0" "$rc" 0
+ctrd ps5 task ps t5
+vmm5=$(awk 'NR > 1 { print $1 }' <<<"$out")
+shim5=$(pgrep -f -- "containerd-shim-hull-v2 .*-id t5 .*-address $d/c.sock" |
+	grep -vxF "$BASHPID" | head -n 1)
+expect_eq "t5's shim is found" "$(test -n "$shim5" && echo yes)" yes
+kill -KILL "${shim5:-0}"
+wait_until 30 gone "${vmm5:-0}"
+expect_eq "the SIGKILLed shim's VM monitor exits" "$(gone "${vmm5:-0}" && echo gone)" gone
+# containerd drops a task whose shim hung up (after running `shim delete`)
+wait_until 60 sh -c "! ctr --address '$d/c.sock' task ls | grep -qw t5"
+ctrd tls5 task ls
+expect_eq "containerd drops the dead shim's task" "$(grep -w t5 <<<"$out")" ""
+ctrd rm5 containers rm t5
+expect_eq "ctr containers rm t5 exits 0" "$rc" 0
+
+# containerd removes the images of a layer set (its snapshots go with them,
+# after its garbage collection): the next container's create prunes the
+# layer set's rootfs image
+lower=$(for f in "$cache"/*.lower; do echo "$(tr ':' '\n' <"$f" | wc -l) $f"; done |
+	sort -n | tail -n 1 | cut -d' ' -f2-) # e2e's: more layers than bb's
+ctrd irm images rm --sync docker.io/library/e2e:latest docker.io/library/busybox:e2e
+expect_eq "ctr images rm exits 0" "$rc" 0
+layers_gone() { tr ':' '\n' <"$lower" | while read -r l; do [ -d "$l" ] || echo gone; done | grep -q gone; }
+wait_until 60 layers_gone
+ctrd run6 run --fifo-dir "$d/fifo" --rm "${RT[@]}" docker.io/library/bb:latest t6 true
+expect_eq "ctr run --rm t6 exits 0" "$rc" 0
+expect_eq "the removed image's rootfs image is pruned, the other kept" "$(n_images)" 1
+expect_eq "... with its layer list" "$(test -e "$lower" && echo present)" ""
 
 # containerd cleans up after each shim when its connection closes, which may
 # finish after ctr returned: wait for that (bounded), then look.

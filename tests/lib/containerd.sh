@@ -12,6 +12,9 @@
 #                                 TMP (the test's temp directory) is removed
 #                                 too should the guard (below) have to stop it
 #   ctr_ ARGS...                  ctr against it (namespace "default")
+#   ctrd_restart                  SIGKILL containerd (a crash), start it again
+#                                 on the same root, state and sockets; its
+#                                 shims and their tasks go on
 #   ctrd_stop                     stop it and its shims, unmount, remove DIR
 #
 # Readiness is containerd answering `ctr version`, polled (bounded by
@@ -28,6 +31,7 @@
 ctrd_dir=
 ctrd_pid=
 ctrd_guard=
+ctrd_prefix=
 ctrd_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/containerd.sh
 
 ctr_() {
@@ -62,9 +66,8 @@ ctrd_start() {
 		[metrics]
 		  address = ""
 	TOML
-	PATH="${prefix:+$prefix:}$PATH" CTRD_TEST_DIR=$ctrd_dir setsid containerd \
-		--config "$ctrd_dir/config.toml" >"$ctrd_dir/containerd.log" 2>&1 </dev/null &
-	ctrd_pid=$!
+	ctrd_prefix=$prefix
+	ctrd_launch
 	# the guard names DIR only in its environment, so ctrd_procs skips it
 	# shellcheck disable=SC2016 # the guard's script expands its own variables
 	CTRD_GUARD_DIR=$ctrd_dir CTRD_GUARD_PID=$ctrd_pid CTRD_GUARD_LIB=$ctrd_lib \
@@ -76,6 +79,17 @@ ctrd_start() {
 		[ -z "$CTRD_GUARD_ALSO" ] || rm -rf "$CTRD_GUARD_ALSO"' ctrd-guard "$$" \
 		</dev/null >/dev/null 2>&1 &
 	ctrd_guard=$!
+	ctrd_ready
+}
+
+# containerd itself, on ctrd_dir's config (its log appended to)
+ctrd_launch() {
+	PATH="${ctrd_prefix:+$ctrd_prefix:}$PATH" CTRD_TEST_DIR=$ctrd_dir setsid containerd \
+		--config "$ctrd_dir/config.toml" >>"$ctrd_dir/containerd.log" 2>&1 </dev/null &
+	ctrd_pid=$!
+}
+
+ctrd_ready() {
 	local waited=0
 	until ctr_ version >/dev/null 2>&1; do
 		if ! kill -0 "$ctrd_pid" 2>/dev/null || [ "$waited" -ge "$((${CTRD_START_TIMEOUT:-60} * 10))" ]; then
@@ -97,6 +111,16 @@ ctrd_procs() {
 		pgrep -f -- "$dir"
 		grep -lszxF -- "CTRD_TEST_DIR=$dir" /proc/[0-9]*/environ | cut -d/ -f3
 	} | sort -un | grep -vxF -e "$BASHPID" -e "${ctrd_guard:-x}" || true
+}
+
+# The guard need not know the new daemon: ctrd_stop finds it by its --config.
+ctrd_restart() {
+	[ -n "$ctrd_pid" ] || return 1
+	kill -KILL "$ctrd_pid" 2>/dev/null
+	ctrd_wait_gone 20 "$ctrd_pid" || return 1
+	wait "$ctrd_pid" 2>/dev/null
+	ctrd_launch
+	ctrd_ready
 }
 
 ctrd_mounts() {

@@ -769,6 +769,8 @@ int snapshot_open(const char *dir, const struct snapshot_expect *e, struct snaps
 			return errmsg_set(err, rc, "template %s: mapping mem: %s", dir,
 					  strerror(-rc));
 		}
+		/* restored guest memory stays out of core dumps too */
+		madvise(p, r->size, MADV_DONTDUMP);
 		r->host = p;
 		off += r->size;
 	}
@@ -789,23 +791,6 @@ int snapshot_section(const struct snapshot *s, uint32_t id, const uint8_t **data
 }
 
 /* ---- managing ---- */
-
-static uint64_t dir_disk_bytes(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d)
-		return 0;
-	uint64_t sum = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		struct stat st;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode))
-			sum += (uint64_t)st.st_blocks * 512;
-	}
-	closedir(d);
-	return sum;
-}
 
 /* ".<name>.tmp-<pid>-XXXXXX" or ".<name>.rm-<pid>-XXXXXX": the pid, or 0
  * if the name is not one of ours. */
@@ -856,7 +841,7 @@ int snapshot_list(const char *root, const struct snapshot_expect *e, snapshot_li
 		struct snapshot_info info = {
 		    .name = name,
 		    .path = path,
-		    .disk_bytes = dir_disk_bytes(path),
+		    .disk_bytes = fileutil_dir_disk_bytes(path),
 		    .created = (int64_t)st.st_mtime,
 		};
 		struct snapshot s;

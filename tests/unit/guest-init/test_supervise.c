@@ -208,7 +208,7 @@ static void test_exit_code(void **state)
 }
 
 /* A stand-in container: fork with three pipes, as container_start does. */
-static pid_t spawn(struct supervisor *s, void (*body)(void))
+static struct container_proc spawn_proc(void (*body)(void))
 {
 	int in[2], out[2], err[2];
 	struct container_proc p;
@@ -240,8 +240,14 @@ static pid_t spawn(struct supervisor *s, void (*body)(void))
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	fcntl(err[0], F_SETFL, O_NONBLOCK);
 	p = (struct container_proc){pid, in[1], out[0], err[0], -1};
+	return p;
+}
+
+static pid_t spawn(struct supervisor *s, void (*body)(void))
+{
+	struct container_proc p = spawn_proc(body);
 	supervise_attach(s, &p);
-	return pid;
+	return p.pid;
 }
 
 /* Collect STDOUT/STDERR frames the guest sent until nothing comes for a while. */
@@ -340,6 +346,48 @@ static void test_signal_frame_forwarded(void **state)
 	spawn(&f->sup, wait_for_signal_body);
 	peer_send_u32(f->host, HCP_SIGNAL, SIGTERM);
 	assert_int_equal(supervise_run(&f->sup, &err), 128 + SIGTERM);
+}
+
+static void run1_body(void)
+{
+	if (write(1, "run1 ", 5) < 0)
+		_exit(98);
+	_exit(3);
+}
+
+static void run2_body(void)
+{
+	if (write(1, "run2 ", 5) < 0)
+		_exit(98);
+	_exit(0);
+}
+
+/* --restart: the main process started anew in the same supervisor; the
+ * host's SIGNAL is what stops restarts (host_signalled). */
+static void test_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg err;
+	struct output o;
+
+	peer_send(f->host, HCP_STDIN_EOF, NULL, 0);
+	spawn(&f->sup, run1_body);
+	assert_int_equal(supervise_run(&f->sup, &err), 3);
+	assert_int_equal(supervise_drain(&f->sup, &err), 0);
+	assert_false(f->sup.host_signalled);
+	struct container_proc p = spawn_proc(run2_body);
+	supervise_restart(&f->sup, &p);
+	assert_int_equal(supervise_run(&f->sup, &err), 0);
+	assert_int_equal(supervise_drain(&f->sup, &err), 0);
+	assert_false(f->sup.host_signalled);
+	p = spawn_proc(wait_for_signal_body);
+	supervise_restart(&f->sup, &p);
+	peer_send_u32(f->host, HCP_SIGNAL, SIGTERM);
+	assert_int_equal(supervise_run(&f->sup, &err), 128 + SIGTERM);
+	assert_true(f->sup.host_signalled);
+	collect(f->host, &o);
+	assert_int_equal(o.nout, 10);
+	assert_memory_equal(o.out, "run1 run2 ", 10);
 }
 
 static void test_pending_signal_delivered_on_attach(void **state)
@@ -660,6 +708,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_run_stdio_and_exit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stdin_queued_before_start, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_signal_frame_forwarded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pending_signal_delivered_on_attach, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_signal_to_init_forwarded, setup, teardown),

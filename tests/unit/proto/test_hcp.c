@@ -227,6 +227,99 @@ static void test_spec_net_roundtrip(void **st)
 	free(buf);
 }
 
+static int decode_rec(uint8_t tag, const char *rec, struct hcp_spec *d)
+{
+	uint8_t b[256] = {HCP_SPEC_ARG,	   1, 0, 0, 0, 'a', HCP_SPEC_CWD, 1, 0, 0, 0, '/',
+			  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', tag};
+	size_t n = strlen(rec);
+	b[19] = (uint8_t)n;
+	memcpy(b + 23, rec, n);
+	return hcp_spec_decode(b, 23 + n, d);
+}
+
+/* tags 25-31: the container's confinement */
+static void test_spec_confine(void **st)
+{
+	(void)st;
+	char *argv[] = {"true", NULL};
+	char *tmpfs[] = {"/run", "/t:size=1m,mode=700", NULL};
+	struct hcp_ulimit ul[] = {{7, 100, 200}, {4, 0, UINT64_MAX}};
+	struct hcp_spec s = {.argv = argv,
+			     .argc = 1,
+			     .cwd = "/",
+			     .rootfs = "/dev/vda",
+			     .read_only = true,
+			     .tmpfs = tmpfs,
+			     .n_tmpfs = 2,
+			     .ulimits = ul,
+			     .n_ulimits = 2,
+			     .shm_size = 8 << 20,
+			     .has_caps = true,
+			     .caps = 0xa80425fbull,
+			     .no_new_privs = true,
+			     .restart = HCP_RESTART_ON_FAILURE,
+			     .restart_max = 3};
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), 0);
+	struct hcp_spec d;
+	assert_int_equal(hcp_spec_decode(buf, len, &d), 0);
+	assert_true(d.read_only && d.no_new_privs && d.has_caps);
+	assert_int_equal(d.n_tmpfs, 2);
+	assert_string_equal(d.tmpfs[1], "/t:size=1m,mode=700");
+	assert_int_equal(d.n_ulimits, 2);
+	assert_int_equal(d.ulimits[0].resource, 7);
+	assert_int_equal(d.ulimits[0].soft, 100);
+	assert_int_equal(d.ulimits[0].hard, 200);
+	assert_true(d.ulimits[1].hard == UINT64_MAX);
+	assert_int_equal(d.shm_size, 8 << 20);
+	assert_int_equal(d.caps, 0xa80425fbull);
+	assert_int_equal(d.restart, HCP_RESTART_ON_FAILURE);
+	assert_int_equal(d.restart_max, 3);
+	hcp_spec_free(&d);
+	free(buf);
+	/* an exec spec carries none of it */
+	struct hcp_spec x = {.argv = argv, .argc = 1, .read_only = true};
+	assert_int_equal(hcp_exec_encode(&x, &buf, &len), -EINVAL);
+	/* encode refuses what decode would */
+	s.ulimits[0].soft = 300;
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), -EINVAL);
+	s.ulimits[0].soft = 100;
+	s.restart = HCP_RESTART_ALWAYS;
+	assert_int_equal(hcp_spec_encode(&s, &buf, &len), -EINVAL); /* a max without on-failure */
+	/* hostile records */
+	assert_int_equal(decode_rec(HCP_SPEC_ULIMIT, "7 1 1", &d), 0);
+	hcp_spec_free(&d);
+	assert_int_equal(decode_rec(HCP_SPEC_RESTART, "always", &d), 0);
+	assert_int_equal(d.restart, HCP_RESTART_ALWAYS);
+	hcp_spec_free(&d);
+	const struct {
+		uint8_t tag;
+		const char *rec;
+	} bad[] = {
+	    {HCP_SPEC_READ_ONLY, "0"},
+	    {HCP_SPEC_READ_ONLY, "yes"},
+	    {HCP_SPEC_ULIMIT, "16 1 1"},
+	    {HCP_SPEC_ULIMIT, "7 2 1"},
+	    {HCP_SPEC_ULIMIT, "7 1"},
+	    {HCP_SPEC_ULIMIT, "7 1 1 "},
+	    {HCP_SPEC_ULIMIT, "7 -1 1"},
+	    {HCP_SPEC_ULIMIT, "7 1 99999999999999999999"},
+	    {HCP_SPEC_SHM_SIZE, "0"},
+	    {HCP_SPEC_SHM_SIZE, "1k"},
+	    {HCP_SPEC_CAPS, "ff"},
+	    {HCP_SPEC_CAPS, "000000000000000g"},
+	    {HCP_SPEC_RESTART, "no"},
+	    {HCP_SPEC_RESTART, "on-failure:"},
+	    {HCP_SPEC_RESTART, "on-failure:2000000"},
+	    {HCP_SPEC_TMPFS, "relative"},
+	    {HCP_SPEC_TMPFS, "/x:bogus"},
+	    {HCP_SPEC_NO_NEW_PRIVS, ""},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(decode_rec(bad[i].tag, bad[i].rec, &d), -EPROTO);
+}
+
 static void test_spec_malformed(void **st)
 {
 	(void)st;
@@ -282,12 +375,7 @@ static void test_spec_malformed(void **st)
 
 static int decode_volume(const char *rec, struct hcp_spec *d)
 {
-	uint8_t b[256] = {HCP_SPEC_ARG,	   1, 0, 0, 0, 'a', HCP_SPEC_CWD,   1, 0, 0, 0, '/',
-			  HCP_SPEC_ROOTFS, 1, 0, 0, 0, 'x', HCP_SPEC_VOLUME};
-	size_t n = strlen(rec);
-	b[19] = (uint8_t)n;
-	memcpy(b + 23, rec, n);
-	return hcp_spec_decode(b, 23 + n, d);
+	return decode_rec(HCP_SPEC_VOLUME, rec, d);
 }
 
 static void test_spec_volumes(void **st)
@@ -495,7 +583,7 @@ int main(void)
 	    cmocka_unit_test(test_spec_roundtrip),     cmocka_unit_test(test_spec_malformed),
 	    cmocka_unit_test(test_spec_volumes),       cmocka_unit_test(test_spec_tty),
 	    cmocka_unit_test(test_exec_spec),	       cmocka_unit_test(test_winsize),
-	    cmocka_unit_test(test_spec_net_roundtrip),
+	    cmocka_unit_test(test_spec_net_roundtrip), cmocka_unit_test(test_spec_confine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

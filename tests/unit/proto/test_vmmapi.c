@@ -31,7 +31,7 @@ static struct vmmapi_msg full_config(void)
 	c->disks[0] = (struct vmmapi_disk){NULL, true};
 	c->disks[1] = (struct vmmapi_disk){"/d/rootfs.ext4", false};
 	c->nvolumes = 1;
-	c->volumes[0] = (struct vmmapi_volume){"/home/x", true, true};
+	c->volumes[0] = (struct vmmapi_volume){"/home/x", true};
 	c->vsock_uds = "/run/hull/c1/vsock";
 	c->vsock_cid = 3;
 	c->net_mode = VMMAPI_NET_SLIRP;
@@ -74,7 +74,6 @@ static void test_config_roundtrip(void **state)
 	assert_int_equal(c->nvolumes, 1);
 	assert_string_equal(c->volumes[0].host_dir, "/home/x");
 	assert_true(c->volumes[0].read_only);
-	assert_true(c->volumes[0].passthrough_owners);
 	assert_string_equal(c->vsock_uds, "/run/hull/c1/vsock");
 	assert_int_equal(c->vsock_cid, 3);
 	assert_int_equal(c->net_mode, VMMAPI_NET_SLIRP);

@@ -229,7 +229,7 @@ struct fake {
 	bool stopped, stop_asked;
 };
 
-static int spawn(const struct vmm_config *vc, const char *template_root, void **out,
+static int spawn(const struct vmm_config *vc, const struct vmhost_spawn *sp, void **out,
 		 struct errmsg *err)
 {
 	memset(&fake_vm_last, 0, sizeof(fake_vm_last));
@@ -237,7 +237,7 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 	fake_vm_last.cpus = vc->cpus;
 	fake_vm_last.mem = (unsigned long long)vc->mem_bytes;
 	fake_vm_last.nvolumes = vc->nvolumes;
-	fake_vm_last.template_root = template_root != NULL;
+	fake_vm_last.template_root = sp->template_root != NULL;
 	struct fake *f = calloc(1, sizeof(*f));
 	if (!f)
 		return errmsg_set(err, -ENOMEM, "out of memory");
@@ -262,7 +262,7 @@ static int spawn(const struct vmm_config *vc, const char *template_root, void **
 	f->queue_fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
 	f->queued[0] = (struct vmhost_event){
 	    .kind = VMHOST_CREATED,
-	    .boot = !template_root	    ? VMHOST_BOOT_NO_TEMPLATE
+	    .boot = !sp->template_root	    ? VMHOST_BOOT_NO_TEMPLATE
 		    : fake_vm_template_fits ? VMHOST_BOOT_RESTORED
 					    : VMHOST_BOOT_COLD,
 	};

@@ -8,14 +8,25 @@
  *   unasked   a RESULT nobody asked for
  *   exit3     exit(3) at once
  *   die-in-request  STOPPED instead of the SAVE_TEMPLATE answer, then exit
- *   request   sends a request (STOP) to the runtime */
+ *   request   sends a request (STOP) to the runtime
+ *   seccomp   CREATED, STARTED, then under the real vCPU filter with
+ *             hull-vmm's trap (seccomp/filter.h, monitor/trap_report.h)
+ *             calls socket(): STOPPED naming it, exit VMMAPI_EXIT_SECCOMP
+ *   seccomp-silent  the same trap without the STOPPED report
+ *   sigsys    the same without the trap's handler: the kernel kills with SIGSYS */
 #include <dirent.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
+#include "monitor/trap_report.h"
 #include "proto/vmmapi.h"
+#include "seccomp/filter.h"
 
 static int api = 3;
 
@@ -42,7 +53,9 @@ int main(void)
 	struct vmmapi_msg m;
 	if (!mode || vmmapi_recv(api, buf, &m, NULL) || m.type != VMMAPI_CONFIG)
 		return 8;
-	if (strcmp(m.config.kernel, "K") || m.config.cpus != 1)
+	/* the test's kernel is this program's path (a file the jail binds) */
+	if (!m.config.kernel || !getenv("HULL_VMM") ||
+	    strcmp(m.config.kernel, getenv("HULL_VMM")) || m.config.cpus != 1)
 		return 7;
 	if (!strcmp(mode, "exit3"))
 		return 3;
@@ -85,6 +98,17 @@ int main(void)
 	struct vmmapi_msg st = {.type = VMMAPI_STARTED};
 	st.started.t_ns = 2;
 	say(st);
+	if (!strncmp(mode, "seccomp", 7) || !strcmp(mode, "sigsys")) {
+		bool report = !strcmp(mode, "seccomp");
+		if (strcmp(mode, "sigsys") &&
+		    hsc_trap_init("hull-vmm", report ? monitor_trap_report : NULL, &api,
+				  VMMAPI_EXIT_SECCOMP, NULL))
+			return 9;
+		if (hsc_install(HSC_VCPU, NULL))
+			return 9;
+		socket(AF_INET, SOCK_STREAM, 0);
+		return 10; /* not stopped */
+	}
 	for (;;) {
 		static uint8_t rb[VMMAPI_RECV_BUF];
 		if (vmmapi_recv(api, rb, &m, NULL))

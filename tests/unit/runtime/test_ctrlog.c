@@ -269,6 +269,84 @@ static void test_rotation_one_file(void **st)
 	assert_int_equal(fsize(p), -1);
 }
 
+/* --since/--until/-t: the window is inclusive, records past --until end
+ * the replay, a record without a time is shown only without a window. */
+static void test_window(void **st)
+{
+	struct fx *f = *st;
+	const char recs[] =
+	    "{\"log\":\"a\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:19.5Z\"}\n"
+	    "{\"log\":\"b\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:20Z\"}\n"
+	    "{\"log\":\"n\\n\",\"stream\":\"stdout\"}\n"
+	    "{\"log\":\"c\\n\",\"stream\":\"stderr\",\"time\":\"2023-11-14T22:13:21Z\"}\n"
+	    "{\"log\":\"d\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:22Z\"}\n"
+	    "{\"log\":\"e\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:20Z\"}\n";
+	int fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(write(fd, recs, sizeof(recs) - 1), (ssize_t)sizeof(recs) - 1);
+	close(fd);
+	char buf[256];
+	struct ctrlog_reader r;
+
+	/* no window: everything, in order */
+	assert_int_equal(ctrlog_reader_open(f->path, SIZE_MAX, &r), 0);
+	assert_int_equal(ctrlog_pump(&r, f->out[1], f->err[1]), 0);
+	size_t n = drain(f->out[0], buf, sizeof(buf));
+	assert_int_equal(n, 10);
+	assert_memory_equal(buf, "a\nb\nn\nd\ne\n", 10);
+	drain(f->err[0], buf, sizeof(buf));
+	ctrlog_reader_close(&r);
+
+	/* [b, c]: a before, n untimed, d past --until (and e after it too) */
+	assert_int_equal(ctrlog_reader_open(f->path, SIZE_MAX, &r), 0);
+	r.since_ns = 1700000000LL * 1000000000LL;
+	r.until_ns = 1700000001LL * 1000000000LL;
+	r.timestamps = true;
+	assert_int_equal(ctrlog_pump(&r, f->out[1], f->err[1]), 0);
+	n = drain(f->out[0], buf, sizeof(buf));
+	buf[n] = '\0';
+	assert_string_equal(buf, "2023-11-14T22:13:20.000000000Z b\n");
+	n = drain(f->err[0], buf, sizeof(buf));
+	buf[n] = '\0';
+	assert_string_equal(buf, "2023-11-14T22:13:21.000000000Z c\n");
+	assert_true(r.past);
+	ctrlog_reader_close(&r);
+}
+
+/* hull logs --since/--until -t read the rotated files too: the window
+ * takes b from PATH.1 and c from PATH, in order. */
+static void test_window_rotated(void **st)
+{
+	struct fx *f = *st;
+	const char old[] =
+	    "{\"log\":\"a\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:19.5Z\"}\n"
+	    "{\"log\":\"b\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:20Z\"}\n";
+	const char cur[] =
+	    "{\"log\":\"c\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:21Z\"}\n"
+	    "{\"log\":\"d\\n\",\"stream\":\"stdout\",\"time\":\"2023-11-14T22:13:22Z\"}\n";
+	char p[128];
+	snprintf(p, sizeof(p), "%s.1", f->path);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(write(fd, old, sizeof(old) - 1), (ssize_t)sizeof(old) - 1);
+	close(fd);
+	fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(write(fd, cur, sizeof(cur) - 1), (ssize_t)sizeof(cur) - 1);
+	close(fd);
+	struct ctrlog_reader r;
+	char buf[256];
+	assert_int_equal(ctrlog_reader_open(f->path, SIZE_MAX, &r), 0);
+	r.since_ns = 1700000000LL * 1000000000LL;
+	r.until_ns = 1700000001LL * 1000000000LL;
+	r.timestamps = true;
+	assert_int_equal(ctrlog_pump(&r, f->out[1], f->err[1]), 0);
+	size_t n = drain(f->out[0], buf, sizeof(buf) - 1);
+	buf[n] = '\0';
+	assert_string_equal(buf, "2023-11-14T22:13:20.000000000Z b\n"
+				 "2023-11-14T22:13:21.000000000Z c\n");
+	assert_true(r.past);
+	ctrlog_reader_close(&r);
+	rm_rotated(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +354,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_follow_partial_damaged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation_one_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_window, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_window_rotated, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,6 +46,22 @@ static void test_network(void **st)
 	}
 }
 
+static void test_port_spec(void **st)
+{
+	(void)st;
+	uint16_t port;
+	bool udp = true;
+	assert_int_equal(net_opts_port_spec("80", &port, &udp), 0);
+	assert_true(port == 80 && !udp);
+	assert_int_equal(net_opts_port_spec("53/udp", &port, &udp), 0);
+	assert_true(port == 53 && udp);
+	assert_int_equal(net_opts_port_spec("65535/tcp", &port, &udp), 0);
+	assert_true(port == 65535 && !udp);
+	const char *bad[] = {"", "0", "65536", "80/", "80/sctp", "/tcp", "+80", "8o", "123456"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(net_opts_port_spec(bad[i], &port, &udp), -EINVAL);
+}
+
 static void test_publish(void **st)
 {
 	(void)st;
@@ -172,9 +188,9 @@ static void test_apply(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_network),	  cmocka_unit_test(test_publish),
-	    cmocka_unit_test(test_dns_and_check), cmocka_unit_test(test_tap_guest),
-	    cmocka_unit_test(test_apply),
+	    cmocka_unit_test(test_network),   cmocka_unit_test(test_publish),
+	    cmocka_unit_test(test_port_spec), cmocka_unit_test(test_dns_and_check),
+	    cmocka_unit_test(test_tap_guest), cmocka_unit_test(test_apply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,9 @@
 
 #include "common/clock.h"
 #include "fake_vm.h"
+#include "common/readfile.h"
 #include "runtime/ctrlog.h"
+#include "runtime/state.h"
 #include "runtime/runtime.h"
 
 static char root[64];
@@ -31,6 +33,8 @@ struct cap {
 	int event_fd;
 	int action; /* what on_event does: a signal, or STOP */
 	int events;
+	bool try_pause; /* on_event also asks for a pause: pause_rc */
+	int pause_rc;
 };
 #define STOP (-1)
 
@@ -72,6 +76,10 @@ static void cap_event(void *ctx, struct rt_session *s)
 	uint64_t v;
 	assert_int_equal(read(c->event_fd, &v, sizeof(v)), sizeof(v));
 	c->events++;
+	if (c->try_pause) {
+		struct errmsg err;
+		c->pause_rc = rt_session_pause(s, true, &err);
+	}
 	if (c->action == STOP)
 		assert_int_equal(rt_session_stop(s), 0);
 	else
@@ -260,6 +268,16 @@ static void test_vm_dies(void **st)
 	assert_int_equal(s.status, RUNTIME_EXITED);
 	assert_int_equal(s.exit_code, RT_EXIT_FAILED);
 	assert_non_null(s.error);
+	/* the monitor's why is in the state (hull ps, inspect) and in the log */
+	assert_non_null(strstr(s.error, "fake guest status"));
+	char *lp = runtime_path(&s, RUNTIME_LOG_FILE), *log = NULL;
+	size_t n;
+	assert_non_null(lp);
+	assert_int_equal(readfile(lp, 1 << 20, &log, &n), 0);
+	assert_non_null(strstr(log, "hull: the VM stopped ("));
+	assert_non_null(strstr(log, "fake guest status"));
+	free(log);
+	free(lp);
 	runtime_state_free(&s);
 	close(c.event_fd);
 }
@@ -380,9 +398,13 @@ static void test_signal(void **st)
 	struct runtime_state s;
 	assert_int_equal(rt_inspect(rt_container_id(ct), &s, &err), 0);
 	runtime_state_free(&s);
+	/* the fake VM has no monitor process and cannot pause: said so */
+	assert_int_equal(rt_container_vmm_pid(ct), 0);
+	c.try_pause = true;
 	poke(&c, SIGUSR1);
 	assert_int_equal(rt_wait(ct), 128 + SIGUSR1);
 	assert_int_equal(c.events, 1);
+	assert_int_equal(c.pause_rc, -ENOTSUP);
 	rt_close(ct);
 	close(c.event_fd);
 }

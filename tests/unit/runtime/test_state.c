@@ -10,13 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "runtime/state.h"
 
@@ -370,6 +373,153 @@ static void test_root_too_long(void **st)
 	    -1);
 }
 
+/* What the container was created with (state_config.h): through state.json
+ * and back; an older file without these fields still reads. */
+static void test_codec_config(void **st)
+{
+	(void)st;
+	static char *env[] = {"PATH=/bin", "FOO=a \"b\""}, *binds[] = {"/h:/g:ro"},
+		    *labels[] = {"app=web", "tier=front=end", "empty="};
+	struct runtime_port ports[] = {{.udp = false, .host_ip = 0x7f000001, 8080, 80},
+				       {.udp = true, .host_ip = 0, 53, 5353}};
+	struct runtime_config src = {
+	    .env = env,
+	    .n_env = 2,
+	    .workdir = "/srv",
+	    .hostname = "h1",
+	    .cpus = 2,
+	    .mem_bytes = 256ull << 20,
+	    .binds = binds,
+	    .n_binds = 1,
+	    .ports = ports,
+	    .n_ports = 2,
+	    .network = "slirp",
+	    .ip_address = "10.0.2.15",
+	    .labels = labels,
+	    .n_labels = 3,
+	};
+	struct runtime_state a, b;
+	fill(&a);
+	memset(a.id, 'c', RUNTIME_ID_LEN);
+	strcpy(a.name, "cfg");
+	assert_int_equal(runtime_config_copy(&a.cfg, &src), 0);
+	char *json;
+	assert_int_equal(runtime_state_encode(&a, &json), 0);
+	assert_non_null(strstr(json, "\"labels\":{"));
+	struct errmsg err;
+	assert_int_equal(runtime_state_decode(json, strlen(json), &b, &err), 0);
+	assert_int_equal(b.cfg.n_env, 2);
+	assert_string_equal(b.cfg.env[1], "FOO=a \"b\"");
+	assert_string_equal(b.cfg.workdir, "/srv");
+	assert_string_equal(b.cfg.hostname, "h1");
+	assert_int_equal(b.cfg.cpus, 2);
+	assert_true(b.cfg.mem_bytes == 256ull << 20);
+	assert_int_equal(b.cfg.n_binds, 1);
+	assert_string_equal(b.cfg.binds[0], "/h:/g:ro");
+	assert_int_equal(b.cfg.n_ports, 2);
+	for (int i = 0; i < 2; i++)
+		assert_true(b.cfg.ports[i].udp == ports[i].udp &&
+			    b.cfg.ports[i].host_ip == ports[i].host_ip &&
+			    b.cfg.ports[i].host_port == ports[i].host_port &&
+			    b.cfg.ports[i].guest_port == ports[i].guest_port);
+	assert_string_equal(b.cfg.network, "slirp");
+	assert_string_equal(b.cfg.ip_address, "10.0.2.15");
+	assert_int_equal(b.cfg.n_labels, 3);
+	assert_string_equal(runtime_config_label(&b.cfg, "tier"), "front=end");
+	assert_string_equal(runtime_config_label(&b.cfg, "empty"), "");
+	assert_null(runtime_config_label(&b.cfg, "ap"));
+	char text[64];
+	runtime_port_text(&b.cfg.ports[0], text, sizeof(text));
+	assert_string_equal(text, "127.0.0.1:8080->80/tcp");
+	runtime_port_text(&b.cfg.ports[1], text, sizeof(text));
+	assert_string_equal(text, "0.0.0.0:53->5353/udp");
+	runtime_state_free(&b);
+
+	/* hostile edits are refused, naming the field */
+	const char *edits[][3] = {
+	    {"\"container_port\":80", "\"container_port\":0", "ports"},
+	    {"\"proto\":\"tcp\"", "\"proto\":\"sctp\"", "ports"},
+	    {"\"host_ip\":\"127.0.0.1\"", "\"host_ip\":\"localhost\"", "ports"},
+	    {"\"app\":\"web\"", "\"app\":1", "labels"},
+	    {"\"app\":\"web\"", "\"a=b\":\"web\"", "labels"},
+	    {"\"cpus\":2", "\"cpus\":-2", "cpus"},
+	    {"\"binds\":[", "\"binds\":[1,", "binds"},
+	    {"\"env\":[", "\"env\":[{}],\"x\":[", "env"},
+	};
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		char *at = strstr(json, edits[i][0]);
+		if (!at)
+			fail_msg("no %s in %s", edits[i][0], json);
+		char *e = malloc(strlen(json) + strlen(edits[i][1]) + 1);
+		sprintf(e, "%.*s%s%s", (int)(at - json), json, edits[i][1],
+			at + strlen(edits[i][0]));
+		assert_int_equal(runtime_state_decode(e, strlen(e), &b, &err), -EINVAL);
+		if (!strstr(err.text, edits[i][2]))
+			fail_msg("%s: '%s' does not name %s", edits[i][1], err.text, edits[i][2]);
+		free(e);
+	}
+	free(json);
+	runtime_config_free(&a.cfg);
+	/* an older state.json: none of these fields */
+	assert_int_equal(runtime_state_encode(&a, &json), 0);
+	char *k = strstr(json, "\"cpus\"");
+	assert_non_null(k);
+	*k = '\0';
+	char *cut;
+	assert_true(asprintf(&cut, "%s\"x\":0}", json) > 0);
+	assert_int_equal(runtime_state_decode(cut, strlen(cut), &b, &err), 0);
+	assert_int_equal(b.cfg.n_ports + b.cfg.n_labels + b.cfg.n_env + b.cfg.cpus, 0);
+	assert_null(b.cfg.network);
+	runtime_state_free(&b);
+	free(cut);
+	free(json);
+	runtime_state_free(&a);
+}
+
+/* --root DIR (HULL_ROOT): containers under DIR/run, DIR created; an unusable
+ * directory is named with the ways out. */
+static void test_root_from_hull_root(void **st)
+{
+	(void)st;
+	char base[] = "/tmp/hull-state-root.XXXXXX";
+	assert_non_null(mkdtemp(base));
+	char *dir, *root = NULL;
+	assert_true(asprintf(&dir, "%s/r", base) > 0);
+	unsetenv("HULL_RUNTIME_DIR");
+	setenv("HULL_ROOT", dir, 1);
+	struct errmsg err = {{0}};
+	assert_int_equal(runtime_root(&root, &err), 0);
+	char *want;
+	assert_true(asprintf(&want, "%s/run", dir) > 0);
+	assert_string_equal(root, want);
+	struct stat sb;
+	assert_int_equal(stat(want, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	free(root);
+	free(want);
+	/* a file where the directory should be */
+	char *file;
+	assert_true(asprintf(&file, "%s/file", base) > 0);
+	close(open(file, O_CREAT | O_WRONLY, 0600));
+	char *bad;
+	assert_true(asprintf(&bad, "%s/run", file) > 0);
+	setenv("HULL_RUNTIME_DIR", bad, 1);
+	assert_int_equal(runtime_root(&root, &err), -ENOTDIR);
+	assert_null(root);
+	assert_non_null(strstr(err.text, bad));
+	assert_non_null(strstr(err.text, "HULL_RUNTIME_DIR"));
+	assert_non_null(strstr(err.text, "--root"));
+	unsetenv("HULL_RUNTIME_DIR");
+	unsetenv("HULL_ROOT");
+	char *cmd;
+	assert_true(asprintf(&cmd, "rm -rf %s", base) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(bad);
+	free(file);
+	free(dir);
+}
+
 static void test_stale(void **st)
 {
 	(void)st;
@@ -420,7 +570,129 @@ static void test_stale(void **st)
 	s.monitor_pid = 0;
 	s.status = RUNTIME_RUNNING;
 	assert_int_equal(runtime_status_eff(&s, NULL), RUNTIME_DEAD);
+	/* hull create's: no monitor until hull start, and not dead */
+	s.status = RUNTIME_CREATED;
+	assert_int_equal(runtime_status_eff(&s, &why), RUNTIME_CREATED);
+	assert_null(why);
 	runtime_state_free(&s);
+}
+
+/* what the shim's Stats reports for a VM monitor: this process's own use */
+static void test_proc_usage(void **st)
+{
+	(void)st;
+	struct runtime_proc_usage u;
+	/* burn some CPU so the tick counters move */
+	volatile uint64_t x = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	do {
+		for (int i = 0; i < 1000000; i++)
+			x += (uint64_t)i;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	} while (t1.tv_sec - t0.tv_sec < 1 &&
+		 (t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec - t0.tv_nsec < 100000000L);
+	assert_int_equal(runtime_proc_usage(getpid(), &u), 0);
+	assert_true(u.user_ns + u.system_ns > 0);
+	assert_true(u.rss_bytes > 1024 * 1024); /* ASan alone maps more than that */
+	/* at most what the kernel says this process used, at tick granularity */
+	uint64_t cpu_ns = (uint64_t)t1.tv_sec * 1000000000ull + (uint64_t)t1.tv_nsec;
+	assert_true(u.user_ns + u.system_ns <= cpu_ns + 20000000ull);
+	assert_int_equal(runtime_proc_usage(0, &u), -ESRCH);
+	assert_int_equal(runtime_proc_usage(INT32_MAX, &u), -ESRCH);
+}
+
+/* args: round trip, optional (older files), checked */
+static void test_args(void **st)
+{
+	(void)st;
+	struct runtime_state a, b;
+	struct errmsg err = {{0}};
+	fill(&a);
+	memset(a.id, 'c', RUNTIME_ID_LEN);
+	strcpy(a.name, "p");
+	a.args = calloc(4, sizeof(char *));
+	a.args[0] = strdup("-p");
+	a.args[1] = strdup("8080:80");
+	a.args[2] = strdup("img");
+	a.n_args = 3;
+	char *json;
+	assert_int_equal(runtime_state_encode(&a, &json), 0);
+	assert_int_equal(runtime_state_decode(json, strlen(json), &b, &err), 0);
+	assert_int_equal(b.n_args, 3);
+	assert_string_equal(b.args[1], "8080:80");
+	assert_null(b.args[3]);
+	runtime_state_free(&b);
+	free(json);
+	runtime_state_free(&a);
+
+	/* a file without them (an older hull's) still reads */
+	fill(&a);
+	memset(a.id, 'd', RUNTIME_ID_LEN);
+	strcpy(a.name, "old");
+	assert_int_equal(runtime_state_encode(&a, &json), 0);
+	json_object *jo = json_tokener_parse(json);
+	assert_non_null(jo);
+	json_object_object_del(jo, "args");
+	free(json);
+	json = strdup(json_object_to_json_string(jo));
+	json_object_put(jo);
+	assert_null(strstr(json, "\"args\""));
+	assert_int_equal(runtime_state_decode(json, strlen(json), &b, &err), 0);
+	assert_int_equal(b.n_args, 0);
+	runtime_state_free(&b);
+	free(json);
+	runtime_state_free(&a);
+
+	expect_bad("\"args\":[", "\"args\":[1", "args");
+}
+
+static void test_rename_claim(void **st)
+{
+	(void)st;
+	char *root = mkroot();
+	struct runtime_state a, b, got;
+	struct errmsg err = {{0}};
+	create(root, "one", &a);
+	create(root, "two", &b);
+	assert_int_equal(runtime_rename(root, "one", "two", &err), -EEXIST);
+	assert_non_null(strstr(err.text, "\"two\" is already in use"));
+	assert_int_equal(runtime_rename(root, "one", "../x", &err), -EINVAL);
+	assert_int_equal(runtime_rename(root, "nosuch", "three", &err), -ENOENT);
+	assert_int_equal(runtime_rename(root, "one", "one", &err), 0); /* its own name */
+	assert_int_equal(runtime_rename(root, "one", "three", &err), 0);
+	assert_int_equal(runtime_lookup(root, "one", &got, &err), -ENOENT);
+	assert_int_equal(runtime_lookup(root, "three", &got, &err), 0);
+	assert_string_equal(got.id, a.id);
+	runtime_state_free(&got);
+	/* a monitor saving its record later keeps the new name */
+	a.status = RUNTIME_EXITED;
+	assert_int_equal(runtime_save(&a), 0);
+	assert_int_equal(runtime_load(a.dir, &got, NULL), 0);
+	assert_string_equal(got.name, "three");
+	assert_int_equal(got.status, RUNTIME_EXITED);
+	runtime_state_free(&got);
+
+	/* claim: a running one (this process is its monitor) is refused */
+	assert_int_equal(runtime_claim(root, "two", &got, &err), -EBUSY);
+	assert_non_null(strstr(err.text, "running"));
+	/* an exited one is taken over: this process, created, last run cleared */
+	a.exit_code = 3;
+	a.finished_ns = 9;
+	a.monitor_pid = 0;
+	assert_int_equal(runtime_save(&a), 0);
+	assert_int_equal(runtime_claim(root, "three", &got, &err), 0);
+	assert_int_equal(got.status, RUNTIME_CREATED);
+	assert_int_equal(got.monitor_pid, getpid());
+	assert_true(got.exit_code == 0 && got.finished_ns == 0);
+	assert_string_equal(got.name, "three");
+	runtime_state_free(&got);
+	assert_int_equal(runtime_load(a.dir, &got, NULL), 0);
+	assert_int_equal(runtime_status_eff(&got, NULL), RUNTIME_CREATED);
+	runtime_state_free(&got);
+	runtime_state_free(&a);
+	runtime_state_free(&b);
+	rmroot(root);
 }
 
 int main(void)
@@ -432,8 +704,13 @@ int main(void)
 	    cmocka_unit_test(test_create_lookup),
 	    cmocka_unit_test(test_save_list_remove),
 	    cmocka_unit_test(test_stale),
+	    cmocka_unit_test(test_proc_usage),
 	    cmocka_unit_test(test_root_too_long),
 	    cmocka_unit_test(test_root_refused),
+	    cmocka_unit_test(test_codec_config),
+	    cmocka_unit_test(test_root_from_hull_root),
+	    cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_rename_claim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,23 +131,23 @@ static void test_options(void **state)
 	(void)state;
 	struct volume_arg v;
 	struct errmsg err;
-	assert_int_equal(parse("%s:/data:passthrough-owners", &v, &err), 0);
-	assert_true(v.passthrough_owners);
-	assert_false(v.read_only);
-	volume_arg_free(&v);
-	assert_int_equal(parse("%s:/data:ro,passthrough-owners", &v, &err), 0);
-	assert_true(v.passthrough_owners);
+	/* passthrough-owners: refused, saying why (the jailed monitor has
+	 * no CAP_CHOWN) */
+	assert_int_equal(parse("%s:/data:passthrough-owners", &v, &err), -EPERM);
+	assert_non_null(strstr(err.text, "passthrough-owners: not available"));
+	assert_non_null(strstr(err.text, "CAP_CHOWN"));
+	assert_int_equal(parse("%s:/data:ro,passthrough-owners", &v, &err), -EPERM);
+	assert_int_equal(parse("%s:/data:ro", &v, &err), 0);
 	assert_true(v.read_only);
 	assert_string_equal(v.guest, "/data");
 	struct vmm_volume vols[VMM_MAX_VOLUMES];
 	struct hcp_spec spec = {0};
 	assert_int_equal(volume_apply(&v, 1, vols, &spec, &err), 0);
-	assert_true(vols[0].passthrough_owners);
+	assert_true(vols[0].read_only);
 	hcp_spec_free(&spec);
 	volume_arg_free(&v);
-	assert_int_equal(parse("%s:/data", &v, &err), 0);
-	assert_false(v.passthrough_owners); /* mapped by default */
-	volume_arg_free(&v);
+	assert_int_equal(parse("%s:/data:rw,bogus", &v, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "option \"bogus\": expected ro or rw"));
 }
 
 static void test_apply(void **state)

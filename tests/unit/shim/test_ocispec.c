@@ -34,7 +34,9 @@ static const char config[] =
     "\"rw\"]},"
     "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\"}],"
     "\"annotations\":{\"io.kubernetes.cri.container-type\":\"sandbox\"},"
-    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"}],\"cgroupsPath\":\"/default/t1\"}}";
+    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"}],\"cgroupsPath\":\"/default/t1\","
+    "\"resources\":{\"memory\":{\"limit\":268435456},"
+    "\"cpu\":{\"quota\":150000,\"period\":100000}}}}";
 
 static void test_config(void **state)
 {
@@ -65,6 +67,8 @@ static void test_config(void **state)
 	assert_int_equal(s.n_annotations, 2);
 	assert_string_equal(s.annotations[0], "io.kubernetes.cri.container-type");
 	assert_string_equal(s.annotations[1], "sandbox");
+	assert_int_equal(s.mem_limit, 268435456);
+	assert_int_equal(s.cpus, 2); /* 1.5 CPUs: rounded up */
 	shim_spec_free(&s);
 	shim_spec_free(&s); /* zeroed: harmless */
 }
@@ -81,6 +85,16 @@ static void test_defaults_and_exec(void **state)
 	assert_false(s.terminal);
 	assert_null(s.hostname);
 	assert_int_equal(s.n_binds, 0);
+	assert_int_equal(s.mem_limit, 0);
+	assert_int_equal(s.cpus, 0);
+	shim_spec_free(&s);
+
+	/* -1: unlimited; a quota without a period: the kernel's 100 ms */
+	const char *unl = "{\"process\":{\"args\":[\"true\"]},\"linux\":{\"resources\":{"
+			  "\"memory\":{\"limit\":-1},\"cpu\":{\"quota\":200000}}}}";
+	assert_int_equal(shim_spec_parse(unl, strlen(unl), &s, &err), 0);
+	assert_int_equal(s.mem_limit, 0);
+	assert_int_equal(s.cpus, 2);
 	shim_spec_free(&s);
 
 	/* ctr task exec sends the process object alone */
@@ -130,6 +144,9 @@ static void test_hostile(void **state)
 	expect_bad("{\"process\":{\"args\":[\"a\"]},\"annotations\":{\"k\":1}}", -EINVAL,
 		   "annotations.k");
 	expect_bad("{\"process\":{\"args\":[\"\xff\"]}}", -EINVAL, "not valid JSON");
+	expect_bad("{\"process\":{\"args\":[\"a\"]},\"linux\":{\"resources\":{\"memory\":{"
+		   "\"limit\":\"1g\"}}}}",
+		   -EINVAL, "linux.resources.memory.limit");
 
 	size_t big = SHIM_SPEC_MAX + 1;
 	char *huge = malloc(big + 1);

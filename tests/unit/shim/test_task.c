@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "shim/task.h"
+#include "metrics.pb-c.h"
 #include "task.pb-c.h"
 #include "ttrpc.pb-c.h"
 
@@ -133,8 +134,13 @@ static int m_resume(void *be, struct errmsg *err)
 static int m_stats(void *be, struct shim_stats *st, struct errmsg *err)
 {
 	(void)be;
-	(void)st;
-	return errmsg_set(err, -ENOTSUP, "no stats");
+	(void)err;
+	*st = (struct shim_stats){.cpu_user_ns = 3000000,
+				  .cpu_kernel_ns = 2000000,
+				  .memory_usage_bytes = 50 << 20,
+				  .memory_limit_bytes = 128 << 20,
+				  .pids = 1};
+	return 0;
 }
 
 static int m_pids(void *be, uint32_t *pids, size_t max, size_t *n, struct errmsg *err)
@@ -517,7 +523,12 @@ static void test_errors(void **state)
 	static const uint8_t junk[] = {0x0a, 0x50, 'x'};
 	expect_code(read_reply(e, send_call(e, "Create", junk, sizeof(junk))),
 		    TTRPC_INVALID_ARGUMENT, "Create");
-	expect_code(read_reply(e, send_call(e, "Stats", NULL, 0)), TTRPC_UNIMPLEMENTED, "Stats");
+	expect_code(read_reply(e, send_call(e, "Stats", NULL, 0)), TTRPC_NOT_FOUND,
+		    "this shim runs task t1");
+	Containerd__Task__V2__StatsRequest sq = CONTAINERD__TASK__V2__STATS_REQUEST__INIT;
+	sq.id = "t1";
+	CALL(e, "Stats", containerd__task__v2__stats_request, &sq, r);
+	expect_code(r, TTRPC_NOT_FOUND, "not created");
 	expect_code(read_reply(e, send_call(e, "Checkpoint", NULL, 0)), TTRPC_UNIMPLEMENTED, NULL);
 	expect_code(read_reply(e, send_call(e, "Nope", NULL, 0)), TTRPC_UNIMPLEMENTED, "Nope");
 
@@ -635,6 +646,35 @@ static void test_exec_pause_resize(void **state)
 	assert_int_equal(pids->n_processes, 2);
 	assert_int_equal(pids->processes[1]->pid, 5000);
 	containerd__task__v2__pids_response__free_unpacked(pids, NULL);
+	ttrpc__response__free_unpacked(r, NULL);
+
+	/* Stats: cgroups v1 Metrics in an Any, with what ctr dereferences */
+	Containerd__Task__V2__StatsRequest sq = CONTAINERD__TASK__V2__STATS_REQUEST__INIT;
+	sq.id = "t1";
+	CALL(e, "Stats", containerd__task__v2__stats_request, &sq, r);
+	assert_int_equal(code(r), 0);
+	Containerd__Task__V2__StatsResponse *sr =
+	    containerd__task__v2__stats_response__unpack(NULL, r->payload.len, r->payload.data);
+	assert_non_null(sr);
+	assert_non_null(sr->stats);
+	assert_string_equal(sr->stats->type_url, "io.containerd.cgroups.v1.Metrics");
+	Io__Containerd__Cgroups__V1__Metrics *m = io__containerd__cgroups__v1__metrics__unpack(
+	    NULL, sr->stats->value.len, sr->stats->value.data);
+	assert_non_null(m);
+	assert_non_null(m->cpu);
+	assert_non_null(m->cpu->usage);
+	assert_int_equal(m->cpu->usage->total, 5000000);
+	assert_int_equal(m->cpu->usage->user, 3000000);
+	assert_int_equal(m->cpu->usage->kernel, 2000000);
+	assert_non_null(m->memory);
+	assert_non_null(m->memory->usage);
+	assert_int_equal(m->memory->usage->usage, 50 << 20);
+	assert_int_equal(m->memory->usage->limit, 128 << 20);
+	assert_int_equal(m->memory->rss, 50 << 20);
+	assert_non_null(m->pids);
+	assert_int_equal(m->pids->current, 1);
+	io__containerd__cgroups__v1__metrics__free_unpacked(m, NULL);
+	containerd__task__v2__stats_response__free_unpacked(sr, NULL);
 	ttrpc__response__free_unpacked(r, NULL);
 
 	assert_string_equal(e->mk.log,

@@ -1,0 +1,48 @@
+#include "jail_enter.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Every capability set of this thread empty: bounding first (it needs
+ * CAP_SETPCAP, which goes with the rest), then ambient, then the others. */
+static int drop_caps(struct errmsg *err)
+{
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
+			return errmsg_set(err, -errno, "jail: dropping capability %d: %s", cap,
+					  strerror(errno));
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0))
+		return errmsg_set(err, -errno, "jail: clearing ambient capabilities: %s",
+				  strerror(errno));
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
+	if (syscall(SYS_capset, &h, d))
+		return errmsg_set(err, -errno, "jail: capset: %s", strerror(errno));
+	return 0;
+}
+
+int jail_enter(const char *root, struct errmsg *err)
+{
+	/* pivot_root(".", "."): the old root ends up stacked on the new one,
+	 * and the detach below takes it away; no directory for it needed */
+	if (chdir(root) || syscall(SYS_pivot_root, ".", "."))
+		return errmsg_set(err, -errno, "jail: pivot_root into %s: %s", root,
+				  strerror(errno));
+	if (umount2(".", MNT_DETACH) || chdir("/"))
+		return errmsg_set(err, -errno, "jail: detaching the host's root: %s",
+				  strerror(errno));
+	int rc = drop_caps(err);
+	if (rc)
+		return rc;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return errmsg_set(err, -errno, "jail: no_new_privs: %s", strerror(errno));
+	if (setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}))
+		return errmsg_set(err, -errno, "jail: RLIMIT_CORE: %s", strerror(errno));
+	return 0;
+}

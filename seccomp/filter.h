@@ -1,0 +1,62 @@
+/* seccomp/filter: one seccomp filter per thread role (libseccomp), and the
+ * report of a violation. hull-vmm's threads (vmm/vmm.h: vCPU, device event
+ * loop, control) and the network helper hull-slirp each run under an
+ * allow-list of the system calls, and for some calls the arguments, that
+ * their code makes; everything else stops the process.
+ *
+ * Contract
+ * - hsc_trap_init() once per process, before any hsc_install(): installs the
+ *   process-wide SIGSYS handler and remembers who reports. prog names the
+ *   process in the message ("hull-vmm"); report (may be NULL) is called from
+ *   the signal handler with the message, and must be async-signal-safe (the
+ *   monitor writes a prepared STOPPED message to its API socket). The
+ *   handler then writes the text and a newline to fd 2 and exits the whole
+ *   process with exit_status (_exit: exit_group). Its text is
+ *   "<prog> killed by its seccomp filter (syscall N name, thread role R)".
+ * - hsc_install(role, err) loads role's filter on the calling thread only
+ *   (no TSYNC: the other threads keep theirs), sets no_new_privs (a
+ *   process-wide flag the kernel requires), and unblocks SIGSYS in the
+ *   calling thread, so a trap reaches the handler. Filters are inherited
+ *   and stack: a thread created after its creator installed a filter runs
+ *   under both. Create the role threads first, then install each one's
+ *   filter on it (vmm_start() does that, before the first KVM_RUN).
+ *   0 or -errno with err; a failure leaves the thread unfiltered and the
+ *   caller must not run the guest.
+ * - A thread that blocks SIGSYS again after hsc_install() dies by SIGSYS
+ *   itself on a violation (the kernel forces the default action): still
+ *   stopped, but without the message. vmm/ keeps SIGSYS unblocked.
+ * - The violation action is SECCOMP_RET_TRAP: the forbidden call never
+ *   runs, the handler cannot be replaced (rt_sigaction is in no
+ *   allow-list) and it ends the process. A thread's role for the message
+ *   lives in thread-local storage set by hsc_install().
+ * - Threads: hsc_trap_init() before the process makes threads of its own
+ *   (or at least before any filter); hsc_install() on any thread.
+ * - x86-64 only (hull's only architecture); the filters also refuse every
+ *   other syscall ABI (x32, i386) as a violation.
+ */
+#ifndef HULL_SECCOMP_FILTER_H
+#define HULL_SECCOMP_FILTER_H
+
+#include <stddef.h>
+
+#include "common/errmsg.h"
+
+enum hsc_role {
+	HSC_VCPU,    /* hull-vmm: a vCPU thread: KVM_RUN and exit dispatch */
+	HSC_DEVICES, /* hull-vmm: the event loop: virtio back ends, 9p, vsock sockets */
+	HSC_CONTROL, /* hull-vmm: the API thread: requests, template save, disk attach */
+	HSC_SLIRP,   /* hull-slirp: libslirp's poll loop and host sockets */
+	HSC_NROLES,
+};
+
+#define HSC_REPORT_MAX 160 /* the message, its NUL included */
+
+typedef void (*hsc_report_fn)(void *ctx, const char *text);
+
+/* "vcpu", "devices", "control", "slirp"; "?" for anything else. */
+const char *hsc_role_name(int role);
+int hsc_trap_init(const char *prog, hsc_report_fn report, void *ctx, int exit_status,
+		  struct errmsg *err);
+int hsc_install(enum hsc_role role, struct errmsg *err);
+
+#endif

@@ -1,0 +1,278 @@
+/* containerd's snapshot -> an ext4 image for the VM (rootfs.h). */
+#include "shim/rootfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "common/readfile.h"
+#include "common/sha256.h"
+
+#define LOWER_MAX (64 * 1024) /* a lowerdir= list: containerd's is ~100 bytes a layer */
+
+static int mount_tree(const char *id, const struct shim_mount *m, const char *target,
+		      struct errmsg *err)
+{
+	char data[4096] = "";
+	unsigned long flags = 0;
+	size_t len = 0;
+	for (size_t i = 0; i < m->n_options; i++) {
+		const char *o = m->options[i];
+		if (strcmp(o, "ro") == 0) {
+			flags |= MS_RDONLY;
+		} else if (strcmp(o, "rw") == 0) {
+		} else if (strcmp(o, "bind") == 0 || strcmp(o, "rbind") == 0) {
+			flags |= MS_BIND | (o[0] == 'r' ? MS_REC : 0);
+		} else {
+			int w = snprintf(data + len, sizeof(data) - len, "%s%s", len ? "," : "", o);
+			if (w < 0 || (size_t)w >= sizeof(data) - len)
+				return errmsg_set(err, -E2BIG,
+						  "task %s: rootfs mount options too long", id);
+			len += (size_t)w;
+		}
+	}
+	const char *type = strcmp(m->type, "bind") == 0 ? NULL : m->type;
+	if (!type)
+		flags |= MS_BIND;
+	if (mount(m->source, target, type, flags, len ? data : NULL) < 0)
+		return errmsg_set(err, -errno, "task %s: mounting the rootfs (%s %s) at %s: %s", id,
+				  m->type, m->source, target, strerror(errno));
+	return 0;
+}
+
+static uint64_t tree_bytes, tree_inodes;
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER; /* nftw has no context */
+
+static int count_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)path;
+	(void)type;
+	(void)ftw;
+	tree_bytes += (uint64_t)st->st_size + 4096;
+	tree_inodes++;
+	return 0;
+}
+
+static int run_mkfs(const char *dir, const char *image, struct errmsg *err)
+{
+	pthread_mutex_lock(&count_lock);
+	tree_bytes = tree_inodes = 0;
+	int rc = nftw(dir, count_one, 32, FTW_PHYS | FTW_MOUNT);
+	uint64_t bytes = tree_bytes, inodes = tree_inodes;
+	pthread_mutex_unlock(&count_lock);
+	if (rc < 0)
+		return errmsg_set(err, -errno, "rootfs %s: %s", dir, strerror(errno));
+	/* room for metadata; the file is sparse (the guest writes elsewhere) */
+	uint64_t kib = (bytes + bytes / 2) / 1024 + 32768;
+	char size[32], nino[32];
+	snprintf(size, sizeof(size), "%lluk", (unsigned long long)kib);
+	snprintf(nino, sizeof(nino), "%llu", (unsigned long long)(inodes * 2 + 1024));
+	pid_t pid = fork();
+	if (pid < 0)
+		return errmsg_set(err, -errno, "mkfs.ext4: %s", strerror(errno));
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		execlp("mkfs.ext4", "mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-N", nino, "-d",
+		       dir, image, size, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return errmsg_set(err, -errno, "mkfs.ext4: %s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return errmsg_set(err, -EIO, "mkfs.ext4 -d %s %s failed (status %d)", dir, image,
+				  WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return 0;
+}
+
+/* Mount m at <bundle>/rootfs, write it into image, unmount. */
+static int copy_tree(const char *id, const struct shim_mount *m, const char *bundle,
+		     const char *image, struct errmsg *err)
+{
+	char target[PATH_MAX];
+	if (snprintf(target, sizeof(target), "%s/rootfs", bundle) >= (int)sizeof(target))
+		return errmsg_set(err, -ENAMETOOLONG, "task %s: bundle path too long", id);
+	mkdir(target, 0711);
+	int rc = mount_tree(id, m, target, err);
+	if (rc < 0)
+		return rc;
+	unlink(image);
+	rc = run_mkfs(target, image, err);
+	if (umount2(target, MNT_DETACH) < 0 && rc == 0)
+		rc = errmsg_set(err, -errno, "unmounting %s: %s", target, strerror(errno));
+	if (rc < 0)
+		unlink(image);
+	return rc;
+}
+
+static const char *option(const struct shim_mount *m, const char *key)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < m->n_options; i++)
+		if (strncmp(m->options[i], key, kl) == 0 && m->options[i][kl] == '=')
+			return m->options[i] + kl + 1;
+	return NULL;
+}
+
+static bool dir_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	struct dirent *e;
+	bool empty = true;
+	while (empty && (e = readdir(d)))
+		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
+int shim_rootfs_key(const char *lower, char hex[2 * SHA256_LEN + 1])
+{
+	struct sha256 h;
+	sha256_init(&h);
+	sha256_update(&h, "hull-shim-rootfs 1\n", 19);
+	const char *p = lower;
+	size_t n = 0;
+	while (*p) {
+		size_t l = strcspn(p, ":");
+		char dir[PATH_MAX];
+		if (l == 0 || l >= sizeof(dir) || p[0] != '/')
+			return -EINVAL;
+		memcpy(dir, p, l);
+		dir[l] = '\0';
+		struct stat st;
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			return -ENOENT;
+		char id[PATH_MAX + 128];
+		int w = snprintf(id, sizeof(id), "%s\n%llu %llu %lld.%09ld\n", dir,
+				 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+				 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+		sha256_update(&h, id, (size_t)w);
+		n++;
+		p += l;
+		if (*p == ':')
+			p++;
+	}
+	if (!n)
+		return -EINVAL;
+	uint8_t d[SHA256_LEN];
+	sha256_final(&h, d);
+	for (size_t i = 0; i < SHA256_LEN; i++)
+		sprintf(hex + 2 * i, "%02x", d[i]);
+	return 0;
+}
+
+static int shared_image(const char *id, const struct shim_mount *m, const char *bundle,
+			const char *cache_dir, const char *lower, struct shim_rootfs *out,
+			struct errmsg *err)
+{
+	char key[2 * SHA256_LEN + 1];
+	int rc = shim_rootfs_key(lower, key);
+	if (rc < 0)
+		return errmsg_set(err, rc, "task %s: rootfs lowerdir=%s: %s", id, lower,
+				  rc == -ENOENT ? "a layer directory is missing" : "malformed");
+	if (asprintf(&out->image, "%s/%s.ext4", cache_dir, key) < 0) {
+		out->image = NULL;
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	}
+	out->shared = true;
+	if (access(out->image, R_OK) == 0)
+		return 0; /* made before: no copy */
+	if ((rc = fileutil_mkdirs(cache_dir, 0700)) < 0)
+		return errmsg_set(err, rc, "%s: %s", cache_dir, strerror(-rc));
+	char tmp[PATH_MAX], list[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", cache_dir, key, (int)getpid());
+	snprintf(list, sizeof(list), "%s/%s.lower", cache_dir, key);
+	/* the list first: an image is never in the cache without it */
+	if ((rc = fileutil_write_sync(list, lower, strlen(lower))) < 0)
+		return errmsg_set(err, rc, "%s: %s", list, strerror(-rc));
+	if ((rc = copy_tree(id, m, bundle, tmp, err)) < 0)
+		return rc;
+	if (rename(tmp, out->image) < 0) {
+		rc = errmsg_set(err, -errno, "%s: %s", out->image, strerror(errno));
+		unlink(tmp);
+	}
+	return rc;
+}
+
+int shim_rootfs_prepare(const char *id, const struct shim_mount *mounts, size_t n,
+			const char *bundle, const char *work_dir, const char *cache_dir,
+			struct shim_rootfs *out, struct errmsg *err)
+{
+	*out = (struct shim_rootfs){0};
+	if (n != 1)
+		return errmsg_set(
+		    err, -EINVAL,
+		    "task %s: %zu rootfs mounts; one (containerd's snapshot) is supported", id, n);
+	const struct shim_mount *m = &mounts[0];
+	const char *lower = option(m, "lowerdir"), *upper = option(m, "upperdir");
+	if (cache_dir && strcmp(m->type, "overlay") == 0 && lower && strlen(lower) < LOWER_MAX &&
+	    (!upper || dir_empty(upper))) {
+		int rc = shared_image(id, m, bundle, cache_dir, lower, out, err);
+		if (rc < 0)
+			shim_rootfs_release(out);
+		return rc;
+	}
+	if (asprintf(&out->image, "%s/hull-rootfs.ext4", work_dir) < 0) {
+		out->image = NULL;
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	}
+	int rc = copy_tree(id, m, bundle, out->image, err);
+	if (rc < 0) {
+		free(out->image);
+		out->image = NULL;
+	}
+	return rc;
+}
+
+void shim_rootfs_release(struct shim_rootfs *r)
+{
+	if (r->image && !r->shared)
+		unlink(r->image);
+	free(r->image);
+	*r = (struct shim_rootfs){0};
+}
+
+void shim_rootfs_prune(const char *cache_dir)
+{
+	DIR *d = opendir(cache_dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l != 2 * SHA256_LEN + 6 || strcmp(e->d_name + 2 * SHA256_LEN, ".lower") != 0)
+			continue;
+		char path[PATH_MAX], image[PATH_MAX], *lower = NULL, key[2 * SHA256_LEN + 1];
+		size_t len;
+		snprintf(path, sizeof(path), "%s/%s", cache_dir, e->d_name);
+		snprintf(image, sizeof(image), "%s/%.*s.ext4", cache_dir, 2 * SHA256_LEN,
+			 e->d_name);
+		if (readfile(path, LOWER_MAX, &lower, &len) < 0)
+			continue;
+		/* gone, or replaced by other directories of the same names */
+		bool stale =
+		    shim_rootfs_key(lower, key) < 0 || strncmp(key, e->d_name, 2 * SHA256_LEN);
+		free(lower);
+		if (stale) {
+			unlink(image);
+			unlink(path);
+		}
+	}
+	closedir(d);
+}

@@ -1,0 +1,53 @@
+/* rootfs: containerd's rootfs mounts (its snapshot) -> the ext4 image a hull
+ * VM gets as its disk. The disk is attached read-only and the guest writes
+ * to a tmpfs overlay above it, so an image can be shared by every container
+ * made from the same snapshot layers.
+ *
+ * Contract
+ * - shim_rootfs_prepare(): one mount is supported (containerd's snapshot:
+ *   overlay, or bind for a snapshot without parents). It is mounted at
+ *   <bundle>/rootfs only while an image is written (mkfs.ext4 -d, a full
+ *   copy of the tree) and unmounted again.
+ *   - Shared: an overlay whose upperdir is empty (a new container: its
+ *     snapshot holds nothing of its own yet) has the content of its
+ *     lowerdirs alone, which containerd never changes once committed. Its
+ *     image is <cache_dir>/<key>.ext4, key = SHA-256 of each lowerdir's path
+ *     and identity (device, inode, change time); written once (temp +
+ *     rename: concurrent shims may both write it, either copy wins, both are
+ *     the same), reused without a copy after that. <key>.lower lists the
+ *     lowerdirs for shim_rootfs_prune().
+ *   - Private: anything else (cache_dir NULL, a bind mount, a non-empty
+ *     upperdir): a copy in work_dir, removed by shim_rootfs_release().
+ * - shim_rootfs_prune(): removes cached images whose lowerdirs are gone
+ *   (containerd removed the image's snapshots; no container can use them
+ *   then, as a container's snapshot keeps its parents). Idempotent; errors
+ *   are ignored (a stale image costs disk space only).
+ * - Mount options are the client's (containerd's): bounded, only known
+ *   flags are turned into mount flags, the rest is passed as fs data.
+ * - Returns 0 or -errno with err. Thread-safe (nftw's counter is locked).
+ */
+#ifndef HULL_SHIM_ROOTFS_H
+#define HULL_SHIM_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "common/errmsg.h"
+#include "common/sha256.h"
+#include "shim/backend.h"
+
+struct shim_rootfs {
+	char *image; /* the ext4 file for the VM's disk 0 */
+	bool shared; /* in the cache: not removed by release */
+};
+
+int shim_rootfs_prepare(const char *id, const struct shim_mount *mounts, size_t n,
+			const char *bundle, const char *work_dir, const char *cache_dir,
+			struct shim_rootfs *out, struct errmsg *err);
+/* Removes a private image; frees. A zeroed struct is fine. */
+void shim_rootfs_release(struct shim_rootfs *r);
+void shim_rootfs_prune(const char *cache_dir);
+/* The cache key of a lowerdir list ("/a:/b"), as 64 hex digits and a NUL;
+ * -ENOENT when a directory is missing, -EINVAL when the list is malformed. */
+int shim_rootfs_key(const char *lower, char hex[2 * SHA256_LEN + 1]);
+
+#endif
