@@ -1,6 +1,7 @@
 /* p9: a 9P2000.L server for one directory (see p9.h for the contract). No
  * Debian library provides an embeddable 9p server, hence this file. */
 #include "p9.h"
+#include "common/fileutil.h"
 
 #include <dirent.h>
 #include <endian.h>
@@ -489,16 +490,8 @@ unsigned p9_server_fds(const struct p9_server *s)
 
 static int openat2_beneath(int dirfd, const char *name, uint64_t flags, uint64_t mode)
 {
-	struct open_how how = {
-	    .flags = flags | O_CLOEXEC | O_NOFOLLOW,
-	    .mode = mode,
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd;
-	do
-		fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-	while (fd < 0 && errno == EAGAIN);
-	return fd < 0 ? -errno : (int)fd;
+	return fileutil_openat2(dirfd, name, flags | O_NOFOLLOW, mode,
+				RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 static void proc_path(char buf[32], int fd)
@@ -1481,19 +1474,13 @@ int p9_server_new(struct p9_server **out, const char *root, bool read_only, enum
 		  struct errmsg *err)
 {
 	*out = NULL;
-	struct open_how how = {
-	    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-	do
-		fd = (int)syscall(SYS_openat2, AT_FDCWD, root, &how, sizeof(how));
-	while (fd < 0 && errno == EAGAIN);
+	int fd = fileutil_openat2(AT_FDCWD, root, O_PATH | O_DIRECTORY, 0,
+				  RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (fd < 0)
-		return errmsg_set(err, -errno, "volume %s: %s", root,
-				  errno == ELOOP ? "a component of the path is a symlink (volumes "
-						   "are opened without following symlinks)"
-						 : strerror(errno));
+		return errmsg_set(err, fd, "volume %s: %s", root,
+				  fd == -ELOOP ? "a component of the path is a symlink (volumes "
+						 "are opened without following symlinks)"
+					       : strerror(-fd));
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;

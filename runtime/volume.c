@@ -1,10 +1,10 @@
 #include "volume.h"
+#include "common/fileutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,21 +103,15 @@ static int resolve_host(const char *arg, const char *host, char **out, struct er
 	}
 	if (!abs)
 		return errmsg_set(err, -ENOMEM, "-v %s: %s", arg, strerror(errno));
-	struct open_how how = {
-	    .flags = O_PATH | O_CLOEXEC,
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-	do
-		fd = (int)syscall(SYS_openat2, AT_FDCWD, abs, &how, sizeof(how));
-	while (fd < 0 && errno == EAGAIN);
+	int fd =
+	    fileutil_openat2(AT_FDCWD, abs, O_PATH, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	int rc = 0;
 	struct stat st;
-	if (fd < 0 && errno == ELOOP)
+	if (fd == -ELOOP)
 		rc = symlink_error(arg, abs, err);
 	else if (fd < 0)
-		rc = errmsg_set(err, -errno, "-v %s: host directory \"%s\": %s", arg, host,
-				strerror(errno));
+		rc = errmsg_set(err, fd, "-v %s: host directory \"%s\": %s", arg, host,
+				strerror(-fd));
 	else if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
 		rc = errmsg_set(err, -ENOTDIR, "-v %s: host path \"%s\" is not a directory", arg,
 				host);

@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "common/fileutil.h"
 #include "common/peercred.h"
 #include "seccomp/filter.h"
 
@@ -137,12 +138,10 @@ static int run(enum hsc_role role, enum call c, char *text, size_t cap)
 			r = syscall(SYS_getsockopt, sv[0], SOL_SOCKET, SO_RCVBUF, v, &l);
 			break;
 		}
-		case C_OPENAT2: {
-			/* struct open_how: flags, mode, resolve */
-			uint64_t how[3] = {O_RDONLY | O_CLOEXEC, 0, RESOLVE_BENEATH};
-			r = syscall(SYS_openat2, AT_FDCWD, "/dev/null", how, sizeof(how));
+		case C_OPENAT2: /* what the 9p server's lookups run */
+			r = fileutil_openat2(AT_FDCWD, "dev/null", O_PATH, 0,
+					     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
 			break;
-		}
 		case C_MALLOC: {
 			/* glibc's malloc and free of a large block: mmap, munmap */
 			void *b = malloc(8 << 20);
