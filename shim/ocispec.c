@@ -343,9 +343,11 @@ int shim_spec_parse(const char *json, size_t len, struct shim_spec *s, struct er
 	if (rc < 0)
 		return rc;
 	rc = parse_process(field(o, "process"), s, what, "process.", err);
-	json_object *h = field(o, "hostname");
+	json_object *h = field(o, "hostname"), *root = field(field(o, "root"), "path");
 	if (rc == 0 && h)
 		rc = dup_string(h, &s->hostname, what, "hostname", err);
+	if (rc == 0 && root)
+		rc = dup_string(root, &s->root_path, what, "root.path", err);
 	if (rc == 0)
 		rc = parse_mounts(field(o, "mounts"), s, what, err);
 	if (rc == 0)
@@ -401,6 +403,7 @@ void shim_spec_free(struct shim_spec *s)
 	free(s->cwd);
 	free(s->ulimits);
 	free(s->hostname);
+	free(s->root_path);
 	for (size_t i = 0; i < s->n_binds; i++) {
 		free(s->binds[i].source);
 		free(s->binds[i].destination);

@@ -50,7 +50,8 @@ struct shim_spec {
 	struct hcp_ulimit *ulimits; /* process.rlimits */
 	size_t n_ulimits;
 	/* config.json only */
-	char *hostname; /* NULL: not set */
+	char *hostname;	 /* NULL: not set */
+	char *root_path; /* root.path (the bundle's "rootfs" or absolute); NULL: not set */
 	struct shim_spec_bind *binds;
 	size_t n_binds;
 	char **annotations; /* "KEY=VALUE", NULL-terminated */

@@ -7,8 +7,11 @@
  *   rootfs mounts containerd gives (an overlayfs snapshot) become the VM's
  *   ext4 disk (rootfs.h): for a new container the image shared by every
  *   container of the same layers, cached in hull's store (<store>/
- *   shim-rootfs), else a private copy in <bundle>/work (or the bundle).
- *   rt_create() registers the container.
+ *   shim-rootfs), else a private copy in <bundle>/work (or the bundle); no
+ *   mounts at all (ctr run --rootfs DIR, --config): a private copy of
+ *   root.path's directory. process.rlimits reach the guest as hull run's
+ *   --ulimit do (rt_confine), every annotation is recorded as a label, and
+ *   vmsize.h sizes the VM. rt_create() registers the container.
  * - Start: a thread of its own per process runs the runtime's session loop
  *   (rt_start then rt_wait, or rt_exec_start then rt_exec_wait): callbacks
  *   write output to containerd's FIFOs; Kill and ResizePty reach the loop
@@ -138,6 +141,16 @@ static int make_image(struct rtb *b, const struct shim_create *c, struct errmsg 
 	free(store);
 	if (cache)
 		shim_rootfs_prune(cache);
+	if (c->n_rootfs == 0) {
+		/* no snapshot (ctr run --rootfs DIR, --config): root.path's tree */
+		char root[PATH_MAX];
+		const char *rp = b->spec.root_path ? b->spec.root_path : "rootfs";
+		free(cache);
+		if (snprintf(root, sizeof(root), "%s%s%s", rp[0] == '/' ? "" : b->bundle,
+			     rp[0] == '/' ? "" : "/", rp) >= (int)sizeof(root))
+			return errmsg_set(err, -ENAMETOOLONG, "root.path %s: too long", rp);
+		return shim_rootfs_from_dir(c->id, root, dir, &b->rootfs, err);
+	}
 	int rc = shim_rootfs_prepare(c->id, c->rootfs, c->n_rootfs, b->bundle, dir, cache,
 				     &b->rootfs, err);
 	free(cache);

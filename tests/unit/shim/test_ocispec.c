@@ -65,6 +65,7 @@ static void test_config(void **state)
 	assert_true(s.ulimits[1].hard == UINT64_MAX);
 	assert_int_equal(s.ulimits[1].soft, 0);
 	assert_string_equal(s.hostname, "box");
+	assert_string_equal(s.root_path, "rootfs");
 	assert_int_equal(s.n_binds, 2);
 	assert_string_equal(s.binds[0].source, "/srv/data");
 	assert_string_equal(s.binds[0].destination, "/data");
@@ -97,6 +98,7 @@ static void test_defaults_and_exec(void **state)
 	assert_int_equal(s.uid, 0);
 	assert_false(s.terminal);
 	assert_null(s.hostname);
+	assert_null(s.root_path);
 	assert_int_equal(s.n_binds, 0);
 	assert_int_equal(s.mem_limit, 0);
 	assert_int_equal(s.cpu_milli, 0);
@@ -194,6 +196,8 @@ static void test_hostile(void **state)
 		   "annotations[k=v]: a key is not empty and has no '='");
 	expect_bad("{\"process\":{\"args\":[\"a\"]},\"annotations\":{\"\":\"1\"}}", -EINVAL,
 		   "annotations[]");
+	expect_bad("{\"process\":{\"args\":[\"a\"]},\"root\":{\"path\":1}}", -EINVAL,
+		   "root.path: not a string");
 	expect_bad("{\"process\":{\"args\":[\"a\"]},\"annotations\":[]}", -EINVAL,
 		   "annotations: not an object");
 	expect_bad("{\"process\":{\"args\":[\"\xff\"]}}", -EINVAL, "not valid JSON");
