@@ -52,6 +52,7 @@ enum {
 	O_NETWORK,
 	O_DNS,
 	O_INIT,
+	O_LOG_OPT,
 	O_ENV_FILE,
 	O_CIDFILE,
 	O_READ_ONLY,
@@ -87,7 +88,13 @@ static const struct opt run_opts[] = {
     {'l', 'l', "label", "KEY[=VALUE]", "set a label on the container (ps, inspect)"},
     {'w', 'w', "workdir", "DIR", "working directory inside the container"},
     {'u', 'u', "user", "USER[:GROUP]", "user (name or uid) and group to run as"},
-    {'v', 'v', "volume", "HOSTDIR:DIR[:ro|:rw]", "share a host directory at DIR (repeatable)"},
+    {'v', 'v', "volume", "HOSTDIR:DIR[:OPTS]",
+     "share a host directory at DIR (repeatable); OPTS:\n"
+     "ro, rw. Files the container creates or chowns get\n"
+     "HOSTDIR's owner, setuid bits are cleared;\n"
+     "passthrough-owners is refused (the jailed monitor has\n"
+     "no CAP_CHOWN/CAP_FOWNER to keep owners). HOSTDIR\n"
+     "may hold no symlink"},
     {O_MOUNT, 0, "mount", "type=bind|tmpfs,...",
      "docker's --mount: type=bind,source=HOSTDIR,target=DIR\n"
      "[,readonly] is a -v volume; type=tmpfs,target=DIR\n"
@@ -118,8 +125,11 @@ static const struct opt run_opts[] = {
     {O_ENTRYPOINT, 0, "entrypoint", "CMD", "override the image's entrypoint ('' clears it)"},
     {O_HOSTNAME, 0, "hostname", "NAME", "container hostname (default: a random id)"},
     {O_NETWORK, 0, "network", "MODE",
-     "slirp (default: user-mode, rootless), none, or\n"
-     "tap:NAME (an existing tap device)"},
+     "slirp (default: user-mode, rootless; the host's\n"
+     "loopback is closed to the container),\n"
+     "slirp,host-loopback=on (10.0.2.2:P reaches the\n"
+     "host's 127.0.0.1:P), none, or tap:NAME (an\n"
+     "existing tap device)"},
     {'p', 'p', "publish", "[IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]",
      "publish a container port on the host (slirp;\n"
      "IP defaults to 0.0.0.0)"},
@@ -165,6 +175,10 @@ static const struct opt run_opts[] = {
      "show the guest console, guest-init milestones and VMM\n"
      "events on stderr"},
     {O_NAME, 0, "name", "NAME", "name the container (default: a generated one)"},
+    {O_LOG_OPT, 0, "log-opt", "KEY=VALUE",
+     "the container log's cap (hull logs): max-size=SIZE\n"
+     "per file (default 10m; -1: none), max-file=N files\n"
+     "kept (default 3, rotated); repeatable"},
     {'d', 'd', "detach", NULL, "run in the background and print the container id"},
     {O_RM, 0, "rm", NULL, "remove the container when it ends"},
     {O_CIDFILE, 0, "cidfile", "FILE", "write the container id to FILE (which must not exist)"},
@@ -237,6 +251,7 @@ struct run_opts {
 	char **cap_add, **cap_drop;
 	size_t n_cap_add, n_cap_drop;
 	bool privileged;
+	struct ctrlog_opts log; /* --log-opt */
 	unsigned ready_timeout; /* --ready-timeout, seconds; 0: default */
 	uint64_t disk_limit[4]; /* --device-{read,write}-{bps,iops}; 0: none */
 };
@@ -501,6 +516,9 @@ static int set_opt(void *ctx, int id, const char *v)
 	case O_NAME:
 		o->name = v;
 		return 0;
+	case O_LOG_OPT:
+		rc = ctrlog_opts_parse(&o->log, v, &err);
+		break;
 	case 'd':
 		o->detach = true;
 		return 0;
@@ -568,6 +586,7 @@ static int parse_opts(const struct cmd_opts *cmd, int argc, char **argv, struct 
 {
 	memset(o, 0, sizeof(*o));
 	net_opts_init(&o->net);
+	ctrlog_opts_init(&o->log);
 	o->cpus = 1;
 	o->stop_timeout = STOP_DEFAULT_TIMEOUT_S;
 	parse_size(DEFAULT_MEM, &o->mem);
@@ -826,6 +845,7 @@ int run_with(int argc, char **argv, const struct run_mode *m)
 	    .stop_signal = sig,
 	    .stop_timeout = o.stop_timeout,
 	    .auto_remove = o.auto_remove,
+	    .log = &o.log,
 	    .confine = &o.conf,
 	    .labels = o.labels,
 	    .n_labels = o.n_labels,

@@ -3,10 +3,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int mkdirs_in_place(char *path, mode_t mode)
@@ -102,4 +104,14 @@ uint64_t fileutil_dir_disk_bytes(const char *path)
 	}
 	closedir(d);
 	return sum;
+}
+
+int fileutil_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
+{
+	struct open_how how = {.flags = flags | O_CLOEXEC, .mode = mode, .resolve = resolve};
+	long fd;
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return fd < 0 ? -errno : (int)fd;
 }

@@ -7,11 +7,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int read_path(const char *path, int flags, size_t max, char **buf, size_t *len);
+
 int readfile(const char *path, size_t max, char **buf, size_t *len)
+{
+	return read_path(path, 0, max, buf, len);
+}
+
+int readfile_nofollow(const char *path, size_t max, char **buf, size_t *len)
+{
+	return read_path(path, O_NOFOLLOW, max, buf, len);
+}
+
+static int read_path(const char *path, int flags, size_t max, char **buf, size_t *len)
 {
 	*buf = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
 	if (fd < 0)
 		return -errno;
 	struct stat st;

@@ -13,5 +13,8 @@
 #include <stddef.h>
 
 int readfile(const char *path, size_t max, char **buf, size_t *len);
+/* The same, but a symlink as path's last component is not followed: -ELOOP
+ * (for files in a directory the caller owns, such as hull's state). */
+int readfile_nofollow(const char *path, size_t max, char **buf, size_t *len);
 
 #endif

@@ -56,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vol_reset(&vol);
 	struct p9_server *s;
 	struct errmsg err;
-	FZ_CHECK(p9_server_new(&s, vol.vol, flags & 1, flags & 2, &err) == 0);
+	FZ_CHECK(p9_server_new(&s, vol.vol, flags & 1, (enum p9_owners)((flags >> 1) % 3), &err) ==
+		 0);
 	struct p9m m;
 	serve(s, m.b, fz_p9_version(&m, 64 * 1024));
 	serve(s, m.b, fz_p9_attach(&m));

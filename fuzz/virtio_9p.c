@@ -35,7 +35,7 @@ static void *create(const struct guest_mem *mem, const struct virtio_dev_ops **o
 	FZ_CHECK(v);
 	vol_reset(&vol);
 	struct errmsg err;
-	FZ_CHECK(p9_server_new(&v->srv, vol.vol, false, true, &err) == 0);
+	FZ_CHECK(p9_server_new(&v->srv, vol.vol, false, P9_OWNERS_PASSTHROUGH, &err) == 0);
 	FZ_CHECK(virtio_9p_init(&v->d, v->srv, "vol0", &err) == 0);
 	*ops = virtio_9p_ops(v->d);
 	*tdev = v->d;

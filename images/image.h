@@ -50,7 +50,8 @@
  *     reported as a digest mismatch when the digest says so).
  *   - A blob or top-level file of a layout directory that is a symlink
  *     (in any path component) or not a regular file (a FIFO would block):
- *     refused, never followed or read.
+ *     refused by its path in the layout and what it is, never followed or
+ *     read (opened O_NOFOLLOW|O_NONBLOCK, checked with fstat).
  *   - Caps (images/limits.h): total uncompressed bytes of all layers
  *     (default 16 GiB; a decompression bomb stops there; regular files'
  *     declared sizes count too, so a sparse file counts in full) and entries

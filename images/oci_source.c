@@ -165,6 +165,17 @@ static int open_beneath(int dirfd, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+/* What a non-regular file is, for the error that refuses it. */
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m)   ? "a FIFO"
+	       : S_ISDIR(m)  ? "a directory"
+	       : S_ISSOCK(m) ? "a socket"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+			     : "a special file";
+}
+
 /* Open a member (blob path or top-level file) as a stream. For a top-level
  * file, d is NULL and nothing is verified. */
 static int open_stream(struct oci_source *s, const char *name, const struct oci_descriptor *d,
@@ -198,7 +209,8 @@ static int open_stream(struct oci_source *s, const char *name, const struct oci_
 		if (!rc && fstat(b->fd, &st) < 0)
 			rc = -errno;
 		if (!rc && !S_ISREG(st.st_mode))
-			rc = errmsg_set(err, -EINVAL, "%s: not a regular file", what);
+			rc = errmsg_set(err, -EINVAL, "%s: '%s' is %s, not a regular file; refused",
+					what, name, file_kind(st.st_mode));
 		if (!rc) {
 			*size = st.st_size;
 			b->buf = malloc(READ_CHUNK);

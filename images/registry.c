@@ -29,7 +29,7 @@ struct registry {
 	char *user, *pass;
 	char *token;	/* Bearer token, once obtained */
 	bool use_basic; /* the registry asked for Basic */
-	bool withheld;	/* credentials kept from a plain-HTTP token realm */
+	char *withheld; /* why the credentials were kept from the token realm, or NULL */
 	volatile sig_atomic_t *cancel;
 	char curl_err[CURL_ERROR_SIZE];
 };
@@ -281,34 +281,37 @@ static int curl_failure(struct registry *r, CURLcode cc, const char *what, struc
 			  tls && !r->insecure ? r->domain : "", tls && !r->insecure ? ")" : "");
 }
 
-/* May the registry's credentials go to the token realm at url? Over HTTPS,
- * yes (the realm is where the registry sends its clients; docker.io's is
- * auth.docker.io). Over plain HTTP only to the registry's own host, and
- * only when the registry itself is spoken to over plain HTTP (the user
- * allowed that with --insecure-registry): anything else would hand the
- * docker config's password to whoever is on the path, or to another host
- * a registry names. Unparsable URLs get nothing. */
-static bool realm_may_get_credentials(const struct registry *r, const char *url)
+/* Why the registry's credentials may not go to the token realm at url, or
+ * NULL when they may. Over HTTPS they may (the realm is where the registry
+ * sends its clients; docker.io's is auth.docker.io). Over plain HTTP only to
+ * the registry's own host, and only when the registry itself is spoken to
+ * over plain HTTP (the user allowed that with --insecure-registry): anything
+ * else would hand the docker config's password to whoever is on the path,
+ * or to another host a registry names. Unparsable URLs get nothing. */
+static const char *realm_refusal(const struct registry *r, const char *url)
 {
 	CURLU *u = curl_url(), *b = curl_url();
 	char *scheme = NULL, *host = NULL, *bhost = NULL;
-	bool ok = false;
+	const char *why = "hull cannot parse it as a URL";
 	if (u && b && !curl_url_set(u, CURLUPART_URL, url, 0) &&
 	    !curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) {
 		if (!strcasecmp(scheme, "https"))
-			ok = true;
-		else if (!strncasecmp(r->base, "http:", 5) &&
-			 !curl_url_set(b, CURLUPART_URL, r->base, 0) &&
+			why = NULL;
+		else if (strncasecmp(r->base, "http:", 5))
+			why = "it is plain HTTP, and the registry is reached over HTTPS";
+		else if (!curl_url_set(b, CURLUPART_URL, r->base, 0) &&
 			 !curl_url_get(u, CURLUPART_HOST, &host, 0) &&
 			 !curl_url_get(b, CURLUPART_HOST, &bhost, 0))
-			ok = !strcasecmp(host, bhost);
+			why = strcasecmp(host, bhost) ? "it is plain HTTP on another host than the "
+							"registry"
+						      : NULL;
 	}
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(bhost);
 	curl_url_cleanup(u);
 	curl_url_cleanup(b);
-	return ok;
+	return why;
 }
 
 /* Get a token for the challenge; sets r->token or r->use_basic. */
@@ -335,25 +338,31 @@ static int authenticate(struct registry *r, const char *www_auth, struct errmsg 
 		scope = NULL;
 	url = scope ? auth_token_url(&ch, scope) : NULL;
 	free(scope);
+	const char *why = url && r->user ? realm_refusal(r, url) : NULL;
+	bool send = r->user && !why;
+	free(r->withheld);
+	r->withheld = NULL;
+	if (why && asprintf(&r->withheld,
+			    "the docker config's credentials for %s were not sent to the token "
+			    "realm %.200s: %s",
+			    r->domain, ch.realm, why) < 0) {
+		r->withheld = NULL;
+		free(url);
+		url = NULL;
+	}
 	auth_challenge_free(&ch);
 	if (!url)
 		return -ENOMEM;
 	struct xfer x = {.r = r, .limit = TOKEN_MAX};
-	bool send = r->user && realm_may_get_credentials(r, url);
-	r->withheld = r->user && !send;
 	CURLcode cc = get(r, url, NULL, false, send ? r->user : NULL, send ? r->pass : NULL, &x);
 	if (cc != CURLE_OK) {
 		rc = curl_failure(r, cc, "getting a token", &x, err);
 	} else if (x.status == 401 || x.status == 403) {
 		rc = errmsg_set(
-		    err, -EACCES, "registry %s: the token server %.200s refused %s (HTTP %ld)%s",
+		    err, -EACCES, "registry %s: the token server %.200s refused %s (HTTP %ld)%s%s",
 		    r->domain, url,
 		    send ? "the credentials from the docker config" : "an anonymous token",
-		    x.status,
-		    r->withheld ? "; the credentials were not sent: the token realm "
-				  "is plain HTTP and not the registry's own plain-HTTP "
-				  "host"
-				: "");
+		    x.status, r->withheld ? "; " : "", r->withheld ? r->withheld : "");
 	} else if (x.status != 200) {
 		rc = errmsg_set(err, -EIO, "registry %s: token server %s answered HTTP %ld",
 				r->domain, url, x.status);
@@ -401,16 +410,13 @@ static int fetch(struct registry *r, const char *path, const char *accept, const
 		rc = x->status == 404			    ? -ENOENT
 		     : x->status == 401 || x->status == 403 ? -EACCES
 							    : -EIO;
-		errmsg_set(err, rc, "registry %s: %s: HTTP %ld%s%s%s", r->domain, what, x->status,
-			   detail,
+		bool withheld = rc == -EACCES && r->withheld;
+		errmsg_set(err, rc, "registry %s: %s: HTTP %ld%s%s%s%s%s", r->domain, what,
+			   x->status, detail,
 			   rc == -EACCES ? " (access denied: the repository does not exist or "
 					   "needs credentials)"
 					 : "",
-			   rc == -EACCES && r->withheld
-			       ? " (the docker config's credentials were not sent to the token "
-				 "realm: it is plain HTTP and not the registry's own plain-HTTP "
-				 "host)"
-			       : "");
+			   withheld ? " (" : "", withheld ? r->withheld : "", withheld ? ")" : "");
 	}
 	free(url);
 	return rc;
@@ -441,6 +447,7 @@ void registry_close(struct registry *r)
 	free(r->user);
 	free(r->pass);
 	free(r->token);
+	free(r->withheld);
 	free(r);
 }
 

@@ -17,8 +17,9 @@
  *   downloads to storage servers) they are not sent along. The credentials
  *   go to a token realm over HTTPS, or over plain HTTP only when the realm
  *   is the registry's own host and the registry is itself spoken to over
- *   plain HTTP; otherwise the token is asked for anonymously, and an error
- *   that follows says the credentials were withheld.
+ *   plain HTTP; otherwise the token is asked for anonymously (nothing
+ *   secret travels, and public images still pull), and an access error that
+ *   follows names the realm and says why the credentials were withheld.
  * - A request that began over HTTPS never follows a redirect to plain HTTP:
  *   -EPROTO, naming the Location.
  * - registry_get_manifest() fetches a manifest or index by tag or digest

@@ -3,7 +3,8 @@
  * monitor (hull-vmm) carries no packet parser, no libslirp and no glib.
  *
  * Usage (by the runtime, runtime/vmproc.c; not a user command):
- *   hull-slirp --net-fd N --status-fd M [--debug] [--jail DIR] [-p PROTO:IP:HOST:GUEST]...
+ *   hull-slirp --net-fd N --status-fd M [--debug] [--host-loopback] [--jail DIR]
+ *              [-p PROTO:IP:HOST:GUEST]...
  * - fd N: a SOCK_SEQPACKET socket whose peer is hull-vmm's virtio-net back
  *   end (vmm/net/net_stream.h): one Ethernet frame per message both ways.
  * - fd M: a pipe. Once the published ports are bound, "ok\n" is written
@@ -12,6 +13,8 @@
  *   the VM only after "ok".
  * - -p: PROTO tcp or udp, IP a dotted IPv4 address (0.0.0.0: every one),
  *   HOST and GUEST ports 1-65535; at most VMM_MAX_PORTFWD.
+ * - --host-loopback: 10.0.2.2 reaches the host's loopback too (closed
+ *   without it: netd/net_slirp.h).
  * - stderr: diagnostics (--debug); stdin is not read.
  * - --jail DIR: the runtime made this process's jail (runtime/jail.h; the
  *   host's network namespace, everything else its own); once the ports are
@@ -89,12 +92,14 @@ int main(int argc, char **argv)
 	static struct vmm_portfwd ports[VMM_MAX_PORTFWD];
 	unsigned nports = 0;
 	int net = -1, status = -1;
-	bool debug = false, bad = false;
+	bool debug = false, bad = false, loopback = false;
 	const char *jail = NULL;
 	for (int i = 1; i < argc && !bad; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(argv[i], "--debug"))
 			debug = true;
+		else if (!strcmp(argv[i], "--host-loopback"))
+			loopback = true;
 		else if (v && !strcmp(argv[i], "--net-fd"))
 			net = fdio_parse_fd(v), i++;
 		else if (v && !strcmp(argv[i], "--jail"))
@@ -108,8 +113,9 @@ int main(int argc, char **argv)
 	}
 	if (bad || net < 0 || status < 0 || net == status || fcntl(net, F_GETFD) < 0 ||
 	    fcntl(status, F_GETFD) < 0) {
-		fprintf(stderr, "usage: hull-slirp --net-fd N --status-fd M [--debug] [--jail DIR] "
-				"[-p tcp|udp:IP:HOST:GUEST]... (started by hull, not by hand)\n");
+		fprintf(stderr, "usage: hull-slirp --net-fd N --status-fd M [--debug] "
+				"[--host-loopback] [--jail DIR] [-p tcp|udp:IP:HOST:GUEST]... "
+				"(started by hull, not by hand)\n");
 		return 2;
 	}
 	fdio_close_others((int[2]){net, status}, 2);
@@ -118,7 +124,7 @@ int main(int argc, char **argv)
 
 	struct net_slirp *s = NULL;
 	struct errmsg err = {{0}};
-	if (net_slirp_create(&s, net, ports, nports, debug, &err)) {
+	if (net_slirp_create(&s, net, ports, nports, loopback, debug, &err)) {
 		report(status, err.text);
 		return 1;
 	}

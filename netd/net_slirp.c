@@ -26,6 +26,7 @@ struct net_slirp {
 	Slirp *slirp;
 	int fd;
 	bool debug;
+	bool host_loopback;
 	bool hungup;
 	bool full; /* fd had no room when this round began: host input paused */
 	struct pollfd *pfd;
@@ -186,6 +187,16 @@ static bool peer_closed(int fd)
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
 }
 
+bool net_slirp_to_host_loopback(const uint8_t *f, size_t n)
+{
+	/* Ethernet header (14 bytes, ethertype at 12), then the IPv4 header:
+	 * destination at offset 16. slirp takes only untagged 0x0800 for IPv4 */
+	if (n < 14 + 20 || f[12] != 0x08 || f[13] != 0x00)
+		return false;
+	uint8_t first = f[14 + 16];
+	return first == 127 || first == 0;
+}
+
 /* The guest's frames, from the monitor, into slirp. */
 static void read_frames(struct net_slirp *s)
 {
@@ -203,6 +214,12 @@ static void read_frames(struct net_slirp *s)
 		if ((size_t)n < VIRTIO_NET_ETH_MIN || (size_t)n > sizeof(s->buf)) {
 			if (s->debug)
 				fprintf(stderr, "hull-slirp: dropped a %zd-byte frame\n", n);
+			continue;
+		}
+		if (!s->host_loopback && net_slirp_to_host_loopback(s->buf, (size_t)n)) {
+			if (s->debug)
+				fprintf(stderr, "hull-slirp: dropped a frame to the host's "
+						"loopback\n");
 			continue;
 		}
 		slirp_input(s->slirp, s->buf, (int)n);
@@ -262,7 +279,7 @@ int net_slirp_run(struct net_slirp *s)
 }
 
 int net_slirp_create(struct net_slirp **out, int fd, const struct vmm_portfwd *ports,
-		     unsigned nports, bool debug, struct errmsg *err)
+		     unsigned nports, bool host_loopback, bool debug, struct errmsg *err)
 {
 	*out = NULL;
 	struct net_slirp *s = calloc(1, sizeof(*s));
@@ -270,13 +287,16 @@ int net_slirp_create(struct net_slirp **out, int fd, const struct vmm_portfwd *p
 		return errmsg_set(err, -ENOMEM, "network: out of memory");
 	s->fd = fd;
 	s->debug = debug;
+	s->host_loopback = host_loopback;
 
 	SlirpConfig cfg = {
 	    .version = 1,
 	    .in_enabled = true,
 	    .vhostname = "hull",
-	    /* like QEMU: 10.0.2.2 is the host, its loopback included */
-	    .disable_host_loopback = false,
+	    /* closed unless asked for (QEMU's default is open): services
+	     * bound to the host's 127.0.0.1 trust local callers, and the
+	     * guest is not one */
+	    .disable_host_loopback = !host_loopback,
 	};
 	inet_pton(AF_INET, NET_SLIRP_NETWORK, &cfg.vnetwork);
 	cfg.vnetmask.s_addr = htonl(~0u << (32 - NET_SLIRP_PREFIX));

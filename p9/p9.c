@@ -1,6 +1,7 @@
 /* p9: a 9P2000.L server for one directory (see p9.h for the contract). No
  * Debian library provides an embeddable 9p server, hence this file. */
 #include "p9.h"
+#include "common/fileutil.h"
 
 #include <dirent.h>
 #include <endian.h>
@@ -78,10 +79,15 @@ enum {
 /* A host object the server has a handle on. Nodes form a tree mirroring
  * the walks that made them: ".." follows it, never the host's "..". */
 struct node {
-	int fd; /* O_PATH */
+	int fd; /* O_PATH; -1: closed to keep within the budget (node_fd) */
 	unsigned refs;
+	unsigned opens;	     /* fids opened on it: never closed while > 0 */
 	struct node *parent; /* NULL: the root */
-	char *name;	     /* in parent (refreshed on Trename) */
+	char *name;	     /* in parent (refreshed on Trename, Trenameat) */
+	dev_t dev;	     /* what it stands for: a reopen must find this */
+	ino_t ino;
+	struct node *lru_prev, *lru_next; /* non-root nodes with an fd, MRU first */
+	struct node *all_prev, *all_next; /* every non-root node (Trenameat) */
 };
 
 struct fid {
@@ -95,10 +101,17 @@ struct fid {
 struct p9_server {
 	struct node *root;
 	dev_t root_dev;
-	bool ro, passthrough;
+	bool ro;
+	enum p9_owners owners;
+	uid_t owner_uid; /* P9_OWNERS_MAPPED: the root directory's owner */
+	gid_t owner_gid;
 	uint32_t msize; /* 0: no Tversion yet */
 	unsigned nnodes;
 	unsigned nfids;
+	unsigned nfds;	/* non-root nodes with an fd */
+	unsigned nopen; /* fids opened (an fd each) */
+	struct node *lru_head, *lru_tail;
+	struct node *all;
 	struct fid *fids[NBUCKETS];
 	uint8_t dents[64 * 1024]; /* getdents64 scratch */
 };
@@ -258,6 +271,96 @@ void p9_error_reply(uint8_t out[P9_ERR_LEN], uint16_t tag, int err)
 
 /* ---- nodes and fids ---- */
 
+static void lru_unlink(struct p9_server *s, struct node *n)
+{
+	if (n->lru_prev)
+		n->lru_prev->lru_next = n->lru_next;
+	else
+		s->lru_head = n->lru_next;
+	if (n->lru_next)
+		n->lru_next->lru_prev = n->lru_prev;
+	else
+		s->lru_tail = n->lru_prev;
+	n->lru_prev = n->lru_next = NULL;
+}
+
+static void lru_front(struct p9_server *s, struct node *n)
+{
+	n->lru_prev = NULL;
+	n->lru_next = s->lru_head;
+	if (s->lru_head)
+		s->lru_head->lru_prev = n;
+	else
+		s->lru_tail = n;
+	s->lru_head = n;
+}
+
+static int openat2_beneath(int dirfd, const char *name, uint64_t flags, uint64_t mode);
+
+/* n's O_PATH fd. A node whose fd was closed to keep the server within
+ * P9_FD_BUDGET is reopened by its path from the nearest ancestor that
+ * still has one (the root always does), beneath it and without following
+ * symlinks; -ESTALE when what is there now is not the object n stood for
+ * (renamed away, replaced), -ENOENT when nothing is. */
+static int node_fd(struct p9_server *s, struct node *n)
+{
+	if (n->fd >= 0) {
+		if (n->parent) {
+			lru_unlink(s, n);
+			lru_front(s, n);
+		}
+		return n->fd;
+	}
+	size_t len = 0;
+	struct node *a = n;
+	for (; a->fd < 0; a = a->parent)
+		len += strlen(a->name) + 1;
+	if (len < 2 || len > PATH_MAX)
+		return len < 2 ? -ESTALE : -ENAMETOOLONG; /* < 2: n has no name */
+	char *p = malloc(len);
+	if (!p)
+		return -ENOMEM;
+	size_t pos = len - 1;
+	p[pos] = '\0';
+	for (struct node *b = n; b != a; b = b->parent) {
+		size_t l = strlen(b->name);
+		pos -= l;
+		memcpy(p + pos, b->name, l);
+		if (b->parent != a)
+			p[--pos] = '/';
+	}
+	int fd = openat2_beneath(node_fd(s, a), p, O_PATH, 0);
+	free(p);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_dev != n->dev || st.st_ino != n->ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	n->fd = fd;
+	lru_front(s, n);
+	s->nfds++;
+	return fd;
+}
+
+/* Between requests: close the least recently used nodes' fds until the
+ * server holds at most P9_FD_BUDGET (nodes of opened fids stay). */
+static void fd_trim(struct p9_server *s)
+{
+	struct node *n = s->lru_tail;
+	while (n && 1 + s->nfds + s->nopen > P9_FD_BUDGET) { /* 1: the root's */
+		struct node *prev = n->lru_prev;
+		if (!n->opens) {
+			lru_unlink(s, n);
+			close(n->fd);
+			n->fd = -1;
+			s->nfds--;
+		}
+		n = prev;
+	}
+}
+
 static struct node *node_new(struct p9_server *s, int fd, struct node *parent, const char *name)
 {
 	struct node *n = calloc(1, sizeof(*n));
@@ -268,12 +371,28 @@ static struct node *node_new(struct p9_server *s, int fd, struct node *parent, c
 		close(fd);
 		return NULL;
 	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		free(n);
+		free(nm);
+		close(fd);
+		return NULL;
+	}
 	n->fd = fd;
 	n->refs = 1;
 	n->parent = parent;
 	n->name = nm;
-	if (parent)
+	n->dev = st.st_dev;
+	n->ino = st.st_ino;
+	if (parent) {
 		parent->refs++;
+		lru_front(s, n);
+		s->nfds++;
+		n->all_next = s->all;
+		if (s->all)
+			s->all->all_prev = n;
+		s->all = n;
+	}
 	s->nnodes++;
 	return n;
 }
@@ -282,7 +401,20 @@ static void node_put(struct p9_server *s, struct node *n)
 {
 	while (n && --n->refs == 0) {
 		struct node *p = n->parent;
-		close(n->fd);
+		if (p) {
+			if (n->fd >= 0) {
+				lru_unlink(s, n);
+				s->nfds--;
+			}
+			if (n->all_prev)
+				n->all_prev->all_next = n->all_next;
+			else
+				s->all = n->all_next;
+			if (n->all_next)
+				n->all_next->all_prev = n->all_prev;
+		}
+		if (n->fd >= 0)
+			close(n->fd);
 		free(n->name);
 		free(n);
 		s->nnodes--;
@@ -327,8 +459,11 @@ static void fid_del(struct p9_server *s, uint32_t id)
 	if (!f)
 		return;
 	*slot = f->next;
-	if (f->open_fd >= 0)
+	if (f->open_fd >= 0) {
 		close(f->open_fd);
+		s->nopen--;
+		f->node->opens--;
+	}
 	node_put(s, f->node);
 	free(f);
 	s->nfids--;
@@ -346,20 +481,17 @@ unsigned p9_server_nodes(const struct p9_server *s)
 	return s->nnodes;
 }
 
+unsigned p9_server_fds(const struct p9_server *s)
+{
+	return 1 + s->nfds + s->nopen;
+}
+
 /* ---- host helpers ---- */
 
 static int openat2_beneath(int dirfd, const char *name, uint64_t flags, uint64_t mode)
 {
-	struct open_how how = {
-	    .flags = flags | O_CLOEXEC | O_NOFOLLOW,
-	    .mode = mode,
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd;
-	do
-		fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-	while (fd < 0 && errno == EAGAIN);
-	return fd < 0 ? -errno : (int)fd;
+	return fileutil_openat2(dirfd, name, flags | O_NOFOLLOW, mode,
+				RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 static void proc_path(char buf[32], int fd)
@@ -383,35 +515,62 @@ static struct qid qid_of(const struct p9_server *s, const struct stat *st)
 	return q;
 }
 
-static int fstat_node(const struct node *n, struct stat *st)
+static int fstat_node(struct p9_server *s, struct node *n, struct stat *st)
 {
-	return fstat(n->fd, st) < 0 ? -errno : 0;
+	int fd = node_fd(s, n);
+	if (fd < 0)
+		return fd;
+	return fstat(fd, st) < 0 ? -errno : 0;
 }
 
 /* Whether n is still its parent's entry `name` (renames make it stale). */
-static int node_check(const struct node *n)
+static int node_check(struct p9_server *s, struct node *n)
 {
 	struct stat a, b;
 	if (!n->parent)
 		return -EBUSY; /* the root itself */
-	if (fstat(n->fd, &a) < 0 || fstatat(n->parent->fd, n->name, &b, AT_SYMLINK_NOFOLLOW) < 0)
+	int fd = node_fd(s, n), pfd = fd < 0 ? fd : node_fd(s, n->parent);
+	if (fd < 0 || pfd < 0 || fstat(fd, &a) < 0 ||
+	    fstatat(pfd, n->name, &b, AT_SYMLINK_NOFOLLOW) < 0)
 		return -ESTALE;
 	return a.st_ino == b.st_ino && a.st_dev == b.st_dev ? 0 : -ESTALE;
+}
+
+/* The mode bits the guest may set on the host (see p9.h, Ownership). */
+static mode_t allowed_mode(const struct p9_server *s, uint32_t mode)
+{
+	mode_t m = mode & 07777;
+	return s->owners == P9_OWNERS_PASSTHROUGH ? m : m & ~(mode_t)(S_ISUID | S_ISGID);
+}
+
+/* Change fd's owner as the guest asked (uid/gid -1: unchanged), per the
+ * server's ownership mode. */
+static int chown_as_asked(const struct p9_server *s, int fd, uid_t uid, gid_t gid)
+{
+	if (s->owners == P9_OWNERS_MAPPED) {
+		uid = uid == (uid_t)-1 ? uid : s->owner_uid;
+		gid = gid == (gid_t)-1 ? gid : s->owner_gid;
+	}
+	return fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
 /* Give a new object its owner and exact mode (fd: O_PATH to it). */
 static int set_cred(const struct p9_server *s, int fd, uint32_t uid, uint32_t gid, uint32_t mode,
 		    bool is_link)
 {
-	if (s->passthrough &&
-	    fchownat(fd, "", uid == P9_NOUID ? (uid_t)-1 : uid, gid == P9_NOUID ? (gid_t)-1 : gid,
-		     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
+	int rc = 0;
+	if (s->owners == P9_OWNERS_MAPPED)
+		rc = chown_as_asked(s, fd, 0, 0); /* any id: the volume's owner */
+	else if (s->owners == P9_OWNERS_PASSTHROUGH)
+		rc = chown_as_asked(s, fd, uid == P9_NOUID ? (uid_t)-1 : uid,
+				    gid == P9_NOUID ? (gid_t)-1 : gid);
+	if (rc)
+		return rc;
 	if (is_link)
 		return 0;
 	char p[32];
 	proc_path(p, fd);
-	return chmod(p, mode & 07777) < 0 ? -errno : 0;
+	return chmod(p, allowed_mode(s, mode)) < 0 ? -errno : 0;
 }
 
 /* ---- requests ---- */
@@ -465,7 +624,7 @@ static int do_attach(struct req *q)
 	if (q->in.bad)
 		return -EBADMSG;
 	struct stat st;
-	int rc = fstat_node(q->s->root, &st);
+	int rc = fstat_node(q->s, q->s->root, &st);
 	if (!rc)
 		rc = fid_add(q->s, fid, q->s->root, uid);
 	if (rc)
@@ -482,13 +641,14 @@ static int walk_one(struct p9_server *s, struct node *n, const char *name, struc
 	if (strcmp(name, "..") == 0) {
 		struct node *to = n;
 		if (n->parent) {
-			int rc = node_check(n);
+			int rc = node_check(s, n);
 			if (rc)
 				return rc;
 			to = n->parent;
 		}
-		if (fstat_node(to, st) < 0)
-			return -errno;
+		int rc = fstat_node(s, to, st);
+		if (rc)
+			return rc;
 		to->refs++;
 		*out = to;
 		return 0;
@@ -497,7 +657,9 @@ static int walk_one(struct p9_server *s, struct node *n, const char *name, struc
 		return -EINVAL;
 	if (s->nnodes >= P9_MAX_NODES)
 		return -ENFILE;
-	int fd = openat2_beneath(n->fd, name, O_PATH, 0);
+	int fd = node_fd(s, n);
+	if (fd >= 0)
+		fd = openat2_beneath(fd, name, O_PATH, 0);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, st) < 0) {
@@ -545,6 +707,10 @@ static int do_walk(struct req *q)
 	if (done == nw) {
 		uint32_t uid = f->uid;
 		if (newfid == fid) {
+			if (f->open_fd >= 0) { /* the pin moves with the fid */
+				f->node->opens--;
+				cur->opens++;
+			}
 			node_put(q->s, f->node);
 			f->node = cur;
 			cur->refs++;
@@ -567,7 +733,7 @@ static int do_getattr(struct req *q)
 	int rc = 0;
 	struct fid *f = req_fid(q, fid, &rc);
 	struct stat st;
-	if (!f || (rc = fstat_node(f->node, &st)))
+	if (!f || (rc = fstat_node(q->s, f->node, &st)))
 		return rc;
 	struct qid qd = qid_of(q->s, &st);
 	wr64(&q->out, P9_GETATTR_BASIC);
@@ -612,22 +778,24 @@ static int do_setattr(struct req *q)
 	if (q->s->ro)
 		return -EROFS;
 	struct stat st;
-	if ((rc = fstat_node(f->node, &st)))
+	if ((rc = fstat_node(q->s, f->node, &st)))
 		return rc;
-	int fd = f->node->fd;
+	int fd = node_fd(q->s, f->node);
+	if (fd < 0)
+		return fd;
 	bool link = S_ISLNK(st.st_mode);
 	char p[32];
 	proc_path(p, fd);
 	if (valid & (P9_ATTR_UID | P9_ATTR_GID)) {
 		uid_t u = (valid & P9_ATTR_UID) ? uid : (uid_t)-1;
 		gid_t g = (valid & P9_ATTR_GID) ? gid : (gid_t)-1;
-		if (fchownat(fd, "", u, g, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-			return -errno;
+		if ((rc = chown_as_asked(q->s, fd, u, g)))
+			return rc;
 	}
 	if (valid & P9_ATTR_MODE) {
 		if (link)
 			return -EOPNOTSUPP;
-		if (chmod(p, mode & 07777) < 0)
+		if (chmod(p, allowed_mode(q->s, mode)) < 0)
 			return -errno;
 	}
 	if (valid & P9_ATTR_SIZE) {
@@ -689,16 +857,23 @@ static int do_lopen(struct req *q)
 	if (q->s->ro && writes(fl))
 		return -EROFS;
 	struct stat st;
-	if ((rc = fstat_node(f->node, &st)))
+	if ((rc = fstat_node(q->s, f->node, &st)))
 		return rc;
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		return -ENXIO; /* nodev, and a FIFO would block the server */
+	if (q->s->nopen >= P9_MAX_OPEN)
+		return -EMFILE;
+	int nfd = node_fd(q->s, f->node);
+	if (nfd < 0)
+		return nfd;
 	char p[32];
-	proc_path(p, f->node->fd);
+	proc_path(p, nfd);
 	int fd = open(p, fl | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	f->open_fd = fd;
+	f->node->opens++;
+	q->s->nopen++;
 	struct qid qd = qid_of(q->s, &st);
 	wrqid(&q->out, &qd);
 	wr32(&q->out, 0); /* iounit: the client uses msize */
@@ -725,8 +900,12 @@ static int do_lcreate(struct req *q)
 		return fl;
 	if (q->s->nnodes >= P9_MAX_NODES)
 		return -ENFILE;
-	int fd = openat2_beneath(f->node->fd, q->name,
-				 (uint64_t)(fl & ~O_DIRECTORY) | O_CREAT | O_EXCL, mode & 0777);
+	if (q->s->nopen >= P9_MAX_OPEN)
+		return -EMFILE;
+	int fd = node_fd(q->s, f->node);
+	if (fd >= 0)
+		fd = openat2_beneath(fd, q->name, (uint64_t)(fl & ~O_DIRECTORY) | O_CREAT | O_EXCL,
+				     mode & 0777);
 	if (fd < 0)
 		return fd;
 	char p[32];
@@ -749,6 +928,8 @@ static int do_lcreate(struct req *q)
 	node_put(q->s, f->node);
 	f->node = n;
 	f->open_fd = fd;
+	n->opens++;
+	q->s->nopen++;
 	struct qid qd = qid_of(q->s, &st);
 	wrqid(&q->out, &qd);
 	wr32(&q->out, 0);
@@ -800,9 +981,12 @@ static int do_mkdir(struct req *q)
 	struct fid *f = dir_for_create(q, fid, &rc);
 	if (!f)
 		return rc;
-	if (mkdirat(f->node->fd, q->name, mode & 0777) < 0)
+	int dfd = node_fd(q->s, f->node);
+	if (dfd < 0)
+		return dfd;
+	if (mkdirat(dfd, q->name, mode & 0777) < 0)
 		return -errno;
-	return finish_create(q, f->node->fd, f->uid, gid, mode, false);
+	return finish_create(q, dfd, f->uid, gid, mode, false);
 }
 
 static int do_symlink(struct req *q)
@@ -816,12 +1000,15 @@ static int do_symlink(struct req *q)
 	uint32_t gid = rd32(&q->in);
 	int rc = 0;
 	struct fid *f = dir_for_create(q, fid, &rc);
-	if (f && !target[0])
+	int dfd = f ? node_fd(q->s, f->node) : -1;
+	if (f && dfd < 0)
+		rc = dfd;
+	else if (f && !target[0])
 		rc = -ENOENT;
-	else if (f && symlinkat(target, f->node->fd, q->name) < 0)
+	else if (f && symlinkat(target, dfd, q->name) < 0)
 		rc = -errno;
 	else if (f)
-		rc = finish_create(q, f->node->fd, f->uid, gid, 0, true);
+		rc = finish_create(q, dfd, f->uid, gid, 0, true);
 	free(target);
 	return rc;
 }
@@ -841,9 +1028,12 @@ static int do_mknod(struct req *q)
 	mode_t type = mode & S_IFMT;
 	if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK)
 		return -EPERM; /* no device nodes: the volume is nodev */
-	if (mknodat(f->node->fd, q->name, type | (mode & 0777), 0) < 0)
+	int dfd = node_fd(q->s, f->node);
+	if (dfd < 0)
+		return dfd;
+	if (mknodat(dfd, q->name, type | (mode & 0777), 0) < 0)
 		return -errno;
-	return finish_create(q, f->node->fd, f->uid, gid, mode, false);
+	return finish_create(q, dfd, f->uid, gid, mode, false);
 }
 
 static int do_readlink(struct req *q)
@@ -853,8 +1043,11 @@ static int do_readlink(struct req *q)
 	struct fid *f = req_fid(q, fid, &rc);
 	if (!f)
 		return rc;
+	int fd = node_fd(q->s, f->node);
+	if (fd < 0)
+		return fd;
 	char buf[PATH_MAX];
-	ssize_t n = readlinkat(f->node->fd, "", buf, sizeof(buf));
+	ssize_t n = readlinkat(fd, "", buf, sizeof(buf));
 	if (n < 0)
 		return -errno;
 	if ((size_t)n >= sizeof(buf))
@@ -919,7 +1112,7 @@ static int do_readdir(struct req *q)
 	if (lseek(f->open_fd, (off_t)off, SEEK_SET) < 0)
 		return -errno;
 	struct stat dst;
-	if ((rc = fstat_node(f->node, &dst)))
+	if ((rc = fstat_node(q->s, f->node, &dst)))
 		return rc;
 	bool is_root = f->node == q->s->root || !f->node->parent;
 	struct wr ents = {.p = q->out.p + q->out.len + 4, .cap = count};
@@ -988,7 +1181,10 @@ static int do_statfs(struct req *q)
 	if (!f)
 		return rc;
 	struct statfs sf;
-	if (fstatfs(f->node->fd, &sf) < 0)
+	int fd = node_fd(q->s, f->node);
+	if (fd < 0)
+		return fd;
+	if (fstatfs(fd, &sf) < 0)
 		return -errno;
 	uint64_t fsid;
 	memcpy(&fsid, &sf.f_fsid, sizeof(fsid));
@@ -1013,7 +1209,10 @@ static int do_unlinkat(struct req *q)
 	struct fid *f = dir_for_create(q, fid, &rc);
 	if (!f)
 		return rc;
-	if (unlinkat(f->node->fd, q->name, (flags & P9_DOTL_AT_REMOVEDIR) ? AT_REMOVEDIR : 0) < 0)
+	int dfd = node_fd(q->s, f->node);
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, q->name, (flags & P9_DOTL_AT_REMOVEDIR) ? AT_REMOVEDIR : 0) < 0)
 		return -errno;
 	return 0;
 }
@@ -1031,8 +1230,25 @@ static int do_renameat(struct req *q)
 		return rc;
 	if (!name_ok(q->name2))
 		return -EINVAL;
-	if (renameat(of->node->fd, q->name, nf->node->fd, q->name2) < 0)
+	int ofd = node_fd(q->s, of->node), nfd = ofd < 0 ? ofd : node_fd(q->s, nf->node);
+	if (nfd < 0)
+		return nfd;
+	if (renameat(ofd, q->name, nfd, q->name2) < 0)
 		return -errno;
+	/* nodes of the moved entry follow it, so that one whose fd was closed
+	 * reopens where the object now is */
+	for (struct node *m = q->s->all; m; m = m->all_next) {
+		if (m->parent == of->node && !strcmp(m->name, q->name)) {
+			char *nm = strdup(q->name2);
+			if (!nm)
+				continue; /* an fd still open works; a closed one: ESTALE */
+			free(m->name);
+			m->name = nm;
+			nf->node->refs++;
+			node_put(q->s, m->parent);
+			m->parent = nf->node;
+		}
+	}
 	return 0;
 }
 
@@ -1047,12 +1263,17 @@ static int do_rename(struct req *q)
 	if (!f)
 		return rc;
 	struct node *n = f->node;
-	if ((rc = node_check(n)))
+	if ((rc = node_check(q->s, n)))
 		return rc;
 	char *nm = strdup(q->name);
 	if (!nm)
 		return -ENOMEM;
-	if (renameat(n->parent->fd, n->name, d->node->fd, q->name) < 0) {
+	int pfd = node_fd(q->s, n->parent), dfd = pfd < 0 ? pfd : node_fd(q->s, d->node);
+	if (dfd < 0) {
+		free(nm);
+		return dfd;
+	}
+	if (renameat(pfd, n->name, dfd, q->name) < 0) {
 		rc = -errno;
 		free(nm);
 		return rc;
@@ -1075,15 +1296,18 @@ static int do_link(struct req *q)
 	if (!f)
 		return rc;
 	struct stat st;
-	if ((rc = fstat_node(f->node, &st)))
+	if ((rc = fstat_node(q->s, f->node, &st)))
 		return rc;
 	/* Only regular files: the /proc link below is followed, and following
 	 * a symlink could link in a file from outside the root. */
 	if (!S_ISREG(st.st_mode))
 		return -EPERM;
+	int fd = node_fd(q->s, f->node), dfd = fd < 0 ? fd : node_fd(q->s, d->node);
+	if (dfd < 0)
+		return dfd;
 	char p[32];
-	proc_path(p, f->node->fd);
-	if (linkat(AT_FDCWD, p, d->node->fd, q->name, AT_SYMLINK_FOLLOW) < 0)
+	proc_path(p, fd);
+	if (linkat(AT_FDCWD, p, dfd, q->name, AT_SYMLINK_FOLLOW) < 0)
 		return -errno;
 	return 0;
 }
@@ -1098,8 +1322,8 @@ static int do_remove(struct req *q)
 	struct stat st;
 	if (q->s->ro)
 		rc = -EROFS;
-	else if (!(rc = node_check(f->node)) && !(rc = fstat_node(f->node, &st)) &&
-		 unlinkat(f->node->parent->fd, f->node->name,
+	else if (!(rc = node_check(q->s, f->node)) && !(rc = fstat_node(q->s, f->node, &st)) &&
+		 unlinkat(node_fd(q->s, f->node->parent), f->node->name,
 			  S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
 		rc = -errno;
 	fid_del(q->s, fid); /* clunked whatever happened */
@@ -1231,6 +1455,7 @@ long p9_server_handle(struct p9_server *s, const uint8_t *in, size_t in_len, uin
 				.in = {.p = in + P9_HDR_LEN, .left = size - P9_HDR_LEN},
 				.out = {.p = out, .len = P9_HDR_LEN, .cap = out_cap}};
 		rc = dispatch(&q, type);
+		fd_trim(s);
 		if (!rc && q.out.over)
 			rc = -EMSGSIZE; /* the client left too little room */
 		if (!rc) {
@@ -1245,13 +1470,17 @@ long p9_server_handle(struct p9_server *s, const uint8_t *in, size_t in_len, uin
 	return P9_ERR_LEN;
 }
 
-int p9_server_new(struct p9_server **out, const char *root, bool read_only, bool passthrough_ids,
+int p9_server_new(struct p9_server **out, const char *root, bool read_only, enum p9_owners owners,
 		  struct errmsg *err)
 {
 	*out = NULL;
-	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = fileutil_openat2(AT_FDCWD, root, O_PATH | O_DIRECTORY, 0,
+				  RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (fd < 0)
-		return errmsg_set(err, -errno, "volume %s: %s", root, strerror(errno));
+		return errmsg_set(err, fd, "volume %s: %s", root,
+				  fd == -ELOOP ? "a component of the path is a symlink (volumes "
+						 "are opened without following symlinks)"
+					       : strerror(-fd));
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
@@ -1270,7 +1499,9 @@ int p9_server_new(struct p9_server **out, const char *root, bool read_only, bool
 	}
 	s->root_dev = st.st_dev;
 	s->ro = read_only;
-	s->passthrough = passthrough_ids;
+	s->owners = owners;
+	s->owner_uid = st.st_uid;
+	s->owner_gid = st.st_gid;
 	*out = s;
 	return 0;
 }

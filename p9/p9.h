@@ -36,12 +36,37 @@
  *   a hard link made through a symlink could pin a file outside the root),
  *   xattrs (EOPNOTSUPP). Read-only servers answer EROFS to every request
  *   that could write.
- * - Ownership: with passthrough_ids (hull runs as root) new files get the
- *   attaching user's uid and the gid the client asks for, and Tsetattr
- *   chown passes through, as virtiofsd does by default; without it nothing
- *   is chowned: files are created owned by the user running hull, and the
- *   guest sees the host's uids/gids as they are. Modes are set exactly as
- *   the client asks (the host's umask does not apply).
+ * - Ownership and privilege bits (enum p9_owners): the guest sees the
+ *   host's uids/gids as they are in every mode; what it may write differs.
+ *   P9_OWNERS_MAPPED (vmm/vm.c's choice as root, and for a directory owned
+ *   by the unprivileged server's own uid and gid): everything the guest
+ *   creates, and every Tsetattr chown, gets the owner uid and gid of the
+ *   volume's root directory (as it was when the server started), so a root
+ *   guest cannot leave files of arbitrary owners on the host.
+ *   P9_OWNERS_KEEP (unprivileged, another owner's directory): nothing is
+ *   chowned on create (files belong to the user running the server); a
+ *   chown is passed to the kernel, which refuses foreign ids. In both,
+ *   S_ISUID and S_ISGID are cleared from every mode the guest sets (create
+ *   and chmod): no setuid/setgid file or directory arrives on the host.
+ *   P9_OWNERS_PASSTHROUGH (needs CAP_CHOWN and CAP_FOWNER, which the jailed
+ *   monitor lacks: hull never asks for it, runtime/volume.h): new files get
+ *   the attaching user's uid and the gid the client asks for, chown and the
+ *   mode bits pass through as asked, as virtiofsd does by default. Modes are
+ *   otherwise set as the client asks (the host's umask does not apply).
+ * - Host file descriptors: a fixed budget per server, not the process's
+ *   limit. Every node (a file the guest looked up and still holds a fid
+ *   for) has an O_PATH fd only while it is among the most recently used:
+ *   after each request the server closes the least recently used ones
+ *   until it holds at most P9_FD_BUDGET fds (the root's, the nodes', the
+ *   opened files'); a node without one is reopened on demand by its path
+ *   from its nearest ancestor that has one (beneath it, no symlinks
+ *   followed) and must still be the same object (device and inode), else
+ *   the request fails with ESTALE (a file renamed on the host, or removed,
+ *   while the guest held it and its fd was closed; Trename and Trenameat
+ *   keep nodes' names up to date). A node whose fid is open keeps its fd.
+ *   Files opened (Tlopen, Tlcreate) hold an fd each until clunked: beyond
+ *   P9_MAX_OPEN at once, the guest's open() fails with EMFILE. Within one
+ *   request the server may briefly hold up to P9_MAXWELEM (16) fds more.
  * - Locks are granted at once (Tlock SUCCESS, Tgetlock UNLCK): the guest
  *   kernel already arbitrates locks between its own processes.
  * - Not thread-safe: the caller serialises all calls on one server.
@@ -59,13 +84,26 @@
 #define P9_MSIZE_MIN 4096u
 #define P9_HDR_LEN 7u	    /* size[4] type[1] tag[2] */
 #define P9_ERR_LEN 11u	    /* Rlerror */
-#define P9_MAX_NODES 65536u /* open O_PATH fds per server */
+#define P9_MAX_NODES 65536u /* nodes (files the guest has looked up) per server */
 #define P9_MAX_FIDS (2 * P9_MAX_NODES)
+#define P9_FD_BUDGET 256u /* host fds per server between requests */
+/* files the guest has open at once: each holds its node's fd too */
+#define P9_MAX_OPEN ((P9_FD_BUDGET - 16) / 2)
 
 struct p9_server;
 
-/* root: an existing host directory. Returns 0 or -errno (err says why). */
-int p9_server_new(struct p9_server **out, const char *root, bool read_only, bool passthrough_ids,
+enum p9_owners {
+	P9_OWNERS_KEEP,
+	P9_OWNERS_MAPPED,
+	P9_OWNERS_PASSTHROUGH,
+};
+
+/* root: an existing host directory, an absolute or relative path that is
+ * resolved without following any symlink (openat2 RESOLVE_NO_SYMLINKS:
+ * ELOOP if a component is one), so a symlink planted after the caller
+ * checked the path cannot redirect the volume. Returns 0 or -errno (err
+ * says why). */
+int p9_server_new(struct p9_server **out, const char *root, bool read_only, enum p9_owners owners,
 		  struct errmsg *err);
 void p9_server_free(struct p9_server *s);
 
@@ -82,8 +120,10 @@ long p9_server_handle(struct p9_server *s, const uint8_t *in, size_t in_len, uin
  * refuse a message before the server sees it. */
 void p9_error_reply(uint8_t out[P9_ERR_LEN], uint16_t tag, int err);
 
-/* Number of live nodes (open host fds), for tests. Beyond P9_MAX_NODES
- * nodes or P9_MAX_FIDS fids, walks and attaches fail with ENFILE. */
+/* Number of live nodes, for tests. Beyond P9_MAX_NODES nodes or
+ * P9_MAX_FIDS fids, walks and attaches fail with ENFILE. */
 unsigned p9_server_nodes(const struct p9_server *s);
+/* Host fds the server holds now (at most P9_FD_BUDGET between requests). */
+unsigned p9_server_fds(const struct p9_server *s);
 
 #endif

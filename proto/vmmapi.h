@@ -130,6 +130,9 @@ struct vmmapi_config {
 	struct vmmapi_portfwd ports[VMMAPI_MAX_PORTFWD];
 	uint32_t nports;
 	bool net_no_csum;
+	/* for the network helper only (runtime/vmproc.c passes it as
+	 * --host-loopback): not encoded, the monitor never sees it */
+	bool net_host_loopback;
 	/* Templates live under this directory (the monitor names the one that
 	 * fits this config, restores from it and saves to it); NULL: neither
 	 * restore nor save (--no-snapshot). */

@@ -3,20 +3,81 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/fdio.h"
+#include "common/size.h"
 #include "common/timeparse.h"
 
-int ctrlog_open(const char *path, struct ctrlog *l)
+void ctrlog_opts_init(struct ctrlog_opts *o)
 {
-	l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	return l->fd < 0 ? -errno : 0;
+	o->max_size = CTRLOG_DEFAULT_MAX_SIZE;
+	o->max_files = CTRLOG_DEFAULT_MAX_FILES;
+}
+
+int ctrlog_opts_parse(struct ctrlog_opts *o, const char *kv, struct errmsg *err)
+{
+	if (!strncmp(kv, "max-size=", 9)) {
+		uint64_t v;
+		if (!strcmp(kv + 9, "-1")) {
+			o->max_size = 0;
+			return 0;
+		}
+		if (parse_size(kv + 9, &v) || v < CTRLOG_MIN_SIZE)
+			return errmsg_set(err, -EINVAL,
+					  "--log-opt %s: expected a size of at least 4k (e.g. "
+					  "10m), or -1 for no cap",
+					  kv);
+		o->max_size = v;
+		return 0;
+	}
+	if (!strncmp(kv, "max-file=", 9)) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(kv + 9, &end, 10);
+		if (errno || end == kv + 9 || *end || v < 1 || v > CTRLOG_MAX_FILES)
+			return errmsg_set(err, -EINVAL,
+					  "--log-opt %s: expected a count from 1 to %u", kv,
+					  CTRLOG_MAX_FILES);
+		o->max_files = (unsigned)v;
+		return 0;
+	}
+	return errmsg_set(err, -EINVAL, "--log-opt %s: expected max-size=SIZE or max-file=N", kv);
+}
+
+static int open_append(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+int ctrlog_open(const char *path, const struct ctrlog_opts *o, struct ctrlog *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (o)
+		l->opts = *o;
+	else
+		ctrlog_opts_init(&l->opts);
+	if (l->opts.max_files < 1 || l->opts.max_files > CTRLOG_MAX_FILES)
+		l->opts.max_files = CTRLOG_DEFAULT_MAX_FILES;
+	l->fd = open_append(path);
+	if (l->fd < 0)
+		return l->fd;
+	struct stat st;
+	if (fstat(l->fd, &st) == 0)
+		l->size = (uint64_t)st.st_size;
+	if (!(l->path = strdup(path))) {
+		ctrlog_close(l);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void ctrlog_close(struct ctrlog *l)
@@ -24,6 +85,65 @@ void ctrlog_close(struct ctrlog *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = -1;
+	free(l->path);
+	l->path = NULL;
+}
+
+/* PATH.n (n >= 1) into b. */
+static void rotated_name(char *b, size_t cap, const char *path, unsigned n)
+{
+	snprintf(b, cap, "%s.%u", path, n);
+}
+
+/* PATH -> PATH.1 -> ... -> PATH.(max_files-1), a new PATH. */
+static int rotate(struct ctrlog *l)
+{
+	if (l->opts.max_files == 1) {
+		if (ftruncate(l->fd, 0) < 0)
+			return -errno;
+		l->size = 0;
+		return 0;
+	}
+	size_t cap = strlen(l->path) + 16;
+	char *from = malloc(cap), *to = malloc(cap);
+	int rc = from && to ? 0 : -ENOMEM;
+	for (unsigned n = l->opts.max_files - 1; !rc && n >= 1; n--) {
+		rotated_name(to, cap, l->path, n);
+		if (n > 1)
+			rotated_name(from, cap, l->path, n - 1);
+		else
+			snprintf(from, cap, "%s", l->path);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			rc = -errno;
+	}
+	free(from);
+	free(to);
+	if (rc)
+		return rc;
+	close(l->fd);
+	l->fd = open_append(l->path);
+	if (l->fd < 0)
+		return l->fd;
+	l->size = 0;
+	return 0;
+}
+
+/* Append lb's records to the file, rotating first when they would take it
+ * past the cap (a non-empty file only: a record larger than the cap goes
+ * into a file of its own). */
+static int flush(struct ctrlog *l, const char *b, size_t n)
+{
+	if (!n)
+		return 0;
+	if (l->opts.max_size && l->size > 0 && l->size + n > l->opts.max_size) {
+		int rc = rotate(l);
+		if (rc)
+			return rc;
+	}
+	int rc = fdio_write_all(l->fd, b, n);
+	if (!rc)
+		l->size += n;
+	return rc;
 }
 
 struct linebuf {
@@ -75,19 +195,26 @@ int ctrlog_write(struct ctrlog *l, int stream, const uint8_t *buf, size_t n)
 	while (n && !rc) {
 		const uint8_t *nl = memchr(buf, '\n', n);
 		size_t k = nl ? (size_t)(nl - buf) + 1 : n;
+		size_t before = lb.len;
 		rc = put_record(&lb, name, now, buf, k);
+		/* the records so far go to this file when this one would not
+		 * fit: each file stays under the cap */
+		if (!rc && l->opts.max_size && before && l->size + lb.len > l->opts.max_size) {
+			rc = flush(l, lb.b, before);
+			memmove(lb.b, lb.b + before, lb.len - before);
+			lb.len -= before;
+		}
 		buf += k;
 		n -= k;
 	}
-	/* one write per chunk: whole lines, and few syscalls for bulk output */
-	if (!rc && lb.len)
-		rc = fdio_write_all(l->fd, lb.b, lb.len);
+	/* one write per chunk (or per file): whole lines, few syscalls */
+	if (!rc)
+		rc = flush(l, lb.b, lb.len);
 	free(lb.b);
 	return rc;
 }
 
-/* Offset of the start of the last `tail` lines of fd. */
-static off_t tail_offset(int fd, size_t tail)
+static size_t count_lines(int fd)
 {
 	char b[65536];
 	size_t lines = 0;
@@ -98,6 +225,15 @@ static off_t tail_offset(int fd, size_t tail)
 			lines += b[i] == '\n';
 		pos += r;
 	}
+	return lines;
+}
+
+/* Offset of the start of the last `tail` lines of fd, which has `lines`. */
+static off_t tail_offset(int fd, size_t lines, size_t tail)
+{
+	char b[65536];
+	off_t pos = 0;
+	ssize_t r;
 	if (lines <= tail)
 		return 0;
 	size_t skip = lines - tail;
@@ -111,18 +247,91 @@ static off_t tail_offset(int fd, size_t tail)
 	return pos;
 }
 
+static int open_read(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
 int ctrlog_reader_open(const char *path, size_t tail, struct ctrlog_reader *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0)
-		return -errno;
-	if (tail != SIZE_MAX && lseek(r->fd, tail_offset(r->fd, tail), SEEK_SET) < 0) {
-		int rc = -errno;
-		close(r->fd);
+	r->fd = -1;
+	int fds[CTRLOG_MAX_FILES + 1]; /* PATH, PATH.1, ...: newest first */
+	unsigned n = 0;
+	if (!(r->path = strdup(path)))
+		return -ENOMEM;
+	int rc = open_read(path);
+	if (rc < 0) {
+		free(r->path);
+		r->path = NULL;
 		return rc;
 	}
+	fds[n++] = rc;
+	rc = 0;
+	char name[PATH_MAX];
+	for (unsigned i = 1; i <= CTRLOG_MAX_FILES; i++) {
+		rotated_name(name, sizeof(name), path, i);
+		int fd = open_read(name);
+		if (fd < 0)
+			break; /* rotated files are numbered without gaps */
+		fds[n++] = fd;
+	}
+	/* --tail: skip whole older files, then lines of the first one read */
+	unsigned first = n ? n - 1 : 0;
+	if (!rc && tail != SIZE_MAX) {
+		size_t left = tail;
+		off_t off = 0;
+		for (unsigned i = 0; i < n; i++) {
+			size_t lines = count_lines(fds[i]);
+			first = i;
+			if (lines >= left) {
+				off = tail_offset(fds[i], lines, left);
+				break;
+			}
+			left -= lines;
+		}
+		if (lseek(fds[first], off, SEEK_SET) < 0)
+			rc = -errno;
+	}
+	if (rc) {
+		for (unsigned i = 0; i < n; i++)
+			close(fds[i]);
+		free(r->path);
+		r->path = NULL;
+		return rc;
+	}
+	for (unsigned i = first + 1; i < n; i++) /* not replayed */
+		close(fds[i]);
+	r->fd = fds[first];
+	for (unsigned i = first; i-- > 0;)
+		r->next[r->n_next++] = fds[i]; /* oldest first */
 	return 0;
+}
+
+/* At the end of r->fd: go on with the next file, or, at the end of the
+ * newest one, with a new PATH if the writer rotated it away. True when
+ * there is more to read. */
+static bool next_file(struct ctrlog_reader *r)
+{
+	if (r->n_next) {
+		close(r->fd);
+		r->fd = r->next[0];
+		memmove(r->next, r->next + 1, --r->n_next * sizeof(r->next[0]));
+		r->len = 0; /* a torn last line of a rotated file stays torn */
+		return true;
+	}
+	struct stat a, b;
+	if (fstat(r->fd, &a) < 0 || stat(r->path, &b) < 0 ||
+	    (a.st_ino == b.st_ino && a.st_dev == b.st_dev))
+		return false;
+	int fd = open_read(r->path);
+	if (fd < 0)
+		return false;
+	/* the writer is done with the old file once it renamed it: after
+	 * this last look, nothing more arrives there */
+	r->next[r->n_next++] = fd;
+	return true;
 }
 
 /* One record to its fd, when it passes the reader's time window; 1 when
@@ -184,8 +393,18 @@ int ctrlog_pump(struct ctrlog_reader *r, int out_fd, int err_fd)
 			continue;
 		if (n < 0)
 			return -errno;
-		if (n == 0)
-			return 0;
+		if (n == 0) {
+			if (!r->n_next && !next_file(r))
+				return 0;
+			if (r->n_next) {
+				/* drain the current file once more before moving */
+				n = read(r->fd, r->buf + r->len, r->cap - r->len);
+				if (n <= 0) {
+					next_file(r);
+					continue;
+				}
+			}
+		}
 		r->len += (size_t)n;
 		size_t start = 0;
 		char *nl;
@@ -205,7 +424,10 @@ void ctrlog_reader_close(struct ctrlog_reader *r)
 {
 	if (r->fd >= 0)
 		close(r->fd);
+	for (unsigned i = 0; i < r->n_next; i++)
+		close(r->next[i]);
 	free(r->buf);
+	free(r->path);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 }

@@ -328,6 +328,30 @@ static int add_mount(struct jail *j, const char *path, bool rw, bool device, str
 	return 0;
 }
 
+/* The user JAIL_USER's uid and gid (getpwnam_r: the shim's threads may
+ * ask at once); -ENOENT when there is no such user. */
+static int jail_user(uid_t *uid, gid_t *gid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+	int rc = getpwnam_r(JAIL_USER, &pw, buf, sizeof(buf), &res);
+	if (rc || !res)
+		return rc ? -rc : -ENOENT;
+	*uid = pw.pw_uid;
+	*gid = pw.pw_gid;
+	return 0;
+}
+
+int jail_helper_uid(uid_t *uid)
+{
+	gid_t gid;
+	if (geteuid() != 0) {
+		*uid = getuid();
+		return 0;
+	}
+	return jail_user(uid, &gid);
+}
+
 int jail_prepare(struct jail **out, const struct jail_spec *spec, struct errmsg *err)
 {
 	*out = NULL;
@@ -343,8 +367,7 @@ int jail_prepare(struct jail **out, const struct jail_spec *spec, struct errmsg 
 	j->proc = spec->proc;
 	int rc = 0;
 	if (j->root) {
-		struct passwd *pw = getpwnam(JAIL_USER);
-		if (!pw) {
+		if (jail_user(&j->uid, &j->gid)) {
 			jail_free(j);
 			return errmsg_set(err, -ENOENT,
 					  "jail: no user '%s' to run the VM monitor as (setup.sh "
@@ -352,8 +375,6 @@ int jail_prepare(struct jail **out, const struct jail_spec *spec, struct errmsg 
 					  "/usr/sbin/nologin %s)",
 					  JAIL_USER, JAIL_USER);
 		}
-		j->uid = pw->pw_uid;
-		j->gid = pw->pw_gid;
 		if (j->uid == 0 || j->gid == 0) {
 			jail_free(j);
 			return errmsg_set(err, -EINVAL, "jail: the user '%s' is root", JAIL_USER);

@@ -97,6 +97,12 @@ void jail_free(struct jail *j);
 pid_t jail_spawn(const struct jail *j, struct jail_cgroup *cg, const char *path, char *const argv[],
 		 int in, const int *fds, unsigned nfds, struct errmsg *err);
 
+/* The uid this caller's helpers run as (root: the user `hull`; anyone
+ * else: getuid()), so that a socket a jailed monitor serves can be told
+ * from another user's (runtime/vsock_host.c). 0, or -ENOENT when there is
+ * no such user. Reads the user database (getpwnam_r: thread-safe). */
+int jail_helper_uid(uid_t *uid);
+
 /* A cgroup for one VM's helpers; *out NULL (and 0) when none can be made by
  * this caller (not root), with *why saying so. */
 int jail_cgroup_create(struct jail_cgroup **out, const struct jail_limits *l, const char **why,

@@ -27,6 +27,18 @@ int net_opts_network(struct net_opts *o, const char *val, struct errmsg *err)
 {
 	if (strcmp(val, "slirp") == 0) {
 		o->mode = VMM_NET_SLIRP;
+	} else if (strncmp(val, "slirp,", 6) == 0) {
+		const char *opt = val + 6;
+		if (strcmp(opt, "host-loopback=on") == 0)
+			o->host_loopback = true;
+		else if (strcmp(opt, "host-loopback=off") == 0)
+			o->host_loopback = false;
+		else
+			return errmsg_set(err, -EINVAL,
+					  "--network %s: \"%s\": expected host-loopback=on or "
+					  "host-loopback=off",
+					  val, opt);
+		o->mode = VMM_NET_SLIRP;
 	} else if (strcmp(val, "none") == 0) {
 		o->mode = VMM_NET_NONE;
 	} else if (strncmp(val, "tap:", 4) == 0) {
@@ -38,8 +50,9 @@ int net_opts_network(struct net_opts *o, const char *val, struct errmsg *err)
 		o->mode = VMM_NET_TAP;
 		o->tap = name;
 	} else {
-		return errmsg_set(err, -EINVAL, "--network %s: expected slirp, none or tap:NAME",
-				  val);
+		return errmsg_set(
+		    err, -EINVAL,
+		    "--network %s: expected slirp[,host-loopback=on], none or tap:NAME", val);
 	}
 	return 0;
 }
@@ -153,6 +166,10 @@ int net_opts_check(const struct net_opts *o, struct errmsg *err)
 		return errmsg_set(err, -EINVAL,
 				  "-p needs --network slirp (on a tap, reach the container at its "
 				  "own address)");
+	if (o->host_loopback && o->mode != VMM_NET_SLIRP)
+		return errmsg_set(err, -EINVAL,
+				  "host-loopback=on needs --network slirp (the last --network "
+				  "wins)");
 	if (o->ndns && o->mode == VMM_NET_NONE)
 		return errmsg_set(err, -EINVAL, "--dns with --network none: there is no network");
 	return 0;
@@ -228,6 +245,7 @@ int net_opts_apply(const struct net_opts *o, struct vmm_config *vc, struct hcp_s
 		return rc;
 	vc->net_mode = o->mode;
 	vc->net_no_csum = o->no_csum;
+	vc->net_host_loopback = o->mode == VMM_NET_SLIRP && o->host_loopback;
 	if (o->mode == VMM_NET_NONE)
 		return 0;
 	uint8_t r[3] = {0};

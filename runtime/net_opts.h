@@ -1,10 +1,17 @@
 /* net_opts: `hull run`'s networking options -> the VMM's NIC and the
  * network part of the process spec guest-init applies.
  *
- *   --network slirp      (default) user-mode networking in the VMM: guest
- *                        10.0.2.15/24, gateway 10.0.2.2 (the host, its
- *                        loopback included), DNS 10.0.2.3 (the host's
- *                        resolvers); rootless.
+ *   --network slirp      (default) user-mode networking (netd/hull-slirp):
+ *                        guest 10.0.2.15/24, gateway 10.0.2.2 (the host's
+ *                        addresses, but NOT its loopback: a connection to
+ *                        10.0.2.2 never reaches a server bound to
+ *                        127.0.0.1), DNS 10.0.2.3 (the host's resolvers);
+ *                        rootless.
+ *   --network slirp,host-loopback=on   the same, and 10.0.2.2:P reaches
+ *                        127.0.0.1:P on the host (QEMU's default; an
+ *                        explicit opt-in here: host services bound to
+ *                        loopback trust local callers). host-loopback=off
+ *                        is the default spelled out.
  *   --network tap:NAME   an existing host tap device (root or the tap's
  *                        owner). The guest takes the address after the
  *                        tap's host address in its subnet (host .1 -> guest
@@ -37,7 +44,8 @@ struct net_opts {
 	/* the NIC's checksum and TSO offloads are offered only with
 	 * HULL_NET_CSUM=1 in the environment (bench/net measures both ways) */
 	bool no_csum;
-	const char *tap; /* the NAME of tap:NAME, in the caller's string */
+	const char *tap;    /* the NAME of tap:NAME, in the caller's string */
+	bool host_loopback; /* slirp,host-loopback=on */
 	struct vmm_portfwd ports[VMM_MAX_PORTFWD];
 	unsigned nports;
 	const char *dns[NET_OPTS_MAX_DNS];

@@ -49,6 +49,7 @@
 
 #include "common/errmsg.h"
 #include "proto/hcp.h"
+#include "runtime/ctrlog.h"
 #include "runtime/net_opts.h"
 #include "runtime/state.h"
 #include "runtime/vmhost.h"
@@ -120,7 +121,8 @@ struct rt_config {
 	char *const *labels;		  /* KEY=VALUE (--label), kept in its state */
 	const struct rt_confine *confine; /* NULL: none */
 	size_t n_labels;
-	bool debug; /* guest console and milestones to diag() */
+	const struct ctrlog_opts *log; /* --log-opt; NULL: runtime/ctrlog.h's defaults */
+	bool debug;		       /* guest console and milestones to diag() */
 	/* the front end's arguments that made the container, recorded so that
 	 * hull start/restart can boot it again (runtime_state.args); may be 0 */
 	char *const *args;

@@ -4,12 +4,15 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/peercred.h"
 #include "common/clock.h"
 #include "common/fdio.h"
+#include "common/termesc.h"
 
 void session_init(struct rt_session *s, const struct rt_io *io)
 {
@@ -69,8 +72,10 @@ static void console_read(struct rt_session *s)
 	uint8_t b[4096];
 	ssize_t n;
 	while (fd >= 0 && (n = read(fd, b, sizeof(b))) > 0) {
-		if (s->echo_console)
-			diag_raw(s, b, (size_t)n);
+		if (s->echo_console) {
+			char e[TERM_ESCAPE_MAX(sizeof(b))];
+			diag_raw(s, e, term_escape(b, (size_t)n, e));
+		}
 		for (ssize_t i = 0; i < n; i++) {
 			s->con[s->con_pos++] = (char)b[i];
 			if (s->con_pos == sizeof(s->con)) {
@@ -86,10 +91,18 @@ void session_console_dump(struct rt_session *s)
 	if (s->echo_console)
 		return; /* already shown */
 	session_diag(s, "hull: last guest console output:\n");
-	if (s->con_wrapped)
-		diag_raw(s, s->con + s->con_pos, sizeof(s->con) - s->con_pos);
-	diag_raw(s, s->con, s->con_pos);
-	diag_raw(s, "\n", 1);
+	/* in order, then escaped: guest bytes never reach the terminal raw */
+	size_t head = s->con_wrapped ? sizeof(s->con) - s->con_pos : 0;
+	char *lin = malloc(head + s->con_pos), *e = malloc(TERM_ESCAPE_MAX(head + s->con_pos) + 1);
+	if (lin && e) {
+		memcpy(lin, s->con + s->con_pos, head);
+		memcpy(lin + head, s->con, s->con_pos);
+		size_t n = term_escape(lin, head + s->con_pos, e);
+		e[n++] = '\n';
+		diag_raw(s, e, n);
+	}
+	free(lin);
+	free(e);
 }
 
 void session_halt(struct rt_session *s, int signo)
@@ -349,13 +362,17 @@ static void conn_read(struct rt_session *s, bool drain)
 	}
 }
 
-/* One control connection per container: later ones are refused (closed). */
+/* One control connection per container: later ones are refused (closed),
+ * and so are connections from another user (the VM monitor connects). */
 static void conn_accept(struct rt_session *s)
 {
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (s->q.fd >= 0) {
+	/* the jailed monitor runs as another uid (runtime/jail.h): it is
+	 * accepted by its pid */
+	pid_t vmm = s->vm && s->vm->pid && s->vmh ? s->vm->pid(s->vmh) : 0;
+	if (s->q.fd >= 0 || peercred_check(fd, vmm, NULL)) {
 		close(fd);
 	} else {
 		outq_reset(&s->q, fd);

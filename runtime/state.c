@@ -67,17 +67,50 @@ int runtime_root(char **out, struct errmsg *err)
 	}
 	int rc = 0;
 	if (mkdir(*out, 0700) && errno != EEXIST)
-		rc = -errno;
-	else if (access(*out, R_OK | W_OK | X_OK))
-		rc = -errno; /* there, but not ours: another user's, or root's */
+		rc = errmsg_set(err, -errno,
+				"runtime directory %s (containers' state): %s; " ROOT_WAY_OUT, *out,
+				strerror(errno));
+	else
+		rc = runtime_root_check(*out, err);
 	if (rc) {
-		errmsg_set(err, rc, "runtime directory %s (containers' state): %s; " ROOT_WAY_OUT,
-			   *out, strerror(-rc));
 		free(*out);
 		*out = NULL;
-		return rc;
 	}
-	return 0;
+	return rc;
+}
+
+int runtime_root_check(const char *dir, struct errmsg *err)
+{
+	/* O_NOFOLLOW: a symlink is refused as such, never followed */
+	int fd = open(dir, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	const char *why = NULL;
+	char buf[96];
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		why = strerror(errno);
+	} else if (S_ISLNK(st.st_mode)) {
+		why = "a symlink (hull follows none here)";
+	} else if (!S_ISDIR(st.st_mode)) {
+		why = "not a directory";
+	} else if (st.st_uid != geteuid()) {
+		snprintf(buf, sizeof(buf), "owned by uid %u, not by you (uid %u)",
+			 (unsigned)st.st_uid, (unsigned)geteuid());
+		why = buf;
+	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(buf, sizeof(buf), "writable by others (mode %04o)",
+			 (unsigned)(st.st_mode & 07777));
+		why = buf;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!why)
+		return 0;
+	return errmsg_set(err, -EPERM,
+			  "runtime directory %s: %s; hull keeps containers' state, logs and "
+			  "sockets there and refuses it; " ROOT_WAY_OUT
+			  " (a directory of your own, "
+			  "mode 0700)",
+			  dir, why);
 }
 
 char *runtime_path(const struct runtime_state *s, const char *file)
@@ -390,7 +423,7 @@ int runtime_lock(const char *root)
 	char *p;
 	if (asprintf(&p, "%s/lock", root) < 0)
 		return -ENOMEM;
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	free(p);
 	if (fd < 0)
 		return -errno;
@@ -418,7 +451,7 @@ static int write_state(const struct runtime_state *s)
 		tmp = NULL;
 		rc = -ENOMEM;
 	}
-	int fd = rc ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = rc ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (!rc && fd < 0)
 		rc = -errno;
 	if (!rc) {
@@ -487,7 +520,7 @@ int runtime_load(const char *dir, struct runtime_state *s, struct errmsg *err)
 	memset(s, 0, sizeof(*s));
 	if (asprintf(&p, "%s/%s", dir, RUNTIME_STATE_FILE) < 0)
 		return -ENOMEM;
-	int rc = readfile(p, RUNTIME_STATE_MAX, &buf, &len);
+	int rc = readfile_nofollow(p, RUNTIME_STATE_MAX, &buf, &len);
 	if (rc) {
 		errmsg_set(err, rc, "%s: %s", p, strerror(-rc));
 		free(p);

@@ -84,8 +84,17 @@ struct runtime_state {
 	char *dir; /* the container directory; not stored, set by load/create */
 };
 
-/* The runtime root (malloc'd), created when missing. */
+/* The runtime root (malloc'd): $HULL_RUNTIME_DIR, else
+ * $XDG_RUNTIME_DIR/hull, else /run/hull; created (0700) when missing, then
+ * checked by runtime_root_check(). Every file hull keeps in it (state,
+ * logs, the lock) is opened with O_NOFOLLOW; its sockets are checked with
+ * SO_PEERCRED (common/peercred.h). */
 int runtime_root(char **out, struct errmsg *err);
+/* dir must be a directory (not a symlink: it is not followed), owned by
+ * the effective uid and writable by nobody else: another user who could
+ * write there could plant state, logs or sockets. 0, or -EPERM/-errno
+ * with err naming dir, the problem and HULL_RUNTIME_DIR/XDG_RUNTIME_DIR. */
+int runtime_root_check(const char *dir, struct errmsg *err);
 
 /* state <-> JSON text (state.json). encode adds the derived paths; decode
  * checks every field's type and range (the file may be damaged) and leaves

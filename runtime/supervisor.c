@@ -21,6 +21,7 @@
 
 #include "runtime/ctrlog.h"
 #include "runtime/stop.h"
+#include "common/peercred.h"
 #include "common/clock.h"
 #include "common/fdio.h"
 #include "proto/hcp.h"
@@ -130,7 +131,7 @@ int supervisor_create(const struct supervisor_info *in, struct supervisor **out,
 		goto fail;
 	}
 	char *lp = runtime_path(s, RUNTIME_LOG_FILE);
-	rc = lp ? ctrlog_open(lp, &m->log) : -ENOMEM;
+	rc = lp ? ctrlog_open(lp, in->log, &m->log) : -ENOMEM;
 	if (rc) {
 		errmsg_set(err, rc, "%s: %s", lp ? lp : "log", strerror(-rc));
 		free(lp);
@@ -166,7 +167,7 @@ int supervisor_register(const struct supervisor_info *in, struct runtime_state *
 		/* an empty log: hull logs on it prints nothing rather than failing */
 		char *lp = runtime_path(s, RUNTIME_LOG_FILE);
 		struct ctrlog l;
-		rc = lp ? ctrlog_open(lp, &l) : -ENOMEM;
+		rc = lp ? ctrlog_open(lp, in->log, &l) : -ENOMEM;
 		if (rc) {
 			errmsg_set(err, rc, "%s: %s", lp ? lp : "log", strerror(-rc));
 			runtime_remove(s);
@@ -419,6 +420,10 @@ static void on_client(struct supervisor *m)
 	int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	if (peercred_check(fd, 0, NULL)) {
+		close(fd); /* another user: not a client of this container */
+		return;
+	}
 	/* a client gets a second to say what it wants */
 	struct timeval tv = {.tv_sec = 1};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -508,6 +513,14 @@ int supervisor_call(const struct runtime_state *s, const char *req, struct errms
 	int fd = rc ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (!rc && (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))))
 		rc = -errno;
+	struct ucred peer = {0};
+	if (!rc && peercred_check(fd, 0, &peer) == -EPERM) {
+		close(fd);
+		return errmsg_set(err, -EPERM,
+				  "container %s: its control socket is served by uid %u, neither "
+				  "you nor root: refused",
+				  s->name, (unsigned)peer.uid);
+	}
 	if (rc) {
 		if (fd >= 0)
 			close(fd);

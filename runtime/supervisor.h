@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/ctrlog.h"
 #include "runtime/state.h"
 #include "common/errmsg.h"
 
@@ -62,6 +63,7 @@ struct supervisor_info {
 	int stop_signal;
 	int stop_timeout;
 	bool auto_remove;
+	const struct ctrlog_opts *log; /* the log's cap; NULL: the defaults */
 	/* what inspect and ps show of its configuration (copied); may be NULL */
 	const struct runtime_config *config;
 	char *const *args; /* the front end's arguments (runtime_state.args) */

@@ -29,6 +29,7 @@ static int spawn(const struct vmm_config *vc, const struct vmhost_spawn *sp, voi
 	    .net_tap = vc->net_tap,
 	    .nports = vc->net_nports,
 	    .net_no_csum = vc->net_no_csum,
+	    .net_host_loopback = vc->net_host_loopback,
 	    .template_root = sp->template_root,
 	    .disk_read_bps = vc->disk_read_bps,
 	    .disk_write_bps = vc->disk_write_bps,

@@ -127,7 +127,7 @@ static int netd_spawn(const struct vmmapi_config *cfg, struct jail_cgroup *cg, p
 {
 	int nv[2] = {-1, -1}, st[2] = {-1, -1}, in[2] = {-1, -1};
 	char ps[VMMAPI_MAX_PORTFWD][48];
-	const char *argv[10 + 2 * VMMAPI_MAX_PORTFWD] = {
+	const char *argv[11 + 2 * VMMAPI_MAX_PORTFWD] = {
 	    "hull-slirp", "--net-fd", "3", "--status-fd", "4", "--jail", JAIL_ROOT};
 	unsigned argc = 7;
 	int rc = 0;
@@ -145,6 +145,8 @@ static int netd_spawn(const struct vmmapi_config *cfg, struct jail_cgroup *cg, p
 	}
 	if (cfg->debug)
 		argv[argc++] = "--debug";
+	if (cfg->net_host_loopback)
+		argv[argc++] = "--host-loopback";
 	for (uint32_t i = 0; i < cfg->nports && i < VMMAPI_MAX_PORTFWD; i++) {
 		const struct vmmapi_portfwd *p = &cfg->ports[i];
 		char ip[INET_ADDRSTRLEN];

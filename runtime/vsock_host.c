@@ -1,5 +1,7 @@
 #include "vsock_host.h"
+#include "common/peercred.h"
 #include "common/clock.h"
+#include "runtime/jail.h"
 
 #include <stdbool.h>
 #include <errno.h>
@@ -88,6 +90,18 @@ int vsock_host_connect(const char *uds, uint32_t port, int timeout_ms, struct er
 		rc = -errno;
 		close(fd);
 		return errmsg_set(err, rc, "connect to %s: %s", uds, strerror(-rc));
+	}
+	/* served by the VM monitor: jailed, it runs as the user `hull` when
+	 * we are root (runtime/jail.h); any other user's socket is refused */
+	struct ucred peer = {0};
+	uid_t helper;
+	rc = peercred_check(fd, 0, &peer);
+	if (rc == -EPERM && jail_helper_uid(&helper) == 0 && peer.uid == helper)
+		rc = 0;
+	if (rc) {
+		close(fd);
+		return errmsg_set(err, rc, "%s: %s", uds,
+				  rc == -EPERM ? "served by another user: refused" : strerror(-rc));
 	}
 	char req[32];
 	int n = snprintf(req, sizeof(req), "CONNECT %u\n", port);

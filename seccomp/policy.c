@@ -16,14 +16,16 @@
  * thread only reads VM state for a template and a block device's size);
  * mmap and mprotect never with PROT_EXEC (no new code in the process);
  * tgkill only at this process's own threads; socket creation only AF_UNIX
- * (vsock's host side) in the monitor and IP sockets in the slirp helper.
+ * (vsock's host side) in the monitor and IP sockets in the slirp helper;
+ * the devices role's getsockopt only SOL_SOCKET SO_PEERCRED.
  * Not argument-checked, and why: openat in the device thread (the 9p
  * server opens, creates and truncates files in the volumes, confined by
- * openat2 RESOLVE_BENEATH, not by the filter) and in the control thread
- * (ATTACH_DISK opens the run's image, SAVE_TEMPLATE writes the template's
- * files); the jail's root directory is what limits the paths. execve,
- * fork/clone, ptrace, mount, bpf, keyctl, process_vm_* and the like are in
- * no list. */
+ * openat2 RESOLVE_BENEATH, not by the filter: openat2's RESOLVE_* flags sit
+ * in a struct behind a pointer, which seccomp cannot read) and in the
+ * control thread (ATTACH_DISK opens the run's image, SAVE_TEMPLATE writes
+ * the template's files); the jail's root directory is what limits the
+ * paths. execve, fork/clone, ptrace, mount, bpf, keyctl, process_vm_* and
+ * the like are in no list. */
 #include "seccomp/policy.h"
 
 #include <errno.h>
@@ -83,20 +85,25 @@ static const unsigned long vcpu_ioctls[] = {
  * back ends (vmm/net/net_stream.c: recv/send on the helper's socket; net_tap.c: read/write on the
  * tap), virtio-blk's rate limits (vmm/ratelimit.h: a timerfd resumes a throttled queue). */
 static const int devices_calls[] = {
-    SCMP_SYS(epoll_wait),      SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),  SCMP_SYS(read),
-    SCMP_SYS(readv),	       SCMP_SYS(writev),      SCMP_SYS(pread64),    SCMP_SYS(pwrite64),
-    SCMP_SYS(preadv),	       SCMP_SYS(pwritev),     SCMP_SYS(lseek),	    SCMP_SYS(fsync),
-    SCMP_SYS(fdatasync),       SCMP_SYS(ftruncate),   SCMP_SYS(fallocate),  SCMP_SYS(fcntl),
-    SCMP_SYS(openat),	       SCMP_SYS(openat2),     SCMP_SYS(newfstatat), SCMP_SYS(fstat),
-    SCMP_SYS(statx),	       SCMP_SYS(fstatfs),     SCMP_SYS(getdents64), SCMP_SYS(mkdirat),
-    SCMP_SYS(unlinkat),	       SCMP_SYS(renameat),    SCMP_SYS(renameat2),  SCMP_SYS(linkat),
-    SCMP_SYS(symlinkat),       SCMP_SYS(readlinkat),  SCMP_SYS(readlink),   SCMP_SYS(mknodat),
-    SCMP_SYS(fchownat),	       SCMP_SYS(fchmodat),    SCMP_SYS(fchmod),	    SCMP_SYS(fchown),
-    SCMP_SYS(chmod),	       SCMP_SYS(truncate),    SCMP_SYS(utimensat),  SCMP_SYS(flock),
-    SCMP_SYS(accept4),	       SCMP_SYS(connect),     SCMP_SYS(shutdown),   SCMP_SYS(sendto),
-    SCMP_SYS(recvfrom),	       SCMP_SYS(sendmsg),     SCMP_SYS(recvmsg),    SCMP_SYS(getsockopt),
-    SCMP_SYS(timerfd_settime),
+    SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),  SCMP_SYS(read),
+    SCMP_SYS(readv),	  SCMP_SYS(writev),	 SCMP_SYS(pread64),    SCMP_SYS(pwrite64),
+    SCMP_SYS(preadv),	  SCMP_SYS(pwritev),	 SCMP_SYS(lseek),      SCMP_SYS(fsync),
+    SCMP_SYS(fdatasync),  SCMP_SYS(ftruncate),	 SCMP_SYS(fallocate),  SCMP_SYS(fcntl),
+    SCMP_SYS(openat),	  SCMP_SYS(openat2),	 SCMP_SYS(newfstatat), SCMP_SYS(fstat),
+    SCMP_SYS(statx),	  SCMP_SYS(fstatfs),	 SCMP_SYS(getdents64), SCMP_SYS(mkdirat),
+    SCMP_SYS(unlinkat),	  SCMP_SYS(renameat),	 SCMP_SYS(renameat2),  SCMP_SYS(linkat),
+    SCMP_SYS(symlinkat),  SCMP_SYS(readlinkat),	 SCMP_SYS(readlink),   SCMP_SYS(mknodat),
+    SCMP_SYS(fchownat),	  SCMP_SYS(fchmodat),	 SCMP_SYS(fchmod),     SCMP_SYS(fchown),
+    SCMP_SYS(chmod),	  SCMP_SYS(truncate),	 SCMP_SYS(utimensat),  SCMP_SYS(flock),
+    SCMP_SYS(accept4),	  SCMP_SYS(connect),	 SCMP_SYS(shutdown),   SCMP_SYS(sendto),
+    SCMP_SYS(recvfrom),	  SCMP_SYS(sendmsg),	 SCMP_SYS(recvmsg),    SCMP_SYS(timerfd_settime),
+    SCMP_SYS(geteuid),
 };
+/* getsockopt(SOL_SOCKET, ...) in the devices role: SO_PEERCRED, virtio-vsock
+ * checking who connected to the host socket (common/peercred.h, which
+ * compares it with geteuid(), allowed above). Not SO_TYPE: net_stream_open()
+ * checks the helper's socket in vmm_create(), before any filter. */
+static const int devices_sockopts[] = {SO_PEERCRED};
 
 /* The control thread (monitor/main.c after vmm_start): the API socket
  * (poll, recv, send), PAUSE/RESUME (kicks the vCPUs), ATTACH_DISK (opens
@@ -185,6 +192,18 @@ static int add_socket(scmp_filter_ctx f, int domain)
 				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)domain));
 }
 
+static int add_sockopts(scmp_filter_ctx f, const int *opt, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(getsockopt), 2,
+					  SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)SOL_SOCKET),
+					  SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)opt[i]));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* Files opened read-only (O_ACCMODE == O_RDONLY, no O_CREAT/O_TRUNC). */
 static int add_open_readonly(scmp_filter_ctx f)
 {
@@ -210,6 +229,8 @@ int hsc_policy_add(scmp_filter_ctx f, enum hsc_role role, pid_t self)
 	case HSC_DEVICES:
 		if (!rc)
 			rc = add_calls(f, devices_calls, N(devices_calls));
+		if (!rc)
+			rc = add_sockopts(f, devices_sockopts, N(devices_sockopts));
 		if (!rc)
 			rc = add_socket(f, AF_UNIX);
 		break;

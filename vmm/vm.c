@@ -354,12 +354,28 @@ static int setup_disk(struct vmm *vm, unsigned i, struct errmsg *err)
 }
 
 /* Volume i: a 9p server on its directory behind a virtio-9p device. The
- * server passes uids/gids through only when hull runs as root (see p9.h). */
+ * server maps owners to the volume directory's when that mapping can hold:
+ * as root, or when the directory belongs to this process's uid and gid,
+ * which is how the jail presents a volume to the monitor (runtime/jail.h:
+ * an idmapped mount, its owner shown as user hull; rootless, the user's own
+ * directory). Otherwise it cannot chown at all (P9_OWNERS_KEEP, see p9.h).
+ * Owners never pass through (P9_OWNERS_PASSTHROUGH): that needs CAP_CHOWN,
+ * which the jailed monitor does not have (runtime/volume.h). */
+static enum p9_owners volume_owners(const struct vmm_volume *cfg)
+{
+	struct stat st;
+	if (geteuid() == 0 ||
+	    (lstat(cfg->host_dir, &st) == 0 && st.st_uid == geteuid() && st.st_gid == getegid()))
+		return P9_OWNERS_MAPPED;
+	return P9_OWNERS_KEEP;
+}
+
 static int setup_volume(struct vmm *vm, unsigned i, struct errmsg *err)
 {
 	struct volume *v = &vm->volumes[i];
 	const struct vmm_volume *cfg = &vm->cfg.volumes[i];
-	int rc = p9_server_new(&v->srv, cfg->host_dir, cfg->read_only, geteuid() == 0, err);
+	enum p9_owners own = volume_owners(cfg);
+	int rc = p9_server_new(&v->srv, cfg->host_dir, cfg->read_only, own, err);
 	char tag[VIRTIO_9P_TAG_MAX + 1];
 	snprintf(tag, sizeof(tag), VMM_VOLUME_TAG, i);
 	if (!rc)

@@ -65,7 +65,7 @@ struct vmm_disk {
 
 /* A host directory served to the guest over virtio-9p (p9/p9.h). */
 struct vmm_volume {
-	const char *host_dir;
+	const char *host_dir; /* opened without following symlinks (p9/p9.h) */
 	bool read_only;
 };
 
@@ -144,6 +144,10 @@ struct vmm_config {
 	int net_fd;
 	unsigned net_nports;
 	bool net_no_csum; /* offer no checksum offloads (bench/net measures them) */
+	/* VMM_NET_SLIRP: the helper lets 10.0.2.2 reach the host's loopback
+	 * (--network slirp,host-loopback=on). The helper's, not the monitor's:
+	 * not part of the template key. */
+	bool net_host_loopback;
 	/* I/O limits of every disk (virtio_blk_set_limits: bytes and requests
 	 * per second, reads and writes apart; 0 = unlimited). A run's own
 	 * setting, not part of the template key: a restored VM gets this run's. */

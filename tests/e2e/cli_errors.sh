@@ -67,4 +67,34 @@ expect_contains "/dev/kvm missing: explained" "$err" "/dev/kvm: No such file or 
 
 hull_cmd noargs
 expect_eq "no command: usage error" "$rc" 2
+run_hull badlogopt --log-opt max-size=1 "$IMG" true
+expect_eq "bad --log-opt: status 125" "$rc" 125
+expect_contains "bad --log-opt: named" "$err" "--log-opt max-size=1"
+
+# The runtime directory (state, logs, sockets): refused when another user
+# could write there, when it is not the caller's, or when it is a symlink;
+# the error names the directory and the variable that picks another.
+mkdir -m 0777 "$tmp/openrun"
+chmod 0777 "$tmp/openrun"
+HULL_RUNTIME_DIR="$tmp/openrun" run_hull openrun "$IMG" true
+expect_eq "world-writable runtime dir: status 125" "$rc" 125
+expect_contains "world-writable runtime dir: named" "$err" "runtime directory $tmp/openrun: writable by others"
+expect_contains "world-writable runtime dir: the way out" "$err" "HULL_RUNTIME_DIR"
+HULL_RUNTIME_DIR="$tmp/openrun" hull_cmd openps ps -a
+expect_contains "world-writable runtime dir: hull ps refuses it too" "$err" "writable by others"
+mkdir -m 0700 "$tmp/realrun"
+ln -s "$tmp/realrun" "$tmp/linkrun"
+HULL_RUNTIME_DIR="$tmp/linkrun" run_hull linkrun "$IMG" true
+expect_eq "symlinked runtime dir: status 125" "$rc" 125
+expect_contains "symlinked runtime dir: named" "$err" "runtime directory $tmp/linkrun: a symlink"
+if [ "$(id -u)" = 0 ]; then
+	mkdir -m 0700 "$tmp/otherrun"
+	chown 65534:65534 "$tmp/otherrun"
+	HULL_RUNTIME_DIR="$tmp/otherrun" run_hull otherrun "$IMG" true
+	expect_eq "another user's runtime dir: status 125" "$rc" 125
+	expect_contains "another user's runtime dir: named" "$err" \
+		"runtime directory $tmp/otherrun: owned by uid 65534, not by you (uid 0)"
+fi
+expect_eq "nothing was created in a refused runtime dir" \
+	"$(ls -A "$tmp/openrun" "$tmp/realrun" | tr -d '\n')" "$tmp/openrun:$tmp/realrun:"
 finish

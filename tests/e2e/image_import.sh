@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # hull import / images / rmi / image prune, without booting a VM: the three
 # source formats, names, the caps, hostile archives (clear error, nothing
-# tagged, nothing written outside the store), two imports at once (one
+# tagged, nothing written outside the store), layouts with a symlinked or
+# FIFO blob (refused by path, without blocking), two imports at once (one
 # conversion, both succeed), and an import killed mid-conversion (no cache
 # entry; the next import converts and cleans up).
 . "$(dirname "$0")/lib.sh"
@@ -95,6 +96,42 @@ fi
 hull_cmd notar import /etc/hostname
 expect_eq "not an image: exit 125" "$rc" 125
 expect_contains "... says so" "$err" "importing /etc/hostname:"
+
+# A layout whose layer blob is a symlink (to the real blob, moved outside the
+# layout) or a FIFO nobody writes to: refused by path, the FIFO without
+# blocking (a bound of 60 s, not the usual 600), on import and on run;
+# nothing is tagged, converted or left half-written (verified blobs read
+# before the bad one, the config, stay until a prune, as for a failed pull).
+man=$(jq -r '.manifests[0].digest' "$IMG/index.json")
+l1=$(jq -r '.layers[0].digest' "$IMG/blobs/sha256/${man#sha256:}")
+l1path=blobs/sha256/${l1#sha256:}
+cp -a "$IMG" "$tmp/symblob.oci"
+mv "$tmp/symblob.oci/$l1path" "$tmp/outside-blob"
+ln -s "$tmp/outside-blob" "$tmp/symblob.oci/$l1path"
+cp -a "$IMG" "$tmp/fifoblob.oci"
+rm "$tmp/fifoblob.oci/$l1path"
+mkfifo "$tmp/fifoblob.oci/$l1path"
+# blob_debris STORE: tags, converted images, temp files and the layer in STORE
+blob_debris() {
+	jq -r '.manifests[].digest' "$1/oci/index.json" 2>/dev/null
+	find "$1" \( -name '*.ext4*' -o -name '*.tmp.*' -o -name "${l1#sha256:}" \) 2>/dev/null
+}
+for kind in sym fifo; do
+	if [ $kind = sym ]; then why="' is or passes through a symlink; refused"; else why="' is a FIFO, not a regular file; refused"; fi
+	for cmd in import run; do
+		args=("$tmp/${kind}blob.oci")
+		[ $cmd = run ] && args+=(true)
+		HULL_TEST_TIMEOUT=60 HULL_ROOT=$tmp/store-$kind hull_cmd "$kind$cmd" $cmd "${args[@]}"
+		expect_eq "$kind blob, hull $cmd: exit 125 (no hang)" "$rc" 125
+		expect_contains "$kind blob, hull $cmd: the error names the layout" "$err" \
+			"$tmp/${kind}blob.oci: "
+		expect_contains "$kind blob, hull $cmd: ... the layer, the path and the problem" "$err" \
+			"layer 1 (${l1:0:19}): blob ${l1:0:19}: '$l1path$why"
+		expect_eq "$kind blob, hull $cmd: nothing tagged, converted or half-written" \
+			"$(blob_debris "$tmp/store-$kind")" ""
+	done
+done
+expect_eq "the symlink's target is untouched" "$(sha256sum <"$tmp/outside-blob" | cut -d' ' -f1)" "${l1#sha256:}"
 
 # The size cap, from the flag and from the environment (a store of its own:
 # a cached image is not converted again, so no cap applies to it).

@@ -200,6 +200,31 @@ expect_contains "-d, failed start: the reason reaches the user" "$err" "/no/such
 expect_eq "-d --rm, failed start: nothing left" "$(ls "$rt")" "lock"
 if pgrep -f "hull run.*-d --rm.*/no/such/command" >/dev/null; then fail "-d, failed start: no monitor left"; else pass "-d, failed start: no monitor left"; fi
 
+# The log's cap: a container printing 30,000 bare newlines (~2 MB of JSON
+# records uncapped) keeps its log within max-size x max-file, and hull logs
+# still ends with its last line, read across the rotated files.
+run_hull flood --name flood --log-opt max-size=64k --log-opt max-file=2 "$IMG" \
+	sh -c 'yes "" | head -n 30000; yes line | head -n 2000; echo last-line'
+expect_eq "log flood: exit 0" "$rc" 0
+expect_eq "log flood: all of stdout reached hull run" "$(wc -l <"$tmp/flood.out")" 32001
+logp=$(state flood .Hull.LogPath)
+logbytes=$(cat "$logp" "$logp".* 2>/dev/null | wc -c)
+if [ "$logbytes" -le $((2 * 65536)) ] && [ "$logbytes" -gt 65536 ]; then
+	pass "log flood: the log stays within 2 x 64k ($logbytes bytes)"
+else
+	fail "log flood: the log stays within 2 x 64k ($logbytes bytes)"
+fi
+expect_eq "log flood: max-file=2 keeps two files" "$(ls "$logp"* | wc -l)" 2
+hull_cmd floodlogs logs flood
+expect_eq "log flood: hull logs ends with the last line" "$(tail -n 1 <<<"$out")" "last-line"
+# more records than the newest file holds: the rotated one was read too
+if [ "$(wc -l <<<"$out")" -gt "$(wc -l <"$logp")" ]; then
+	pass "log flood: hull logs reads across the rotated files"
+else
+	fail "log flood: hull logs reads across the rotated files"
+fi
+hull_cmd floodrm rm flood
+
 hull_cmd nobody stop nobody
 expect_eq "stop of an unknown name: status 1" "$rc" 1
 expect_contains "stop of an unknown name: explained" "$err" "no such container: nobody"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Networking end to end: bad options, a published port reached with curl
-# while the same container reached a server on the host's loopback through
-# slirp's gateway (one VM for both), --network none, and a tap device this
+# Networking end to end: bad options, the host's loopback closed to a
+# container by default, a published port reached with curl while the same
+# container reached a server on the host's loopback through slirp's gateway
+# with --network slirp,host-loopback=on (one VM for both), --network none, and a tap device this
 # test creates and removes (root). Host ports are picked free at run time.
 . "$(dirname "$0")/lib.sh"
 
@@ -31,7 +32,7 @@ serve() {
 
 # --- option errors: exit 125, the message names the value -------------------
 for bad in "--network bogus" "--network tap:" "-p 80" "-p 0:80" "-p 70000:80" "-p 1:2/sctp" \
-	"-p x.y:1:2" "--dns nope"; do
+	"-p x.y:1:2" "--dns nope" "--network slirp,bogus" "--network slirp,host-loopback=yes"; do
 	# shellcheck disable=SC2086 # the option and its value
 	hull_cmd "bad$RANDOM" run $bad "$IMG" true
 	expect_eq "hull run $bad: exit 125" "$rc" 125
@@ -48,11 +49,24 @@ hull_cmd busy run -p "$busy:80" "$IMG" true
 expect_eq "a published port in use: exit 125" "$rc" 125
 expect_contains "a published port in use: named" "$err" "-p 0.0.0.0:$busy:80/tcp: cannot listen"
 
-# --- slirp: one VM serves -p and reaches the host's loopback -------------------
+hull_cmd badlo run --network none --network slirp,host-loopback=on --network none "$IMG" true
+expect_contains "host-loopback=on without slirp is refused" "$err" "host-loopback=on needs"
+
 mkdir -p "$tmp/www"
 echo "from-host-$$" >"$tmp/www/index.html"
 hport=$(free_port)
 serve "$tmp/www" "127.0.0.1:$hport"
+
+# --- slirp, by default: the host's loopback is closed --------------------------
+# (a connection to 10.0.2.2 is refused by slirp at once: no guest timing)
+run_hull closedlo "$IMG" sh -c "wget -q -T 20 -O - http://10.0.2.2:$hport/; echo wget-rc=\$?"
+expect_eq "default network: exit 0" "$rc" 0
+expect_not_contains "default network: the host's 127.0.0.1 server is not reached" "$out" \
+	"from-host-$$"
+expect_contains "default network: wget ran" "$out" "wget-rc="
+expect_not_contains "default network: wget failed" "$out" "wget-rc=0"
+
+# --- slirp,host-loopback=on: one VM serves -p and reaches the host's loopback ---
 gport=$(free_port)
 script="mkdir -p /www
 wget -q -O /www/gw http://10.0.2.2:$hport/
@@ -73,6 +87,7 @@ exec sleep 100000"
 # below would SIGKILL hull 10 s later, before a slow guest reports the exit
 # (hull stops its own VM at the end of the time limit).
 timeout "$HULL_TEST_TIMEOUT" "$HULL" run ${HULL_RUN_FLAGS:-} -p "127.0.0.1:$gport:8080" \
+	--network slirp,host-loopback=on \
 	--hostname nettest "$IMG" sh -c "$script" >"$tmp/slirp.out" 2>"$tmp/slirp.err" &
 hull_pid=$!
 pids+=($hull_pid)

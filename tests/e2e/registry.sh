@@ -4,11 +4,15 @@
 # own config and storage under the test's temp dir, stopped when the test
 # exits. Source after lib.sh.
 #
-#   registry_start [token]   start it; sets $reg (127.0.0.1:PORT) and
+#   registry_start [token [HOST]]
+#                            start it; sets $reg (127.0.0.1:PORT) and
 #                            $reg_data (its storage root). "token": bearer
 #                            token auth against tests/e2e/token_server.py
 #                            (user alice, password s3cret), $token_dir holds
-#                            its certificate and request log.
+#                            its certificate and request log. HOST: the
+#                            token server's address and realm host (default
+#                            127.0.0.1, the registry's); another one makes a
+#                            second registry with a storage of its own.
 #   registry_push SRC NAME:TAG [skopeo args...]
 #                            skopeo copy SRC (e.g. oci:DIR:TAG) to $reg/NAME:TAG
 #   registry_blob DIGEST     path of a blob in the registry's storage
@@ -38,19 +42,20 @@ wait_file() {
 }
 
 registry_start() {
-	local mode=${1:-} dir=$tmp/registry auth=""
+	local mode=${1:-} host=${2:-127.0.0.1} dir=$tmp/registry auth=""
+	[ "$host" = 127.0.0.1 ] || dir=$tmp/registry-$host
 	mkdir -p "$dir/data"
 	reg_data=$dir/data
 	if [ "$mode" = token ]; then
 		token_dir=$dir/token
 		mkdir -p "$token_dir"
-		/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/token_server.py" "$token_dir" alice s3cret \
-			2>"$token_dir/stderr" &
+		/usr/bin/python3 -B "$(dirname "${BASH_SOURCE[0]}")/token_server.py" "$token_dir" alice s3cret \
+			"$host" 2>"$token_dir/stderr" &
 		reg_pids+=($!)
 		wait_file "$token_dir/token.port" '^[0-9]+$' || return 1
 		auth="auth:
   token:
-    realm: http://127.0.0.1:$(cat "$token_dir/token.port")/token
+    realm: http://$host:$(cat "$token_dir/token.port")/token
     service: hull-test-registry
     issuer: hull-test-issuer
     rootcertbundle: $token_dir/token.crt"

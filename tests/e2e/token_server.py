@@ -1,18 +1,20 @@
 #!/usr/bin/python3
 """A minimal token server (distribution's token auth spec) for the e2e tests.
 
-    token_server.py DIR USER PASSWORD
+    token_server.py DIR USER PASSWORD [HOST]
 
 Makes an RSA key and a self-signed certificate (DIR/token.crt: the
-registry's rootcertbundle), listens on a free loopback port (written to
-DIR/token.port once listening) and answers GET /token?service=..&scope=..
+registry's rootcertbundle), listens on a free port of HOST (default
+127.0.0.1; written to DIR/token.port once listening) and answers GET /token?service=..&scope=..
 with a JWT signed RS256, the certificate in its x5c header. Access is
 (pull, push) granted only to requests carrying Basic USER:PASSWORD; anonymous ones get a
-token without access, so the registry refuses them. Every request is logged
-to DIR/token.log as "anonymous SCOPE" or "user NAME SCOPE".
+token without access, so the registry refuses them; wrong credentials get
+401. Every request is logged to DIR/token.log as "anonymous SCOPE",
+"user NAME SCOPE" or "refused NAME SCOPE" (any Authorization header that is
+not Basic counts as refused, with NAME "-"), so a test can tell whether
+credentials reached this server.
 Debian packages: python3-jwt, python3-cryptography."""
 import base64
-import datetime
 import http.server
 import json
 import os
@@ -22,28 +24,18 @@ import time
 import urllib.parse
 
 import jwt
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+
+import selfsigned
 
 ISSUER = "hull-test-issuer"
 
 out_dir, want_user, want_pass = sys.argv[1:4]
-key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hull test token signer")])
-now = datetime.datetime.utcnow()
-cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256()))
+host = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
+key, cert, pem = selfsigned.make("hull test token signer")
 with open(os.path.join(out_dir, "token.crt"), "wb") as f:
-    f.write(cert.public_bytes(serialization.Encoding.PEM))
+    f.write(selfsigned.cert_pem(cert))
 x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
-pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                        serialization.NoEncryption())
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -57,15 +49,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         who = None
-        auth = self.headers.get("Authorization", "")
-        if auth.startswith("Basic "):
-            user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
+        scope = q.get("scope", [""])[0]
+        auth = self.headers.get("Authorization")
+        if auth is not None:
+            user, pw = "-", None
+            if auth.startswith("Basic "):
+                user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
             if (user, pw) != (want_user, want_pass):
+                with open(os.path.join(out_dir, "token.log"), "a") as log:
+                    log.write("refused %s %s\n" % (user, scope))
                 self.send_response(401)
                 self.end_headers()
                 return
             who = user
-        scope = q.get("scope", [""])[0]
         with open(os.path.join(out_dir, "token.log"), "a") as log:
             log.write(("user %s" % who if who else "anonymous") + " " + scope + "\n")
         access = []
@@ -86,7 +82,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+srv = http.server.HTTPServer((host, 0), Handler)
 with open(os.path.join(out_dir, "token.port.tmp"), "w") as f:
     f.write(str(srv.server_address[1]))
 os.rename(os.path.join(out_dir, "token.port.tmp"), os.path.join(out_dir, "token.port"))

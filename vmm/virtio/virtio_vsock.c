@@ -19,6 +19,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_vsock.h>
 
+#include "common/peercred.h"
 #include "vmm/virtio/vsock_conn.h"
 
 enum { RXQ = 0, TXQ = 1, EVQ = 2, NQUEUES = 3 };
@@ -330,6 +331,10 @@ static void on_listen(struct virtio_vsock *v)
 		int fd = accept4(v->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
+		if (peercred_check(fd, 0, NULL)) {
+			close(fd); /* another user (not root, not ours): no guest port */
+			continue;
+		}
 		struct handshake *s = NULL;
 		for (unsigned i = 0; i < MAX_HANDSHAKES && !s; i++)
 			if (v->hs[i].fd < 0)

@@ -11,7 +11,8 @@
  *     "CONNECT <port>\n"; the device asks the guest for that port and, on
  *     RESPONSE, writes "OK <hostport>\n" back and relays bytes both ways.
  *     A malformed line (at most 32 bytes), a full table, or the guest's RST
- *     close the host socket.
+ *     close the host socket, and so does a peer (SO_PEERCRED) that runs as
+ *     neither the monitor's uid nor root (common/peercred.h).
  *   - guest-initiated to host port P: the device connects to "U_P" (a
  *     listener some host process made); nothing there: RST to the guest.
  * - Sockets are non-blocking and served on the event-loop thread through a

@@ -1,4 +1,5 @@
-/* common/: readfile() and fdio's whole-buffer writes, in a scratch directory. */
+/* common/: readfile(), fdio's whole-buffer writes (in a scratch directory),
+ * peercred's SO_PEERCRED check and termesc's escaping. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/un.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -17,7 +21,9 @@
 #include "tests/unit/scratch.h"
 
 #include "common/fdio.h"
+#include "common/peercred.h"
 #include "common/readfile.h"
+#include "common/termesc.h"
 
 static void test_read_file(void **state)
 {
@@ -92,11 +98,81 @@ static void test_write_all(void **state)
 	assert_int_equal(fdio_pwrite_all(-1, "x", 1, 0), -EBADF);
 }
 
+/* SO_PEERCRED: our own uid passes, another user's only as the named pid. */
+static void test_peercred(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	struct ucred c;
+	assert_int_equal(peercred_check(sv[0], 0, &c), 0);
+	assert_int_equal(c.uid, geteuid());
+	assert_int_equal(c.pid, getpid());
+	close(sv[0]);
+	close(sv[1]);
+	assert_int_equal(peercred_check(0x7fff, 0, NULL), -EBADF);
+	if (geteuid() != 0)
+		return; /* another user's socket needs root to make */
+	/* a connection from a process running as nobody */
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/hull-peercred-%d", (int)getpid());
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(chmod(path, 0777), 0);
+	assert_int_equal(listen(l, 1), 0);
+	pid_t cl = fork();
+	assert_true(cl >= 0);
+	if (cl == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(1);
+		int s = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (connect(s, (struct sockaddr *)&a, sizeof(a)))
+			_exit(1);
+		char x;
+		(void)!read(s, &x, 1); /* until the parent closes */
+		_exit(0);
+	}
+	int fd = accept(l, NULL, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(peercred_check(fd, 0, &c), -EPERM);
+	assert_int_equal(c.uid, 65534);
+	assert_int_equal(peercred_check(fd, cl, NULL), 0); /* as the expected pid */
+	close(fd);
+	close(l);
+	unlink(path);
+	int ws;
+	assert_int_equal(waitpid(cl, &ws, 0), cl);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+}
+
+/* Guest console bytes on the user's terminal: nothing but text arrives. */
+static void test_term_escape(void **state)
+{
+	(void)state;
+	static const char in[] = "ok 1\r\n\tcol\x1b]0;pwned\x07\x1b[2J\rx\x9b\xc3\xa9\\ \x7f\r";
+	char out[TERM_ESCAPE_MAX(sizeof(in))];
+	size_t n = term_escape(in, sizeof(in) - 1, out);
+	static const char want[] = "ok 1\n\tcol\\x1b]0;pwned\\x07\\x1b[2J\\x0dx\\x9b\\xc3\\xa9"
+				   "\\\\ \\x7f\\x0d";
+	assert_int_equal(n, sizeof(want) - 1);
+	assert_memory_equal(out, want, n);
+	for (size_t i = 0; i < n; i++) /* no control byte but \n and \t */
+		assert_true(out[i] == '\n' || out[i] == '\t' || (out[i] >= 0x20 && out[i] < 0x7f));
+	/* the worst case fits the bound */
+	char all[256], big[TERM_ESCAPE_MAX(256)];
+	for (int i = 0; i < 256; i++)
+		all[i] = (char)i;
+	assert_true(term_escape(all, sizeof(all), big) <= sizeof(big));
+	assert_int_equal(term_escape("", 0, big), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_read_file),
-	    cmocka_unit_test(test_read_file_not_regular),
+	    cmocka_unit_test(test_term_escape), cmocka_unit_test(test_peercred),
+	    cmocka_unit_test(test_read_file),	cmocka_unit_test(test_read_file_not_regular),
 	    cmocka_unit_test(test_write_all),
 	};
 	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);

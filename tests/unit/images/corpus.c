@@ -323,6 +323,15 @@ static void fifo_blob(const char *layout)
 		abort();
 }
 
+/* The layer blob is a directory: refused by name, not read as empty. */
+static void dir_blob(const char *layout)
+{
+	one_layer(layout, small_files(), OCIB_GZIP);
+	const char *blob = ocib_blob_path(layout, ocib_last_layer_digest(0));
+	if (unlink(blob) || mkdir(blob, 0755))
+		abort();
+}
+
 /* Sparse files: each one's apparent size fits the cap, together they do
  * not, while the tar holds almost no data. Every byte of a sparse file
  * becomes a byte the image may hold (holes are read back as zeros), so its
@@ -430,7 +439,16 @@ const struct corpus_case corpus_cases[] = {
      {"blobs/sha256/", "symlink; refused"},
      DEFAULTS,
      false},
-    {"fifo-blob", fifo_blob, {"layer 1 (sha256:", "not a regular file"}, DEFAULTS, false},
+    {"fifo-blob",
+     fifo_blob,
+     {"layer 1 (sha256:", "'blobs/sha256/", "is a FIFO, not a regular file"},
+     DEFAULTS,
+     false},
+    {"dir-blob",
+     dir_blob,
+     {"layer 1 (sha256:", "'blobs/sha256/", "is a directory, not a regular file"},
+     DEFAULTS,
+     false},
     {"sparse-bomb",
      sparse_bomb,
      {"layer 1 (sha256:", "entry 'sparse2'", "image size limit of 16 MiB"},

@@ -47,6 +47,7 @@ struct route {
 	size_t cancel_after;
 	volatile sig_atomic_t *cancel;
 	char headers[512]; /* extra header lines, each ending in \r\n */
+	bool no_length;	   /* no Content-Length: the body ends when the connection does */
 	char *body;
 	size_t len;
 	size_t sent; /* body bytes the client took, last time */
@@ -87,6 +88,7 @@ static void route(const char *path, int status, const char *headers, const void 
 	memcpy(r->body, body, len);
 	r->len = len;
 	r->cancel_after = 0;
+	r->no_length = false;
 	pthread_mutex_unlock(&srv.lock);
 }
 
@@ -162,10 +164,11 @@ static void serve_one(struct conn *c)
 	for (size_t i = 0; i < srv.n_routes; i++)
 		if (!strcmp(srv.routes[i].path, path))
 			r = &srv.routes[i];
-	char head[1024];
-	int hl = snprintf(head, sizeof(head),
-			  "HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %zu\r\n%s\r\n",
-			  r ? r->status : 404, r ? r->len : 0, r ? r->headers : "");
+	char head[1024], length[64] = "";
+	if (!r || !r->no_length)
+		snprintf(length, sizeof(length), "Content-Length: %zu\r\n", r ? r->len : 0);
+	int hl = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nConnection: close\r\n%s%s\r\n",
+			  r ? r->status : 404, length, r ? r->headers : "");
 	ssize_t w = conn_write(c, head, (size_t)hl);
 	if (r)
 		r->sent = 0;
@@ -763,6 +766,14 @@ static void test_size_caps(void **state)
 	assert_non_null(strstr(f->err.text, "larger than 100 bytes"));
 	assert_int_equal(stored_refs(f), 1);
 	assert_no_temp_blobs(f);
+	/* the same without a Content-Length (the body ends when the connection
+	 * closes): cut off once it passes the manifest's size */
+	srv.routes[srv.n_routes - 1].no_length = true;
+	assert_int_equal(pull(f, "s:liar", NULL), -EFBIG);
+	print_message("%s\n", f->err.text);
+	assert_non_null(strstr(f->err.text, "larger than 100 bytes"));
+	assert_int_equal(stored_refs(f), 1);
+	assert_no_temp_blobs(f);
 
 	/* an error answer with an endless body: read up to 16 KiB, no more */
 	size_t flood = 64u << 20;
@@ -785,7 +796,9 @@ static void docker_config(struct fx *f)
 {
 	char p[4200], json[256];
 	snprintf(p, sizeof(p), "%s/config.json", f->root);
-	snprintf(json, sizeof(json), "{\"auths\":{\"%s\":{\"auth\":\"dTpw\"}}}", f->reg);
+	snprintf(json, sizeof(json),
+		 "{\"auths\":{\"%s\":{\"auth\":\"dTpw\"},\"%s\":{\"auth\":\"dTpw\"}}}", f->reg,
+		 f->tls_reg);
 	write_file(p, json, strlen(json));
 }
 
@@ -798,15 +811,17 @@ static const char *logged(const char *path)
 	return NULL;
 }
 
-/* /v2/ answers 401 with a Bearer realm at http://<host>:<port>/token; the
- * request log starts afresh. */
-static void challenge_realm(const char *host)
+/* /v2/ (and path, if not NULL) answer 401 with a Bearer realm at
+ * http://<host>:<port>/token; the request log starts afresh. */
+static void challenge_realm(const char *host, const char *path)
 {
 	char hdr[256];
 	snprintf(hdr, sizeof(hdr),
 		 "WWW-Authenticate: Bearer realm=\"http://%s:%d/token\",service=\"fake\"\r\n", host,
 		 srv.port);
 	route("/v2/", 401, hdr, "{}", 2);
+	if (path)
+		route(path, 401, hdr, "{}", 2);
 	srv.n_log = 0;
 }
 
@@ -824,7 +839,7 @@ static void test_plain_http_realm(void **state)
 		   "{\"token\":\"sekrit\"}");
 
 	/* "localhost" is another host than "127.0.0.1" */
-	challenge_realm("localhost");
+	challenge_realm("localhost", NULL);
 	assert_int_equal(pull(f, "p/q:1", NULL), 0);
 	const char *l = logged("/token?");
 	assert_non_null(l);
@@ -835,14 +850,46 @@ static void test_plain_http_realm(void **state)
 	assert_non_null(strstr(logged("/manifests/1"), "Bearer sekrit"));
 	/* the token server wants credentials: the error says they were kept */
 	route("/token?service=fake&scope=repository%3Ap%2Fq%3Apull", 401, NULL, "", 0);
+	char realm[128];
+	snprintf(realm, sizeof(realm), "token realm http://localhost:%d/token: ", srv.port);
 	assert_int_equal(pull(f, "p/q:1", NULL), -EACCES);
 	print_message("%s\n", f->err.text);
-	assert_non_null(strstr(f->err.text, "credentials were not sent"));
+	assert_non_null(strstr(f->err.text, "credentials for 127.0.0.1:"));
+	assert_non_null(strstr(f->err.text, "were not sent"));
+	assert_non_null(strstr(f->err.text, realm));
+	assert_non_null(strstr(f->err.text, "plain HTTP on another host than the registry"));
+	assert_null(strstr(logged("/token?"), "Basic"));
+
+	/* an anonymous token that the registry then refuses: the error names
+	 * the realm and why the credentials stayed home, too */
+	route_json("/token?service=fake&scope=repository%3Ap%2Fq%3Apull", "application/json",
+		   "{\"token\":\"anon\"}");
+	challenge_realm("localhost", "/v2/p/q/manifests/1");
+	assert_int_equal(pull(f, "p/q:1", NULL), -EACCES);
+	print_message("%s\n", f->err.text);
+	assert_non_null(strstr(f->err.text, "access denied"));
+	assert_non_null(strstr(f->err.text, realm));
+	assert_non_null(strstr(f->err.text, "plain HTTP on another host than the registry"));
+	for (size_t i = 0; i < srv.n_log; i++)
+		assert_null(strstr(srv.log[i], "Basic"));
+	route_json("/v2/p/q/manifests/1", MT_M, m);
+
+	/* an HTTPS registry whose realm is plain HTTP, even on its own host:
+	 * nothing is sent either */
+	route_json("/token?service=fake&scope=repository%3Ap%2Fq%3Apull", "application/json",
+		   "{\"token\":\"sekrit\"}");
+	challenge_realm("127.0.0.1", NULL);
+	assert_int_equal(pull_from(f, f->tls_reg, "p/q:1", NULL), 0);
+	assert_non_null(strstr(logged("/token?"), " -"));
+	route("/token?service=fake&scope=repository%3Ap%2Fq%3Apull", 401, NULL, "", 0);
+	assert_int_equal(pull_from(f, f->tls_reg, "p/q:1", NULL), -EACCES);
+	print_message("%s\n", f->err.text);
+	assert_non_null(strstr(f->err.text, "the registry is reached over HTTPS"));
 
 	/* the registry's own host over plain HTTP: sent, as before */
 	route_json("/token?service=fake&scope=repository%3Ap%2Fq%3Apull", "application/json",
 		   "{\"token\":\"sekrit\"}");
-	challenge_realm("127.0.0.1");
+	challenge_realm("127.0.0.1", NULL);
 	assert_int_equal(pull(f, "p/q:1", NULL), 0);
 	assert_non_null(strstr(logged("/token?"), "Basic dTpw"));
 	free(m);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,7 +286,10 @@ static int setup_ro(void **state, bool ro)
 	snprintf(p, sizeof(p), "%s/filelink", f->vol);
 	assert_int_equal(symlink(target, p), 0);
 	struct errmsg err;
-	assert_int_equal(p9_server_new(&f->s, f->vol, ro, geteuid() == 0, &err), 0);
+	assert_int_equal(p9_server_new(&f->s, f->vol, ro,
+				       geteuid() == 0 ? P9_OWNERS_PASSTHROUGH : P9_OWNERS_KEEP,
+				       &err),
+			 0);
 	f->out = malloc(OUT_CAP);
 	assert_int_equal(version(f, 1u << 20, "9P2000.L"), 0);
 	assert_int_equal(attach(f, ROOT, 0), 0);
@@ -704,15 +708,39 @@ static void test_fuzz(void **state)
 	assert_int_equal(st.st_size, 6);
 }
 
-/* Owners: passed through (hull as root) or left to the host (otherwise). */
+/* Tsetattr of fid: mode (valid MODE) or owner (valid UID|GID). */
+static int setattr_ids(struct fx *f, uint32_t fid, uint32_t valid, uint32_t mode, uint32_t uid,
+		       uint32_t gid)
+{
+	m_begin(&f->m, TSETATTR, 6);
+	m_u32(&f->m, fid);
+	m_u32(&f->m, valid);
+	m_u32(&f->m, mode);
+	m_u32(&f->m, uid);
+	m_u32(&f->m, gid);
+	for (int i = 0; i < 5; i++)
+		m_u64(&f->m, 0); /* size, atime, mtime */
+	return rpc(f);
+}
+
+/* Owners and setuid/setgid bits: left to the host (KEEP), mapped to the
+ * volume directory's owner (MAPPED, root's default) or passed through
+ * (PASSTHROUGH, root's opt-in). */
 static void test_ownership(void **state)
 {
 	struct fx *f = *state;
 	struct errmsg err;
-	/* passthrough needs root to chown (CI runs as root) */
-	for (int pass = 0; pass < (geteuid() == 0 ? 2 : 1); pass++) {
+	struct stat vst;
+	assert_int_equal(stat(f->vol, &vst), 0);
+	/* MAPPED and PASSTHROUGH need root to chown (CI runs as root) */
+	for (int pass = 0; pass < (geteuid() == 0 ? 3 : 1); pass++) {
 		struct p9_server *s;
-		assert_int_equal(p9_server_new(&s, f->vol, false, pass == 1, &err), 0);
+		enum p9_owners own = pass == 0	 ? P9_OWNERS_KEEP
+				     : pass == 1 ? P9_OWNERS_PASSTHROUGH
+						 : P9_OWNERS_MAPPED;
+		if (pass == 2)
+			assert_int_equal(chown(f->vol, 4321, 8765), 0); /* the volume's owner */
+		assert_int_equal(p9_server_new(&s, f->vol, false, own, &err), 0);
 		struct p9_server *keep = f->s;
 		f->s = s;
 		assert_int_equal(version(f, 65536, "9P2000.L"), 0);
@@ -724,7 +752,7 @@ static void test_ownership(void **state)
 		m_u32(&f->m, 21);
 		m_str(&f->m, name);
 		m_u32(&f->m, O_RDWR);
-		m_u32(&f->m, 0600);
+		m_u32(&f->m, 06755); /* setuid + setgid asked for */
 		m_u32(&f->m, 5678);
 		assert_int_equal(rpc(f), 0);
 		char p[256];
@@ -734,13 +762,133 @@ static void test_ownership(void **state)
 		if (pass == 1) {
 			assert_int_equal(st.st_uid, 1234);
 			assert_int_equal(st.st_gid, 5678);
+			assert_int_equal(st.st_mode & 07777, 06755);
+		} else if (pass == 2) {
+			assert_int_equal(st.st_uid, 4321);
+			assert_int_equal(st.st_gid, 8765);
+			assert_int_equal(st.st_mode & 07777, 0755);
 		} else {
 			assert_int_equal(st.st_uid, geteuid()); /* hull's own user */
 			assert_int_equal(st.st_gid, getegid());
+			assert_int_equal(st.st_mode & 07777, 0755);
 		}
+		/* chmod u+s,g+s and chown to root afterwards */
+		assert_int_equal(setattr_ids(f, 21, 0x1 /* MODE */, 06700, 0, 0), 0);
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_mode & 07777, pass == 1 ? 06700 : 0700);
+		if (pass > 0) {
+			assert_int_equal(setattr_ids(f, 21, 0x2 | 0x4 /* UID|GID */, 0, 0, 0), 0);
+			assert_int_equal(stat(p, &st), 0);
+			assert_int_equal(st.st_uid, pass == 1 ? 0u : 4321u);
+			assert_int_equal(st.st_gid, pass == 1 ? 0u : 8765u);
+		}
+		/* a directory: no setgid bit either (unless passed through) */
+		snprintf(name, sizeof(name), "dir%d", pass);
+		m_begin(&f->m, TMKDIR, 7);
+		m_u32(&f->m, 20);
+		m_str(&f->m, name);
+		m_u32(&f->m, 02775);
+		m_u32(&f->m, 5678);
+		assert_int_equal(rpc(f), 0);
+		snprintf(p, sizeof(p), "%s/%s", f->vol, name);
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_mode & 07777, pass == 1 ? 02775 : 0775);
+		if (pass == 2)
+			assert_int_equal(st.st_uid, 4321);
 		p9_server_free(s);
 		f->s = keep;
 	}
+}
+
+/* Number of fds this process holds. */
+static int fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 3; /* ".", "..", the DIR's own fd */
+}
+
+/* Host fds per volume: a fixed budget, whatever the guest holds. 1000
+ * files looked up (a fid each): at most P9_FD_BUDGET fds; every one still
+ * works (its fd reopened by path), also after a rename; one replaced on
+ * the host behind the server's back is ESTALE, not the new file; opens
+ * beyond P9_MAX_OPEN get EMFILE. */
+static void test_fd_budget(void **state)
+{
+	struct fx *f = *state;
+	char p[256], name[32];
+	snprintf(p, sizeof(p), "%s/many", f->vol);
+	assert_int_equal(mkdir(p, 0755), 0);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(p, sizeof(p), "%s/many/f%04d", f->vol, i);
+		put(p, "x");
+	}
+	int before = fd_count();
+	assert_int_equal(walk1(f, ROOT, 2, "many"), 1);
+	for (uint32_t i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "f%04u", i);
+		assert_int_equal(walk1(f, 2, 100 + i, name), 1);
+		assert_true(p9_server_fds(f->s) <= P9_FD_BUDGET);
+	}
+	assert_int_equal(p9_server_nodes(f->s), 1 + 1 + 1000);
+	assert_true(fd_count() - before <= (int)P9_FD_BUDGET);
+	/* the oldest ones lost their fd: they are reopened on use */
+	for (uint32_t i = 0; i < 1000; i += 7)
+		assert_int_equal(simple(f, TGETATTR, 100 + i), 0);
+	assert_true(p9_server_fds(f->s) <= P9_FD_BUDGET);
+	/* a node renamed through the server, then evicted, follows the rename */
+	assert_int_equal(renameat9(f, 2, "f0001", 2, "moved"), 0);
+	for (uint32_t i = 500; i < 1000; i++) /* push f0001's node out */
+		assert_int_equal(simple(f, TGETATTR, 100 + i), 0);
+	assert_int_equal(simple(f, TGETATTR, 101), 0);
+	assert_int_equal(lopen(f, 101, O_RDONLY), 0);
+	assert_int_equal(clunk(f, 101), 0);
+	/* replaced on the host while its fd was closed: ESTALE */
+	snprintf(p, sizeof(p), "%s/many/f0002", f->vol);
+	char tmp[256];
+	snprintf(tmp, sizeof(tmp), "%s/impostor", f->vol);
+	put(tmp, "impostor"); /* exists alongside: another inode */
+	assert_int_equal(rename(tmp, p), 0);
+	assert_int_equal(simple(f, TGETATTR, 102), -ESTALE);
+	/* opened files hold an fd each, up to P9_MAX_OPEN */
+	unsigned opened = 0;
+	int rc = 0;
+	for (uint32_t i = 10; i < 1000 && rc == 0; i++) {
+		rc = lopen(f, 100 + i, O_RDONLY);
+		opened += rc == 0;
+	}
+	assert_int_equal(rc, -EMFILE);
+	assert_int_equal(opened, P9_MAX_OPEN);
+	assert_true(p9_server_fds(f->s) <= P9_FD_BUDGET);
+	assert_true(fd_count() - before <= (int)P9_FD_BUDGET);
+	/* a clunk frees a slot */
+	assert_int_equal(clunk(f, 110), 0);
+	assert_int_equal(lopen(f, 100 + 999, O_RDONLY), 0);
+	p9_server_reset(f->s);
+	assert_int_equal(fd_count(), before);
+}
+
+/* The root is opened without following symlinks: a volume path through a
+ * symlink (one a container could have planted) is refused. */
+static void test_root_symlink(void **state)
+{
+	struct fx *f = *state;
+	struct errmsg err;
+	char p[256];
+	snprintf(p, sizeof(p), "%s/abs", f->vol); /* -> outside */
+	struct p9_server *s = NULL;
+	assert_int_equal(p9_server_new(&s, p, false, P9_OWNERS_KEEP, &err), -ELOOP);
+	assert_null(s);
+	assert_non_null(strstr(err.text, "symlink"));
+	snprintf(p, sizeof(p), "%s/abs/", f->vol);
+	assert_int_equal(p9_server_new(&s, p, false, P9_OWNERS_KEEP, &err), -ELOOP);
+	snprintf(p, sizeof(p), "%s/sub", f->vol);
+	assert_int_equal(p9_server_new(&s, p, false, P9_OWNERS_KEEP, &err), 0);
+	p9_server_free(s);
 }
 
 int main(void)
@@ -755,6 +903,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fuzz, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_root_symlink, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fd_budget, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

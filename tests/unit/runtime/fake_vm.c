@@ -259,7 +259,8 @@ static int spawn(const struct vmm_config *vc, const struct vmhost_spawn *sp, voi
 		return errmsg_set(err, -errno, "fake vm: %s", strerror(errno));
 	f->pid = fork();
 	if (f->pid == 0) {
-		fdio_write_all(f->console[1], "fake console\n", 13);
+		/* with an escape sequence a guest could send to the terminal */
+		fdio_write_all(f->console[1], "fake console\x1b[2J\n", 17);
 		guest(vc->vsock_uds, lfd);
 	}
 	close(lfd);

@@ -27,6 +27,18 @@ static void test_network(void **st)
 	assert_string_equal(o.tap, "tap0");
 	assert_int_equal(net_opts_network(&o, "slirp", &err), 0);
 	assert_int_equal(o.mode, VMM_NET_SLIRP);
+	assert_false(o.host_loopback); /* closed by default */
+	assert_int_equal(net_opts_network(&o, "slirp,host-loopback=on", &err), 0);
+	assert_int_equal(o.mode, VMM_NET_SLIRP);
+	assert_true(o.host_loopback);
+	assert_int_equal(net_opts_check(&o, &err), 0);
+	assert_int_equal(net_opts_network(&o, "none", &err), 0);
+	assert_int_equal(net_opts_check(&o, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "host-loopback=on needs"));
+	assert_int_equal(net_opts_network(&o, "slirp,host-loopback=off", &err), 0);
+	assert_false(o.host_loopback);
+	assert_int_equal(net_opts_network(&o, "slirp,bogus", &err), -EINVAL);
+	assert_non_null(strstr(err.text, "--network slirp,bogus"));
 	const char *bad[] = {"", "bridge", "tap:", "tap:a/b", "tap:0123456789abcdef", "SLIRP"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(net_opts_network(&o, bad[i], &err), -EINVAL);

@@ -260,7 +260,8 @@ static void test_vm_dies(void **st)
 	assert_int_equal(run(&cfg, &io, id, sizeof(id)), RT_EXIT_FAILED);
 	/* said why, with the console's last words */
 	assert_non_null(strstr(c.diag, "before the container reported an exit status"));
-	assert_non_null(strstr(c.diag, "fake console"));
+	assert_non_null(strstr(c.diag, "fake console\\x1b[2J\n")); /* escaped */
+	assert_null(strchr(c.diag, '\x1b'));
 	struct runtime_state s;
 	struct errmsg err;
 	assert_int_equal(rt_inspect(id, &s, &err), 0);

@@ -315,6 +315,45 @@ static void test_save_list_remove(void **st)
 	rmroot(root);
 }
 
+/* A runtime directory another user could write to, or a symlink, or one
+ * that is not the caller's, is refused with the variable to change. */
+static void test_root_refused(void **st)
+{
+	(void)st;
+	char tmpl[] = "/tmp/hull-rt.XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	char dir[64], link[64];
+	snprintf(dir, sizeof(dir), "%s/run", tmpl);
+	snprintf(link, sizeof(link), "%s/link", tmpl);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	setenv("HULL_RUNTIME_DIR", dir, 1);
+	char *root = (char *)1;
+	struct errmsg err = {{0}};
+	assert_int_equal(runtime_root(&root, &err), -EPERM);
+	assert_null(root);
+	assert_non_null(strstr(err.text, "writable by others (mode 0777)"));
+	assert_non_null(strstr(err.text, dir));
+	assert_non_null(strstr(err.text, "HULL_RUNTIME_DIR"));
+	assert_int_equal(chmod(dir, 0770), 0); /* group-writable: refused too */
+	assert_int_equal(runtime_root(&root, &err), -EPERM);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(symlink(dir, link), 0);
+	setenv("HULL_RUNTIME_DIR", link, 1);
+	assert_int_equal(runtime_root(&root, &err), -EPERM);
+	assert_non_null(strstr(err.text, "a symlink"));
+	if (geteuid() == 0) {
+		assert_int_equal(chown(dir, 65534, 65534), 0);
+		setenv("HULL_RUNTIME_DIR", dir, 1);
+		assert_int_equal(runtime_root(&root, &err), -EPERM);
+		assert_non_null(strstr(err.text, "owned by uid 65534, not by you"));
+	}
+	assert_int_equal(runtime_root_check(tmpl, &err), 0); /* mkdtemp: 0700, ours */
+	unlink(link);
+	rmdir(dir);
+	rmdir(tmpl);
+}
+
 static void test_root_too_long(void **st)
 {
 	(void)st;
@@ -667,6 +706,7 @@ int main(void)
 	    cmocka_unit_test(test_stale),
 	    cmocka_unit_test(test_proc_usage),
 	    cmocka_unit_test(test_root_too_long),
+	    cmocka_unit_test(test_root_refused),
 	    cmocka_unit_test(test_codec_config),
 	    cmocka_unit_test(test_root_from_hull_root),
 	    cmocka_unit_test(test_args),

@@ -29,6 +29,10 @@ static int setup(void **state)
 	fclose(f);
 	snprintf(p, sizeof(p), "%s/a:b", dir);
 	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/link", dir); /* as a container could plant it */
+	assert_int_equal(symlink("/etc", p), 0);
+	snprintf(p, sizeof(p), "%s/a:b/up", dir);
+	assert_int_equal(symlink("..", p), 0);
 	return 0;
 }
 
@@ -92,6 +96,58 @@ static void test_parse_errors(void **state)
 	assert_int_equal(parse("%s/file:/data", &v, &err), -ENOTDIR);
 	assert_non_null(strstr(err.text, "is not a directory"));
 	assert_int_equal(volume_parse(":/data", &v, &err), -EINVAL);
+	assert_int_equal(parse("%s:/data:ro,bogus", &v, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "option \"bogus\""));
+}
+
+/* A symlink anywhere in HOSTDIR is refused, named with its target. */
+static void test_symlinks(void **state)
+{
+	(void)state;
+	struct volume_arg v;
+	struct errmsg err;
+	char want[128];
+	assert_int_equal(parse("%s/link:/data", &v, &err), -ELOOP);
+	snprintf(want, sizeof(want), "\"%s/link\" is a symlink (to /etc)", dir);
+	assert_non_null(strstr(err.text, want));
+	assert_null(v.host);
+	assert_int_equal(parse("%s/link/ssl:/data", &v, &err), -ELOOP);
+	assert_non_null(strstr(err.text, want));
+	assert_int_equal(parse("%s/a:b/up:/data", &v, &err), -ELOOP);
+	assert_non_null(strstr(err.text, "(to ..)"));
+	/* relative, through the working directory */
+	char cwd[256];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(volume_parse("link:/here", &v, &err), -ELOOP);
+	assert_int_equal(volume_parse("a:b/..:/here", &v, &err), 0); /* a real ".." */
+	assert_string_equal(v.host, dir);
+	volume_arg_free(&v);
+	assert_int_equal(chdir(cwd), 0);
+}
+
+static void test_options(void **state)
+{
+	(void)state;
+	struct volume_arg v;
+	struct errmsg err;
+	/* passthrough-owners: refused, saying why (the jailed monitor has
+	 * no CAP_CHOWN) */
+	assert_int_equal(parse("%s:/data:passthrough-owners", &v, &err), -EPERM);
+	assert_non_null(strstr(err.text, "passthrough-owners: not available"));
+	assert_non_null(strstr(err.text, "CAP_CHOWN"));
+	assert_int_equal(parse("%s:/data:ro,passthrough-owners", &v, &err), -EPERM);
+	assert_int_equal(parse("%s:/data:ro", &v, &err), 0);
+	assert_true(v.read_only);
+	assert_string_equal(v.guest, "/data");
+	struct vmm_volume vols[VMM_MAX_VOLUMES];
+	struct hcp_spec spec = {0};
+	assert_int_equal(volume_apply(&v, 1, vols, &spec, &err), 0);
+	assert_true(vols[0].read_only);
+	hcp_spec_free(&spec);
+	volume_arg_free(&v);
+	assert_int_equal(parse("%s:/data:rw,bogus", &v, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "option \"bogus\": expected ro or rw"));
 }
 
 static void test_apply(void **state)
@@ -127,6 +183,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_parse_ok, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_symlinks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_options, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <linux/openat2.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -22,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "common/fileutil.h"
+#include "common/peercred.h"
 #include "seccomp/filter.h"
 
 #define STOPPED 159
@@ -56,6 +59,9 @@ enum call {
 	C_EXECVE,
 	C_CLONE,
 	C_MALLOC,
+	C_PEERCRED,
+	C_SO_RCVBUF,
+	C_OPENAT2,
 };
 
 /* In a child: load role's filter, make the call; exit 0 if it returned.
@@ -73,6 +79,11 @@ static int run(enum hsc_role role, enum call c, char *text, size_t cap)
 		/* the trap's own line on fd 2: the report on the pipe is checked */
 		int null = open("/dev/null", O_WRONLY);
 		if (null < 0 || dup2(null, 2) < 0)
+			_exit(2);
+		/* a socket to ask about, made before the filter */
+		int sv[2] = {-1, -1};
+		if ((c == C_PEERCRED || c == C_SO_RCVBUF) &&
+		    socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 			_exit(2);
 		struct errmsg err;
 		if (hsc_trap_init("test", report, NULL, STOPPED, &err) || hsc_install(role, &err))
@@ -117,6 +128,19 @@ static int run(enum hsc_role role, enum call c, char *text, size_t cap)
 			break;
 		case C_CLONE:
 			r = syscall(SYS_fork);
+			break;
+		case C_PEERCRED: /* what virtio-vsock's accept runs */
+			r = peercred_check(sv[0], 0, NULL);
+			break;
+		case C_SO_RCVBUF: {
+			char v[64];
+			socklen_t l = sizeof(v);
+			r = syscall(SYS_getsockopt, sv[0], SOL_SOCKET, SO_RCVBUF, v, &l);
+			break;
+		}
+		case C_OPENAT2: /* what the 9p server's lookups run */
+			r = fileutil_openat2(AT_FDCWD, "dev/null", O_PATH, 0,
+					     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
 			break;
 		case C_MALLOC: {
 			/* glibc's malloc and free of a large block: mmap, munmap */
@@ -209,6 +233,14 @@ static void test_arguments(void **state)
 	/* the helper reads its resolver configuration, writes no file */
 	expect_allowed(HSC_SLIRP, C_OPEN_RDONLY);
 	expect_stopped(HSC_SLIRP, C_OPEN_CREATE, "257 openat");
+	/* the devices role: who connected to vsock (peercred_check:
+	 * SO_PEERCRED, geteuid), no other socket option; the 9p server's
+	 * openat2, in that role only */
+	expect_allowed(HSC_DEVICES, C_PEERCRED);
+	expect_stopped(HSC_DEVICES, C_SO_RCVBUF, "55 getsockopt");
+	expect_allowed(HSC_DEVICES, C_OPENAT2);
+	expect_stopped(HSC_VCPU, C_OPENAT2, "437 openat2");
+	expect_stopped(HSC_CONTROL, C_PEERCRED, "55 getsockopt");
 }
 
 /* A filter is the calling thread's: a thread made before it is untouched

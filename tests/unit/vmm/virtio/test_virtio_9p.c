@@ -45,7 +45,7 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/hull-test-v9p-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	struct errmsg err;
-	assert_int_equal(p9_server_new(&f->srv, f->dir, false, false, &err), 0);
+	assert_int_equal(p9_server_new(&f->srv, f->dir, false, P9_OWNERS_KEEP, &err), 0);
 	assert_int_equal(virtio_9p_init(&f->dev, f->srv, "", &err), -EINVAL);
 	assert_int_equal(virtio_9p_init(&f->dev, f->srv, "0123456789abcdef0123456789abcdefX", &err),
 			 -EINVAL);

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# hull pull against a registry that misbehaves on purpose
+# (tests/e2e/hostile_registry.py, reached over HTTPS as an insecure
+# registry): a blob redirect from HTTPS to plain HTTP is refused and nothing
+# is fetched over HTTP (HTTPS to HTTPS is followed); a layer longer than the
+# size its manifest declares is refused, with and without a Content-Length,
+# and nothing of it is stored. No VM is booted.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/registry.sh" # reg_pids, registry_stop on exit, wait_file
+lib=$(cd "$(dirname "$0")/../lib" && pwd)
+
+# a one-layer image with unique, incompressible content
+mkdir -p "$tmp/l"
+head -c 65536 /dev/urandom >"$tmp/l/data"
+tar -C "$tmp/l" -cf "$tmp/l.tar" data
+"$lib/mkoci.sh" "$tmp/img" '{"Cmd":["sh"]}' "$tmp/l.tar" >/dev/null
+man=$(jq -r '.manifests[0].digest' "$tmp/img/index.json")
+layer=$(jq -r '.layers[0].digest' "$tmp/img/blobs/sha256/${man#sha256:}")
+config=$(jq -r '.config.digest' "$tmp/img/blobs/sha256/${man#sha256:}")
+lsize=$(jq -r '.layers[0].size' "$tmp/img/blobs/sha256/${man#sha256:}")
+
+hdir=$tmp/hostile
+mkdir -p "$hdir"
+/usr/bin/python3 -B "$(dirname "$0")/hostile_registry.py" "$hdir" "$tmp/img" 2>"$hdir/stderr" &
+reg_pids+=($!)
+wait_file "$hdir/ports" '^[0-9]+ [0-9]+$' || { fail "the hostile registry starts"; finish; }
+read -r https_port http_port <"$hdir/ports"
+reg=127.0.0.1:$https_port
+export HULL_INSECURE_REGISTRIES=$reg
+
+# pull_into NAME REPO: hull pull $reg/REPO:1 into a store of its own
+pull_into() {
+	HULL_ROOT=$tmp/store-$1 hull_cmd "$1" pull "$reg/$2:1"
+}
+tagged() { # NAME: references in that store
+	jq -r '.manifests | length' "$tmp/store-$1/oci/index.json" 2>/dev/null || echo 0
+}
+debris() { # NAME: the layer blob or any temp file in that store
+	find "$tmp/store-$1" \( -name "${layer#sha256:}" -o -name '*.tmp.*' \) 2>/dev/null
+}
+
+# --- control: the image as it is ---
+pull_into plain plain/img
+expect_eq "the hostile registry serves a good image when it behaves" "$rc" 0
+
+# --- a blob redirect from HTTPS to plain HTTP (the config, the first blob) ---
+: >"$hdir/requests.log"
+pull_into tohttp tohttp/img
+expect_eq "a blob redirect from HTTPS to plain HTTP fails the pull with 125" "$rc" 125
+expect_contains "... naming the image" "$err" "$reg/tohttp/img:1"
+expect_contains "... the blob" "$err" "config: registry $reg: blob tohttp/img@${config:0:19}"
+expect_contains "... and the refusal" "$err" "refused a redirect from HTTPS to plain HTTP"
+expect_contains "... with the Location" "$err" "http://127.0.0.1:$http_port/v2/plain/img/blobs/$config"
+expect_contains "the redirect was sent" "$(cat "$hdir/requests.log")" "https /v2/tohttp/img/blobs/$config"
+expect_eq "... and nothing was fetched over plain HTTP" "$(grep -c '^http ' "$hdir/requests.log")" 0
+expect_eq "... nothing is tagged" "$(tagged tohttp)" 0
+expect_eq "... and neither the layer nor a temp file is stored" "$(debris tohttp)" ""
+expect_eq "... nor the config" "$(find "$tmp/store-tohttp" -name "${config#sha256:}")" ""
+
+# --- HTTPS to HTTPS is followed ---
+: >"$hdir/requests.log"
+pull_into tohttps tohttps/img
+expect_eq "a blob redirect from HTTPS to HTTPS is followed" "$rc" 0
+expect_contains "... to the redirect's target" "$(cat "$hdir/requests.log")" \
+	"https /v2/plain/img/blobs/$layer"
+expect_eq "... and the image is tagged" "$(tagged tohttps)" 1
+
+# --- a layer longer than the manifest declares ---
+declared=$((lsize - 100))
+for mode in short shortnolen; do
+	pull_into "$mode" "$mode/img"
+	expect_eq "$mode: a layer longer than its declared size fails the pull with 125" "$rc" 125
+	expect_contains "$mode: ... naming the layer" "$err" "layer 1/1"
+	expect_contains "$mode: ... and the declared size" "$err" \
+		"larger than $declared bytes, the size the manifest gives"
+	expect_eq "$mode: ... nothing is tagged" "$(tagged "$mode")" 0
+	expect_eq "$mode: ... and neither the layer nor a temp file is stored" "$(debris "$mode")" ""
+done
+finish
