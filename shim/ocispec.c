@@ -10,6 +10,7 @@
 #include "common/readfile.h"
 #include "runtime/spec_flags.h"
 #include "runtime/state.h"
+#include "runtime/state_config.h"
 
 static json_object *field(json_object *o, const char *key)
 {
@@ -265,11 +266,9 @@ static int parse_annotations(json_object *a, struct shim_spec *s, const char *wh
 
 const char *shim_spec_annotation(const struct shim_spec *s, const char *key)
 {
-	size_t kl = strlen(key);
-	for (size_t i = 0; i < s->n_annotations; i++)
-		if (!strncmp(s->annotations[i], key, kl) && s->annotations[i][kl] == '=')
-			return s->annotations[i] + kl + 1;
-	return NULL;
+	/* kept in the labels' form: the state's lookup of a label */
+	const struct runtime_config c = {.labels = s->annotations, .n_labels = s->n_annotations};
+	return runtime_config_label(&c, key);
 }
 
 static int get_i64(json_object *v, int64_t *out, const char *what, const char *path,
