@@ -728,7 +728,12 @@ struct entry {
 	bool hardlink;
 };
 
-static void tar(struct buf *b, const struct entry *e, size_t n, int filter)
+#define SPARSE_SIZE 65536
+
+/* filter: 0 none, 1 gzip, 2 zstd. sparse: each regular file with data is a
+ * 64 KiB sparse file (GNU.sparse 1.0 in pax) holding it at 0, 4090 (across
+ * a block) and its end. */
+static void tar(struct buf *b, const struct entry *e, size_t n, int filter, bool sparse)
 {
 	struct archive *a = archive_write_new();
 	FZ_CHECK(a);
@@ -763,10 +768,25 @@ static void tar(struct buf *b, const struct entry *e, size_t n, int filter)
 			if (e[i].type == AE_IFREG && i == 1)
 				archive_entry_xattr_add_entry(ae, "user.fuzz", "v", 1);
 		}
-		archive_entry_set_size(ae, (la_int64_t)len);
+		static uint8_t content[SPARSE_SIZE];
+		bool sp = sparse && len && !e[i].hardlink;
+		if (sp) {
+			const uint64_t at[] = {0, 4090, SPARSE_SIZE - len};
+			memset(content, 0, sizeof(content));
+			archive_entry_set_size(ae, SPARSE_SIZE);
+			for (size_t j = 0; j < 3; j++) {
+				memcpy(content + at[j], e[i].data_or_link, len);
+				archive_entry_sparse_add_entry(ae, (la_int64_t)at[j],
+							       (la_int64_t)len);
+			}
+		} else {
+			archive_entry_set_size(ae, (la_int64_t)len);
+		}
 		FZ_CHECK(archive_write_header(a, ae) == ARCHIVE_OK);
+		const void *data = sp ? content : (const void *)e[i].data_or_link;
+		len = sp ? SPARSE_SIZE : len;
 		if (len)
-			FZ_CHECK(archive_write_data(a, e[i].data_or_link, len) == (la_ssize_t)len);
+			FZ_CHECK(archive_write_data(a, data, len) == (la_ssize_t)len);
 		archive_entry_free(ae);
 	}
 	FZ_CHECK(archive_write_close(a) == ARCHIVE_OK);
@@ -795,26 +815,36 @@ static void layer_seeds(void)
 	    {"bin/sh", AE_IFREG, 0755, "replaced\n", false},
 	    {"usr/lib/x", 0, 0644, "bin/busybox", true},
 	};
+	static const struct entry sparse[] = {
+	    {"var/log/", AE_IFDIR, 0755, NULL, false},
+	    {"var/log/lastlog", AE_IFREG, 0644, "lastlog entry\n", false},
+	    {"var/log/wtmp", AE_IFREG, 0644, "w", false},
+	};
 	struct buf b = {0};
 	le(&b, 0, 1);
-	tar(&b, lower, sizeof(lower) / sizeof(lower[0]), 0);
+	tar(&b, lower, sizeof(lower) / sizeof(lower[0]), 0, false);
 	save_buf("layer", "tar", &b);
 
 	struct buf lo = {0};
-	tar(&lo, lower, sizeof(lower) / sizeof(lower[0]), 0);
+	tar(&lo, lower, sizeof(lower) / sizeof(lower[0]), 0, false);
 	le(&b, 0x80, 1);
 	le(&b, lo.n, 2);
 	put(&b, lo.p, lo.n);
-	tar(&b, upper, sizeof(upper) / sizeof(upper[0]), 0);
+	tar(&b, upper, sizeof(upper) / sizeof(upper[0]), 0, false);
 	save_buf("layer", "two-layers", &b);
 	free(lo.p);
 
 	le(&b, 1, 1);
-	tar(&b, lower, sizeof(lower) / sizeof(lower[0]), 1);
+	tar(&b, lower, sizeof(lower) / sizeof(lower[0]), 1, false);
 	save_buf("layer", "gzip", &b);
 	le(&b, 2, 1);
-	tar(&b, upper, sizeof(upper) / sizeof(upper[0]), 2);
+	tar(&b, upper, sizeof(upper) / sizeof(upper[0]), 2, false);
 	save_buf("layer", "zstd", &b);
+
+	/* sparse entries: their maps go to the ext4 writer */
+	le(&b, 0, 1);
+	tar(&b, sparse, sizeof(sparse) / sizeof(sparse[0]), 0, true);
+	save_buf("layer", "sparse", &b);
 }
 
 /* ---- shim-ttrpc: containerd's task calls as ttrpc frames ---- */

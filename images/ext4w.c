@@ -20,6 +20,11 @@
 #define STAGE_SIZE (1u << 20)
 #define SYMLINK_MAX 4095
 
+/* Logical blocks [lblk, lblk + count) of a file that get disk blocks. */
+struct run {
+	uint64_t lblk, count;
+};
+
 struct ext4w {
 	ext2_filsys fs;
 	/* the regular file receiving data */
@@ -27,6 +32,8 @@ struct ext4w {
 	char *cur_path;
 	struct ext2fs_extent *ext; /* its leaf extents, in logical order */
 	size_t n_ext, cap_ext, ext_pos;
+	struct run *runs; /* its allocated blocks (one run unless sparse) */
+	size_t n_runs, cap_runs, run_pos;
 	uint64_t stage_off; /* file offset of stage[0], block aligned */
 	size_t stage_len;
 	uint64_t written; /* file offset of the next byte */
@@ -180,8 +187,10 @@ static errcode_t write_ibuf(struct ext4w *w, ext2_ino_t ino)
 }
 
 /* Give inode `ino` (already filled in w->ibuf, extent-mapped, with i_size
- * set) blocks for its whole size, write it, and load its extent map. */
-static errcode_t allocate_blocks(struct ext4w *w, ext2_ino_t ino, uint64_t nblocks)
+ * set) blocks for the runs (in logical order), write it, and load its
+ * extent map. */
+static errcode_t allocate_blocks(struct ext4w *w, ext2_ino_t ino, const struct run *runs,
+				 size_t n_runs)
 {
 	struct ext2_inode *in = (struct ext2_inode *)w->ibuf;
 	ext2_extent_handle_t h;
@@ -190,10 +199,15 @@ static errcode_t allocate_blocks(struct ext4w *w, ext2_ino_t ino, uint64_t nbloc
 		return e;
 	ext2fs_extent_free(h);
 	e = write_ibuf(w, ino);
-	if (e || !nblocks)
+	if (e || !n_runs)
 		return e;
-	e = ext2fs_fallocate(w->fs, EXT2_FALLOCATE_FORCE_INIT | EXT2_FALLOCATE_INIT_BEYOND_EOF, ino,
-			     in, ~0ULL, 0, nblocks);
+	uint64_t nblocks = 0;
+	for (size_t i = 0; i < n_runs && !e; i++) {
+		e = ext2fs_fallocate(w->fs,
+				     EXT2_FALLOCATE_FORCE_INIT | EXT2_FALLOCATE_INIT_BEYOND_EOF,
+				     ino, in, ~0ULL, runs[i].lblk, runs[i].count);
+		nblocks += runs[i].count;
+	}
 	if (!e)
 		e = ext2fs_write_inode_full(w->fs, ino, in, sizeof(struct ext2_inode_large));
 	if (e)
@@ -379,13 +393,63 @@ int ext4w_create(const char *path, const struct ext4w_params *p, struct ext4w **
 	return 0;
 }
 
-int ext4w_add_inode(struct ext4w *w, struct fstree_inode *ino, const char *path, struct errmsg *err)
+/* w->runs for a regular file of `size` bytes: its data segments (NULL: the
+ * whole file) rounded out to whole blocks, runs that touch merged. -EINVAL
+ * for segments out of order, overlapping or beyond the size. */
+static int plan_runs(struct ext4w *w, uint64_t size, const struct ext4w_seg *segs, size_t n_segs)
+{
+	struct ext4w_seg whole = {0, size};
+	if (!segs) {
+		segs = &whole;
+		n_segs = 1;
+	}
+	w->n_runs = 0;
+	w->run_pos = 0;
+	uint64_t end = 0; /* of the previous segment */
+	for (size_t i = 0; i < n_segs; i++) {
+		const struct ext4w_seg *g = &segs[i];
+		if (g->off < end || g->len > size || g->off > size - g->len)
+			return -EINVAL;
+		end = g->off + g->len;
+		if (!g->len)
+			continue;
+		uint64_t first = g->off / BLOCK_SIZE, last = (end - 1) / BLOCK_SIZE + 1;
+		struct run *r = w->n_runs ? &w->runs[w->n_runs - 1] : NULL;
+		if (r && first <= r->lblk + r->count) {
+			r->count = last - r->lblk;
+			continue;
+		}
+		if (w->n_runs == w->cap_runs) {
+			size_t cap = w->cap_runs ? w->cap_runs * 2 : 16;
+			void *p = realloc(w->runs, cap * sizeof(*w->runs));
+			if (!p)
+				return -ENOMEM;
+			w->runs = p;
+			w->cap_runs = cap;
+		}
+		w->runs[w->n_runs++] = (struct run){first, last - first};
+	}
+	return 0;
+}
+
+int ext4w_add_inode(struct ext4w *w, struct fstree_inode *ino, const struct ext4w_seg *segs,
+		    size_t n_segs, const char *path, struct errmsg *err)
 {
 	ext2_ino_t n;
 	errcode_t e;
 	if (w->cur)
 		return errmsg_set(err, -EINVAL, "%s: previous file '%s' is unfinished", path,
 				  w->cur_path);
+	if (ino->type == FSTREE_REG) {
+		int rc = plan_runs(w, ino->size, segs, n_segs);
+		if (rc == -EINVAL)
+			return errmsg_set(err, rc,
+					  "%s: sparse map out of order, overlapping or beyond the "
+					  "file's size of %llu bytes",
+					  path, (unsigned long long)ino->size);
+		if (rc)
+			return rc;
+	}
 	if (ino->type == FSTREE_SYMLINK) {
 		size_t len = strlen(ino->symlink);
 		if (len > SYMLINK_MAX)
@@ -430,10 +494,9 @@ int ext4w_add_inode(struct ext4w *w, struct fstree_inode *ino, const char *path,
 		fill_inode(w, ino);
 		large(w)->i_flags = EXT4_EXTENTS_FL;
 		e = ext2fs_inode_size_set(w->fs, (struct ext2_inode *)w->ibuf, ino->size);
-		uint64_t nblocks = (ino->size + BLOCK_SIZE - 1) / BLOCK_SIZE;
 		if (!e)
-			e = allocate_blocks(w, n, nblocks);
-		if (!e && nblocks) {
+			e = allocate_blocks(w, n, w->runs, w->n_runs);
+		if (!e && w->n_runs) {
 			w->cur = ino;
 			w->cur_path = strdup(path);
 			w->stage_off = 0;
@@ -495,29 +558,58 @@ static int stage_put(struct ext4w *w, const void *buf, size_t len, struct errmsg
 	return 0;
 }
 
+/* Move the current file's write position forward to byte `to`: the blocks
+ * it has on the way are zero-filled (a gap the tar leaves inside a block, or
+ * a file's end), its holes skipped. */
+static int seek_to(struct ext4w *w, uint64_t to, struct errmsg *err)
+{
+	while (w->written < to) {
+		uint64_t blk = w->written / BLOCK_SIZE;
+		while (w->run_pos < w->n_runs &&
+		       w->runs[w->run_pos].lblk + w->runs[w->run_pos].count <= blk)
+			w->run_pos++;
+		const struct run *r = w->run_pos < w->n_runs ? &w->runs[w->run_pos] : NULL;
+		int rc;
+		if (r && r->lblk <= blk) {
+			uint64_t end = (r->lblk + r->count) * BLOCK_SIZE;
+			rc = stage_put(w, NULL, (end < to ? end : to) - w->written, err);
+		} else { /* a hole, up to the next run */
+			rc = flush_stage(w, err);
+			uint64_t next = r ? r->lblk * BLOCK_SIZE : to;
+			w->written = w->stage_off = next < to ? next : to;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int ext4w_data(struct ext4w *w, struct fstree_inode *ino, uint64_t off, const void *buf, size_t len,
 	       struct errmsg *err)
 {
 	if (!len)
 		return 0;
 	if (ino != w->cur || off < w->written || off + len > ino->size || off + len < off)
-		return errmsg_set(err, -EINVAL, "%s: data out of order or beyond the file size",
+		return errmsg_set(err, -EINVAL,
+				  "%s: data out of order, beyond the file size or outside its "
+				  "sparse map",
 				  w->cur_path ? w->cur_path : "file");
-	int rc = 0;
-	if (off > w->written)
-		rc = stage_put(w, NULL, off - w->written, err);
-	if (!rc)
-		rc = stage_put(w, buf, len, err);
-	return rc;
+	int rc = seek_to(w, off, err);
+	if (rc)
+		return rc;
+	const struct run *r = w->run_pos < w->n_runs ? &w->runs[w->run_pos] : NULL;
+	if (!r || off < r->lblk * BLOCK_SIZE || off + len > (r->lblk + r->count) * BLOCK_SIZE)
+		return errmsg_set(
+		    err, -EINVAL, "%s: data at bytes %llu..%llu, outside its sparse map",
+		    w->cur_path, (unsigned long long)off, (unsigned long long)(off + len));
+	return stage_put(w, buf, len, err);
 }
 
 int ext4w_data_end(struct ext4w *w, struct fstree_inode *ino, struct errmsg *err)
 {
 	if (ino != w->cur)
-		return 0; /* empty file: nothing was staged */
-	int rc = 0;
-	if (w->written < ino->size)
-		rc = stage_put(w, NULL, ino->size - w->written, err);
+		return 0; /* no blocks: nothing was staged */
+	int rc = seek_to(w, ino->size, err);
 	if (!rc)
 		rc = flush_stage(w, err);
 	w->cur = NULL;
@@ -646,8 +738,9 @@ static int write_dir(struct ext4w *w, struct fstree_node *d, ext2_ino_t parent, 
 		l->i_links_count = subdirs + 2 >= EXT2_LINK_MAX ? 1 : (__u16)(subdirs + 2);
 		e = ext2fs_inode_size_set(w->fs, (struct ext2_inode *)l, nblocks * BLOCK_SIZE);
 	}
+	struct run all = {0, nblocks};
 	if (!e)
-		e = allocate_blocks(w, self, nblocks);
+		e = allocate_blocks(w, self, &all, 1);
 	if (!e)
 		e = write_mapped(w, 0, b->buf, nblocks, self);
 	const char *failed = NULL;
@@ -709,6 +802,7 @@ void ext4w_free(struct ext4w *w)
 	}
 	free(w->cur_path);
 	free(w->ext);
+	free(w->runs);
 	free(w->stage);
 	free(w->ibuf);
 	free(w);

@@ -12,7 +12,11 @@
  *   regular file, its data in order with ext4w_data() and ext4w_data_end().
  *   A regular file's blocks are allocated at once for its (tar header) size
  *   and filled through libext2fs' I/O channel in 1 MiB batches; data is
- *   never buffered whole. Its metadata (owner, mode, times, xattrs) is final
+ *   never buffered whole. A sparse file (a tar entry with a sparse map) gets
+ *   blocks only where its map has data: its holes stay holes in the image
+ *   (read as zeros, cost no block), so the image's blocks follow the data
+ *   the layers carry, while the file keeps its full apparent size (which the
+ *   image size limit counts, images/limits.h). Its metadata (owner, mode, times, xattrs) is final
  *   when ext4w_add_inode() returns; only the link count of hard-linked
  *   inodes is fixed up at the end.
  *   ext4w_release() frees an inode (and its blocks) the tree dropped; it
@@ -45,12 +49,22 @@ struct ext4w;
 int ext4w_create(const char *path, const struct ext4w_params *params, struct ext4w **out,
 		 struct errmsg *err);
 
+/* A byte range of a regular file that holds data (one entry of a sparse
+ * tar entry's map). */
+struct ext4w_seg {
+	uint64_t off, len;
+};
+
 /* Allocate and write the on-disk inode for a new non-directory inode (file
- * data, if any, follows with ext4w_data()). path is for messages. */
-int ext4w_add_inode(struct ext4w *w, struct fstree_inode *ino, const char *path,
-		    struct errmsg *err);
+ * data, if any, follows with ext4w_data()). path is for messages.
+ * segs: for a sparse regular file, its data ranges in order, not
+ * overlapping, within ino->size (anything else is -EINVAL); only the blocks
+ * they touch are allocated. NULL (n_segs 0): the whole file is data. */
+int ext4w_add_inode(struct ext4w *w, struct fstree_inode *ino, const struct ext4w_seg *segs,
+		    size_t n_segs, const char *path, struct errmsg *err);
 /* Append regular-file data at byte offset `off` (offsets only grow; a gap is
- * a hole and reads as zeros). The file's size is ino->size. */
+ * a hole and reads as zeros). The file's size is ino->size. Data of a
+ * sparse file outside its segments is -EINVAL. */
 int ext4w_data(struct ext4w *w, struct fstree_inode *ino, uint64_t off, const void *buf, size_t len,
 	       struct errmsg *err);
 int ext4w_data_end(struct ext4w *w, struct fstree_inode *ino, struct errmsg *err);

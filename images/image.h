@@ -54,7 +54,8 @@
  *     read (opened O_NOFOLLOW|O_NONBLOCK, checked with fstat).
  *   - Caps (images/limits.h): total uncompressed bytes of all layers
  *     (default 16 GiB; a decompression bomb stops there; regular files'
- *     declared sizes count too, so a sparse file counts in full) and entries
+ *     declared sizes count too, so a sparse file counts in full; in the image
+ *     it keeps its holes) and entries
  *     (default 2,000,000); JSON documents over 4 MiB; more than 4096 layers
  *     or index entries; indexes nested more than 4 deep.
  *   - Unknown media types (index entry, manifest, config, layer) and an image

@@ -15,9 +15,11 @@ struct layer_io {
 	struct archive *raw;  /* decompressor (raw format), NULL for a plain tar */
 	struct digest_ctx dg; /* over the uncompressed stream, when compressed */
 	uint64_t tar_bytes;
-	uint64_t files_before; /* regular files' sizes in the layers before */
-	uint64_t file_bytes;   /* the same in this layer */
-	int rc;		       /* first error seen by a callback */
+	uint64_t files_before;	/* regular files' sizes in the layers before */
+	uint64_t file_bytes;	/* the same in this layer */
+	struct ext4w_seg *segs; /* the current entry's sparse map */
+	size_t cap_segs;
+	int rc; /* first error seen by a callback */
 	struct errmsg cb_err;
 };
 
@@ -123,6 +125,31 @@ static int entry_type(struct archive_entry *e, enum fstree_type *t)
 
 #define MAX_XATTRS 64
 
+/* The data ranges of a sparse entry into io->segs (*n = 0: not sparse), so
+ * that its holes stay holes in the image. libarchive keeps them in order,
+ * without overlaps, within the entry's size (ext4w checks again). */
+static int sparse_map(struct layer_io *io, struct archive_entry *e, size_t *n)
+{
+	int count = archive_entry_sparse_reset(e);
+	*n = 0;
+	if (count <= 0)
+		return 0;
+	if ((size_t)count > io->cap_segs) {
+		void *p = realloc(io->segs, (size_t)count * sizeof(*io->segs));
+		if (!p)
+			return -ENOMEM;
+		io->segs = p;
+		io->cap_segs = (size_t)count;
+	}
+	la_int64_t off, len;
+	while (*n < (size_t)count && archive_entry_sparse_next(e, &off, &len) == ARCHIVE_OK) {
+		if (off < 0 || len < 0)
+			return -EINVAL;
+		io->segs[(*n)++] = (struct ext4w_seg){(uint64_t)off, (uint64_t)len};
+	}
+	return 0;
+}
+
 /* Apply one tar entry; data is read from tar. */
 static int apply_entry(struct layer_io *io, struct archive *tar, struct archive_entry *e,
 		       unsigned index, struct fstree *t, struct ext4w *w, struct errmsg *err)
@@ -202,7 +229,11 @@ static int apply_entry(struct layer_io *io, struct archive *tar, struct archive_
 	int rc = fstree_apply(t, index, &fe, &ino, err);
 	if (rc || !ino)
 		return rc;
-	rc = ext4w_add_inode(w, ino, fe.path, err);
+	size_t n_segs = 0;
+	if (ino->type == FSTREE_REG && (rc = sparse_map(io, e, &n_segs)))
+		return rc == -EINVAL ? errmsg_set(err, rc, "entry '%s': bad sparse map", fe.path)
+				     : rc;
+	rc = ext4w_add_inode(w, ino, n_segs ? io->segs : NULL, n_segs, fe.path, err);
 	if (rc || ino->type != FSTREE_REG)
 		return rc;
 	for (;;) {
@@ -356,6 +387,7 @@ int layer_apply(struct oci_source *src, const struct oci_descriptor *d, enum oci
 	if (io.raw)
 		archive_read_free(io.raw);
 	digest_free(&io.dg);
+	free(io.segs);
 	oci_blob_close(io.blob);
 	if (rc)
 		errmsg_set(err, rc, "layer %u (%.19s): %s", index + 1, d->digest,

@@ -14,7 +14,8 @@
  *   is -E2BIG, detected as the bytes arrive (images/limits.h). The byte cap
  *   applies both to the tar stream and to the sizes regular file entries
  *   declare (a sparse entry counts at its full size), checked from each
- *   entry's header before its data is written.
+ *   entry's header before its data is written. A sparse entry's map goes
+ *   to ext4w with it, so its holes stay holes in the image.
  * - Messages read "layer N (sha256:0123456789ab): <problem>", N counting
  *   from 1. */
 #ifndef HULL_IMAGES_LAYER_H

@@ -6,7 +6,10 @@
  *   together). Checked while decompressing; and the sizes regular files
  *   declare, summed over all layers, may not exceed it either, checked from
  *   each entry's header before any block is allocated for it (a sparse file
- *   counts at its full size, although the tar carries only its data). Default
+ *   counts at its full, apparent size, although the tar carries only its
+ *   data; in the image it keeps its holes, so its disk blocks are those of
+ *   its data, images/ext4w.h: the limit bounds what the files read back as,
+ *   and their blocks with it). Default
  *   16 GiB: far above real images (the largest common ones unpack to a few
  *   GiB), small enough to stop a bomb before a typical disk is full.
  *   A pull caps the compressed layers with it too (images/pull.h): their

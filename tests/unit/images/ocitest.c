@@ -144,13 +144,33 @@ void tarb_hardlink(struct tarb *t, const char *path, const char *target)
 	put(t, e, NULL, 0);
 }
 
-void tarb_sparse(struct tarb *t, const char *path, uint64_t size, const void *data, size_t len)
+/* A sparse entry's header, with its map (segs: offset, length pairs). */
+static struct archive_entry *sparse_header(struct tarb *t, const char *path, uint64_t size,
+					   const uint64_t *segs, size_t n)
 {
 	struct archive_entry *e = entry(t, path, AE_IFREG, 0644, 0, 0);
 	archive_entry_set_size(e, (la_int64_t)size);
-	archive_entry_sparse_add_entry(e, (la_int64_t)(size - len), (la_int64_t)len);
+	for (size_t i = 0; i < n; i++)
+		archive_entry_sparse_add_entry(e, (la_int64_t)segs[2 * i],
+					       (la_int64_t)segs[2 * i + 1]);
 	if (archive_write_header(t->a, e) != ARCHIVE_OK)
 		die("tar header %s: %s", path, archive_error_string(t->a));
+	return e;
+}
+
+void tarb_sparse_map(struct tarb *t, const char *path, const void *content, uint64_t size,
+		     const uint64_t *segs, size_t n)
+{
+	struct archive_entry *e = sparse_header(t, path, size, segs, n);
+	if (size && archive_write_data(t->a, content, size) != (la_ssize_t)size)
+		die("tar data: %s", archive_error_string(t->a));
+	archive_entry_free(e);
+}
+
+void tarb_sparse(struct tarb *t, const char *path, uint64_t size, const void *data, size_t len)
+{
+	uint64_t seg[2] = {size - len, len};
+	struct archive_entry *e = sparse_header(t, path, size, seg, 1);
 	/* the writer takes the whole content and skips the holes itself */
 	static const uint8_t zeros[64 << 10];
 	for (uint64_t off = 0; off < size - len;) {
@@ -491,6 +511,7 @@ bool ext4r_stat(struct ext4r *r, const char *path, struct ext4r_stat *st)
 	st->gid = inode_gid(in);
 	st->nlink = in.i_links_count;
 	st->size = EXT2_I_SIZE(&in);
+	st->blocks = ext2fs_get_stat_i_blocks(r->fs, (struct ext2_inode *)&in);
 	st->mtime = (int32_t)in.i_mtime + ((int64_t)(in.i_mtime_extra & 3) << 32);
 	st->mtime_nsec = in.i_mtime_extra >> 2;
 	if (LINUX_S_ISCHR(in.i_mode) || LINUX_S_ISBLK(in.i_mode)) {

@@ -22,6 +22,10 @@ void tarb_symlink(struct tarb *t, const char *path, const char *target);
 void tarb_hardlink(struct tarb *t, const char *path, const char *target);
 /* A sparse file of size bytes: a hole, then data (len bytes) at its end. */
 void tarb_sparse(struct tarb *t, const char *path, uint64_t size, const void *data, size_t len);
+/* A sparse file: its whole content (size bytes, zeros in the holes) and its
+ * map, n (offset, length) pairs in segs; the tar carries only those. */
+void tarb_sparse_map(struct tarb *t, const char *path, const void *content, uint64_t size,
+		     const uint64_t *segs, size_t n);
 /* type: 'c', 'b' or 'p' (fifo) */
 void tarb_node(struct tarb *t, const char *path, char type, unsigned mode, unsigned major,
 	       unsigned minor);
@@ -89,6 +93,7 @@ struct ext4r_stat {
 	uint32_t uid, gid;
 	uint32_t nlink;
 	uint64_t size;
+	uint64_t blocks; /* 512-byte units allocated */
 	int64_t mtime;
 	uint32_t mtime_nsec;
 	uint32_t rdev_major, rdev_minor;

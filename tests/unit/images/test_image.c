@@ -19,6 +19,7 @@
 
 #include "images/convert.h"
 #include "images/digest.h"
+#include "images/ext4w.h"
 #include "images/image.h"
 #include "images/oci_source.h"
 #include "ocitest.h"
@@ -743,6 +744,30 @@ static void test_fragmented(void **state)
 	image_rootfs_free(&r);
 }
 
+/* Convert the layout's image (manifest digest) into <dir>/rootfs.ext4
+ * (path in out) with convert_image() itself, to see its attempts. */
+static struct convert_stats convert_direct(const struct ctx *c, const char *digest, char *out,
+					   size_t out_len)
+{
+	struct oci_source *src;
+	struct errmsg err = {{0}};
+	struct stat st;
+	assert_int_equal(oci_source_open(c->layout, &src, &err), 0);
+	struct oci_descriptor md = {0};
+	memcpy(md.digest, digest, sizeof(md.digest));
+	assert_int_equal(stat(ocib_blob_path(c->layout, digest), &st), 0);
+	md.size = (uint64_t)st.st_size;
+	snprintf(out, out_len, "%s/rootfs.ext4", c->dir);
+	char *config;
+	size_t config_len;
+	struct convert_stats cs;
+	if (convert_image(src, &md, out, NULL, &config, &config_len, &cs, &err))
+		fail_msg("%s", err.text);
+	oci_source_close(src);
+	free(config);
+	return cs;
+}
+
 /* More files than the first size guess has inodes for: the conversion
  * starts over, bigger. */
 static void test_grows_when_full(void **state)
@@ -774,23 +799,8 @@ static void test_grows_when_full(void **state)
 	convert_size(&m, &bytes, &inodes);
 	assert_true(inodes < FILES);
 
-	/* convert directly, to see the attempts */
-	struct oci_source *src;
-	struct errmsg err = {{0}};
-	assert_int_equal(oci_source_open(c->layout, &src, &err), 0);
-	struct oci_descriptor md = {0};
-	memcpy(md.digest, digest, sizeof(md.digest));
-	assert_int_equal(stat(ocib_blob_path(c->layout, digest), &st), 0);
-	md.size = (uint64_t)st.st_size;
 	char out[4300];
-	snprintf(out, sizeof(out), "%s/rootfs.ext4", c->dir);
-	char *config;
-	size_t config_len;
-	struct convert_stats cs;
-	if (convert_image(src, &md, out, NULL, &config, &config_len, &cs, &err))
-		fail_msg("%s", err.text);
-	oci_source_close(src);
-	free(config);
+	struct convert_stats cs = convert_direct(c, digest, out, sizeof(out));
 	assert_int_equal(cs.attempts, 2);
 	assert_true(cs.fs_bytes > bytes);
 	assert_true(cs.inodes >= FILES);
@@ -800,6 +810,100 @@ static void test_grows_when_full(void **state)
 	ext4r_close(x);
 	assert_int_equal(fsck_image(out), 0);
 	free(tar);
+}
+
+/* Sparse tar entries keep their holes: only the blocks their data touches
+ * are allocated, the rest reads back as zeros, and a file far bigger than
+ * the layer (and the first size guess) converts in one attempt. */
+static void test_sparse_holes(void **state)
+{
+	struct ctx *c = *state;
+	/* data at the start, then sharing its block, mid-block, block-aligned
+	 * over two blocks, and at the very end */
+	const uint64_t size = (5u << 20) + 123;
+	const uint64_t segs[] = {0,  100,      4000, 300,	(1u << 20) + 5,
+				 10, 3u << 20, 8192, size - 23, 23};
+	enum { NSEG = sizeof(segs) / sizeof(segs[0]) / 2 };
+	uint8_t *content = calloc(1, size);
+	for (int i = 0; i < NSEG; i++) {
+		char *p = pattern(segs[2 * i + 1], 100 + i);
+		memcpy(content + segs[2 * i], p, segs[2 * i + 1]);
+		free(p);
+	}
+	const uint64_t tail[] = {4096, 4096}; /* ends with a 2 MiB hole */
+	uint8_t *tail_content = calloc(1, 2u << 20);
+	memset(tail_content + 4096, 't', 4096);
+	const uint64_t big = 512ull << 20;
+
+	struct tarb *t = tarb_new();
+	tarb_sparse_map(t, "sp/multi", content, size, segs, NSEG);
+	tarb_sparse_map(t, "sp/tail", tail_content, 2u << 20, tail, 1);
+	tarb_sparse(t, "sp/big", big, "end", 3);
+	uint8_t *tar;
+	size_t len;
+	tarb_finish(t, &tar, &len);
+	assert_true(len < 64 * 1024);
+	struct ocib_layer l = {tar, len, OCIB_GZIP, OCIB_INTACT, NULL};
+	struct ocib_opts o = {0};
+	char digest[80], out[4300];
+	snprintf(digest, sizeof(digest), "%s", ocib_write(c->layout, &l, 1, &o));
+	struct convert_stats cs = convert_direct(c, digest, out, sizeof(out));
+	/* filled in, the 512 MiB file would not fit the first guess */
+	assert_int_equal(cs.attempts, 1);
+	assert_true(cs.used_bytes < 32ull << 20);
+	assert_int_equal(fsck_image(out), 0);
+
+	struct ext4r *x = ext4r_open(out);
+	size_t got_len;
+	char *got = ext4r_read(x, "sp/multi", &got_len);
+	assert_int_equal(got_len, size);
+	assert_memory_equal(got, content, size);
+	free(got);
+	struct ext4r_stat st = st_of(x, "sp/multi");
+	assert_int_equal(st.size, size);
+	/* blocks 0-1, 256, 768-769 and the last one: four runs, six blocks */
+	assert_int_equal(ext4r_extents(x, "sp/multi"), 4);
+	assert_int_equal(st.blocks, 6 * 8);
+	got = ext4r_read(x, "sp/tail", &got_len);
+	assert_int_equal(got_len, 2u << 20);
+	assert_memory_equal(got, tail_content, 2u << 20);
+	free(got);
+	assert_int_equal(st_of(x, "sp/tail").blocks, 8);
+	st = st_of(x, "sp/big");
+	assert_int_equal(st.size, big);
+	assert_int_equal(st.blocks, 8);
+	ext4r_close(x);
+	free(content);
+	free(tail_content);
+	free(tar);
+}
+
+/* The writer holds a sparse map to what it says: a map out of order or
+ * past the file's end, and data outside the map, are refused by name. */
+static void test_sparse_map_checked(void **state)
+{
+	struct ctx *c = *state;
+	char path[4300];
+	snprintf(path, sizeof(path), "%s/w.ext4", c->dir);
+	struct ext4w_params p = {.size = 16u << 20, .inodes = 1024};
+	struct ext4w *w;
+	struct errmsg err = {{0}};
+	assert_int_equal(ext4w_create(path, &p, &w, &err), 0);
+	struct fstree_inode ino = {.type = FSTREE_REG, .perm = 0644, .size = 1u << 20};
+	const struct ext4w_seg unordered[] = {{8192, 10}, {4096, 10}};
+	const struct ext4w_seg beyond[] = {{0, 10}, {(1u << 20) - 5, 10}};
+	assert_int_equal(ext4w_add_inode(w, &ino, unordered, 2, "f", &err), -EINVAL);
+	assert_non_null(strstr(err.text, "f: sparse map out of order"));
+	assert_int_equal(ext4w_add_inode(w, &ino, beyond, 2, "f", &err), -EINVAL);
+	assert_non_null(strstr(err.text, "beyond the file's size of 1048576 bytes"));
+
+	const struct ext4w_seg ok[] = {{0, 10}, {65536, 10}};
+	assert_int_equal(ext4w_add_inode(w, &ino, ok, 2, "f", &err), 0);
+	assert_int_equal(ext4w_data(w, &ino, 0, "0123456789", 10, &err), 0);
+	/* in the hole between the two blocks */
+	assert_int_equal(ext4w_data(w, &ino, 8192, "x", 1, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "f: data at bytes 8192..8193, outside its sparse map"));
+	ext4w_free(w);
 }
 
 /* The example image, when the build made it (HULL_TEST_BUSYBOX_OCI). */
@@ -856,6 +960,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_not_an_image, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fragmented, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_grows_when_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sparse_holes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sparse_map_checked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_busybox_example, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
