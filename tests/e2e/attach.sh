@@ -52,6 +52,15 @@ attached() {
 	h=$(pgrep -P "$1") || return 1
 	ls -l "/proc/$h/fd" 2>/dev/null | grep -q '/container\.log$'
 }
+# start_attached NAME N: hull start att (a new VM), wait for its Nth
+# "ready", then attach NAME follows it; $apid as attach_bg
+start_attached() {
+	hull_cmd "start$2" start att
+	expect_eq "start #$2 (a new VM) exits 0" "$rc" 0
+	if wait_until "$HULL_TEST_TIMEOUT" ready_n "$2"; then pass "the container is ready (#$2)"; else fail "the container is ready (#$2)"; fi
+	attach_bg "$1" att
+	if wait_until 60 attached "$apid"; then pass "attach follows start #$2"; else fail "attach follows start #$2" "$(cat "$tmp/$1.err")"; fi
+}
 waited() { # PID: its exit status in $wrc
 	wait "$1"
 	wrc=$?
@@ -115,24 +124,16 @@ hull_cmd badproxy attach --sig-proxy=maybe att
 expect_eq "attach --sig-proxy=maybe: bad usage (2)" "$rc" 2
 
 # --- --sig-proxy (default): SIGTERM reaches the container, which traps it ---------
-hull_cmd start2 start att
-expect_eq "start (a new VM) exits 0" "$rc" 0
-if wait_until "$HULL_TEST_TIMEOUT" ready_n 2; then pass "the container is ready again"; else fail "the container is ready again"; fi
-attach_bg a3 att
+start_attached a3 2
 a3=$apid
-if wait_until 60 attached "$a3"; then pass "attach follows the restarted container"; else fail "attach follows the restarted container" "$(cat "$tmp/a3.err")"; fi
 kill -TERM "$(pgrep -P "$a3")"
 waited "$a3"
 expect_eq "attach forwards SIGTERM: the container's trap exits 7" "$wrc" 7
 expect_line "attach printed the trap's line" "$(cat "$tmp/a3.out")" got-term
 
 # --- hull kill ----------------------------------------------------------------------
-hull_cmd start3 start att
-expect_eq "start again exits 0" "$rc" 0
-if wait_until "$HULL_TEST_TIMEOUT" ready_n 3; then pass "the container is ready a third time"; else fail "the container is ready a third time"; fi
-attach_bg a4 att
+start_attached a4 3
 a4=$apid
-if wait_until 60 attached "$a4"; then pass "attach follows it"; else fail "attach follows it" "$(cat "$tmp/a4.err")"; fi
 hull_cmd kill kill att
 expect_eq "kill exits 0" "$rc" 0
 waited "$a4"

@@ -208,14 +208,22 @@ static void test_help_and_set_errors(void **st)
 	assert_int_equal(opts_parse(&run_like, 4, argv, set, &s, &first), OPTS_ERROR);
 }
 
-static void test_usage_text(void **st)
+/* c's usage text (malloc'd) */
+static char *usage_of(const struct cmd_opts *c)
 {
-	(void)st;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	opts_usage(&run_like, f);
+	assert_non_null(f);
+	opts_usage(c, f);
 	fclose(f);
+	return buf;
+}
+
+static void test_usage_text(void **st)
+{
+	(void)st;
+	char *buf = usage_of(&run_like);
 	/* every option once, from the table, and --help */
 	assert_non_null(strstr(buf, "Usage: hull run [OPTIONS] IMAGE [COMMAND...]\n"));
 	assert_non_null(strstr(buf, "      --initrd PATH         an initramfs\n"));
@@ -243,11 +251,7 @@ static void test_optional_value(void **st)
 			 OPTS_OK);
 	assert_string_equal(s.vals[0], "false");
 	assert_int_equal(parse(&attach_like, &s, &first, "attach", "--sig", "c", NULL), OPTS_ERROR);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	opts_usage(&attach_like, f);
-	fclose(f);
+	char *buf = usage_of(&attach_like);
 	assert_non_null(strstr(buf, "      --sig-proxy[=BOOL]    proxy\n"));
 	free(buf);
 }
