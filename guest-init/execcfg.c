@@ -115,6 +115,13 @@ int execcfg_build(const struct execcfg_base *b, const struct hcp_spec *x, struct
 	    .cols = x->cols,
 	    .conf = b->conf,
 	};
+	if (x->n_ulimits) {
+		if (b->conf)
+			out->conf = *b->conf;
+		out->conf.ulimits = x->ulimits;
+		out->conf.n_ulimits = x->n_ulimits;
+		out->cfg.conf = &out->conf;
+	}
 	/* The child's chdir would fail too, but as a bare "chdir" error. */
 	rc = stat(out->cfg.cwd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 	if (rc) {

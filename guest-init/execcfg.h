@@ -11,6 +11,9 @@
  *   /etc/group (init has switched root, so these are the image's), else the
  *   container's resolved ids.
  * - TTY and window size: the exec's.
+ * - Confinement: the container's (capabilities, no_new_privs), with the
+ *   exec's ulimits in place of the container's when it carries any (as runc
+ *   does with an exec's process.rlimits), else the container's ulimits.
  * - execcfg_resolve_user() is the file-reading half of userspec (also used
  *   for the main process): a missing passwd or group file counts as empty.
  * - Functions return 0 or -errno with err filled; execcfg_build() output
@@ -37,10 +40,12 @@ struct execcfg {
 	char **env;
 	struct user_ids ids;
 	bool own_ids;
+	struct confine conf; /* cfg.conf when the exec has ulimits of its own */
 };
 
 int execcfg_resolve_user(const char *spec, struct user_ids *ids, struct errmsg *err);
-/* x must outlive out (argv points into it). */
+/* x must outlive out (argv and the ulimits point into it); out is not to be
+ * moved (out->cfg may point into it). */
 int execcfg_build(const struct execcfg_base *b, const struct hcp_spec *x, struct execcfg *out,
 		  struct errmsg *err);
 void execcfg_free(struct execcfg *e);

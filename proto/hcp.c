@@ -229,14 +229,15 @@ static size_t opt_size(const char *str)
 	return str ? 5 + strlen(str) : 0;
 }
 
-/* Which single-valued fields a SPEC needs and an EXEC must not carry. */
+/* Which single-valued fields a SPEC needs and an EXEC must not carry (an
+ * EXEC's ULIMITs are its own rlimits: see hcp.h). */
 static bool fields_fit(const struct hcp_spec *s, bool exec)
 {
 	if (exec)
 		return !s->rootfs && !s->hostname && !s->realtime_ns && !s->has_seed &&
 		       !s->nvolumes && !s->net_mac && !s->net_addr && !s->net_gw && !s->n_dns &&
-		       !s->n_hosts && !s->read_only && !s->n_tmpfs && !s->n_ulimits &&
-		       !s->shm_size && !s->has_caps && !s->no_new_privs && !s->restart;
+		       !s->n_hosts && !s->read_only && !s->n_tmpfs && !s->shm_size &&
+		       !s->has_caps && !s->no_new_privs && !s->restart;
 	return s->cwd && s->rootfs;
 }
 

@@ -172,7 +172,9 @@ enum hcp_spec_tag {
 	HCP_SPEC_NET_HOST = 20, /* repeated: an extra /etc/hosts line, "IP NAME..." */
 	/* The container's confinement inside the guest (`hull run` flags), all
 	 * optional; an EXEC must not carry them (exec'd processes get the
-	 * container's): */
+	 * container's), except ULIMIT: an EXEC's ULIMITs replace the container's
+	 * for that process (OCI: an exec's process.rlimits), none: the
+	 * container's: */
 	HCP_SPEC_READ_ONLY = 25,    /* "1": the root filesystem is read-only */
 	HCP_SPEC_TMPFS = 26,	    /* repeats, at most HCP_MAX_TMPFS: "PATH" or
 				       "PATH:OPTS", see hcp_tmpfs_parse */
@@ -281,9 +283,10 @@ int hcp_spec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s);
 void hcp_spec_free(struct hcp_spec *s);
 
 /* The exec spec (HCP_EXEC) in the same record encoding: argv required; env,
- * cwd (absolute when given), user and tty optional; rootfs, hostname, time
- * and seed must be absent (encode: -EINVAL, decode: -EPROTO). A NULL cwd or
- * user means "the container's". Otherwise as hcp_spec_encode/decode. */
+ * cwd (absolute when given), user, tty and ulimits optional; rootfs,
+ * hostname, time, seed, network, volumes and the other confinement fields
+ * must be absent (encode: -EINVAL, decode: -EPROTO). A NULL cwd or user, or
+ * no ulimits, means "the container's". Otherwise as hcp_spec_encode/decode. */
 int hcp_exec_encode(const struct hcp_spec *s, uint8_t **out, size_t *outlen);
 int hcp_exec_decode(const uint8_t *buf, size_t len, struct hcp_spec *s);
 

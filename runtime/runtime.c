@@ -78,6 +78,24 @@ static int process_spec(const struct rt_process *p, bool exec, struct hcp_spec *
 		rc = -ENOMEM;
 	if (rc)
 		return errmsg_set(err, rc, "out of memory");
+	if (p->n_ulimits && !exec)
+		return errmsg_set(
+		    err, -EINVAL,
+		    "a container's rlimits are its confinement's (rt_confine.ulimits)");
+	if (p->n_ulimits > HCP_MAX_ULIMITS)
+		return errmsg_set(err, -EINVAL, "%zu rlimits; at most %d", p->n_ulimits,
+				  HCP_MAX_ULIMITS);
+	if (p->n_ulimits && !(out->ulimits = malloc(p->n_ulimits * sizeof(*out->ulimits))))
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < p->n_ulimits; i++) {
+		const struct hcp_ulimit *u = &p->ulimits[i];
+		if (u->resource >= HCP_RLIMIT_COUNT || u->soft > u->hard)
+			return errmsg_set(err, -EINVAL,
+					  "rlimit %u: not a resource, or soft %llu above hard %llu",
+					  (unsigned)u->resource, (unsigned long long)u->soft,
+					  (unsigned long long)u->hard);
+		out->ulimits[out->n_ulimits++] = *u;
+	}
 	return 0;
 }
 
@@ -121,6 +139,7 @@ static int state_config(const struct rt_config *cfg, const struct hcp_spec *spec
 	    .mem_bytes = cfg->mem_bytes,
 	    .labels = (char **)cfg->labels,
 	    .n_labels = cfg->n_labels,
+	    .open_stdin = cfg->process.stdin_open,
 	};
 	char *ip = NULL, net[64] = "none";
 	struct runtime_port ports[VMM_MAX_PORTFWD];

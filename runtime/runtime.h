@@ -68,6 +68,12 @@ struct rt_process {
 	const char *user; /* USER[:GROUP], names or ids; NULL: root (exec: the container's) */
 	bool tty;	  /* run on a pseudo-terminal (stdout and stderr merge) */
 	bool stdin_open;  /* forward rt_io.in_fd; else stdin is empty */
+	/* exec only: this process's rlimits in place of the container's (OCI's
+	 * process.rlimits of an exec; at most HCP_MAX_ULIMITS); 0: the
+	 * container's. rt_create()/rt_register() refuse them: a container's
+	 * are rt_confine.ulimits, which its exec'd processes get too. */
+	const struct hcp_ulimit *ulimits;
+	size_t n_ulimits;
 };
 
 /* The container's confinement inside its VM (docker's run flags; the VM is

@@ -116,14 +116,19 @@ static int limit_value(const char *s, size_t n, uint64_t *out)
 	return 0;
 }
 
+/* RLIMIT_* of docker's name (the first n bytes of name), or -1 */
+static int ulimit_res(const char *name, size_t n)
+{
+	for (size_t i = 0; i < sizeof(ulimits) / sizeof(ulimits[0]); i++)
+		if (strlen(ulimits[i].name) == n && !strncmp(name, ulimits[i].name, n))
+			return ulimits[i].res;
+	return -1;
+}
+
 int spec_ulimit(const char *val, struct hcp_ulimit *out, struct errmsg *err)
 {
 	const char *eq = strchr(val, '=');
-	int res = -1;
-	for (size_t i = 0; eq && i < sizeof(ulimits) / sizeof(ulimits[0]); i++)
-		if (strlen(ulimits[i].name) == (size_t)(eq - val) &&
-		    !strncmp(val, ulimits[i].name, (size_t)(eq - val)))
-			res = ulimits[i].res;
+	int res = eq ? ulimit_res(val, (size_t)(eq - val)) : -1;
 	if (res < 0)
 		return errmsg_set(
 		    err, -EINVAL,
@@ -144,6 +149,28 @@ int spec_ulimit(const char *val, struct hcp_ulimit *out, struct errmsg *err)
 		return errmsg_set(err, -EINVAL, "--ulimit %s: the soft limit exceeds the hard one",
 				  val);
 	*out = (struct hcp_ulimit){(uint32_t)res, s, h};
+	return 0;
+}
+
+int spec_rlimit(const char *type, uint64_t soft, uint64_t hard, struct hcp_ulimit *out,
+		struct errmsg *err)
+{
+	/* "RLIMIT_NOFILE" is --ulimit's "nofile" */
+	char name[16];
+	size_t n = strncmp(type, "RLIMIT_", 7) ? 0 : strlen(type + 7);
+	for (size_t i = 0; i < n && n < sizeof(name); i++)
+		name[i] = isupper((unsigned char)type[7 + i]) ? (char)tolower(type[7 + i]) : '\0';
+	int res = n && n < sizeof(name) && !memchr(name, '\0', n) ? ulimit_res(name, n) : -1;
+	if (res < 0)
+		return errmsg_set(err, -EINVAL,
+				  "%s: not a resource limit (RLIMIT_ and one of --ulimit's names: "
+				  "RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE...)",
+				  type);
+	if (soft > hard)
+		return errmsg_set(err, -EINVAL,
+				  "%s: the soft limit %llu exceeds the hard one, %llu", type,
+				  (unsigned long long)soft, (unsigned long long)hard);
+	*out = (struct hcp_ulimit){(uint32_t)res, soft, hard};
 	return 0;
 }
 

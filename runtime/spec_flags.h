@@ -39,6 +39,11 @@ int spec_env_line(const char *line, char **out, struct errmsg *err);
 int spec_env_file(const char *path, char ***vals, size_t *n, struct errmsg *err);
 
 int spec_ulimit(const char *val, struct hcp_ulimit *out, struct errmsg *err);
+/* An OCI process.rlimits entry (the containerd shim's --ulimit): type
+ * "RLIMIT_" and one of --ulimit's names in upper case ("RLIMIT_NOFILE"),
+ * soft <= hard, UINT64_MAX unlimited. err names type and the problem. */
+int spec_rlimit(const char *type, uint64_t soft, uint64_t hard, struct hcp_ulimit *out,
+		struct errmsg *err);
 
 struct spec_mount {
 	bool tmpfs;	  /* type=tmpfs; else type=bind */

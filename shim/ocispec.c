@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "common/readfile.h"
+#include "runtime/spec_flags.h"
+#include "runtime/state.h"
+#include "runtime/state_config.h"
 
 static json_object *field(json_object *o, const char *key)
 {
@@ -79,6 +82,47 @@ static int get_u64(json_object *v, uint64_t *out, const char *what, const char *
 	return 0;
 }
 
+/* process.rlimits, as hull run's --ulimit values (spec_rlimit) */
+static int parse_rlimits(json_object *rl, struct shim_spec *s, const char *what, const char *pre,
+			 struct errmsg *err)
+{
+	char path[64];
+	if (rl && !json_object_is_type(rl, json_type_array))
+		return errmsg_set(err, -EINVAL, "%s: %srlimits: not an array", what, pre);
+	size_t n = rl ? json_object_array_length(rl) : 0;
+	if (n > HCP_MAX_ULIMITS)
+		return errmsg_set(err, -EINVAL, "%s: %srlimits: %zu entries; at most %d", what, pre,
+				  n, HCP_MAX_ULIMITS);
+	if (n && !(s->ulimits = calloc(n, sizeof(*s->ulimits))))
+		return errmsg_set(err, -ENOMEM, "%s: out of memory", what);
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(rl, i);
+		json_object *ty = field(r, "type"), *hard = field(r, "hard"),
+			    *soft = field(r, "soft");
+		snprintf(path, sizeof(path), "%srlimits[%zu]", pre, i);
+		if (!ty || !json_object_is_type(ty, json_type_string))
+			return errmsg_set(err, -EINVAL, "%s: %s.type: missing or not a string",
+					  what, path);
+		if (!hard || !soft)
+			return errmsg_set(err, -EINVAL, "%s: %s: needs hard and soft", what, path);
+		uint64_t h, so;
+		struct errmsg e;
+		int rc = get_u64(hard, &h, what, path, err);
+		if (rc == 0)
+			rc = get_u64(soft, &so, what, path, err);
+		if (rc < 0)
+			return rc;
+		if (spec_rlimit(json_object_get_string(ty), so, h, &s->ulimits[i], &e) < 0)
+			return errmsg_set(err, -EINVAL, "%s: %s: %s", what, path, e.text);
+		for (size_t j = 0; j < i; j++)
+			if (s->ulimits[j].resource == s->ulimits[i].resource)
+				return errmsg_set(err, -EINVAL, "%s: %s: a second %s", what, path,
+						  json_object_get_string(ty));
+		s->n_ulimits = i + 1;
+	}
+	return 0;
+}
+
 static int parse_process(json_object *p, struct shim_spec *s, const char *what, const char *pre,
 			 struct errmsg *err)
 {
@@ -119,31 +163,7 @@ static int parse_process(json_object *p, struct shim_spec *s, const char *what, 
 	snprintf(path, sizeof(path), "%suser.gid", pre);
 	if ((rc = get_u32(field(user, "gid"), &s->gid, what, path, err)) < 0)
 		return rc;
-	json_object *rl = field(p, "rlimits");
-	if (rl && !json_object_is_type(rl, json_type_array))
-		return errmsg_set(err, -EINVAL, "%s: %srlimits: not an array", what, pre);
-	size_t n = rl ? json_object_array_length(rl) : 0;
-	if (n && !(s->rlimits = calloc(n, sizeof(*s->rlimits))))
-		return errmsg_set(err, -ENOMEM, "%s: out of memory", what);
-	for (size_t i = 0; i < n; i++) {
-		json_object *r = json_object_array_get_idx(rl, i);
-		struct shim_spec_rlimit *l = &s->rlimits[i];
-		s->n_rlimits = i + 1;
-		snprintf(path, sizeof(path), "%srlimits[%zu].type", pre, i);
-		json_object *ty = field(r, "type");
-		if (!ty)
-			return errmsg_set(err, -EINVAL, "%s: %s: missing", what, path);
-		if ((rc = dup_string(ty, &l->type, what, path, err)) < 0)
-			return rc;
-		json_object *hard = field(r, "hard"), *soft = field(r, "soft");
-		snprintf(path, sizeof(path), "%srlimits[%zu]", pre, i);
-		if (!hard || !soft)
-			return errmsg_set(err, -EINVAL, "%s: %s: needs hard and soft", what, path);
-		if ((rc = get_u64(hard, &l->hard, what, path, err)) < 0 ||
-		    (rc = get_u64(soft, &l->soft, what, path, err)) < 0)
-			return rc;
-	}
-	return 0;
+	return parse_rlimits(field(p, "rlimits"), s, what, pre, err);
 }
 
 static bool is_bind(json_object *m)
@@ -217,20 +237,38 @@ static int parse_annotations(json_object *a, struct shim_spec *s, const char *wh
 	if (!json_object_is_type(a, json_type_object))
 		return errmsg_set(err, -EINVAL, "%s: annotations: not an object", what);
 	size_t n = (size_t)json_object_object_length(a);
-	if (n && !(s->annotations = calloc(2 * n, sizeof(char *))))
+	if (n > RUNTIME_MAX_LABELS)
+		return errmsg_set(err, -EINVAL, "%s: annotations: %zu of them; at most %d", what, n,
+				  RUNTIME_MAX_LABELS);
+	if (n && !(s->annotations = calloc(n + 1, sizeof(char *))))
 		return errmsg_set(err, -ENOMEM, "%s: out of memory", what);
 	json_object_object_foreach(a, key, val)
 	{
-		if (!json_object_is_type(val, json_type_string))
-			return errmsg_set(err, -EINVAL, "%s: annotations.%s: not a string", what,
-					  key);
-		s->annotations[s->n_annotations] = strdup(key);
-		s->annotations[s->n_annotations + 1] = strdup(json_object_get_string(val));
-		s->n_annotations += 2;
-		if (!s->annotations[s->n_annotations - 2] || !s->annotations[s->n_annotations - 1])
+		char path[64];
+		snprintf(path, sizeof(path), "annotations[%.40s]", key);
+		if (!*key || strchr(key, '='))
+			return errmsg_set(err, -EINVAL, "%s: %s: a key is not empty and has no '='",
+					  what, path);
+		char *v;
+		int rc = dup_string(val, &v, what, path, err);
+		if (rc < 0)
+			return rc;
+		rc = asprintf(&s->annotations[s->n_annotations], "%s=%s", key, v);
+		free(v);
+		if (rc < 0) {
+			s->annotations[s->n_annotations] = NULL;
 			return errmsg_set(err, -ENOMEM, "%s: out of memory", what);
+		}
+		s->n_annotations++;
 	}
 	return 0;
+}
+
+const char *shim_spec_annotation(const struct shim_spec *s, const char *key)
+{
+	/* kept in the labels' form: the state's lookup of a label */
+	const struct runtime_config c = {.labels = s->annotations, .n_labels = s->n_annotations};
+	return runtime_config_label(&c, key);
 }
 
 static int get_i64(json_object *v, int64_t *out, const char *what, const char *path,
@@ -263,8 +301,9 @@ static int parse_resources(json_object *res, struct shim_spec *s, const char *wh
 	if (quota > 0) {
 		if (!period)
 			period = 100000; /* the kernel's default, as runc assumes */
-		uint64_t n = ((uint64_t)quota + period - 1) / period;
-		s->cpus = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+		/* in 1/1000 CPU, rounded up; quota < 2^63, period >= 1 */
+		unsigned __int128 m = ((unsigned __int128)quota * 1000 + period - 1) / period;
+		s->cpu_milli = m > UINT32_MAX ? UINT32_MAX : (uint32_t)m;
 	}
 	return 0;
 }
@@ -303,9 +342,11 @@ int shim_spec_parse(const char *json, size_t len, struct shim_spec *s, struct er
 	if (rc < 0)
 		return rc;
 	rc = parse_process(field(o, "process"), s, what, "process.", err);
-	json_object *h = field(o, "hostname");
+	json_object *h = field(o, "hostname"), *root = field(field(o, "root"), "path");
 	if (rc == 0 && h)
 		rc = dup_string(h, &s->hostname, what, "hostname", err);
+	if (rc == 0 && root)
+		rc = dup_string(root, &s->root_path, what, "root.path", err);
 	if (rc == 0)
 		rc = parse_mounts(field(o, "mounts"), s, what, err);
 	if (rc == 0)
@@ -359,10 +400,9 @@ void shim_spec_free(struct shim_spec *s)
 	free_strv(s->args, s->n_args);
 	free_strv(s->env, s->n_env);
 	free(s->cwd);
-	for (size_t i = 0; i < s->n_rlimits; i++)
-		free(s->rlimits[i].type);
-	free(s->rlimits);
+	free(s->ulimits);
 	free(s->hostname);
+	free(s->root_path);
 	for (size_t i = 0; i < s->n_binds; i++) {
 		free(s->binds[i].source);
 		free(s->binds[i].destination);

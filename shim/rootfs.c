@@ -240,6 +240,29 @@ int shim_rootfs_prepare(const char *id, const struct shim_mount *mounts, size_t 
 	return rc;
 }
 
+int shim_rootfs_from_dir(const char *id, const char *dir, const char *work_dir,
+			 struct shim_rootfs *out, struct errmsg *err)
+{
+	*out = (struct shim_rootfs){0};
+	struct stat st;
+	if (dir[0] != '/')
+		return errmsg_set(err, -EINVAL, "task %s: root.path %s: not absolute", id, dir);
+	if (stat(dir, &st) < 0)
+		return errmsg_set(err, -errno, "task %s: root.path %s: %s", id, dir,
+				  strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return errmsg_set(err, -ENOTDIR, "task %s: root.path %s: not a directory", id, dir);
+	if (asprintf(&out->image, "%s/hull-rootfs.ext4", work_dir) < 0) {
+		out->image = NULL;
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	}
+	unlink(out->image);
+	int rc = run_mkfs(dir, out->image, err);
+	if (rc < 0)
+		shim_rootfs_release(out);
+	return rc;
+}
+
 void shim_rootfs_release(struct shim_rootfs *r)
 {
 	if (r->image && !r->shared)

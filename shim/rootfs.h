@@ -18,6 +18,10 @@
  *     lowerdirs for shim_rootfs_prune().
  *   - Private: anything else (cache_dir NULL, a bind mount, a non-empty
  *     upperdir): a copy in work_dir, removed by shim_rootfs_release().
+ * - shim_rootfs_from_dir(): no rootfs mounts (ctr run --rootfs DIR, or
+ *   --config: no snapshot) leave the spec's root.path, a directory: it is
+ *   written into a private image in work_dir (mkfs.ext4 -d, a full copy),
+ *   removed by shim_rootfs_release(). dir must be absolute and a directory.
  * - shim_rootfs_prune(): removes cached images whose lowerdirs are gone
  *   (containerd removed the image's snapshots; no container can use them
  *   then, as a container's snapshot keeps its parents). Idempotent; errors
@@ -43,6 +47,8 @@ struct shim_rootfs {
 int shim_rootfs_prepare(const char *id, const struct shim_mount *mounts, size_t n,
 			const char *bundle, const char *work_dir, const char *cache_dir,
 			struct shim_rootfs *out, struct errmsg *err);
+int shim_rootfs_from_dir(const char *id, const char *dir, const char *work_dir,
+			 struct shim_rootfs *out, struct errmsg *err);
 /* Removes a private image; frees. A zeroed struct is fine. */
 void shim_rootfs_release(struct shim_rootfs *r);
 void shim_rootfs_prune(const char *cache_dir);

@@ -7,8 +7,11 @@
  *   rootfs mounts containerd gives (an overlayfs snapshot) become the VM's
  *   ext4 disk (rootfs.h): for a new container the image shared by every
  *   container of the same layers, cached in hull's store (<store>/
- *   shim-rootfs), else a private copy in <bundle>/work (or the bundle).
- *   rt_create() registers the container.
+ *   shim-rootfs), else a private copy in <bundle>/work (or the bundle); no
+ *   mounts at all (ctr run --rootfs DIR, --config): a private copy of
+ *   root.path's directory. process.rlimits reach the guest as hull run's
+ *   --ulimit do (rt_confine), every annotation is recorded as a label, and
+ *   vmsize.h sizes the VM. rt_create() registers the container.
  * - Start: a thread of its own per process runs the runtime's session loop
  *   (rt_start then rt_wait, or rt_exec_start then rt_exec_wait): callbacks
  *   write output to containerd's FIFOs; Kill and ResizePty reach the loop
@@ -53,11 +56,9 @@
 #include "runtime/template.h"
 #include "shim/ocispec.h"
 #include "shim/rootfs.h"
+#include "shim/vmsize.h"
 
 #define RTB_MAX_PROCS 65
-#define RTB_MEM (128ull << 20)	  /* the VM's memory when the spec sets no limit */
-#define RTB_MEM_MIN (64ull << 20) /* the guest kernel and init need this much */
-#define RTB_MEM_MAX (64ull << 30)
 #define RTB_STOP_TIMEOUT_S 10
 
 enum pstate { PS_NEW, PS_STARTING, PS_RUNNING, PS_DONE };
@@ -101,8 +102,7 @@ struct rtb {
 	char *kernel, *initrd, *troot;
 	pthread_mutex_t m;
 	pthread_cond_t cv;
-	unsigned cpus;
-	uint64_t mem;
+	struct shim_vmsize size;
 	int vmm_pid;			   /* under m: the VM monitor's, while it runs; else 0 */
 	bool paused;			   /* under m */
 	struct rproc procs[RTB_MAX_PROCS]; /* [0]: init */
@@ -141,6 +141,16 @@ static int make_image(struct rtb *b, const struct shim_create *c, struct errmsg 
 	free(store);
 	if (cache)
 		shim_rootfs_prune(cache);
+	if (c->n_rootfs == 0) {
+		/* no snapshot (ctr run --rootfs DIR, --config): root.path's tree */
+		char root[PATH_MAX];
+		const char *rp = b->spec.root_path ? b->spec.root_path : "rootfs";
+		free(cache);
+		if (snprintf(root, sizeof(root), "%s%s%s", rp[0] == '/' ? "" : b->bundle,
+			     rp[0] == '/' ? "" : "/", rp) >= (int)sizeof(root))
+			return errmsg_set(err, -ENAMETOOLONG, "root.path %s: too long", rp);
+		return shim_rootfs_from_dir(c->id, root, dir, &b->rootfs, err);
+	}
 	int rc = shim_rootfs_prepare(c->id, c->rootfs, c->n_rootfs, b->bundle, dir, cache,
 				     &b->rootfs, err);
 	free(cache);
@@ -253,6 +263,9 @@ static void *proc_thread(void *arg)
 		    .user = p->user,
 		    .tty = p->io.terminal,
 		    .stdin_open = p->io.in >= 0,
+		    /* its own, as runc: none (an empty list), the container's */
+		    .ulimits = p->spec.ulimits,
+		    .n_ulimits = p->spec.n_ulimits,
 		};
 		int rc = rt_exec_start(rt_container_id(b->c), &proc, &p->rio, &p->x, &err);
 		started(p, rc, &err);
@@ -327,23 +340,19 @@ static int rb_create(void *be, const struct shim_create *c, uint32_t *pid, struc
 	if (access(b->kernel, R_OK) || access(b->initrd, R_OK))
 		return errmsg_set(err, -ENOENT, "the guest kernel %s or init %s is missing",
 				  b->kernel, b->initrd);
+	/* the VM's size (vmsize.h: io.hull.* annotations, else linux.resources,
+	 * else hull's defaults), before the rootfs is copied: a bad value fails
+	 * Create at once. A size no template was made for boots cold (and saves
+	 * one for the next). */
+	if ((rc = shim_vmsize(&b->spec, &b->size, err)) < 0)
+		return rc;
+	if (b->size.cpu_quota_milli && geteuid() != 0)
+		return errmsg_set(err, -ENOTSUP,
+				  "%u.%03u CPUs: a fraction is a CPU quota on the VM's cgroup, "
+				  "which hull makes only as root; give a whole number of vCPUs",
+				  b->size.cpu_quota_milli / 1000, b->size.cpu_quota_milli % 1000);
 	if ((rc = make_image(b, c, err)) < 0)
 		return rc;
-
-	/* the VM's size: linux.resources when given (ctr run --memory-limit,
-	 * --cpus; a pod's limits), else hull's defaults. A size no template
-	 * was made for boots cold (and saves one for the next). */
-	b->cpus = b->spec.cpus ? b->spec.cpus : 1;
-	if (b->cpus > VMM_MAX_CPUS)
-		b->cpus = VMM_MAX_CPUS;
-	b->mem = b->spec.mem_limit ? (b->spec.mem_limit + (1u << 20) - 1) & ~((1ull << 20) - 1)
-				   : RTB_MEM;
-	if (b->mem < RTB_MEM_MIN)
-		return errmsg_set(
-		    err, -EINVAL, "config.json: memory limit %llu bytes: a VM needs at least %llu",
-		    (unsigned long long)b->spec.mem_limit, (unsigned long long)RTB_MEM_MIN);
-	if (b->mem > RTB_MEM_MAX)
-		b->mem = RTB_MEM_MAX;
 
 	struct rproc *p = &b->procs[0];
 	if ((rc = proc_init(b, p, "", &c->io, err)) < 0)
@@ -366,8 +375,9 @@ static int rb_create(void *be, const struct shim_create *c, uint32_t *pid, struc
 		    .stdin_open = c->io.in >= 0,
 		},
 	    .hostname = b->spec.hostname,
-	    .cpus = b->cpus,
-	    .mem_bytes = b->mem,
+	    .cpus = b->size.cpus,
+	    .mem_bytes = b->size.mem_bytes,
+	    .cpu_quota_milli = b->size.cpu_quota_milli,
 	    .kernel = b->kernel,
 	    .initrd = b->initrd,
 	    .template_root = b->troot,
@@ -375,6 +385,14 @@ static int rb_create(void *be, const struct shim_create *c, uint32_t *pid, struc
 	    .n_volumes = b->n_vols,
 	    .stop_timeout = RTB_STOP_TIMEOUT_S,
 	    .auto_remove = true,
+	    /* every annotation, recorded as the container's labels (hull ps
+	     * --filter label=..., hull inspect) */
+	    .labels = b->spec.annotations,
+	    .n_labels = b->spec.n_annotations,
+	    /* process.rlimits: applied in the guest as hull run's --ulimit, to
+	     * the container's process and to its exec'd ones */
+	    .confine =
+		&(struct rt_confine){.ulimits = b->spec.ulimits, .n_ulimits = b->spec.n_ulimits},
 	    .vm = &rt_vm_proc,
 	};
 	rc = rt_create(&cfg, &b->c, err);
@@ -562,7 +580,7 @@ static int rb_stats(void *be, struct shim_stats *st, struct errmsg *err)
 	    .cpu_user_ns = u.user_ns,
 	    .cpu_kernel_ns = u.system_ns,
 	    .memory_usage_bytes = u.rss_bytes,
-	    .memory_limit_bytes = b->mem,
+	    .memory_limit_bytes = b->size.mem_bytes,
 	    .pids = 1,
 	};
 	return 0;

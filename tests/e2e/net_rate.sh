@@ -37,6 +37,7 @@ gport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); 
 script="mkdir -p /www && head -c 1048576 /dev/zero >/www/1m && httpd -p 8080 -h /www && echo rate-ready
 exec sleep 100000"
 # No --kill-after: timeout arms it on any signal it forwards (see net.sh)
+# shellcheck disable=SC2086 # HULL_RUN_FLAGS is a list of flags
 timeout "$HULL_TEST_TIMEOUT" "$HULL" run ${HULL_RUN_FLAGS:-} -p "127.0.0.1:$gport:8080" \
 	--network-tx-bps 128k "$IMG" sh -c "$script" >"$tmp/slow.out" 2>"$tmp/slow.err" &
 hull_pid=$!

@@ -4,7 +4,10 @@
 # shim: ctr run --rm with stdout/stderr apart, exit status and stdin; ctr run
 # -t and exec -t on a terminal with its size; ctr run -d, task ls, ps
 # (the VM monitor's pid), pause/resume (the guest's clock stands still),
-# metrics, exec, kill, delete; containerd SIGKILLed and restarted while a
+# metrics, exec, kill, delete; a spec's rlimits (main and exec'd process),
+# annotations (labels in hull's state, io.hull.memory sizing the VM, a bad
+# value refused at Create) with ctr run --config and a root.path directory;
+# containerd SIGKILLed and restarted while a
 # task runs (it is reached again); the shim SIGKILLed (containerd's `shim
 # delete` cleans up after it); and nothing left afterwards (no shim process,
 # VM monitor, socket, bundle, mount, hull container record), nor after the
@@ -183,6 +186,55 @@ expect_eq "ctr task delete exits 0" "$rc" 0
 ctrd rm containers rm t4
 expect_eq "ctr containers rm exits 0" "$rc" 0
 expect_eq "the deleted task's VM monitor is gone" "$(gone "$vmm_pid" && echo gone)" gone
+
+# The spec's rlimits and annotations, in one VM (of 256 MiB: another shape,
+# so it boots cold once and saves a template). ctr 1.6 has no rlimit flag:
+# a whole spec (--config) sets them; such a container has no snapshot, its
+# root.path is a tree (here an image ctr mounts) that the shim copies.
+mkdir "$d/bbroot"
+ctrd imount images mount docker.io/library/busybox:e2e "$d/bbroot"
+expect_eq "ctr images mount exits 0" "$rc" 0
+# shellcheck disable=SC2016 # the container's shell expands it
+ctr oci spec | jq --arg root "$d/bbroot" '.root.path = $root
+	| .process.args = ["sh", "-c", "echo \"$(ulimit -n) $(ulimit -Hn)\" >/lim; exec sleep 300"]
+	| .process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 4321, "hard": 5000}]
+	| .annotations = {"io.hull.test": "t7", "io.hull.memory": "256M"}' >"$tmp/t7.json"
+ctrd bg7 run -d --fifo-dir "$d/fifo" --config "$tmp/t7.json" "${RT[@]}" t7
+expect_eq "ctr run -d --config (t7, root.path a directory) exits 0" "$rc" 0
+# the main process writes its limits first thing: the exec waits for that
+# shellcheck disable=SC2016 # the container's shell expands it
+ctrd lim7 task exec --fifo-dir "$d/fifo" --exec-id l7 t7 sh -c \
+	'while [ ! -s /lim ]; do sleep 0.1; done; cat /lim; echo "$(ulimit -n) $(ulimit -Hn)"'
+expect_eq "process.rlimits: the container's process has the spec's nofile limits" \
+	"$(sed -n 1p <<<"$out")" "4321 5000"
+expect_eq "... and so has an exec'd one (its spec's, the same)" "$(sed -n 2p <<<"$out")" "4321 5000"
+# shellcheck disable=SC2016 # awk's fields
+ctrd mem7 task exec --fifo-dir "$d/fifo" --exec-id m7 t7 awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo
+expect_eq "io.hull.memory=256M: the guest has 256 MiB (MemTotal 200-256 MiB)" \
+	"$(awk -v m="${out:-0}" 'BEGIN { print (m > 200 * 1024 && m <= 256 * 1024) ? "yes" : m " kB" }')" yes
+ctrd met7 task metrics t7
+expect_eq "... which metrics name as its memory limit" \
+	"$(awk '$1 == "memory.limit_in_bytes" { print $2 }' <<<"$out")" 268435456
+hull_cmd ps7 ps -aq --no-trunc --filter label=io.hull.test=t7
+cid7=$(cat "$d/state/io.containerd.runtime.v2.task/default/t7/hull-container-id" 2>/dev/null)
+expect_eq "annotations are the container's labels in hull's state (hull ps --filter label=)" \
+	"$out" "${cid7:-(t7 has no hull container id)}"
+ctrd kill7 task kill -s SIGKILL t7
+expect_eq "ctr task kill t7 exits 0" "$rc" 0
+wait_until 60 sh -c "ctr --address '$d/c.sock' task ls | grep -w t7 | grep -q STOPPED"
+ctrd del7 task delete t7
+expect_eq "ctr task delete t7 exits 0" "$rc" 0
+ctrd rm7 containers rm t7
+expect_eq "ctr containers rm t7 exits 0" "$rc" 0
+ctrd umount images unmount --rm "$d/bbroot"
+expect_eq "ctr images unmount exits 0" "$rc" 0
+
+# a bad hull annotation fails Create, naming it (before any copy or VM)
+ctrd bad run --rm --fifo-dir "$d/fifo" --annotation io.hull.memory=lots "${RT[@]}" \
+	docker.io/library/busybox:e2e t8 true
+expect_eq "a bad io.hull.memory fails ctr run" "$(test "$rc" -ne 0 && echo failed)" failed
+expect_contains "... with the shim's message" "$err" \
+	"annotation io.hull.memory=lots: expected a size like 256M or 1G"
 
 # the shim SIGKILLed: its VM dies with it; containerd runs `shim delete`,
 # which removes what the shim left (the test's last checks below)

@@ -67,6 +67,43 @@ static void test_overrides(void **state)
 	execcfg_free(&e);
 }
 
+/* the container's confinement, with an exec's own rlimits in place of its
+ * rlimits (OCI: an exec's process.rlimits, as runc applies them) */
+static void test_ulimits(void **state)
+{
+	static const struct hcp_ulimit cont_ul[] = {{7, 1024, 1024}, {6, 50, 50}};
+	const struct confine conf = {.ulimits = cont_ul,
+				     .n_ulimits = 2,
+				     .has_caps = true,
+				     .caps = 0x5,
+				     .no_new_privs = true};
+	struct execcfg_base b = base;
+	b.conf = &conf;
+	struct hcp_ulimit own[] = {{7, 4321, 5000}};
+	struct hcp_spec x = {.argv = argv, .argc = 1};
+	struct execcfg e;
+	struct errmsg err;
+	(void)state;
+
+	assert_int_equal(execcfg_build(&b, &x, &e, &err), 0);
+	assert_ptr_equal(e.cfg.conf, &conf); /* none of its own: the container's */
+	execcfg_free(&e);
+	x.ulimits = own;
+	x.n_ulimits = 1;
+	assert_int_equal(execcfg_build(&b, &x, &e, &err), 0);
+	assert_int_equal(e.cfg.conf->n_ulimits, 1);
+	assert_int_equal(e.cfg.conf->ulimits[0].soft, 4321);
+	assert_int_equal(e.cfg.conf->ulimits[0].hard, 5000);
+	assert_true(e.cfg.conf->has_caps && e.cfg.conf->caps == 0x5 && e.cfg.conf->no_new_privs);
+	assert_int_equal(conf.n_ulimits, 2); /* the container's stay as they were */
+	execcfg_free(&e);
+	/* a container without confinement */
+	assert_int_equal(execcfg_build(&base, &x, &e, &err), 0);
+	assert_int_equal(e.cfg.conf->n_ulimits, 1);
+	assert_false(e.cfg.conf->has_caps);
+	execcfg_free(&e);
+}
+
 static void test_errors(void **state)
 {
 	struct hcp_spec x = {.argv = argv, .argc = 1, .cwd = "/no/such/dir"};
@@ -88,6 +125,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults_are_the_containers),
 	    cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_ulimits),
 	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

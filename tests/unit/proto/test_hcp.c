@@ -278,8 +278,10 @@ static void test_spec_confine(void **st)
 	assert_int_equal(d.restart_max, 3);
 	hcp_spec_free(&d);
 	free(buf);
-	/* an exec spec carries none of it */
+	/* an exec spec carries none of it (but ulimits: test_exec_spec) */
 	struct hcp_spec x = {.argv = argv, .argc = 1, .read_only = true};
+	assert_int_equal(hcp_exec_encode(&x, &buf, &len), -EINVAL);
+	x = (struct hcp_spec){.argv = argv, .argc = 1, .no_new_privs = true};
 	assert_int_equal(hcp_exec_encode(&x, &buf, &len), -EINVAL);
 	/* encode refuses what decode would */
 	s.ulimits[0].soft = 300;
@@ -521,8 +523,24 @@ static void test_exec_spec(void **st)
 	assert_int_equal(hcp_exec_decode(buf, len, &d), 0);
 	assert_string_equal(d.cwd, "/tmp");
 	assert_string_equal(d.user, "1000:1000");
+	assert_int_equal(d.n_ulimits, 0); /* none: the container's */
 	hcp_spec_free(&d);
 	free(buf);
+	/* its own rlimits (an OCI exec's process.rlimits) */
+	struct hcp_ulimit ul[] = {{7, 64, 128}};
+	s.ulimits = ul;
+	s.n_ulimits = 1;
+	assert_int_equal(hcp_exec_encode(&s, &buf, &len), 0);
+	assert_int_equal(hcp_exec_decode(buf, len, &d), 0);
+	assert_int_equal(d.n_ulimits, 1);
+	assert_int_equal(d.ulimits[0].resource, 7);
+	assert_int_equal(d.ulimits[0].soft, 64);
+	assert_int_equal(d.ulimits[0].hard, 128);
+	hcp_spec_free(&d);
+	free(buf);
+	ul[0].soft = 256; /* above the hard limit */
+	assert_int_equal(hcp_exec_encode(&s, &buf, &len), -EINVAL);
+	s.n_ulimits = 0;
 	/* fields that only a container's SPEC may carry */
 	s.rootfs = "/dev/vda";
 	assert_int_equal(hcp_exec_encode(&s, &buf, &len), -EINVAL);

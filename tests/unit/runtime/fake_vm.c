@@ -88,6 +88,13 @@ static void run(struct proc *pr, const struct hcp_spec *s)
 			 s->cwd ? s->cwd : "", s->user ? s->user : "",
 			 s->hostname ? s->hostname : "", s->tty, s->rows, s->cols);
 		out(pr, line);
+		for (size_t i = 0; i < s->n_ulimits; i++) {
+			snprintf(line, sizeof(line), "ulimit=%u %llu %llu\n",
+				 (unsigned)s->ulimits[i].resource,
+				 (unsigned long long)s->ulimits[i].soft,
+				 (unsigned long long)s->ulimits[i].hard);
+			out(pr, line);
+		}
 		finish(pr, 0);
 	} else if (!strcmp(pr->mode, "crash")) {
 		_exit(3); /* the VM dies under the container */

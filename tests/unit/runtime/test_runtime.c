@@ -502,7 +502,24 @@ static void test_exec(void **st)
 	assert_int_equal(rt_exec_start("host", &p, &xio, &x, &err), 0);
 	assert_int_equal(rt_exec_wait(x), 9);
 	rt_exec_free(x);
+	/* its own rlimits reach the guest in the exec spec */
+	char *en[] = {"env"};
+	const struct hcp_ulimit ul[] = {{7, 4321, 5000}};
+	p = (struct rt_process){.argv = en, .argc = 1, .ulimits = ul, .n_ulimits = 1};
+	xc.n_out = 0;
+	assert_int_equal(rt_exec_start("host", &p, &xio, &x, &err), 0);
+	assert_int_equal(rt_exec_wait(x), 0);
+	assert_non_null(strstr(xc.out, "\nulimit=7 4321 5000\n"));
+	rt_exec_free(x);
+	/* ...which a container's process cannot carry (rt_confine has them) */
+	struct rt_container *bad;
+	cfg.name = "bad";
+	cfg.process.ulimits = ul;
+	cfg.process.n_ulimits = 1;
+	assert_int_equal(rt_create(&cfg, &bad, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "rt_confine"));
 	/* no such container */
+	p = (struct rt_process){.argv = ex, .argc = 2};
 	assert_int_equal(rt_exec_start("nobody", &p, &xio, &x, &err), -ENOENT);
 	poke(&c, SIGINT);
 	assert_int_equal(rt_wait(ct), 128 + SIGINT);

@@ -107,6 +107,36 @@ static void test_ulimit(void **st)
 	assert_int_equal(spec_ulimit("nofile=1x", &u, &err), -EINVAL);
 	assert_int_equal(spec_ulimit("nofile=1:", &u, &err), -EINVAL);
 	assert_int_equal(spec_ulimit("nofile=99999999999999999999", &u, &err), -EINVAL);
+	assert_int_equal(spec_ulimit("NOFILE=1", &u, &err), -EINVAL); /* docker's names */
+}
+
+/* OCI's process.rlimits entries: the same resources by their C names */
+static void test_rlimit(void **st)
+{
+	(void)st;
+	struct hcp_ulimit u;
+	struct errmsg err;
+	assert_int_equal(spec_rlimit("RLIMIT_NOFILE", 512, 1024, &u, &err), 0);
+	assert_int_equal(u.resource, RLIMIT_NOFILE);
+	assert_int_equal(u.soft, 512);
+	assert_int_equal(u.hard, 1024);
+	assert_int_equal(spec_rlimit("RLIMIT_SIGPENDING", 0, UINT64_MAX, &u, &err), 0);
+	assert_int_equal(u.resource, RLIMIT_SIGPENDING);
+	assert_true(u.hard == UINT64_MAX);
+	assert_int_equal(spec_rlimit("RLIMIT_CORE", 2, 1, &u, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "RLIMIT_CORE: the soft limit 2 exceeds"));
+	const char *bad[] = {"RLIMIT_BOGUS",
+			     "RLIMIT_nofile",
+			     "NOFILE",
+			     "nofile",
+			     "RLIMIT_",
+			     "RLIMIT_NOFILEX",
+			     "RLIMIT_AAAAAAAAAAAAAAAAAAAAAAAA",
+			     ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(spec_rlimit(bad[i], 1, 1, &u, &err), -EINVAL);
+		assert_non_null(strstr(err.text, "not a resource limit"));
+	}
 }
 
 static void mount_is(const char *val, const char *vol, const char *tmpfs)
@@ -298,10 +328,15 @@ static void test_tmpfs(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_env_lines), cmocka_unit_test(test_env_file),
-	    cmocka_unit_test(test_ulimit),    cmocka_unit_test(test_mount),
-	    cmocka_unit_test(test_restart),   cmocka_unit_test(test_add_host),
-	    cmocka_unit_test(test_caps),      cmocka_unit_test(test_security_platform_cpus),
+	    cmocka_unit_test(test_env_lines),
+	    cmocka_unit_test(test_env_file),
+	    cmocka_unit_test(test_ulimit),
+	    cmocka_unit_test(test_rlimit),
+	    cmocka_unit_test(test_mount),
+	    cmocka_unit_test(test_restart),
+	    cmocka_unit_test(test_add_host),
+	    cmocka_unit_test(test_caps),
+	    cmocka_unit_test(test_security_platform_cpus),
 	    cmocka_unit_test(test_tmpfs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

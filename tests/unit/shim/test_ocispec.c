@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -21,7 +22,8 @@ static const char config[] =
     "\"env\":[\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\",\"A=b c\"],"
     "\"cwd\":\"/work\",\"terminal\":true,"
     "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\"]},"
-    "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":512}],"
+    "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":512},"
+    "{\"type\":\"RLIMIT_CORE\",\"hard\":18446744073709551615,\"soft\":0}],"
     "\"noNewPrivileges\":true},"
     "\"root\":{\"path\":\"rootfs\"},"
     "\"hostname\":\"box\","
@@ -33,7 +35,8 @@ static const char config[] =
     "cache\",\"options\":[\"rbind\","
     "\"rw\"]},"
     "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\"}],"
-    "\"annotations\":{\"io.kubernetes.cri.container-type\":\"sandbox\"},"
+    "\"annotations\":{\"io.kubernetes.cri.container-type\":\"sandbox\","
+    "\"io.hull.memory\":\"256M\",\"empty\":\"\",\"eq\":\"a=b\"},"
     "\"linux\":{\"namespaces\":[{\"type\":\"pid\"}],\"cgroupsPath\":\"/default/t1\","
     "\"resources\":{\"memory\":{\"limit\":268435456},"
     "\"cpu\":{\"quota\":150000,\"period\":100000}}}}";
@@ -53,22 +56,33 @@ static void test_config(void **state)
 	assert_int_equal(s.uid, 1000);
 	assert_int_equal(s.gid, 100);
 	assert_true(s.terminal);
-	assert_int_equal(s.n_rlimits, 1);
-	assert_string_equal(s.rlimits[0].type, "RLIMIT_NOFILE");
-	assert_int_equal(s.rlimits[0].hard, 1024);
-	assert_int_equal(s.rlimits[0].soft, 512);
+	/* as hull run's --ulimit nofile=512:1024 --ulimit core=0:-1 */
+	assert_int_equal(s.n_ulimits, 2);
+	assert_int_equal(s.ulimits[0].resource, RLIMIT_NOFILE);
+	assert_int_equal(s.ulimits[0].hard, 1024);
+	assert_int_equal(s.ulimits[0].soft, 512);
+	assert_int_equal(s.ulimits[1].resource, RLIMIT_CORE);
+	assert_true(s.ulimits[1].hard == UINT64_MAX);
+	assert_int_equal(s.ulimits[1].soft, 0);
 	assert_string_equal(s.hostname, "box");
+	assert_string_equal(s.root_path, "rootfs");
 	assert_int_equal(s.n_binds, 2);
 	assert_string_equal(s.binds[0].source, "/srv/data");
 	assert_string_equal(s.binds[0].destination, "/data");
 	assert_true(s.binds[0].readonly);
 	assert_string_equal(s.binds[1].destination, "/cache");
 	assert_false(s.binds[1].readonly);
-	assert_int_equal(s.n_annotations, 2);
-	assert_string_equal(s.annotations[0], "io.kubernetes.cri.container-type");
-	assert_string_equal(s.annotations[1], "sandbox");
+	/* as labels: KEY=VALUE */
+	assert_int_equal(s.n_annotations, 4);
+	assert_string_equal(s.annotations[0], "io.kubernetes.cri.container-type=sandbox");
+	assert_null(s.annotations[4]);
+	assert_string_equal(shim_spec_annotation(&s, "io.hull.memory"), "256M");
+	assert_string_equal(shim_spec_annotation(&s, "empty"), "");
+	assert_string_equal(shim_spec_annotation(&s, "eq"), "a=b");
+	assert_null(shim_spec_annotation(&s, "io.hull"));
+	assert_null(shim_spec_annotation(&s, "io.hull.cpus"));
 	assert_int_equal(s.mem_limit, 268435456);
-	assert_int_equal(s.cpus, 2); /* 1.5 CPUs: rounded up */
+	assert_int_equal(s.cpu_milli, 1500);
 	shim_spec_free(&s);
 	shim_spec_free(&s); /* zeroed: harmless */
 }
@@ -84,9 +98,13 @@ static void test_defaults_and_exec(void **state)
 	assert_int_equal(s.uid, 0);
 	assert_false(s.terminal);
 	assert_null(s.hostname);
+	assert_null(s.root_path);
 	assert_int_equal(s.n_binds, 0);
 	assert_int_equal(s.mem_limit, 0);
-	assert_int_equal(s.cpus, 0);
+	assert_int_equal(s.cpu_milli, 0);
+	assert_int_equal(s.n_ulimits, 0);
+	assert_int_equal(s.n_annotations, 0);
+	assert_null(shim_spec_annotation(&s, "io.hull.cpus"));
 	shim_spec_free(&s);
 
 	/* -1: unlimited; a quota without a period: the kernel's 100 ms */
@@ -94,15 +112,25 @@ static void test_defaults_and_exec(void **state)
 			  "\"memory\":{\"limit\":-1},\"cpu\":{\"quota\":200000}}}}";
 	assert_int_equal(shim_spec_parse(unl, strlen(unl), &s, &err), 0);
 	assert_int_equal(s.mem_limit, 0);
-	assert_int_equal(s.cpus, 2);
+	assert_int_equal(s.cpu_milli, 2000);
+	shim_spec_free(&s);
+	/* a third of a CPU: rounded up to 1/1000 */
+	const char *third = "{\"process\":{\"args\":[\"true\"]},\"linux\":{\"resources\":{"
+			    "\"cpu\":{\"quota\":10000,\"period\":30000}}}}";
+	assert_int_equal(shim_spec_parse(third, strlen(third), &s, &err), 0);
+	assert_int_equal(s.cpu_milli, 334);
 	shim_spec_free(&s);
 
 	/* ctr task exec sends the process object alone */
 	const char *p = "{\"args\":[\"ls\",\"/\"],\"env\":[\"X=1\"],\"cwd\":\"/tmp\",\"terminal\":"
-			"false,\"user\":{\"uid\":0,\"gid\":0}}";
+			"false,\"user\":{\"uid\":0,\"gid\":0},"
+			"\"rlimits\":[{\"type\":\"RLIMIT_NPROC\",\"hard\":9,\"soft\":8}]}";
 	assert_int_equal(shim_process_parse(p, strlen(p), &s, &err), 0);
 	assert_int_equal(s.n_args, 2);
 	assert_string_equal(s.cwd, "/tmp");
+	assert_int_equal(s.n_ulimits, 1); /* an exec's own */
+	assert_int_equal(s.ulimits[0].resource, RLIMIT_NPROC);
+	assert_int_equal(s.ulimits[0].soft, 8);
 	shim_spec_free(&s);
 }
 
@@ -135,6 +163,27 @@ static void test_hostile(void **state)
 	expect_bad("{\"process\":{\"args\":[\"a\"],\"terminal\":1}}", -EINVAL, "terminal");
 	expect_bad("{\"process\":{\"args\":[\"a\"],\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\"}]}}",
 		   -EINVAL, "hard and soft");
+	expect_bad(
+	    "{\"process\":{\"args\":[\"a\"],\"rlimits\":[{\"type\":\"RLIMIT_NOFIL\",\"hard\":1,"
+	    "\"soft\":1}]}}",
+	    -EINVAL, "process.rlimits[0]: RLIMIT_NOFIL: not a resource limit");
+	expect_bad(
+	    "{\"process\":{\"args\":[\"a\"],\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1,"
+	    "\"soft\":2}]}}",
+	    -EINVAL, "process.rlimits[0]: RLIMIT_NOFILE: the soft limit 2 exceeds");
+	expect_bad("{\"process\":{\"args\":[\"a\"],\"rlimits\":[{\"type\":7,\"hard\":1,"
+		   "\"soft\":1}]}}",
+		   -EINVAL, "process.rlimits[0].type: missing or not a string");
+	expect_bad(
+	    "{\"process\":{\"args\":[\"a\"],\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":-1,"
+	    "\"soft\":1}]}}",
+	    -EINVAL, "process.rlimits[0]: negative");
+	expect_bad(
+	    "{\"process\":{\"args\":[\"a\"],\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1,"
+	    "\"soft\":1},{\"type\":\"RLIMIT_NOFILE\",\"hard\":2,\"soft\":2}]}}",
+	    -EINVAL, "process.rlimits[1]: a second RLIMIT_NOFILE");
+	expect_bad("{\"process\":{\"args\":[\"a\"],\"rlimits\":{}}}", -EINVAL,
+		   "process.rlimits: not an array");
 	expect_bad("{\"process\":{\"args\":[\"a\"]},\"mounts\":[{\"type\":\"bind\",\"destination\":"
 		   "\"/x\"}]}",
 		   -EINVAL, "mounts[0]: a bind needs source");
@@ -142,11 +191,27 @@ static void test_hostile(void **state)
 		   "\"rel\",\"destination\":\"/x\"}]}",
 		   -EINVAL, "absolute");
 	expect_bad("{\"process\":{\"args\":[\"a\"]},\"annotations\":{\"k\":1}}", -EINVAL,
-		   "annotations.k");
+		   "annotations[k]: not a string");
+	expect_bad("{\"process\":{\"args\":[\"a\"]},\"annotations\":{\"k=v\":\"1\"}}", -EINVAL,
+		   "annotations[k=v]: a key is not empty and has no '='");
+	expect_bad("{\"process\":{\"args\":[\"a\"]},\"annotations\":{\"\":\"1\"}}", -EINVAL,
+		   "annotations[]");
+	expect_bad("{\"process\":{\"args\":[\"a\"]},\"root\":{\"path\":1}}", -EINVAL,
+		   "root.path: not a string");
+	expect_bad("{\"process\":{\"args\":[\"a\"]},\"annotations\":[]}", -EINVAL,
+		   "annotations: not an object");
 	expect_bad("{\"process\":{\"args\":[\"\xff\"]}}", -EINVAL, "not valid JSON");
 	expect_bad("{\"process\":{\"args\":[\"a\"]},\"linux\":{\"resources\":{\"memory\":{"
 		   "\"limit\":\"1g\"}}}}",
 		   -EINVAL, "linux.resources.memory.limit");
+
+	/* more rlimits than the guest takes */
+	char many[2048] = "{\"process\":{\"args\":[\"a\"],\"rlimits\":[";
+	for (int i = 0; i < 17; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+			 "%s{\"type\":\"RLIMIT_NOFILE\",\"hard\":1,\"soft\":1}", i ? "," : "");
+	strcat(many, "]}}");
+	expect_bad(many, -EINVAL, "process.rlimits: 17 entries; at most 16");
 
 	size_t big = SHIM_SPEC_MAX + 1;
 	char *huge = malloc(big + 1);

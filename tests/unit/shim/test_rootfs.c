@@ -1,5 +1,6 @@
 /* rootfs.h without mounts (the e2e test mounts real snapshots): the checks
- * before anything is mounted, and pruning of the shared image cache. */
+ * before anything is mounted, pruning of the shared image cache, and a
+ * root.path directory's private image. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,11 +133,51 @@ static void test_prune(void **st)
 	assert_int_equal(shim_rootfs_key("/nonexistent", key2), -ENOENT);
 }
 
+/* no snapshot: the spec's root.path directory, copied into a private image */
+static void test_from_dir(void **st)
+{
+	(void)st;
+	char tree[128], work[128];
+	snprintf(tree, sizeof(tree), "%s/tree", dir);
+	snprintf(work, sizeof(work), "%s/work", dir);
+	assert_int_equal(mkdir(tree, 0755), 0);
+	assert_int_equal(mkdir(work, 0755), 0);
+	put("tree/hello", "hi\n");
+	struct shim_rootfs r;
+	struct errmsg err;
+	if (shim_rootfs_from_dir("t1", tree, work, &r, &err))
+		fail_msg("%s", err.text);
+	assert_false(r.shared);
+	assert_true(exists("work/hull-rootfs.ext4"));
+	/* an ext4 image: its superblock's magic at 1024 + 56 */
+	FILE *f = fopen(r.image, "rb");
+	unsigned char magic[2] = {0};
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 1024 + 56, SEEK_SET), 0);
+	assert_int_equal(fread(magic, 1, 2, f), 2);
+	fclose(f);
+	assert_true(magic[0] == 0x53 && magic[1] == 0xef);
+	shim_rootfs_release(&r);
+	assert_false(exists("work/hull-rootfs.ext4")); /* private: removed */
+	assert_null(r.image);
+
+	assert_int_equal(shim_rootfs_from_dir("t1", "tree", work, &r, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "root.path tree: not absolute"));
+	assert_null(r.image);
+	snprintf(tree, sizeof(tree), "%s/none", dir);
+	assert_int_equal(shim_rootfs_from_dir("t1", tree, work, &r, &err), -ENOENT);
+	assert_non_null(strstr(err.text, "/none: No such file"));
+	snprintf(tree, sizeof(tree), "%s/tree/hello", dir);
+	assert_int_equal(shim_rootfs_from_dir("t1", tree, work, &r, &err), -ENOTDIR);
+	assert_null(r.image);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_refused_before_mounting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_from_dir, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
