@@ -72,6 +72,10 @@ enum {
 	O_WRITE_BPS,
 	O_READ_IOPS,
 	O_WRITE_IOPS,
+	O_NET_RX_BPS,
+	O_NET_TX_BPS,
+	O_NET_RX_PPS,
+	O_NET_TX_PPS,
 };
 
 static const struct opt run_opts[] = {
@@ -168,6 +172,13 @@ static const struct opt run_opts[] = {
      "limit writes to the image disk, bytes per second"},
     {O_READ_IOPS, 0, "device-read-iops", "[/dev/vda:]N", "limit read requests per second"},
     {O_WRITE_IOPS, 0, "device-write-iops", "[/dev/vda:]N", "limit write requests per second"},
+    {O_NET_RX_BPS, 0, "network-rx-bps", "RATE",
+     "limit what the container receives, bytes per second\n"
+     "(e.g. 1M; token bucket, one second of burst; needs a\n"
+     "NIC: not with --network none)"},
+    {O_NET_TX_BPS, 0, "network-tx-bps", "RATE", "limit what the container sends, bytes per second"},
+    {O_NET_RX_PPS, 0, "network-rx-pps", "N", "limit the frames it receives per second"},
+    {O_NET_TX_PPS, 0, "network-tx-pps", "N", "limit the frames it sends per second"},
     {O_READY_TIMEOUT, 0, "ready-timeout", "N",
      "seconds for the guest to come up (guest-init ready)\n"
      "before the run fails with 125 (default 1200)"},
@@ -385,18 +396,11 @@ static int set_docker_opt(struct run_opts *o, int id, const char *v)
 	return rc;
 }
 
-/* docker's "DEVICE:RATE" for the one disk a container has (the guest's
- * /dev/vda, its image), or RATE alone; bytes take size units (10M), a
- * request count is a plain number; 0 is refused (no limit: leave it out). */
-static int disk_limit(const char *opt, const char *v, bool bytes, uint64_t *out)
+/* A rate limit's value (rate, in the option's value v): bytes take size
+ * units (10M), a count of requests or frames is a plain number; 0 is
+ * refused (no limit: leave the option out). */
+static int rate_limit(const char *opt, const char *v, const char *rate, bool bytes, uint64_t *out)
 {
-	const char *rate = v;
-	const char *colon = strrchr(v, ':');
-	if (colon) {
-		if (strncmp(v, "/dev/vda", (size_t)(colon - v)) || colon - v != 8)
-			return bad(opt, v, "the container's only disk is /dev/vda");
-		rate = colon + 1;
-	}
 	char *end;
 	unsigned long long n = 0;
 	int rc = 0;
@@ -411,8 +415,22 @@ static int disk_limit(const char *opt, const char *v, bool bytes, uint64_t *out)
 	if (rc || *out == 0)
 		return bad(opt, v,
 			   bytes ? "expected a rate in bytes per second, like 10M or 512k"
-				 : "expected a number of requests per second");
+				 : "expected a number per second");
 	return 0;
+}
+
+/* docker's "DEVICE:RATE" for the one disk a container has (the guest's
+ * /dev/vda, its image), or RATE alone. */
+static int disk_limit(const char *opt, const char *v, bool bytes, uint64_t *out)
+{
+	const char *rate = v;
+	const char *colon = strrchr(v, ':');
+	if (colon) {
+		if (strncmp(v, "/dev/vda", (size_t)(colon - v)) || colon - v != 8)
+			return bad(opt, v, "the container's only disk is /dev/vda");
+		rate = colon + 1;
+	}
+	return rate_limit(opt, v, rate, bytes, out);
 }
 
 static int set_opt(void *ctx, int id, const char *v)
@@ -533,6 +551,14 @@ static int set_opt(void *ctx, int id, const char *v)
 		return disk_limit("--device-read-iops", v, false, &o->disk_limit[2]);
 	case O_WRITE_IOPS:
 		return disk_limit("--device-write-iops", v, false, &o->disk_limit[3]);
+	case O_NET_RX_BPS:
+		return rate_limit("--network-rx-bps", v, v, true, &o->net.rx_bps);
+	case O_NET_TX_BPS:
+		return rate_limit("--network-tx-bps", v, v, true, &o->net.tx_bps);
+	case O_NET_RX_PPS:
+		return rate_limit("--network-rx-pps", v, v, false, &o->net.rx_pps);
+	case O_NET_TX_PPS:
+		return rate_limit("--network-tx-pps", v, v, false, &o->net.tx_pps);
 	case O_READY_TIMEOUT:
 		/* the stop timeout's syntax and bound: whole seconds, at most a day */
 		if (stop_timeout_parse(v, &o->ready_timeout) || o->ready_timeout == 0)

@@ -173,6 +173,10 @@ static int take_config(struct mon *m, const struct vmmapi_config *c, struct errm
 	    .disk_write_bps = c->disk_write_bps,
 	    .disk_read_iops = c->disk_read_iops,
 	    .disk_write_iops = c->disk_write_iops,
+	    .net_rx_bps = c->net_rx_bps,
+	    .net_tx_bps = c->net_tx_bps,
+	    .net_rx_pps = c->net_rx_pps,
+	    .net_tx_pps = c->net_tx_pps,
 	};
 	for (uint32_t i = 0; i < c->ndisks; i++)
 		v->disks[i] = (struct vmm_disk){c->disks[i].path, c->disks[i].read_only};

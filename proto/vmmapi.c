@@ -200,6 +200,10 @@ static void enc_config(struct wr *w, const struct vmmapi_config *c)
 	put_u64(w, c->disk_write_bps);
 	put_u64(w, c->disk_read_iops);
 	put_u64(w, c->disk_write_iops);
+	put_u64(w, c->net_rx_bps);
+	put_u64(w, c->net_tx_bps);
+	put_u64(w, c->net_rx_pps);
+	put_u64(w, c->net_tx_pps);
 }
 
 static void dec_config(struct rd *r, struct vmmapi_config *c)
@@ -244,6 +248,10 @@ static void dec_config(struct rd *r, struct vmmapi_config *c)
 	c->disk_write_bps = get_u64(r, "disk_write_bps");
 	c->disk_read_iops = get_u64(r, "disk_read_iops");
 	c->disk_write_iops = get_u64(r, "disk_write_iops");
+	c->net_rx_bps = get_u64(r, "net_rx_bps");
+	c->net_tx_bps = get_u64(r, "net_tx_bps");
+	c->net_rx_pps = get_u64(r, "net_rx_pps");
+	c->net_tx_pps = get_u64(r, "net_tx_pps");
 }
 
 int vmmapi_encode(const struct vmmapi_msg *m, uint8_t *buf, size_t cap, struct errmsg *err)

@@ -139,6 +139,8 @@ struct vmmapi_config {
 	const char *template_root;
 	/* every disk's I/O limits, as in struct vmm_config; 0 = unlimited */
 	uint64_t disk_read_bps, disk_write_bps, disk_read_iops, disk_write_iops;
+	/* the NIC's rate limits, as in struct vmm_config; 0 = unlimited */
+	uint64_t net_rx_bps, net_tx_bps, net_rx_pps, net_tx_pps;
 };
 
 struct vmmapi_msg {

@@ -172,6 +172,14 @@ int net_opts_check(const struct net_opts *o, struct errmsg *err)
 				  "wins)");
 	if (o->ndns && o->mode == VMM_NET_NONE)
 		return errmsg_set(err, -EINVAL, "--dns with --network none: there is no network");
+	const char *rate = o->rx_bps   ? "--network-rx-bps"
+			   : o->tx_bps ? "--network-tx-bps"
+			   : o->rx_pps ? "--network-rx-pps"
+			   : o->tx_pps ? "--network-tx-pps"
+				       : NULL;
+	if (rate && o->mode == VMM_NET_NONE)
+		return errmsg_set(err, -EINVAL, "%s with --network none: there is no NIC to limit",
+				  rate);
 	return 0;
 }
 
@@ -246,6 +254,10 @@ int net_opts_apply(const struct net_opts *o, struct vmm_config *vc, struct hcp_s
 	vc->net_mode = o->mode;
 	vc->net_no_csum = o->no_csum;
 	vc->net_host_loopback = o->mode == VMM_NET_SLIRP && o->host_loopback;
+	vc->net_rx_bps = o->rx_bps;
+	vc->net_tx_bps = o->tx_bps;
+	vc->net_rx_pps = o->rx_pps;
+	vc->net_tx_pps = o->tx_pps;
 	if (o->mode == VMM_NET_NONE)
 		return 0;
 	uint8_t r[3] = {0};

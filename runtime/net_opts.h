@@ -22,6 +22,9 @@
  *                        host address, as docker does). Repeatable.
  *   --dns IP             nameserver for /etc/resolv.conf instead of the
  *                        default (slirp: 10.0.2.3). Up to 3, repeatable.
+ *   --network-rx-bps/--network-tx-bps/--network-rx-pps/--network-tx-pps
+ *                        the NIC's rate limits (parsed by the CLI, which
+ *                        stores them here); any mode but none.
  *
  * Every error names the option and its value. Parsing is pure logic
  * (unit-tested); net_opts_apply() also reads the tap's host address and
@@ -50,6 +53,9 @@ struct net_opts {
 	unsigned nports;
 	const char *dns[NET_OPTS_MAX_DNS];
 	unsigned ndns;
+	/* the NIC's rate limits (--network-{rx,tx}-{bps,pps}), bytes and
+	 * frames per second; 0 = unlimited */
+	uint64_t rx_bps, tx_bps, rx_pps, tx_pps;
 };
 
 /* slirp, nothing published; reads HULL_NET_CSUM */
@@ -60,7 +66,7 @@ int net_opts_publish(struct net_opts *o, const char *val, struct errmsg *err);
  * protocol). 0, or -EINVAL. */
 int net_opts_port_spec(const char *s, uint16_t *port, bool *udp);
 int net_opts_dns(struct net_opts *o, const char *val, struct errmsg *err);
-/* The options together: -p needs slirp, --dns needs a NIC. */
+/* The options together: -p needs slirp, --dns and rate limits a NIC. */
 int net_opts_check(const struct net_opts *o, struct errmsg *err);
 
 /* The guest's address for a tap whose host side is host/prefix: the next

@@ -35,6 +35,10 @@ static int spawn(const struct vmm_config *vc, const struct vmhost_spawn *sp, voi
 	    .disk_write_bps = vc->disk_write_bps,
 	    .disk_read_iops = vc->disk_read_iops,
 	    .disk_write_iops = vc->disk_write_iops,
+	    .net_rx_bps = vc->net_rx_bps,
+	    .net_tx_bps = vc->net_tx_bps,
+	    .net_rx_pps = vc->net_rx_pps,
+	    .net_tx_pps = vc->net_tx_pps,
 	};
 	if (vc->ndisks > VMMAPI_MAX_DISKS || vc->nvolumes > VMMAPI_MAX_VOLUMES ||
 	    vc->net_nports > VMMAPI_MAX_PORTFWD)

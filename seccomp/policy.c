@@ -83,7 +83,8 @@ static const unsigned long vcpu_ioctls[] = {
  * /proc/self/fd, whose paths chmod and truncate also take), virtio-vsock
  * (vmm/virtio/virtio_vsock.c: accept on the host socket, connect to <uds>_<port>), virtio-net's
  * back ends (vmm/net/net_stream.c: recv/send on the helper's socket; net_tap.c: read/write on the
- * tap), virtio-blk's rate limits (vmm/ratelimit.h: a timerfd resumes a throttled queue). */
+ * tap), virtio-blk's and virtio-net's rate limits (vmm/ratelimit_timer.h: a timerfd, made before
+ * the filters, resumes a throttled queue; only timerfd_settime here). */
 static const int devices_calls[] = {
     SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),  SCMP_SYS(read),
     SCMP_SYS(readv),	  SCMP_SYS(writev),	 SCMP_SYS(pread64),    SCMP_SYS(pwrite64),

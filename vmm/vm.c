@@ -422,9 +422,14 @@ static int setup_net(struct vmm *vm, struct errmsg *err)
 	struct virtio_net_backend be =
 	    vm->tap ? net_tap_backend(vm->tap) : net_stream_backend(vm->stream);
 	int rc = vdev_setup(vm, SLOT_NET, virtio_net_ops(vm->net), vm->net, "network", err);
-	if (!rc)
-		virtio_net_connect(vm->net, vm->vdevs[SLOT_NET].t, &be);
-	return rc;
+	if (rc)
+		return rc;
+	virtio_net_connect(vm->net, vm->vdevs[SLOT_NET].t, &be);
+	const struct virtio_net_limits lim = {.rx_bps = vm->cfg.net_rx_bps,
+					      .tx_bps = vm->cfg.net_tx_bps,
+					      .rx_pps = vm->cfg.net_rx_pps,
+					      .tx_pps = vm->cfg.net_tx_pps};
+	return virtio_net_set_limits(vm->net, &lim, vm->loop, err);
 }
 
 static int setup_uarts(struct vmm *vm, struct errmsg *err)

@@ -152,6 +152,10 @@ struct vmm_config {
 	 * per second, reads and writes apart; 0 = unlimited). A run's own
 	 * setting, not part of the template key: a restored VM gets this run's. */
 	uint64_t disk_read_bps, disk_write_bps, disk_read_iops, disk_write_iops;
+	/* The NIC's rate limits (virtio_net_set_limits: bytes and frames per
+	 * second, to the guest (rx) and from it (tx); 0 = unlimited). Like the
+	 * disks', a run's own, not part of the template key. */
+	uint64_t net_rx_bps, net_tx_bps, net_rx_pps, net_tx_pps;
 };
 
 struct vmm;

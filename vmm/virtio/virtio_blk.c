@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/epoll.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <linux/fs.h>
@@ -20,6 +18,7 @@
 
 #include "common/clock.h"
 #include "vmm/evloop.h"
+#include "vmm/ratelimit_timer.h"
 
 #define SECTOR_SIZE 512u
 
@@ -42,8 +41,7 @@ struct virtio_blk {
 	 * may pass; the timer's handler serves the queue again. */
 	struct ratelimit rl_read, rl_write;
 	bool limited, waiting;
-	int timer_fd;
-	struct evloop *loop;
+	struct ratelimit_timer timer;
 	struct virtio_mmio *t;
 };
 
@@ -162,15 +160,8 @@ static bool admit(struct virtio_blk *b, const struct virtq_chain *c)
 	uint64_t n = type == VIRTIO_BLK_T_IN	? c->in_len - 1u
 		     : type == VIRTIO_BLK_T_OUT ? c->out_len - (uint32_t)sizeof(h)
 						: 0;
-	uint64_t now = clock_now_ns();
-	if (ratelimit_take(rl, n, now))
+	if (ratelimit_timer_admit(&b->timer, rl, n))
 		return true;
-	uint64_t wait = ratelimit_wait_ns(rl, n, now);
-	if (wait == 0)
-		wait = 1;
-	struct itimerspec its = {.it_value = {.tv_sec = (time_t)(wait / 1000000000ull),
-					      .tv_nsec = (long)(wait % 1000000000ull)}};
-	timerfd_settime(b->timer_fd, 0, &its, NULL);
 	b->waiting = true;
 	return false;
 }
@@ -221,10 +212,8 @@ static void on_timer(void *ctx, int fd, uint32_t events)
 {
 	struct virtio_blk *b = ctx;
 	(void)events;
-	uint64_t n;
-	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
-		return;
-	virtio_mmio_run_locked(b->t, resume_locked, NULL);
+	if (ratelimit_timer_ack(fd))
+		virtio_mmio_run_locked(b->t, resume_locked, NULL);
 }
 
 static void blk_reset(void *dev)
@@ -322,7 +311,7 @@ int virtio_blk_init(struct virtio_blk **out, int fd, bool read_only, const char 
 				  fd_name(fd, name, sizeof(name)));
 	}
 	b->fd = fd;
-	b->timer_fd = -1;
+	ratelimit_timer_init(&b->timer);
 	b->read_only = read_only;
 	b->capacity = size / SECTOR_SIZE;
 	if (serial)
@@ -351,11 +340,7 @@ void virtio_blk_free(struct virtio_blk *b)
 {
 	if (!b)
 		return;
-	if (b->timer_fd >= 0) {
-		if (b->loop)
-			evloop_del(b->loop, b->timer_fd);
-		close(b->timer_fd);
-	}
+	ratelimit_timer_close(&b->timer);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
@@ -387,20 +372,11 @@ int virtio_blk_set_limits(struct virtio_blk *b, const struct virtio_blk_limits *
 {
 	if (!l->read_bps && !l->write_bps && !l->read_iops && !l->write_iops)
 		return 0;
-	if (b->timer_fd >= 0)
-		return errmsg_set(err, -EALREADY, "disk: limits are set already");
-	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (b->timer_fd < 0)
-		return errmsg_set(err, -errno, "disk: timerfd: %s", strerror(errno));
-	int rc = evloop_add(loop, b->timer_fd, EPOLLIN, on_timer, b);
-	if (rc) {
-		close(b->timer_fd);
-		b->timer_fd = -1;
-		return errmsg_set(err, rc, "disk: event loop: %s", strerror(-rc));
-	}
+	int rc = ratelimit_timer_open(&b->timer, loop, on_timer, b, "disk", err);
+	if (rc)
+		return rc;
 	uint64_t now = clock_now_ns();
 	pthread_mutex_lock(&b->lock);
-	b->loop = loop;
 	b->t = t;
 	ratelimit_init(&b->rl_read, l->read_bps, l->read_iops, now);
 	ratelimit_init(&b->rl_write, l->write_bps, l->write_iops, now);

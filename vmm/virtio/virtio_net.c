@@ -8,6 +8,9 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
+#include "common/clock.h"
+#include "vmm/ratelimit_timer.h"
+
 /* What the guest sees in config space: the MAC, the link status and the
  * queue-pair count (the fields up to and including max_virtqueue_pairs). */
 #define NET_CONFIG_LEN (offsetof(struct virtio_net_config, mtu))
@@ -34,6 +37,12 @@ struct virtio_net {
 	uint8_t txbuf[VIRTIO_NET_GSO_MAX]; /* a frame we finish or segment */
 	uint8_t segbuf[VIRTIO_NET_FRAME_MAX];
 	bool tso; /* HOST_TSO4 offered */
+	/* Rate limits (virtio_net_set_limits), one direction each: a frame
+	 * its buckets refuse waits (tx: its chain back in the ring; rx: in the
+	 * backlog) and the direction stops until its timer fires. */
+	bool limited, rx_wait, tx_wait;
+	struct ratelimit rl_rx, rl_tx;
+	struct ratelimit_timer rx_timer, tx_timer;
 };
 
 static void stat_add(uint64_t *v)
@@ -47,9 +56,18 @@ static void stat_add(uint64_t *v)
 static int deliver(struct virtio_net *n, struct virtq *q, const void *frame, size_t len)
 {
 	struct virtq_chain *c = &n->rxc;
+	if (n->rx_wait)
+		return 0; /* the rx timer runs: nothing passes before it fires */
 	int rc = virtq_pop(q, c);
 	if (rc <= 0)
 		return rc;
+	/* charged once a chain is there to take the frame: a frame that
+	 * waits for buffers has cost nothing yet */
+	if (n->limited && !ratelimit_timer_admit(&n->rx_timer, &n->rl_rx, len)) {
+		virtq_unpop(q);
+		n->rx_wait = true;
+		return 0;
+	}
 	if (c->in_len == 0) {
 		/* nothing to write the frame into, nor any way to say so */
 		virtq_set_broken(q);
@@ -106,18 +124,24 @@ static void backlog_flush(struct virtio_net *n, struct virtq *q)
 	}
 }
 
-static void rx_notify(struct virtio_net *n, struct virtq *q)
+/* Deliver what is held; tell a waiting back end once nothing is. */
+static void rx_resume(struct virtio_net *n, struct virtq *q)
 {
-	/* a notification without buffers (a template's queues are looked at
-	 * after a restore, the guest's interface still down) is not "up" */
-	if (virtq_has_avail(q))
-		n->receiving = true;
 	backlog_flush(n, q);
 	if (n->bl_count == 0 && n->want_ready) {
 		n->want_ready = false;
 		if (n->be.rx_ready)
 			n->be.rx_ready(n->be.be);
 	}
+}
+
+static void rx_notify(struct virtio_net *n, struct virtq *q)
+{
+	/* a notification without buffers (a template's queues are looked at
+	 * after a restore, the guest's interface still down) is not "up" */
+	if (virtq_has_avail(q))
+		n->receiving = true;
+	rx_resume(n, q);
 }
 
 int virtio_net_csum_finish(uint8_t *frame, size_t len, size_t start, size_t off)
@@ -256,7 +280,17 @@ static int tx_one(struct virtio_net *n, const struct virtq_chain *c)
 static void tx_notify(struct virtio_net *n, struct virtq *q)
 {
 	struct virtq_chain *c = &n->txc;
-	while (virtq_pop(q, c) > 0) {
+	/* while the tx timer runs, the guest's kicks wait for it */
+	while (!n->tx_wait && virtq_pop(q, c) > 0) {
+		/* a TSO segment is charged whole, as one packet: what the
+		 * guest handed over */
+		uint64_t bytes =
+		    c->out_len > VIRTIO_NET_HDR_LEN ? c->out_len - VIRTIO_NET_HDR_LEN : 0;
+		if (n->limited && !ratelimit_timer_admit(&n->tx_timer, &n->rl_tx, bytes)) {
+			virtq_unpop(q);
+			n->tx_wait = true;
+			break;
+		}
 		bool ok = tx_one(n, c) == 0;
 		stat_add(ok ? &n->st.tx_frames : &n->st.tx_dropped);
 		virtq_push(q, c->head, 0);
@@ -277,6 +311,9 @@ static void net_reset(void *dev)
 	struct virtio_net *n = dev;
 	backlog_drop_all(n);
 	n->receiving = false;
+	/* what waited went with the rings; a timer still armed finds
+	 * nothing to do */
+	n->rx_wait = n->tx_wait = false;
 	if (n->want_ready) {
 		n->want_ready = false;
 		if (n->be.rx_ready)
@@ -306,6 +343,8 @@ int virtio_net_init(struct virtio_net **out, const uint8_t mac[6], bool csum)
 	if (!n)
 		return -ENOMEM;
 	n->tso = csum;
+	ratelimit_timer_init(&n->rx_timer);
+	ratelimit_timer_init(&n->tx_timer);
 	memcpy(n->cfg.mac, mac, 6);
 	n->cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
 	n->cfg.max_virtqueue_pairs = htole16(1);
@@ -331,6 +370,8 @@ void virtio_net_free(struct virtio_net *n)
 {
 	if (!n)
 		return;
+	ratelimit_timer_close(&n->rx_timer);
+	ratelimit_timer_close(&n->tx_timer);
 	backlog_drop_all(n);
 	free(n);
 }
@@ -345,6 +386,62 @@ void virtio_net_connect(struct virtio_net *n, struct virtio_mmio *t,
 {
 	n->t = t;
 	n->be = *be;
+}
+
+/* Transport lock held (virtio_mmio_run_locked from a timer). */
+static void rx_timer_locked(void *dev, void *ctx)
+{
+	struct virtio_net *n = dev;
+	(void)ctx;
+	n->rx_wait = false;
+	struct virtq *q = virtio_mmio_queue_locked(n->t, VIRTIO_NET_RXQ);
+	if (q)
+		rx_resume(n, q);
+}
+
+static void tx_timer_locked(void *dev, void *ctx)
+{
+	struct virtio_net *n = dev;
+	(void)ctx;
+	n->tx_wait = false;
+	struct virtq *q = virtio_mmio_queue_locked(n->t, VIRTIO_NET_TXQ);
+	if (q)
+		tx_notify(n, q);
+}
+
+static void on_rx_timer(void *ctx, int fd, uint32_t events)
+{
+	struct virtio_net *n = ctx;
+	(void)events;
+	if (ratelimit_timer_ack(fd))
+		virtio_mmio_run_locked(n->t, rx_timer_locked, NULL);
+}
+
+static void on_tx_timer(void *ctx, int fd, uint32_t events)
+{
+	struct virtio_net *n = ctx;
+	(void)events;
+	if (ratelimit_timer_ack(fd))
+		virtio_mmio_run_locked(n->t, tx_timer_locked, NULL);
+}
+
+int virtio_net_set_limits(struct virtio_net *n, const struct virtio_net_limits *l,
+			  struct evloop *loop, struct errmsg *err)
+{
+	if (!l->rx_bps && !l->tx_bps && !l->rx_pps && !l->tx_pps)
+		return 0;
+	int rc = ratelimit_timer_open(&n->rx_timer, loop, on_rx_timer, n, "network", err);
+	if (!rc)
+		rc = ratelimit_timer_open(&n->tx_timer, loop, on_tx_timer, n, "network", err);
+	if (rc) {
+		ratelimit_timer_close(&n->rx_timer);
+		return rc;
+	}
+	uint64_t now = clock_now_ns();
+	ratelimit_init(&n->rl_rx, l->rx_bps, l->rx_pps, now);
+	ratelimit_init(&n->rl_tx, l->tx_bps, l->tx_pps, now);
+	n->limited = true;
+	return 0;
 }
 
 struct rx_call {

@@ -45,6 +45,16 @@
  *   virtio_net_rx_backlog() to stop reading while frames are held, and get
  *   rx_ready() (with the transport lock held; it must only wake something)
  *   once the guest has taken the whole backlog.
+ * - Rate limits (virtio_net_set_limits, Firecracker's rx_rate_limiter and
+ *   tx_rate_limiter): token buckets of vmm/ratelimit.h per direction, bytes
+ *   (the Ethernet frame, without the virtio header; a TSO segment counts
+ *   whole, as the guest handed it over) and frames per second. A transmit
+ *   chain the tx buckets refuse goes back to the ring (virtq_unpop: the guest
+ *   sees it unused, nothing is dropped) and the transmit queue is not served,
+ *   whatever the guest kicks, until the tx timer fires. A frame for the
+ *   guest the rx buckets refuse is held in the backlog (the back ends stop
+ *   reading, as when the guest is short of buffers) until the rx timer
+ *   fires; frames are charged only when a buffer is there to take them.
  * - A device reset (driver writes Status 0) drops the backlog.
  * - Snapshots: the device keeps no guest-visible state beyond its transport
  *   and config (the MAC); the backlog is not saved (frames in flight may be
@@ -58,6 +68,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "common/errmsg.h"
 #include "vmm/virtio/virtio_mmio.h"
 
 #define VIRTIO_NET_QUEUE_MAX 256u
@@ -95,6 +106,18 @@ const struct virtio_dev_ops *virtio_net_ops(const struct virtio_net *n);
  * frame moves (the VM does not run yet). */
 void virtio_net_connect(struct virtio_net *n, struct virtio_mmio *t,
 			const struct virtio_net_backend *be);
+
+/* Rate limits, see the contract; 0 = unlimited, all zero: no-op. Call once,
+ * after virtio_net_connect() and before the guest runs, from the thread
+ * that owns the loop's registrations: each direction gets a timerfd on
+ * `loop`, whose handler serves its queue under the transport lock
+ * (virtio_mmio_run_locked). 0 or -errno (-EALREADY: set already). */
+struct virtio_net_limits {
+	uint64_t rx_bps, tx_bps, rx_pps, tx_pps;
+};
+struct evloop;
+int virtio_net_set_limits(struct virtio_net *n, const struct virtio_net_limits *l,
+			  struct evloop *loop, struct errmsg *err);
 
 /* Deliver (or hold) one frame for the guest, see the contract. Returns 0
  * when delivered or held, -EMSGSIZE for a frame outside

@@ -45,6 +45,10 @@ static struct vmmapi_msg full_config(void)
 	c->disk_write_bps = 2u << 20;
 	c->disk_read_iops = 300;
 	c->disk_write_iops = 400;
+	c->net_rx_bps = 3u << 20;
+	c->net_tx_bps = 128u << 10;
+	c->net_rx_pps = 5000;
+	c->net_tx_pps = 6000;
 	return m;
 }
 
@@ -91,6 +95,10 @@ static void test_config_roundtrip(void **state)
 	assert_int_equal(c->disk_write_bps, 2u << 20);
 	assert_int_equal(c->disk_read_iops, 300);
 	assert_int_equal(c->disk_write_iops, 400);
+	assert_int_equal(c->net_rx_bps, 3u << 20);
+	assert_int_equal(c->net_tx_bps, 128u << 10);
+	assert_int_equal(c->net_rx_pps, 5000);
+	assert_int_equal(c->net_tx_pps, 6000);
 }
 
 static void test_events_roundtrip(void **state)

@@ -115,6 +115,19 @@ static void test_dns_and_check(void **st)
 	assert_non_null(strstr(err.text, "-p needs --network slirp"));
 	assert_int_equal(net_opts_network(&o, "tap:t0", &err), 0);
 	assert_int_equal(net_opts_check(&o, &err), -EINVAL);
+	/* rate limits need a NIC, of either kind */
+	net_opts_init(&o);
+	o.tx_bps = 128 << 10;
+	assert_int_equal(net_opts_check(&o, &err), 0);
+	assert_int_equal(net_opts_network(&o, "tap:t0", &err), 0);
+	assert_int_equal(net_opts_check(&o, &err), 0);
+	assert_int_equal(net_opts_network(&o, "none", &err), 0);
+	assert_int_equal(net_opts_check(&o, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "--network-tx-bps with --network none"));
+	o.tx_bps = 0;
+	o.rx_pps = 10;
+	assert_int_equal(net_opts_check(&o, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "--network-rx-pps"));
 }
 
 static void test_tap_guest(void **st)
@@ -142,12 +155,18 @@ static void test_apply(void **st)
 	struct hcp_spec s;
 	net_opts_init(&o);
 	assert_int_equal(net_opts_publish(&o, "8080:80", &err), 0);
+	o.rx_bps = 1 << 20;
+	o.tx_pps = 100;
 	memset(&vc, 0, sizeof(vc));
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(net_opts_apply(&o, &vc, &s, &err), 0);
 	assert_int_equal(vc.net_mode, VMM_NET_SLIRP);
 	assert_int_equal(vc.net_nports, 1);
 	assert_int_equal(vc.net_mac[0], 0x52);
+	assert_int_equal(vc.net_rx_bps, 1 << 20);
+	assert_int_equal(vc.net_tx_bps, 0);
+	assert_int_equal(vc.net_rx_pps, 0);
+	assert_int_equal(vc.net_tx_pps, 100);
 	assert_string_equal(s.net_addr, "10.0.2.15/24");
 	assert_string_equal(s.net_gw, "10.0.2.2");
 	assert_int_equal(s.n_dns, 1);

@@ -9,11 +9,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <unistd.h>
 
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
+#include "common/clock.h"
 #include "virtio_fake_driver.h"
+#include "vmm/evloop.h"
 #include "vmm/virtio/virtio_net.h"
 
 #define QSZ 16
@@ -34,6 +37,7 @@ struct fx {
 	uint8_t last[4096];
 	size_t last_len;
 	unsigned frames, ready_calls;
+	uint8_t firsts[64]; /* the first byte of every frame, in order */
 	int tx_rc;
 };
 
@@ -53,6 +57,8 @@ static int be_tx(void *be, const struct iovec *iov, unsigned cnt, size_t len)
 	}
 	assert_int_equal(off, len);
 	f->last_len = len;
+	if (f->frames < sizeof(f->firsts))
+		f->firsts[f->frames] = f->last[0];
 	f->frames++;
 	return f->tx_rc;
 }
@@ -566,6 +572,136 @@ static void test_tx_tso(void **state)
 	assert_int_equal(f->frames, 2);
 }
 
+/* Serve the loop (the rate limits' timers) until *idx reaches want or 10 s
+ * pass; the time it took, from t0. */
+static uint64_t poll_until(struct evloop *loop, struct fake_guest *g, uint16_t want, uint64_t t0)
+{
+	while (fg_used_idx(g) < want && clock_now_ns() - t0 < 10000000000ull) {
+		assert_true(evloop_poll(loop) >= 0);
+		usleep(1000);
+	}
+	assert_int_equal(fg_used_idx(g), want);
+	return clock_now_ns() - t0;
+}
+
+/* tx limited to 1000 bytes a second (the bucket starts with one second's
+ * worth): of four 500-byte frames in one notification two leave at once,
+ * the others stay in the ring (kicks do not send them) until the device's
+ * timer lets them through, in order, none dropped: 1000 bytes past the
+ * burst at 1000/s, at least about 1 s. */
+static void test_tx_rate_limit(void **state)
+{
+	struct fx *f = *state;
+	struct evloop *loop;
+	struct errmsg err = {{0}};
+	assert_int_equal(evloop_init(&loop), 0);
+	const struct virtio_net_limits lim = {.tx_bps = 1000};
+	assert_int_equal(virtio_net_set_limits(f->n, &lim, loop, &err), 0);
+	assert_int_equal(virtio_net_set_limits(f->n, &lim, loop, &err), -EALREADY);
+	for (uint16_t i = 0; i < 4; i++) {
+		uint64_t hdr = TX_BUF + i * 0x1000u;
+		memset(fg_ptr(&f->tx, hdr), 0, VIRTIO_NET_HDR_LEN);
+		fill(fg_ptr(&f->tx, hdr + 0x100), 500, (uint8_t)(0x40 + i));
+		fg_set_desc(&f->tx, (uint16_t)(2 * i), hdr, VIRTIO_NET_HDR_LEN, VRING_DESC_F_NEXT,
+			    (uint16_t)(2 * i + 1));
+		fg_set_desc(&f->tx, (uint16_t)(2 * i + 1), hdr + 0x100, 500, 0, 0);
+		fg_avail_push(&f->tx, (uint16_t)(2 * i));
+	}
+	uint64_t t0 = clock_now_ns();
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ);
+	assert_int_equal(f->frames, 2);
+	assert_int_equal(fg_used_idx(&f->tx), 2);
+	virtio_mmio_notify(f->t, VIRTIO_NET_TXQ); /* a kick while waiting sends nothing */
+	assert_int_equal(f->frames, 2);
+	uint64_t took = poll_until(loop, &f->tx, 4, t0);
+	if (took < 900000000ull)
+		fail_msg("2000 bytes at 1000/s with 1000 of burst took %llu ms",
+			 (unsigned long long)(took / 1000000));
+	assert_int_equal(f->frames, 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(f->firsts[i], 0x40 + i);
+	struct virtio_net_stats st;
+	virtio_net_get_stats(f->n, &st);
+	assert_int_equal(st.tx_frames, 4);
+	assert_int_equal(st.tx_dropped, 0);
+	/* the device's timers are deregistered before the loop goes */
+	virtio_net_free(f->n);
+	f->n = NULL;
+	evloop_free(loop);
+}
+
+/* tx limited to 2 frames a second: the third of three small frames waits
+ * about half a second. */
+static void test_tx_pps_limit(void **state)
+{
+	struct fx *f = *state;
+	struct evloop *loop;
+	struct errmsg err = {{0}};
+	assert_int_equal(evloop_init(&loop), 0);
+	const struct virtio_net_limits lim = {.tx_pps = 2};
+	assert_int_equal(virtio_net_set_limits(f->n, &lim, loop, &err), 0);
+	uint64_t t0 = clock_now_ns();
+	for (unsigned i = 0; i < 3; i++)
+		send_tx(f, VIRTIO_NET_HDR_LEN, 60, 0); /* chain 0, sent and returned each time */
+	assert_int_equal(f->frames, 2);
+	uint64_t took = poll_until(loop, &f->tx, 3, t0);
+	if (took < 400000000ull)
+		fail_msg("3 frames at 2/s took %llu ms", (unsigned long long)(took / 1000000));
+	assert_int_equal(f->frames, 3);
+	virtio_net_free(f->n);
+	f->n = NULL;
+	evloop_free(loop);
+}
+
+/* rx limited to 1000 bytes a second, the guest with four buffers posted:
+ * of four 500-byte frames two are delivered at once, the others held (the
+ * back end told to wait) until the timer delivers them, in order, none
+ * dropped: at least about 1 s. */
+static void test_rx_rate_limit(void **state)
+{
+	struct fx *f = *state;
+	struct evloop *loop;
+	struct errmsg err = {{0}};
+	assert_int_equal(evloop_init(&loop), 0);
+	rx_up(f); /* used index 1 */
+	const struct virtio_net_limits lim = {.rx_bps = 1000};
+	assert_int_equal(virtio_net_set_limits(f->n, &lim, loop, &err), 0);
+	for (uint16_t i = 0; i < 4; i++) {
+		fg_set_desc(&f->rx, i, RX_BUF + i * 0x800u, 0x800, VRING_DESC_F_WRITE, 0);
+		fg_avail_push(&f->rx, i);
+	}
+	virtio_mmio_notify(f->t, VIRTIO_NET_RXQ);
+	uint8_t frame[4][500];
+	uint64_t t0 = clock_now_ns();
+	for (unsigned i = 0; i < 4; i++) {
+		fill(frame[i], sizeof(frame[i]), (uint8_t)(0x60 + i));
+		assert_int_equal(virtio_net_rx(f->n, frame[i], sizeof(frame[i])), 0);
+	}
+	assert_int_equal(fg_used_idx(&f->rx), 3);
+	assert_int_equal(virtio_net_rx_backlog(f->n), 2);
+	virtio_mmio_notify(f->t, VIRTIO_NET_RXQ); /* buffers are there: the bucket is not */
+	assert_int_equal(fg_used_idx(&f->rx), 3);
+	uint64_t took = poll_until(loop, &f->rx, 5, t0);
+	if (took < 900000000ull)
+		fail_msg("2000 bytes at 1000/s with 1000 of burst took %llu ms",
+			 (unsigned long long)(took / 1000000));
+	assert_int_equal(virtio_net_rx_backlog(f->n), 0);
+	assert_int_equal(f->ready_calls, 1);
+	for (uint16_t i = 0; i < 4; i++) {
+		struct vring_used_elem e = fg_used_elem(&f->rx, (uint16_t)(1 + i));
+		assert_int_equal(e.id, i);
+		assert_int_equal(e.len, VIRTIO_NET_HDR_LEN + 500);
+		assert_memory_equal(fg_ptr(&f->rx, RX_BUF + i * 0x800u + VIRTIO_NET_HDR_LEN),
+				    frame[i], 500);
+	}
+	struct virtio_net_stats st;
+	virtio_net_get_stats(f->n, &st);
+	assert_int_equal(st.rx_dropped, 1); /* rx_up()'s, before the interface was up */
+	virtio_net_free(f->n);
+	f->n = NULL;
+	evloop_free(loop);
+}
+
 static void test_rx_data_valid(void **state)
 {
 	struct fx *f = *state;
@@ -600,6 +736,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rx_data_valid, setup_csum, teardown),
 	    cmocka_unit_test(test_tso_segment),
 	    cmocka_unit_test_setup_teardown(test_tx_tso, setup_csum, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_rate_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_pps_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_rate_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
