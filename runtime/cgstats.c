@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/readfile.h"
+
 /* One place a figure may be read from: file (in any of the directories),
  * the line key (NULL: the whole file is the value), times mul; "max" where
  * the kernel may write it stands for max_val. */
@@ -20,38 +22,6 @@ struct src {
 	bool max_ok;
 	uint64_t max_val;
 };
-
-/* The whole of path into a malloc'd, NUL-terminated buffer; cgroup files
- * say size 0, so read to EOF, at most CGSTATS_FILE_MAX bytes. */
-static int slurp(const char *path, char **buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	char *p = malloc(CGSTATS_FILE_MAX + 1);
-	size_t n = 0;
-	int rc = p ? 0 : -ENOMEM;
-	while (!rc) {
-		ssize_t r = read(fd, p + n, CGSTATS_FILE_MAX + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			rc = -errno;
-		else if (r == 0)
-			break;
-		else if ((n += (size_t)r) > CGSTATS_FILE_MAX)
-			rc = -EFBIG;
-	}
-	close(fd);
-	if (rc) {
-		free(p);
-		return rc;
-	}
-	p[n] = '\0';
-	*buf = p;
-	*len = n;
-	return 0;
-}
 
 /* s[0..len) as a decimal uint64 (digits only), or "max" if s allows. */
 static int parse_value(const char *v, size_t len, const struct src *s, uint64_t *out)
@@ -111,7 +81,7 @@ static int figure(const struct cgstats_dirs *d, const struct src *srcs, unsigned
 						  d->dir[k]);
 			char *buf = NULL;
 			size_t len = 0;
-			int rc = slurp(path, &buf, &len);
+			int rc = readfile_pseudo(path, CGSTATS_FILE_MAX, &buf, &len);
 			if (rc == -ENOENT)
 				continue;
 			if (rc)
