@@ -2,7 +2,6 @@
 #include "runtime/cgstats.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
