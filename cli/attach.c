@@ -40,6 +40,12 @@ static void ended(void *ctx)
 	term_restore(&((struct attach *)ctx)->term);
 }
 
+void attach_signals(sigset_t *set)
+{
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(set, forwarded[i]);
+}
+
 void attach_init(struct attach *a, bool interactive, bool tty)
 {
 	memset(a, 0, sizeof(*a));
@@ -65,8 +71,7 @@ int attach_start(struct attach *a, struct errmsg *err)
 	}
 	sigset_t set;
 	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(&set, forwarded[i]);
+	attach_signals(&set);
 	if (a->tty)
 		sigaddset(&set, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &set, NULL);

@@ -8,9 +8,9 @@
  * - attach_init() fills a->io (no side effects); attach_start(): with tty and interactive and stdin
  * a terminal, that terminal goes raw (^C is then a byte for the guest's pty, whose line discipline
  * signals the foreground process group) until attach_end(), which the caller calls on every way out
- * (idempotent). The signals in ATTACH_SIGNALS (plus SIGWINCH under tty) are blocked and read from a
- *   signalfd the session polls (every thread created later inherits the
- *   mask). Returns 0 or -errno with err.
+ * (idempotent). The signals of attach_signals() (plus SIGWINCH under tty) are blocked and read from
+ * a signalfd the session polls (every thread created later inherits the mask). Returns 0 or -errno
+ * with err.
  * - Signals: the first SIGTERM starts the stop sequence (the stop signal
  *   now, SIGKILL after the stop timeout); every other one, and every later
  *   SIGTERM, is forwarded as itself (docker's sig-proxy: a second ^C is a
@@ -21,6 +21,7 @@
 #ifndef HULL_CLI_ATTACH_H
 #define HULL_CLI_ATTACH_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "cli/term.h"
@@ -33,6 +34,11 @@ struct attach {
 	int sigfd;
 	bool interactive, tty;
 };
+
+/* Adds to set the signals a session forwards to its container (SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2; not SIGWINCH): hull attach's
+ * --sig-proxy forwards the same ones. */
+void attach_signals(sigset_t *set);
 
 void attach_init(struct attach *a, bool interactive, bool tty);
 int attach_start(struct attach *a, struct errmsg *err);

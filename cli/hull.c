@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/attach_cmd.h"
 #include "cli/container_cmd.h"
 #include "cli/cp_cmd.h"
 #include "cli/doc.h"
@@ -54,6 +55,7 @@ static const struct cli_command commands[] = {
     {"start", start_main, "start created or stopped containers (a new microVM each)"},
     {"restart", restart_main, "stop, then start containers"},
     {"exec", exec_main, "run a command in a running container"},
+    {"attach", attach_main, "follow a running container's output and forward signals to it"},
     {"ps", ps_main, "list containers"},
     {"logs", logs_main, "print a container's output"},
     {"stop", stop_main, "stop containers (stop signal, then SIGKILL)"},

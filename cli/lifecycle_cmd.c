@@ -202,8 +202,7 @@ static const struct cmd_opts wait_cmd = {
     .max_args = -1,
 };
 
-/* ref's exit status once it ended: 0 and *code, or 1 after saying why. */
-static int wait_one(const char *ref, int *code)
+int lifecycle_wait_one(const char *ref, int *code)
 {
 	struct runtime_state s;
 	if (inspect_or_report(ref, &s))
@@ -246,7 +245,7 @@ int wait_main(int argc, char **argv)
 	int status = 0;
 	for (int i = first; i < argc; i++) {
 		int code;
-		if (wait_one(argv[i], &code))
+		if (lifecycle_wait_one(argv[i], &code))
 			status = 1;
 		else
 			printf("%d\n", code);

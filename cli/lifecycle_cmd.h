@@ -16,4 +16,10 @@ int wait_main(int argc, char **argv);
 int rename_main(int argc, char **argv);
 int port_main(int argc, char **argv);
 
+/* hull wait's wait for one container (name, id or prefix): 0 and *code,
+ * its exit status once it ended (125 when its monitor died), or 1 after
+ * saying on stderr why there is none (unknown, or removed before it
+ * ended: --rm). Blocks until then; hull attach ends with it. */
+int lifecycle_wait_one(const char *ref, int *code);
+
 #endif

@@ -7,6 +7,12 @@
 #define OPT_HELP_ID (-2)
 #define MAX_OPTS 64
 
+/* arg "=NAME": the value may be left out */
+static bool optional(const struct opt *o)
+{
+	return o->arg && o->arg[0] == '=';
+}
+
 static size_t count(const struct opt *o)
 {
 	size_t n = 0;
@@ -27,9 +33,14 @@ void opts_usage(const struct cmd_opts *c, FILE *f)
 		if (i == n)
 			o = &help;
 		char left[96];
-		int w = snprintf(left, sizeof(left), "  %c%c%s--%s%s%s", o->short_name ? '-' : ' ',
-				 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ",
-				 o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		bool opt_val = optional(o);
+		int w = snprintf(left, sizeof(left), "  %c%c%s--%s%s%s%s",
+				 o->short_name ? '-' : ' ', o->short_name ? o->short_name : ' ',
+				 o->short_name ? ", " : "  ", o->name,
+				 opt_val  ? "[="
+				 : o->arg ? " "
+					  : "",
+				 o->arg ? o->arg + opt_val : "", opt_val ? "]" : "");
 		/* the text starts in column 28, its continuation lines too */
 		if (w > 26)
 			fprintf(f, "%s\n%28s", left, "");
@@ -85,9 +96,9 @@ void opts_man(const struct cmd_opts *c, FILE *f)
 			fprintf(f, "-%c, ", o->short_name);
 		fprintf(f, "--%s*", o->name);
 		if (o->arg) {
-			fputs(" _", f);
-			man_text(f, o->arg, false);
-			fputc('_', f);
+			fputs(optional(o) ? "[=_" : " _", f);
+			man_text(f, o->arg + optional(o), false);
+			fputs(optional(o) ? "_]" : "_", f);
 		}
 		fputs("\n\t", f);
 		man_text(f, o->help, true);
@@ -132,11 +143,16 @@ int opts_parse(const struct cmd_opts *c, int argc, char **argv,
 	shorts[s++] = ':'; /* missing values reported as ':' */
 	for (size_t i = 0; i < n; i++) {
 		const struct opt *o = &c->opts[i];
-		lo[i] =
-		    (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->id};
+		lo[i] = (struct option){o->name,
+					optional(o) ? optional_argument
+					: o->arg    ? required_argument
+						    : no_argument,
+					NULL, o->id};
 		if (o->short_name) {
 			shorts[s++] = o->short_name;
 			if (o->arg)
+				shorts[s++] = ':';
+			if (optional(o))
 				shorts[s++] = ':';
 		}
 	}

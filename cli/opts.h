@@ -37,7 +37,11 @@ struct opt {
 	int id;		  /* handed to set(); a short option's letter, or >= 256 */
 	char short_name;  /* 0: none */
 	const char *name; /* the long name, without "--" */
-	const char *arg;  /* the value's name in the usage ("N", "SIZE"); NULL: a flag */
+	/* the value's name in the usage ("N", "SIZE"); NULL: a flag; "=NAME":
+	 * the value may be left out: --name or --name=VALUE, never a separate
+	 * word (docker's --sig-proxy=false), set() gets NULL without one, and
+	 * the usage shows --name[=NAME] */
+	const char *arg;
 	const char *help; /* may span lines ("\n" then the continuation) */
 };
 

@@ -139,6 +139,7 @@ static int state_config(const struct rt_config *cfg, const struct hcp_spec *spec
 	    .mem_bytes = cfg->mem_bytes,
 	    .labels = (char **)cfg->labels,
 	    .n_labels = cfg->n_labels,
+	    .open_stdin = cfg->process.stdin_open,
 	};
 	char *ip = NULL, net[64] = "none";
 	struct runtime_port ports[VMM_MAX_PORTFWD];

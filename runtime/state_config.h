@@ -9,7 +9,8 @@
  * - state.json keys: env, workdir, hostname, cpus, memory, binds, ports
  *   ([{host_ip, host_port, container_port, proto}]), network, ip_address,
  *   labels (a string map: {"KEY":"VALUE"}; the key other front ends use
- *   for labels too).
+ *   for labels too), open_stdin (a boolean: run with -i; hull attach says
+ *   that a detached container's stdin cannot be reached).
  * - runtime_config_copy() deep-copies (dst owns everything);
  *   runtime_config_free() frees what dst owns and zeroes it.
  * - Functions return 0 or -errno; no global state. */
@@ -44,6 +45,7 @@ struct runtime_config {
 	char *ip_address; /* the guest's eth0 address; NULL: none */
 	char **labels;	  /* KEY=VALUE (docker's --label form) */
 	size_t n_labels;
+	bool open_stdin; /* -i (docker's Config.OpenStdin) */
 };
 
 /* Add c's fields to the state object o. */

@@ -208,19 +208,51 @@ static void test_help_and_set_errors(void **st)
 	assert_int_equal(opts_parse(&run_like, 4, argv, set, &s, &first), OPTS_ERROR);
 }
 
-static void test_usage_text(void **st)
+/* c's usage text (malloc'd) */
+static char *usage_of(const struct cmd_opts *c)
 {
-	(void)st;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	opts_usage(&run_like, f);
+	assert_non_null(f);
+	opts_usage(c, f);
 	fclose(f);
+	return buf;
+}
+
+static void test_usage_text(void **st)
+{
+	(void)st;
+	char *buf = usage_of(&run_like);
 	/* every option once, from the table, and --help */
 	assert_non_null(strstr(buf, "Usage: hull run [OPTIONS] IMAGE [COMMAND...]\n"));
 	assert_non_null(strstr(buf, "      --initrd PATH         an initramfs\n"));
 	assert_non_null(strstr(buf, "  -m, --memory SIZE         memory\n"));
 	assert_non_null(strstr(buf, "      --help"));
+	free(buf);
+}
+
+/* An optional value ("=BOOL"): --name alone or --name=VALUE, never the
+ * next word (that is an argument, as with docker's --sig-proxy). */
+static void test_optional_value(void **st)
+{
+	(void)st;
+	static const struct opt opt_table[] = {{O_NAME, 0, "sig-proxy", "=BOOL", "proxy"}, {0}};
+	const struct cmd_opts attach_like = {
+	    .name = "attach", .synopsis = "NAME", .opts = opt_table, .min_args = 1, .max_args = 1};
+	struct seen s;
+	int first;
+	assert_int_equal(parse(&attach_like, &s, &first, "attach", "--sig-proxy", "false", NULL),
+			 OPTS_OK);
+	assert_int_equal(s.n, 1);
+	assert_null(s.vals[0]);
+	assert_int_equal(first, 2);
+	assert_int_equal(parse(&attach_like, &s, &first, "attach", "--sig-proxy=false", "c", NULL),
+			 OPTS_OK);
+	assert_string_equal(s.vals[0], "false");
+	assert_int_equal(parse(&attach_like, &s, &first, "attach", "--sig", "c", NULL), OPTS_ERROR);
+	char *buf = usage_of(&attach_like);
+	assert_non_null(strstr(buf, "      --sig-proxy[=BOOL]    proxy\n"));
 	free(buf);
 }
 
@@ -233,6 +265,7 @@ int main(void)
 	    cmocka_unit_test(test_argument_counts),
 	    cmocka_unit_test(test_help_and_set_errors),
 	    cmocka_unit_test(test_usage_text),
+	    cmocka_unit_test(test_optional_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -397,6 +397,7 @@ static void test_codec_config(void **st)
 	    .ip_address = "10.0.2.15",
 	    .labels = labels,
 	    .n_labels = 3,
+	    .open_stdin = true,
 	};
 	struct runtime_state a, b;
 	fill(&a);
@@ -427,6 +428,7 @@ static void test_codec_config(void **st)
 	assert_int_equal(b.cfg.n_labels, 3);
 	assert_string_equal(runtime_config_label(&b.cfg, "tier"), "front=end");
 	assert_string_equal(runtime_config_label(&b.cfg, "empty"), "");
+	assert_true(b.cfg.open_stdin);
 	assert_null(runtime_config_label(&b.cfg, "ap"));
 	char text[64];
 	runtime_port_text(&b.cfg.ports[0], text, sizeof(text));
@@ -443,6 +445,7 @@ static void test_codec_config(void **st)
 	    {"\"app\":\"web\"", "\"app\":1", "labels"},
 	    {"\"app\":\"web\"", "\"a=b\":\"web\"", "labels"},
 	    {"\"cpus\":2", "\"cpus\":-2", "cpus"},
+	    {"\"open_stdin\":true", "\"open_stdin\":1", "open_stdin"},
 	    {"\"binds\":[", "\"binds\":[1,", "binds"},
 	    {"\"env\":[", "\"env\":[{}],\"x\":[", "env"},
 	};
@@ -470,6 +473,7 @@ static void test_codec_config(void **st)
 	assert_int_equal(runtime_state_decode(cut, strlen(cut), &b, &err), 0);
 	assert_int_equal(b.cfg.n_ports + b.cfg.n_labels + b.cfg.n_env + b.cfg.cpus, 0);
 	assert_null(b.cfg.network);
+	assert_false(b.cfg.open_stdin);
 	runtime_state_free(&b);
 	free(cut);
 	free(json);
