@@ -16,5 +16,9 @@ int readfile(const char *path, size_t max, char **buf, size_t *len);
 /* The same, but a symlink as path's last component is not followed: -ELOOP
  * (for files in a directory the caller owns, such as hull's state). */
 int readfile_nofollow(const char *path, size_t max, char **buf, size_t *len);
+/* For the kernel's pseudo files (proc, sysfs, cgroupfs), which say size 0:
+ * read until EOF, -EFBIG once there are more than max bytes (max <
+ * SIZE_MAX - 1); a symlink as the last component is -ELOOP. */
+int readfile_pseudo(const char *path, size_t max, char **buf, size_t *len);
 
 #endif

@@ -28,7 +28,8 @@
 #define JAIL_USER "hull"
 #define MAX_MNT (JAIL_MAX_PATHS + 2)
 #define MAX_DIRS 256
-#define CG_MAX 3
+#define CG_MAX 4
+_Static_assert(CG_MAX <= CGSTATS_MAX_DIRS, "jail_cgroup_dirs() copies them all");
 
 extern char **environ;
 
@@ -580,6 +581,20 @@ static int child_error(const struct jail *j, const char *path, const struct chil
 			  step_text(e->step), what, num, strerror(e->err));
 }
 
+int jail_cgroup_dirs(const struct jail_cgroup *cg, struct cgstats_dirs *out)
+{
+	out->n = 0;
+	if (!cg)
+		return -ENOENT;
+	for (unsigned i = 0; i < cg->n && i < CGSTATS_MAX_DIRS; i++) {
+		if (strlen(cg->dir[i]) >= CGSTATS_PATH_MAX)
+			return -ENAMETOOLONG;
+		memcpy(out->dir[i], cg->dir[i], strlen(cg->dir[i]) + 1);
+		out->n = i + 1;
+	}
+	return 0;
+}
+
 static int cgroup_join(struct jail_cgroup *cg, pid_t pid, struct errmsg *err);
 
 pid_t jail_spawn(const struct jail *j, struct jail_cgroup *cg, const char *path, char *const argv[],
@@ -826,11 +841,19 @@ int jail_cgroup_create(struct jail_cgroup **out, const struct jail_limits *l, co
 	char name[64];
 	snprintf(name, sizeof(name), "hull-%d-%llu", (int)getpid(),
 		 (unsigned long long)clock_now_ns());
-	static const char *const ctls[CG_MAX] = {"memory", "pids", "cpu"};
+	/* cpuacct only counts (Stats reads it: cgstats.h): a v1 hierarchy of
+	 * its own where the host has one, nothing in v2 (cpu.stat is in every
+	 * cgroup there) */
+	static const char *const ctls[CG_MAX] = {"memory", "pids", "cpu", "cpuacct"};
 	int rc = 0;
 	for (unsigned i = 0; i < CG_MAX && !rc; i++) {
 		struct cg_ctl c = {.name = ctls[i]};
-		if ((rc = cg_find(&c))) {
+		bool optional = !strcmp(c.name, "cpuacct");
+		if ((rc = cg_find(&c)) && optional) {
+			rc = 0;
+			continue;
+		}
+		if (rc) {
 			rc = errmsg_set(err, rc, "cgroup: no %s controller (v1 or v2) for the VM",
 					c.name);
 			break;

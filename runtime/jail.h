@@ -35,7 +35,8 @@
  *   others gone from every set including the bounding set, so that
  *   jail_enter() can pivot_root and then drop those too. RLIMIT_CORE is 0.
  * - The cgroup (jail_cgroup_*): as root, one per VM with a memory limit, a
- *   pids limit and (cpu_milli > 0) a CPU quota, in cgroup v1 where the
+ *   pids limit and (cpu_milli > 0) a CPU quota (and, in v1 where the host
+ *   mounts it apart, a cpuacct group that only counts), in cgroup v1 where the
  *   host mounts that controller there, else v2; the helper joins it before
  *   it runs a single instruction of its own. jail_cgroup_remove() removes
  *   it; the cgroups of hull processes that died without doing so (SIGKILL)
@@ -56,6 +57,7 @@
 #include <sys/types.h>
 
 #include "common/errmsg.h"
+#include "runtime/cgstats.h"
 
 #define JAIL_MAX_PATHS 40
 
@@ -107,6 +109,10 @@ int jail_helper_uid(uid_t *uid);
  * this caller (not root), with *why saying so. */
 int jail_cgroup_create(struct jail_cgroup **out, const struct jail_limits *l, const char **why,
 		       struct errmsg *err);
+/* Its directories (one per v1 hierarchy: memory, pids, cpu and, where the
+ * host has it apart, cpuacct; one in v2) copied into *out, for cgstats_read().
+ * 0, or -ENOENT for cg NULL (out->n 0). The one owner of where they are. */
+int jail_cgroup_dirs(const struct jail_cgroup *cg, struct cgstats_dirs *out);
 /* Remove it (its processes must have exited and been reaped) and free. */
 void jail_cgroup_remove(struct jail_cgroup *cg);
 

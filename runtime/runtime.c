@@ -370,6 +370,14 @@ int rt_container_vmm_pid(const struct rt_container *c)
 	return c->s.vm->pid(c->s.vmh);
 }
 
+int rt_container_cgroup_dirs(const struct rt_container *c, struct cgstats_dirs *out)
+{
+	out->n = 0;
+	if (!rt_container_vmm_pid(c) || !c->s.vm->cgroup_dirs)
+		return -ENOENT;
+	return c->s.vm->cgroup_dirs(c->s.vmh, out);
+}
+
 static void start_io(struct rt_session *s, const struct rt_io *io, bool stdin_open, bool tty)
 {
 	s->io = io;

@@ -217,6 +217,13 @@ int rt_session_pause(struct rt_session *s, bool pause, struct errmsg *err);
  * rt_close(); 0 when there is none (not started, ended, a fake VM). On the
  * thread that runs the container's session. */
 int rt_container_vmm_pid(const struct rt_container *c);
+/* The directories of the cgroup the container's VM processes run in
+ * (runtime/cgstats.h; cgstats_read() gives its figures), copied into *out,
+ * while rt_container_vmm_pid() is not 0: 0, or -ENOENT (out->n 0) when it
+ * has none (hull runs as an ordinary user, a fake VM) or the VM ended. On
+ * the thread that runs the container's session; *out may be read anywhere
+ * (cgstats_read() says -ENOENT once the cgroup is removed). */
+int rt_container_cgroup_dirs(const struct rt_container *c, struct cgstats_dirs *out);
 
 /* exec: ref is a running container's name, id or id prefix, or (containing
  * a '/') the path of its VM's vsock socket. The spec goes out at once;

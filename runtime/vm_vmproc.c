@@ -138,6 +138,11 @@ static int pid(void *vp)
 	return (int)vmproc_pid(vp);
 }
 
+static int cgroup_dirs(void *vp, struct cgstats_dirs *out)
+{
+	return vmproc_cgroup_dirs(vp, out);
+}
+
 const struct vmhost_ops rt_vm_proc = {
     .name = "hull-vmm",
     .spawn = spawn,
@@ -151,4 +156,5 @@ const struct vmhost_ops rt_vm_proc = {
     .pause = pause_vm,
     .resume = resume_vm,
     .pid = pid,
+    .cgroup_dirs = cgroup_dirs,
 };

@@ -26,6 +26,9 @@
  *   or -errno with err; -ESHUTDOWN once the VM stopped. pid(): the host
  *   process that runs the VM (its CPU time and memory are the VM's), 0 when
  *   there is none. All three may be NULL (the fake VM): not supported.
+ * - cgroup_dirs(): the directories of the cgroup the VM's processes run in
+ *   (runtime/cgstats.h), copied into *out: 0, or -ENOENT when there is none
+ *   (not root). NULL (the fake VM): none.
  * - One thread per VM (the session's). Nothing the VM side says is trusted
  *   beyond its event kinds: why strings are bounded and copied.
  */
@@ -35,6 +38,7 @@
 #include <stdint.h>
 
 #include "common/errmsg.h"
+#include "runtime/cgstats.h"
 #include "vmm/vmm.h"
 
 #define VMHOST_WHY_MAX 512
@@ -83,6 +87,7 @@ struct vmhost_ops {
 	int (*pause)(void *vm, struct errmsg *err);
 	int (*resume)(void *vm, struct errmsg *err);
 	int (*pid)(void *vm);
+	int (*cgroup_dirs)(void *vm, struct cgstats_dirs *out);
 };
 
 #endif

@@ -475,6 +475,11 @@ pid_t vmproc_pid(const struct vmproc *vp)
 	return vp->pid;
 }
 
+int vmproc_cgroup_dirs(const struct vmproc *vp, struct cgstats_dirs *out)
+{
+	return jail_cgroup_dirs(vp->cg, out);
+}
+
 static int take_event(struct vmproc *vp, struct vmproc_event *ev)
 {
 	*ev = vp->q[0];

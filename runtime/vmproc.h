@@ -64,6 +64,7 @@
 
 #include "common/errmsg.h"
 #include "proto/vmmapi.h"
+#include "runtime/cgstats.h"
 
 #define VMPROC_REAP_TIMEOUT_MS 5000
 #define VMPROC_WHY_MAX 512
@@ -124,6 +125,10 @@ int vmproc_resume(struct vmproc *vp, struct errmsg *err);
 int vmproc_stop(struct vmproc *vp);
 
 pid_t vmproc_pid(const struct vmproc *vp);
+/* The VM's cgroup directories (jail_cgroup_dirs(): copied, so another
+ * thread may read the cgroup until it is removed): 0, or -ENOENT when the
+ * helpers have none (not root) or it was removed (out->n 0). */
+int vmproc_cgroup_dirs(const struct vmproc *vp, struct cgstats_dirs *out);
 int vmproc_reap(struct vmproc *vp, int *wstatus);
 void vmproc_free(struct vmproc *vp);
 

@@ -45,13 +45,19 @@ struct shim_create {
 	struct shim_io io;
 };
 
-/* What the container used: the VM's monitor process's CPU time and resident
- * memory (the guest's memory as far as it is touched, plus the monitor's). */
+/* What the container used: its VM's cgroup's figures (the monitor and the
+ * network helper: guest memory as far as it is touched, their own memory,
+ * page cache), or without one the monitor process's CPU time and resident
+ * memory. A 0 is "not known" where noted. */
 struct shim_stats {
-	uint64_t cpu_user_ns, cpu_kernel_ns;
+	uint64_t cpu_total_ns;
+	uint64_t cpu_user_ns, cpu_kernel_ns; /* both 0: not known */
 	uint64_t memory_usage_bytes;
-	uint64_t memory_limit_bytes; /* the VM's memory size; 0: unknown */
-	uint64_t pids;		     /* host processes that stand for it */
+	uint64_t memory_limit_bytes;	 /* the cgroup's, else the VM's size; 0: unknown */
+	uint64_t memory_max_usage_bytes; /* high-water mark; 0: unknown */
+	uint64_t memory_rss_bytes;	 /* anonymous / resident memory */
+	uint64_t pids;			 /* host tasks that stand for it */
+	uint64_t pids_limit;		 /* 0: none */
 };
 
 struct shim_backend_ops {

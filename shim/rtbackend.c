@@ -27,10 +27,11 @@
  *   resumes the vCPUs (rt_session_pause); the handler waits for the answer.
  *   Signals to a paused container are delivered when it resumes, but
  *   SIGKILL resumes it first (as SIGKILL ends a frozen runc container).
- * - Stats: the monitor's CPU time and resident memory from /proc
- *   (runtime_proc_usage). Once the monitor runs in a cgroup of its own (the
- *   jail), that cgroup's cpu.stat and memory.current are the better figures:
- *   swap rb_stats' source, the Metrics it fills stay the same.
+ * - Stats: the VM's cgroup's figures (runtime/cgstats.h; the directories
+ *   from the runtime, rt_container_cgroup_dirs(), copied when it starts):
+ *   memory of the monitor and the network helper, CPU time, tasks. Without
+ *   a cgroup (not root): the monitor's CPU time and resident memory from
+ *   /proc (runtime_proc_usage), the VM's size as the limit, 1 task.
  * - Each process's fds (struct shim_io) are closed when its thread ends.
  */
 #include "shim/backend.h"
@@ -50,6 +51,7 @@
 #include "common/fdio.h"
 #include "common/fileutil.h"
 #include "common/readfile.h"
+#include "runtime/cgstats.h"
 #include "runtime/paths.h"
 #include "runtime/runtime.h"
 #include "runtime/state.h"
@@ -104,6 +106,7 @@ struct rtb {
 	pthread_cond_t cv;
 	struct shim_vmsize size;
 	int vmm_pid;			   /* under m: the VM monitor's, while it runs; else 0 */
+	struct cgstats_dirs cg;		   /* under m: its cgroup while it runs (n 0: none) */
 	bool paused;			   /* under m */
 	struct rproc procs[RTB_MAX_PROCS]; /* [0]: init */
 };
@@ -244,11 +247,14 @@ static void *proc_thread(void *arg)
 		int rc = rt_start(b->c, &p->rio, &err);
 		pthread_mutex_lock(&b->m);
 		b->vmm_pid = rc < 0 ? 0 : rt_container_vmm_pid(b->c);
+		if (rc < 0 || rt_container_cgroup_dirs(b->c, &b->cg) < 0)
+			b->cg.n = 0;
 		pthread_mutex_unlock(&b->m);
 		started(p, rc, &err);
 		status = rt_wait(b->c);
 		pthread_mutex_lock(&b->m);
 		b->vmm_pid = 0;
+		b->cg.n = 0;
 		b->paused = false;
 		pthread_mutex_unlock(&b->m);
 		rt_close(b->c);
@@ -572,15 +578,41 @@ static int rb_stats(void *be, struct shim_stats *st, struct errmsg *err)
 	struct rtb *b = be;
 	pthread_mutex_lock(&b->m);
 	int pid = b->vmm_pid;
+	struct cgstats_dirs cg = b->cg;
 	pthread_mutex_unlock(&b->m);
+	if (pid <= 0)
+		return errmsg_set(err, -ESRCH, "task %s: its VM is not running", b->id);
+	if (cg.n) {
+		struct cgstats c;
+		int rc = cgstats_read(&cg, &c, err);
+		if (rc == -ENOENT) /* the VM ended meanwhile: its cgroup is gone */
+			return errmsg_set(err, -ESRCH, "task %s: its VM is not running", b->id);
+		if (rc)
+			return rc;
+		*st = (struct shim_stats){
+		    .cpu_total_ns = c.cpu_ns,
+		    .cpu_user_ns = c.cpu_user_ns,
+		    .cpu_kernel_ns = c.cpu_system_ns,
+		    .memory_usage_bytes = c.mem_usage,
+		    .memory_limit_bytes = c.mem_limit,
+		    .memory_max_usage_bytes = c.mem_max_usage,
+		    .memory_rss_bytes = c.mem_rss,
+		    .pids = c.pids,
+		    .pids_limit = c.pids_limit,
+		};
+		return 0;
+	}
+	/* no cgroup (not root): the monitor process alone */
 	struct runtime_proc_usage u;
-	if (pid <= 0 || runtime_proc_usage(pid, &u) < 0)
+	if (runtime_proc_usage(pid, &u) < 0)
 		return errmsg_set(err, -ESRCH, "task %s: its VM is not running", b->id);
 	*st = (struct shim_stats){
+	    .cpu_total_ns = u.user_ns + u.system_ns,
 	    .cpu_user_ns = u.user_ns,
 	    .cpu_kernel_ns = u.system_ns,
 	    .memory_usage_bytes = u.rss_bytes,
 	    .memory_limit_bytes = b->size.mem_bytes,
+	    .memory_rss_bytes = u.rss_bytes,
 	    .pids = 1,
 	};
 	return 0;

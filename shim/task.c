@@ -715,19 +715,21 @@ static void h_stats(void *arg, struct ttrpc_call *call)
 	Io__Containerd__Cgroups__V1__CPUUsage usage = IO__CONTAINERD__CGROUPS__V1__CPUUSAGE__INIT;
 	usage.user = st.cpu_user_ns;
 	usage.kernel = st.cpu_kernel_ns;
-	usage.total = st.cpu_user_ns + st.cpu_kernel_ns;
+	usage.total = st.cpu_total_ns;
 	Io__Containerd__Cgroups__V1__CPUStat cpu = IO__CONTAINERD__CGROUPS__V1__CPUSTAT__INIT;
 	cpu.usage = &usage;
 	Io__Containerd__Cgroups__V1__MemoryEntry mem_usage =
 	    IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
 	mem_usage.usage = st.memory_usage_bytes;
 	mem_usage.limit = st.memory_limit_bytes;
+	mem_usage.max = st.memory_max_usage_bytes;
 	Io__Containerd__Cgroups__V1__MemoryStat mem =
 	    IO__CONTAINERD__CGROUPS__V1__MEMORY_STAT__INIT;
-	mem.rss = mem.total_rss = st.memory_usage_bytes;
+	mem.rss = mem.total_rss = st.memory_rss_bytes;
 	mem.usage = &mem_usage;
 	Io__Containerd__Cgroups__V1__PidsStat pids = IO__CONTAINERD__CGROUPS__V1__PIDS_STAT__INIT;
 	pids.current = st.pids;
+	pids.limit = st.pids_limit;
 	Io__Containerd__Cgroups__V1__Metrics m = IO__CONTAINERD__CGROUPS__V1__METRICS__INIT;
 	m.cpu = &cpu;
 	m.memory = &mem;

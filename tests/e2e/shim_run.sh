@@ -4,9 +4,10 @@
 # shim: ctr run --rm with stdout/stderr apart, exit status and stdin; ctr run
 # -t and exec -t on a terminal with its size; ctr run -d, task ls, ps
 # (the VM monitor's pid), pause/resume (the guest's clock stands still),
-# metrics, exec, kill, delete; a spec's rlimits (main and exec'd process),
-# annotations (labels in hull's state, io.hull.memory sizing the VM, a bad
-# value refused at Create) with ctr run --config and a root.path directory;
+# metrics (the VM's cgroup's: memory limit, tasks, CPU), exec, kill, delete;
+# a spec's rlimits (main and exec'd process), annotations (labels in hull's
+# state, io.hull.memory sizing the VM, a bad value refused at Create) with
+# ctr run --config and a root.path directory;
 # containerd SIGKILLed and restarted while a
 # task runs (it is reached again); the shim SIGKILLed (containerd's `shim
 # delete` cleans up after it); and nothing left afterwards (no shim process,
@@ -130,14 +131,55 @@ expect_eq "ctr task ps: the task's process is its VM monitor" \
 expect_eq "ctr task ls shows the monitor's pid" \
 	"$(awk '$1 == "t4" { print $2 }' <<<"$(ctr --address "$d/c.sock" task ls)")" "$vmm_pid"
 
+# metrics: as root (this suite) the VM's helpers run in a cgroup of their
+# own (runtime/jail.h), and Stats reports that cgroup's figures: the test
+# finds it from /proc/<monitor>/cgroup (v1: the memory and pids hierarchies;
+# v2: the one) and compares
+mnt_of() { # FSTYPE OPTION: where the first such cgroup file system is mounted
+	awk -v f="$1" -v o="$2" '{ split($0, h, " - "); split(h[2], t, " ")
+		if (t[1] == f && (o == "" || index("," t[3] ",", "," o ","))) { print $5; exit } }' /proc/self/mountinfo
+}
+cgdir() { # CONTROLLER: the monitor's cgroup directory of that controller
+	local rel mnt
+	rel=$(awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' \
+		"/proc/$vmm_pid/cgroup")
+	mnt=$(mnt_of cgroup "$1")
+	if [ -z "$rel" ]; then
+		rel=$(awk -F: '$1 == "0" { print $3 }' "/proc/$vmm_pid/cgroup")
+		mnt=$(mnt_of cgroup2 "")
+	fi
+	echo "$mnt$rel"
+}
+memcg=$(cgdir memory)
+pidscg=$(cgdir pids)
+cgval() { cat "$1/$2" 2>/dev/null || cat "$1/$3" 2>/dev/null; } # DIR V1 V2
+expect_contains "the VM's monitor runs in a cgroup of its own" "$memcg" "/hull-"
 ctrd metrics task metrics t4
 expect_eq "ctr task metrics exits 0" "$rc" 0
 mem=$(awk '$1 == "memory.usage_in_bytes" { print $2 }' <<<"$out")
+lim=$(awk '$1 == "memory.limit_in_bytes" { print $2 }' <<<"$out")
 cpu=$(awk '$1 == "cpuacct.usage" { print $2 }' <<<"$out")
-rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$vmm_pid/status")
-expect_eq "metrics: memory is the monitor's resident memory (within 25%)" \
-	"$(awk -v m="${mem:-0}" -v r="${rss:-0}" 'BEGIN { print (r > 0 && m > r * 0.75 && m < r * 1.25) ? "yes" : m " vs " r }')" yes
+npids=$(awk '$1 == "pids.current" { print $2 }' <<<"$out")
+plim=$(awk '$1 == "pids.limit" { print $2 }' <<<"$out")
+cgmem=$(cgval "$memcg" memory.usage_in_bytes memory.current)
+expect_eq "metrics: memory is the cgroup's usage (within 25%)" \
+	"$(awk -v m="${mem:-0}" -v r="${cgmem:-0}" 'BEGIN { print (r > 0 && m > r * 0.75 && m < r * 1.25) ? "yes" : m " vs " r }')" yes
+# the VM's 128 MiB (hull's default) plus the jail's VMPROC_MEM_OVERHEAD
+expect_eq "metrics: the memory limit is the cgroup's" "$lim" \
+	"$(cgval "$memcg" memory.limit_in_bytes memory.max)"
+expect_eq "metrics: the memory limit is guest RAM + 256 MiB" "$lim" $(((128 + 256) << 20))
+expect_eq "metrics: the VM's tasks are counted" "$(test "${npids:-0}" -gt 0 && echo yes)" yes
+expect_eq "metrics: the task limit is the cgroup's" "$plim" "$(cgval "$pidscg" pids.max pids.max)"
+expect_eq "metrics: the task limit is VMPROC_PIDS_MAX" "$plim" 128
 expect_eq "metrics: the monitor's CPU time is counted" "$(test "${cpu:-0}" -gt 0 && echo yes)" yes
+# the rest of the message (ctr's table leaves it out): high-water mark and
+# user/kernel split
+ctrd metricsj task metrics --format json t4
+expect_eq "ctr task metrics --format json exits 0" "$rc" 0
+expect_eq "metrics: the memory high-water mark is at least the usage" \
+	"$(jq -r 'if .memory.usage.max >= .memory.usage.usage and .memory.usage.usage > 0 then "yes" else . end' <<<"$out")" yes
+expect_eq "metrics: CPU time is split into user and kernel" \
+	"$(jq -r 'if (.cpu.usage.user + .cpu.usage.kernel) > 0 then "yes" else . end' <<<"$out")" yes
 
 ctrd pause task pause t4
 expect_eq "ctr task pause exits 0" "$rc" 0
@@ -186,6 +228,7 @@ expect_eq "ctr task delete exits 0" "$rc" 0
 ctrd rm containers rm t4
 expect_eq "ctr containers rm exits 0" "$rc" 0
 expect_eq "the deleted task's VM monitor is gone" "$(gone "$vmm_pid" && echo gone)" gone
+expect_eq "the deleted task's cgroup is gone" "$(test -e "$memcg" || echo gone)" gone
 
 # The spec's rlimits and annotations, in one VM (of 256 MiB: another shape,
 # so it boots cold once and saves a template). ctr 1.6 has no rlimit flag:
@@ -213,8 +256,8 @@ ctrd mem7 task exec --fifo-dir "$d/fifo" --exec-id m7 t7 awk '$1 == "MemTotal:" 
 expect_eq "io.hull.memory=256M: the guest has 256 MiB (MemTotal 200-256 MiB)" \
 	"$(awk -v m="${out:-0}" 'BEGIN { print (m > 200 * 1024 && m <= 256 * 1024) ? "yes" : m " kB" }')" yes
 ctrd met7 task metrics t7
-expect_eq "... which metrics name as its memory limit" \
-	"$(awk '$1 == "memory.limit_in_bytes" { print $2 }' <<<"$out")" 268435456
+expect_eq "... and metrics name its cgroup's limit: that + 256 MiB (VMPROC_MEM_OVERHEAD)" \
+	"$(awk '$1 == "memory.limit_in_bytes" { print $2 }' <<<"$out")" $(((256 + 256) << 20))
 hull_cmd ps7 ps -aq --no-trunc --filter label=io.hull.test=t7
 cid7=$(cat "$d/state/io.containerd.runtime.v2.task/default/t7/hull-container-id" 2>/dev/null)
 expect_eq "annotations are the container's labels in hull's state (hull ps --filter label=)" \

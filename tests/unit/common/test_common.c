@@ -48,6 +48,16 @@ static void test_read_file(void **state)
 	assert_int_equal(buf[len], '\0');
 	free(buf);
 	assert_int_equal(readfile(p, sizeof(big) - 1, &buf, &len), -EFBIG);
+	/* pseudo files: to EOF, whatever stat says */
+	assert_int_equal(readfile_pseudo(p, sizeof(big), &buf, &len), 0);
+	assert_int_equal(len, sizeof(big));
+	free(buf);
+	assert_int_equal(readfile_pseudo(p, sizeof(big) - 1, &buf, &len), -EFBIG);
+	assert_null(buf);
+	assert_int_equal(readfile_pseudo("/proc/self/stat", 4096, &buf, &len), 0);
+	assert_true(len > 0 && buf[len] == '\0'); /* stat says size 0 */
+	free(buf);
+	assert_int_equal(readfile_pseudo("/proc/self/stat", 3, &buf, &len), -EFBIG);
 	assert_null(buf);
 
 	scratch_write(p, "", 0);

@@ -135,11 +135,15 @@ static int m_stats(void *be, struct shim_stats *st, struct errmsg *err)
 {
 	(void)be;
 	(void)err;
-	*st = (struct shim_stats){.cpu_user_ns = 3000000,
+	*st = (struct shim_stats){.cpu_total_ns = 5000000,
+				  .cpu_user_ns = 3000000,
 				  .cpu_kernel_ns = 2000000,
 				  .memory_usage_bytes = 50 << 20,
 				  .memory_limit_bytes = 128 << 20,
-				  .pids = 1};
+				  .memory_max_usage_bytes = 60 << 20,
+				  .memory_rss_bytes = 40 << 20,
+				  .pids = 3,
+				  .pids_limit = 128};
 	return 0;
 }
 
@@ -670,9 +674,12 @@ static void test_exec_pause_resize(void **state)
 	assert_non_null(m->memory->usage);
 	assert_int_equal(m->memory->usage->usage, 50 << 20);
 	assert_int_equal(m->memory->usage->limit, 128 << 20);
-	assert_int_equal(m->memory->rss, 50 << 20);
+	assert_int_equal(m->memory->usage->max, 60 << 20);
+	assert_int_equal(m->memory->rss, 40 << 20);
+	assert_int_equal(m->memory->total_rss, 40 << 20);
 	assert_non_null(m->pids);
-	assert_int_equal(m->pids->current, 1);
+	assert_int_equal(m->pids->current, 3);
+	assert_int_equal(m->pids->limit, 128);
 	io__containerd__cgroups__v1__metrics__free_unpacked(m, NULL);
 	containerd__task__v2__stats_response__free_unpacked(sr, NULL);
 	ttrpc__response__free_unpacked(r, NULL);
