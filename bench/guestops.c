@@ -4,7 +4,7 @@
 //   guestops [-f DATAFILE] [-s MIB] [-t SECONDS] [OP...]
 //
 // OPs (default: all, in this order): syscall readhot readcold filefault
-// anonfault forkexec pipe stdout. Each op repeats its unit until at least
+// anonfault forkexec pipe stdout irq. Each op repeats its unit until at least
 // SECONDS (default 1) of measured time and at least 1 unit (3 for forkexec)
 // have passed, then prints one line on stderr:
 //   op NAME COST UNIT iters=N minflt=.. majflt=.. pgfault=.. irqs=.. [note]
@@ -20,6 +20,8 @@
 // the hull image lives on /dev/vda, so a cold read is virtio-blk requests.
 // stdout writes MIB MiB to fd 1 (the harness discards it on the host; in
 // hull that is the container's stdout: a pipe to guest-init, then vsock).
+// irq spins in user mode for SECONDS and reports the time the kernel took
+// away (slices slower than the fastest), per second and per interrupt.
 // forkexec executes this program itself (/proc/self/exe, argument
 // "--exit"), which exits at once: a static binary, no dynamic loader.
 //
@@ -328,6 +330,33 @@ static double u_stdout(double *units)
 	return t;
 }
 
+// Interrupts as user mode sees them: a user-mode loop cut into short slices
+// for min_secs of wall time; a slice slower than the fastest lost the excess
+// to the kernel (an interrupt, mostly the timer tick, or the host taking the
+// CPU away). Units: wall seconds; the measured time is the total excess, so
+// the cost is the microseconds stolen per second (run_op divides it by the
+// interrupts counted to give the cost of one).
+static double u_irq(double *units)
+{
+	enum { SLICES = 1 << 20 };
+	static float d[SLICES];
+	volatile unsigned long x = 0;
+	double start = now(), prev = start, t, min = 1e9, total;
+	long n = 0;
+	do {
+		for (int i = 0; i < 2000; i++)
+			x += i;
+		t = now();
+		d[n] = (float)(t - prev);
+		if (d[n] < min)
+			min = d[n];
+		prev = t;
+	} while (++n < SLICES && t - start < (min_secs > 0 ? min_secs : 0.1));
+	total = t - start;
+	*units += total;
+	return total - n * min;
+}
+
 static const struct op {
 	const char *name, *unit;
 	unit_fn fn;
@@ -341,6 +370,7 @@ static const struct op {
     {"forkexec", "us/fork+exec+exit", u_forkexec, 3},
     {"pipe", "us/MiB", u_pipe, 1},
     {"stdout", "us/MiB", u_stdout, 1},
+    {"irq", "us-stolen/s", u_irq, 1},
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 
@@ -359,7 +389,8 @@ static void run_op(const struct op *op)
 	int iters = 0;
 	char minf[32], majf[32], pgf[32], irq[32];
 	read_counters(&a);
-	while (iters < op->min_iters || secs < min_secs) {
+	// irq times itself: its measured time is what the kernel stole
+	while (iters < op->min_iters || (op->fn != u_irq && secs < min_secs)) {
 		secs += op->fn(&units);
 		iters++;
 	}
@@ -373,6 +404,8 @@ static void run_op(const struct op *op)
 		secs / units * 1e6, op->unit, iters, minf, majf, pgf, irq);
 	if (op->fn == u_readcold)
 		fprintf(stderr, " resident-after-drop=%.0f%%", resident_after_drop * 100);
+	if (op->fn == u_irq && a.irqs >= 0 && b.irqs > a.irqs)
+		fprintf(stderr, " us-per-irq=%.1f", secs / (b.irqs - a.irqs) * 1e6);
 	fputc('\n', stderr);
 }
 
