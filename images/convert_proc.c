@@ -131,8 +131,9 @@ static void describe(int ws, struct errmsg *err, pid_t pid, const char *trap)
 	if (trap[0])
 		errmsg_set(err, -EIO, "%s (pid %d)", trap, (int)pid);
 	else if (WIFSIGNALED(ws))
-		errmsg_set(err, -EIO, "the converter " CONVPROC_NAME " (pid %d) was killed by %s",
-			   (int)pid, strsignal(WTERMSIG(ws)));
+		errmsg_set(err, -EIO,
+			   "the converter " CONVPROC_NAME " (pid %d) was killed by signal %d (%s)",
+			   (int)pid, WTERMSIG(ws), strsignal(WTERMSIG(ws)));
 	else if (WIFEXITED(ws) && WEXITSTATUS(ws) == EXIT_SECCOMP)
 		errmsg_set(err, -EIO,
 			   "the converter " CONVPROC_NAME " (pid %d) was killed by its seccomp "

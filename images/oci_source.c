@@ -521,8 +521,6 @@ void oci_source_seal(struct oci_source *s)
 size_t oci_source_fds(const struct oci_source *s, int *fds, size_t max)
 {
 	size_t n = 0;
-	if (s->dirfd >= 0 && n < max)
-		fds[n++] = s->dirfd;
 	if (s->afd >= 0 && n < max)
 		fds[n++] = s->afd;
 	for (size_t i = 0; i < s->npre && n < max; i++)

@@ -70,8 +70,9 @@ ssize_t oci_member_read(struct oci_blob *b, const void **buf, struct errmsg *err
  *   from its preopened fd (from its start, on each open), anything else is
  *   -EPERM; the layout directory's fd is closed. One stream of a sealed
  *   source at a time (the fds' offsets are shared).
- * - oci_source_fds() puts the fds s holds into fds[] (at most max) and
- *   returns their number, for a child that closes every other fd. */
+ * - oci_source_fds() puts the fds a sealed s reads (the preopened ones,
+ *   not the layout directory's) into fds[] (at most max) and returns their
+ *   number, for a child that closes every other fd before it seals s. */
 int oci_source_preopen(struct oci_source *s, const struct oci_descriptor *d, size_t n,
 		       struct errmsg *err);
 void oci_source_seal(struct oci_source *s);
