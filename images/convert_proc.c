@@ -169,7 +169,8 @@ int convproc_run(const int *keep, size_t nkeep, unsigned n_items, convproc_fn fn
 	int *k = calloc(nkeep + 1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
-	memcpy(k, keep, nkeep * sizeof(*k));
+	if (nkeep)
+		memcpy(k, keep, nkeep * sizeof(*k));
 	int p[2];
 	if (pipe2(p, O_CLOEXEC)) {
 		free(k);
