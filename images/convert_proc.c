@@ -101,8 +101,10 @@ static _Noreturn void child(int *keep, size_t nkeep, int wfd, pid_t parent, bool
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* not even stderr: the user's terminal is no place for what a
+	 * taken-over converter would write (its messages go up the pipe) */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 		rc = errmsg_set(&err, -errno, "hull-convert: /dev/null: %s", strerror(errno));
 	keep[nkeep++] = wfd;
 	if (!rc && (rc = close_others(keep, nkeep)))

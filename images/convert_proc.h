@@ -7,8 +7,8 @@
  *   code and data) and waits for the child. The child, before fn reads a
  *   byte of the layers:
  *   - names itself hull-convert (/proc/PID/comm), dies with its parent
- *     (PDEATHSIG), gets /dev/null as stdin and stdout and closes every
- *     other fd but stderr, keep[] and its status pipe;
+ *     (PDEATHSIG), gets /dev/null as stdin, stdout and stderr and closes
+ *     every other fd but keep[] and its status pipe;
  *   - as root: new network, IPC and UTS namespaces (empty: no socket would
  *     reach anything), then the identity of the monitor's jail (the system
  *     user `hull`, common/jail_enter.h jail_user()/jail_become()): no

@@ -300,16 +300,18 @@ if [ -n "$cpid" ] && kill -STOP "$cpid"; then
 					echo own)" own
 		done
 	fi
-	# each fd: stdin/stdout (/dev/null), stderr, the layer blob, the image
-	# at its temp name (each maybe twice: a reader's and a writer's
+	# each fd: stdin, stdout and stderr (/dev/null), the layer blob, the
+	# image at its temp name (each maybe twice: a reader's and a writer's
 	# duplicate), its status pipe; nothing else of hull's
 	others=$(for f in "/proc/$cpid/fd/"*; do readlink "$f"; done |
-		grep -v -e '^/dev/null$' -e "^$tmp/conv.err\$" -e '^pipe:' \
+		grep -v -e '^/dev/null$' -e '^pipe:' \
 			-e "^$HULL_ROOT/oci/blobs/sha256/[0-9a-f]*\$" \
 			-e "^$HULL_ROOT/rootfs/[0-9a-f]*\.ext4\.tmp\.[0-9]*\$")
 	expect_eq "hull-convert holds its inputs, its output and its pipe only" "$others" ""
 	expect_eq "... the pipe is one" "$(for f in "/proc/$cpid/fd/"*; do readlink "$f"; done |
 		grep -c '^pipe:')" 1
+	expect_eq "... stderr is /dev/null (not the user's terminal)" \
+		"$(readlink "/proc/$cpid/fd/2")" /dev/null
 	kill -KILL "$cpid"
 	kill -CONT "$cpid" 2>/dev/null
 else
