@@ -6,7 +6,8 @@
 #
 # The image: /bin/busybox and a symlink per applet, /etc/passwd with root,
 # nobody and app (1000:1000, also in groups extra=2000 and audio=29),
-# /tmp 1777, /root 0700, /home/app owned by app; Env PATH, Cmd ["sh"].
+# /tmp 1777, /root 0700, /home/app owned by app; Env PATH, Cmd ["sh"];
+# /usr/bin/wget is wget-notimeout.sh when the busybox has no wget timeouts.
 # OUTDIR is replaced atomically. Needs busybox-static, GNU tar, gzip,
 # sha256sum, jq.
 set -euo pipefail
@@ -40,6 +41,18 @@ chmod 755 "$r/bin/busybox"
 	mkdir -p "$r/$(dirname "$applet")"
 	ln -sf /bin/busybox "$r/$applet"
 done
+# A busybox without wget timeouts (Debian 12's) crashes on `wget -T N`
+# (wget-notimeout.sh says why): /usr/bin/wget becomes a script that drops -T.
+# Its usage text names -T exactly when the timeouts are built in.
+wget_help=$("$busybox" wget --help 2>&1 || true)
+case $wget_help in
+*"-T SEC"*) ;;
+*)
+	wget_link=$("$busybox" --list-full | grep -x '.*/wget')
+	rm "$r/$wget_link"
+	install -m 755 "$here/wget-notimeout.sh" "$r/$wget_link"
+	;;
+esac
 chmod 1777 "$r/tmp"
 chmod 700 "$r/root"
 
