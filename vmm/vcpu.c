@@ -234,6 +234,18 @@ static void park(struct vcpu *v)
 	pthread_mutex_unlock(&p->lock);
 }
 
+static void report_triple_fault(struct vcpu *v)
+{
+	struct kvm_regs r = {0};
+	struct kvm_sregs s = {0};
+	ioctl(v->fd, KVM_GET_REGS, &r);
+	ioctl(v->fd, KVM_GET_SREGS, &s);
+	stop_with(v, VMM_STOP_TRIPLE_FAULT,
+		  "vCPU %u at rip 0x%llx cs 0x%x cr0 0x%llx idt 0x%llx/%u", v->id,
+		  (unsigned long long)r.rip, s.cs.selector, (unsigned long long)s.cr0,
+		  (unsigned long long)s.idt.base, s.idt.limit);
+}
+
 void *vcpu_run(void *arg)
 {
 	struct vcpu *v = arg;
@@ -283,8 +295,10 @@ void *vcpu_run(void *arg)
 				memset(run->mmio.data, 0, sizeof(run->mmio.data));
 			break;
 		case KVM_EXIT_SHUTDOWN:
-			stop_with(v, VMM_STOP_SHUTDOWN, "vCPU %u: guest shut down (triple fault)",
-				  v->id);
+			/* a fault while delivering a double fault: the CPU
+			 * shuts down (the guest kernel is broken or was
+			 * overwritten); the registers say where */
+			report_triple_fault(v);
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
 			if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
