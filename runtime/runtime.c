@@ -444,11 +444,20 @@ int rt_wait(struct rt_container *c)
 		session_console_dump(&c->s);
 	} else {
 		const struct vmhost_event *ev = &c->s.stopped;
-		const char *reason = ev->reason ? ev->reason : "unknown";
+		const char *reason = ev->reason ? ev->reason : "unknown", *why = ev->why;
+		/* panic=-1: a guest kernel panic resets the machine at once;
+		 * the console's panic line says why (init killed, no root...)
+		 * better than the reset does */
+		char panic[200], preason[sizeof(panic) + 40];
+		if (ev->guest_reset && session_console_panic(&c->s, panic, sizeof(panic))) {
+			snprintf(preason, sizeof(preason), "the guest kernel panicked: %s", panic);
+			reason = preason;
+			why = "";
+		}
 		/* the why goes to the state too: `hull ps` and inspect show it */
 		snprintf(c->error, sizeof(c->error),
 			 "the VM stopped (%s%s%.400s) before the container reported an exit status",
-			 reason, ev->why[0] ? ": " : "", ev->why);
+			 reason, why[0] ? ": " : "", why);
 		/* and to the container's log: `hull logs` of a container that
 		 * ended this way (a seccomp violation, a crash) says why */
 		if (c->sup) {
@@ -463,8 +472,8 @@ int rt_wait(struct rt_container *c)
 		session_diag(&c->s,
 			     "hull: the VM stopped (%s%s%s) before the container reported an exit "
 			     "status%s%s\n",
-			     reason, ev->why[0] ? ": " : "", ev->why,
-			     f ? "; control channel: " : "", f ? f : "");
+			     reason, why[0] ? ": " : "", why, f ? "; control channel: " : "",
+			     f ? f : "");
 		session_console_dump(&c->s);
 	}
 	return c->status;

@@ -249,6 +249,28 @@ static void test_exit_status_and_error(void **st)
 	close(c.event_fd);
 }
 
+static void test_guest_panics(void **st)
+{
+	(void)st;
+	struct cap c;
+	struct rt_io io = io_for(&c, -1);
+	char *pa[] = {"panic"};
+	struct rt_config cfg = config(pa, 1);
+	char id[80];
+	assert_int_equal(run(&cfg, &io, id, sizeof(id)), RT_EXIT_FAILED);
+	/* the panic line names the end, escaped, to the end of its line */
+	assert_non_null(strstr(c.diag, "hull: the VM stopped (the guest kernel panicked: "
+				       "Attempted to kill init! ?[2Jexitcode=0x5) before the "
+				       "container reported an exit status"));
+	struct runtime_state s;
+	struct errmsg err;
+	assert_int_equal(rt_inspect(id, &s, &err), 0);
+	assert_non_null(s.error);
+	assert_non_null(strstr(s.error, "the guest kernel panicked: Attempted to kill init!"));
+	runtime_state_free(&s);
+	close(c.event_fd);
+}
+
 static void test_vm_dies(void **st)
 {
 	(void)st;
@@ -560,6 +582,7 @@ int main(void)
 	    cmocka_unit_test(test_run_echo),
 	    cmocka_unit_test(test_restored_saves_no_template),
 	    cmocka_unit_test(test_exit_status_and_error),
+	    cmocka_unit_test(test_guest_panics),
 	    cmocka_unit_test(test_vm_dies),
 	    cmocka_unit_test(test_never_ready),
 	    cmocka_unit_test(test_stdin),
