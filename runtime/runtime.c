@@ -433,6 +433,11 @@ int rt_wait(struct rt_container *c)
 	int code;
 	if (control_exit_status(&c->s.ctl, &code)) {
 		c->status = code;
+		/* guest-init's word on how the running container ended (its
+		 * process killed by the guest's OOM killer): the state keeps
+		 * it (inspect's Error) */
+		if (c->s.ctl.started && c->s.ctl.text[0])
+			snprintf(c->error, sizeof(c->error), "%s", c->s.ctl.text);
 	} else if (c->s.killed_by) {
 		c->status = 128 + c->s.killed_by;
 	} else if (c->s.ready_expired) {

@@ -350,6 +350,17 @@ static void on_event(struct rt_session *s, const struct control_event *ev)
 		break;
 	case CONTROL_ERROR:
 		session_diag(s, "hull: %s\n", ev->text);
+		if (s->ctl.started && s->sup) {
+			/* about the running container (the guest's OOM killer
+			 * ended it): its log keeps that too, as `hull logs`
+			 * of a detached one has no other place to show it */
+			char line[sizeof(s->ctl.text) + 8];
+			int n = snprintf(line, sizeof(line), "hull: %s\n", ev->text);
+			if (n > 0)
+				supervisor_output(s->sup, 2, (const uint8_t *)line,
+						  (size_t)n < sizeof(line) ? (size_t)n
+									   : sizeof(line) - 1);
+		}
 		break;
 	case CONTROL_EXIT:
 		s->t.exited = s->ctl.t_exit;

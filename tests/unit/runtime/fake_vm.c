@@ -98,6 +98,11 @@ static void run(struct proc *pr, const struct hcp_spec *s)
 			out(pr, line);
 		}
 		finish(pr, 0);
+	} else if (!strcmp(pr->mode, "oom")) {
+		/* guest-init's word on a container the OOM killer ended */
+		const char *e = "the container's process was killed by the guest's OOM killer";
+		put(pr->fd, HCP_ERROR, e, (uint32_t)strlen(e));
+		finish(pr, 137);
 	} else if (!strcmp(pr->mode, "crash")) {
 		_exit(3); /* the VM dies under the container */
 	} else if (!strcmp(pr->mode, "panic")) {

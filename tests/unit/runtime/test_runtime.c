@@ -249,6 +249,35 @@ static void test_exit_status_and_error(void **st)
 	close(c.event_fd);
 }
 
+static void test_note_after_start(void **st)
+{
+	(void)st;
+	struct cap c;
+	struct rt_io io = io_for(&c, -1);
+	char *oo[] = {"oom"};
+	struct rt_config cfg = config(oo, 1);
+	char id[80];
+	assert_int_equal(run(&cfg, &io, id, sizeof(id)), 137);
+	/* said, kept in the state and in the log */
+	const char *note = "the container's process was killed by the guest's OOM killer";
+	assert_non_null(strstr(c.diag, note));
+	struct runtime_state s;
+	struct errmsg err;
+	assert_int_equal(rt_inspect(id, &s, &err), 0);
+	assert_int_equal(s.exit_code, 137);
+	assert_non_null(s.error);
+	assert_string_equal(s.error, note);
+	char *lp = runtime_path(&s, RUNTIME_LOG_FILE), *log = NULL;
+	size_t n;
+	assert_non_null(lp);
+	assert_int_equal(readfile(lp, 1 << 20, &log, &n), 0);
+	assert_non_null(strstr(log, note));
+	free(log);
+	free(lp);
+	runtime_state_free(&s);
+	close(c.event_fd);
+}
+
 static void test_guest_panics(void **st)
 {
 	(void)st;
@@ -583,6 +612,7 @@ int main(void)
 	    cmocka_unit_test(test_restored_saves_no_template),
 	    cmocka_unit_test(test_exit_status_and_error),
 	    cmocka_unit_test(test_guest_panics),
+	    cmocka_unit_test(test_note_after_start),
 	    cmocka_unit_test(test_vm_dies),
 	    cmocka_unit_test(test_never_ready),
 	    cmocka_unit_test(test_stdin),
