@@ -186,15 +186,17 @@ static void report_oom(const struct log *l, struct chan *ch, struct oomwatch *w,
 	oomwatch_check(w, main, &r);
 	if (!r.kills)
 		return;
+	/* a cgroup's limit (one the container set up in the guest) is not
+	 * the VM's size: --memory would not help then */
+	const char *why = r.all_memcg ? "a memory cgroup in the guest reached its limit"
+				      : "the VM ran out of memory (give it more with --memory)";
 	if (r.main_killed)
 		snprintf(text, sizeof(text),
-			 "the container's process was killed by the guest's OOM killer: the VM ran "
-			 "out of memory (give it more with --memory)");
+			 "the container's process was killed by the guest's OOM killer: %s", why);
 	else
 		snprintf(text, sizeof(text),
-			 "the guest's OOM killer killed %u process%s of the container: the VM ran "
-			 "out of memory (give it more with --memory)",
-			 r.kills, r.kills == 1 ? "" : "es");
+			 "the guest's OOM killer killed %u process%s of the container: %s", r.kills,
+			 r.kills == 1 ? "" : "es", why);
 	log_debug(l, "%s", text);
 	int rc = chan_send(ch, HCP_ERROR, text, strlen(text));
 	if (rc < 0)

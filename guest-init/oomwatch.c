@@ -1,6 +1,7 @@
 #include "oomwatch.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,9 +36,9 @@ static int number(const char *s, size_t n, size_t *i, char end, long *v)
 	return 0;
 }
 
-int oomwatch_parse(const char *rec, size_t n, pid_t *pid)
+int oomwatch_parse(const char *rec, size_t n, pid_t *pid, bool *memcg)
 {
-	static const char key[] = "Killed process ";
+	static const char key[] = "Killed process ", cg[] = "Memory cgroup out of memory: ";
 	size_t i = 0;
 	long pri, pidv;
 
@@ -62,6 +63,8 @@ int oomwatch_parse(const char *rec, size_t n, pid_t *pid)
 	if (number(rec, end, &i, ' ', &pidv) < 0 || pidv <= 0 || i >= end || rec[i] != '(')
 		return 0;
 	*pid = (pid_t)pidv;
+	*memcg = k - body >= (ptrdiff_t)sizeof(cg) - 1 &&
+		 !memcmp(k - (sizeof(cg) - 1), cg, sizeof(cg) - 1);
 	return 1;
 }
 
@@ -70,6 +73,7 @@ void oomwatch_check(struct oomwatch *w, pid_t main, struct oomwatch_result *r)
 	char rec[8192]; /* the kernel's longest record (CONSOLE_EXT_LOG_MAX) */
 
 	memset(r, 0, sizeof(*r));
+	r->all_memcg = true;
 	if (w->fd < 0)
 		return;
 	/* one record per read (a record longer than the buffer would fail
@@ -81,8 +85,10 @@ void oomwatch_check(struct oomwatch *w, pid_t main, struct oomwatch_result *r)
 		if (n <= 0)
 			return; /* EAGAIN: all read */
 		pid_t pid;
-		if (oomwatch_parse(rec, (size_t)n, &pid)) {
+		bool memcg;
+		if (oomwatch_parse(rec, (size_t)n, &pid, &memcg)) {
 			r->kills++;
+			r->all_memcg = r->all_memcg && memcg;
 			if (pid == main)
 				r->main_killed = true;
 		}

@@ -18,7 +18,9 @@
  *   facility 1 or more); each record is bounds-checked, numbers strictly
  *   parsed. A forged record can at worst mislabel this container's own end.
  * - oomwatch_parse() is the parser alone: 1 and *pid for a kernel OOM-kill
- *   record ("PRI,SEQ,TS,FLAGS;...Killed process PID (..."), else 0.
+ *   record ("PRI,SEQ,TS,FLAGS;...Killed process PID (..."), else 0; *memcg
+ *   says whether a memory cgroup's limit made the kill ("Memory cgroup out
+ *   of memory: Killed process ...") rather than the guest running out.
  */
 #ifndef HULL_GUEST_INIT_OOMWATCH_H
 #define HULL_GUEST_INIT_OOMWATCH_H
@@ -36,12 +38,13 @@ struct oomwatch {
 struct oomwatch_result {
 	unsigned kills;	  /* victims logged since oomwatch_start() */
 	bool main_killed; /* `main` was one of them */
+	bool all_memcg;	  /* every kill was a memory cgroup's, none the guest's */
 };
 
 void oomwatch_start(struct oomwatch *w);
 void oomwatch_check(struct oomwatch *w, pid_t main, struct oomwatch_result *r);
 void oomwatch_stop(struct oomwatch *w);
 
-int oomwatch_parse(const char *rec, size_t n, pid_t *pid);
+int oomwatch_parse(const char *rec, size_t n, pid_t *pid, bool *memcg);
 
 #endif

@@ -10,8 +10,9 @@
 # - guest-init crashed by a --privileged container (guest root: it writes
 #   an INT3 where init resumes, through /proc/1/mem): the guest kernel panics
 #   ("Attempted to kill init"), status 125, the panic named in the message;
-# - the guest's OOM killer killing the container's process: status 137 and
-#   "killed by the guest's OOM killer";
+# - the guest's OOM killer killing the container's process (over a memory
+#   cgroup's limit in the guest): status 137 and "killed by the guest's OOM
+#   killer";
 # - a guest flooding its virtqueues (stdout over vsock and reads of its
 #   disk, at once): exec and stop still answer, the monitor's and the
 #   supervisor's memory stay bounded, the log stays within its cap.
@@ -75,23 +76,24 @@ expect_contains "guest-init crash: the panic is named" "$err" \
 	"the VM stopped (the guest kernel panicked: Attempted to kill init! exitcode=0x00000005) before the container reported an exit status"
 no_leaks "guest-init crash"
 
-# -- the guest's OOM killer: the container first fills tmpfs (/dev/shm, then
-# its root's upper layer) up to 16 MiB short of what the guest has
-# available (written pages are cheaper than faulted ones where guest kernel
-# mode is emulated), then dd's buffer, as large as the guest's RAM (the
-# kernel's overcommit check lets one allocation of MemTotal through), takes
-# the rest as read(2) of /dev/zero touches it. dd is the container's process
-# (exec) and the OOM killer's only large victim --
-oom='avail=$(awk "/^MemAvailable:/ { print int(\$2 / 1024) }" /proc/meminfo)
-fill=$((avail - 16)); shm=$((fill > 56 ? 56 : fill))
-dd if=/dev/zero of=/dev/shm/fill bs=1M count=$shm 2>/dev/null
-[ $fill -le $shm ] || dd if=/dev/zero of=/tmp/fill bs=1M count=$((fill - shm)) 2>/dev/null
-exec dd if=/dev/zero of=/dev/null bs=$(awk "/^MemTotal:/ { print \$2 }" /proc/meminfo)k'
+# -- the guest's OOM killer: the container puts itself in a memory cgroup of
+# the guest limited to 8 MiB (cgroup2 is mounted in it, as in docker) and
+# dd's 32 MiB buffer outgrows it as read(2) of /dev/zero touches it. dd is the
+# container's process (exec). This is the guest kernel's OOM killer and
+# guest-init's detection (the kernel's "Killed process PID" record in
+# /dev/kmsg) as when the whole VM runs out, which makes the other message;
+# filling the whole VM (more than 100 MiB, every page costing milliseconds
+# where guest kernel mode is emulated) would take many minutes on a loaded
+# host --
+oom='cg=/sys/fs/cgroup/oomtest
+mkdir $cg && echo +memory >/sys/fs/cgroup/cgroup.subtree_control &&
+echo 8M >$cg/memory.max && echo $$ >$cg/cgroup.procs &&
+exec dd if=/dev/zero of=/dev/null bs=32M'
 bg_run oom --rm "$IMG" sh -c "$oom"
 bg_wait
 expect_eq "guest OOM: exit status 137" "$rc" 137
 expect_contains "guest OOM: said so" "$err" \
-	"hull: the container's process was killed by the guest's OOM killer: the VM ran out of memory (give it more with --memory)"
+	"hull: the container's process was killed by the guest's OOM killer: a memory cgroup in the guest reached its limit"
 no_leaks "guest OOM"
 
 # -- a guest flooding its virtqueues: the container writes to stdout as fast

@@ -1,6 +1,7 @@
 /* oomwatch: the kernel-log record parser (the /dev/kmsg reading itself runs
  * in the guest: e2e-faults2's OOM case). */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
@@ -10,10 +11,13 @@
 
 #include "guest-init/oomwatch.h"
 
+static bool memcg;
+
 static int parse(const char *rec, pid_t *pid)
 {
 	*pid = -1;
-	return oomwatch_parse(rec, strlen(rec), pid);
+	memcg = false;
+	return oomwatch_parse(rec, strlen(rec), pid, &memcg);
 }
 
 static void test_kernel_records(void **state)
@@ -65,7 +69,7 @@ static void test_not_counted(void **state)
 	assert_int_equal(pid, -1);
 	/* a length that stops before the pid ends: nothing read past it */
 	const char *rec = "3,5,1,-;Killed process 55 (x)";
-	assert_int_equal(oomwatch_parse(rec, strlen(rec) - 5, &pid), 0);
+	assert_int_equal(oomwatch_parse(rec, strlen(rec) - 5, &pid, &memcg), 0);
 }
 
 int main(void)
