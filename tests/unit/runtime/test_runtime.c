@@ -249,24 +249,22 @@ static void test_exit_status_and_error(void **st)
 	close(c.event_fd);
 }
 
-static void test_note_after_start(void **st)
+/* The run `argv` ends with status; diag, the state's error and the log all
+ * have note. */
+static void ends_recorded(char *argv[], int status, const char *diag, const char *note)
 {
-	(void)st;
 	struct cap c;
 	struct rt_io io = io_for(&c, -1);
-	char *oo[] = {"oom"};
-	struct rt_config cfg = config(oo, 1);
+	struct rt_config cfg = config(argv, 1);
 	char id[80];
-	assert_int_equal(run(&cfg, &io, id, sizeof(id)), 137);
-	/* said, kept in the state and in the log */
-	const char *note = "the container's process was killed by the guest's OOM killer";
-	assert_non_null(strstr(c.diag, note));
+	assert_int_equal(run(&cfg, &io, id, sizeof(id)), status);
+	assert_non_null(strstr(c.diag, diag));
 	struct runtime_state s;
 	struct errmsg err;
 	assert_int_equal(rt_inspect(id, &s, &err), 0);
-	assert_int_equal(s.exit_code, 137);
+	assert_int_equal(s.exit_code, status);
 	assert_non_null(s.error);
-	assert_string_equal(s.error, note);
+	assert_non_null(strstr(s.error, note));
 	char *lp = runtime_path(&s, RUNTIME_LOG_FILE), *log = NULL;
 	size_t n;
 	assert_non_null(lp);
@@ -278,26 +276,24 @@ static void test_note_after_start(void **st)
 	close(c.event_fd);
 }
 
+/* guest-init's word on how the running container ended (its OOM killer) */
+static void test_note_after_start(void **st)
+{
+	(void)st;
+	char *oo[] = {"oom"};
+	const char *note = "the container's process was killed by the guest's OOM killer";
+	ends_recorded(oo, 137, note, note);
+}
+
+/* the panic line names the end, escaped, to the end of its line */
 static void test_guest_panics(void **st)
 {
 	(void)st;
-	struct cap c;
-	struct rt_io io = io_for(&c, -1);
 	char *pa[] = {"panic"};
-	struct rt_config cfg = config(pa, 1);
-	char id[80];
-	assert_int_equal(run(&cfg, &io, id, sizeof(id)), RT_EXIT_FAILED);
-	/* the panic line names the end, escaped, to the end of its line */
-	assert_non_null(strstr(c.diag, "hull: the VM stopped (the guest kernel panicked: "
-				       "Attempted to kill init! ?[2Jexitcode=0x5) before the "
-				       "container reported an exit status"));
-	struct runtime_state s;
-	struct errmsg err;
-	assert_int_equal(rt_inspect(id, &s, &err), 0);
-	assert_non_null(s.error);
-	assert_non_null(strstr(s.error, "the guest kernel panicked: Attempted to kill init!"));
-	runtime_state_free(&s);
-	close(c.event_fd);
+	ends_recorded(pa, RT_EXIT_FAILED,
+		      "hull: the VM stopped (the guest kernel panicked: Attempted to kill init! "
+		      "?[2Jexitcode=0x5) before the container reported an exit status",
+		      "the guest kernel panicked: Attempted to kill init!");
 }
 
 static void test_vm_dies(void **st)
