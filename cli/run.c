@@ -673,10 +673,18 @@ struct run_paths {
 	char *kernel, *initrd, *root, *troot;
 };
 
+/* A path given on the command line, absolute (the monitor's jail binds it
+ * at its own path); as given when it does not resolve (the error names it). */
+static char *given_path(const char *path)
+{
+	char *r = realpath(path, NULL);
+	return r ? r : strdup(path);
+}
+
 static int find_paths(const struct run_opts *o, struct run_paths *p)
 {
-	p->kernel = o->kernel ? strdup(o->kernel) : paths_data_file("vmlinux");
-	p->initrd = o->initrd ? strdup(o->initrd) : paths_data_file("initramfs.cpio");
+	p->kernel = o->kernel ? given_path(o->kernel) : paths_data_file("vmlinux");
+	p->initrd = o->initrd ? given_path(o->initrd) : paths_data_file("initramfs.cpio");
 	p->root = paths_store_root(o->root);
 	if (!p->kernel || !p->initrd || !p->root)
 		return -ENOMEM;

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
@@ -30,6 +31,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "net.h"
+#include "oomwatch.h"
 #include "proto/hcp.h"
 #include "rootfs.h"
 #include "supervise.h"
@@ -173,6 +175,34 @@ static void restart_pause(unsigned done)
 		;
 }
 
+/* The guest's OOM killer ended the container's process (or others of its
+ * processes): say so before EXIT (whose 137 alone reads like a kill -9).
+ * An ERROR after STARTED is a message for the user, not a start failure. */
+static void report_oom(const struct log *l, struct chan *ch, struct oomwatch *w, pid_t main)
+{
+	struct oomwatch_result r;
+	char text[200];
+
+	oomwatch_check(w, main, &r);
+	if (!r.kills)
+		return;
+	/* a cgroup's limit (one the container set up in the guest) is not
+	 * the VM's size: --memory would not help then */
+	const char *why = r.all_memcg ? "a memory cgroup in the guest reached its limit"
+				      : "the VM ran out of memory (give it more with --memory)";
+	if (r.main_killed)
+		snprintf(text, sizeof(text),
+			 "the container's process was killed by the guest's OOM killer: %s", why);
+	else
+		snprintf(text, sizeof(text),
+			 "the guest's OOM killer killed %u process%s of the container: %s", r.kills,
+			 r.kills == 1 ? "" : "es", why);
+	log_debug(l, "%s", text);
+	int rc = chan_send(ch, HCP_ERROR, text, strlen(text));
+	if (rc < 0)
+		log_msg(l, "send ERROR: %s", strerror(-rc));
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	struct log log = {.fd = 2, .debug = false};
@@ -289,6 +319,8 @@ int main(int argc, char **argv, char **envp)
 	exec_listen(&sup, &exec_base, &log);
 
 	log_debug(&log, "starting the container");
+	struct oomwatch oom;
+	oomwatch_start(&oom); /* before the process exists: no kill unseen */
 	struct container_cfg cfg = {
 	    .argv = spec.argv,
 	    .envp = cenv,
@@ -320,6 +352,7 @@ int main(int argc, char **argv, char **envp)
 		supervise_kill_all();
 		if (supervise_drain(&sup, &err) < 0)
 			fail(&log, &ch, HCP_EXIT_INIT_FAILED, &err);
+		report_oom(&log, &ch, &oom, proc.pid);
 		if (!restart_due(&spec, code, restarts, sup.host_signalled))
 			break;
 		restart_pause(restarts);
@@ -329,6 +362,7 @@ int main(int argc, char **argv, char **envp)
 			fail(&log, &ch, code, &err);
 		supervise_restart(&sup, &proc);
 	}
+	oomwatch_stop(&oom);
 	log_debug(&log, "container exited: %d", code);
 	rc = chan_send_u32(&ch, HCP_EXIT, (uint32_t)code);
 	if (rc < 0)

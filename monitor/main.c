@@ -71,7 +71,9 @@ _Static_assert((int)VMMAPI_NET_TAP == (int)VMM_NET_TAP &&
 	       "net modes differ");
 _Static_assert((int)VMMAPI_STOP_REQUESTED == (int)VMM_STOP_REQUESTED &&
 		   (int)VMMAPI_STOP_ERROR == (int)VMM_STOP_ERROR &&
-		   (int)VMMAPI_STOP_RESET == (int)VMM_STOP_RESET,
+		   (int)VMMAPI_STOP_RESET == (int)VMM_STOP_RESET &&
+		   (int)VMMAPI_STOP_SHUTDOWN == (int)VMM_STOP_SHUTDOWN &&
+		   (int)VMMAPI_STOP_TRIPLE_FAULT == (int)VMM_STOP_TRIPLE_FAULT,
 	       "stop reasons differ");
 
 struct mon {

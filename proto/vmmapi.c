@@ -384,7 +384,7 @@ int vmmapi_decode(const uint8_t *buf, size_t len, struct vmmapi_msg *m, struct e
 		break;
 	case VMMAPI_STOPPED:
 		m->stopped.reason = get_u32(&r, "reason");
-		if (m->stopped.reason > VMMAPI_STOP_REQUESTED)
+		if (m->stopped.reason > VMMAPI_STOP_TRIPLE_FAULT)
 			fail(&r, "reason", "unknown reason");
 		m->stopped.t_ns = get_u64(&r, "t_ns");
 		m->stopped.why = get_str(&r, "why");
@@ -470,11 +470,14 @@ const char *vmmapi_stop_text(uint32_t reason)
 	case VMMAPI_STOP_RESET:
 		return "the guest rebooted";
 	case VMMAPI_STOP_SHUTDOWN:
-		return "the guest shut down";
+		return "the guest shut down unexpectedly";
 	case VMMAPI_STOP_ERROR:
 		return "a VMM error";
 	case VMMAPI_STOP_REQUESTED:
 		return "hull stopped it";
+	case VMMAPI_STOP_TRIPLE_FAULT:
+		return "the guest triple-faulted: its kernel crashed and the VM shut down "
+		       "unexpectedly";
 	default:
 		return "unknown";
 	}

@@ -87,10 +87,11 @@ enum vmmapi_boot {
 /* Same values as enum vmm_stop_reason (vmm/vmm.h). */
 enum vmmapi_stop {
 	VMMAPI_STOP_NONE = 0,
-	VMMAPI_STOP_RESET = 1,	   /* the guest reset the machine: normal end */
-	VMMAPI_STOP_SHUTDOWN = 2,  /* triple fault or halt */
-	VMMAPI_STOP_ERROR = 3,	   /* KVM or monitor failure; why says which */
-	VMMAPI_STOP_REQUESTED = 4, /* STOP, or the runtime went away */
+	VMMAPI_STOP_RESET = 1,	      /* the guest reset the machine: normal end */
+	VMMAPI_STOP_SHUTDOWN = 2,     /* halt with interrupts off, or a shutdown event */
+	VMMAPI_STOP_ERROR = 3,	      /* KVM or monitor failure; why says which */
+	VMMAPI_STOP_REQUESTED = 4,    /* STOP, or the runtime went away */
+	VMMAPI_STOP_TRIPLE_FAULT = 5, /* the guest triple-faulted (KVM_EXIT_SHUTDOWN) */
 };
 
 /* Same values as enum vmm_net_mode. */

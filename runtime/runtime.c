@@ -457,6 +457,11 @@ int rt_wait(struct rt_container *c)
 	int code;
 	if (control_exit_status(&c->s.ctl, &code)) {
 		c->status = code;
+		/* guest-init's word on how the running container ended (its
+		 * process killed by the guest's OOM killer): the state keeps
+		 * it (inspect's Error) */
+		if (c->s.ctl.started && c->s.ctl.text[0])
+			snprintf(c->error, sizeof(c->error), "%s", c->s.ctl.text);
 	} else if (c->s.killed_by) {
 		c->status = 128 + c->s.killed_by;
 	} else if (c->s.ready_expired) {
@@ -468,11 +473,20 @@ int rt_wait(struct rt_container *c)
 		session_console_dump(&c->s);
 	} else {
 		const struct vmhost_event *ev = &c->s.stopped;
-		const char *reason = ev->reason ? ev->reason : "unknown";
+		const char *reason = ev->reason ? ev->reason : "unknown", *why = ev->why;
+		/* panic=-1: a guest kernel panic resets the machine at once;
+		 * the console's panic line says why (init killed, no root...)
+		 * better than the reset does */
+		char panic[200], preason[sizeof(panic) + 40];
+		if (ev->guest_reset && session_console_panic(&c->s, panic, sizeof(panic))) {
+			snprintf(preason, sizeof(preason), "the guest kernel panicked: %s", panic);
+			reason = preason;
+			why = "";
+		}
 		/* the why goes to the state too: `hull ps` and inspect show it */
 		snprintf(c->error, sizeof(c->error),
 			 "the VM stopped (%s%s%.400s) before the container reported an exit status",
-			 reason, ev->why[0] ? ": " : "", ev->why);
+			 reason, why[0] ? ": " : "", why);
 		/* and to the container's log: `hull logs` of a container that
 		 * ended this way (a seccomp violation, a crash) says why */
 		if (c->sup) {
@@ -487,8 +501,8 @@ int rt_wait(struct rt_container *c)
 		session_diag(&c->s,
 			     "hull: the VM stopped (%s%s%s) before the container reported an exit "
 			     "status%s%s\n",
-			     reason, ev->why[0] ? ": " : "", ev->why,
-			     f ? "; control channel: " : "", f ? f : "");
+			     reason, why[0] ? ": " : "", why, f ? "; control channel: " : "",
+			     f ? f : "");
 		session_console_dump(&c->s);
 	}
 	return c->status;

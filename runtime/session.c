@@ -88,8 +88,8 @@ static void console_read(struct rt_session *s)
 
 void session_console_dump(struct rt_session *s)
 {
-	if (s->echo_console)
-		return; /* already shown */
+	if (s->echo_console || (!s->con_wrapped && !s->con_pos))
+		return; /* already shown, or nothing to show */
 	session_diag(s, "hull: last guest console output:\n");
 	/* in order, then escaped: guest bytes never reach the terminal raw */
 	size_t head = s->con_wrapped ? sizeof(s->con) - s->con_pos : 0;
@@ -103,6 +103,34 @@ void session_console_dump(struct rt_session *s)
 	}
 	free(lin);
 	free(e);
+}
+
+int session_console_panic(const struct rt_session *s, char *out, size_t cap)
+{
+	static const char key[] = "Kernel panic - not syncing: ";
+	size_t head = s->con_wrapped ? sizeof(s->con) - s->con_pos : 0, n = head + s->con_pos;
+	char *lin = malloc(n + 1);
+	int found = 0;
+	if (!lin || !cap) {
+		free(lin);
+		return 0;
+	}
+	memcpy(lin, s->con + s->con_pos, head);
+	memcpy(lin + head, s->con, s->con_pos);
+	/* the last one: a panic while panicking repeats the first's line */
+	for (const char *p = lin; (p = memmem(p, n - (size_t)(p - lin), key, sizeof(key) - 1));
+	     p += sizeof(key) - 1) {
+		const char *t = p + sizeof(key) - 1, *end = lin + n;
+		size_t k = 0;
+		while (t < end && *t != '\n' && *t != '\r' && k + 1 < cap) {
+			unsigned char ch = (unsigned char)*t++;
+			out[k++] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
+		}
+		out[k] = 0;
+		found = 1;
+	}
+	free(lin);
+	return found;
 }
 
 void session_halt(struct rt_session *s, int signo)
@@ -322,6 +350,17 @@ static void on_event(struct rt_session *s, const struct control_event *ev)
 		break;
 	case CONTROL_ERROR:
 		session_diag(s, "hull: %s\n", ev->text);
+		if (s->ctl.started && s->sup) {
+			/* about the running container (the guest's OOM killer
+			 * ended it): its log keeps that too, as `hull logs`
+			 * of a detached one has no other place to show it */
+			char line[sizeof(s->ctl.text) + 8];
+			int n = snprintf(line, sizeof(line), "hull: %s\n", ev->text);
+			if (n > 0)
+				supervisor_output(s->sup, 2, (const uint8_t *)line,
+						  (size_t)n < sizeof(line) ? (size_t)n
+									   : sizeof(line) - 1);
+		}
 		break;
 	case CONTROL_EXIT:
 		s->t.exited = s->ctl.t_exit;

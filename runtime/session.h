@@ -94,6 +94,11 @@ void session_free(struct rt_session *s);
 __attribute__((format(printf, 2, 3))) void session_diag(struct rt_session *s, const char *fmt, ...);
 /* After the VM stopped without an exit status: the console's last bytes. */
 void session_console_dump(struct rt_session *s);
+/* The guest kernel's last panic line in the console's tail, its text after
+ * "Kernel panic - not syncing: " up to the end of the line, into out (cap
+ * bytes, NUL-terminated, control characters as '?'): 1, or 0 when the tail
+ * has none. Guest bytes: data for a message, never trusted further. */
+int session_console_panic(const struct rt_session *s, char *out, size_t cap);
 /* The VM is to stop now; the process counts as killed by signo. */
 void session_halt(struct rt_session *s, int signo);
 

@@ -91,6 +91,7 @@ static int next_event(void *vp, struct vmhost_event *ev, struct errmsg *err)
 	case VMPROC_EV_STOPPED:
 		ev->kind = VMHOST_STOPPED;
 		ev->reason = vmmapi_stop_text(e.reason);
+		ev->guest_reset = e.reason == VMMAPI_STOP_RESET;
 		break;
 	default:
 		return errmsg_set(err, -EBADMSG, "hull-vmm: unknown event %d", (int)e.kind);

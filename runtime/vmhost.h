@@ -66,6 +66,7 @@ struct vmhost_event {
 	 * ("the guest rebooted", ...), then why when known. */
 	char why[VMHOST_WHY_MAX];
 	const char *reason; /* STOPPED: static text */
+	bool guest_reset;   /* STOPPED: the guest reset the machine (a panic does) */
 };
 
 /* What spawn() needs besides the VM's config. */

@@ -204,17 +204,25 @@ static void stop_with(struct vcpu *v, int reason, const char *fmt, ...)
 	v->env->stop(v->env->ctx, reason, why);
 }
 
-static void report_internal_error(struct vcpu *v)
+/* A vCPU that stopped for good (an internal error, a triple fault): its
+ * registers say where. pre goes before them, post after. */
+static void report_regs(struct vcpu *v, int reason, const char *pre, const char *post)
 {
 	struct kvm_regs r = {0};
 	struct kvm_sregs s = {0};
 	ioctl(v->fd, KVM_GET_REGS, &r);
 	ioctl(v->fd, KVM_GET_SREGS, &s);
-	stop_with(v, VMM_STOP_ERROR,
-		  "vCPU %u: KVM internal error (suberror %u) at rip 0x%llx cs 0x%x cr0 0x%llx "
-		  "cr3 0x%llx: the host could not emulate a guest instruction",
-		  v->id, v->run->internal.suberror, (unsigned long long)r.rip, s.cs.selector,
-		  (unsigned long long)s.cr0, (unsigned long long)s.cr3);
+	stop_with(v, reason,
+		  "vCPU %u%s at rip 0x%llx cs 0x%x cr0 0x%llx cr3 0x%llx idt 0x%llx/%u%s", v->id,
+		  pre, (unsigned long long)r.rip, s.cs.selector, (unsigned long long)s.cr0,
+		  (unsigned long long)s.cr3, (unsigned long long)s.idt.base, s.idt.limit, post);
+}
+
+static void report_internal_error(struct vcpu *v)
+{
+	char pre[64];
+	snprintf(pre, sizeof(pre), ": KVM internal error (suberror %u)", v->run->internal.suberror);
+	report_regs(v, VMM_STOP_ERROR, pre, ": the host could not emulate a guest instruction");
 }
 
 static void park(struct vcpu *v)
@@ -283,8 +291,10 @@ void *vcpu_run(void *arg)
 				memset(run->mmio.data, 0, sizeof(run->mmio.data));
 			break;
 		case KVM_EXIT_SHUTDOWN:
-			stop_with(v, VMM_STOP_SHUTDOWN, "vCPU %u: guest shut down (triple fault)",
-				  v->id);
+			/* a fault while delivering a double fault: the CPU
+			 * shuts down (the guest kernel is broken or was
+			 * overwritten); the registers say where */
+			report_regs(v, VMM_STOP_TRIPLE_FAULT, "", "");
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
 			if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)

@@ -52,10 +52,11 @@
 
 enum vmm_stop_reason {
 	VMM_STOP_NONE = 0,
-	VMM_STOP_RESET,	    /* guest reset the machine: normal end */
-	VMM_STOP_SHUTDOWN,  /* triple fault or halt */
-	VMM_STOP_ERROR,	    /* KVM or VMM failure, see vmm_stop_why() */
-	VMM_STOP_REQUESTED, /* vmm_request_stop() */
+	VMM_STOP_RESET,	       /* guest reset the machine: normal end */
+	VMM_STOP_SHUTDOWN,     /* halt with interrupts off, or a shutdown system event */
+	VMM_STOP_ERROR,	       /* KVM or VMM failure, see vmm_stop_why() */
+	VMM_STOP_REQUESTED,    /* vmm_request_stop() */
+	VMM_STOP_TRIPLE_FAULT, /* KVM_EXIT_SHUTDOWN: a fault the guest could not handle */
 };
 
 struct vmm_disk {

@@ -16,67 +16,7 @@
 # template key and --no-snapshot keeps them from making one; the last has no
 # template where it looks); the others restore the suite's.
 . "$(dirname "$0")/lib.sh"
-
-hpid=
-mounts=()
-cleanup() {
-	if [ -n "$hpid" ]; then
-		pkill -9 -P "$hpid" -x hull 2>/dev/null # hull-vmm dies with it
-		kill -9 "$hpid" 2>/dev/null
-	fi
-	for m in "${mounts[@]}"; do umount "$m"; done
-	rm -rf "$tmp"
-}
-# small_fs DIR SIZE: a tmpfs of SIZE at DIR (unmounted at the end)
-small_fs() {
-	mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" && mounts+=("$1")
-}
-mkinitramfs=$(dirname "$0")/../../guest-init/mkinitramfs.sh
-
-# bg_run NAME ARGS...: `hull run ARGS...` in the background ($hpid), its
-# hull-vmm child in $vpid once it is there (or empty after 600 s).
-bg_run() {
-	local name=$1
-	shift
-	timeout --kill-after=10 "$HULL_TEST_TIMEOUT" "$HULL" run "$@" \
-		>"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null &
-	hpid=$!
-	last=$name
-	vpid=
-	local end=$((SECONDS + 600))
-	while [ -z "$vpid" ] && [ $SECONDS -lt "$end" ] && ! gone "$hpid"; do
-		vpid=$(pgrep -x hull-vmm -P "$(pgrep -P "$hpid" -x hull)" 2>/dev/null | head -n1)
-		sleep 0.2
-	done
-	# the network helper, when the run has one (slirp, the default)
-	spid=$(pgrep -x hull-slirp -P "$(pgrep -P "$hpid" -x hull)" 2>/dev/null | head -n1)
-}
-# bg_wait: the background run's status in $rc, output in $out/$err.
-bg_wait() {
-	wait "$hpid"
-	rc=$?
-	hpid=
-	out=$(cat "$tmp/$last.out")
-	err=$(cat "$tmp/$last.err")
-}
-# no_leaks WHAT: the run's hull-vmm gone, no container state left (the runs
-# use --rm), no socket or temporary file anywhere in the test's store.
-no_leaks() {
-	if [ -n "$vpid" ] && wait_until 10 gone "$vpid"; then
-		pass "$1: no hull-vmm left"
-	else
-		fail "$1: no hull-vmm left" "hull-vmm '${vpid}' (empty: never seen)"
-	fi
-	if [ -n "$spid" ] && ! wait_until 10 gone "$spid"; then
-		fail "$1: no hull-slirp left" "hull-slirp $spid still runs"
-	fi
-	local left
-	left=$(find "$HULL_RUNTIME_DIR" "$HULL_ROOT" -mindepth 1 \( -type s -o -name '*.tmp*' \
-		-o -name '.*tmp-*' \) 2>/dev/null)
-	expect_eq "$1: no socket or temp file left" "$left" ""
-	hull_cmd ps ps -a -q
-	expect_eq "$1: no container state left" "$out" ""
-}
+. "$(dirname "$0")/faultlib.sh"
 
 # -- a guest that never says READY --
 sh "$mkinitramfs" "$tmp/busybox-init.cpio" /bin/busybox

@@ -128,6 +128,16 @@ static void test_events_roundtrip(void **state)
 	assert_int_equal(d.stopped.t_ns, 42);
 	assert_string_equal(d.stopped.why, "KVM_RUN: Bad address");
 
+	/* the last reason there is, and the first there is not */
+	m.stopped.reason = VMMAPI_STOP_TRIPLE_FAULT;
+	n = vmmapi_encode(&m, buf, sizeof(buf), &err);
+	assert_int_equal(vmmapi_decode(buf, (size_t)n, &d, &err), 0);
+	assert_int_equal(d.stopped.reason, VMMAPI_STOP_TRIPLE_FAULT);
+	assert_non_null(strstr(vmmapi_stop_text(d.stopped.reason), "triple-faulted"));
+	m.stopped.reason = VMMAPI_STOP_TRIPLE_FAULT + 1;
+	n = vmmapi_encode(&m, buf, sizeof(buf), &err);
+	assert_int_equal(vmmapi_decode(buf, (size_t)n, &d, &err), -EBADMSG);
+
 	m = (struct vmmapi_msg){.type = VMMAPI_RESULT};
 	m.result.op = VMMAPI_ATTACH_DISK;
 	m.result.err = -ENOENT;

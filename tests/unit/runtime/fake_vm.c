@@ -18,6 +18,8 @@
 #include "proto/hcp.h"
 
 struct fake_vm_record fake_vm_last;
+/* the fake guest's end of its console (in the guest's process only) */
+static int guest_console = -1;
 bool fake_vm_template_fits;
 bool fake_vm_never_ready;
 
@@ -96,8 +98,20 @@ static void run(struct proc *pr, const struct hcp_spec *s)
 			out(pr, line);
 		}
 		finish(pr, 0);
+	} else if (!strcmp(pr->mode, "oom")) {
+		/* guest-init's word on a container the OOM killer ended */
+		const char *e = "the container's process was killed by the guest's OOM killer";
+		put(pr->fd, HCP_ERROR, e, (uint32_t)strlen(e));
+		finish(pr, 137);
 	} else if (!strcmp(pr->mode, "crash")) {
 		_exit(3); /* the VM dies under the container */
+	} else if (!strcmp(pr->mode, "panic")) {
+		/* the kernel's panic line (with an escape a guest could send),
+		 * then panic=-1's reset */
+		const char *p = "[ 1.2] Kernel panic - not syncing: Attempted to kill init!"
+				" \x1b[2Jexitcode=0x5\r\n[ 1.3] Kernel Offset: disabled\n";
+		fdio_write_all(guest_console, p, strlen(p));
+		_exit(0);
 	}
 }
 
@@ -261,6 +275,7 @@ static int spawn(const struct vmm_config *vc, const struct vmhost_spawn *sp, voi
 	if (f->pid == 0) {
 		/* with an escape sequence a guest could send to the terminal */
 		fdio_write_all(f->console[1], "fake console\x1b[2J\n", 17);
+		guest_console = f->console[1];
 		guest(vc->vsock_uds, lfd);
 	}
 	close(lfd);
@@ -303,6 +318,7 @@ static int next_event(void *vp, struct vmhost_event *ev, struct errmsg *err)
 	ev->reason = f->stop_asked			 ? "hull stopped it"
 		     : WIFEXITED(ws) && !WEXITSTATUS(ws) ? "the guest rebooted"
 							 : "the guest shut down";
+	ev->guest_reset = !f->stop_asked && WIFEXITED(ws) && !WEXITSTATUS(ws);
 	snprintf(ev->why, sizeof(ev->why), "fake guest status %d", ws);
 	return 1;
 }

@@ -249,6 +249,53 @@ static void test_exit_status_and_error(void **st)
 	close(c.event_fd);
 }
 
+/* The run `argv` ends with status; diag, the state's error and the log all
+ * have note. */
+static void ends_recorded(char *argv[], int status, const char *diag, const char *note)
+{
+	struct cap c;
+	struct rt_io io = io_for(&c, -1);
+	struct rt_config cfg = config(argv, 1);
+	char id[80];
+	assert_int_equal(run(&cfg, &io, id, sizeof(id)), status);
+	assert_non_null(strstr(c.diag, diag));
+	struct runtime_state s;
+	struct errmsg err;
+	assert_int_equal(rt_inspect(id, &s, &err), 0);
+	assert_int_equal(s.exit_code, status);
+	assert_non_null(s.error);
+	assert_non_null(strstr(s.error, note));
+	char *lp = runtime_path(&s, RUNTIME_LOG_FILE), *log = NULL;
+	size_t n;
+	assert_non_null(lp);
+	assert_int_equal(readfile(lp, 1 << 20, &log, &n), 0);
+	assert_non_null(strstr(log, note));
+	free(log);
+	free(lp);
+	runtime_state_free(&s);
+	close(c.event_fd);
+}
+
+/* guest-init's word on how the running container ended (its OOM killer) */
+static void test_note_after_start(void **st)
+{
+	(void)st;
+	char *oo[] = {"oom"};
+	const char *note = "the container's process was killed by the guest's OOM killer";
+	ends_recorded(oo, 137, note, note);
+}
+
+/* the panic line names the end, escaped, to the end of its line */
+static void test_guest_panics(void **st)
+{
+	(void)st;
+	char *pa[] = {"panic"};
+	ends_recorded(pa, RT_EXIT_FAILED,
+		      "hull: the VM stopped (the guest kernel panicked: Attempted to kill init! "
+		      "?[2Jexitcode=0x5) before the container reported an exit status",
+		      "the guest kernel panicked: Attempted to kill init!");
+}
+
 static void test_vm_dies(void **st)
 {
 	(void)st;
@@ -560,6 +607,8 @@ int main(void)
 	    cmocka_unit_test(test_run_echo),
 	    cmocka_unit_test(test_restored_saves_no_template),
 	    cmocka_unit_test(test_exit_status_and_error),
+	    cmocka_unit_test(test_guest_panics),
+	    cmocka_unit_test(test_note_after_start),
 	    cmocka_unit_test(test_vm_dies),
 	    cmocka_unit_test(test_never_ready),
 	    cmocka_unit_test(test_stdin),
