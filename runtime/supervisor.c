@@ -384,11 +384,24 @@ void supervisor_started(struct supervisor *m)
 	}
 }
 
-static const char *handle_request(struct supervisor *m, char *line)
+/* "stats": the reply's text after "ok " into out; NULL or the error. */
+static const char *handle_stats(struct supervisor *m, char *out, size_t cap)
+{
+	struct ctrstats st;
+	if (!m->ops->stats || m->ops->stats(m->ctx, &st))
+		return "no figures: the VM does not run";
+	if (ctrstats_format(&st, out, cap))
+		return "stats line too long";
+	return NULL;
+}
+
+static const char *handle_request(struct supervisor *m, char *line, char *out, size_t cap)
 {
 	char verb[8];
 	long arg;
 	char tail;
+	if (!strcmp(line, "stats\n"))
+		return handle_stats(m, out, cap);
 	if (sscanf(line, "%7s %ld %c", verb, &arg, &tail) != 2)
 		return "malformed request";
 	if (!strcmp(verb, "stop")) {
@@ -438,10 +451,13 @@ static void on_client(struct supervisor *m)
 			break;
 	}
 	line[n] = '\0';
-	const char *e = memchr(line, '\n', n) ? handle_request(m, line) : "no request";
-	char reply[160];
-	int len = e ? snprintf(reply, sizeof(reply), "error %s\n", e)
-		    : snprintf(reply, sizeof(reply), "ok\n");
+	char data[CTRSTATS_LINE_MAX] = "";
+	const char *e =
+	    memchr(line, '\n', n) ? handle_request(m, line, data, sizeof(data)) : "no request";
+	char reply[CTRSTATS_LINE_MAX + 16];
+	int len = e	  ? snprintf(reply, sizeof(reply), "error %s\n", e)
+		  : *data ? snprintf(reply, sizeof(reply), "ok %s\n", data)
+			  : snprintf(reply, sizeof(reply), "ok\n");
 	fdio_write_all(fd, reply, (size_t)len);
 	close(fd);
 }
@@ -506,7 +522,10 @@ void supervisor_finish(struct supervisor *m, bool started, int status, const cha
 	release(m);
 }
 
-int supervisor_call(const struct runtime_state *s, const char *req, struct errmsg *err)
+/* Send req, read the one-line answer: 0 with the text after "ok" (and its
+ * space) in data (may be NULL: none wanted), or -errno with err. */
+static int call(const struct runtime_state *s, const char *req, char *data, size_t cap,
+		struct errmsg *err)
 {
 	struct sockaddr_un a;
 	int rc = sock_addr(s, RUNTIME_MONITOR_SOCK, &a);
@@ -527,24 +546,57 @@ int supervisor_call(const struct runtime_state *s, const char *req, struct errms
 		return errmsg_set(err, rc, "container %s: cannot reach its monitor: %s", s->name,
 				  strerror(-rc));
 	}
-	char line[160];
+	char line[CTRSTATS_LINE_MAX + 16];
 	int len = snprintf(line, sizeof(line), "%s\n", req);
 	rc = fdio_write_all(fd, line, (size_t)len);
-	ssize_t n = 0;
-	if (!rc) {
-		do
-			n = read(fd, line, sizeof(line) - 1);
-		while (n < 0 && errno == EINTR);
+	/* the answer is one line; the supervisor closes after it */
+	size_t n = 0;
+	while (!rc && n < sizeof(line) - 1) {
+		ssize_t r = read(fd, line + n, sizeof(line) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(line, '\n', n))
+			break;
 	}
 	close(fd);
-	if (rc || n <= 0)
+	if (rc || n == 0)
 		return errmsg_set(err, rc ? rc : -EPIPE, "container %s: its monitor did not answer",
 				  s->name);
 	line[n] = '\0';
 	line[strcspn(line, "\n")] = '\0';
-	if (strcmp(line, "ok"))
-		return errmsg_set(err, -EINVAL, "container %s: monitor: %s", s->name,
-				  strncmp(line, "error ", 6) ? line : line + 6);
+	if (!strncmp(line, "ok", 2) && (line[2] == '\0' || line[2] == ' ')) {
+		const char *t = line[2] ? line + 3 : "";
+		size_t tl = strlen(t);
+		if (data && tl >= cap)
+			return errmsg_set(err, -EBADMSG,
+					  "container %s: its monitor's answer is too long",
+					  s->name);
+		if (data)
+			memcpy(data, t, tl + 1);
+		return 0;
+	}
+	return errmsg_set(err, -EINVAL, "container %s: monitor: %s", s->name,
+			  strncmp(line, "error ", 6) ? line : line + 6);
+}
+
+int supervisor_call(const struct runtime_state *s, const char *req, struct errmsg *err)
+{
+	return call(s, req, NULL, 0, err);
+}
+
+int supervisor_stats(const struct runtime_state *s, struct ctrstats *out, struct errmsg *err)
+{
+	char data[CTRSTATS_LINE_MAX];
+	int rc = call(s, "stats", data, sizeof(data), err);
+	if (rc)
+		return rc;
+	struct errmsg perr;
+	rc = ctrstats_parse(data, out, &perr);
+	if (rc)
+		return errmsg_set(err, rc, "container %s: %.200s", s->name, perr.text);
 	return 0;
 }
 

@@ -25,6 +25,8 @@
  *                 container's stop timeout); the VM is halted 5 s after that
  *                 if it still runs
  *     kill SIG    signal SIG now
+ *     stats       "ok " and the container's stats line (runtime/ctrstats.h),
+ *                 from ops->stats
  *   A signal before the container runs halts the VM instead (its status is
  *   then 128+SIG), as hull run does with its own signals.
  * - supervisor_started() records the start at once (status running; with
@@ -43,6 +45,7 @@
 #include <stdint.h>
 
 #include "runtime/ctrlog.h"
+#include "runtime/ctrstats.h"
 #include "runtime/state.h"
 #include "common/errmsg.h"
 
@@ -53,6 +56,8 @@ struct supervisor_ops {
 	int (*signal)(void *ctx, int signo);
 	/* stop the VM now; the container counts as killed by signo */
 	void (*halt)(void *ctx, int signo);
+	/* one sample of the VM's figures: 0, or -errno (the VM ended) */
+	int (*stats)(void *ctx, struct ctrstats *out);
 };
 
 struct supervisor_info {
@@ -98,6 +103,9 @@ void supervisor_finish(struct supervisor *m, bool started, int status, const cha
 
 /* Send req ("stop 10", "kill 9") to s's supervisor; 0, or -errno with err. */
 int supervisor_call(const struct runtime_state *s, const char *req, struct errmsg *err);
+/* Ask s's supervisor for one stats sample ("stats"), parsed strictly
+ * (ctrstats_parse). 0, or -errno with err. */
+int supervisor_stats(const struct runtime_state *s, struct ctrstats *out, struct errmsg *err);
 /* Wait until s's supervisor process has exited (timeout_ms < 0: no limit).
  * Returns 0, or -ETIMEDOUT. */
 int supervisor_wait(const struct runtime_state *s, int timeout_ms);
