@@ -49,7 +49,10 @@
 #include "execcfg.h"
 #include "log.h"
 
-#define SUPERVISE_CHUNK 4096
+/* A pipe's whole default capacity (16 pages) in one read and one frame: on a
+ * PVM host each guest system call and each vsock packet is emulated kernel
+ * work, so a 4 KiB chunk cost 16x the calls per byte. */
+#define SUPERVISE_CHUNK HCP_MAX_PAYLOAD
 #define SUPERVISE_STDIN_HIGH (256 * 1024)
 #define SUPERVISE_MAX_PENDING 32
 #define SUPERVISE_GRACE_MS 100
