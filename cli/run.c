@@ -114,10 +114,14 @@ static const struct opt run_opts[] = {
     {O_ULIMIT, 0, "ulimit", "NAME=SOFT[:HARD]",
      "a resource limit of the container's processes (nofile,\n"
      "nproc, core, stack, ...; -1: unlimited)"},
-    {'i', 'i', "interactive", NULL, "forward stdin to the container (else it reads /dev/null)"},
+    {'i', 'i', "interactive", NULL,
+     "forward stdin to the container (else it reads /dev/null);\n"
+     "with -d its stdin stays open for hull attach"},
     {'t', 't', "tty", NULL,
      "run the container on a pseudo-terminal (stdout and\n"
-     "stderr merge); with -i the host terminal goes raw"},
+     "stderr merge); with -i the host terminal goes raw. No\n"
+     "detach keys in the foreground (this process is the VM's\n"
+     "supervisor): -d -it, then hull attach, has them"},
     {O_INIT, 0, "init", NULL,
      "accepted for docker's sake: the VM's init (guest-init)\n"
      "already reaps zombies and forwards signals to the container"},

@@ -460,6 +460,10 @@ static const char *take_stdin(struct supervisor *m, int fd)
 		return "the container was not run with -i: it has no stdin to attach";
 	if (!m->stdin_attachable)
 		return "the container's stdin is its foreground hull run's own";
+	char b;
+	/* a writer that hung up and sent nothing more is gone already */
+	if (m->att_fd >= 0 && recv(m->att_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+		drop_writer(m);
 	if (m->att_fd >= 0)
 		return "another hull attach is forwarding the container's stdin (one at a time; "
 		       "--no-stdin attaches output and signals only)";
