@@ -63,7 +63,7 @@ attach_in() {
 	local name=$1 file=$2
 	shift 2
 	timeout --kill-after=10 "$HULL_TEST_TIMEOUT" "$HULL" attach "$@" \
-		<"$file" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+		<"$file" >"$tmp/$name.out" 2>"$tmp/$name.err" 7>&- 8>&- &
 	apid=$!
 }
 # fdpos PID: the file offset of stdin of the hull attach under timeout PID
@@ -176,15 +176,15 @@ mkfifo "$tmp/ttyin"
 exec 8<>"$tmp/ttyin"
 # shellcheck disable=SC2016 # expanded by the shell script(1) runs
 timeout --kill-after=10 "$HULL_TEST_TIMEOUT" script -qfec \
-	'stty rows 33 cols 77; "$HULL" attach tt; echo "attach-exit=$?"' "$ts" <"$tmp/ttyin" >/dev/null 2>&1 &
+	'stty rows 33 cols 77; "$HULL" attach tt; echo "attach-exit=$?"' "$ts" <"$tmp/ttyin" >/dev/null 2>&1 8>&- &
 sjob=$!
 echo hello >&8
 if wait_until 60 ts_has "^got:hello"; then pass "-it: attach forwards the terminal's keys"; else fail "-it: attach forwards the terminal's keys" "$(tsv)"; fi
 echo size >&8
 if wait_until 60 ts_has "^33 77"; then pass "-it: the container's terminal has attach's size"; else fail "-it: the container's terminal has attach's size" "$(tsv)"; fi
 printf '\020\021' >&8
-if wait_until 60 ts_has "attach-exit="; then pass "ctrl-p ctrl-q detach"; else fail "ctrl-p ctrl-q detach" "$(tsv)"; fi
-expect_contains "detached: status 1, as docker" "$(tsv)" "attach-exit=1"
+if wait_until 60 ts_has "^attach-exit="; then pass "ctrl-p ctrl-q detach"; else fail "ctrl-p ctrl-q detach" "$(tsv)"; fi
+expect_line "detached: status 1, as docker" "$(tsv)" "attach-exit=1"
 expect_contains "detached: docker's words" "$(tsv)" "read escape sequence"
 wait "$sjob"
 hull_cmd running inspect -f '{{.State.Running}}' tt
@@ -192,12 +192,12 @@ expect_eq "the container runs on after the detach keys" "$out" true
 # --detach-keys: another sequence, and the stdin is free again for it
 : >"$ts"
 timeout --kill-after=10 "$HULL_TEST_TIMEOUT" script -qfec \
-	'"$HULL" attach --detach-keys=ctrl-x,e tt; echo "attach-exit=$?"' "$ts" <"$tmp/ttyin" >/dev/null 2>&1 &
+	'"$HULL" attach --detach-keys=ctrl-x,e tt; echo "attach-exit=$?"' "$ts" <"$tmp/ttyin" >/dev/null 2>&1 8>&- &
 sjob=$!
 echo again >&8
 if wait_until 60 ts_has "^got:again"; then pass "a second attach to the TTY container forwards"; else fail "a second attach to the TTY container forwards" "$(tsv)"; fi
 printf '\030e' >&8
-if wait_until 60 ts_has "attach-exit=1"; then pass "--detach-keys=ctrl-x,e detach"; else fail "--detach-keys=ctrl-x,e detach" "$(tsv)"; fi
+if wait_until 60 ts_has "^attach-exit=1"; then pass "--detach-keys=ctrl-x,e detach"; else fail "--detach-keys=ctrl-x,e detach" "$(tsv)"; fi
 wait "$sjob"
 exec 8>&-
 hull_cmd badkeys attach --detach-keys=alt-x tt
@@ -213,9 +213,10 @@ attach_in n1 "$tmp/in1" noi
 n1=$apid
 if wait_until 60 attached "$n1"; then pass "attach follows a container without -i"; else fail "attach follows a container without -i" "$(cat "$tmp/n1.err")"; fi
 expect_eq "without -i attach reads nothing of its stdin" "$(fdpos "$n1")" 0
-hull_cmd rmnoi rm -f noi
+hull_cmd killnoi kill noi
 waited "$n1"
 expect_eq "attach to the container without -i ends with it (137)" "$wrc" 137
+hull_cmd rmnoi rm noi
 
 # --- refusals ---------------------------------------------------------------------
 hull_cmd stopped attach att
