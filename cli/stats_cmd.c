@@ -1,6 +1,7 @@
 #include "stats_cmd.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,38 +9,55 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/format.h"
 #include "cli/opts.h"
-#include "common/size.h"
+#include "cli/stats_fmt.h"
+#include "common/clock.h"
+#include "runtime/ctrstats.h"
 #include "runtime/runtime.h"
 #include "runtime/vmstats.h"
 
-enum { O_NO_STREAM = 256, O_ALL };
+enum { O_NO_STREAM = 256, O_FORMAT, O_NO_TRUNC };
 
 static const struct opt stats_opts[] = {
-    {O_NO_STREAM, 0, "no-stream", NULL, "print one sample and end (default: refresh every second)"},
     {'a', 'a', "all", NULL, "show every container (default: running ones)"},
+    {O_FORMAT, 0, "format", "STRING",
+     "format the output: table (the default), table TEMPLATE, json (one\n"
+     "object per line and sample) or a Go template: {{.ID}}, {{.Name}},\n"
+     "{{.Container}}, {{.CPUPerc}}, {{.MemUsage}}, {{.MemPerc}}, {{.NetIO}},\n"
+     "{{.BlockIO}}, {{.PIDs}}, {{json .}}"},
+    {O_NO_STREAM, 0, "no-stream", NULL, "print one sample and end (default: refresh every second)"},
+    {O_NO_TRUNC, 0, "no-trunc", NULL, "show whole container IDs"},
     {0},
 };
 
 static const struct cmd_opts stats_cmd = {
     .name = "stats",
     .synopsis = "[OPTIONS] [NAME|ID...]",
-    .about = "Show what containers cost the host, measured on each one's VM monitor (hull-vmm)\n"
-	     "from /proc: CPU % (of one host CPU, over the last second; the vCPUs included),\n"
-	     "MEM USAGE (resident memory: the guest RAM touched so far plus the monitor's\n"
-	     "own), BLOCK I/O (the monitor's reads/writes: image, volumes, templates). NET I/O\n"
-	     "is not measured yet (the monitor exposes no counters): it shows --.\n",
+    .about = "Show what containers' VMs cost and move, as docker stats does: a new table every\n"
+	     "second until Ctrl-C or the containers shown have ended (--no-stream: once).\n"
+	     "As root each VM's helpers (hull-vmm and hull-slirp) run in a cgroup of their\n"
+	     "own: CPU % (of one host CPU, over the last second; the vCPUs included), MEM\n"
+	     "USAGE / LIMIT (the cgroup's memory less its inactive page cache, over its\n"
+	     "limit: the VM's memory plus the helpers' overhead), MEM % and PIDS (the\n"
+	     "cgroup's tasks) come from that cgroup. Without one (hull as an ordinary user)\n"
+	     "they come from /proc of hull-vmm: its CPU time, its resident memory over the\n"
+	     "host's memory, its threads. NET I/O is what the guest's network device\n"
+	     "received / sent and BLOCK I/O what the guest read / wrote on its disks,\n"
+	     "counted by hull-vmm's virtio devices (not the host's view of the monitor's\n"
+	     "files, which also counts template and image reads), from the VM's start or\n"
+	     "its restore. The guest's only disk, the image, is read-only (the container's\n"
+	     "writes stay in the VM's memory; volumes are 9p): the written side stays 0B.\n",
     .opts = stats_opts,
     .min_args = 0,
     .max_args = -1,
 };
 
 struct row {
-	char id[RUNTIME_SHORT_LEN + 1];
+	char id[RUNTIME_ID_LEN + 1];
 	char name[RUNTIME_NAME_MAX + 1];
-	pid_t vmm; /* 0: not running */
-	struct vmstats a, b;
-	bool have_a, have_b;
+	const char *arg; /* the name given, or NULL */
+	struct stats_sample s;
 };
 
 struct rows {
@@ -48,7 +66,31 @@ struct rows {
 	bool all;
 };
 
-static int add(struct rows *rs, const struct runtime_state *s)
+/* One sample of s: its supervisor's figures, /proc where it has no
+ * cgroup (or does not answer: a supervisor of an older hull). */
+static void sample(const struct runtime_state *s, struct stats_sample *out)
+{
+	*out = (struct stats_sample){0};
+	if (runtime_status_eff(s, NULL) != RUNTIME_RUNNING)
+		return;
+	struct ctrstats cs;
+	pid_t vmm = 0;
+	if (!rt_stats(s, &cs, NULL)) {
+		stats_sample_ctr(&cs, clock_now_ns(), out);
+		if (out->cgroup)
+			return;
+		vmm = cs.vmm;
+	} else if (vmstats_find(s->monitor_pid, &vmm)) {
+		return;
+	}
+	struct vmstats p;
+	if (vmm > 0 && !vmstats_sample(vmm, &p))
+		stats_sample_proc(&p, out);
+	else
+		out->ok = false;
+}
+
+static int add(struct rows *rs, const struct runtime_state *s, const char *arg)
 {
 	struct row *r = realloc(rs->r, (rs->n + 1) * sizeof(*r));
 	if (!r)
@@ -56,10 +98,10 @@ static int add(struct rows *rs, const struct runtime_state *s)
 	rs->r = r;
 	r = &rs->r[rs->n++];
 	memset(r, 0, sizeof(*r));
-	snprintf(r->id, sizeof(r->id), "%.12s", s->id);
+	snprintf(r->id, sizeof(r->id), "%s", s->id);
 	snprintf(r->name, sizeof(r->name), "%s", s->name);
-	if (runtime_status_eff(s, NULL) == RUNTIME_RUNNING && vmstats_find(s->monitor_pid, &r->vmm))
-		r->vmm = 0;
+	r->arg = arg;
+	sample(s, &r->s);
 	return 0;
 }
 
@@ -68,82 +110,165 @@ static int collect(void *ctx, struct runtime_state *s)
 	struct rows *rs = ctx;
 	if (!rs->all && runtime_status_eff(s, NULL) != RUNTIME_RUNNING)
 		return 0;
-	return add(rs, s);
+	return add(rs, s, NULL);
 }
 
-/* The containers to show now: those named, or every (running) one. */
-static int gather(struct rows *rs, char **names, int n)
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct row *)a)->name, ((const struct row *)b)->name);
+}
+
+/* The containers to show now, sampled: those named, or every (running)
+ * one. A name not found: reported (first: an error) or, later in a stream
+ * (removed meanwhile), shown as not running. */
+static int gather(struct rows *rs, char **names, int n, bool first)
 {
 	rs->n = 0;
 	struct errmsg err;
 	if (!n) {
 		if (rt_list(collect, rs, &err)) {
-			fprintf(stderr, "hull: stats: %s\n", err.text);
+			fprintf(stderr, "hull stats: %s\n", err.text);
 			return -1;
 		}
+		qsort(rs->r, rs->n, sizeof(*rs->r), by_name);
 		return 0;
 	}
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		struct runtime_state s;
 		if (rt_inspect(names[i], &s, &err)) {
-			fprintf(stderr, "hull: %s\n", err.text);
-			rc = -1;
+			if (first) {
+				fprintf(stderr, "hull stats: %s\n", err.text);
+				rc = -1;
+				continue;
+			}
+			memset(&s, 0, sizeof(s));
+			snprintf(s.name, sizeof(s.name), "%s", names[i]);
+			s.status = RUNTIME_EXITED;
+			if (add(rs, &s, names[i]))
+				rc = -1;
 			continue;
 		}
-		if (add(rs, &s))
+		if (add(rs, &s, names[i]))
 			rc = -1;
 		runtime_state_free(&s);
 	}
 	return rc;
 }
 
-static void sample_all(struct rows *rs, bool second)
+static const struct stats_sample *previous(const struct rows *prev, const char *id)
 {
-	for (size_t i = 0; i < rs->n; i++) {
-		struct row *r = &rs->r[i];
-		if (!r->vmm)
-			continue;
-		bool ok = !vmstats_sample(r->vmm, second ? &r->b : &r->a);
-		if (second)
-			r->have_b = ok;
-		else
-			r->have_a = ok;
-	}
+	for (size_t i = 0; i < prev->n; i++)
+		if (!strcmp(prev->r[i].id, id))
+			return &prev->r[i].s;
+	return NULL;
 }
 
-static void print(const struct rows *rs)
+static json_object *item(const struct row *r, const struct stats_sample *before, bool trunc,
+			 uint64_t host_mem)
 {
-	printf("%-14s %-24s %-8s %-12s %-8s %s\n", "CONTAINER ID", "NAME", "CPU %", "MEM USAGE",
-	       "NET I/O", "BLOCK I/O");
-	for (size_t i = 0; i < rs->n; i++) {
-		const struct row *r = &rs->r[i];
-		char cpu[16] = "--", mem[32] = "--", io[80] = "--", rd[32], wr[32];
-		if (r->have_a && r->have_b) {
-			snprintf(cpu, sizeof(cpu), "%.2f%%", vmstats_cpu_percent(&r->a, &r->b));
-			size_human_binary(r->b.rss_bytes, mem, sizeof(mem));
-			size_human(r->b.read_bytes, rd, sizeof(rd));
-			size_human(r->b.write_bytes, wr, sizeof(wr));
-			snprintf(io, sizeof(io), "%s / %s", rd, wr);
+	static const struct stats_sample none = {0};
+	struct stats_cells c;
+	stats_cells(before ? before : &none, &r->s, host_mem, &c);
+	char id[RUNTIME_ID_LEN + 1];
+	snprintf(id, sizeof(id), "%.*s", trunc ? RUNTIME_SHORT_LEN : RUNTIME_ID_LEN, r->id);
+	json_object *o = json_object_new_object();
+	if (!o)
+		return NULL;
+	const char *kv[][2] = {
+	    {"BlockIO", c.block}, {"CPUPerc", c.cpu},	   {"Container", r->arg ? r->arg : id},
+	    {"ID", id},		  {"MemPerc", c.mem_perc}, {"MemUsage", c.mem_usage},
+	    {"Name", r->name},	  {"NetIO", c.net},	   {"PIDs", c.pids}};
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+		json_object *v = json_object_new_string(kv[i][1]);
+		if (!v || json_object_object_add(o, kv[i][0], v)) {
+			json_object_put(v);
+			json_object_put(o);
+			return NULL;
 		}
-		printf("%-14s %-24s %-8s %-12s %-8s %s\n", r->id, r->name, cpu, mem, "--", io);
 	}
-	fflush(stdout);
+	return o;
 }
+
+static const struct format_header stats_heads[] = {
+    {"ID", "CONTAINER ID"},
+    {"Name", "NAME"},
+    {"Container", "CONTAINER"},
+    {"CPUPerc", "CPU %"},
+    {"MemUsage", "MEM USAGE / LIMIT"},
+    {"MemPerc", "MEM %"},
+    {"NetIO", "NET I/O"},
+    {"BlockIO", "BLOCK I/O"},
+    {"PIDs", "PIDS"},
+    {0},
+};
+
+#define STATS_TABLE                                                                                \
+	"table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}"     \
+	"\\t{{.BlockIO}}\\t{{.PIDs}}"
 
 struct stats_opts {
-	bool no_stream, all;
+	bool no_stream, all, no_trunc;
+	const char *format;
 };
 
 static int stats_set(void *ctx, int id, const char *v)
 {
-	(void)v;
 	struct stats_opts *o = ctx;
 	if (id == O_NO_STREAM)
 		o->no_stream = true;
+	else if (id == O_NO_TRUNC)
+		o->no_trunc = true;
+	else if (id == O_FORMAT)
+		o->format = v;
 	else
 		o->all = true;
 	return 0;
+}
+
+/* One table (or one line per container) of cur against prev. */
+static int show(const struct stats_opts *o, const struct rows *prev, const struct rows *cur,
+		bool clear, uint64_t host_mem)
+{
+	struct format *fmt;
+	struct errmsg err;
+	if (format_new(o->format, STATS_TABLE, stats_heads, &fmt, &err)) {
+		fprintf(stderr, "hull stats: --format: %s\n", err.text);
+		return -1;
+	}
+	int rc = 0;
+	for (size_t i = 0; !rc && i < cur->n; i++) {
+		json_object *obj =
+		    item(&cur->r[i], previous(prev, cur->r[i].id), !o->no_trunc, host_mem);
+		rc = obj ? format_add(fmt, obj, &err) : -ENOMEM;
+		json_object_put(obj);
+		if (rc)
+			fprintf(stderr, "hull stats: --format: %s\n",
+				rc == -ENOMEM ? "out of memory" : err.text);
+	}
+	if (!rc) {
+		if (clear)
+			fputs("\033[2J\033[H", stdout); /* docker redraws the screen */
+		rc = format_flush(fmt, stdout);
+		fflush(stdout);
+	}
+	format_free(fmt);
+	return rc ? -1 : 0;
+}
+
+static bool any_running(const struct rows *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->r[i].s.ok)
+			return true;
+	return false;
+}
+
+static void one_second(void)
+{
+	struct timespec one = {1, 0};
+	while (nanosleep(&one, &one) && errno == EINTR)
+		;
 }
 
 int stats_main(int argc, char **argv)
@@ -152,24 +277,47 @@ int stats_main(int argc, char **argv)
 	int first, rc = opts_parse(&stats_cmd, argc, argv, stats_set, &o, &first);
 	if (rc)
 		return rc == OPTS_HELP ? 0 : 2;
-	struct rows rs = {.all = o.all};
-	bool tty = isatty(STDOUT_FILENO);
-	int status = 0;
-	for (;;) {
-		if (gather(&rs, argv + first, argc - first))
-			status = 1;
-		if (status && !o.no_stream)
-			break; /* docker: an unknown name ends the stream at once */
-		sample_all(&rs, false);
-		struct timespec one = {1, 0};
-		nanosleep(&one, NULL);
-		sample_all(&rs, true);
-		if (tty && !o.no_stream)
-			fputs("\033[2J\033[H", stdout); /* docker redraws the screen */
-		print(&rs);
-		if (o.no_stream)
-			break;
+	/* a template error is the user's: said before anything is sampled */
+	struct format *check;
+	struct errmsg err;
+	if (format_new(o.format, STATS_TABLE, stats_heads, &check, &err)) {
+		fprintf(stderr, "hull stats: --format: %s\n", err.text);
+		return 2;
 	}
-	free(rs.r);
+	bool clear = isatty(STDOUT_FILENO) && !o.no_stream && !format_is_json(check);
+	format_free(check);
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t host_mem = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+	char **names = argv + first;
+	int n = argc - first;
+	struct rows prev = {.all = o.all}, cur = {.all = o.all};
+	int status = 0;
+	bool seen_running = false;
+	if (gather(&prev, names, n, true)) {
+		status = 1; /* docker: an unknown name ends it at once */
+		goto out;
+	}
+	for (;;) {
+		one_second(); /* CPU % is the use over this second */
+		if (gather(&cur, names, n, false)) {
+			status = 1;
+			break;
+		}
+		if (show(&o, &prev, &cur, clear, host_mem)) {
+			status = 1;
+			break;
+		}
+		bool running = any_running(&cur);
+		seen_running |= running;
+		/* the stream ends with the containers it showed */
+		if (o.no_stream || (!running && (n > 0 || seen_running)))
+			break;
+		struct rows t = prev;
+		prev = cur;
+		cur = t;
+	}
+out:
+	free(prev.r);
+	free(cur.r);
 	return status;
 }

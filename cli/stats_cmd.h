@@ -1,8 +1,10 @@
-/* stats_cmd: `hull stats [--no-stream] [NAME...]`, docker's live table of
- * what containers cost: CPU %, memory, block I/O of each container's VM
- * monitor (runtime/vmstats.h says what is measured and what is not).
- * Returns the exit status: 0; 1 when a container named is unknown (said on
- * stderr); 2 for bad usage. */
+/* stats_cmd: `hull stats [--no-stream] [-a] [--format F] [NAME...]`,
+ * docker's live table of what containers cost and move: each sample from
+ * the container's supervisor (runtime/ctrstats.h: the VM's cgroup, the
+ * guest's NIC and disk counters), /proc of its monitor without a cgroup
+ * (runtime/vmstats.h); the cells as cli/stats_fmt.h makes them. Returns the
+ * exit status: 0; 1 when a container named is unknown (said on stderr); 2
+ * for bad usage (a bad --format included). */
 #ifndef HULL_CLI_STATS_CMD_H
 #define HULL_CLI_STATS_CMD_H
 

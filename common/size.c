@@ -60,6 +60,12 @@ void size_human(uint64_t b, char *out, size_t n)
 	human(b, 1000, u, "%.3g%s", out, n);
 }
 
+void size_human_tight(uint64_t b, char *out, size_t n)
+{
+	static const char *const u[] = {"B", "kB", "MB", "GB", "TB"};
+	human(b, 1000, u, "%.3g%s", out, n);
+}
+
 void size_human_binary(uint64_t b, char *out, size_t n)
 {
 	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB"};

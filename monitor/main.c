@@ -273,6 +273,24 @@ static void serve(struct mon *m, const struct vmmapi_msg *req)
 	case VMMAPI_STOP:
 		vmm_request_stop(m->vm);
 		return; /* STOPPED answers */
+	case VMMAPI_GET_COUNTERS: {
+		/* atomics the devices keep: nothing here waits on the guest */
+		struct vmm_counters c;
+		vmm_get_counters(m->vm, &c);
+		struct vmmapi_msg a = {.type = VMMAPI_COUNTERS};
+		a.counters = (struct vmmapi_counters){.net_rx_bytes = c.net_rx_bytes,
+						      .net_rx_frames = c.net_rx_frames,
+						      .net_rx_dropped = c.net_rx_dropped,
+						      .net_tx_bytes = c.net_tx_bytes,
+						      .net_tx_frames = c.net_tx_frames,
+						      .net_tx_dropped = c.net_tx_dropped,
+						      .blk_read_bytes = c.blk_read_bytes,
+						      .blk_reads = c.blk_reads,
+						      .blk_write_bytes = c.blk_write_bytes,
+						      .blk_writes = c.blk_writes};
+		send_msg(m, &a);
+		return;
+	}
 	default:
 		rc = errmsg_set(&err, -EPROTO, "%s is not a request here",
 				vmmapi_type_name(req->type));

@@ -273,7 +273,18 @@ int vmmapi_encode(const struct vmmapi_msg *m, uint8_t *buf, size_t cap, struct e
 	case VMMAPI_PAUSE:
 	case VMMAPI_RESUME:
 	case VMMAPI_STOP:
+	case VMMAPI_GET_COUNTERS:
 		break;
+	case VMMAPI_COUNTERS: {
+		const struct vmmapi_counters *c = &m->counters;
+		const uint64_t v[] = {c->net_rx_bytes,	 c->net_rx_frames, c->net_rx_dropped,
+				      c->net_tx_bytes,	 c->net_tx_frames, c->net_tx_dropped,
+				      c->blk_read_bytes, c->blk_reads,	   c->blk_write_bytes,
+				      c->blk_writes};
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+			put_u64(&w, v[i]);
+		break;
+	}
 	case VMMAPI_ATTACH_DISK:
 		put_u32(&w, m->attach.index);
 		put_str(&w, m->attach.path, "path");
@@ -326,7 +337,22 @@ int vmmapi_decode(const uint8_t *buf, size_t len, struct vmmapi_msg *m, struct e
 	case VMMAPI_PAUSE:
 	case VMMAPI_RESUME:
 	case VMMAPI_STOP:
+	case VMMAPI_GET_COUNTERS:
 		break;
+	case VMMAPI_COUNTERS: {
+		struct vmmapi_counters *c = &m->counters;
+		c->net_rx_bytes = get_u64(&r, "net_rx_bytes");
+		c->net_rx_frames = get_u64(&r, "net_rx_frames");
+		c->net_rx_dropped = get_u64(&r, "net_rx_dropped");
+		c->net_tx_bytes = get_u64(&r, "net_tx_bytes");
+		c->net_tx_frames = get_u64(&r, "net_tx_frames");
+		c->net_tx_dropped = get_u64(&r, "net_tx_dropped");
+		c->blk_read_bytes = get_u64(&r, "blk_read_bytes");
+		c->blk_reads = get_u64(&r, "blk_reads");
+		c->blk_write_bytes = get_u64(&r, "blk_write_bytes");
+		c->blk_writes = get_u64(&r, "blk_writes");
+		break;
+	}
 	case VMMAPI_ATTACH_DISK:
 		m->attach.index = get_u32(&r, "index");
 		m->attach.path = get_str(&r, "path");
@@ -416,6 +442,10 @@ const char *vmmapi_type_name(uint32_t type)
 		return "RESUME";
 	case VMMAPI_STOP:
 		return "STOP";
+	case VMMAPI_GET_COUNTERS:
+		return "GET_COUNTERS";
+	case VMMAPI_COUNTERS:
+		return "COUNTERS";
 	case VMMAPI_CREATED:
 		return "CREATED";
 	case VMMAPI_STARTED:

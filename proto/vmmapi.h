@@ -28,6 +28,11 @@
  *   monitor: STARTED {t_ns}           vCPUs run (CLOCK_MONOTONIC ns)
  *   runtime: SAVE_TEMPLATE | ATTACH_DISK {index, path} | PAUSE | RESUME
  *   monitor: RESULT {op, err, text}   one per request, in order (err 0 or -errno)
+ *   runtime: GET_COUNTERS             what the guest moved through its NIC and
+ *                                     disks (hull stats, the shim's metrics)
+ *   monitor: COUNTERS {net rx/tx bytes, frames, dropped; disk read/write
+ *            bytes, requests}         the answer to GET_COUNTERS, in order with
+ *                                     the RESULTs (a failure is a RESULT)
  *   runtime: STOP                     stop the VM (answered by STOPPED)
  *   monitor: STOPPED {reason, t_ns, why}  the VM ended; the monitor exits.
  *            Also sent instead of CREATED when the VM cannot be made, and
@@ -63,11 +68,13 @@ enum vmmapi_type {
 	VMMAPI_PAUSE = 4,
 	VMMAPI_RESUME = 5,
 	VMMAPI_STOP = 6,
+	VMMAPI_GET_COUNTERS = 7,
 	/* monitor -> runtime */
 	VMMAPI_CREATED = 0x81,
 	VMMAPI_STARTED = 0x82,
 	VMMAPI_RESULT = 0x83,
 	VMMAPI_STOPPED = 0x84,
+	VMMAPI_COUNTERS = 0x85,
 };
 
 enum vmmapi_boot {
@@ -143,6 +150,15 @@ struct vmmapi_config {
 	uint64_t net_rx_bps, net_tx_bps, net_rx_pps, net_tx_pps;
 };
 
+/* COUNTERS, as struct vmm_counters (vmm/vmm.h): cumulative since the VM
+ * was made (restored). Numbers the monitor says: shown, never trusted for
+ * anything else. */
+struct vmmapi_counters {
+	uint64_t net_rx_bytes, net_rx_frames, net_rx_dropped;
+	uint64_t net_tx_bytes, net_tx_frames, net_tx_dropped;
+	uint64_t blk_read_bytes, blk_reads, blk_write_bytes, blk_writes;
+};
+
 struct vmmapi_msg {
 	uint32_t type; /* enum vmmapi_type */
 	union {
@@ -170,6 +186,7 @@ struct vmmapi_msg {
 			uint64_t t_ns;	 /* when the VM stopped (CLOCK_MONOTONIC) */
 			const char *why; /* may be NULL */
 		} stopped;
+		struct vmmapi_counters counters;
 	};
 };
 

@@ -145,6 +145,8 @@ int cgstats_read(const struct cgstats_dirs *d, struct cgstats *st, struct errmsg
 					  {"memory.max_usage_in_bytes", NULL, 1, false, 0}};
 	static const struct src rss[] = {{"memory.stat", "anon", 1, false, 0},
 					 {"memory.stat", "total_rss", 1, false, 0}};
+	static const struct src inact[] = {{"memory.stat", "inactive_file", 1, false, 0},
+					   {"memory.stat", "total_inactive_file", 1, false, 0}};
 	static const struct src cpu[] = {{"cpu.stat", "usage_usec", 1000, false, 0},
 					 {"cpuacct.usage", NULL, 1, false, 0}};
 	static const struct src pids[] = {{"pids.current", NULL, 1, false, 0}};
@@ -162,6 +164,7 @@ int cgstats_read(const struct cgstats_dirs *d, struct cgstats *st, struct errmsg
 		return rc;
 	if ((rc = figure(d, peak, N(peak), &st->mem_max_usage, err)) < 0 ||
 	    (rc = figure(d, rss, N(rss), &st->mem_rss, err)) < 0 ||
+	    (rc = figure(d, inact, N(inact), &st->mem_inactive_file, err)) < 0 ||
 	    (rc = figure(d, user, N(user), &st->cpu_user_ns, err)) < 0 ||
 	    (rc = figure(d, sys, N(sys), &st->cpu_system_ns, err)) < 0)
 		return rc;

@@ -12,7 +12,8 @@
  *   memory.max / memory.limit_in_bytes, memory.peak /
  *   memory.max_usage_in_bytes, cpu.stat usage_usec / cpuacct.usage, cpu.stat
  *   user_usec, system_usec / cpuacct.stat user, system (clock ticks),
- *   memory.stat anon / total_rss, pids.current, pids.max), and takes the
+ *   memory.stat anon / total_rss, memory.stat inactive_file /
+ *   total_inactive_file, pids.current, pids.max), and takes the
  *   first it finds. Memory usage and limit, CPU total and pids current and
  *   limit must be there; the others are 0 when the kernel keeps none.
  * - The files are parsed strictly: a value is decimal digits (or "max" where
@@ -45,6 +46,7 @@ struct cgstats {
 	uint64_t mem_limit;		     /* bytes; UINT64_MAX: none */
 	uint64_t mem_max_usage;		     /* high-water mark; 0: not kept */
 	uint64_t mem_rss;		     /* anonymous memory; 0: not kept */
+	uint64_t mem_inactive_file;	     /* page cache docker's MEM USAGE leaves out */
 	uint64_t cpu_ns;		     /* CPU time, all tasks ever in it */
 	uint64_t cpu_user_ns, cpu_system_ns; /* both 0: not kept */
 	uint64_t pids;			     /* tasks (threads) now */

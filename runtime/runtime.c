@@ -116,6 +116,29 @@ static void sup_resize(void *ctx, uint16_t rows, uint16_t cols)
 	control_resize(&((struct rt_container *)ctx)->s.ctl, rows, cols);
 }
 
+/* hull stats, through the supervisor's socket: the cgroup's figures when
+ * there is one, the monitor's device counters, its pid. */
+static int sup_stats(void *ctx, struct ctrstats *out)
+{
+	struct rt_container *c = ctx;
+	*out = (struct ctrstats){0};
+	out->vmm = rt_container_vmm_pid(c);
+	if (!out->vmm)
+		return -ESRCH;
+	struct cgstats_dirs d;
+	struct cgstats cg;
+	if (!rt_container_cgroup_dirs(c, &d) && !cgstats_read(&d, &cg, NULL)) {
+		out->has_cgroup = true;
+		out->mem_usage = cg.mem_usage;
+		out->mem_limit = cg.mem_limit;
+		out->mem_cache = cg.mem_inactive_file;
+		out->cpu_ns = cg.cpu_ns;
+		out->pids = cg.pids;
+	}
+	out->has_counters = c->s.vm->counters && !c->s.vm->counters(c->s.vmh, &out->io, NULL);
+	return 0;
+}
+
 static void container_free(struct rt_container *c)
 {
 	session_free(&c->s);
@@ -401,7 +424,7 @@ static void start_io(struct rt_session *s, const struct rt_io *io, bool stdin_op
 static int start(struct rt_container *c, const struct rt_io *io, struct errmsg *err)
 {
 	static const struct supervisor_ops ops = {
-	    .signal = sup_signal, .halt = sup_halt, .resize = sup_resize};
+	    .signal = sup_signal, .halt = sup_halt, .stats = sup_stats, .resize = sup_resize};
 	bool attachable = c->stdin_open && (!io || io->in_fd < 0);
 	start_io(&c->s, io, c->stdin_open, c->tty, attachable);
 	if (attachable)
@@ -601,6 +624,13 @@ static int request(const struct runtime_state *s, const char *verb, int arg, str
 	char req[32];
 	snprintf(req, sizeof(req), "%s %d", verb, arg);
 	return supervisor_call(s, req, err);
+}
+
+int rt_stats(const struct runtime_state *s, struct ctrstats *out, struct errmsg *err)
+{
+	if (runtime_status_eff(s, NULL) != RUNTIME_RUNNING || !s->monitor_pid)
+		return errmsg_set(err, -ESRCH, "container %s: not running", s->name);
+	return supervisor_stats(s, out, err);
 }
 
 int rt_kill(const char *ref, int signo, struct errmsg *err)

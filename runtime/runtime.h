@@ -246,6 +246,12 @@ int rt_stop(const char *ref, int timeout_s, struct errmsg *err);
 int rt_delete(const char *ref, bool force, struct errmsg *err);
 /* The container's recorded state (free with runtime_state_free()). */
 int rt_inspect(const char *ref, struct runtime_state *s, struct errmsg *err);
+/* One sample of a running container's figures from its supervisor
+ * (runtime/ctrstats.h: the VM's cgroup when it has one, the guest's NIC and
+ * disk counters, the monitor's pid). 0, or -errno with err (not running,
+ * or the VM ended). */
+struct ctrstats;
+int rt_stats(const struct runtime_state *s, struct ctrstats *out, struct errmsg *err);
 /* fn for every container (unordered); a non-zero return stops and is
  * returned. A missing runtime root is an empty list. */
 int rt_list(int (*fn)(void *ctx, struct runtime_state *s), void *ctx, struct errmsg *err);

@@ -389,11 +389,24 @@ void supervisor_started(struct supervisor *m)
 	}
 }
 
-static const char *handle_request(struct supervisor *m, char *line)
+/* "stats": the reply's text after "ok " into out; NULL or the error. */
+static const char *handle_stats(struct supervisor *m, char *out, size_t cap)
+{
+	struct ctrstats st;
+	if (!m->ops->stats || m->ops->stats(m->ctx, &st))
+		return "no figures: the VM does not run";
+	if (ctrstats_format(&st, out, cap))
+		return "stats line too long";
+	return NULL;
+}
+
+static const char *handle_request(struct supervisor *m, char *line, char *out, size_t cap)
 {
 	char verb[8];
 	long arg;
 	char tail;
+	if (!strcmp(line, "stats\n"))
+		return handle_stats(m, out, cap);
 	if (sscanf(line, "%7s %ld %c", verb, &arg, &tail) != 2)
 		return "malformed request";
 	if (!strcmp(verb, "stop")) {
@@ -500,6 +513,7 @@ static void on_client(struct supervisor *m)
 	line[n] = '\0';
 	char *nl = memchr(line, '\n', n);
 	bool attach = false;
+	char data[CTRSTATS_LINE_MAX] = "";
 	const char *e;
 	if (!nl)
 		e = "no request";
@@ -508,10 +522,11 @@ static void on_client(struct supervisor *m)
 	else if (!strncmp(line, "attach", 6))
 		e = "malformed attach request (nothing may follow it before the answer)";
 	else
-		e = handle_request(m, line);
-	char reply[200];
-	int len = e ? snprintf(reply, sizeof(reply), "error %s\n", e)
-		    : snprintf(reply, sizeof(reply), "ok\n");
+		e = handle_request(m, line, data, sizeof(data));
+	char reply[CTRSTATS_LINE_MAX + 16];
+	int len = e	  ? snprintf(reply, sizeof(reply), "error %s\n", e)
+		  : *data ? snprintf(reply, sizeof(reply), "ok %s\n", data)
+			  : snprintf(reply, sizeof(reply), "ok\n");
 	fdio_write_all(fd, reply, (size_t)len);
 	if (!attach)
 		close(fd);
@@ -603,29 +618,65 @@ static int connect_ctl(const struct runtime_state *s, struct errmsg *err)
 	return fd;
 }
 
-int supervisor_call(const struct runtime_state *s, const char *req, struct errmsg *err)
+/* Send req, read the one-line answer: 0 with the text after "ok" (and its
+ * space) in data (may be NULL: none wanted), or -errno with err. */
+static int call(const struct runtime_state *s, const char *req, char *data, size_t cap,
+		struct errmsg *err)
 {
 	int fd = connect_ctl(s, err), rc = 0;
 	if (fd < 0)
 		return fd;
-	char line[160];
+	char line[CTRSTATS_LINE_MAX + 16];
 	int len = snprintf(line, sizeof(line), "%s\n", req);
 	rc = fdio_write_all(fd, line, (size_t)len);
-	ssize_t n = 0;
-	if (!rc) {
-		do
-			n = read(fd, line, sizeof(line) - 1);
-		while (n < 0 && errno == EINTR);
+	/* the answer is one line; the supervisor closes after it */
+	size_t n = 0;
+	while (!rc && n < sizeof(line) - 1) {
+		ssize_t r = read(fd, line + n, sizeof(line) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(line, '\n', n))
+			break;
 	}
 	close(fd);
-	if (rc || n <= 0)
+	if (rc || n == 0)
 		return errmsg_set(err, rc ? rc : -EPIPE, "container %s: its monitor did not answer",
 				  s->name);
 	line[n] = '\0';
 	line[strcspn(line, "\n")] = '\0';
-	if (strcmp(line, "ok"))
-		return errmsg_set(err, -EINVAL, "container %s: monitor: %s", s->name,
-				  strncmp(line, "error ", 6) ? line : line + 6);
+	if (!strncmp(line, "ok", 2) && (line[2] == '\0' || line[2] == ' ')) {
+		const char *t = line[2] ? line + 3 : "";
+		size_t tl = strlen(t);
+		if (data && tl >= cap)
+			return errmsg_set(err, -EBADMSG,
+					  "container %s: its monitor's answer is too long",
+					  s->name);
+		if (data)
+			memcpy(data, t, tl + 1);
+		return 0;
+	}
+	return errmsg_set(err, -EINVAL, "container %s: monitor: %s", s->name,
+			  strncmp(line, "error ", 6) ? line : line + 6);
+}
+
+int supervisor_call(const struct runtime_state *s, const char *req, struct errmsg *err)
+{
+	return call(s, req, NULL, 0, err);
+}
+
+int supervisor_stats(const struct runtime_state *s, struct ctrstats *out, struct errmsg *err)
+{
+	char data[CTRSTATS_LINE_MAX];
+	int rc = call(s, "stats", data, sizeof(data), err);
+	if (rc)
+		return rc;
+	struct errmsg perr;
+	rc = ctrstats_parse(data, out, &perr);
+	if (rc)
+		return errmsg_set(err, rc, "container %s: %.200s", s->name, perr.text);
 	return 0;
 }
 

@@ -33,6 +33,8 @@
  *                 for one whose stdin is its foreground hull run's own
  *                 (supervisor_stdin_attachable() not called). Bytes after
  *                 the request line are refused, not taken as frames.
+ *     stats       "ok " and the container's stats line (runtime/ctrstats.h),
+ *                 from ops->stats
  *   A signal before the container runs halts the VM instead (its status is
  *   then 128+SIG), as hull run does with its own signals.
  * - The attached writer: supervisor_stdin_fd() is its connection (-1: none),
@@ -56,6 +58,7 @@
 #include <stdint.h>
 
 #include "runtime/ctrlog.h"
+#include "runtime/ctrstats.h"
 #include "runtime/state.h"
 #include "common/errmsg.h"
 
@@ -68,6 +71,8 @@ struct supervisor_ops {
 	void (*halt)(void *ctx, int signo);
 	/* the attached client's terminal size (a TTY container) */
 	void (*resize)(void *ctx, uint16_t rows, uint16_t cols);
+	/* one sample of the VM's figures: 0, or -errno (the VM ended) */
+	int (*stats)(void *ctx, struct ctrstats *out);
 };
 
 struct supervisor_info {
@@ -124,6 +129,9 @@ int supervisor_call(const struct runtime_state *s, const char *req, struct errms
  * write attach_conn frames to (blocking), closed by the caller. 0, or
  * -errno with err (the supervisor's refusal in its words). */
 int supervisor_attach(const struct runtime_state *s, int *fd, struct errmsg *err);
+/* Ask s's supervisor for one stats sample ("stats"), parsed strictly
+ * (ctrstats_parse). 0, or -errno with err. */
+int supervisor_stats(const struct runtime_state *s, struct ctrstats *out, struct errmsg *err);
 /* Wait until s's supervisor process has exited (timeout_ms < 0: no limit).
  * Returns 0, or -ETIMEDOUT. */
 int supervisor_wait(const struct runtime_state *s, int timeout_ms);

@@ -143,6 +143,11 @@ static int cgroup_dirs(void *vp, struct cgstats_dirs *out)
 	return vmproc_cgroup_dirs(vp, out);
 }
 
+static int counters(void *vp, struct vmmapi_counters *out, struct errmsg *err)
+{
+	return vmproc_counters(vp, out, err);
+}
+
 const struct vmhost_ops rt_vm_proc = {
     .name = "hull-vmm",
     .spawn = spawn,
@@ -157,4 +162,5 @@ const struct vmhost_ops rt_vm_proc = {
     .resume = resume_vm,
     .pid = pid,
     .cgroup_dirs = cgroup_dirs,
+    .counters = counters,
 };

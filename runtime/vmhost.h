@@ -29,6 +29,9 @@
  * - cgroup_dirs(): the directories of the cgroup the VM's processes run in
  *   (runtime/cgstats.h), copied into *out: 0, or -ENOENT when there is none
  *   (not root). NULL (the fake VM): none.
+ * - counters(): what the guest moved through its NIC and disks (the
+ *   monitor's GET_COUNTERS): blocks until answered; 0, or -errno with err
+ *   (-ESHUTDOWN once the VM stopped). NULL (the fake VM): none.
  * - One thread per VM (the session's). Nothing the VM side says is trusted
  *   beyond its event kinds: why strings are bounded and copied.
  */
@@ -38,6 +41,7 @@
 #include <stdint.h>
 
 #include "common/errmsg.h"
+#include "proto/vmmapi.h"
 #include "runtime/cgstats.h"
 #include "vmm/vmm.h"
 
@@ -88,6 +92,7 @@ struct vmhost_ops {
 	int (*resume)(void *vm, struct errmsg *err);
 	int (*pid)(void *vm);
 	int (*cgroup_dirs)(void *vm, struct cgstats_dirs *out);
+	int (*counters)(void *vm, struct vmmapi_counters *out, struct errmsg *err);
 };
 
 #endif

@@ -260,8 +260,8 @@ static void monitor_gone(struct vmproc *vp, const char *why)
 	push(vp, &ev);
 }
 
-/* Read one message; queue it if it is an event, or return it (RESULT).
- * 1: a RESULT in *res; 0: an event was queued or nothing was ready;
+/* Read one message; queue it if it is an event, or return it (RESULT,
+ * COUNTERS: answers). 1: an answer in *res; 0: an event was queued or nothing was ready;
  * -EPIPE: the monitor is gone (STOPPED made up). */
 static int pump(struct vmproc *vp, struct vmmapi_msg *res)
 {
@@ -300,6 +300,7 @@ static int pump(struct vmproc *vp, struct vmmapi_msg *res)
 		copy_why(ev.why, m.stopped.why);
 		break;
 	case VMMAPI_RESULT:
+	case VMMAPI_COUNTERS:
 		*res = m;
 		return 1;
 	default:
@@ -505,8 +506,11 @@ int vmproc_next_event(struct vmproc *vp, struct vmproc_event *ev, struct errmsg 
 	}
 }
 
-/* Send one request and wait for its RESULT, queueing events meanwhile. */
-static int request(struct vmproc *vp, const struct vmmapi_msg *req, struct errmsg *err)
+/* Send one request and wait for its answer, queueing events meanwhile:
+ * RESULT, or for GET_COUNTERS the COUNTERS into *ans (a RESULT then is a
+ * failure). */
+static int request(struct vmproc *vp, const struct vmmapi_msg *req, struct vmmapi_msg *ans,
+		   struct errmsg *err)
 {
 	if (vp->stopped)
 		return errmsg_set(err, -ESHUTDOWN, "the VM has stopped");
@@ -521,7 +525,11 @@ static int request(struct vmproc *vp, const struct vmmapi_msg *req, struct errms
 		struct vmmapi_msg res;
 		rc = pump(vp, &res);
 		if (rc == 1) {
-			if (res.result.op != req->type) {
+			if (res.type == VMMAPI_COUNTERS && req->type == VMMAPI_GET_COUNTERS) {
+				*ans = res;
+				return 0;
+			}
+			if (res.type != VMMAPI_RESULT || res.result.op != req->type) {
 				monitor_gone(vp, "it answered another request");
 				return errmsg_set(err, -EPROTO,
 						  "hull-vmm answered another request");
@@ -545,7 +553,7 @@ static int request(struct vmproc *vp, const struct vmmapi_msg *req, struct errms
 int vmproc_save_template(struct vmproc *vp, struct errmsg *err)
 {
 	struct vmmapi_msg m = {.type = VMMAPI_SAVE_TEMPLATE};
-	return request(vp, &m, err);
+	return request(vp, &m, NULL, err);
 }
 
 int vmproc_attach_disk(struct vmproc *vp, unsigned index, const char *path, struct errmsg *err)
@@ -553,19 +561,28 @@ int vmproc_attach_disk(struct vmproc *vp, unsigned index, const char *path, stru
 	struct vmmapi_msg m = {.type = VMMAPI_ATTACH_DISK};
 	m.attach.index = index;
 	m.attach.path = path;
-	return request(vp, &m, err);
+	return request(vp, &m, NULL, err);
 }
 
 int vmproc_pause(struct vmproc *vp, struct errmsg *err)
 {
 	struct vmmapi_msg m = {.type = VMMAPI_PAUSE};
-	return request(vp, &m, err);
+	return request(vp, &m, NULL, err);
 }
 
 int vmproc_resume(struct vmproc *vp, struct errmsg *err)
 {
 	struct vmmapi_msg m = {.type = VMMAPI_RESUME};
-	return request(vp, &m, err);
+	return request(vp, &m, NULL, err);
+}
+
+int vmproc_counters(struct vmproc *vp, struct vmmapi_counters *out, struct errmsg *err)
+{
+	struct vmmapi_msg m = {.type = VMMAPI_GET_COUNTERS}, ans;
+	int rc = request(vp, &m, &ans, err);
+	if (!rc)
+		*out = ans.counters;
+	return rc;
 }
 
 int vmproc_stop(struct vmproc *vp)

@@ -39,7 +39,8 @@
  *   SIGSYS; the monitor's own trap says STOPPED with the syscall first). After
  *   STOPPED there are no more events: stop polling vmproc_fd() then (it
  *   stays readable once the monitor has exited).
- * - Requests (vmproc_save_template, _attach_disk, _pause, _resume) block
+ * - Requests (vmproc_save_template, _attach_disk, _pause, _resume,
+ *   _counters) block
  *   until the monitor answers: 0, or -errno with err saying why; -ESHUTDOWN
  *   once the VM has stopped (the STOPPED event stays queued for
  *   vmproc_next_event). Events that arrive meanwhile are queued, not lost.
@@ -122,6 +123,10 @@ int vmproc_save_template(struct vmproc *vp, struct errmsg *err);
 int vmproc_attach_disk(struct vmproc *vp, unsigned index, const char *path, struct errmsg *err);
 int vmproc_pause(struct vmproc *vp, struct errmsg *err);
 int vmproc_resume(struct vmproc *vp, struct errmsg *err);
+/* What the guest moved through its NIC and disks (GET_COUNTERS, a request
+ * as above: 0 or -errno; -ESHUTDOWN once the VM stopped). The monitor's
+ * numbers: shown to people, trusted for nothing else. */
+int vmproc_counters(struct vmproc *vp, struct vmmapi_counters *out, struct errmsg *err);
 int vmproc_stop(struct vmproc *vp);
 
 pid_t vmproc_pid(const struct vmproc *vp);

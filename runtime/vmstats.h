@@ -13,12 +13,10 @@
  *   is gone, -EACCES when /proc refuses (another user's).
  * - vmstats_cpu_percent(): the CPU use between two samples of the same
  *   process, in percent of one host CPU (docker's CPU %: 200 = two CPUs).
- * - Network counters: the monitor exposes none yet (no API message carries
- *   them), so there are none here.
- * - Once hull-vmm runs in a cgroup of its own (the security work on
- *   cgroups), read cpu.stat's usage_usec, memory.current and io.stat of that
- *   cgroup in vmstats_sample() instead: the one place that changes, and
- *   then the slirp process, if separate, counts too.
+ * - The fallback of `hull stats` where the VM has no cgroup (hull as an
+ *   ordinary user): with one, the cgroup's figures (runtime/cgstats.h) are
+ *   used, and the guest's network and disk counters come from the monitor's
+ *   devices (runtime/ctrstats.h), never from here.
  * - /proc is parsed strictly and bounded (a pid's comm may hold anything).
  * Functions return 0 or -errno. No state. */
 #ifndef HULL_RUNTIME_VMSTATS_H

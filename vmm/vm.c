@@ -931,6 +931,31 @@ uint64_t vmm_started_ns(const struct vmm *vm)
 	return vm->started_ns;
 }
 
+void vmm_get_counters(struct vmm *vm, struct vmm_counters *out)
+{
+	*out = (struct vmm_counters){0};
+	if (vm->net) {
+		struct virtio_net_stats n;
+		virtio_net_get_stats(vm->net, &n);
+		*out = (struct vmm_counters){.net_rx_bytes = n.rx_bytes,
+					     .net_rx_frames = n.rx_frames,
+					     .net_rx_dropped = n.rx_dropped,
+					     .net_tx_bytes = n.tx_bytes,
+					     .net_tx_frames = n.tx_frames,
+					     .net_tx_dropped = n.tx_dropped};
+	}
+	for (unsigned i = 0; i < vm->ndisks; i++) {
+		if (!vm->disks[i].blk)
+			continue;
+		struct virtio_blk_stats b;
+		virtio_blk_get_stats(vm->disks[i].blk, &b);
+		out->blk_read_bytes += b.read_bytes;
+		out->blk_reads += b.reads;
+		out->blk_write_bytes += b.write_bytes;
+		out->blk_writes += b.writes;
+	}
+}
+
 void vmm_destroy(struct vmm *vm)
 {
 	if (!vm)

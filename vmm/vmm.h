@@ -176,6 +176,18 @@ enum vmm_stop_reason vmm_wait(struct vmm *vm);
 const char *vmm_stop_why(const struct vmm *vm);
 /* CLOCK_MONOTONIC ns when the vCPU threads were started (0 before). */
 uint64_t vmm_started_ns(const struct vmm *vm);
+/* What the guest moved through its devices since this VM was made (a
+ * restored VM counts from its restore): the NIC's frames and bytes
+ * (virtio_net_stats; all 0 without a NIC) and every disk's summed
+ * (virtio_blk_stats). Any thread, while the VM exists; lock-free reads of
+ * the devices' atomic counters, so figures of different fields may be a
+ * frame apart. */
+struct vmm_counters {
+	uint64_t net_rx_bytes, net_rx_frames, net_rx_dropped;
+	uint64_t net_tx_bytes, net_tx_frames, net_tx_dropped;
+	uint64_t blk_read_bytes, blk_reads, blk_write_bytes, blk_writes;
+};
+void vmm_get_counters(struct vmm *vm, struct vmm_counters *out);
 void vmm_destroy(struct vmm *vm);
 
 /* A template's identity, computed here and nowhere else: everything in cfg

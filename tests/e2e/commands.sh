@@ -22,7 +22,9 @@ while :; do sleep 1000 & wait $!; done'
 
 # --- create: registered, not booted -------------------------------------------
 # shellcheck disable=SC2086 # HULL_RUN_FLAGS is a list of flags
-hull_cmd create create ${HULL_RUN_FLAGS:-} --name c1 -p "$hport:80" "$IMG" sh -c "$script"
+# (host-loopback=on: stats' NET I/O check fetches from a server on the host's loopback)
+hull_cmd create create ${HULL_RUN_FLAGS:-} --name c1 -p "$hport:80" \
+	--network slirp,host-loopback=on "$IMG" sh -c "$script"
 expect_eq "create exits 0" "$rc" 0
 id=$out
 if [[ "$id" =~ ^[0-9a-f]{64}$ ]]; then pass "create prints the id"; else fail "create prints the id" "got: $id"; fi
@@ -150,17 +152,115 @@ expect_eq "restart: the port is published again" "$out" "0.0.0.0:$hport"
 # --- stats, info, system df (the container running) --------------------------------
 hull_cmd stats stats --no-stream c2
 expect_eq "stats --no-stream exits 0" "$rc" 0
-expect_contains "stats: header" "$out" "CPU %"
+expect_eq "stats: docker's header" "$(head -1 <<<"$out" | tr -s ' ')" \
+	"CONTAINER ID NAME CPU % MEM USAGE / LIMIT MEM % NET I/O BLOCK I/O PIDS"
 row=$(grep -F " c2 " <<<"$out")
-if [[ "$row" =~ ^${id:0:12}\ +c2\ +[0-9.]+%\ +[0-9.]+MiB\ +--\ +[0-9.]+\ [kMG]?B\ /\ [0-9.]+\ [kMG]?B$ ]]; then
-	pass "stats: CPU %, memory and block I/O of its VM"
+sz='[0-9.e+]+[kMGT]?i?B'
+if [[ "$row" =~ ^${id:0:12}\ +c2\ +[0-9.]+%\ +$sz\ /\ $sz\ +[0-9.]+%\ +$sz\ /\ $sz\ +$sz\ /\ $sz\ +[1-9][0-9]*$ ]]; then
+	pass "stats: CPU %, memory, MEM %, NET I/O, BLOCK I/O and PIDS of its VM"
 else
-	fail "stats: CPU %, memory and block I/O of its VM" "$out"
+	fail "stats: CPU %, memory, MEM %, NET I/O, BLOCK I/O and PIDS of its VM" "$out"
 fi
 hull_cmd statsall stats --no-stream
 expect_contains "stats without names: the running containers" "$out" " c2 "
 hull_cmd statsx stats --no-stream nosuch
 expect_eq "stats of an unknown container: status 1" "$rc" 1
+hull_cmd statsf stats --no-stream --format '{{.Bogus}}' c2
+expect_eq "stats --format with an unknown field: status 1" "$rc" 1
+hull_cmd statsft stats --no-stream --format '{{.Name' c2
+expect_eq "stats --format that does not parse: status 2" "$rc" 2
+
+# --format json: docker's fields, one object per container
+hull_cmd statsj stats --no-stream --format json c2
+expect_eq "stats --format json: docker's keys" "$(jq -r 'keys | join(",")' <<<"$out")" \
+	"BlockIO,CPUPerc,Container,ID,MemPerc,MemUsage,Name,NetIO,PIDs"
+expect_eq "stats --format json: Name, Container, ID" \
+	"$(jq -r '"\(.Name) \(.Container) \(.ID)"' <<<"$out")" "c2 c2 ${id:0:12}"
+hull_cmd statst stats --no-stream --format '{{.Name}}={{.PIDs}}' c2
+if [[ "$out" =~ ^c2=[1-9][0-9]*$ ]]; then pass "stats --format TEMPLATE"; else fail "stats --format TEMPLATE" "$out"; fi
+
+# bytes as docker prints them ("1.23MB", "512MiB") back to a number
+to_bytes() {
+	awk -v s="$1" 'BEGIN {
+		n = s; sub(/[kMGTi]*B$/, "", n); u = substr(s, length(n) + 1)
+		m["B"] = 1; m["kB"] = 1e3; m["MB"] = 1e6; m["GB"] = 1e9; m["TB"] = 1e12
+		m["KiB"] = 1024; m["MiB"] = 1048576; m["GiB"] = 1073741824; m["TiB"] = 1099511627776
+		printf "%.0f\n", n * m[u] }'
+}
+# binary units as docker prints a memory size
+iec() {
+	awk -v b="$1" 'BEGIN { split("B KiB MiB GiB TiB", u, " "); i = 1
+		while (b >= 1024 && i < 5) { b /= 1024; i++ }
+		if (i == 1) printf "%.0fB\n", b; else printf "%.4g%s\n", b, u[i] }'
+}
+stat_field() { "$HULL" stats --no-stream --format "{{.$2}}" "$1"; }
+# grew BEFORE AFTER N: byte counts shown with 3 significant digits (each
+# within 0.5% of the true count) allow a growth of at least N
+grew() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { exit !(b * 1.005 - a * 0.995 >= n) }'; }
+
+# NET I/O: the guest fetches N bytes from a server on the host; its NIC
+# received at least that (frames' headers on top)
+netn=3000000
+mkdir -p "$tmp/www"
+head -c "$netn" /dev/urandom >"$tmp/www/blob"
+wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+busybox httpd -f -p "127.0.0.1:$wport" -h "$tmp/www" &
+httpd=$!
+for _ in $(seq 600); do curl -s -o /dev/null -m 5 "http://127.0.0.1:$wport/blob" && break; sleep 0.1; done
+rx0=$(to_bytes "$(stat_field c2 NetIO | cut -d' ' -f1)")
+hull_cmd wget exec c2 sh -c "wget -q -O - http://10.0.2.2:$wport/blob | wc -c"
+expect_eq "stats: the guest fetched $netn bytes" "$rc:$out" "0:$netn"
+kill "$httpd" 2>/dev/null
+wait "$httpd" 2>/dev/null
+rx1=$(to_bytes "$(stat_field c2 NetIO | cut -d' ' -f1)")
+if grew "$rx0" "$rx1" "$netn"; then
+	pass "stats: NET I/O received grew by at least the $netn bytes fetched"
+else
+	fail "stats: NET I/O received grew by at least the $netn bytes fetched" "$rx0 -> $rx1"
+fi
+
+# BLOCK I/O: the guest reads M bytes of its disk past its page cache
+blkm=$((4 * 1048576))
+rd0=$(to_bytes "$(stat_field c2 BlockIO | cut -d' ' -f1)")
+hull_cmd dd exec c2 dd if=/dev/vda of=/dev/null bs=1048576 count=4 iflag=direct
+expect_eq "stats: the guest read 4 MiB of its disk" "$rc" 0
+rd1=$(to_bytes "$(stat_field c2 BlockIO | cut -d' ' -f1)")
+if grew "$rd0" "$rd1" "$blkm"; then
+	pass "stats: BLOCK I/O read grew by at least the $blkm bytes read"
+else
+	fail "stats: BLOCK I/O read grew by at least the $blkm bytes read" "$rd0 -> $rd1 ($err)"
+fi
+expect_eq "stats: BLOCK I/O written: the guest's disk is read-only" \
+	"$(stat_field c2 BlockIO | cut -d' ' -f3)" "0B"
+
+# MEM LIMIT: the VM's cgroup's (root), else the host's memory
+lim=$(stat_field c2 MemUsage | sed 's|.* / ||')
+vmm=$(pgrep -P "$(state c2 .Hull.MonitorPid)" -x hull-vmm)
+if [ "$(id -u)" = 0 ]; then
+	cgmem="/sys/fs/cgroup/memory$(grep -E '^[0-9]+:([^:]*,)?memory(,[^:]*)?:' "/proc/$vmm/cgroup" | cut -d: -f3)"
+	expect_eq "stats: MEM LIMIT is the VM's cgroup's limit" "$lim" \
+		"$(iec "$(cat "$cgmem/memory.limit_in_bytes")")"
+	pids=$(stat_field c2 PIDs)
+	pmax=$(cat "/sys/fs/cgroup/pids$(grep -E '^[0-9]+:([^:]*,)?pids(,[^:]*)?:' "/proc/$vmm/cgroup" | cut -d: -f3)/pids.max")
+	if [ "$pids" -ge 2 ] && [ "$pids" -le "$pmax" ]; then
+		pass "stats: PIDS counts the cgroup's tasks"
+	else
+		fail "stats: PIDS counts the cgroup's tasks" "$pids (max $pmax)"
+	fi
+else
+	expect_eq "stats: MEM LIMIT without a cgroup is the host's memory" "$lim" \
+		"$(iec "$(($(getconf _PHYS_PAGES) * $(getconf PAGESIZE)))")"
+fi
+
+# streaming: a sample a second until the container ends
+"$HULL" stats --format '{{.Name}} {{.CPUPerc}}' c2 >"$tmp/stream.out" 2>&1 &
+streamer=$!
+if wait_until "$HULL_TEST_TIMEOUT" eval '[ "$(grep -c "^c2 " "$tmp/stream.out")" -ge 2 ]'; then
+	pass "stats streams: a new sample every second"
+else
+	fail "stats streams: a new sample every second" "$(cat "$tmp/stream.out")"
+fi
+expect_eq "stats streams: every line a sample" "$(grep -vc '^c2 [0-9.]*%$' "$tmp/stream.out")" 0
 hull_cmd info info
 expect_eq "info exits 0" "$rc" 0
 expect_contains "info: KVM" "$out" " KVM: available"
@@ -181,6 +281,14 @@ expect_eq "system with an unknown command: status 2" "$rc" 2
 hull_cmd rm rm -f c2
 expect_eq "rm -f" "$rc" 0
 if wait_until 30 gone "$mon3"; then pass "rm -f: no monitor left"; else fail "rm -f: no monitor left"; fi
+if wait_until 30 gone "$streamer"; then
+	pass "stats streams until the container ends"
+else
+	fail "stats streams until the container ends" "$(tail -3 "$tmp/stream.out")"
+	kill "$streamer" 2>/dev/null
+fi
+wait "$streamer"
+expect_eq "stats stream: status 0 at the end" "$?" 0
 
 # --- start -a: attached, the container's status --------------------------------------
 # shellcheck disable=SC2086

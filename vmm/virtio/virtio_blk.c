@@ -43,6 +43,7 @@ struct virtio_blk {
 	bool limited, waiting;
 	struct ratelimit_timer timer;
 	struct virtio_mmio *t;
+	struct virtio_blk_stats st; /* atomic adds */
 };
 
 /* The file's name for messages: what /proc says the fd is. */
@@ -111,7 +112,19 @@ static uint8_t do_rw(struct virtio_blk *b, const struct virtq_chain *c, uint64_t
 				    VIRTQ_MAX_SEGS);
 	if (rw_full(b->fd, b->data, n, sector * SECTOR_SIZE, write) < 0)
 		return VIRTIO_BLK_S_IOERR;
+	/* data_len was checked against the capacity above */
+	__atomic_add_fetch(write ? &b->st.write_bytes : &b->st.read_bytes, data_len,
+			   __ATOMIC_RELAXED);
+	__atomic_add_fetch(write ? &b->st.writes : &b->st.reads, 1, __ATOMIC_RELAXED);
 	return VIRTIO_BLK_S_OK;
+}
+
+void virtio_blk_get_stats(struct virtio_blk *b, struct virtio_blk_stats *out)
+{
+	out->read_bytes = __atomic_load_n(&b->st.read_bytes, __ATOMIC_RELAXED);
+	out->write_bytes = __atomic_load_n(&b->st.write_bytes, __ATOMIC_RELAXED);
+	out->reads = __atomic_load_n(&b->st.reads, __ATOMIC_RELAXED);
+	out->writes = __atomic_load_n(&b->st.writes, __ATOMIC_RELAXED);
 }
 
 static uint8_t process(struct virtio_blk *b, const struct virtq_chain *c)

@@ -63,6 +63,17 @@ struct evloop;
 int virtio_blk_set_limits(struct virtio_blk *b, const struct virtio_blk_limits *l,
 			  struct evloop *loop, struct virtio_mmio *t, struct errmsg *err);
 
+/* What the guest moved (atomics: any thread may read them while requests
+ * are served): bytes and requests of IN and OUT requests that succeeded,
+ * after the checks above (a multiple of 512 bytes inside the capacity), so
+ * a request the device refused counts nowhere. FLUSH and GET_ID count in
+ * neither. Starts at 0 with the device (a restored VM counts from its
+ * restore). */
+struct virtio_blk_stats {
+	uint64_t read_bytes, write_bytes, reads, writes;
+};
+void virtio_blk_get_stats(struct virtio_blk *b, struct virtio_blk_stats *out);
+
 /* Capacity in 512-byte sectors. */
 uint64_t virtio_blk_capacity(const struct virtio_blk *b);
 

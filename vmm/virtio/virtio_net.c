@@ -50,6 +50,11 @@ static void stat_add(uint64_t *v)
 	__atomic_add_fetch(v, 1, __ATOMIC_RELAXED);
 }
 
+static void stat_add_n(uint64_t *v, uint64_t n)
+{
+	__atomic_add_fetch(v, n, __ATOMIC_RELAXED);
+}
+
 /* Put one frame into the next receive chain. 1: the chain was used (the
  * frame delivered, or dropped because the chain is too small), 0: no chain
  * posted, -EIO: the queue is broken. */
@@ -92,6 +97,7 @@ static int deliver(struct virtio_net *n, struct virtq *q, const void *frame, siz
 	virtq_chain_write(c, VIRTIO_NET_HDR_LEN, frame, len);
 	virtq_push(q, c->head, (uint32_t)(VIRTIO_NET_HDR_LEN + len));
 	stat_add(&n->st.rx_frames);
+	stat_add_n(&n->st.rx_bytes, len);
 	return 1;
 }
 
@@ -293,6 +299,8 @@ static void tx_notify(struct virtio_net *n, struct virtq *q)
 		}
 		bool ok = tx_one(n, c) == 0;
 		stat_add(ok ? &n->st.tx_frames : &n->st.tx_dropped);
+		if (ok) /* tx_one() bounded it: at most VIRTIO_NET_GSO_MAX */
+			stat_add_n(&n->st.tx_bytes, bytes);
 		virtq_push(q, c->head, 0);
 	}
 }
@@ -508,4 +516,6 @@ void virtio_net_get_stats(struct virtio_net *n, struct virtio_net_stats *out)
 	out->tx_dropped = __atomic_load_n(&n->st.tx_dropped, __ATOMIC_RELAXED);
 	out->rx_frames = __atomic_load_n(&n->st.rx_frames, __ATOMIC_RELAXED);
 	out->rx_dropped = __atomic_load_n(&n->st.rx_dropped, __ATOMIC_RELAXED);
+	out->tx_bytes = __atomic_load_n(&n->st.tx_bytes, __ATOMIC_RELAXED);
+	out->rx_bytes = __atomic_load_n(&n->st.rx_bytes, __ATOMIC_RELAXED);
 }

@@ -92,8 +92,15 @@ struct virtio_net_backend {
 	void *be;
 };
 
+/* Counted by the device (atomics: any thread may read them while frames
+ * move). Bytes are Ethernet frames without the virtio header: rx what the
+ * back end handed over and the guest's chain took, tx what the guest handed
+ * over and the device accepted (after the length checks above; a TSO
+ * segment counts whole, as one frame). Dropped frames count in *_dropped
+ * only. */
 struct virtio_net_stats {
 	uint64_t tx_frames, tx_dropped, rx_frames, rx_dropped;
+	uint64_t tx_bytes, rx_bytes;
 };
 
 /* csum: offer the checksum and TCP segmentation offloads (false only to

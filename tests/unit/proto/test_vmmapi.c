@@ -145,7 +145,8 @@ static void test_events_roundtrip(void **state)
 	assert_int_equal(vmmapi_decode(buf, (size_t)n, &d, &err), 0);
 	assert_string_equal(d.attach.path, "/d/rootfs.ext4");
 
-	uint32_t bare[] = {VMMAPI_SAVE_TEMPLATE, VMMAPI_PAUSE, VMMAPI_RESUME, VMMAPI_STOP};
+	uint32_t bare[] = {VMMAPI_SAVE_TEMPLATE, VMMAPI_PAUSE, VMMAPI_RESUME, VMMAPI_STOP,
+			   VMMAPI_GET_COUNTERS};
 	for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
 		m = (struct vmmapi_msg){.type = bare[i]};
 		n = vmmapi_encode(&m, buf, sizeof(buf), &err);
@@ -155,16 +156,66 @@ static void test_events_roundtrip(void **state)
 	}
 }
 
+static struct vmmapi_msg full_counters(void)
+{
+	struct vmmapi_msg m = {.type = VMMAPI_COUNTERS};
+	m.counters = (struct vmmapi_counters){.net_rx_bytes = 1ull << 40,
+					      .net_rx_frames = 2,
+					      .net_rx_dropped = 3,
+					      .net_tx_bytes = UINT64_MAX,
+					      .net_tx_frames = 5,
+					      .net_tx_dropped = 6,
+					      .blk_read_bytes = 7ull << 33,
+					      .blk_reads = 8,
+					      .blk_write_bytes = 9,
+					      .blk_writes = 10};
+	return m;
+}
+
+/* COUNTERS: every field in its place (distinct values, one at 2^64-1), the
+ * exact size, and GET_COUNTERS with anything after the type refused. */
+static void test_counters(void **state)
+{
+	(void)state;
+	struct errmsg err;
+	struct vmmapi_msg m = full_counters(), d;
+	int n = vmmapi_encode(&m, buf, sizeof(buf), &err);
+	assert_int_equal(n, 4 + 10 * 8);
+	assert_int_equal(vmmapi_decode(buf, (size_t)n, &d, &err), 0);
+	assert_int_equal(d.type, VMMAPI_COUNTERS);
+	assert_memory_equal(&d.counters, &m.counters, sizeof(m.counters));
+	assert_string_equal(vmmapi_type_name(VMMAPI_COUNTERS), "COUNTERS");
+	assert_string_equal(vmmapi_type_name(VMMAPI_GET_COUNTERS), "GET_COUNTERS");
+	/* a little-endian layout: net_tx_bytes (the 4th) is all ones */
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(buf[4 + 3 * 8 + i], 0xff);
+	/* one byte short of a whole field, and a field short */
+	assert_int_equal(vmmapi_decode(buf, (size_t)n - 1, &d, &err), -EBADMSG);
+	assert_non_null(strstr(err.text, "blk_writes"));
+	assert_int_equal(vmmapi_decode(buf, (size_t)n - 8, &d, &err), -EBADMSG);
+	assert_non_null(strstr(err.text, "COUNTERS"));
+	/* just the type: the first field is missing */
+	assert_int_equal(vmmapi_decode(buf, 4, &d, &err), -EBADMSG);
+	assert_non_null(strstr(err.text, "net_rx_bytes"));
+	/* a request carries nothing */
+	m = (struct vmmapi_msg){.type = VMMAPI_GET_COUNTERS};
+	n = vmmapi_encode(&m, buf, sizeof(buf), &err);
+	assert_int_equal(n, 4);
+	buf[4] = 0;
+	assert_int_equal(vmmapi_decode(buf, 5, &d, &err), -EBADMSG);
+	assert_non_null(strstr(err.text, "trailing"));
+}
+
 /* Every strict prefix of every valid message is refused, and so is every
  * message with a byte appended. */
 static void test_truncated_and_trailing(void **state)
 {
 	(void)state;
 	struct errmsg err;
-	struct vmmapi_msg msgs[3] = {
-	    full_config(), {.type = VMMAPI_STOPPED}, {.type = VMMAPI_CREATED}};
+	struct vmmapi_msg msgs[4] = {
+	    full_config(), {.type = VMMAPI_STOPPED}, {.type = VMMAPI_CREATED}, full_counters()};
 	msgs[1].stopped.why = "why";
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		int n = vmmapi_encode(&msgs[k], buf, sizeof(buf) - 1, &err);
 		assert_true(n > 0);
 		struct vmmapi_msg d;
@@ -348,13 +399,10 @@ static void test_send_recv(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_config_roundtrip),
-	    cmocka_unit_test(test_events_roundtrip),
-	    cmocka_unit_test(test_truncated_and_trailing),
-	    cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_byte_flips),
-	    cmocka_unit_test(test_encode_limits),
-	    cmocka_unit_test(test_send_recv),
+	    cmocka_unit_test(test_config_roundtrip), cmocka_unit_test(test_events_roundtrip),
+	    cmocka_unit_test(test_counters),	     cmocka_unit_test(test_truncated_and_trailing),
+	    cmocka_unit_test(test_malformed),	     cmocka_unit_test(test_byte_flips),
+	    cmocka_unit_test(test_encode_limits),    cmocka_unit_test(test_send_recv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

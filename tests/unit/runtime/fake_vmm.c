@@ -1,11 +1,14 @@
 /* A stand-in for hull-vmm in runtime/vmproc's tests: speaks the API on the
  * fds vmproc gives it, misbehaving as $FAKE_VMM says:
  *   good      CREATED (refused, with control bytes in why), STARTED; answers
- *             SAVE_TEMPLATE 0, ATTACH_DISK -ENOENT, PAUSE/RESUME 0; STOP ->
+ *             SAVE_TEMPLATE 0, ATTACH_DISK -ENOENT, PAUSE/RESUME 0,
+ *             GET_COUNTERS with COUNTERS {1, 2, ... 10}; STOP ->
  *             STOPPED; console "hello\n" before CREATED
  *   fds       STOPPED whose why lists this process's open fds
  *   garbage   a malformed packet after CONFIG
  *   unasked   a RESULT nobody asked for
+ *   unasked-counters  COUNTERS nobody asked for
+ *   counters-for-save  COUNTERS as the answer to SAVE_TEMPLATE
  *   exit3     exit(3) at once
  *   die-in-request  STOPPED instead of the SAVE_TEMPLATE answer, then exit
  *   request   sends a request (STOP) to the runtime
@@ -69,6 +72,10 @@ int main(void)
 		say((struct vmmapi_msg){.type = VMMAPI_RESULT});
 		return until_stop();
 	}
+	if (!strcmp(mode, "unasked-counters")) {
+		say((struct vmmapi_msg){.type = VMMAPI_COUNTERS});
+		return until_stop();
+	}
 	if (!strcmp(mode, "request")) {
 		say((struct vmmapi_msg){.type = VMMAPI_STOP});
 		return until_stop();
@@ -124,6 +131,12 @@ int main(void)
 				say(s);
 				return 0;
 			}
+			if (!strcmp(mode, "counters-for-save"))
+				r = (struct vmmapi_msg){.type = VMMAPI_COUNTERS};
+			break;
+		case VMMAPI_GET_COUNTERS:
+			r = (struct vmmapi_msg){.type = VMMAPI_COUNTERS};
+			r.counters = (struct vmmapi_counters){1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 			break;
 		case VMMAPI_ATTACH_DISK:
 			r.result.err = -2;

@@ -67,7 +67,9 @@ static void v1_tree(struct cgstats_dirs *d)
 	put("memory", "memory.usage_in_bytes", "123456789\n");
 	put("memory", "memory.limit_in_bytes", "805306368\n");
 	put("memory", "memory.max_usage_in_bytes", "200000000\n");
-	put("memory", "memory.stat", "cache 1\nrss 2\ntotal_cache 3\ntotal_rss 4096\n");
+	put("memory", "memory.stat",
+	    "cache 1\nrss 2\ntotal_cache 3\ntotal_rss 4096\n"
+	    "total_inactive_file 777\n");
 	put("pids", "pids.current", "5\n");
 	put("pids", "pids.max", "128\n");
 	put("cpu", "cpu.stat", "nr_periods 0\nnr_throttled 0\nthrottled_time 0\n");
@@ -91,6 +93,7 @@ static void test_v1(void **st)
 	assert_int_equal(s.mem_limit, 805306368);
 	assert_int_equal(s.mem_max_usage, 200000000);
 	assert_int_equal(s.mem_rss, 4096);
+	assert_int_equal(s.mem_inactive_file, 777);
 	assert_int_equal(s.cpu_ns, 987654321);
 	uint64_t tick = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
 	assert_int_equal(s.cpu_user_ns, 30 * tick);
@@ -106,7 +109,7 @@ static void test_v2(void **st)
 	mk("v2");
 	put("v2", "memory.current", "4096\n");
 	put("v2", "memory.max", "max\n");
-	put("v2", "memory.stat", "anon 1024\nfile 3072\n");
+	put("v2", "memory.stat", "anon 1024\nfile 3072\nactive_file 1\ninactive_file 2048\n");
 	put("v2", "cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n");
 	put("v2", "pids.current", "2\n");
 	put("v2", "pids.max", "max\n");
@@ -118,6 +121,7 @@ static void test_v2(void **st)
 	assert_true(s.mem_limit == UINT64_MAX);
 	assert_int_equal(s.mem_max_usage, 0); /* no memory.peak: not kept */
 	assert_int_equal(s.mem_rss, 1024);
+	assert_int_equal(s.mem_inactive_file, 2048);
 	assert_int_equal(s.cpu_ns, 1500000);
 	assert_int_equal(s.cpu_user_ns, 1000000);
 	assert_int_equal(s.cpu_system_ns, 500000);

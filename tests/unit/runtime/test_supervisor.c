@@ -49,12 +49,26 @@ static void fake_resize(void *ctx, uint16_t rows, uint16_t cols)
 	f->cols = cols;
 }
 
+/* a running VM's figures: recognisable numbers */
+static int fake_stats(void *ctx, struct ctrstats *out)
+{
+	struct fake *f = ctx;
+	if (!f->running)
+		return -ESRCH;
+	*out = (struct ctrstats){.vmm = 77, .has_cgroup = true, .mem_limit = UINT64_MAX, .pids = 3};
+	out->has_counters = true;
+	out->io.net_rx_bytes = 123456;
+	out->io.blk_write_bytes = 1ull << 40;
+	return 0;
+}
+
 static const struct supervisor_ops ops = {
-    .signal = fake_signal, .halt = fake_halt, .resize = fake_resize};
+    .signal = fake_signal, .halt = fake_halt, .stats = fake_stats, .resize = fake_resize};
 
 struct call {
 	struct runtime_state *s;
 	const char *req;
+	struct ctrstats *stats; /* set: supervisor_stats() instead of req */
 	int rc;
 	struct errmsg err;
 	atomic_bool done;
@@ -63,16 +77,18 @@ struct call {
 static void *call_thread(void *arg)
 {
 	struct call *c = arg;
-	c->rc = supervisor_call(c->s, c->req, &c->err);
+	c->rc = c->stats ? supervisor_stats(c->s, c->stats, &c->err)
+			 : supervisor_call(c->s, c->req, &c->err);
 	atomic_store(&c->done, true);
 	return NULL;
 }
 
 /* Serve the monitor on this thread, as hull run's control thread does,
  * while a client thread sends req. */
-static int call(struct supervisor *m, struct runtime_state *s, const char *req, struct errmsg *err)
+static int call_for(struct supervisor *m, struct runtime_state *s, const char *req,
+		    struct ctrstats *stats, struct errmsg *err)
 {
-	struct call c = {.s = s, .req = req};
+	struct call c = {.s = s, .req = req, .stats = stats};
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, call_thread, &c), 0);
 	while (!atomic_load(&c.done)) {
@@ -83,6 +99,11 @@ static int call(struct supervisor *m, struct runtime_state *s, const char *req, 
 	pthread_join(t, NULL);
 	*err = c.err;
 	return c.rc;
+}
+
+static int call(struct supervisor *m, struct runtime_state *s, const char *req, struct errmsg *err)
+{
+	return call_for(m, s, req, NULL, err);
 }
 
 struct att {
@@ -191,6 +212,11 @@ static void test_requests(void **st)
 	struct supervisor *m2;
 	assert_int_equal(supervisor_create(&dup, &m2, &err), -EEXIST);
 
+	/* before the VM runs there are no figures */
+	struct ctrstats cs;
+	assert_int_equal(call_for(m, &s, NULL, &cs, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "no figures"));
+
 	supervisor_started(m);
 	f.running = true;
 	serve_for(m, 100);
@@ -199,6 +225,18 @@ static void test_requests(void **st)
 	assert_int_equal(now.status, RUNTIME_RUNNING);
 	assert_true(now.started_ns > 0);
 	runtime_state_free(&now);
+
+	/* stats: the ops' figures travel whole */
+	assert_int_equal(call_for(m, &s, NULL, &cs, &err), 0);
+	assert_int_equal(cs.vmm, 77);
+	assert_true(cs.has_cgroup && cs.has_counters);
+	assert_true(cs.mem_limit == UINT64_MAX);
+	assert_int_equal(cs.pids, 3);
+	assert_int_equal(cs.io.net_rx_bytes, 123456);
+	assert_int_equal(cs.io.blk_write_bytes, 1ull << 40);
+	/* "stats" with anything after it is not the stats request */
+	assert_int_equal(call(m, &s, "stats 1", &err), -EINVAL);
+	assert_non_null(strstr(err.text, "unknown request"));
 
 	assert_int_equal(call(m, &s, "kill 10", &err), 0);
 	assert_int_equal(f.n_signals, 1);

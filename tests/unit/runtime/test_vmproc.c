@@ -71,6 +71,12 @@ static void test_good(void **state)
 	assert_string_equal(err.text, "disk: No such file or directory");
 	assert_int_equal(vmproc_pause(vp, &err), 0);
 	assert_int_equal(vmproc_resume(vp, &err), 0);
+	struct vmmapi_counters c;
+	assert_int_equal(vmproc_counters(vp, &c, &err), 0);
+	assert_int_equal(c.net_rx_bytes, 1);
+	assert_int_equal(c.net_tx_bytes, 4);
+	assert_int_equal(c.blk_read_bytes, 7);
+	assert_int_equal(c.blk_writes, 10);
 	assert_int_equal(vmproc_stop(vp), 0);
 	ev = next(vp);
 	assert_int_equal(ev.kind, VMPROC_EV_STOPPED);
@@ -78,6 +84,7 @@ static void test_good(void **state)
 	assert_int_equal(ev.t_ns, 4);
 	/* after STOPPED: requests fail, no more events */
 	assert_int_equal(vmproc_pause(vp, &err), -ESHUTDOWN);
+	assert_int_equal(vmproc_counters(vp, &c, &err), -ESHUTDOWN);
 	assert_int_equal(vmproc_next_event(vp, &ev, &err), 0);
 	int ws;
 	assert_int_equal(vmproc_reap(vp, &ws), 0);
@@ -123,6 +130,7 @@ static void test_hostile_monitor(void **state)
 	expect_error_stop("garbage", "vmm API: STOPPED message");
 	expect_error_stop("unasked", "answered a request nobody made");
 	expect_error_stop("request", "sent a request");
+	expect_error_stop("unasked-counters", "answered a request nobody made");
 	expect_error_stop("exit3", "hull-vmm");
 }
 
@@ -138,6 +146,21 @@ static void test_dies_in_request(void **state)
 	ev = next(vp);
 	assert_int_equal(ev.kind, VMPROC_EV_STOPPED);
 	assert_int_equal(ev.reason, VMMAPI_STOP_SHUTDOWN);
+	vmproc_free(vp);
+}
+
+/* COUNTERS is an answer to GET_COUNTERS only: to another request it ends
+ * the conversation. */
+static void test_counters_for_another_request(void **state)
+{
+	(void)state;
+	struct vmproc *vp = spawn("counters-for-save");
+	struct errmsg err;
+	assert_int_equal(next(vp).kind, VMPROC_EV_CREATED);
+	assert_int_equal(vmproc_save_template(vp, &err), -EPROTO);
+	assert_non_null(strstr(err.text, "answered another request"));
+	struct vmmapi_counters c;
+	assert_int_equal(vmproc_counters(vp, &c, &err), -ESHUTDOWN);
 	vmproc_free(vp);
 }
 
@@ -215,6 +238,7 @@ int main(void)
 	    cmocka_unit_test(test_only_its_fds),
 	    cmocka_unit_test(test_hostile_monitor),
 	    cmocka_unit_test(test_dies_in_request),
+	    cmocka_unit_test(test_counters_for_another_request),
 	    cmocka_unit_test(test_exit_status),
 	    cmocka_unit_test(test_seccomp_death),
 	    cmocka_unit_test(test_no_monitor),

@@ -396,6 +396,32 @@ static void test_not_sector_multiple(void **state)
 	assert_file_pattern(f, 0, 1024);
 }
 
+/* The counters: successful IN/OUT bytes and requests; refused requests,
+ * FLUSH and GET_ID count nowhere. */
+static void test_stats(void **state)
+{
+	struct fx *f = *state;
+	struct virtio_blk_stats st;
+	virtio_blk_get_stats(f->blk, &st);
+	assert_int_equal(st.read_bytes + st.write_bytes + st.reads + st.writes, 0);
+	assert_int_equal(request(f, VIRTIO_BLK_T_IN, 0, 1024, true, NULL), VIRTIO_BLK_S_OK);
+	assert_int_equal(request(f, VIRTIO_BLK_T_OUT, 2, 1536, false, NULL), VIRTIO_BLK_S_OK);
+	assert_int_equal(request(f, VIRTIO_BLK_T_OUT, 9, 512, false, NULL), VIRTIO_BLK_S_OK);
+	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0, 0, false, NULL), VIRTIO_BLK_S_OK);
+	assert_int_equal(request(f, VIRTIO_BLK_T_GET_ID, 0, 20, true, NULL), VIRTIO_BLK_S_OK);
+	/* refused: out of range, not a sector multiple */
+	assert_int_equal(request(f, VIRTIO_BLK_T_IN, SECTORS - 1, 1024, true, NULL),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(request(f, VIRTIO_BLK_T_OUT, SECTORS - 1, 1024, false, NULL),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(request(f, VIRTIO_BLK_T_OUT, 0, 513, false, NULL), VIRTIO_BLK_S_IOERR);
+	virtio_blk_get_stats(f->blk, &st);
+	assert_int_equal(st.read_bytes, 1024);
+	assert_int_equal(st.reads, 1);
+	assert_int_equal(st.write_bytes, 1536 + 512);
+	assert_int_equal(st.writes, 2);
+}
+
 static void test_write_read_only(void **state)
 {
 	struct fx *f = *state;
@@ -692,6 +718,7 @@ int main(void)
 	    T(test_read_out_of_range),
 	    T(test_write_out_of_range),
 	    T(test_not_sector_multiple),
+	    T(test_stats),
 	    cmocka_unit_test_setup_teardown(test_write_read_only, setup_ro, teardown),
 	    T(test_unsupported_type),
 	    T(test_split_header_and_data),

@@ -216,10 +216,14 @@ static void test_tx_malformed_dropped(void **state)
 	virtio_net_get_stats(f->n, &st);
 	assert_int_equal(st.tx_dropped, 4);
 	assert_int_equal(st.tx_frames, 0);
+	assert_int_equal(st.tx_bytes, 0); /* a dropped frame's claimed length counts nowhere */
 	/* the queue still works */
 	send_tx(f, VIRTIO_NET_HDR_LEN, VIRTIO_NET_FRAME_MAX, 0);
 	assert_int_equal(f->frames, 1);
 	assert_int_equal(f->last_len, VIRTIO_NET_FRAME_MAX);
+	virtio_net_get_stats(f->n, &st);
+	assert_int_equal(st.tx_frames, 1);
+	assert_int_equal(st.tx_bytes, VIRTIO_NET_FRAME_MAX); /* the frame, not the header */
 }
 
 static void test_tx_refused_by_backend(void **state)
@@ -230,6 +234,7 @@ static void test_tx_refused_by_backend(void **state)
 	struct virtio_net_stats st;
 	virtio_net_get_stats(f->n, &st);
 	assert_int_equal(st.tx_dropped, 1);
+	assert_int_equal(st.tx_bytes, 0);
 	assert_int_equal(fg_used_idx(&f->tx), 1); /* the buffer goes back anyway */
 }
 
@@ -284,6 +289,10 @@ static void test_rx_frame(void **state)
 	assert_int_equal(virtio_net_rx(f->n, frame, 64), 0);
 	check_rx(f, 2, 64, frame, true);
 	assert_true(f->irqs > 0);
+	struct virtio_net_stats st;
+	virtio_net_get_stats(f->n, &st);
+	assert_int_equal(st.rx_frames, 2);
+	assert_int_equal(st.rx_bytes, 1514 + 64);
 }
 
 static void test_rx_held_until_buffers(void **state)
@@ -295,6 +304,9 @@ static void test_rx_held_until_buffers(void **state)
 	/* interface never up: dropped, not held */
 	assert_int_equal(virtio_net_rx(f->n, a, sizeof(a)), -ENOBUFS);
 	assert_int_equal(virtio_net_rx_backlog(f->n), 0);
+	struct virtio_net_stats st;
+	virtio_net_get_stats(f->n, &st);
+	assert_int_equal(st.rx_bytes, 0);
 	rx_up(f);
 	assert_int_equal(virtio_net_rx(f->n, a, sizeof(a)), 0);
 	assert_int_equal(virtio_net_rx(f->n, b, sizeof(b)), 0);
@@ -309,6 +321,9 @@ static void test_rx_held_until_buffers(void **state)
 	check_rx(f, 3, sizeof(b), b, false);
 	assert_int_equal(virtio_net_rx_backlog(f->n), 0);
 	assert_int_equal(f->ready_calls, 1);
+	/* held frames count once the guest took them */
+	virtio_net_get_stats(f->n, &st);
+	assert_int_equal(st.rx_bytes, 60 + sizeof(a) + sizeof(b)); /* rx_up()'s frame too */
 }
 
 static void test_rx_backlog_bound(void **state)
@@ -353,6 +368,7 @@ static void test_rx_chain_too_small(void **state)
 	virtio_net_get_stats(f->n, &st);
 	assert_int_equal(st.rx_dropped, 1);
 	assert_int_equal(st.rx_frames, 0);
+	assert_int_equal(st.rx_bytes, 0);
 	assert_false(mmio_rd(f->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
