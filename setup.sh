@@ -22,6 +22,7 @@ deps=(
 	libcurl4-openssl-dev docker-registry skopeo python3-jwt python3-cryptography curl iproute2
 	protobuf-c-compiler libprotobuf-c-dev containerd runc
 	clang libclang-rt-14-dev clang-format scdoc
+	runsc mmdebstrap # bench/gvisor, bench/guestops: the gVisor peer and its Debian rootfs
 )
 missing=()
 for p in "${deps[@]}"; do

@@ -1,7 +1,9 @@
 #include "jail_enter.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <linux/capability.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -9,14 +11,21 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Every capability set of this thread empty: bounding first (it needs
- * CAP_SETPCAP, which goes with the rest), then ambient, then the others. */
-static int drop_caps(struct errmsg *err)
+/* The bounding set empty: first, as it needs CAP_SETPCAP, which goes with
+ * the rest. */
+static int drop_bounding(struct errmsg *err)
 {
 	for (int cap = 0; cap < 64; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
 			return errmsg_set(err, -errno, "jail: dropping capability %d: %s", cap,
 					  strerror(errno));
+	return 0;
+}
+
+/* The ambient, inheritable, permitted and effective sets empty; then
+ * no_new_privs and no core dumps. */
+static int drop_rest(struct errmsg *err)
+{
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0))
 		return errmsg_set(err, -errno, "jail: clearing ambient capabilities: %s",
 				  strerror(errno));
@@ -24,6 +33,10 @@ static int drop_caps(struct errmsg *err)
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
 	if (syscall(SYS_capset, &h, d))
 		return errmsg_set(err, -errno, "jail: capset: %s", strerror(errno));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return errmsg_set(err, -errno, "jail: no_new_privs: %s", strerror(errno));
+	if (setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}))
+		return errmsg_set(err, -errno, "jail: RLIMIT_CORE: %s", strerror(errno));
 	return 0;
 }
 
@@ -37,12 +50,35 @@ int jail_enter(const char *root, struct errmsg *err)
 	if (umount2(".", MNT_DETACH) || chdir("/"))
 		return errmsg_set(err, -errno, "jail: detaching the host's root: %s",
 				  strerror(errno));
-	int rc = drop_caps(err);
-	if (rc)
-		return rc;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return errmsg_set(err, -errno, "jail: no_new_privs: %s", strerror(errno));
-	if (setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}))
-		return errmsg_set(err, -errno, "jail: RLIMIT_CORE: %s", strerror(errno));
+	int rc = drop_bounding(err);
+	return rc ? rc : drop_rest(err);
+}
+
+int jail_user(uid_t *uid, gid_t *gid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+	int rc = getpwnam_r(JAIL_USER, &pw, buf, sizeof(buf), &res);
+	if (rc || !res)
+		return rc ? -rc : -ENOENT;
+	if (pw.pw_uid == 0 || pw.pw_gid == 0)
+		return -EINVAL;
+	*uid = pw.pw_uid;
+	*gid = pw.pw_gid;
 	return 0;
+}
+
+int jail_become(uid_t uid, gid_t gid, struct errmsg *err)
+{
+	if (geteuid() == 0) {
+		int rc = drop_bounding(err);
+		if (rc)
+			return rc;
+		/* no PR_SET_KEEPCAPS: leaving uid 0 empties the permitted and
+		 * effective sets by itself */
+		if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+			return errmsg_set(err, -errno, "jail: switching to uid %u gid %u: %s",
+					  (unsigned)uid, (unsigned)gid, strerror(errno));
+	}
+	return drop_rest(err);
 }

@@ -15,6 +15,18 @@
  *   are per thread; threads started later inherit the empty sets).
  * - After it, the process can open only what the runtime mounted or
  *   passed as fds; a seccomp filter, if any, is installed after this.
+ * - jail_user(): who every helper started by root runs as, the system user
+ *   JAIL_USER (setup.sh creates it); the one owner of that identity, for
+ *   the exec'd helpers (runtime/jail.c) and the forked image converter
+ *   (images/convert_proc.c). 0; -ENOENT when there is no such user, -EINVAL
+ *   when it is root. getpwnam_r: any thread may call it.
+ * - jail_become(uid, gid): the same end state as jail_enter() without a
+ *   new root, for a forked child that never execs (the image converter):
+ *   called with euid 0, the process switches to uid/gid with no
+ *   supplementary groups (bounding set emptied first, while CAP_SETPCAP is
+ *   still there); called by anyone else it keeps its ids. Then every
+ *   capability set empty, no_new_privs, RLIMIT_CORE 0. Single-threaded
+ *   callers only, as jail_enter(). 0, or -errno with err naming the step.
  */
 #ifndef HULL_JAIL_ENTER_H
 #define HULL_JAIL_ENTER_H
@@ -26,6 +38,12 @@
  * jail's tmpfs hides it from this process only). */
 #define JAIL_ROOT "/tmp"
 
+#include <sys/types.h>
+
+#define JAIL_USER "hull"
+
 int jail_enter(const char *root, struct errmsg *err);
+int jail_user(uid_t *uid, gid_t *gid);
+int jail_become(uid_t uid, gid_t gid, struct errmsg *err);
 
 #endif

@@ -21,6 +21,7 @@
 #include "fuzz/p9msg.h"
 #include "fuzz/snapshot_fixture.h"
 #include "proto/hcp.h"
+#include "proto/vmmapi.h"
 #include "shim/ttrpc.h"
 #include "task.pb-c.h"
 #include "ttrpc.pb-c.h"
@@ -925,6 +926,72 @@ static void shim_seeds(void)
 	save_buf("shim-ttrpc", "session", &b);
 }
 
+/* ---- vmmapi: one packet per seed, each type, written by its encoder ---- */
+
+static void vmmapi_seed(const char *name, const struct vmmapi_msg *m)
+{
+	static uint8_t p[VMMAPI_MAX_MSG];
+	struct errmsg err = {0};
+	int n = vmmapi_encode(m, p, sizeof(p), &err);
+	FZ_CHECK(n > 0);
+	save("vmmapi", name, p, (size_t)n);
+}
+
+static void vmmapi_seeds(void)
+{
+	struct vmmapi_msg m = {.type = VMMAPI_CONFIG};
+	m.config = (struct vmmapi_config){
+	    .kernel = "/vmlinux",
+	    .initrd = "/initramfs.cpio",
+	    .cmdline_extra = "quiet",
+	    .cpus = 1,
+	    .mem_bytes = 128u << 20,
+	    .pvm = -1,
+	    .disks = {{.path = "/image.ext4", .read_only = true}, {.path = NULL}},
+	    .ndisks = 2,
+	    .volumes = {{.host_dir = "/vol", .read_only = false}},
+	    .nvolumes = 1,
+	    .vsock_uds = "/run/v.sock",
+	    .vsock_cid = 3,
+	    .net_mode = VMMAPI_NET_SLIRP,
+	    .net_mac = {0x52, 0x54, 0, 0x12, 0x34, 0x56},
+	    .ports = {{.udp = false, .host_ip = 0, .host_port = 8080, .guest_port = 80}},
+	    .nports = 1,
+	    .template_root = "/templates",
+	    .disk_read_bps = 65536,
+	    .net_tx_pps = 100,
+	};
+	vmmapi_seed("config", &m);
+	m = (struct vmmapi_msg){.type = VMMAPI_ATTACH_DISK, .attach = {.index = 1, .path = "/d"}};
+	vmmapi_seed("attach", &m);
+	const uint32_t bare[] = {VMMAPI_SAVE_TEMPLATE, VMMAPI_PAUSE, VMMAPI_RESUME, VMMAPI_STOP,
+				 VMMAPI_GET_COUNTERS};
+	for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "bare-%u", bare[i]);
+		m = (struct vmmapi_msg){.type = bare[i]};
+		vmmapi_seed(name, &m);
+	}
+	m = (struct vmmapi_msg){
+	    .type = VMMAPI_CREATED,
+	    .created = {
+		.boot = VMMAPI_BOOT_REFUSED, .t_exec = 1, .t_ns = 2, .why = "checksum mismatch"}};
+	vmmapi_seed("created", &m);
+	m = (struct vmmapi_msg){.type = VMMAPI_STARTED, .started = {.t_ns = 3}};
+	vmmapi_seed("started", &m);
+	m = (struct vmmapi_msg){
+	    .type = VMMAPI_RESULT,
+	    .result = {.op = VMMAPI_ATTACH_DISK, .err = -ENOENT, .text = "no disk"}};
+	vmmapi_seed("result", &m);
+	m = (struct vmmapi_msg){.type = VMMAPI_STOPPED,
+				.stopped = {.reason = VMMAPI_STOP_SHUTDOWN, .t_ns = 4, .why = "x"}};
+	vmmapi_seed("stopped", &m);
+	m = (struct vmmapi_msg){
+	    .type = VMMAPI_COUNTERS,
+	    .counters = {.net_rx_bytes = 1500, .net_rx_frames = 1, .blk_reads = 2}};
+	vmmapi_seed("counters", &m);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -937,6 +1004,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	hcp_seeds();
+	vmmapi_seeds();
 	blk_seeds();
 	net_seeds();
 	vsock_seeds();

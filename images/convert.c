@@ -1,10 +1,12 @@
 #include "images/convert.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "images/convert_proc.h"
 #include "images/ext4w.h"
 #include "images/fstree.h"
 #include "images/layer.h"
@@ -45,20 +47,33 @@ static void uuid_of(const char *digest, uint8_t uuid[16])
 	}
 }
 
-static int build(struct oci_source *src, const struct oci_manifest *m, char **diff_ids,
-		 const char *path, const struct ext4w_params *p, const struct image_limits *lim,
+/* What the converter child works on: all of it opened by the parent. */
+struct job {
+	struct oci_source *src; /* preopened */
+	const struct oci_manifest *m;
+	char **diff_ids;
+	int fd;		  /* the image file, at its temp name */
+	const char *path; /* that name, for messages */
+	struct ext4w_params p;
+	uint64_t cap; /* the largest filesystem the limit allows */
+	const struct image_limits *lim;
+};
+
+static int build(const struct job *j, const struct ext4w_params *p, struct convproc *cp,
 		 struct convert_stats *st, struct errmsg *err)
 {
 	struct ext4w *w;
 	struct fstree *t = NULL;
-	int rc = ext4w_create(path, p, &w, err);
+	int rc = ext4w_create_fd(j->fd, j->path, p, &w, err);
 	if (rc)
 		return rc;
 	rc = fstree_new(ext4w_release, w, &t);
 	struct layer_stats ls = {0};
-	for (size_t i = 0; !rc && i < m->n_layers; i++)
-		rc = layer_apply(src, &m->layers[i], m->layer_kinds[i], diff_ids[i], (unsigned)i,
-				 lim, t, w, &ls, err);
+	for (size_t i = 0; !rc && i < j->m->n_layers; i++) {
+		convproc_progress(cp, (unsigned)i);
+		rc = layer_apply(j->src, &j->m->layers[i], j->m->layer_kinds[i], j->diff_ids[i],
+				 (unsigned)i, j->lim, t, w, &ls, err);
+	}
 	if (!rc)
 		rc = ext4w_finish(w, t, err);
 	if (!rc) {
@@ -73,6 +88,70 @@ static int build(struct oci_source *src, const struct oci_manifest *m, char **di
 	}
 	fstree_free(t);
 	ext4w_free(w);
+	return rc;
+}
+
+/* The converter child's work (convert_proc.h): the layers into the image,
+ * over again bigger while the filesystem fills up. */
+static int convert_child(void *ctx, struct convproc *cp, void *out, size_t out_len,
+			 struct errmsg *err)
+{
+	struct job *j = ctx;
+	struct convert_stats st = {0};
+	struct ext4w_params p = j->p;
+	int rc;
+	oci_source_seal(j->src);
+	for (unsigned a = 1;; a++) {
+		st.attempts = a;
+		rc = build(j, &p, cp, &st, err);
+		if (rc != -EFBIG || a == MAX_ATTEMPTS || p.size >= j->cap)
+			break;
+		p.size = p.size * 4 > j->cap ? j->cap : p.size * 4;
+		p.inodes = p.inodes > 0xfff00000u / 4 ? 0xfff00000u : p.inodes * 4;
+	}
+	memcpy(out, &st, out_len < sizeof(st) ? out_len : sizeof(st));
+	return rc;
+}
+_Static_assert(sizeof(struct convert_stats) <= CONVPROC_OUT_MAX, "the stats come back whole");
+
+/* Open every layer for the child (no symlink, regular files: oci_source.h),
+ * create the image file, run the child on them, remove the file unless it
+ * succeeded. */
+static int run_child(struct job *j, struct convert_stats *st, struct errmsg *err)
+{
+	const struct oci_manifest *m = j->m;
+	struct errmsg e2 = {{0}};
+	for (size_t i = 0; i < m->n_layers; i++) {
+		int rc = oci_source_preopen(j->src, &m->layers[i], 1, &e2);
+		if (rc)
+			return errmsg_set(err, rc, "layer %zu (%.19s): %s", i + 1,
+					  m->layers[i].digest,
+					  e2.text[0] ? e2.text : strerror(-rc));
+	}
+	size_t max = m->n_layers + 3;
+	int *keep = calloc(max, sizeof(*keep));
+	if (!keep)
+		return -ENOMEM;
+	j->fd = open(j->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (j->fd < 0) {
+		int rc = -errno;
+		free(keep);
+		return errmsg_set(err, rc, "creating %s: %s", j->path, strerror(-rc));
+	}
+	size_t n = oci_source_fds(j->src, keep, max - 1);
+	keep[n++] = j->fd;
+	int item;
+	int rc = convproc_run(keep, n, (unsigned)m->n_layers, convert_child, j, st, sizeof(*st),
+			      &item, &e2);
+	free(keep);
+	close(j->fd);
+	if (rc)
+		unlink(j->path);
+	if (rc && item >= 0) /* it died: on this layer */
+		errmsg_set(err, rc, "layer %d (%.19s): %s", item + 1, m->layers[item].digest,
+			   e2.text);
+	else if (rc)
+		errmsg_set(err, rc, "%s", e2.text[0] ? e2.text : strerror(-rc));
 	return rc;
 }
 
@@ -120,24 +199,22 @@ int convert_image(struct oci_source *src, const struct oci_descriptor *md, const
 
 	uint8_t uuid[16];
 	uuid_of(md->digest, uuid);
-	struct ext4w_params p = {.uuid = uuid};
-	convert_size(&m, &p.size, &p.inodes);
+	struct job j = {.src = src,
+			.m = &m,
+			.diff_ids = diff_ids,
+			.fd = -1,
+			.path = path,
+			.p = {.uuid = uuid},
+			.lim = lim};
+	convert_size(&m, &j.p.size, &j.p.inodes);
 	/* No point in a filesystem bigger than the limit lets the layers fill. */
 	uint64_t cap =
 	    lim->max_bytes > MAX_FS_BYTES / 2 ? MAX_FS_BYTES : 128 * MIB + 2 * lim->max_bytes;
 	cap = cap > MAX_FS_BYTES ? MAX_FS_BYTES : (cap + MIB - 1) / MIB * MIB;
-	if (p.size > cap)
-		p.size = cap;
-	for (unsigned a = 1;; a++) {
-		st->attempts = a;
-		rc = build(src, &m, diff_ids, path, &p, lim, st, err);
-		if (rc)
-			unlink(path);
-		if (rc != -EFBIG || a == MAX_ATTEMPTS || p.size >= cap)
-			break;
-		p.size = p.size * 4 > cap ? cap : p.size * 4;
-		p.inodes = p.inodes > 0xfff00000u / 4 ? 0xfff00000u : p.inodes * 4;
-	}
+	if (j.p.size > cap)
+		j.p.size = cap;
+	j.cap = cap;
+	rc = run_child(&j, st, err);
 	if (!rc) {
 		*config = cbuf;
 		*config_len = clen;

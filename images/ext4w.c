@@ -308,6 +308,20 @@ int ext4w_create(const char *path, const struct ext4w_params *p, struct ext4w **
 		 struct errmsg *err)
 {
 	*out = NULL;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int rc = -errno;
+		return errmsg_set(err, rc, "creating %s: %s", path, strerror(-rc));
+	}
+	int rc = ext4w_create_fd(fd, path, p, out, err);
+	close(fd);
+	return rc;
+}
+
+int ext4w_create_fd(int fd, const char *path, const struct ext4w_params *p, struct ext4w **out,
+		    struct errmsg *err)
+{
+	*out = NULL;
 	uint64_t blocks = p->size / BLOCK_SIZE;
 	if (blocks < 1024 || blocks > 0xffffffffull)
 		return errmsg_set(err, -EINVAL, "root filesystem size %llu bytes is out of range",
@@ -321,18 +335,19 @@ int ext4w_create(const char *path, const struct ext4w_params *p, struct ext4w **
 		ext4w_free(w);
 		return -ENOMEM;
 	}
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		int rc = -errno;
-		ext4w_free(w);
-		return errmsg_set(err, rc, "creating %s: %s", path, strerror(-rc));
-	}
-	int rc = ftruncate(fd, (off_t)(blocks * BLOCK_SIZE)) ? -errno : 0;
-	close(fd);
+	/* empty first: a retry starts over in the same file, its old blocks
+	 * gone */
+	int rc = ftruncate(fd, 0) || ftruncate(fd, (off_t)(blocks * BLOCK_SIZE)) ? -errno : 0;
+	/* the I/O channel closes what it is given: a descriptor of its own */
+	int dfd = rc ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (!rc && dfd < 0)
+		rc = -errno;
 	if (rc) {
 		ext4w_free(w);
 		return errmsg_set(err, rc, "sizing %s: %s", path, strerror(-rc));
 	}
+	char fdname[16];
+	snprintf(fdname, sizeof(fdname), "%d", dfd);
 
 	struct ext2_super_block sb;
 	memset(&sb, 0, sizeof(sb));
@@ -353,8 +368,11 @@ int ext4w_create(const char *path, const struct ext4w_params *p, struct ext4w **
 	sb.s_min_extra_isize = sb.s_want_extra_isize =
 	    sizeof(struct ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
 
-	errcode_t e = ext2fs_initialize(path, EXT2_FLAG_64BITS, &sb, unix_io_manager, &w->fs);
+	/* unixfd: libext2fs's I/O on an open descriptor (named by its number),
+	 * so that a converter that may not open files can write the image */
+	errcode_t e = ext2fs_initialize(fdname, EXT2_FLAG_64BITS, &sb, unixfd_io_manager, &w->fs);
 	if (e) {
+		/* its cleanup closed the channel, and dfd with it */
 		w->fs = NULL;
 		rc = e2err(err, e, "creating the filesystem in %s", path);
 		ext4w_free(w);

@@ -48,6 +48,11 @@ struct ext4w;
 
 int ext4w_create(const char *path, const struct ext4w_params *params, struct ext4w **out,
 		 struct errmsg *err);
+/* The same in the open file fd (read-write; truncated and sized here, so a
+ * retry can reuse it); path only names it in messages. fd stays the
+ * caller's (the writer works on a duplicate). */
+int ext4w_create_fd(int fd, const char *path, const struct ext4w_params *params, struct ext4w **out,
+		    struct errmsg *err);
 
 /* A byte range of a regular file that holds data (one entry of a sparse
  * tar entry's map). */

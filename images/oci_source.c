@@ -14,10 +14,19 @@
 
 #define READ_CHUNK (256u << 10)
 
+struct preopened {
+	char digest[DIGEST_STR_LEN];
+	int fd;
+};
+
 struct oci_source {
 	char *path;
 	int dirfd; /* layout directory, or -1 */
 	bool archive;
+	bool sealed; /* nothing opened by path any more */
+	int afd;     /* the archive, preopened, or -1 */
+	struct preopened *pre;
+	size_t npre;
 };
 
 struct oci_blob {
@@ -49,6 +58,7 @@ int oci_source_open(const char *path, struct oci_source **out, struct errmsg *er
 		return -ENOMEM;
 	s->path = strdup(path);
 	s->dirfd = -1;
+	s->afd = -1;
 	s->archive = S_ISREG(st.st_mode);
 	if (!s->path) {
 		oci_source_close(s);
@@ -72,6 +82,11 @@ void oci_source_close(struct oci_source *s)
 		return;
 	if (s->dirfd >= 0)
 		close(s->dirfd);
+	if (s->afd >= 0)
+		close(s->afd);
+	for (size_t i = 0; i < s->npre; i++)
+		close(s->pre[i].fd);
+	free(s->pre);
 	free(s->path);
 	free(s);
 }
@@ -105,7 +120,15 @@ static int archive_seek_member(struct oci_source *s, const char *name, struct ar
 		return -ENOMEM;
 	archive_read_support_format_tar(a);
 	archive_read_support_filter_all(a);
-	if (archive_read_open_filename(a, s->path, 1 << 20) != ARCHIVE_OK) {
+	int r0;
+	if (s->afd >= 0) /* preopened: read from its start again */
+		r0 = lseek(s->afd, 0, SEEK_SET) < 0 ? ARCHIVE_FATAL
+						    : archive_read_open_fd(a, s->afd, 1 << 20);
+	else if (s->sealed)
+		r0 = ARCHIVE_FATAL;
+	else
+		r0 = archive_read_open_filename(a, s->path, 1 << 20);
+	if (r0 != ARCHIVE_OK) {
 		int rc = errmsg_set(err, -EINVAL, "not a readable tar archive: %s",
 				    archive_error_string(a));
 		archive_read_free(a);
@@ -165,6 +188,21 @@ static int open_beneath(int dirfd, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+/* A sealed directory source's blob: its preopened fd, rewound, as a
+ * descriptor of its own for blob_free() to close; -EPERM if it was not
+ * preopened. */
+static int preopened_fd(const struct oci_source *s, const struct oci_descriptor *d)
+{
+	for (size_t i = 0; d && i < s->npre; i++)
+		if (!strcmp(s->pre[i].digest, d->digest)) {
+			if (lseek(s->pre[i].fd, 0, SEEK_SET) < 0)
+				return -errno;
+			int fd = fcntl(s->pre[i].fd, F_DUPFD_CLOEXEC, 0);
+			return fd < 0 ? -errno : fd;
+		}
+	return -EPERM;
+}
+
 /* What a non-regular file is, for the error that refuses it. */
 static const char *file_kind(mode_t m)
 {
@@ -199,8 +237,13 @@ static int open_stream(struct oci_source *s, const char *name, const struct oci_
 	if (s->archive) {
 		rc = archive_seek_member(s, name, &b->a, size, err);
 	} else {
-		b->fd = open_beneath(s->dirfd, name);
+		b->fd = s->sealed ? preopened_fd(s, d) : open_beneath(s->dirfd, name);
 		rc = b->fd < 0 ? b->fd : 0;
+		if (rc == -EPERM)
+			rc = errmsg_set(err, rc,
+					"%s: not opened before the converter dropped its "
+					"privileges",
+					what);
 		if (rc == -ELOOP)
 			rc = errmsg_set(err, -EINVAL,
 					"%s: '%s' is or passes through a symlink; refused", what,
@@ -217,7 +260,7 @@ static int open_stream(struct oci_source *s, const char *name, const struct oci_
 			if (!b->buf)
 				rc = -ENOMEM;
 		}
-		if (rc && rc != -ENOENT && rc != -EINVAL)
+		if (rc && rc != -ENOENT && rc != -EINVAL && rc != -EPERM)
 			errmsg_set(err, rc, "%s: %s", what, strerror(-rc));
 	}
 	if (rc == -ENOENT)
@@ -420,4 +463,67 @@ int oci_member_open(struct oci_source *s, const char *name, struct oci_blob **ou
 ssize_t oci_member_read(struct oci_blob *b, const void **buf, struct errmsg *err)
 {
 	return raw_read(b, buf, err);
+}
+
+int oci_source_preopen(struct oci_source *s, const struct oci_descriptor *d, size_t n,
+		       struct errmsg *err)
+{
+	if (s->archive) {
+		if (s->afd >= 0)
+			return 0;
+		int fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			int rc = -errno;
+			if (fd >= 0)
+				close(fd);
+			return errmsg_set(err, rc, "%s: %s", s->path, strerror(-rc));
+		}
+		if (!S_ISREG(st.st_mode)) {
+			close(fd);
+			return errmsg_set(err, -EINVAL, "%s: not a regular file", s->path);
+		}
+		s->afd = fd;
+		return 0;
+	}
+	struct preopened *p = realloc(s->pre, (s->npre + n) * sizeof(*p));
+	if (!p && n)
+		return -ENOMEM;
+	s->pre = p;
+	for (size_t i = 0; i < n; i++) {
+		bool have = false;
+		for (size_t k = 0; k < s->npre && !have; k++)
+			have = !strcmp(s->pre[k].digest, d[i].digest);
+		if (have)
+			continue;
+		/* oci_blob_open's checks, kept open: the blob itself */
+		struct oci_blob *b;
+		int rc = oci_blob_open(s, &d[i], &b, err);
+		if (rc)
+			return rc;
+		s->pre[s->npre].fd = b->fd;
+		memcpy(s->pre[s->npre].digest, d[i].digest, DIGEST_STR_LEN);
+		s->npre++;
+		b->fd = -1;
+		blob_free(b);
+	}
+	return 0;
+}
+
+void oci_source_seal(struct oci_source *s)
+{
+	s->sealed = true;
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = -1;
+}
+
+size_t oci_source_fds(const struct oci_source *s, int *fds, size_t max)
+{
+	size_t n = 0;
+	if (s->afd >= 0 && n < max)
+		fds[n++] = s->afd;
+	for (size_t i = 0; i < s->npre && n < max; i++)
+		fds[n++] = s->pre[i].fd;
+	return n;
 }

@@ -59,4 +59,23 @@ int oci_member_open(struct oci_source *s, const char *name, struct oci_blob **ou
 		    struct errmsg *err);
 ssize_t oci_member_read(struct oci_blob *b, const void **buf, struct errmsg *err);
 
+/* For a converter that may open nothing itself (images/convert_proc.h): its
+ * inputs are opened before it drops its privileges.
+ * - oci_source_preopen() opens now what oci_blob_open() of each of the n
+ *   descriptors will read: in a directory, each blob file (the checks of
+ *   oci_blob_open(): no symlink in any component, a regular file, its
+ *   descriptor's size); for an archive, the archive file itself
+ *   (O_NOFOLLOW|O_NONBLOCK, a regular file). The fds stay with s.
+ * - oci_source_seal(): from then on s opens nothing by path: a blob is read
+ *   from its preopened fd (from its start, on each open), anything else is
+ *   -EPERM; the layout directory's fd is closed. One stream of a sealed
+ *   source at a time (the fds' offsets are shared).
+ * - oci_source_fds() puts the fds a sealed s reads (the preopened ones,
+ *   not the layout directory's) into fds[] (at most max) and returns their
+ *   number, for a child that closes every other fd before it seals s. */
+int oci_source_preopen(struct oci_source *s, const struct oci_descriptor *d, size_t n,
+		       struct errmsg *err);
+void oci_source_seal(struct oci_source *s);
+size_t oci_source_fds(const struct oci_source *s, int *fds, size_t max);
+
 #endif

@@ -327,8 +327,13 @@ int vmmapi_decode(const uint8_t *buf, size_t len, struct vmmapi_msg *m, struct e
 		return errmsg_set(err, -EBADMSG, "vmm API: message of %zu bytes (limit %u)", len,
 				  VMMAPI_MAX_MSG);
 	m->type = get_u32(&r, "type");
-	switch (r.bad ? 0 : m->type) {
-	case 0:
+	/* A short read leaves r.bad set (reported below); type 0 is no
+	 * message, unknown like any other number outside the enum. */
+	switch (r.bad ? UINT32_MAX : m->type) {
+	case UINT32_MAX:
+		if (!r.bad)
+			return errmsg_set(err, -EBADMSG, "vmm API: unknown message type %u",
+					  m->type);
 		break;
 	case VMMAPI_CONFIG:
 		dec_config(&r, &m->config);

@@ -7,7 +7,6 @@
 #include <linux/capability.h>
 #include <linux/mount.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,7 +24,6 @@
 #include "common/clock.h"
 #include "common/jail_enter.h"
 
-#define JAIL_USER "hull"
 #define MAX_MNT (JAIL_MAX_PATHS + 2)
 #define MAX_DIRS 256
 #define CG_MAX 4
@@ -329,20 +327,6 @@ static int add_mount(struct jail *j, const char *path, bool rw, bool device, str
 	return 0;
 }
 
-/* The user JAIL_USER's uid and gid (getpwnam_r: the shim's threads may
- * ask at once); -ENOENT when there is no such user. */
-static int jail_user(uid_t *uid, gid_t *gid)
-{
-	struct passwd pw, *res = NULL;
-	char buf[1024];
-	int rc = getpwnam_r(JAIL_USER, &pw, buf, sizeof(buf), &res);
-	if (rc || !res)
-		return rc ? -rc : -ENOENT;
-	*uid = pw.pw_uid;
-	*gid = pw.pw_gid;
-	return 0;
-}
-
 int jail_helper_uid(uid_t *uid)
 {
 	gid_t gid;
@@ -368,17 +352,18 @@ int jail_prepare(struct jail **out, const struct jail_spec *spec, struct errmsg 
 	j->proc = spec->proc;
 	int rc = 0;
 	if (j->root) {
-		if (jail_user(&j->uid, &j->gid)) {
+		int urc = jail_user(&j->uid, &j->gid);
+		if (urc == -EINVAL) {
+			jail_free(j);
+			return errmsg_set(err, -EINVAL, "jail: the user '%s' is root", JAIL_USER);
+		}
+		if (urc) {
 			jail_free(j);
 			return errmsg_set(err, -ENOENT,
 					  "jail: no user '%s' to run the VM monitor as (setup.sh "
 					  "creates it: useradd --system --no-create-home --shell "
 					  "/usr/sbin/nologin %s)",
 					  JAIL_USER, JAIL_USER);
-		}
-		if (j->uid == 0 || j->gid == 0) {
-			jail_free(j);
-			return errmsg_set(err, -EINVAL, "jail: the user '%s' is root", JAIL_USER);
 		}
 	} else {
 		j->uid = getuid();

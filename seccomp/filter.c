@@ -29,10 +29,8 @@ static struct {
 static __thread int thread_role = -1;
 
 static const char *const role_names[HSC_NROLES] = {
-    [HSC_VCPU] = "vcpu",
-    [HSC_DEVICES] = "devices",
-    [HSC_CONTROL] = "control",
-    [HSC_SLIRP] = "slirp",
+    [HSC_VCPU] = "vcpu",   [HSC_DEVICES] = "devices", [HSC_CONTROL] = "control",
+    [HSC_SLIRP] = "slirp", [HSC_CONVERT] = "convert",
 };
 
 const char *hsc_role_name(int role)

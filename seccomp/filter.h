@@ -1,6 +1,7 @@
 /* seccomp/filter: one seccomp filter per thread role (libseccomp), and the
  * report of a violation. hull-vmm's threads (vmm/vmm.h: vCPU, device event
- * loop, control) and the network helper hull-slirp each run under an
+ * loop, control), the network helper hull-slirp and the image converter
+ * hull-convert (images/convert_proc.h) each run under an
  * allow-list of the system calls, and for some calls the arguments, that
  * their code makes; everything else stops the process.
  *
@@ -46,6 +47,7 @@ enum hsc_role {
 	HSC_DEVICES, /* hull-vmm: the event loop: virtio back ends, 9p, vsock sockets */
 	HSC_CONTROL, /* hull-vmm: the API thread: requests, template save, disk attach */
 	HSC_SLIRP,   /* hull-slirp: libslirp's poll loop and host sockets */
+	HSC_CONVERT, /* hull-convert: layer tars into an ext4 image, fds only */
 	HSC_NROLES,
 };
 
@@ -53,7 +55,7 @@ enum hsc_role {
 
 typedef void (*hsc_report_fn)(void *ctx, const char *text);
 
-/* "vcpu", "devices", "control", "slirp"; "?" for anything else. */
+/* "vcpu", "devices", "control", "slirp", "convert"; "?" for anything else. */
 const char *hsc_role_name(int role);
 int hsc_trap_init(const char *prog, hsc_report_fn report, void *ctx, int exit_status,
 		  struct errmsg *err);

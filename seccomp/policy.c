@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -147,6 +148,26 @@ static const int slirp_calls[] = {
 /* TCGETS: glib asks whether stderr is a terminal before it logs */
 static const unsigned long slirp_ioctls[] = {FIONBIO, FIONREAD, TCGETS};
 
+/* hull-convert (images/convert_proc.c), the forked child that applies
+ * untrusted layer tars to the ext4 image: it only reads and writes file
+ * descriptors its parent opened (the layer blobs or the oci-archive, the
+ * image file, its status pipe) and opens nothing itself: no openat, no
+ * socket. libarchive and zlib/zstd read the blobs (read, lseek when
+ * skipping in an archive); libext2fs's unixfd I/O manager writes the image
+ * (pread64/pwrite64, fstat and fcntl on its fd, fsync/fdatasync on flush,
+ * ftruncate when a retry starts over bigger); libext2fs's safe_getenv()
+ * asks who it runs as (getuid and friends, prctl PR_GET_DUMPABLE: only
+ * that prctl) before it reads its environment knobs. Its unixfd manager
+ * also probes the image fd with block-device ioctls (BLKDISCARDZEROES):
+ * every ioctl fails with ENOTTY, as it would on a regular file, without
+ * running. */
+static const int convert_calls[] = {
+    SCMP_SYS(read),	  SCMP_SYS(pread64),   SCMP_SYS(pwrite64), SCMP_SYS(lseek),
+    SCMP_SYS(newfstatat), SCMP_SYS(fstat),     SCMP_SYS(fcntl),	   SCMP_SYS(fsync),
+    SCMP_SYS(fdatasync),  SCMP_SYS(ftruncate), SCMP_SYS(getuid),   SCMP_SYS(geteuid),
+    SCMP_SYS(getgid),	  SCMP_SYS(getegid),
+};
+
 static int add_calls(scmp_filter_ctx f, const int *nr, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -252,6 +273,15 @@ int hsc_policy_add(scmp_filter_ctx f, enum hsc_role role, pid_t self)
 			rc = add_socket(f, AF_INET6);
 		if (!rc)
 			rc = add_open_readonly(f);
+		break;
+	case HSC_CONVERT:
+		if (!rc)
+			rc = add_calls(f, convert_calls, N(convert_calls));
+		if (!rc)
+			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+					      SCMP_A0(SCMP_CMP_EQ, PR_GET_DUMPABLE));
+		if (!rc)
+			rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0);
 		break;
 	default:
 		rc = -EINVAL;

@@ -3,8 +3,10 @@
 # source formats, names, the caps, hostile archives (clear error, nothing
 # tagged, nothing written outside the store), layouts with a symlinked or
 # FIFO blob (refused by path, without blocking), two imports at once (one
-# conversion, both succeed), and an import killed mid-conversion (no cache
-# entry; the next import converts and cleans up).
+# conversion, both succeed), an import killed mid-conversion (no cache
+# entry; the next import converts and cleans up), and the converter child
+# hull-convert: unprivileged (/proc status), SIGKILLed (clear error, no temp
+# file), a hostile layer refused by it.
 . "$(dirname "$0")/lib.sh"
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
 : "${IMG_ARCHIVE:?IMG_ARCHIVE must name the oci-archive of the test image}"
@@ -254,4 +256,96 @@ expect_eq "... the debris is gone" "$(count "$HULL_ROOT"/rootfs/*.tmp.*)" 0
 img=("$HULL_ROOT"/rootfs/*.ext4)
 e2fsck -fn "${img[0]}" >/dev/null 2>&1
 expect_eq "... and the image is a clean filesystem" "$?" 0
+# The converter: the layers are applied by a child of hull, hull-convert,
+# that gave up its privileges before it read a byte of them (docs/security.md,
+# "Image conversion"). Read from /proc while it works on the big layer (the
+# child is frozen with SIGSTOP meanwhile, so the reading is of one moment),
+# then SIGKILLed: a clear error naming the layer, nothing left behind.
+export HULL_ROOT=$tmp/store4
+if [ "$(id -u)" = 0 ]; then
+	want_uid=$(id -u hull) want_gid=$(id -g hull)
+else
+	want_uid=$(id -u) want_gid=$(id -g)
+fi
+"$HULL" import "$tmp/big.oci" >"$tmp/conv.out" 2>"$tmp/conv.err" &
+pk=$!
+cpid=
+for _ in $(seq 1 12000); do
+	cpid=$(pgrep -P $pk -x hull-convert | head -1)
+	[ -n "$cpid" ] && break
+	kill -0 $pk 2>/dev/null || break
+	sleep 0.01
+done
+if [ -n "$cpid" ] && kill -STOP "$cpid"; then
+	pass "the conversion runs in a child named hull-convert"
+	st=$(cat "/proc/$cpid/status")
+	field() { awk -v f="$1:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' <<<"$st"; }
+	expect_eq "hull-convert: uid (real, effective, saved, fs)" "$(field Uid)" \
+		"$want_uid $want_uid $want_uid $want_uid"
+	expect_eq "hull-convert: gid" "$(field Gid)" "$want_gid $want_gid $want_gid $want_gid"
+	expect_eq "hull-convert: effective capabilities" "$(field CapEff)" 0000000000000000
+	expect_eq "hull-convert: permitted capabilities" "$(field CapPrm)" 0000000000000000
+	expect_eq "hull-convert: ambient capabilities" "$(field CapAmb)" 0000000000000000
+	expect_eq "hull-convert: no_new_privs" "$(field NoNewPrivs)" 1
+	expect_eq "hull-convert: a seccomp filter (mode 2)" "$(field Seccomp)" 2
+	if [ "$(id -u)" = 0 ]; then
+		expect_eq "hull-convert (as root): the user hull is not root" \
+			"$([ "$want_uid" -ne 0 ] && echo yes)" yes
+		expect_eq "hull-convert (as root): no supplementary groups" "$(field Groups)" ""
+		expect_eq "hull-convert (as root): bounding set empty" "$(field CapBnd)" \
+			0000000000000000
+		for ns in net ipc uts; do
+			expect_eq "hull-convert (as root): a $ns namespace of its own" \
+				"$([ "$(readlink "/proc/$cpid/ns/$ns")" != "$(readlink "/proc/$$/ns/$ns")" ] &&
+					echo own)" own
+		done
+	fi
+	# each fd: stdin, stdout and stderr (/dev/null), the layer blob, the
+	# image at its temp name (each maybe twice: a reader's and a writer's
+	# duplicate), its status pipe; nothing else of hull's
+	others=$(for f in "/proc/$cpid/fd/"*; do readlink "$f"; done |
+		grep -v -e '^/dev/null$' -e '^pipe:' \
+			-e "^$HULL_ROOT/oci/blobs/sha256/[0-9a-f]*\$" \
+			-e "^$HULL_ROOT/rootfs/[0-9a-f]*\.ext4\.tmp\.[0-9]*\$")
+	expect_eq "hull-convert holds its inputs, its output and its pipe only" "$others" ""
+	expect_eq "... the pipe is one" "$(for f in "/proc/$cpid/fd/"*; do readlink "$f"; done |
+		grep -c '^pipe:')" 1
+	expect_eq "... stderr is /dev/null (not the user's terminal)" \
+		"$(readlink "/proc/$cpid/fd/2")" /dev/null
+	kill -KILL "$cpid"
+	kill -CONT "$cpid" 2>/dev/null
+else
+	fail "the conversion runs in a child named hull-convert (none seen)"
+fi
+wait $pk
+rc=$?
+err=$(cat "$tmp/conv.err")
+expect_eq "a SIGKILLed converter: the import exits 125" "$rc" 125
+expect_contains "... the error names the layer" "$err" "image docker.io/library/big:1: layer 1 (sha256:"
+[ -n "$cpid" ] && expect_contains "... and what happened" "$err" \
+	"the converter hull-convert (pid $cpid) was killed by signal 9"
+expect_eq "... the temp image is removed" "$(count "$HULL_ROOT"/rootfs/*.tmp.*)" 0
+expect_eq "... nothing is cached" "$(count "$HULL_ROOT"/rootfs/*.ext4)" 0
+hull_cmd convimages images -q
+expect_eq "... nothing is tagged" "$out" ""
+
+# A hostile layer still fails cleanly in the child: a symlink to /etc, then a
+# file written through it.
+python3 - "$tmp/bad/symetc.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as t:
+    s = tarfile.TarInfo("etc2"); s.type = tarfile.SYMTYPE; s.linkname = "/etc"
+    t.addfile(s)
+    f = tarfile.TarInfo("etc2/hull-e2e-evil"); f.size = 1
+    t.addfile(f, io.BytesIO(b"x"))
+PY
+"$lib/mkoci.sh" --ref symetc:1 "$tmp/bad/symetc.oci" '{}' "$tmp/bad/symetc.tar" >/dev/null
+HULL_ROOT=$tmp/store5 hull_cmd symetc import "$tmp/bad/symetc.oci"
+expect_eq "a file through a symlink to /etc: exit 125" "$rc" 125
+expect_contains "... the error names the layer" "$err" "layer 1 (sha256:"
+expect_contains "... the entry and the problem" "$err" \
+	"entry 'etc2/hull-e2e-evil': 'etc2' is a symlink"
+expect_eq "... nothing reached the host's /etc" \
+	"$([ -e /etc/hull-e2e-evil ] && echo present || echo absent)" absent
+expect_eq "... nothing half-written" "$(count "$tmp"/store5/rootfs/*.ext4*)" 0
 finish

@@ -246,6 +246,15 @@ static void test_malformed(void **state)
 	n = put32(b, 0x77);
 	assert_int_equal(vmmapi_decode(b, n, &d, &err), -EBADMSG);
 	assert_non_null(strstr(err.text, "unknown message type"));
+	/* type 0 is no message either (fuzz-vmmapi found it accepted), nor
+	 * is UINT32_MAX, nor a type cut short */
+	n = put32(b, 0);
+	assert_int_equal(vmmapi_decode(b, n, &d, &err), -EBADMSG);
+	assert_non_null(strstr(err.text, "unknown message type 0"));
+	n = put32(b, UINT32_MAX);
+	assert_int_equal(vmmapi_decode(b, n, &d, &err), -EBADMSG);
+	assert_non_null(strstr(err.text, "unknown message type"));
+	assert_int_equal(vmmapi_decode(b, 3, &d, &err), -EBADMSG);
 
 	/* a string whose length runs past the end */
 	n = put32(b, VMMAPI_ATTACH_DISK);

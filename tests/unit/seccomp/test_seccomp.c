@@ -210,6 +210,11 @@ static void test_forbidden_calls(void **state)
 	expect_stopped(HSC_VCPU, C_SOCKET_UNIX, "41 socket");
 	expect_stopped(HSC_CONTROL, C_SOCKET_INET, "41 socket");
 	expect_stopped(HSC_VCPU, C_OPEN_RDONLY, "257 openat");
+	/* the image converter works on the fds it was given: it opens
+	 * nothing and has no socket of any family */
+	expect_stopped(HSC_CONVERT, C_OPEN_RDONLY, "257 openat");
+	expect_stopped(HSC_CONVERT, C_SOCKET_UNIX, "41 socket");
+	expect_stopped(HSC_CONVERT, C_SOCKET_INET, "41 socket");
 }
 
 static void test_arguments(void **state)
