@@ -14,10 +14,17 @@
  *   (cli/attach.h) sent to hull attach go to the container (as hull kill
  *   sends them); --sig-proxy=false leaves them their default action, which
  *   ends hull attach and leaves the container running.
- * - Stdin: a detached container's supervisor keeps no stdin (it reads
- *   /dev/null, runtime/supervisor.h), so there is none to attach to; for a
- *   container run with -i, attach says so in one line on stderr (not with
- *   --no-stdin). No detach keys: they would come from stdin.
+ * - Stdin (docker's rules): forwarded only to a container run with -i and
+ *   not with --no-stdin, through its supervisor's control socket
+ *   (supervisor_attach(), runtime/attach_conn.h), one attach at a time (a
+ *   second is refused, status 1). The end of attach's stdin ends its
+ *   forwarding; the container's stdin stays open and attach follows on.
+ *   Without -i nothing is read from stdin.
+ * - A TTY container (-t): with stdin forwarded, attach's stdin must be a
+ *   terminal ("the input device is not a TTY", status 1, else); it goes raw,
+ *   its size is sent at once and on every SIGWINCH, and --detach-keys
+ *   (default ctrl-p,ctrl-q; cli/detachkeys.h) end attach with "read escape
+ *   sequence" and status 1 (docker's), the container left running.
  * - Single-threaded; blocks the signals it forwards for its lifetime.
  */
 #ifndef HULL_CLI_ATTACH_CMD_H

@@ -547,6 +547,7 @@ static json_object *inspect_json(const struct runtime_state *s)
 	add_s(cf, "WorkingDir", c->workdir);
 	json_object_object_add(cf, "Labels", runtime_config_labels_json(c));
 	json_object_object_add(cf, "OpenStdin", json_object_new_boolean(c->open_stdin));
+	json_object_object_add(cf, "Tty", json_object_new_boolean(c->tty));
 	json_object_object_add(o, "Config", cf);
 	json_object_object_add(hc, "Binds", strs_json(c->binds, c->n_binds));
 	add_s(hc, "NetworkMode", c->network);

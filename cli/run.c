@@ -114,10 +114,14 @@ static const struct opt run_opts[] = {
     {O_ULIMIT, 0, "ulimit", "NAME=SOFT[:HARD]",
      "a resource limit of the container's processes (nofile,\n"
      "nproc, core, stack, ...; -1: unlimited)"},
-    {'i', 'i', "interactive", NULL, "forward stdin to the container (else it reads /dev/null)"},
+    {'i', 'i', "interactive", NULL,
+     "forward stdin to the container (else it reads /dev/null);\n"
+     "with -d its stdin stays open for hull attach"},
     {'t', 't', "tty", NULL,
      "run the container on a pseudo-terminal (stdout and\n"
-     "stderr merge); with -i the host terminal goes raw"},
+     "stderr merge); with -i the host terminal goes raw. No\n"
+     "detach keys in the foreground (this process is the VM's\n"
+     "supervisor): -d -it, then hull attach, has them"},
     {O_INIT, 0, "init", NULL,
      "accepted for docker's sake: the VM's init (guest-init)\n"
      "already reaps zombies and forwards signals to the container"},
@@ -241,7 +245,10 @@ struct run_opts {
 	struct volume_arg vols[VMM_MAX_VOLUMES];
 	size_t n_vols;
 	bool timings, debug, no_snapshot;
-	bool interactive, tty;	 /* -i, -t */
+	bool interactive, tty; /* -i, -t */
+	/* hull start without -a -i: the container keeps its stdin (-i) open
+	 * for hull attach, and this process does not feed it */
+	bool stdin_unfed;
 	const char *stop_signal; /* --stop-signal, validated */
 	unsigned stop_timeout;	 /* --stop-timeout, seconds */
 	const char *name;	 /* lifecycle: --name, -d, --rm */
@@ -754,7 +761,9 @@ static int run_container(const struct run_opts *o, const struct rt_config *cfg, 
 	if (o->detach && rt_detach(&c, &status))
 		return status;
 	struct attach at;
-	attach_init(&at, o->interactive, o->tty);
+	/* the detached supervisor has no stdin: a -i container's stays open
+	 * for hull attach (in_fd -1) */
+	attach_init(&at, o->interactive && !o->detach && !o->stdin_unfed, o->tty);
 	if (announce)
 		at.io.booting = announce_boot;
 	if (attach_start(&at, &err)) {
@@ -807,10 +816,11 @@ int run_with(int argc, char **argv, const struct run_mode *m)
 	}
 	if (m->claim) {
 		/* hull start: docker start never pulls; attached or not is
-		 * start's choice, stdin only when both ask for it */
+		 * start's choice; a -i container's stdin stays open (docker's
+		 * OpenStdin), fed by start only with -a -i, else by hull attach */
 		o.pull.policy = IMAGEREF_PULL_NEVER;
 		o.detach = !m->attach;
-		o.interactive = o.interactive && m->interactive && m->attach;
+		o.stdin_unfed = !(m->interactive && m->attach);
 	}
 	const char *image = argv[first];
 	if (cidfile_check(o.cidfile) || find_paths(&o, &paths))

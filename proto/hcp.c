@@ -52,6 +52,16 @@ int hcp_header_encode(uint8_t hdr[HCP_HDR_LEN], uint8_t type, uint32_t len)
 	return 0;
 }
 
+int hcp_header_decode(const uint8_t hdr[HCP_HDR_LEN], uint8_t *type, uint32_t *len)
+{
+	uint32_t n = get_le32(hdr + 4);
+	if (!type_known(hdr[0]) || hdr[1] || hdr[2] || hdr[3] || n > HCP_MAX_PAYLOAD)
+		return -EPROTO;
+	*type = hdr[0];
+	*len = n;
+	return 0;
+}
+
 int hcp_u32_decode(const struct hcp_msg *m, uint32_t *v)
 {
 	if (m->len != 4)
@@ -94,9 +104,9 @@ static long head_frame_len(const struct hcp_reader *r)
 {
 	if (r->len < HCP_HDR_LEN)
 		return 0;
-	const uint8_t *h = r->buf;
-	uint32_t len = get_le32(h + 4);
-	if (!type_known(h[0]) || h[1] || h[2] || h[3] || len > HCP_MAX_PAYLOAD)
+	uint8_t type;
+	uint32_t len;
+	if (hcp_header_decode(r->buf, &type, &len))
 		return -EPROTO;
 	return (long)(HCP_HDR_LEN + len);
 }

@@ -95,6 +95,9 @@ enum hcp_type {
 /* Fill hdr with a frame header. Returns 0, or -EINVAL for an unknown type or
  * len > HCP_MAX_PAYLOAD. */
 int hcp_header_encode(uint8_t hdr[HCP_HDR_LEN], uint8_t type, uint32_t len);
+/* The type and payload length of a frame header: 0, or -EPROTO for an
+ * unknown type, non-zero reserved bytes or len > HCP_MAX_PAYLOAD. */
+int hcp_header_decode(const uint8_t hdr[HCP_HDR_LEN], uint8_t *type, uint32_t *len);
 
 /* One decoded frame. payload points into the reader's buffer and stays valid
  * until the next hcp_reader_push() or hcp_reader_next() call. */

@@ -110,6 +110,12 @@ static void sup_halt(void *ctx, int signo)
 	session_halt(&((struct rt_container *)ctx)->s, signo);
 }
 
+static void sup_resize(void *ctx, uint16_t rows, uint16_t cols)
+{
+	/* a lost RESIZE only costs a redraw */
+	control_resize(&((struct rt_container *)ctx)->s.ctl, rows, cols);
+}
+
 /* hull stats, through the supervisor's socket: the cgroup's figures when
  * there is one, the monitor's device counters, its pid. */
 static int sup_stats(void *ctx, struct ctrstats *out)
@@ -163,6 +169,7 @@ static int state_config(const struct rt_config *cfg, const struct hcp_spec *spec
 	    .labels = (char **)cfg->labels,
 	    .n_labels = cfg->n_labels,
 	    .open_stdin = cfg->process.stdin_open,
+	    .tty = cfg->process.tty,
 	};
 	char *ip = NULL, net[64] = "none";
 	struct runtime_port ports[VMM_MAX_PORTFWD];
@@ -401,10 +408,13 @@ int rt_container_cgroup_dirs(const struct rt_container *c, struct cgstats_dirs *
 	return c->s.vm->cgroup_dirs(c->s.vmh, out);
 }
 
-static void start_io(struct rt_session *s, const struct rt_io *io, bool stdin_open, bool tty)
+/* attachable: a container's stdin with no in_fd of the front end's, which
+ * hull attach may feed through the supervisor (supervisor.h) */
+static void start_io(struct rt_session *s, const struct rt_io *io, bool stdin_open, bool tty,
+		     bool attachable)
 {
 	s->io = io;
-	s->in_open = stdin_open && io && io->in_fd >= 0;
+	s->in_open = stdin_open && (attachable || (io && io->in_fd >= 0));
 	control_set_stdin_open(&s->ctl, stdin_open);
 	uint16_t rows, cols;
 	if (tty && io && io->winsize && io->winsize(io->ctx, &rows, &cols) == 0)
@@ -414,8 +424,11 @@ static void start_io(struct rt_session *s, const struct rt_io *io, bool stdin_op
 static int start(struct rt_container *c, const struct rt_io *io, struct errmsg *err)
 {
 	static const struct supervisor_ops ops = {
-	    .signal = sup_signal, .halt = sup_halt, .stats = sup_stats};
-	start_io(&c->s, io, c->stdin_open, c->tty);
+	    .signal = sup_signal, .halt = sup_halt, .stats = sup_stats, .resize = sup_resize};
+	bool attachable = c->stdin_open && (!io || io->in_fd < 0);
+	start_io(&c->s, io, c->stdin_open, c->tty, attachable);
+	if (attachable)
+		supervisor_stdin_attachable(c->sup);
 	int rc = supervisor_listen(c->sup, &ops, c, err);
 	if (rc)
 		return rc;
@@ -565,7 +578,7 @@ int rt_exec_start(const char *ref, const struct rt_process *p, const struct rt_i
 		free(x);
 		return rc;
 	}
-	start_io(&x->s, io, p->stdin_open, p->tty);
+	start_io(&x->s, io, p->stdin_open, p->tty, false);
 	if (control_assume_ready(&x->s.ctl)) {
 		rt_exec_free(x);
 		return errmsg_set(err, -EIO, "cannot send the command to the guest");

@@ -67,7 +67,10 @@ struct rt_process {
 	const char *cwd;  /* absolute; NULL: "/" (exec: the container's) */
 	const char *user; /* USER[:GROUP], names or ids; NULL: root (exec: the container's) */
 	bool tty;	  /* run on a pseudo-terminal (stdout and stderr merge) */
-	bool stdin_open;  /* forward rt_io.in_fd; else stdin is empty */
+	/* forward rt_io.in_fd; else stdin is empty. A container with
+	 * stdin_open and in_fd -1 (hull run -d -i) keeps its stdin open for
+	 * hull attach (runtime/supervisor.h: "attach"); it never ends. */
+	bool stdin_open;
 	/* exec only: this process's rlimits in place of the container's (OCI's
 	 * process.rlimits of an exec; at most HCP_MAX_ULIMITS); 0: the
 	 * container's. rt_create()/rt_register() refuse them: a container's

@@ -146,9 +146,12 @@ void session_halt(struct rt_session *s, int signo)
 static int stdin_fd(const struct rt_session *s)
 {
 	/* before the spec is out, a chunk read waits (retried) like a refused one */
-	if (!s->in_open || s->in_done || s->in_len || !s->io || s->io->in_fd < 0)
+	if (!s->in_open || s->in_done || s->in_len)
 		return -1;
-	return s->io->in_fd;
+	if (s->io && s->io->in_fd >= 0)
+		return s->io->in_fd;
+	/* no stdin of the front end's: hull attach's, through the supervisor */
+	return s->sup ? supervisor_stdin_fd(s->sup) : -1;
 }
 
 static bool want_retry(const struct rt_session *s)
@@ -175,6 +178,14 @@ static void stdin_flush(struct rt_session *s)
 
 static void stdin_read(struct rt_session *s)
 {
+	if (!s->io || s->io->in_fd < 0) {
+		/* an attached writer's end is not the container's: no STDIN_EOF */
+		s->in_len =
+		    s->sup ? supervisor_stdin_read(s->sup, s->in_buf, sizeof(s->in_buf)) : 0;
+		if (s->in_len)
+			stdin_flush(s);
+		return;
+	}
 	ssize_t n = read(s->io->in_fd, s->in_buf, sizeof(s->in_buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;

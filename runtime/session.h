@@ -20,7 +20,10 @@
  *   ready_timeout seconds: the VM is stopped and ready_expired set, so the
  *   owner reports it (runtime.c: exit status 125).
  * - Stdin: chunks of up to SESSION_CHUNK bytes as STDIN frames, then
- *   STDIN_EOF at end of file (or a read error); a chunk the transport
+ *   STDIN_EOF at end of file (or a read error). A container's session with
+ *   stdin open and no io->in_fd reads hull attach's writer through the
+ *   supervisor instead (supervisor_stdin_fd()), whose end is not the
+ *   container's: no STDIN_EOF then. A chunk the transport
  *   refuses (full) is kept and retried every SESSION_RETRY_MS, and stdin is
  *   not read meanwhile.
  * - Everything runs on the caller's thread; no locks, no global state.

@@ -81,6 +81,7 @@ int runtime_config_encode(const struct runtime_config *c, json_object *o)
 		json_object_object_add(o, "ip_address", json_object_new_string(c->ip_address));
 	json_object_object_add(o, "labels", runtime_config_labels_json(c));
 	json_object_object_add(o, "open_stdin", json_object_new_boolean(c->open_stdin));
+	json_object_object_add(o, "tty", json_object_new_boolean(c->tty));
 	return 0;
 }
 
@@ -198,6 +199,9 @@ static int decode(json_object *o, struct runtime_config *c, struct errmsg *err)
 	if (opt(o, "open_stdin", json_type_boolean, &v))
 		return bad(err, "open_stdin");
 	c->open_stdin = v && json_object_get_boolean(v);
+	if (opt(o, "tty", json_type_boolean, &v))
+		return bad(err, "tty");
+	c->tty = v && json_object_get_boolean(v);
 	if (opt(o, "labels", json_type_object, &v))
 		return bad(err, "labels");
 	n = v ? (size_t)json_object_object_length(v) : 0;
@@ -252,6 +256,7 @@ int runtime_config_copy(struct runtime_config *dst, const struct runtime_config 
 	dst->cpus = src->cpus;
 	dst->mem_bytes = src->mem_bytes;
 	dst->open_stdin = src->open_stdin;
+	dst->tty = src->tty;
 	int rc = copy_strs(&dst->env, &dst->n_env, src->env, src->n_env);
 	if (!rc)
 		rc = copy_strs(&dst->binds, &dst->n_binds, src->binds, src->n_binds);

@@ -9,8 +9,9 @@
  * - state.json keys: env, workdir, hostname, cpus, memory, binds, ports
  *   ([{host_ip, host_port, container_port, proto}]), network, ip_address,
  *   labels (a string map: {"KEY":"VALUE"}; the key other front ends use
- *   for labels too), open_stdin (a boolean: run with -i; hull attach says
- *   that a detached container's stdin cannot be reached).
+ *   for labels too), open_stdin (a boolean: run with -i; hull attach forwards
+ *   stdin only then), tty (a boolean: run with -t; hull attach's terminal
+ *   then goes raw and reads the detach keys).
  * - runtime_config_copy() deep-copies (dst owns everything);
  *   runtime_config_free() frees what dst owns and zeroes it.
  * - Functions return 0 or -errno; no global state. */
@@ -46,6 +47,7 @@ struct runtime_config {
 	char **labels;	  /* KEY=VALUE (docker's --label form) */
 	size_t n_labels;
 	bool open_stdin; /* -i (docker's Config.OpenStdin) */
+	bool tty;	 /* -t (docker's Config.Tty) */
 };
 
 /* Add c's fields to the state object o. */

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/attach_conn.h"
 #include "runtime/ctrlog.h"
 #include "runtime/stop.h"
 #include "common/peercred.h"
@@ -39,6 +40,10 @@ struct supervisor {
 	struct stop_seq seq;   /* hull stop: SIGKILL after the timeout (runtime/stop.h) */
 	enum stop_stage stage; /* after SIGKILL: halt the VM if it lingers */
 	bool start_recorded;
+	/* hull attach's stdin (supervisor.h: "attach") */
+	bool stdin_attachable;
+	int att_fd;
+	struct attach_conn_rx att_rx;
 };
 
 static int64_t now_ns(void)
@@ -63,7 +68,7 @@ static int ep_add(int ep, int fd)
 
 static void release(struct supervisor *m)
 {
-	int fds[] = {m->ep, m->timer_fd, m->listen_fd, m->result_fd};
+	int fds[] = {m->ep, m->timer_fd, m->listen_fd, m->result_fd, m->att_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -113,7 +118,7 @@ int supervisor_create(const struct supervisor_info *in, struct supervisor **out,
 	struct supervisor *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m->ep = m->timer_fd = m->listen_fd = m->result_fd = m->log.fd = -1;
+	m->ep = m->timer_fd = m->listen_fd = m->result_fd = m->log.fd = m->att_fd = -1;
 	struct runtime_state *s = &m->st;
 	int rc = -ENOMEM;
 	m->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -428,6 +433,61 @@ static const char *handle_request(struct supervisor *m, char *line, char *out, s
 	return "unknown request";
 }
 
+void supervisor_stdin_attachable(struct supervisor *m)
+{
+	m->stdin_attachable = true;
+}
+
+int supervisor_stdin_fd(const struct supervisor *m)
+{
+	return m->att_fd;
+}
+
+static void drop_writer(struct supervisor *m)
+{
+	if (m->att_fd >= 0)
+		close(m->att_fd);
+	m->att_fd = -1;
+}
+
+size_t supervisor_stdin_read(struct supervisor *m, uint8_t *buf, size_t cap)
+{
+	if (m->att_fd < 0)
+		return 0;
+	struct attach_conn_ev ev;
+	int n = attach_conn_read(&m->att_rx, m->att_fd, buf, cap, &ev);
+	if (n < 0) {
+		/* gone, or a bad frame (framing lost): the next attach may come */
+		drop_writer(m);
+		return 0;
+	}
+	if (ev.resized && m->ops->resize)
+		m->ops->resize(m->ctx, ev.rows, ev.cols);
+	return (size_t)n;
+}
+
+/* "attach": why this client cannot have the stdin, or NULL when it now has */
+static const char *take_stdin(struct supervisor *m, int fd)
+{
+	if (!m->st.cfg.open_stdin)
+		return "the container was not run with -i: it has no stdin to attach";
+	if (!m->stdin_attachable)
+		return "the container's stdin is its foreground hull run's own";
+	char b;
+	/* a writer that hung up and sent nothing more is gone already */
+	if (m->att_fd >= 0 && recv(m->att_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+		drop_writer(m);
+	if (m->att_fd >= 0)
+		return "another hull attach is forwarding the container's stdin (one at a time; "
+		       "--no-stdin attaches output and signals only)";
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return "cannot make the connection non-blocking";
+	m->att_fd = fd;
+	attach_conn_rx_init(&m->att_rx);
+	return NULL;
+}
+
 static void on_client(struct supervisor *m)
 {
 	int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -451,15 +511,25 @@ static void on_client(struct supervisor *m)
 			break;
 	}
 	line[n] = '\0';
+	char *nl = memchr(line, '\n', n);
+	bool attach = false;
 	char data[CTRSTATS_LINE_MAX] = "";
-	const char *e =
-	    memchr(line, '\n', n) ? handle_request(m, line, data, sizeof(data)) : "no request";
+	const char *e;
+	if (!nl)
+		e = "no request";
+	else if (strcmp(line, "attach\n") == 0)
+		e = take_stdin(m, fd), attach = !e;
+	else if (!strncmp(line, "attach", 6))
+		e = "malformed attach request (nothing may follow it before the answer)";
+	else
+		e = handle_request(m, line, data, sizeof(data));
 	char reply[CTRSTATS_LINE_MAX + 16];
 	int len = e	  ? snprintf(reply, sizeof(reply), "error %s\n", e)
 		  : *data ? snprintf(reply, sizeof(reply), "ok %s\n", data)
 			  : snprintf(reply, sizeof(reply), "ok\n");
 	fdio_write_all(fd, reply, (size_t)len);
-	close(fd);
+	if (!attach)
+		close(fd);
 }
 
 void supervisor_dispatch(struct supervisor *m)
@@ -522,10 +592,9 @@ void supervisor_finish(struct supervisor *m, bool started, int status, const cha
 	release(m);
 }
 
-/* Send req, read the one-line answer: 0 with the text after "ok" (and its
- * space) in data (may be NULL: none wanted), or -errno with err. */
-static int call(const struct runtime_state *s, const char *req, char *data, size_t cap,
-		struct errmsg *err)
+/* Connect to s's control socket, served by this user or root: the fd, or
+ * -errno with err. */
+static int connect_ctl(const struct runtime_state *s, struct errmsg *err)
 {
 	struct sockaddr_un a;
 	int rc = sock_addr(s, RUNTIME_MONITOR_SOCK, &a);
@@ -546,6 +615,17 @@ static int call(const struct runtime_state *s, const char *req, char *data, size
 		return errmsg_set(err, rc, "container %s: cannot reach its monitor: %s", s->name,
 				  strerror(-rc));
 	}
+	return fd;
+}
+
+/* Send req, read the one-line answer: 0 with the text after "ok" (and its
+ * space) in data (may be NULL: none wanted), or -errno with err. */
+static int call(const struct runtime_state *s, const char *req, char *data, size_t cap,
+		struct errmsg *err)
+{
+	int fd = connect_ctl(s, err), rc = 0;
+	if (fd < 0)
+		return fd;
 	char line[CTRSTATS_LINE_MAX + 16];
 	int len = snprintf(line, sizeof(line), "%s\n", req);
 	rc = fdio_write_all(fd, line, (size_t)len);
@@ -598,6 +678,37 @@ int supervisor_stats(const struct runtime_state *s, struct ctrstats *out, struct
 	if (rc)
 		return errmsg_set(err, rc, "container %s: %.200s", s->name, perr.text);
 	return 0;
+}
+
+int supervisor_attach(const struct runtime_state *s, int *out, struct errmsg *err)
+{
+	*out = -1;
+	int fd = connect_ctl(s, err);
+	if (fd < 0)
+		return fd;
+	/* the answer byte by byte: nothing after its newline is taken */
+	char line[256];
+	size_t n = 0;
+	int rc = fdio_write_all(fd, "attach\n", 7);
+	while (!rc && n < sizeof(line) - 1) {
+		ssize_t r = read(fd, line + n, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+	if (!rc && !strcmp(line, "ok")) {
+		*out = fd;
+		return 0;
+	}
+	close(fd);
+	if (rc || !n)
+		return errmsg_set(err, rc ? rc : -EPIPE, "container %s: its monitor did not answer",
+				  s->name);
+	return errmsg_set(err, -EBUSY, "container %s: %s", s->name,
+			  strncmp(line, "error ", 6) ? line : line + 6);
 }
 
 int supervisor_wait(const struct runtime_state *s, int timeout_ms)

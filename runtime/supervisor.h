@@ -25,10 +25,23 @@
  *                 container's stop timeout); the VM is halted 5 s after that
  *                 if it still runs
  *     kill SIG    signal SIG now
+ *     attach      (no argument) take the container's stdin: after "ok\n"
+ *                 the connection carries runtime/attach_conn.h's frames
+ *                 (stdin bytes, window sizes) until the client closes it.
+ *                 One writer at a time: refused ("error ...") while another
+ *                 client holds it, for a container not run with -i, and
+ *                 for one whose stdin is its foreground hull run's own
+ *                 (supervisor_stdin_attachable() not called). Bytes after
+ *                 the request line are refused, not taken as frames.
  *     stats       "ok " and the container's stats line (runtime/ctrstats.h),
  *                 from ops->stats
  *   A signal before the container runs halts the VM instead (its status is
  *   then 128+SIG), as hull run does with its own signals.
+ * - The attached writer: supervisor_stdin_fd() is its connection (-1: none),
+ *   which the session polls only while it can take stdin;
+ *   supervisor_stdin_read() then reads it (a RESIZE goes to ops->resize; a
+ *   hangup or a bad frame drops the writer, and the container's stdin stays
+ *   open for the next one).
  * - supervisor_started() records the start at once (status running; with
  *   -d the waiting parent learns it), supervisor_output() appends to the
  *   container log (ctrlog.h); both on the session's thread.
@@ -56,6 +69,8 @@ struct supervisor_ops {
 	int (*signal)(void *ctx, int signo);
 	/* stop the VM now; the container counts as killed by signo */
 	void (*halt)(void *ctx, int signo);
+	/* the attached client's terminal size (a TTY container) */
+	void (*resize)(void *ctx, uint16_t rows, uint16_t cols);
 	/* one sample of the VM's figures: 0, or -errno (the VM ended) */
 	int (*stats)(void *ctx, struct ctrstats *out);
 };
@@ -95,6 +110,13 @@ const struct runtime_state *supervisor_state(const struct supervisor *m);
 int supervisor_listen(struct supervisor *m, const struct supervisor_ops *ops, void *ctx,
 		      struct errmsg *err);
 int supervisor_fd(const struct supervisor *m);
+/* The container's stdin is open and no process of its own feeds it (hull
+ * run -d -i; hull start of such a container): attach requests may take it. */
+void supervisor_stdin_attachable(struct supervisor *m);
+int supervisor_stdin_fd(const struct supervisor *m);
+/* Up to cap stdin bytes from the attached writer into buf: n > 0, or 0 (none
+ * now, a resize, or the writer went away). */
+size_t supervisor_stdin_read(struct supervisor *m, uint8_t *buf, size_t cap);
 void supervisor_dispatch(struct supervisor *m);
 void supervisor_started(struct supervisor *m);
 void supervisor_output(struct supervisor *m, int stream, const uint8_t *buf, size_t n);
@@ -103,6 +125,10 @@ void supervisor_finish(struct supervisor *m, bool started, int status, const cha
 
 /* Send req ("stop 10", "kill 9") to s's supervisor; 0, or -errno with err. */
 int supervisor_call(const struct runtime_state *s, const char *req, struct errmsg *err);
+/* Attach to s's stdin (the "attach" request): *fd is the connection to
+ * write attach_conn frames to (blocking), closed by the caller. 0, or
+ * -errno with err (the supervisor's refusal in its words). */
+int supervisor_attach(const struct runtime_state *s, int *fd, struct errmsg *err);
 /* Ask s's supervisor for one stats sample ("stats"), parsed strictly
  * (ctrstats_parse). 0, or -errno with err. */
 int supervisor_stats(const struct runtime_state *s, struct ctrstats *out, struct errmsg *err);

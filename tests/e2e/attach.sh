@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # hull attach to a detached container (run -d, then hull start of the same
 # container: a VM from the suite's template each time): output produced
-# after attaching, on the right stream and nothing from before; signals
-# forwarded with --sig-proxy and not without; attach ends with the
-# container's status (its own exit, a forwarded SIGTERM it traps, hull kill);
-# refusals (unknown, stopped, created). The container prints when the test
-# says so (a command file written by hull exec), never on guest timing, and
-# the test waits until hull attach has the container log open before it
+# after attaching, on the right stream and nothing from before; stdin piped
+# into attach reaches a -d -i container, whose stdin stays open after an
+# attach's EOF (docker's rule), one writer at a time; signals forwarded with
+# --sig-proxy and not without; attach ends with the container's status (its
+# own exit, a forwarded SIGTERM it traps, hull kill); refusals (unknown,
+# stopped, created). Two more VMs: a -d -it container (the detach keys under
+# script(1), the window size, "not a TTY") and a -d one without -i (attach
+# reads no stdin). The container prints when the test says so (a command
+# file written by hull exec, or a line on its stdin), never on guest timing,
+# and the test waits until hull attach has the container log open before it
 # asks for output.
 . "$(dirname "$0")/lib.sh"
 
@@ -16,6 +20,8 @@ cleanup() {
 }
 
 script='trap "echo got-term; exit 7" TERM
+exec 3<&0
+{ while IFS= read -r l <&3; do echo "in: $l"; done; echo stdin-eof; } &
 echo ready
 while :; do
 	if [ -f /tmp/cmd ]; then
@@ -52,6 +58,17 @@ attached() {
 	h=$(pgrep -P "$1") || return 1
 	ls -l "/proc/$h/fd" 2>/dev/null | grep -q '/container\.log$'
 }
+# attach_in NAME FILE ARGS...: attach_bg with stdin from FILE
+attach_in() {
+	local name=$1 file=$2
+	shift 2
+	timeout --kill-after=10 "$HULL_TEST_TIMEOUT" "$HULL" attach "$@" \
+		<"$file" >"$tmp/$name.out" 2>"$tmp/$name.err" 7>&- 8>&- &
+	apid=$!
+}
+# fdpos PID: the file offset of stdin of the hull attach under timeout PID
+fdpos() { awk '/^pos:/ {print $2}' "/proc/$(pgrep -P "$1")/fdinfo/0"; }
+logs_have() { "$HULL" logs "$1" 2>/dev/null | grep -qxF -- "$2"; } # NAME LINE
 # start_attached NAME N: hull start att (a new VM), wait for its Nth
 # "ready", then attach NAME follows it; $apid as attach_bg
 start_attached() {
@@ -80,9 +97,8 @@ if wait_until 60 attached "$a1" && wait_until 60 attached "$a2"; then
 else
 	fail "two attaches follow the container" "$(cat "$tmp/a1.err" "$tmp/a2.err")"
 fi
-expect_contains "attach to a -i container: says stdin is not forwarded" "$(cat "$tmp/a1.err")" \
-	"stdin is not forwarded"
-expect_eq "attach --no-stdin: no note" "$(cat "$tmp/a2.err")" ""
+expect_eq "attach to a -i container (stdin /dev/null): nothing on stderr" "$(cat "$tmp/a1.err")" ""
+expect_eq "attach --no-stdin: nothing on stderr" "$(cat "$tmp/a2.err")" ""
 tell "say hello"
 if wait_until 60 has a1.out "said hello" && wait_until 60 has a2.out "said hello"; then
 	pass "attach prints a line written after it attached"
@@ -101,10 +117,106 @@ expect_eq "attach --sig-proxy=false: SIGTERM ends attach (128+15)" "$wrc" 143
 tell "say still here"
 if wait_until 60 has a1.out "said still here"; then pass "--sig-proxy=false: the container still runs"; else fail "--sig-proxy=false: the container still runs" "$(cat "$tmp/a1.out")"; fi
 
+# --- stdin (-i): piped into attach, through the container's supervisor ----------------
+printf 'hello stdin\n' >"$tmp/in1"
+attach_in p1 "$tmp/in1" att
+p1=$apid
+if wait_until 60 has p1.out "in: hello stdin"; then pass "stdin piped into attach reaches the -d -i container (attach's output)"; else fail "stdin piped into attach reaches the -d -i container (attach's output)" "$(cat "$tmp/p1.out" "$tmp/p1.err")"; fi
+if logs_have att "in: hello stdin"; then pass "and hull logs has it"; else fail "and hull logs has it"; fi
+expect_eq "attach read all of its stdin" "$(fdpos "$p1")" "$(stat -c %s "$tmp/in1")"
+# the EOF of p1's stdin ended its forwarding, not the container's stdin
+printf 'second\n' >"$tmp/in2"
+attach_in p2 "$tmp/in2" att
+p2=$apid
+if wait_until 60 has p2.out "in: second"; then pass "after an attach's EOF the container's stdin stays open: a second attach forwards"; else fail "after an attach's EOF the container's stdin stays open: a second attach forwards" "$(cat "$tmp/p2.out" "$tmp/p2.err")"; fi
+if ! "$HULL" logs att | grep -q stdin-eof; then pass "attach's EOF does not close the container's stdin (docker's -d -i)"; else fail "attach's EOF does not close the container's stdin (docker's -d -i)"; fi
+if wait_until 60 has p1.out "in: second"; then pass "an attach whose stdin ended follows the output on"; else fail "an attach whose stdin ended follows the output on" "$(cat "$tmp/p1.out")"; fi
+# one writer at a time: w1 holds the stdin while its fifo has a writer
+mkfifo "$tmp/fifo"
+exec 7<>"$tmp/fifo"
+attach_in w1 "$tmp/fifo" att
+w1=$apid
+echo held >&7
+if wait_until 60 has w1.out "in: held"; then pass "attach with an open stdin forwards"; else fail "attach with an open stdin forwards" "$(cat "$tmp/w1.err")"; fi
+hull_cmd busy attach att </dev/null
+expect_eq "a second attach with stdin meanwhile: status 1" "$rc" 1
+expect_contains "and says one at a time" "$err" "one at a time"
+exec 7>&-
+printf 'after\n' >"$tmp/in3"
+# w1's EOF frees the stdin once w1 has closed its connection
+nosock() { ! ls -l "/proc/$(pgrep -P "$1")/fd" 2>/dev/null | grep -q 'socket:'; }
+if wait_until 60 nosock "$w1"; then pass "attach closes its connection at its stdin's end"; else fail "attach closes its connection at its stdin's end"; fi
+attach_in p3 "$tmp/in3" att
+p3=$apid
+if wait_until 60 has p3.out "in: after"; then pass "the stdin is free again once the writer's stdin ended"; else fail "the stdin is free again once the writer's stdin ended" "$(cat "$tmp/p3.err")"; fi
+
 # --- the container's own exit --------------------------------------------------------
 tell "exit 3"
 waited "$a1"
 expect_eq "attach exits with the container's status (exit 3)" "$wrc" 3
+for p in "$p1" "$p2" "$w1" "$p3"; do
+	waited "$p"
+	expect_eq "a stdin attach exits with the container's status too" "$wrc" 3
+done
+
+# --- a TTY container (-d -it): detach keys, the window size, not a TTY ----------------
+run_hull tty1 -d -it --name tt "$IMG" sh -c 'echo ready
+while IFS= read -r l; do case "$l" in size) stty size ;; *) echo "got:$l" ;; esac; done'
+expect_eq "run -d -it exits 0" "$rc" 0
+tready() { "$HULL" logs tt 2>/dev/null | grep -q ready; }
+if wait_until "$HULL_TEST_TIMEOUT" tready; then pass "the TTY container is ready"; else fail "the TTY container is ready"; fi
+hull_cmd notty attach tt </dev/null
+expect_eq "attach to a -t container with stdin not a terminal: status 1" "$rc" 1
+expect_contains "docker's words" "$err" "the input device is not a TTY"
+ts=$tmp/typescript
+: >"$ts"
+tsv() { tr -d '\r' <"$ts"; }
+ts_has() { tsv | grep -q -- "$1"; }
+mkfifo "$tmp/ttyin"
+exec 8<>"$tmp/ttyin"
+# shellcheck disable=SC2016 # expanded by the shell script(1) runs
+timeout --kill-after=10 "$HULL_TEST_TIMEOUT" script -qfec \
+	'stty rows 33 cols 77; "$HULL" attach tt; echo "attach-exit=$?"' "$ts" <"$tmp/ttyin" >/dev/null 2>&1 8>&- &
+sjob=$!
+echo hello >&8
+if wait_until 60 ts_has "^got:hello"; then pass "-it: attach forwards the terminal's keys"; else fail "-it: attach forwards the terminal's keys" "$(tsv)"; fi
+echo size >&8
+if wait_until 60 ts_has "^33 77"; then pass "-it: the container's terminal has attach's size"; else fail "-it: the container's terminal has attach's size" "$(tsv)"; fi
+printf '\020\021' >&8
+if wait_until 60 ts_has "^attach-exit="; then pass "ctrl-p ctrl-q detach"; else fail "ctrl-p ctrl-q detach" "$(tsv)"; fi
+expect_line "detached: status 1, as docker" "$(tsv)" "attach-exit=1"
+expect_contains "detached: docker's words" "$(tsv)" "read escape sequence"
+wait "$sjob"
+hull_cmd running inspect -f '{{.State.Running}}' tt
+expect_eq "the container runs on after the detach keys" "$out" true
+# --detach-keys: another sequence, and the stdin is free again for it
+: >"$ts"
+timeout --kill-after=10 "$HULL_TEST_TIMEOUT" script -qfec \
+	'"$HULL" attach --detach-keys=ctrl-x,e tt; echo "attach-exit=$?"' "$ts" <"$tmp/ttyin" >/dev/null 2>&1 8>&- &
+sjob=$!
+echo again >&8
+if wait_until 60 ts_has "^got:again"; then pass "a second attach to the TTY container forwards"; else fail "a second attach to the TTY container forwards" "$(tsv)"; fi
+printf '\030e' >&8
+if wait_until 60 ts_has "^attach-exit=1"; then pass "--detach-keys=ctrl-x,e detach"; else fail "--detach-keys=ctrl-x,e detach" "$(tsv)"; fi
+wait "$sjob"
+exec 8>&-
+hull_cmd badkeys attach --detach-keys=alt-x tt
+expect_eq "--detach-keys=alt-x: bad usage (2)" "$rc" 2
+expect_contains "names the key" "$err" "'alt-x'"
+hull_cmd rmtt rm -f tt
+expect_eq "rm -f of the TTY container" "$rc" 0
+
+# --- without -i attach forwards nothing -------------------------------------------
+run_hull noi1 -d --name noi "$IMG" sh -c 'echo ready; while :; do sleep 1000 & wait $!; done'
+expect_eq "run -d (no -i) exits 0" "$rc" 0
+attach_in n1 "$tmp/in1" noi
+n1=$apid
+if wait_until 60 attached "$n1"; then pass "attach follows a container without -i"; else fail "attach follows a container without -i" "$(cat "$tmp/n1.err")"; fi
+expect_eq "without -i attach reads nothing of its stdin" "$(fdpos "$n1")" 0
+hull_cmd killnoi kill noi
+waited "$n1"
+expect_eq "attach to the container without -i ends with it (137)" "$wrc" 137
+hull_cmd rmnoi rm noi
 
 # --- refusals ---------------------------------------------------------------------
 hull_cmd stopped attach att

@@ -18,9 +18,11 @@
 
 #include <cmocka.h>
 
+#include "runtime/attach_conn.h"
 #include "runtime/supervisor.h"
 
 struct fake {
+	int rows, cols; /* the last resize */
 	int signals[8], n_signals;
 	int halted; /* signo given to halt, 0 = not halted */
 	bool running;
@@ -40,6 +42,13 @@ static void fake_halt(void *ctx, int signo)
 	((struct fake *)ctx)->halted = signo;
 }
 
+static void fake_resize(void *ctx, uint16_t rows, uint16_t cols)
+{
+	struct fake *f = ctx;
+	f->rows = rows;
+	f->cols = cols;
+}
+
 /* a running VM's figures: recognisable numbers */
 static int fake_stats(void *ctx, struct ctrstats *out)
 {
@@ -54,7 +63,7 @@ static int fake_stats(void *ctx, struct ctrstats *out)
 }
 
 static const struct supervisor_ops ops = {
-    .signal = fake_signal, .halt = fake_halt, .stats = fake_stats};
+    .signal = fake_signal, .halt = fake_halt, .stats = fake_stats, .resize = fake_resize};
 
 struct call {
 	struct runtime_state *s;
@@ -95,6 +104,50 @@ static int call_for(struct supervisor *m, struct runtime_state *s, const char *r
 static int call(struct supervisor *m, struct runtime_state *s, const char *req, struct errmsg *err)
 {
 	return call_for(m, s, req, NULL, err);
+}
+
+struct att {
+	struct runtime_state *s;
+	int rc, fd;
+	struct errmsg err;
+	atomic_bool done;
+};
+
+static void *attach_thread(void *arg)
+{
+	struct att *a = arg;
+	a->rc = supervisor_attach(a->s, &a->fd, &a->err);
+	atomic_store(&a->done, true);
+	return NULL;
+}
+
+/* supervisor_attach() from a thread while this one serves: its rc, *fd */
+static int attach(struct supervisor *m, struct runtime_state *s, int *fd, struct errmsg *err)
+{
+	struct att a = {.s = s};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, attach_thread, &a), 0);
+	while (!atomic_load(&a.done)) {
+		struct pollfd p = {.fd = supervisor_fd(m), .events = POLLIN};
+		if (poll(&p, 1, 50) > 0)
+			supervisor_dispatch(m);
+	}
+	pthread_join(t, NULL);
+	*err = a.err;
+	*fd = a.fd;
+	return a.rc;
+}
+
+/* supervisor_stdin_read() until n bytes came (or the writer is gone) */
+static size_t stdin_got(struct supervisor *m, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n && supervisor_stdin_fd(m) >= 0) {
+		struct pollfd p = {.fd = supervisor_stdin_fd(m), .events = POLLIN};
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		got += supervisor_stdin_read(m, buf + got, n - got);
+	}
+	return got;
 }
 
 static void serve_for(struct supervisor *m, int ms)
@@ -225,6 +278,85 @@ static void test_requests(void **st)
 	runtime_state_free(&s);
 }
 
+/* "attach": who may take stdin, and the frames that carry it */
+static void test_attach(void **st)
+{
+	(void)st;
+	struct fake f = {.running = true};
+	struct runtime_state s, s2;
+	struct errmsg err;
+	int fd;
+	/* without -i: nothing to attach to */
+	struct supervisor *m = mk("noi", false, &f, &s);
+	assert_int_equal(attach(m, &s, &fd, &err), -EBUSY);
+	assert_non_null(strstr(err.text, "not run with -i"));
+	supervisor_finish(m, true, 0, NULL);
+	runtime_state_free(&s);
+
+	struct runtime_config cfg = {.open_stdin = true};
+	struct supervisor_info in = {.name = "withi",
+				     .image = "img.oci",
+				     .cmd = cmdv,
+				     .n_cmd = 2,
+				     .stop_signal = SIGTERM,
+				     .config = &cfg};
+	assert_int_equal(supervisor_create(&in, &m, &err), 0);
+	assert_int_equal(supervisor_listen(m, &ops, &f, &err), 0);
+	assert_int_equal(runtime_lookup(tmpdir, "withi", &s, &err), 0);
+	/* a foreground run feeds its own stdin */
+	assert_int_equal(attach(m, &s, &fd, &err), -EBUSY);
+	assert_non_null(strstr(err.text, "foreground"));
+	supervisor_stdin_attachable(m);
+	assert_int_equal(supervisor_stdin_fd(m), -1);
+	assert_int_equal(attach(m, &s, &fd, &err), 0);
+	assert_true(supervisor_stdin_fd(m) >= 0);
+	/* one writer at a time */
+	int fd2;
+	assert_int_equal(runtime_lookup(tmpdir, "withi", &s2, &err), 0);
+	assert_int_equal(attach(m, &s2, &fd2, &err), -EBUSY);
+	assert_non_null(strstr(err.text, "one at a time"));
+	/* stdin bytes, a resize between them */
+	uint8_t ws[HCP_WINSIZE_LEN], buf[64];
+	hcp_winsize_encode(ws, 30, 100);
+	assert_int_equal(attach_conn_send(fd, HCP_STDIN, "hello ", 6), 0);
+	assert_int_equal(attach_conn_send(fd, HCP_RESIZE, ws, sizeof(ws)), 0);
+	assert_int_equal(attach_conn_send(fd, HCP_STDIN, "world", 5), 0);
+	assert_int_equal(stdin_got(m, buf, 11), 11);
+	assert_memory_equal(buf, "hello world", 11);
+	assert_int_equal(f.rows, 30);
+	assert_int_equal(f.cols, 100);
+	/* the client's own checks */
+	assert_int_equal(attach_conn_send(fd, HCP_STDIN, "", 0), -EINVAL);
+	assert_int_equal(attach_conn_send(fd, HCP_SIGNAL, "abcd", 4), -EINVAL);
+	assert_int_equal(attach_conn_send(fd, HCP_RESIZE, ws, 3), -EINVAL);
+	/* a frame of another type ends the writer; the stdin is free again */
+	uint8_t bad[HCP_HDR_LEN + 4];
+	assert_int_equal(hcp_header_encode(bad, HCP_SIGNAL, 4), 0);
+	assert_int_equal(write(fd, bad, sizeof(bad)), (ssize_t)sizeof(bad));
+	assert_int_equal(stdin_got(m, buf, 1), 0);
+	assert_int_equal(supervisor_stdin_fd(m), -1);
+	close(fd);
+	assert_int_equal(attach(m, &s2, &fd, &err), 0);
+	/* an oversized STDIN frame ends it too */
+	assert_int_equal(hcp_header_encode(bad, HCP_STDIN, ATTACH_CONN_MAX_STDIN + 1), 0);
+	assert_int_equal(write(fd, bad, HCP_HDR_LEN), HCP_HDR_LEN);
+	assert_int_equal(stdin_got(m, buf, 1), 0);
+	assert_int_equal(supervisor_stdin_fd(m), -1);
+	close(fd);
+	/* a hangup mid-frame ends it */
+	assert_int_equal(attach(m, &s2, &fd, &err), 0);
+	assert_int_equal(write(fd, bad, 3), 3);
+	close(fd);
+	assert_int_equal(stdin_got(m, buf, 1), 0);
+	assert_int_equal(supervisor_stdin_fd(m), -1);
+	/* "attach" with anything after it is not an attach */
+	assert_int_equal(call(m, &s, "attach 1", &err), -EINVAL);
+	assert_non_null(strstr(err.text, "malformed attach"));
+	supervisor_finish(m, true, 0, NULL);
+	runtime_state_free(&s);
+	runtime_state_free(&s2);
+}
+
 static void test_auto_remove(void **st)
 {
 	(void)st;
@@ -264,6 +396,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_auto_remove, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_attach, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_start_recorded, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
