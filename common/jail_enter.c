@@ -68,6 +68,16 @@ int jail_user(uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+int jail_set_ids(uid_t uid, gid_t gid)
+{
+	/* after fork this thread is the process's only one: the kernel's
+	 * per-thread credentials are the process's (see the header) */
+	if (syscall(SYS_setgroups, 0, NULL) || syscall(SYS_setresgid, gid, gid, gid) ||
+	    syscall(SYS_setresuid, uid, uid, uid))
+		return -errno;
+	return 0;
+}
+
 int jail_become(uid_t uid, gid_t gid, struct errmsg *err)
 {
 	if (geteuid() == 0) {
@@ -76,9 +86,9 @@ int jail_become(uid_t uid, gid_t gid, struct errmsg *err)
 			return rc;
 		/* no PR_SET_KEEPCAPS: leaving uid 0 empties the permitted and
 		 * effective sets by itself */
-		if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
-			return errmsg_set(err, -errno, "jail: switching to uid %u gid %u: %s",
-					  (unsigned)uid, (unsigned)gid, strerror(errno));
+		if ((rc = jail_set_ids(uid, gid)))
+			return errmsg_set(err, rc, "jail: switching to uid %u gid %u: %s",
+					  (unsigned)uid, (unsigned)gid, strerror(-rc));
 	}
 	return drop_rest(err);
 }

@@ -27,6 +27,13 @@
  *   still there); called by anyone else it keeps its ids. Then every
  *   capability set empty, no_new_privs, RLIMIT_CORE 0. Single-threaded
  *   callers only, as jail_enter(). 0, or -errno with err naming the step.
+ * - jail_set_ids(uid, gid): no supplementary groups, then gid, then uid
+ *   (real, effective, saved), for the calling thread only: raw system
+ *   calls, not glibc's wrappers, because it runs in a child forked from a
+ *   multithreaded process (the containerd shim), where glibc's wrappers
+ *   broadcast the change to the parent's threads' stale descriptors and
+ *   can wait forever for one that was starting or exiting at the fork.
+ *   0 or -errno.
  */
 #ifndef HULL_JAIL_ENTER_H
 #define HULL_JAIL_ENTER_H
@@ -45,5 +52,6 @@
 int jail_enter(const char *root, struct errmsg *err);
 int jail_user(uid_t *uid, gid_t *gid);
 int jail_become(uid_t uid, gid_t gid, struct errmsg *err);
+int jail_set_ids(uid_t uid, gid_t gid);
 
 #endif

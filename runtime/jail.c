@@ -480,8 +480,7 @@ static void child_caps(const struct jail *j, int efd)
 		/* keep the permitted set across the uid change */
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0))
 			child_fail(efd, ST_CAPS, -1);
-		if (setgroups(0, NULL) || setresgid(j->gid, j->gid, j->gid) ||
-		    setresuid(j->uid, j->uid, j->uid))
+		if (jail_set_ids(j->uid, j->gid))
 			child_fail(efd, ST_UID, -1);
 	}
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
