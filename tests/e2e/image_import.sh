@@ -276,6 +276,22 @@ for _ in $(seq 1 12000); do
 	kill -0 $pk 2>/dev/null || break
 	sleep 0.01
 done
+# freeze it once it reads the layer, not during its set-up: it tells hull
+# which layer it starts before it reads a byte of it (the SIGKILL below is
+# then blamed on that layer)
+layer_pos() {
+	local f
+	for f in "/proc/$cpid/fd/"*; do
+		case $(readlink "$f") in "$HULL_ROOT"/oci/blobs/sha256/*)
+			awk '$1 == "pos:" { print $2 }' "/proc/$cpid/fdinfo/${f##*/}" ;;
+		esac
+	done 2>/dev/null | head -1
+}
+for _ in $(seq 1 12000); do
+	[ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null || break
+	[ "$(layer_pos)" -gt 0 ] 2>/dev/null && break
+	sleep 0.01
+done
 if [ -n "$cpid" ] && kill -STOP "$cpid"; then
 	pass "the conversion runs in a child named hull-convert"
 	st=$(cat "/proc/$cpid/status")
