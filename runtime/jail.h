@@ -22,12 +22,13 @@
  * - File system: a fresh tmpfs mounted over JAIL_ROOT in the helper's mount
  *   namespace, read-only once built, holding only spec->paths, each at its
  *   own absolute path (so the config's paths need no rewriting), bound
- *   nosuid,nodev,noexec, read-only unless rw. As root the host objects are
- *   bound through an idmapped mount (the object's owner appears as `hull`,
- *   and what hull creates lands with that owner on the host), so the
- *   unprivileged monitor can use root's files where, and only where, they
- *   are mounted. /dev/kvm (and /dev/net/tun with spec->tun) is a device
- *   node made in the jail for `hull` (as root) or the host's node bound
+ *   nosuid,nodev,noexec (exec: without noexec), read-only unless rw. As
+ *   root the host objects are bound through an idmapped mount (the
+ *   object's owner appears as `hull`, and what hull creates lands with
+ *   that owner on the host), so the unprivileged monitor can use root's
+ *   files where, and only where, they are mounted (host_ids: a plain
+ *   bind). /dev/kvm (and /dev/net/tun with spec->tun) is a device node
+ *   made in the jail for `hull` (as root) or the host's node bound
  *   (rootless). A path inside another listed directory is reached through
  *   that directory's mount. With spec->proc, /proc (see jail_spec).
  * - jail_foreign (spec->foreign): the same jail for a program of someone
