@@ -3,13 +3,16 @@
  * about its ids, capabilities, no_new_privs, core limit, PID namespace, root
  * directory, network and file descriptors, and whether it can write the
  * tree (-d DIR) and the image. One line on stdout, then exit status 1, so
- * that the shim's error message carries the line back to the test. Built
+ * that the shim's error message carries the line back to the test; with a
+ * file "die" in the tree it writes a little of the image and crashes
+ * instead. Built
  * without sanitizers: it runs where only /usr and /lib* are. */
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,20 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "-d")) {
 			dir = argv[i + 1];
 			image = argv[i + 2];
+		}
+	/* a tree holding "die": a crash mid-build (SIGSEGV) */
+	char die[4096];
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "-d")) {
+			snprintf(die, sizeof(die), "%s/die", argv[i + 1]);
+			if (access(die, F_OK) == 0) {
+				int fd = open(argv[i + 2 < argc ? i + 2 : i], O_WRONLY);
+				if (fd >= 0 && write(fd, "half", 4) < 0)
+					return 2;
+				/* a fault: the signals it could send itself are
+				 * ignored, as it is its PID namespace's init */
+				*(volatile int *)(uintptr_t)(argc - argc) = 0;
+			}
 		}
 	/* first, before this program opens anything */
 	char fds[128] = "";
