@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/sha256.h"
+#include <nettle/sha2.h>
 
 int digest_parse(const char *s, char hex[DIGEST_HEX_LEN + 1], const char *what, struct errmsg *err)
 {
@@ -31,7 +31,7 @@ int digest_parse(const char *s, char hex[DIGEST_HEX_LEN + 1], const char *what, 
 
 int digest_init(struct digest_ctx *d)
 {
-	struct sha256 *s = malloc(sizeof(*s));
+	struct sha256_ctx *s = malloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	sha256_init(s);
@@ -42,19 +42,19 @@ int digest_init(struct digest_ctx *d)
 void digest_update(struct digest_ctx *d, const void *buf, size_t len)
 {
 	if (d->md && len)
-		sha256_update(d->md, buf, len);
+		sha256_update(d->md, len, buf);
 }
 
 int digest_final(struct digest_ctx *d, char out[DIGEST_STR_LEN])
 {
 	static const char xd[] = "0123456789abcdef";
-	uint8_t md[SHA256_LEN];
+	uint8_t md[SHA256_DIGEST_SIZE];
 	if (!d->md)
 		return -EINVAL;
-	sha256_final(d->md, md);
+	sha256_digest(d->md, sizeof(md), md);
 	digest_free(d);
 	memcpy(out, "sha256:", 7);
-	for (unsigned int i = 0; i < SHA256_LEN; i++) {
+	for (unsigned int i = 0; i < SHA256_DIGEST_SIZE; i++) {
 		out[7 + 2 * i] = xd[md[i] >> 4];
 		out[7 + 2 * i + 1] = xd[md[i] & 15];
 	}
