@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "common/fileutil.h"
-#include "common/readfile.h"
 #include "common/jail_enter.h"
+#include "common/readfile.h"
 #include "common/sha256.h"
 #include "runtime/jail.h"
 
@@ -98,10 +98,10 @@ static void read_text(int fd, char *text, size_t size)
 			continue;
 		if (r < 0)
 			break;
-		for (ssize_t i = 0; i < r && n + 1 < size; i++)
-			text[n++] = buf[i] == '\n'			? ' '
-				    : (buf[i] >= 0x20 && buf[i] < 0x7f) ? buf[i]
-									: '?';
+		for (ssize_t i = 0; i < r && n + 1 < size; i++) {
+			char c = buf[i] == '\n' ? ' ' : buf[i];
+			text[n++] = c >= 0x20 && c < 0x7f ? c : '?';
+		}
 	}
 	while (n && text[n - 1] == ' ')
 		n--;
