@@ -143,7 +143,7 @@ static int netd_spawn(const struct vmmapi_config *cfg, struct jail_cgroup *cg, p
 	/* the host's network (it opens host sockets, binds the published
 	 * ports before it jails itself), no file but the resolver's config
 	 * (libslirp reads it to forward the guest's DNS queries) */
-	struct jail_path rc_conf = {"/etc/resolv.conf", false};
+	struct jail_path rc_conf = {.path = "/etc/resolv.conf", .rw = false};
 	struct jail_spec js = {.paths = &rc_conf,
 			       .npaths = access(rc_conf.path, R_OK) == 0,
 			       .host_net = true,
@@ -299,30 +299,32 @@ static int monitor_jail(const struct vmmapi_config *cfg, const struct vmproc_opt
 	unsigned n = 0;
 	*sockdir = NULL;
 	if (cfg->kernel)
-		p[n++] = (struct jail_path){cfg->kernel, false};
+		p[n++] = (struct jail_path){.path = cfg->kernel, .rw = false};
 	if (cfg->initrd)
-		p[n++] = (struct jail_path){cfg->initrd, false};
+		p[n++] = (struct jail_path){.path = cfg->initrd, .rw = false};
 	for (uint32_t i = 0; i < cfg->ndisks && i < VMMAPI_MAX_DISKS; i++)
 		if (cfg->disks[i].path)
-			p[n++] = (struct jail_path){cfg->disks[i].path, !cfg->disks[i].read_only};
+			p[n++] = (struct jail_path){.path = cfg->disks[i].path,
+						    .rw = !cfg->disks[i].read_only};
 	if (o && o->attach_path)
-		p[n++] = (struct jail_path){o->attach_path,
-					    cfg->ndisks == 0 || !cfg->disks[0].read_only};
+		p[n++] = (struct jail_path){.path = o->attach_path,
+					    .rw = cfg->ndisks == 0 || !cfg->disks[0].read_only};
 	for (uint32_t i = 0; i < cfg->nvolumes && i < VMMAPI_MAX_VOLUMES; i++)
-		p[n++] = (struct jail_path){cfg->volumes[i].host_dir, !cfg->volumes[i].read_only};
+		p[n++] = (struct jail_path){.path = cfg->volumes[i].host_dir,
+					    .rw = !cfg->volumes[i].read_only};
 	if (cfg->vsock_uds) {
 		/* the monitor makes its socket there and connects to the
 		 * runtime's */
 		if (!(*sockdir = strdup(cfg->vsock_uds)))
 			return errmsg_set(err, -ENOMEM, "out of memory");
-		p[n++] = (struct jail_path){dirname(*sockdir), true};
+		p[n++] = (struct jail_path){.path = dirname(*sockdir), .rw = true};
 	}
 	if (cfg->template_root) {
 		int rc = fileutil_mkdirs(cfg->template_root, 0755);
 		if (rc)
 			return errmsg_set(err, rc, "template directory %s: %s", cfg->template_root,
 					  strerror(-rc));
-		p[n++] = (struct jail_path){cfg->template_root, true};
+		p[n++] = (struct jail_path){.path = cfg->template_root, .rw = true};
 	}
 	*js = (struct jail_spec){.paths = p,
 				 .npaths = n,
