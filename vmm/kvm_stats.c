@@ -8,6 +8,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
+
 int kvm_stats_open(struct kvm_stats *s, int obj_fd, struct errmsg *err)
 {
 	*s = (struct kvm_stats){.fd = -1};
@@ -17,23 +19,6 @@ int kvm_stats_open(struct kvm_stats *s, int obj_fd, struct errmsg *err)
 		return errmsg_set(err, -e, "KVM_GET_STATS_FD: %s", strerror(e));
 	}
 	return kvm_stats_load(s, fd, err);
-}
-
-/* The whole of [off, off + n) or -EBADMSG (-errno when pread fails). */
-static int read_at(int fd, void *buf, size_t n, uint64_t off)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EBADMSG;
-		got += (size_t)r;
-	}
-	return 0;
 }
 
 /* A plain u64 count: one value, cumulative/instant/peak (no histogram). */
@@ -74,11 +59,11 @@ int kvm_stats_load(struct kvm_stats *s, int fd, struct errmsg *err)
 {
 	*s = (struct kvm_stats){.fd = fd};
 	struct kvm_stats_header h;
-	int rc = read_at(fd, &h, sizeof(h), 0);
+	int rc = fdio_pread_all(fd, &h, sizeof(h), 0);
 	if (rc) {
 		kvm_stats_free(s);
-		return errmsg_set(err, rc, "KVM stats: header: %s",
-				  rc == -EBADMSG ? "short" : strerror(-rc));
+		return errmsg_set(err, rc == -ENODATA ? -EBADMSG : rc, "KVM stats: header: %s",
+				  rc == -ENODATA ? "short" : strerror(-rc));
 	}
 	const char *bad = NULL;
 	size_t each = sizeof(struct kvm_stats_desc) + (size_t)h.name_size;
@@ -100,10 +85,11 @@ int kvm_stats_load(struct kvm_stats *s, int fd, struct errmsg *err)
 		kvm_stats_free(s);
 		return errmsg_set(err, -ENOMEM, "KVM stats: out of memory");
 	}
-	rc = read_at(fd, blk, span, h.desc_offset);
-	if (rc)
-		errmsg_set(err, rc, "KVM stats: descriptors: %s",
-			   rc == -EBADMSG ? "short" : strerror(-rc));
+	rc = fdio_pread_all(fd, blk, span, h.desc_offset);
+	if (rc == -ENODATA)
+		rc = errmsg_set(err, -EBADMSG, "KVM stats: descriptors: short");
+	else if (rc)
+		errmsg_set(err, rc, "KVM stats: descriptors: %s", strerror(-rc));
 	else
 		rc = load_descs(s, &h, blk, each, err);
 	free(blk);
@@ -117,8 +103,8 @@ int kvm_stats_get(const struct kvm_stats *s, const char *name, uint64_t *val)
 	for (unsigned i = 0; i < s->n; i++) {
 		if (strcmp(s->s[i].name, name))
 			continue;
-		int rc = read_at(s->fd, val, sizeof(*val), s->s[i].off);
-		return rc == -EBADMSG ? -EIO : rc;
+		int rc = fdio_pread_all(s->fd, val, sizeof(*val), s->s[i].off);
+		return rc == -ENODATA ? -EIO : rc;
 	}
 	return -ENOENT;
 }
