@@ -18,6 +18,7 @@
 
 #include "common/clock.h"
 #include "common/fileutil.h"
+#include "common/helper_path.h"
 #include "common/jail_enter.h"
 #include "runtime/jail.h"
 
@@ -36,37 +37,14 @@ struct vmproc {
 	uint8_t *buf; /* VMMAPI_RECV_BUF */
 };
 
-/* $env if set, else next to the running executable: <exe dir>/../<subdir>/name
- * in a build tree, <exe dir>/../libexec/hull/name installed. */
-static char *exe_path(const char *env_name, const char *subdir, const char *name)
-{
-	const char *env = getenv(env_name);
-	char exe[PATH_MAX], *s;
-	if (env && env[0])
-		return strdup(env);
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return asprintf(&s, "/usr/libexec/hull/%s", name) < 0 ? NULL : s;
-	exe[n] = '\0';
-	char *dir = dirname(exe);
-	/* a build tree: build/cli/hull next to build/monitor/hull-vmm */
-	if (asprintf(&s, "%s/../%s/%s", dir, subdir, name) < 0)
-		return NULL;
-	if (access(s, X_OK) == 0)
-		return s;
-	free(s);
-	/* installed: <prefix>/bin/hull, <prefix>/libexec/hull/hull-vmm */
-	return asprintf(&s, "%s/../libexec/hull/%s", dir, name) < 0 ? NULL : s;
-}
-
 char *vmproc_monitor_path(void)
 {
-	return exe_path("HULL_VMM", "monitor", "hull-vmm");
+	return helper_path("HULL_VMM", "monitor", "hull-vmm");
 }
 
 char *vmproc_netd_path(void)
 {
-	return exe_path("HULL_SLIRP", "netd", "hull-slirp");
+	return helper_path("HULL_SLIRP", "netd", "hull-slirp");
 }
 
 static void push(struct vmproc *vp, const struct vmproc_event *ev)
