@@ -1,17 +1,25 @@
 // guestops: per-operation cost of kernel work, measured from user mode
 // (bench/guestops runs it in a hull VM, under runsc and on the host).
 //
-//   guestops [-f DATAFILE] [-s MIB] [-t SECONDS] [OP...]
+//   guestops [-f DATAFILE] [-s MIB] [-t SECONDS] [-w] [OP...]
 //
-// OPs (default: all, in this order): syscall readhot readcold filefault
-// anonfault forkexec pipe stdout irq. Each op repeats its unit until at least
+// OPs (default: all but none, in this order): none syscall readhot readcold
+// filefault anonfault forkexec pipe stdout irq. Each op repeats its unit until at least
 // SECONDS (default 1) of measured time and at least 1 unit (3 for forkexec)
 // have passed, then prints one line on stderr:
-//   op NAME COST UNIT iters=N minflt=.. majflt=.. pgfault=.. irqs=.. [note]
+//   op NAME COST UNIT iters=N minflt=.. majflt=.. pgfault=.. irqs=.. units=N
+//      stime-us=.. [note]
 // COST is the measured time per UNIT (us); minflt/majflt are getrusage()'s
 // counts (self and reaped children) per UNIT, pgfault the guest-wide
 // /proc/vmstat pgfault delta per UNIT and irqs the delta of the sum of
-// /proc/interrupts per UNIT ("-" where the file is unreadable, e.g. runsc).
+// /proc/interrupts per UNIT ("-" where the file is unreadable, e.g. runsc),
+// units how many UNITs were done, stime-us getrusage()'s system (kernel
+// mode) time per UNIT (the kernel's tick-sampled account: coarse).
+// -w (step): before the first op and after each one, print "wait" on stderr
+// and read one byte from stdin (EOF ends the program): a driver samples
+// counters between the ops. Op "none" (run only when named, first) does no
+// work: with -w, the cost of one step. "guestops --idle" only waits for SIGTERM (a container's main
+// process that ops are exec'd into).
 //
 // DATAFILE (default /data; created with MIB MiB of non-zero bytes if absent)
 // is what readhot, readcold and filefault read. readcold drops its pages with
@@ -28,6 +36,7 @@
 // Results go to stderr, so stdout carries only the stdout op's bytes.
 // Exit status 0, or 1 with a message naming the op and the failed call.
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,6 +75,7 @@ static void die(const char *op, const char *what)
 struct counters {
 	long minflt, majflt;
 	long long pgfault, irqs;
+	double stime; // seconds in kernel mode (self and reaped children)
 };
 
 static long long vmstat_pgfault(void)
@@ -117,6 +127,8 @@ static void read_counters(struct counters *c)
 	struct rusage s, ch;
 	getrusage(RUSAGE_SELF, &s);
 	getrusage(RUSAGE_CHILDREN, &ch);
+	c->stime = s.ru_stime.tv_sec + s.ru_stime.tv_usec / 1e6 + ch.ru_stime.tv_sec +
+		   ch.ru_stime.tv_usec / 1e6;
 	c->minflt = s.ru_minflt + ch.ru_minflt;
 	c->majflt = s.ru_majflt + ch.ru_majflt;
 	c->pgfault = vmstat_pgfault();
@@ -357,11 +369,19 @@ static double u_irq(double *units)
 	return total - n * min;
 }
 
+// none: no work, one unit; with -w the cost of a step itself (a baseline)
+static double u_none(double *units)
+{
+	*units += 1;
+	return 0;
+}
+
 static const struct op {
 	const char *name, *unit;
 	unit_fn fn;
 	int min_iters;
 } ops[] = {
+    {"none", "us/none", u_none, 1}, // only when named
     {"syscall", "us/getppid", u_syscall, 1},
     {"readhot", "us/MiB", u_readhot, 1},
     {"readcold", "us/MiB", u_readcold, 1},
@@ -390,7 +410,7 @@ static void run_op(const struct op *op)
 	char minf[32], majf[32], pgf[32], irq[32];
 	read_counters(&a);
 	// irq times itself: its measured time is what the kernel stole
-	while (iters < op->min_iters || (op->fn != u_irq && secs < min_secs)) {
+	while (iters < op->min_iters || (op->fn != u_irq && op->fn != u_none && secs < min_secs)) {
 		secs += op->fn(&units);
 		iters++;
 	}
@@ -400,8 +420,11 @@ static void run_op(const struct op *op)
 	per_unit(pgf, sizeof(pgf), a.pgfault < 0 || b.pgfault < 0 ? -1 : b.pgfault - a.pgfault,
 		 units);
 	per_unit(irq, sizeof(irq), a.irqs < 0 || b.irqs < 0 ? -1 : b.irqs - a.irqs, units);
-	fprintf(stderr, "op %s %.3f %s iters=%d minflt=%s majflt=%s pgfault=%s irqs=%s", op->name,
-		secs / units * 1e6, op->unit, iters, minf, majf, pgf, irq);
+	fprintf(stderr,
+		"op %s %.3f %s iters=%d minflt=%s majflt=%s pgfault=%s irqs=%s units=%.0f "
+		"stime-us=%.4g",
+		op->name, secs / units * 1e6, op->unit, iters, minf, majf, pgf, irq, units,
+		(b.stime - a.stime) / units * 1e6);
 	if (op->fn == u_readcold)
 		fprintf(stderr, " resident-after-drop=%.0f%%", resident_after_drop * 100);
 	if (op->fn == u_irq && a.irqs >= 0 && b.irqs > a.irqs)
@@ -427,13 +450,45 @@ static void ensure_data(void)
 		die("data", data_path);
 }
 
+// -w: say "wait" and block until a byte arrives on stdin (EOF: the end),
+// so that whoever drives the run samples counters between two ops only.
+static int step_mode;
+static void step(void)
+{
+	char c;
+	fprintf(stderr, "wait\n");
+	if (read(0, &c, 1) != 1)
+		exit(0);
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
+// --idle: the detached container's main process while bench/guestops execs
+// the ops into it; ends on SIGTERM (a handler: as a namespace's pid 1 the
+// default action would be ignored).
+static __attribute__((noreturn)) int idle(void)
+{
+	signal(SIGTERM, on_term);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	int opt, any = 0;
 	if (argc == 2 && strcmp(argv[1], "--exit") == 0)
 		return 0;
-	while ((opt = getopt(argc, argv, "f:s:t:")) != -1) {
+	if (argc == 2 && strcmp(argv[1], "--idle") == 0)
+		return idle();
+	while ((opt = getopt(argc, argv, "f:s:t:w")) != -1) {
 		switch (opt) {
+		case 'w':
+			step_mode = 1;
+			break;
 		case 'f':
 			data_path = optarg;
 			break;
@@ -453,8 +508,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr,
-				"usage: guestops [-f DATAFILE] [-s MIB] [-t SECONDS] [OP...]\n");
+			fprintf(
+			    stderr,
+			    "usage: guestops [-f DATAFILE] [-s MIB] [-t SECONDS] [-w] [OP...]\n");
 			return 2;
 		}
 	}
@@ -470,13 +526,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (step_mode)
+		step();
 	for (size_t k = 0; k < NOPS; k++) {
-		int picked = optind == argc;
+		int picked = optind == argc && ops[k].fn != u_none;
 		for (int i = optind; i < argc; i++)
 			picked |= strcmp(argv[i], ops[k].name) == 0;
 		if (picked) {
 			run_op(&ops[k]);
 			any = 1;
+			if (step_mode)
+				step();
 		}
 	}
 	return any ? 0 : 2;

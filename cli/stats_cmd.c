@@ -25,7 +25,7 @@ static const struct opt stats_opts[] = {
      "format the output: table (the default), table TEMPLATE, json (one\n"
      "object per line and sample) or a Go template: {{.ID}}, {{.Name}},\n"
      "{{.Container}}, {{.CPUPerc}}, {{.MemUsage}}, {{.MemPerc}}, {{.NetIO}},\n"
-     "{{.BlockIO}}, {{.PIDs}}, {{json .}}"},
+     "{{.BlockIO}}, {{.PIDs}}, {{json .}}; hull's own {{.KVM}} (below)"},
     {O_NO_STREAM, 0, "no-stream", NULL, "print one sample and end (default: refresh every second)"},
     {O_NO_TRUNC, 0, "no-trunc", NULL, "show whole container IDs"},
     {0},
@@ -47,7 +47,15 @@ static const struct cmd_opts stats_cmd = {
 	     "counted by hull-vmm's virtio devices (not the host's view of the monitor's\n"
 	     "files, which also counts template and image reads), from the VM's start or\n"
 	     "its restore. The guest's only disk, the image, is read-only (the container's\n"
-	     "writes stay in the VM's memory; volumes are 9p): the written side stays 0B.\n",
+	     "writes stay in the VM's memory; volumes are 9p): the written side stays 0B.\n"
+	     "KVM (json and templates only, not a table column): KVM's own statistics of\n"
+	     "the VM (KVM_GET_STATS_FD), raw counts since the VM's start or restore, by\n"
+	     "KVM's names: exits, io_exits, mmio_exits, halt_exits, irq_exits,\n"
+	     "signal_exits, irq_window_exits, request_irq_exits, insn_emulation,\n"
+	     "insn_emulation_fail, pf_taken, pf_guest, pf_fixed, pf_emulate,\n"
+	     "irq_injections, hypercalls, tlb_flush, halt_wait_ns (vCPU stats, summed\n"
+	     "over the vCPUs), pages_4k, pages_2m (the VM's); a stat this host's KVM\n"
+	     "lacks is absent. E.g. --no-stream --format '{{json .KVM}}'.\n",
     .opts = stats_opts,
     .min_args = 0,
     .max_args = -1,
@@ -164,6 +172,23 @@ static const struct stats_sample *previous(const struct rows *prev, const char *
 	return NULL;
 }
 
+/* {"exits": N, "insn_emulation": N, ...}: the stats the monitor knew. */
+static json_object *kvm_object(const struct stats_sample *s)
+{
+	json_object *k = json_object_new_object();
+	for (unsigned i = 0; k && s->ok && s->io && i < VMMAPI_KSTATS; i++) {
+		if (!(s->c.kvm_present >> i & 1))
+			continue;
+		json_object *v = json_object_new_uint64(s->c.kvm[i]);
+		if (!v || json_object_object_add(k, vmmapi_kstat_name(i), v)) {
+			json_object_put(v);
+			json_object_put(k);
+			return NULL;
+		}
+	}
+	return k;
+}
+
 static json_object *item(const struct row *r, const struct stats_sample *before, bool trunc,
 			 uint64_t host_mem)
 {
@@ -186,6 +211,14 @@ static json_object *item(const struct row *r, const struct stats_sample *before,
 			json_object_put(o);
 			return NULL;
 		}
+	}
+	/* hull's own: KVM's counts for the VM, raw and cumulative (a bench
+	 * subtracts two samples); {} when the monitor did not say */
+	json_object *k = kvm_object(&r->s);
+	if (!k || json_object_object_add(o, "KVM", k)) {
+		json_object_put(k);
+		json_object_put(o);
+		return NULL;
 	}
 	return o;
 }

@@ -22,6 +22,24 @@ int fdio_write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+int fdio_pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+	uint8_t *p = buf;
+	while (n) {
+		ssize_t r = pread(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ENODATA;
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
 int fdio_pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
 {
 	const uint8_t *p = buf;

@@ -13,6 +13,9 @@
 
 int fdio_write_all(int fd, const void *buf, size_t n);
 int fdio_pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
+/* The whole of [off, off + n) of fd into buf with pread(), retrying short
+ * reads and EINTR: 0, -errno, or -ENODATA when the file ends first. */
+int fdio_pread_all(int fd, void *buf, size_t n, uint64_t off);
 
 /* For helper processes that inherit numbered fds (hull-vmm, hull-slirp):
  * fdio_parse_fd() reads a decimal fd number from argv, 3 to 65535 (never

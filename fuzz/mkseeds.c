@@ -992,6 +992,12 @@ static void vmmapi_seeds(void)
 	    .type = VMMAPI_COUNTERS,
 	    .counters = {.net_rx_bytes = 1500, .net_rx_frames = 1, .blk_reads = 2}};
 	vmmapi_seed("counters", &m);
+	/* with KVM's stats: exits, insn_emulation and the last one known */
+	m.counters.kvm_present = 1u | 1u << 8 | 1ull << (VMMAPI_KSTATS - 1);
+	m.counters.kvm[0] = 1000;
+	m.counters.kvm[8] = 77;
+	m.counters.kvm[VMMAPI_KSTATS - 1] = 3;
+	vmmapi_seed("counters-kvm", &m);
 }
 
 /* hull-convert's requests (images/convert_req.h), as images/convert.c

@@ -276,7 +276,8 @@ static void serve(struct mon *m, const struct vmmapi_msg *req)
 		vmm_request_stop(m->vm);
 		return; /* STOPPED answers */
 	case VMMAPI_GET_COUNTERS: {
-		/* atomics the devices keep: nothing here waits on the guest */
+		/* atomics the devices keep and KVM's stats: nothing here
+		 * waits on the guest */
 		struct vmm_counters c;
 		vmm_get_counters(m->vm, &c);
 		struct vmmapi_msg a = {.type = VMMAPI_COUNTERS};
@@ -290,6 +291,11 @@ static void serve(struct mon *m, const struct vmmapi_msg *req)
 						      .blk_reads = c.blk_reads,
 						      .blk_write_bytes = c.blk_write_bytes,
 						      .blk_writes = c.blk_writes};
+		/* KVM's own counts: pread on the stats fds opened with the
+		 * vCPUs (this thread's seccomp role allows pread64) */
+		for (unsigned i = 0; i < VMMAPI_KSTATS; i++)
+			if (!vmm_kvm_stat(m->vm, vmmapi_kstat_name(i), &a.counters.kvm[i]))
+				a.counters.kvm_present |= 1ull << i;
 		send_msg(m, &a);
 		return;
 	}

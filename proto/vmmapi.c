@@ -283,6 +283,12 @@ int vmmapi_encode(const struct vmmapi_msg *m, uint8_t *buf, size_t cap, struct e
 				      c->blk_writes};
 		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 			put_u64(&w, v[i]);
+		if (c->kvm_present >> VMMAPI_KSTATS)
+			return errmsg_set(err, -EINVAL, "vmm API: COUNTERS: unknown KVM stat bits");
+		put_u64(&w, c->kvm_present);
+		for (unsigned i = 0; i < VMMAPI_KSTATS; i++)
+			if (c->kvm_present >> i & 1)
+				put_u64(&w, c->kvm[i]);
 		break;
 	}
 	case VMMAPI_ATTACH_DISK:
@@ -356,6 +362,12 @@ int vmmapi_decode(const uint8_t *buf, size_t len, struct vmmapi_msg *m, struct e
 		c->blk_reads = get_u64(&r, "blk_reads");
 		c->blk_write_bytes = get_u64(&r, "blk_write_bytes");
 		c->blk_writes = get_u64(&r, "blk_writes");
+		c->kvm_present = get_u64(&r, "kvm_present");
+		if (!r.bad && c->kvm_present >> VMMAPI_KSTATS)
+			fail(&r, "kvm_present", "unknown KVM stat bits");
+		for (unsigned i = 0; !r.bad && i < VMMAPI_KSTATS; i++)
+			if (c->kvm_present >> i & 1)
+				c->kvm[i] = get_u64(&r, vmmapi_kstat_name(i));
 		break;
 	}
 	case VMMAPI_ATTACH_DISK:
@@ -430,6 +442,36 @@ int vmmapi_recv(int fd, uint8_t buf[VMMAPI_RECV_BUF], struct vmmapi_msg *m, stru
 	if (n == 0)
 		return errmsg_set(err, -EPIPE, "vmm API: the peer hung up");
 	return vmmapi_decode(buf, (size_t)n, m, err);
+}
+
+const char *vmmapi_kstat_name(unsigned i)
+{
+	/* what says where a guest's kernel time goes on an emulating host:
+	 * exits and their kinds, emulated instructions, page faults, injected
+	 * interrupts; then the VM's page sizes */
+	static const char *const names[VMMAPI_KSTATS] = {
+	    "exits",
+	    "io_exits",
+	    "mmio_exits",
+	    "halt_exits",
+	    "irq_exits",
+	    "signal_exits",
+	    "irq_window_exits",
+	    "request_irq_exits",
+	    "insn_emulation",
+	    "insn_emulation_fail",
+	    "pf_taken",
+	    "pf_guest",
+	    "pf_fixed",
+	    "pf_emulate",
+	    "irq_injections",
+	    "hypercalls",
+	    "tlb_flush",
+	    "halt_wait_ns",
+	    "pages_4k",
+	    "pages_2m",
+	};
+	return i < VMMAPI_KSTATS ? names[i] : NULL;
 }
 
 const char *vmmapi_type_name(uint32_t type)

@@ -31,8 +31,18 @@
  *   runtime: GET_COUNTERS             what the guest moved through its NIC and
  *                                     disks (hull stats, the shim's metrics)
  *   monitor: COUNTERS {net rx/tx bytes, frames, dropped; disk read/write
- *            bytes, requests}         the answer to GET_COUNTERS, in order with
- *                                     the RESULTs (a failure is a RESULT)
+ *            bytes, requests[, kvm_present, KVM's stats]}
+ *                                     the answer to GET_COUNTERS, in order with
+ *                                     the RESULTs (a failure is a RESULT). The
+ *                                     KVM part: u64 kvm_present, bit i for
+ *                                     vmmapi_kstat_name(i), then one u64 per
+ *                                     set bit in bit order; a bit at or above
+ *                                     VMMAPI_KSTATS is -EBADMSG. Both peers
+ *                                     are always one hull's (the runtime
+ *                                     execs the monitor installed with it),
+ *                                     so the part is not optional; the
+ *                                     control-socket line that carries it on
+ *                                     (runtime/ctrstats.h) is.
  *   runtime: STOP                     stop the VM (answered by STOPPED)
  *   monitor: STOPPED {reason, t_ns, why}  the VM ended; the monitor exits.
  *            Also sent instead of CREATED when the VM cannot be made, and
@@ -154,11 +164,22 @@ struct vmmapi_config {
 /* COUNTERS, as struct vmm_counters (vmm/vmm.h): cumulative since the VM
  * was made (restored). Numbers the monitor says: shown, never trusted for
  * anything else. */
+#define VMMAPI_KSTATS 20
 struct vmmapi_counters {
 	uint64_t net_rx_bytes, net_rx_frames, net_rx_dropped;
 	uint64_t net_tx_bytes, net_tx_frames, net_tx_dropped;
 	uint64_t blk_read_bytes, blk_reads, blk_write_bytes, blk_writes;
+	/* KVM's own statistics of the VM (vmm_kvm_stat): kvm[i] is the stat
+	 * vmmapi_kstat_name(i), known when bit i of kvm_present is set (a host
+	 * whose KVM lacks a stat, or a monitor without them: absent, not 0). */
+	uint64_t kvm_present;
+	uint64_t kvm[VMMAPI_KSTATS];
 };
+
+/* The name of KVM stat i, as KVM_GET_STATS_FD names it ("exits",
+ * "insn_emulation", "pf_guest", "pages_4k", ...), for i < VMMAPI_KSTATS;
+ * NULL beyond. The wire order: append new names, never reorder. */
+const char *vmmapi_kstat_name(unsigned i);
 
 struct vmmapi_msg {
 	uint32_t type; /* enum vmmapi_type */

@@ -13,6 +13,52 @@ static const char *const keys[NKEYS] = {"vmm",	"cg",  "mem", "memlim", "memcache
 					"rdb",	"rdn", "wrb", "wrn",	NULL};
 
 /* The values in keys' order (the last slot unused). */
+/* A decimal u64 at *pp (advanced past it): 0, or the problem. */
+static const char *number(const char **pp, uint64_t *out)
+{
+	const char *p = *pp;
+	if (*p < '0' || *p > '9')
+		return "not a decimal number";
+	uint64_t x = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if (__builtin_mul_overflow(x, 10, &x) ||
+		    __builtin_add_overflow(x, (uint64_t)(*p - '0'), &x))
+			return "out of range";
+	*pp = p;
+	*out = x;
+	return NULL;
+}
+
+/* The optional " kvm.NAME=N" pairs after wrn: known names, each after the
+ * one before it in vmmapi_kstat_name()'s order (so at most once each). */
+static int parse_kvm(const char *p, struct vmmapi_counters *c, struct errmsg *err)
+{
+	unsigned next = 0;
+	while (!strncmp(p, " kvm.", 5)) {
+		p += 5;
+		size_t nl = strcspn(p, "= ");
+		unsigned i = next;
+		while (i < VMMAPI_KSTATS &&
+		       (strlen(vmmapi_kstat_name(i)) != nl || strncmp(vmmapi_kstat_name(i), p, nl)))
+			i++;
+		if (i == VMMAPI_KSTATS || p[nl] != '=')
+			return errmsg_set(err, -EBADMSG,
+					  "stats: kvm.%.*s: unknown, doubled or out of order",
+					  (int)(nl > 48 ? 48 : nl), p);
+		p += nl + 1;
+		const char *bad = number(&p, &c->kvm[i]);
+		if (bad)
+			return errmsg_set(err, -EBADMSG, "stats: kvm.%s: %s", vmmapi_kstat_name(i),
+					  bad);
+		c->kvm_present |= 1ull << i;
+		next = i + 1;
+	}
+	if (*p)
+		return errmsg_set(err, -EBADMSG, "stats: trailing text after %s",
+				  next ? "the KVM stats" : "wrn");
+	return 0;
+}
+
 static void to_values(const struct ctrstats *s, uint64_t v[NKEYS])
 {
 	const struct vmmapi_counters *c = &s->io;
@@ -46,6 +92,13 @@ int ctrstats_format(const struct ctrstats *s, char *buf, size_t cap)
 		w = snprintf(buf + n, cap - n, " %s=%" PRIu64, keys[i], v[i]);
 		n = w < 0 ? cap : n + (size_t)w;
 	}
+	for (unsigned i = 0; i < VMMAPI_KSTATS && n < cap; i++) {
+		if (!s->has_counters || !(s->io.kvm_present >> i & 1))
+			continue;
+		w = snprintf(buf + n, cap - n, " kvm.%s=%" PRIu64, vmmapi_kstat_name(i),
+			     s->io.kvm[i]);
+		n = w < 0 ? cap : n + (size_t)w;
+	}
 	return n < cap ? 0 : -ENOSPC;
 }
 
@@ -62,19 +115,14 @@ int ctrstats_parse(const char *line, struct ctrstats *out, struct errmsg *err)
 			return errmsg_set(err, -EBADMSG, "stats: %s: missing or out of order",
 					  keys[i]);
 		p += 2 + kl;
-		if (*p < '0' || *p > '9')
-			return errmsg_set(err, -EBADMSG, "stats: %s: not a decimal number",
-					  keys[i]);
-		uint64_t x = 0;
-		for (; *p >= '0' && *p <= '9'; p++)
-			if (__builtin_mul_overflow(x, 10, &x) ||
-			    __builtin_add_overflow(x, (uint64_t)(*p - '0'), &x))
-				return errmsg_set(err, -EBADMSG, "stats: %s: out of range",
-						  keys[i]);
-		v[i] = x;
+		const char *bad = number(&p, &v[i]);
+		if (bad)
+			return errmsg_set(err, -EBADMSG, "stats: %s: %s", keys[i], bad);
 	}
-	if (*p)
-		return errmsg_set(err, -EBADMSG, "stats: trailing text after wrn");
+	struct vmmapi_counters kvm = {0};
+	int rc = parse_kvm(p, &kvm, err);
+	if (rc)
+		return rc;
 	if (v[0] > INT32_MAX)
 		return errmsg_set(err, -EBADMSG, "stats: vmm: not a pid");
 	if (v[1] > 1 || v[7] > 1)
@@ -95,5 +143,9 @@ int ctrstats_parse(const char *line, struct ctrstats *out, struct errmsg *err)
 					   .blk_reads = v[13],
 					   .blk_write_bytes = v[14],
 					   .blk_writes = v[15]};
+	if (kvm.kvm_present && !out->has_counters)
+		return errmsg_set(err, -EBADMSG, "stats: KVM stats with io=0");
+	out->io.kvm_present = kvm.kvm_present;
+	memcpy(out->io.kvm, kvm.kvm, sizeof(kvm.kvm));
 	return 0;
 }

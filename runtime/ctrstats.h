@@ -11,12 +11,16 @@
  * - ctrstats_format() writes the line (without "ok " or the newline) into
  *   buf: "stats1 vmm=PID cg=0|1 mem=N memlim=N memcache=N cpu=NS pids=N
  *   io=0|1 rxb=N rxp=N txb=N txp=N rdb=N rdn=N wrb=N wrn=N", every key in
- *   that order, decimal; -ENOSPC when cap is too small (CTRSTATS_LINE_MAX is
+ *   that order, decimal, then " kvm.NAME=N" for each of KVM's stats the
+ *   monitor knew (vmmapi_counters.kvm_present; NAME is vmmapi_kstat_name's)
+ *   in that order; -ENOSPC when cap is too small (CTRSTATS_LINE_MAX is
  *   always enough).
  * - ctrstats_parse() is strict (the supervisor is another process; the
  *   counters are the monitor's, which faces the guest): exactly those keys
  *   in that order, single spaces, digits only, values that fit in 64 bits
- *   (vmm in a pid, the flags 0 or 1), nothing after: else -EBADMSG with err
+ *   (vmm in a pid, the flags 0 or 1), then kvm.NAME pairs of known names in
+ *   order, each at most once, only with io=1 (none at all: a supervisor of
+ *   an older hull, kvm_present 0), nothing after: else -EBADMSG with err
  *   naming the key and the problem.
  * - Pure; no state; any thread.
  */
@@ -31,7 +35,7 @@
 #include "common/errmsg.h"
 #include "proto/vmmapi.h"
 
-#define CTRSTATS_LINE_MAX 512
+#define CTRSTATS_LINE_MAX 1536
 
 struct ctrstats {
 	pid_t vmm; /* the VM monitor's pid; 0: none (the VM ended) */

@@ -111,7 +111,8 @@ static const int devices_sockopts[] = {SO_PEERCRED};
  * (poll, recv, send), PAUSE/RESUME (kicks the vCPUs), ATTACH_DISK (opens
  * the image, a block device's size), SAVE_TEMPLATE (reads VM and vCPU
  * state, writes the template directory through temp+rename: vmm/snapshot),
- * and the end (joins the threads, unmaps guest memory, removes the vsock
+ * GET_COUNTERS (pread64 on KVM's stats fds, opened before the filters:
+ * vmm/kvm_stats.h), and the end (joins the threads, unmaps guest memory, removes the vsock
  * socket). */
 static const int control_calls[] = {
     SCMP_SYS(poll),	  SCMP_SYS(ppoll),     SCMP_SYS(recvfrom),  SCMP_SYS(recvmsg),

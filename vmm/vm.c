@@ -29,6 +29,7 @@
 #include "vmm/x86/serial.h"
 #include "vmm/snapshot/snapshot.h"
 #include "vmm/snapshot/vmstate.h"
+#include "vmm/kvm_stats.h"
 #include "vmm/vcpu.h"
 #include "p9/p9.h"
 #include "vmm/virtio/virtio_9p.h"
@@ -116,6 +117,10 @@ struct vmm {
 	bool loop_started;
 	struct vcpu vcpus[VMM_MAX_CPUS];
 	unsigned ncpus;
+	/* KVM's statistics (vmm_kvm_stat): opened with the vCPUs, before any
+	 * seccomp filter; read with pread by the control thread. Empty (fd -1)
+	 * where the host has no KVM_GET_STATS_FD. */
+	struct kvm_stats vm_stats, cpu_stats[VMM_MAX_CPUS];
 	struct vcpu_env env;
 	struct vcpu_pause pause;
 	struct snapshot snap; /* restored from a template: owns the RAM mapping */
@@ -636,6 +641,19 @@ bool vmm_host_is_pvm(void)
 	return kvm_host_is_pvm();
 }
 
+/* KVM's statistics of the VM and of each vCPU. Missing ones (an older
+ * host, or a header this code refuses) leave those stats absent: said under
+ * --debug, never an error. */
+static void open_kvm_stats(struct vmm *vm)
+{
+	struct errmsg sub;
+	if (kvm_stats_open(&vm->vm_stats, vm->kvm.vm_fd, &sub) && vm->cfg.debug)
+		fprintf(stderr, "hull: vmm: VM stats absent: %s\n", sub.text);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (kvm_stats_open(&vm->cpu_stats[i], vm->vcpus[i].fd, &sub) && vm->cfg.debug)
+			fprintf(stderr, "hull: vmm: vCPU %u stats absent: %s\n", i, sub.text);
+}
+
 int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *err)
 {
 	if (cfg->cpus < 1 || cfg->cpus > VMM_MAX_CPUS)
@@ -666,6 +684,9 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 	}
 	for (unsigned i = 0; i < VMM_MAX_DISKS; i++)
 		vm->disks[i].fd = -1;
+	vm->vm_stats.fd = -1;
+	for (unsigned i = 0; i < VMM_MAX_CPUS; i++)
+		vm->cpu_stats[i].fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->pause.lock, NULL);
 	pthread_cond_init(&vm->pause.cond, NULL);
@@ -733,6 +754,7 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 		vmm_destroy(vm);
 		return rc;
 	}
+	open_kvm_stats(vm);
 	if (cfg->debug)
 		fprintf(stderr, "hull: vmm: %s host, %u vCPU, %llu MiB, cmdline: %s\n",
 			vm->pvm ? "PVM" : "VMX/SVM", vm->ncpus,
@@ -956,6 +978,26 @@ void vmm_get_counters(struct vmm *vm, struct vmm_counters *out)
 	}
 }
 
+int vmm_kvm_stat(struct vmm *vm, const char *name, uint64_t *val)
+{
+	uint64_t sum = 0;
+	int rc = -ENOENT;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		uint64_t v;
+		int r = kvm_stats_get(&vm->cpu_stats[i], name, &v);
+		if (r == -ENOENT)
+			continue;
+		if (r)
+			return r;
+		sum += v;
+		rc = 0;
+	}
+	if (rc == -ENOENT)
+		return kvm_stats_get(&vm->vm_stats, name, val);
+	*val = sum;
+	return 0;
+}
+
 void vmm_destroy(struct vmm *vm)
 {
 	if (!vm)
@@ -967,8 +1009,11 @@ void vmm_destroy(struct vmm *vm)
 		vm_stop(vm, VMM_STOP_REQUESTED, "VM destroyed");
 		vmm_wait(vm);
 	}
-	for (unsigned i = 0; i < vm->ncpus; i++)
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		kvm_stats_free(&vm->cpu_stats[i]);
 		vcpu_destroy(&vm->vcpus[i]);
+	}
+	kvm_stats_free(&vm->vm_stats);
 	/* transports first: a device's back end outlives its transport */
 	for (unsigned i = 0; i < NSLOTS; i++)
 		vdev_free(&vm->vdevs[i]);

@@ -189,6 +189,14 @@ struct vmm_counters {
 	uint64_t blk_read_bytes, blk_reads, blk_write_bytes, blk_writes;
 };
 void vmm_get_counters(struct vmm *vm, struct vmm_counters *out);
+/* KVM's own statistic `name` (KVM_GET_STATS_FD: "exits", "insn_emulation",
+ * "pf_guest", "pages_4k", ...): a vCPU stat summed over the vCPUs, else the
+ * VM's. Cumulative since the VM was made (KVM counts per vCPU object: a
+ * restored VM from its restore). 0; -ENOENT when this host's KVM has no
+ * such stat (normal: the set differs by kernel and backend); -errno when a
+ * read failed. The control thread (pread64 in its seccomp role); while the
+ * VM exists. */
+int vmm_kvm_stat(struct vmm *vm, const char *name, uint64_t *val);
 void vmm_destroy(struct vmm *vm);
 
 /* A template's identity, computed here and nowhere else: everything in cfg

@@ -179,6 +179,11 @@ static struct vmmapi_msg full_counters(void)
 					      .blk_reads = 8,
 					      .blk_write_bytes = 9,
 					      .blk_writes = 10};
+	/* KVM stats 0, 2 and the last known */
+	m.counters.kvm_present = 1u | 4u | 1ull << (VMMAPI_KSTATS - 1);
+	m.counters.kvm[0] = 11;
+	m.counters.kvm[2] = UINT64_MAX - 1;
+	m.counters.kvm[VMMAPI_KSTATS - 1] = 13;
 	return m;
 }
 
@@ -190,19 +195,42 @@ static void test_counters(void **state)
 	struct errmsg err;
 	struct vmmapi_msg m = full_counters(), d;
 	int n = vmmapi_encode(&m, buf, sizeof(buf), &err);
-	assert_int_equal(n, 4 + 10 * 8);
+	assert_int_equal(n, 4 + 10 * 8 + 8 + 3 * 8);
 	assert_int_equal(vmmapi_decode(buf, (size_t)n, &d, &err), 0);
 	assert_int_equal(d.type, VMMAPI_COUNTERS);
 	assert_memory_equal(&d.counters, &m.counters, sizeof(m.counters));
+	/* the stats absent from the mask are absent from the wire: 0 decoded */
+	assert_int_equal(d.counters.kvm[1], 0);
+	assert_string_equal(vmmapi_kstat_name(0), "exits");
+	assert_string_equal(vmmapi_kstat_name(8), "insn_emulation");
+	assert_non_null(vmmapi_kstat_name(VMMAPI_KSTATS - 1));
+	assert_null(vmmapi_kstat_name(VMMAPI_KSTATS));
+	/* a stat bit beyond the known ones: refused both ways */
+	uint8_t save[8];
+	memcpy(save, buf + 4 + 80, 8);
+	buf[4 + 80 + VMMAPI_KSTATS / 8] |= (uint8_t)(1u << (VMMAPI_KSTATS % 8));
+	assert_int_equal(vmmapi_decode(buf, (size_t)n, &d, &err), -EBADMSG);
+	assert_non_null(strstr(err.text, "kvm_present"));
+	memcpy(buf + 4 + 80, save, 8);
+	struct vmmapi_msg bad = full_counters();
+	bad.counters.kvm_present |= 1ull << VMMAPI_KSTATS;
+	assert_int_equal(vmmapi_encode(&bad, buf, sizeof(buf), &err), -EINVAL);
+	n = vmmapi_encode(&m, buf, sizeof(buf), &err);
+	/* without the KVM part (an older encoder): the mask is missing */
+	assert_int_equal(vmmapi_decode(buf, 4 + 80, &d, &err), -EBADMSG);
+	assert_non_null(strstr(err.text, "kvm_present"));
+	/* the mask promises a value that is not there: named */
+	assert_int_equal(vmmapi_decode(buf, (size_t)n - 8, &d, &err), -EBADMSG);
+	assert_non_null(strstr(err.text, vmmapi_kstat_name(VMMAPI_KSTATS - 1)));
 	assert_string_equal(vmmapi_type_name(VMMAPI_COUNTERS), "COUNTERS");
 	assert_string_equal(vmmapi_type_name(VMMAPI_GET_COUNTERS), "GET_COUNTERS");
 	/* a little-endian layout: net_tx_bytes (the 4th) is all ones */
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(buf[4 + 3 * 8 + i], 0xff);
 	/* one byte short of a whole field, and a field short */
-	assert_int_equal(vmmapi_decode(buf, (size_t)n - 1, &d, &err), -EBADMSG);
+	assert_int_equal(vmmapi_decode(buf, 4 + 80 - 1, &d, &err), -EBADMSG);
 	assert_non_null(strstr(err.text, "blk_writes"));
-	assert_int_equal(vmmapi_decode(buf, (size_t)n - 8, &d, &err), -EBADMSG);
+	assert_int_equal(vmmapi_decode(buf, 4 + 80 - 8, &d, &err), -EBADMSG);
 	assert_non_null(strstr(err.text, "COUNTERS"));
 	/* just the type: the first field is missing */
 	assert_int_equal(vmmapi_decode(buf, 4, &d, &err), -EBADMSG);

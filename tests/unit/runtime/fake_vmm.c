@@ -2,7 +2,8 @@
  * fds vmproc gives it, misbehaving as $FAKE_VMM says:
  *   good      CREATED (refused, with control bytes in why), STARTED; answers
  *             SAVE_TEMPLATE 0, ATTACH_DISK -ENOENT, PAUSE/RESUME 0,
- *             GET_COUNTERS with COUNTERS {1, 2, ... 10}; STOP ->
+ *             GET_COUNTERS with COUNTERS {1, 2, ... 10; KVM exits 11,
+ *             insn_emulation 12}; STOP ->
  *             STOPPED; console "hello\n" before CREATED
  *   fds       STOPPED whose why lists this process's open fds
  *   garbage   a malformed packet after CONFIG
@@ -136,7 +137,12 @@ int main(void)
 			break;
 		case VMMAPI_GET_COUNTERS:
 			r = (struct vmmapi_msg){.type = VMMAPI_COUNTERS};
-			r.counters = (struct vmmapi_counters){1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+			r.counters =
+			    (struct vmmapi_counters){1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, {0}};
+			/* KVM's exits and insn_emulation */
+			r.counters.kvm_present = 1u | 1u << 8;
+			r.counters.kvm[0] = 11;
+			r.counters.kvm[8] = 12;
 			break;
 		case VMMAPI_ATTACH_DISK:
 			r.result.err = -2;

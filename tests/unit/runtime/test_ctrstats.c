@@ -112,11 +112,73 @@ static void test_malformed(void **state)
 	expect_bad(bad, "io: not 0 or 1");
 }
 
+/* KVM's stats ride after wrn as kvm.NAME pairs: round trip, an older
+ * supervisor's line without them, and unknown, doubled, out-of-order or
+ * malformed pairs refused by name. */
+static void test_kvm(void **state)
+{
+	(void)state;
+	struct ctrstats s = sample(), d;
+	s.io.kvm_present = 1u | 1u << 8 | 1ull << (VMMAPI_KSTATS - 1);
+	s.io.kvm[0] = 123;
+	s.io.kvm[8] = UINT64_MAX;
+	s.io.kvm[VMMAPI_KSTATS - 1] = 7;
+	char line[CTRSTATS_LINE_MAX], bad[CTRSTATS_LINE_MAX + 64];
+	struct errmsg err;
+	assert_int_equal(ctrstats_format(&s, line, sizeof(line)), 0);
+	assert_non_null(
+	    strstr(line, " wrn=9 kvm.exits=123 kvm.insn_emulation=18446744073709551615 "));
+	assert_int_equal(ctrstats_parse(line, &d, &err), 0);
+	assert_memory_equal(&d.io, &s.io, sizeof(s.io));
+	/* every stat at its maximum still fits the line */
+	struct ctrstats big;
+	memset(&big, 0xff, sizeof(big));
+	big.vmm = INT32_MAX;
+	big.has_cgroup = big.has_counters = true;
+	big.io.kvm_present = (1ull << VMMAPI_KSTATS) - 1;
+	assert_int_equal(ctrstats_format(&big, line, sizeof(line)), 0);
+	assert_int_equal(ctrstats_parse(line, &d, &err), 0);
+	assert_true(d.io.kvm_present == big.io.kvm_present);
+	assert_memory_equal(d.io.kvm, big.io.kvm, sizeof(big.io.kvm));
+	/* an older supervisor: no pairs, nothing present */
+	s.io.kvm_present = 0;
+	assert_int_equal(ctrstats_format(&s, line, sizeof(line)), 0);
+	assert_null(strstr(line, "kvm."));
+	assert_int_equal(ctrstats_parse(line, &d, &err), 0);
+	assert_true(d.io.kvm_present == 0);
+	/* no counters at all: no pairs written, and none accepted */
+	s.has_counters = false;
+	s.io.kvm_present = 1;
+	assert_int_equal(ctrstats_format(&s, line, sizeof(line)), 0);
+	assert_null(strstr(line, "kvm."));
+	snprintf(bad, sizeof(bad), "%s kvm.exits=1", line);
+	expect_bad(bad, "KVM stats with io=0");
+	s = sample();
+	assert_int_equal(ctrstats_format(&s, line, sizeof(line)), 0);
+	/* what follows a good line, and what the refusal names */
+	static const char *const tails[][2] = {
+	    {" kvm.nosuch=1", "kvm.nosuch: unknown"},
+	    {" kvm.exits=1 kvm.exits=2", "kvm.exits: unknown, doubled or out of order"},
+	    {" kvm.pf_guest=1 kvm.exits=2", "kvm.exits: unknown, doubled or out of order"},
+	    {" kvm.exits=", "kvm.exits: not a decimal number"},
+	    {" kvm.exits=18446744073709551616", "kvm.exits: out of range"},
+	    {" kvm.exits", "kvm.exits: unknown"},
+	    {" kvm.exits=1 ", "trailing text after the KVM stats"},
+	    {" kvm.exits=1x", "trailing"},
+	    {" kvm.exit=1", "kvm.exit: unknown"}, /* a prefix of a name is not the name */
+	};
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		snprintf(bad, sizeof(bad), "%s%s", line, tails[i][0]);
+		expect_bad(bad, tails[i][1]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_kvm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

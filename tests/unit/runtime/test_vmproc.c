@@ -77,6 +77,9 @@ static void test_good(void **state)
 	assert_int_equal(c.net_tx_bytes, 4);
 	assert_int_equal(c.blk_read_bytes, 7);
 	assert_int_equal(c.blk_writes, 10);
+	assert_true(c.kvm_present == (1u | 1u << 8));
+	assert_int_equal(c.kvm[0], 11);
+	assert_int_equal(c.kvm[8], 12);
 	assert_int_equal(vmproc_stop(vp), 0);
 	ev = next(vp);
 	assert_int_equal(ev.kind, VMPROC_EV_STOPPED);
