@@ -17,6 +17,7 @@ fi
 deps=(
 	build-essential meson ninja-build pkg-config
 	libcmocka-dev libarchive-dev libjson-c-dev libext2fs-dev libssl-dev libslirp-dev libglib2.0-dev libseccomp-dev
+	nettle-dev
 	linux-source-6.1 flex bison bc libelf-dev xz-utils
 	cpio busybox-static e2fsprogs jq
 	libcurl4-openssl-dev docker-registry skopeo python3-jwt python3-cryptography curl iproute2

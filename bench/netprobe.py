@@ -16,7 +16,7 @@ import time
 import urllib.request
 
 
-def get(url, timeout=10.0):
+def get(url, timeout=120.0):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.read()
 
@@ -26,8 +26,12 @@ def main(argv):
     if mode == "wait":
         deadline = time.monotonic() + float(argv[3])
         while time.monotonic() < deadline:
+            # one try may take long: the guest's httpd forks per connection,
+            # seconds of emulated guest kernel work on a loaded host; a short
+            # per-try timeout abandoned every try there (and each abandoned
+            # connection still cost the guest its fork)
             try:
-                get(argv[2], timeout=2.0)
+                get(argv[2], timeout=max(1.0, deadline - time.monotonic()))
                 return 0
             except Exception:
                 time.sleep(1.0)

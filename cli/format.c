@@ -605,27 +605,3 @@ void format_free(struct format *f)
 	free(f->rows);
 	free(f);
 }
-
-static void size_in(uint64_t b, double step, const char *const u[5], const char *fmt, char *out,
-		    size_t n)
-{
-	double v = (double)b;
-	int i = 0;
-	while (v >= step && i < 4) {
-		v /= step;
-		i++;
-	}
-	snprintf(out, n, i ? fmt : "%.0f %s", v, u[i]);
-}
-
-void format_size(uint64_t b, char *out, size_t n)
-{
-	static const char *const u[] = {"B", "kB", "MB", "GB", "TB"};
-	size_in(b, 1000, u, "%.3g %s", out, n);
-}
-
-void format_size_iec(uint64_t b, char *out, size_t n)
-{
-	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	size_in(b, 1024, u, "%.1f %s", out, n);
-}

@@ -70,11 +70,6 @@ void format_free(struct format *f);
 /* One item through one template, without a table: *out is malloc'd. */
 int format_render(const char *tmpl, json_object *obj, char **out, struct errmsg *err);
 
-/* docker's sizes: "512 B", "4.1 kB", "1.23 GB" (powers of 1000), into out. */
-void format_size(uint64_t bytes, char *out, size_t n);
-/* Powers of 1024 for memory: "128.0 MiB". */
-void format_size_iec(uint64_t bytes, char *out, size_t n);
-
 /* Display width of UTF-8 text (one column per character). */
 size_t format_width(const char *s);
 

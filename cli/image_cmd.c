@@ -170,7 +170,7 @@ static json_object *image_item(const struct inventory_item *it)
 	const char *id = it->manifest[0] ? it->manifest : it->digest;
 	char repo[300], tag[160], size[32], created[20] = "-", sid[16];
 	split_ref(it->ref ? it->ref : "<none>", repo, sizeof(repo), tag, sizeof(tag));
-	format_size(it->rootfs_bytes ? it->rootfs_bytes : it->compressed, size, sizeof(size) - 1);
+	size_human(it->rootfs_bytes ? it->rootfs_bytes : it->compressed, size, sizeof(size) - 1);
 	if (!it->rootfs_bytes)
 		strcat(size, "*");
 	if (it->created && strlen(it->created) >= 16) {
@@ -300,7 +300,7 @@ int rmi_main(int argc, char **argv)
 		total += freed;
 	}
 	char h[32];
-	format_size(total, h, sizeof(h));
+	size_human(total, h, sizeof(h));
 	printf("Reclaimed %s\n", h);
 	free(c.store);
 	return status;
@@ -359,7 +359,7 @@ int image_main(int argc, char **argv)
 		status = HCP_EXIT_HULL_FAILED;
 	} else {
 		char h[32];
-		format_size(freed, h, sizeof(h));
+		size_human(freed, h, sizeof(h));
 		printf("Reclaimed %s\n", h);
 	}
 	free(c.store);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/format.h"
+#include "common/size.h"
 #include "cli/opts.h"
 #include "runtime/paths.h"
 #include "runtime/template.h"
@@ -126,8 +127,8 @@ static json_object *template_item(const struct vmm_template_info *in)
 		return NULL;
 	char disk[32], mem[32], when[32] = "-", cpus[16] = "?", nic[32] = "?", vols[16] = "?",
 				forw[160];
-	format_size_iec(in->disk_bytes, disk, sizeof(disk));
-	format_size_iec(in->mem_bytes, mem, sizeof(mem));
+	size_human_iec(in->disk_bytes, disk, sizeof(disk));
+	size_human_iec(in->mem_bytes, mem, sizeof(mem));
 	time_t t = (time_t)in->created;
 	struct tm tm;
 	if (t && localtime_r(&t, &tm))

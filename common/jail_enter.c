@@ -40,17 +40,25 @@ static int drop_rest(struct errmsg *err)
 	return 0;
 }
 
-int jail_enter(const char *root, struct errmsg *err)
+int jail_pivot(const char *root)
 {
 	/* pivot_root(".", "."): the old root ends up stacked on the new one,
 	 * and the detach below takes it away; no directory for it needed */
 	if (chdir(root) || syscall(SYS_pivot_root, ".", "."))
-		return errmsg_set(err, -errno, "jail: pivot_root into %s: %s", root,
-				  strerror(errno));
+		return -errno;
 	if (umount2(".", MNT_DETACH) || chdir("/"))
-		return errmsg_set(err, -errno, "jail: detaching the host's root: %s",
-				  strerror(errno));
-	int rc = drop_bounding(err);
+		return -errno;
+	return 0;
+}
+
+int jail_enter(const char *root, struct errmsg *err)
+{
+	int rc = jail_pivot(root);
+	if (rc)
+		return errmsg_set(err, rc,
+				  "jail: pivot_root into %s and detaching the host's root: %s",
+				  root, strerror(-rc));
+	rc = drop_bounding(err);
 	return rc ? rc : drop_rest(err);
 }
 

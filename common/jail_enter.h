@@ -15,6 +15,11 @@
  *   are per thread; threads started later inherit the empty sets).
  * - After it, the process can open only what the runtime mounted or
  *   passed as fds; a seccomp filter, if any, is installed after this.
+ * - jail_pivot(root): jail_enter()'s first step alone (pivot_root into
+ *   root, the host's root detached, cwd "/"), for the runtime's forked
+ *   child that execs a program of someone else's (runtime/jail.h,
+ *   jail_foreign), which cannot do it itself. Raw system calls only:
+ *   async-signal-safe. 0 or -errno.
  * - jail_user(): who every helper started by root runs as, the system user
  *   JAIL_USER (setup.sh creates it); the one owner of that identity, for
  *   the exec'd helpers (runtime/jail.c) and the forked image converter
@@ -50,6 +55,7 @@
 #define JAIL_USER "hull"
 
 int jail_enter(const char *root, struct errmsg *err);
+int jail_pivot(const char *root);
 int jail_user(uid_t *uid, gid_t *gid);
 int jail_become(uid_t uid, gid_t gid, struct errmsg *err);
 int jail_set_ids(uid_t uid, gid_t gid);

@@ -1,7 +1,8 @@
 /* sha256: SHA-256 (FIPS 180-4) in plain C, for the parts of hull that must
  * not link libcrypto: hull-vmm checks template files with it and names
- * template directories by it. (images/ hashes layers with libcrypto's
- * faster code; both give the same digests.)
+ * template directories by it. (images/ hashes blobs and layers with
+ * libnettle's faster code, SHA-NI where the CPU has it: images/digest.h;
+ * both give the same digests.)
  *
  * Contract: sha256_init, any number of sha256_update, sha256_final; a
  * context is one caller's (no shared state). Never fails. */

@@ -71,3 +71,9 @@ void size_human_binary(uint64_t b, char *out, size_t n)
 	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
 	human(b, 1024, u, "%.4g%s", out, n);
 }
+
+void size_human_iec(uint64_t b, char *out, size_t n)
+{
+	static const char *const u[] = {" B", " KiB", " MiB", " GiB", " TiB"};
+	human(b, 1024, u, "%.1f%s", out, n);
+}

@@ -13,6 +13,9 @@ int parse_size(const char *s, uint64_t *out);
  * images, system df) and binary ones ("12.5MiB", stats' memory). */
 void size_human(uint64_t b, char *out, size_t n);
 void size_human_binary(uint64_t b, char *out, size_t n);
+/* Powers of 1024 with one decimal and a space, for memory and disk sizes
+ * hull prints of its own (snapshots): "128.0 MiB", "1 B". */
+void size_human_iec(uint64_t b, char *out, size_t n);
 /* docker stats' I/O columns: decimal, 3 significant digits, no space
  * ("1.23kB", "512B", "0B"). */
 void size_human_tight(uint64_t b, char *out, size_t n);

@@ -20,6 +20,8 @@
 #include "fuzz/hostile_driver.h"
 #include "fuzz/p9msg.h"
 #include "fuzz/snapshot_fixture.h"
+#include "images/convert_req.h"
+#include "images/oci_json.h"
 #include "proto/hcp.h"
 #include "proto/vmmapi.h"
 #include "shim/ttrpc.h"
@@ -992,6 +994,34 @@ static void vmmapi_seeds(void)
 	vmmapi_seed("counters", &m);
 }
 
+/* hull-convert's requests (images/convert_req.h), as images/convert.c
+ * fills them: a directory layout's two layers and an archive's one; the
+ * first byte is the number of work fds. */
+static void convert_req_seed(const char *name, bool archive)
+{
+	struct convreq *r = convreq_new(2);
+	FZ_CHECK(r);
+	r->archive = archive;
+	r->size = 128ull << 20;
+	r->cap = 1ull << 30;
+	r->inodes = 32768;
+	r->max_bytes = 16ull << 30;
+	r->max_entries = 2000000;
+	snprintf(r->path, sizeof(r->path), "/var/lib/hull/rootfs/x.ext4.tmp.1");
+	snprintf(r->source, sizeof(r->source), "/var/lib/hull/oci");
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(r->layers[i].digest, DIGEST_STR_LEN, "sha256:%064x", i + 1);
+		snprintf(r->layers[i].diff_id, DIGEST_STR_LEN, "sha256:%064x", i + 10);
+		r->layers[i].kind = i ? OCI_KIND_LAYER_TAR : OCI_KIND_LAYER_GZIP;
+		r->layers[i].fd = archive ? 1 : i + 1;
+	}
+	struct buf b = {0};
+	le(&b, archive ? 2 : 3, 1);
+	put(&b, r, convreq_size(2));
+	save_buf("convert-req", name, &b);
+	free(r);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1005,6 +1035,8 @@ int main(int argc, char **argv)
 	}
 	hcp_seeds();
 	vmmapi_seeds();
+	convert_req_seed("dir", false);
+	convert_req_seed("archive", true);
 	blk_seeds();
 	net_seeds();
 	vsock_seeds();

@@ -2,18 +2,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "images/convert_proc.h"
+#include "images/convert_req.h"
 #include "images/ext4w.h"
-#include "images/fstree.h"
-#include "images/layer.h"
 
 #define MIB (1ull << 20)
-#define MAX_FS_BYTES (15ull << 40) /* under ext4's 16 TiB without 64bit */
-#define MAX_ATTEMPTS 3
+#define MAX_FS_BYTES CONVREQ_FS_MAX
 
 void convert_size(const struct oci_manifest *m, uint64_t *bytes, uint32_t *inodes)
 {
@@ -47,103 +46,92 @@ static void uuid_of(const char *digest, uint8_t uuid[16])
 	}
 }
 
-/* What the converter child works on: all of it opened by the parent. */
+/* What hull-convert works on: all of it opened here. */
 struct job {
-	struct oci_source *src; /* preopened */
-	const struct oci_manifest *m;
-	char **diff_ids;
-	int fd;		  /* the image file, at its temp name */
-	const char *path; /* that name, for messages */
+	int fd;		    /* the image file, at its temp name */
+	const char *path;   /* that name, for messages */
+	const char *source; /* the layout or archive, for messages */
 	struct ext4w_params p;
 	uint64_t cap; /* the largest filesystem the limit allows */
 	const struct image_limits *lim;
 };
 
-static int build(const struct job *j, const struct ext4w_params *p, struct convproc *cp,
-		 struct convert_stats *st, struct errmsg *err)
+/* The request for hull-convert (images/convert_req.h) and its fds: the
+ * image first, then each layer's blob (or the archive) once. fds[] has
+ * room for n_layers + 1. */
+static int request(struct oci_source *src, const struct oci_manifest *m, char **diff_ids,
+		   const struct job *j, struct convreq *r, int *fds, size_t *nfds)
 {
-	struct ext4w *w;
-	struct fstree *t = NULL;
-	int rc = ext4w_create_fd(j->fd, j->path, p, &w, err);
-	if (rc)
-		return rc;
-	rc = fstree_new(ext4w_release, w, &t);
-	struct layer_stats ls = {0};
-	for (size_t i = 0; !rc && i < j->m->n_layers; i++) {
-		convproc_progress(cp, (unsigned)i);
-		rc = layer_apply(j->src, &j->m->layers[i], j->m->layer_kinds[i], j->diff_ids[i],
-				 (unsigned)i, j->lim, t, w, &ls, err);
+	r->archive = oci_source_is_archive(src);
+	r->image_fd = 0;
+	fds[0] = j->fd;
+	*nfds = 1;
+	r->size = j->p.size;
+	r->cap = j->cap;
+	r->inodes = j->p.inodes;
+	memcpy(r->uuid, j->p.uuid, sizeof(r->uuid));
+	r->max_bytes = j->lim->max_bytes;
+	r->max_entries = j->lim->max_entries;
+	if (snprintf(r->path, sizeof(r->path), "%s", j->path) >= (int)sizeof(r->path))
+		return -ENAMETOOLONG;
+	snprintf(r->source, sizeof(r->source), "%s", j->source);
+	for (size_t i = 0; i < m->n_layers; i++) {
+		struct convreq_layer *l = &r->layers[i];
+		memcpy(l->digest, m->layers[i].digest, DIGEST_STR_LEN);
+		snprintf(l->diff_id, sizeof(l->diff_id), "%s", diff_ids[i]);
+		l->size = m->layers[i].size;
+		l->kind = m->layer_kinds[i];
+		int fd = oci_source_blob_fd(src, m->layers[i].digest);
+		if (fd < 0)
+			return -EBADF;
+		size_t k = 1;
+		while (k < *nfds && fds[k] != fd)
+			k++;
+		if (k == *nfds)
+			fds[(*nfds)++] = fd;
+		l->fd = (uint32_t)k;
 	}
-	if (!rc)
-		rc = ext4w_finish(w, t, err);
-	if (!rc) {
-		uint64_t used, total;
-		uint32_t iused, itotal;
-		ext4w_usage(w, &used, &total, &iused, &itotal);
-		st->fs_bytes = total * 4096;
-		st->used_bytes = used * 4096;
-		st->inodes = iused;
-		st->entries = ls.entries;
-		st->tar_bytes = ls.tar_bytes;
-	}
-	fstree_free(t);
-	ext4w_free(w);
-	return rc;
+	return 0;
 }
-
-/* The converter child's work (convert_proc.h): the layers into the image,
- * over again bigger while the filesystem fills up. */
-static int convert_child(void *ctx, struct convproc *cp, void *out, size_t out_len,
-			 struct errmsg *err)
-{
-	struct job *j = ctx;
-	struct convert_stats st = {0};
-	struct ext4w_params p = j->p;
-	int rc;
-	oci_source_seal(j->src);
-	for (unsigned a = 1;; a++) {
-		st.attempts = a;
-		rc = build(j, &p, cp, &st, err);
-		if (rc != -EFBIG || a == MAX_ATTEMPTS || p.size >= j->cap)
-			break;
-		p.size = p.size * 4 > j->cap ? j->cap : p.size * 4;
-		p.inodes = p.inodes > 0xfff00000u / 4 ? 0xfff00000u : p.inodes * 4;
-	}
-	memcpy(out, &st, out_len < sizeof(st) ? out_len : sizeof(st));
-	return rc;
-}
-_Static_assert(sizeof(struct convert_stats) <= CONVPROC_OUT_MAX, "the stats come back whole");
 
 /* Open every layer for the child (no symlink, regular files: oci_source.h),
- * create the image file, run the child on them, remove the file unless it
- * succeeded. */
-static int run_child(struct job *j, struct convert_stats *st, struct errmsg *err)
+ * create the image file, run hull-convert on them, remove the file unless
+ * it succeeded. */
+static int run_child(struct oci_source *src, const struct oci_manifest *m, char **diff_ids,
+		     struct job *j, struct convert_stats *st, struct errmsg *err)
 {
-	const struct oci_manifest *m = j->m;
 	struct errmsg e2 = {{0}};
 	for (size_t i = 0; i < m->n_layers; i++) {
-		int rc = oci_source_preopen(j->src, &m->layers[i], 1, &e2);
+		int rc = oci_source_preopen(src, &m->layers[i], 1, &e2);
 		if (rc)
 			return errmsg_set(err, rc, "layer %zu (%.19s): %s", i + 1,
 					  m->layers[i].digest,
 					  e2.text[0] ? e2.text : strerror(-rc));
 	}
-	size_t max = m->n_layers + 3;
-	int *keep = calloc(max, sizeof(*keep));
-	if (!keep)
+	struct convreq *r = convreq_new(m->n_layers);
+	int *fds = calloc(m->n_layers + 1, sizeof(*fds));
+	if (!r || !fds) {
+		free(r);
+		free(fds);
 		return -ENOMEM;
+	}
 	j->fd = open(j->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (j->fd < 0) {
 		int rc = -errno;
-		free(keep);
+		free(r);
+		free(fds);
 		return errmsg_set(err, rc, "creating %s: %s", j->path, strerror(-rc));
 	}
-	size_t n = oci_source_fds(j->src, keep, max - 1);
-	keep[n++] = j->fd;
-	int item;
-	int rc = convproc_run(keep, n, (unsigned)m->n_layers, convert_child, j, st, sizeof(*st),
-			      &item, &e2);
-	free(keep);
+	size_t nfds;
+	int item = -1;
+	int rc = request(src, m, diff_ids, j, r, fds, &nfds);
+	if (rc)
+		errmsg_set(&e2, rc, "the request for the converter: %s", strerror(-rc));
+	else
+		rc = convproc_run(NULL, r, convreq_size(m->n_layers), fds, nfds,
+				  (unsigned)m->n_layers, st, sizeof(*st), &item, &e2);
+	free(r);
+	free(fds);
 	close(j->fd);
 	if (rc)
 		unlink(j->path);
@@ -199,11 +187,9 @@ int convert_image(struct oci_source *src, const struct oci_descriptor *md, const
 
 	uint8_t uuid[16];
 	uuid_of(md->digest, uuid);
-	struct job j = {.src = src,
-			.m = &m,
-			.diff_ids = diff_ids,
-			.fd = -1,
+	struct job j = {.fd = -1,
 			.path = path,
+			.source = oci_source_path(src),
 			.p = {.uuid = uuid},
 			.lim = lim};
 	convert_size(&m, &j.p.size, &j.p.inodes);
@@ -214,7 +200,7 @@ int convert_image(struct oci_source *src, const struct oci_descriptor *md, const
 	if (j.p.size > cap)
 		j.p.size = cap;
 	j.cap = cap;
-	rc = run_child(&j, st, err);
+	rc = run_child(src, &m, diff_ids, &j, st, err);
 	if (!rc) {
 		*config = cbuf;
 		*config_len = clen;

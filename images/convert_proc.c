@@ -8,16 +8,20 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/helper_path.h"
 #include "common/jail_enter.h"
 #include "seccomp/filter.h"
 
 /* 128 + SIGSYS, as hull-vmm's (the filter's handler exits with it) */
 #define EXIT_SECCOMP 159
+#define CONVPROC_MAGIC 0x68636e76u /* "hcnv" */
 
 enum { MSG_PROGRESS = 1, MSG_RESULT, MSG_SECCOMP };
 
@@ -30,9 +34,19 @@ struct msg {
 };
 _Static_assert(sizeof(struct msg) <= 4096, "a record is written at once");
 
-struct convproc {
-	int fd; /* the status pipe's write end */
+/* The request's header, parent -> child, before the caller's bytes. */
+struct req_hdr {
+	uint32_t magic;
+	uint32_t nfds;
+	uint32_t n_items;
+	uint32_t out_len;
+	uint32_t len; /* the caller's bytes that follow */
 };
+
+char *convproc_path(void)
+{
+	return helper_path(CONVPROC_ENV, "images", CONVPROC_NAME);
+}
 
 static void send_msg(int fd, const struct msg *m)
 {
@@ -41,92 +55,97 @@ static void send_msg(int fd, const struct msg *m)
 		;
 }
 
-void convproc_progress(struct convproc *cp, unsigned item)
-{
-	struct msg m = {.kind = MSG_PROGRESS, .v = (int32_t)item};
-	send_msg(cp->fd, &m);
-}
+/* ---- the forked child, up to the exec ---- */
 
-/* The seccomp trap's report (async-signal-safe: a write of a prepared
- * record). */
-static struct msg trap_msg;
-static void on_trap(void *ctx, const char *text)
-{
-	int fd = *(int *)ctx;
-	size_t n = strlen(text);
-	if (n >= sizeof(trap_msg.text))
-		n = sizeof(trap_msg.text) - 1;
-	trap_msg.kind = MSG_SECCOMP;
-	memcpy(trap_msg.text, text, n);
-	trap_msg.text[n] = '\0';
-	ssize_t w = write(fd, &trap_msg, sizeof(trap_msg));
-	(void)w;
-}
+/* What the forked child needs, prepared before the fork. */
+struct prep {
+	int *src; /* status, request, work fds..., exe: to CONVPROC_FD_STATUS.. */
+	size_t n;
+	pid_t parent;
+	bool root;
+	uid_t uid;
+	gid_t gid;
+	const char *exe;
+};
 
-static int cmp_int(const void *a, const void *b)
+/* A failure before the exec, as a result record on the status pipe. */
+static _Noreturn void pre_exec_fail(int fd, int rc, const struct errmsg *err)
 {
-	int x = *(const int *)a, y = *(const int *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Close every fd >= 3 that is not in keep[] (sorted here). */
-static int close_others(int *keep, size_t n)
-{
-	qsort(keep, n, sizeof(*keep), cmp_int);
-	unsigned from = 3;
-	for (size_t i = 0; i < n; i++) {
-		if (keep[i] < 3)
-			continue;
-		if ((unsigned)keep[i] > from && syscall(SYS_close_range, from, keep[i] - 1, 0))
-			return -errno;
-		from = (unsigned)keep[i] + 1;
-	}
-	return syscall(SYS_close_range, from, ~0u, 0) ? -errno : 0;
-}
-
-/* The child's confinement, in order; then fn. Never returns. */
-static _Noreturn void child(int *keep, size_t nkeep, int wfd, pid_t parent, bool root, uid_t uid,
-			    gid_t gid, convproc_fn fn, void *ctx, size_t out_len)
-{
-	struct msg m = {.kind = MSG_RESULT};
-	struct errmsg err = {{0}};
-	int rc = 0;
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-		_exit(127);
-	prctl(PR_SET_NAME, CONVPROC_NAME);
-	/* the parent's handlers (Ctrl-C during a pull) are not the child's */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* not even stderr: the user's terminal is no place for what a
-	 * taken-over converter would write (its messages go up the pipe) */
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
-		rc = errmsg_set(&err, -errno, "hull-convert: /dev/null: %s", strerror(errno));
-	keep[nkeep++] = wfd;
-	if (!rc && (rc = close_others(keep, nkeep)))
-		errmsg_set(&err, rc, "hull-convert: closing inherited fds: %s", strerror(-rc));
-	if (!rc && root && unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS))
-		rc = errmsg_set(&err, -errno, "hull-convert: namespaces: %s", strerror(errno));
-	if (!rc)
-		rc = jail_become(uid, gid, &err);
-	if (!rc)
-		rc = hsc_trap_init(CONVPROC_NAME, on_trap, &wfd, EXIT_SECCOMP, &err);
-	if (!rc)
-		rc = hsc_install(HSC_CONVERT, &err);
-	struct convproc cp = {wfd};
-	if (!rc)
-		rc = fn(ctx, &cp, m.out, out_len, &err);
-	m.v = rc;
-	memcpy(m.text, err.text, sizeof(m.text));
-	send_msg(wfd, &m);
-	/* the system call: a sanitizer's _exit would do more */
+	struct msg m = {.kind = MSG_RESULT, .v = rc};
+	memcpy(m.text, err->text, sizeof(m.text));
+	send_msg(fd, &m);
 	syscall(SYS_exit_group, 0);
 	_exit(0);
 }
+
+/* System calls only from here to the exec (the parent may be threaded:
+ * a lock another thread held at the fork is held forever in this copy).
+ * errmsg_set() formats with vsnprintf on the failure paths only. */
+static _Noreturn void pre_exec(const struct prep *p)
+{
+	struct errmsg err = {{0}};
+	int sfd = p->src[0], rc = 0;
+	/* the parent's handlers (Ctrl-C during a pull) and ignored signals
+	 * are not the child's */
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* every fd to its fixed number: first all of them above the targets,
+	 * so that no dup2 overwrites a source not yet moved */
+	int hi_base = CONVPROC_FD_STATUS + (int)p->n;
+	for (size_t i = 0; i < p->n; i++) {
+		int fd = fcntl(p->src[i], F_DUPFD_CLOEXEC, hi_base);
+		if (fd < 0) {
+			rc = errmsg_set(&err, -errno, "hull-convert: moving fds: %s",
+					strerror(errno));
+			pre_exec_fail(sfd, rc, &err);
+		}
+		p->src[i] = fd;
+		if (i == 0)
+			sfd = fd;
+	}
+	/* not even stderr: the user's terminal is no place for what a
+	 * taken-over converter would write (its messages go up the pipe) */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) {
+		rc = errmsg_set(&err, -errno, "hull-convert: /dev/null: %s", strerror(errno));
+		pre_exec_fail(sfd, rc, &err);
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if (dup2(p->src[i], CONVPROC_FD_STATUS + (int)i) < 0) {
+			rc = errmsg_set(&err, -errno, "hull-convert: moving fds: %s",
+					strerror(errno));
+			pre_exec_fail(sfd, rc, &err);
+		}
+	sfd = CONVPROC_FD_STATUS;
+	/* the executable's fd, last, goes with the exec */
+	int exe_fd = CONVPROC_FD_STATUS + (int)p->n - 1;
+	if (fcntl(exe_fd, F_SETFD, FD_CLOEXEC) || syscall(SYS_close_range, exe_fd + 1, ~0u, 0)) {
+		rc = errmsg_set(&err, -errno, "hull-convert: closing inherited fds: %s",
+				strerror(errno));
+		pre_exec_fail(sfd, rc, &err);
+	}
+	if (p->root && unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)) {
+		rc = errmsg_set(&err, -errno, "hull-convert: namespaces: %s", strerror(errno));
+		pre_exec_fail(sfd, rc, &err);
+	}
+	if ((rc = jail_become(p->uid, p->gid, &err)))
+		pre_exec_fail(sfd, rc, &err);
+	/* after the id change, which clears it; the exec keeps it */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != p->parent)
+		_exit(127);
+	char *const argv[] = {CONVPROC_NAME, NULL};
+	char *const envp[] = {NULL};
+	syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
+	rc = errmsg_set(&err, -errno, "hull-convert: exec %s: %s", p->exe, strerror(errno));
+	pre_exec_fail(sfd, rc, &err);
+}
+
+/* ---- the parent ---- */
 
 static void describe(int ws, struct errmsg *err, pid_t pid, const char *trap)
 {
@@ -148,96 +167,265 @@ static void describe(int ws, struct errmsg *err, pid_t pid, const char *trap)
 			   (int)pid, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
 }
 
-int convproc_run(const int *keep, size_t nkeep, unsigned n_items, convproc_fn fn, void *ctx,
-		 void *out, size_t out_len, int *item, struct errmsg *err)
+/* The request in a sealed memfd, at offset 0. */
+static int request_fd(const struct req_hdr *h, const void *req, size_t len, struct errmsg *err)
 {
-	*item = -1;
-	if (out_len > CONVPROC_OUT_MAX)
-		return errmsg_set(err, -EINVAL, "convert: a result of %zu bytes", out_len);
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-	bool root = geteuid() == 0;
-	if (root) {
-		int rc = jail_user(&uid, &gid);
-		if (rc)
-			return errmsg_set(
-			    err, rc,
-			    rc == -EINVAL ? "the user '" JAIL_USER "' to convert images as is root"
-					  : "no user '" JAIL_USER "' to convert images as "
-					    "(setup.sh creates it: useradd --system "
-					    "--no-create-home --shell /usr/sbin/nologin " JAIL_USER
-					    ")");
+	int fd = memfd_create("hull-convert-request", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return errmsg_set(err, -errno, "convert: memfd: %s", strerror(errno));
+	int rc = 0;
+	if (write(fd, h, sizeof(*h)) != (ssize_t)sizeof(*h) ||
+	    (len && write(fd, req, len) != (ssize_t)len))
+		rc = errmsg_set(err, errno ? -errno : -EIO, "convert: writing the request: %s",
+				strerror(errno ? errno : EIO));
+	if (!rc &&
+	    (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) ||
+	     lseek(fd, 0, SEEK_SET) != 0))
+		rc = errmsg_set(err, -errno, "convert: sealing the request: %s", strerror(errno));
+	if (rc) {
+		close(fd);
+		return rc;
 	}
-	int *k = calloc(nkeep + 1, sizeof(*k));
-	if (!k)
-		return -ENOMEM;
-	if (nkeep)
-		memcpy(k, keep, nkeep * sizeof(*k));
-	int p[2];
-	if (pipe2(p, O_CLOEXEC)) {
-		free(k);
-		return errmsg_set(err, -errno, "convert: pipe: %s", strerror(errno));
-	}
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		child(k, nkeep, p[1], parent, root, uid, gid, fn, ctx, out_len);
-	}
-	free(k);
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		return errmsg_set(err, -errno, "convert: fork: %s", strerror(errno));
-	}
-	/* the child's records, as hostile input: whole records only */
+	return fd;
+}
+
+/* Read the child's records until EOF (hostile: whole, known records only).
+ * Returns whether a malformed one came. */
+static bool read_records(int fd, unsigned n_items, void *out, size_t out_len, int *item,
+			 bool *result, int *rc, char trap[], struct errmsg *err)
+{
 	struct msg m;
-	bool result = false, bad = false;
-	int rc = -EIO;
-	char trap[sizeof(m.text)] = "";
 	for (;;) {
 		size_t got = 0;
 		while (got < sizeof(m)) {
-			ssize_t n = read(p[0], (char *)&m + got, sizeof(m) - got);
+			ssize_t n = read(fd, (char *)&m + got, sizeof(m) - got);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)
 				break;
 			got += (size_t)n;
 		}
-		if (got < sizeof(m)) {
-			bad = got > 0;
-			break;
-		}
+		if (got < sizeof(m))
+			return got > 0;
 		m.text[sizeof(m.text) - 1] = '\0';
-		if (m.kind == MSG_PROGRESS && m.v >= 0 && (unsigned)m.v < n_items && !result) {
+		if (m.kind == MSG_PROGRESS && m.v >= 0 && (unsigned)m.v < n_items && !*result) {
 			*item = m.v;
-		} else if (m.kind == MSG_RESULT && !result && m.v <= 0 && m.v > -4096) {
-			result = true;
-			rc = m.v;
+		} else if (m.kind == MSG_RESULT && !*result && m.v <= 0 && m.v > -4096) {
+			*result = true;
+			*rc = m.v;
 			memcpy(out, m.out, out_len);
-			if (rc)
-				errmsg_set(err, rc, "%s", m.text[0] ? m.text : strerror(-rc));
+			if (*rc)
+				errmsg_set(err, *rc, "%s", m.text[0] ? m.text : strerror(-*rc));
 		} else if (m.kind == MSG_SECCOMP) {
-			memcpy(trap, m.text, sizeof(trap));
+			memcpy(trap, m.text, sizeof(m.text));
 		} else {
-			bad = true; /* not a record of ours */
-			break;
+			return true; /* not a record of ours */
 		}
 	}
-	close(p[0]);
+}
+
+static int jail_ids(bool root, uid_t *uid, gid_t *gid, struct errmsg *err)
+{
+	*uid = getuid();
+	*gid = getgid();
+	if (!root)
+		return 0;
+	int rc = jail_user(uid, gid);
+	if (rc)
+		return errmsg_set(
+		    err, rc,
+		    rc == -EINVAL ? "the user '" JAIL_USER "' to convert images as is root"
+				  : "no user '" JAIL_USER "' to convert images as "
+				    "(setup.sh creates it: useradd --system "
+				    "--no-create-home --shell /usr/sbin/nologin " JAIL_USER ")");
+	return 0;
+}
+
+int convproc_run(const char *exe, const void *req, size_t req_len, const int *fds, size_t nfds,
+		 unsigned n_items, void *out, size_t out_len, int *item, struct errmsg *err)
+{
+	*item = -1;
+	if (out_len > CONVPROC_OUT_MAX || req_len > CONVPROC_REQ_MAX || nfds > CONVPROC_FDS_MAX ||
+	    n_items > CONVPROC_ITEMS_MAX)
+		return errmsg_set(err, -EINVAL, "convert: a request beyond the converter's limits");
+	struct prep p = {.parent = getpid(), .root = geteuid() == 0};
+	int rc = jail_ids(p.root, &p.uid, &p.gid, err);
+	if (rc)
+		return rc;
+	char *path = exe ? strdup(exe) : convproc_path();
+	if (!path)
+		return -ENOMEM;
+	p.exe = path;
+	struct req_hdr h = {CONVPROC_MAGIC, (uint32_t)nfds, n_items, (uint32_t)out_len,
+			    (uint32_t)req_len};
+	int st[2] = {-1, -1}, rfd = -1;
+	int xfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (xfd < 0) {
+		rc = errmsg_set(err, -errno,
+				"the image converter %s: %s (build hull, or set " CONVPROC_ENV ")",
+				path, strerror(errno));
+		goto out;
+	}
+	if ((rc = rfd = request_fd(&h, req, req_len, err)) < 0)
+		goto out;
+	if (pipe2(st, O_CLOEXEC)) {
+		rc = errmsg_set(err, -errno, "convert: pipe: %s", strerror(errno));
+		goto out;
+	}
+	p.n = nfds + 3;
+	p.src = calloc(p.n, sizeof(*p.src));
+	if (!p.src) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	p.src[0] = st[1];
+	p.src[1] = rfd;
+	if (nfds)
+		memcpy(p.src + 2, fds, nfds * sizeof(*fds));
+	p.src[p.n - 1] = xfd;
+	pid_t pid = fork();
+	if (pid == 0)
+		pre_exec(&p);
+	close(st[1]);
+	st[1] = -1;
+	if (pid < 0) {
+		rc = errmsg_set(err, -errno, "convert: fork: %s", strerror(errno));
+		goto out;
+	}
+	bool result = false;
+	char trap[sizeof(((struct msg *)0)->text)] = "";
+	rc = -EIO;
+	bool bad = read_records(st[0], n_items, out, out_len, item, &result, &rc, trap, err);
 	if (bad) /* a child that talks nonsense is not waited for */
 		kill(pid, SIGKILL);
 	int ws = 0;
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
-	if (result && WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
+	if (result && !bad && WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
 		*item = -1;
-		return rc;
+		goto out;
 	}
 	describe(ws, err, pid,
 		 bad && !trap[0] ? "the converter " CONVPROC_NAME
 				   " sent a malformed status record; killed"
 				 : trap);
-	return -EIO;
+	rc = -EIO;
+out:
+	for (int i = 0; i < 2; i++)
+		if (st[i] >= 0)
+			close(st[i]);
+	if (rfd >= 0)
+		close(rfd);
+	if (xfd >= 0)
+		close(xfd);
+	free(p.src);
+	free(path);
+	return rc;
+}
+
+/* ---- the exec'd child ---- */
+
+void convproc_progress(struct convproc *cp, unsigned item)
+{
+	struct msg m = {.kind = MSG_PROGRESS, .v = (int32_t)item};
+	send_msg(cp->fd, &m);
+}
+
+_Noreturn void convproc_child_exit(struct convproc *cp, int rc, const void *out, size_t out_len,
+				   const struct errmsg *err)
+{
+	struct msg m = {.kind = MSG_RESULT, .v = rc};
+	if (out)
+		memcpy(m.out, out, out_len < cp->out_len ? out_len : cp->out_len);
+	if (err)
+		memcpy(m.text, err->text, sizeof(m.text));
+	send_msg(cp->fd, &m);
+	/* the system call: a sanitizer's _exit would do more */
+	syscall(SYS_exit_group, 0);
+	_exit(0);
+}
+
+/* The seccomp trap's report (async-signal-safe: a write of a prepared
+ * record). */
+static struct msg trap_msg;
+static void on_trap(void *ctx, const char *text)
+{
+	int fd = *(int *)ctx;
+	size_t n = strlen(text);
+	if (n >= sizeof(trap_msg.text))
+		n = sizeof(trap_msg.text) - 1;
+	trap_msg.kind = MSG_SECCOMP;
+	memcpy(trap_msg.text, text, n);
+	trap_msg.text[n] = '\0';
+	ssize_t w = write(fd, &trap_msg, sizeof(trap_msg));
+	(void)w;
+}
+
+static int read_request(struct convproc *cp, void **req, size_t *len, struct errmsg *err)
+{
+	size_t cap = sizeof(struct req_hdr) + CONVPROC_REQ_MAX + 1, got = 0;
+	char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(CONVPROC_FD_REQ, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int rc = -errno;
+			free(buf);
+			return errmsg_set(err, rc, "hull-convert: reading the request: %s",
+					  strerror(-rc));
+		}
+		if (n == 0 || (got += (size_t)n) == cap)
+			break;
+	}
+	close(CONVPROC_FD_REQ);
+	struct req_hdr h;
+	if (got < sizeof(h)) {
+		free(buf);
+		return errmsg_set(err, -EBADMSG, "hull-convert: a request of %zu bytes", got);
+	}
+	memcpy(&h, buf, sizeof(h));
+	if (h.magic != CONVPROC_MAGIC || h.out_len > CONVPROC_OUT_MAX ||
+	    h.nfds > CONVPROC_FDS_MAX || h.n_items > CONVPROC_ITEMS_MAX ||
+	    h.len > CONVPROC_REQ_MAX || got != sizeof(h) + h.len) {
+		free(buf);
+		return errmsg_set(err, -EBADMSG, "hull-convert: a malformed request header");
+	}
+	memmove(buf, buf + sizeof(h), h.len);
+	cp->nfds = h.nfds;
+	cp->out_len = h.out_len;
+	*req = buf;
+	*len = h.len;
+	return 0;
+}
+
+int convproc_child_begin(struct convproc *cp, void **req, size_t *len, struct errmsg *err)
+{
+	*cp = (struct convproc){.fd = CONVPROC_FD_STATUS};
+	*req = NULL;
+	*len = 0;
+	/* nobody of its own uid (the helpers' jail user) may read its memory */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		return errmsg_set(err, -errno, "hull-convert: PR_SET_DUMPABLE: %s",
+				  strerror(errno));
+	int rc = hsc_trap_init(CONVPROC_NAME, on_trap, &cp->fd, EXIT_SECCOMP, err);
+	if (!rc)
+		rc = hsc_install(HSC_CONVERT, err);
+	if (!rc)
+		rc = read_request(cp, req, len, err);
+	/* exactly the work fds the header names, nothing above them */
+	for (size_t i = 0; !rc && i <= cp->nfds; i++) {
+		bool open = fcntl(CONVPROC_FD_WORK + (int)i, F_GETFD) >= 0;
+		if (open != (i < cp->nfds))
+			rc = errmsg_set(err, -EBADF, "hull-convert: fd %d is %s",
+					CONVPROC_FD_WORK + (int)i,
+					open ? "open beyond the request's" : "not open");
+	}
+	if (rc) {
+		free(*req);
+		*req = NULL;
+	}
+	return rc;
 }

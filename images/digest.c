@@ -1,9 +1,10 @@
 #include "images/digest.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 int digest_parse(const char *s, char hex[DIGEST_HEX_LEN + 1], const char *what, struct errmsg *err)
 {
@@ -30,36 +31,30 @@ int digest_parse(const char *s, char hex[DIGEST_HEX_LEN + 1], const char *what, 
 
 int digest_init(struct digest_ctx *d)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (!md)
+	struct sha256_ctx *s = malloc(sizeof(*s));
+	if (!s)
 		return -ENOMEM;
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(md);
-		return -EIO;
-	}
-	d->md = md;
+	sha256_init(s);
+	d->md = s;
 	return 0;
 }
 
 void digest_update(struct digest_ctx *d, const void *buf, size_t len)
 {
 	if (d->md && len)
-		EVP_DigestUpdate(d->md, buf, len);
+		sha256_update(d->md, len, buf);
 }
 
 int digest_final(struct digest_ctx *d, char out[DIGEST_STR_LEN])
 {
 	static const char xd[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	uint8_t md[SHA256_DIGEST_SIZE];
 	if (!d->md)
 		return -EINVAL;
-	int ok = EVP_DigestFinal_ex(d->md, md, &n);
+	sha256_digest(d->md, sizeof(md), md);
 	digest_free(d);
-	if (ok != 1 || n != DIGEST_HEX_LEN / 2)
-		return -EIO;
 	memcpy(out, "sha256:", 7);
-	for (unsigned int i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < SHA256_DIGEST_SIZE; i++) {
 		out[7 + 2 * i] = xd[md[i] >> 4];
 		out[7 + 2 * i + 1] = xd[md[i] & 15];
 	}
@@ -69,8 +64,7 @@ int digest_final(struct digest_ctx *d, char out[DIGEST_STR_LEN])
 
 void digest_free(struct digest_ctx *d)
 {
-	if (d->md)
-		EVP_MD_CTX_free(d->md);
+	free(d->md);
 	d->md = NULL;
 }
 

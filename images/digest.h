@@ -4,7 +4,10 @@
  * - digest_parse() accepts only "sha256:" followed by exactly 64 lowercase hex
  *   digits; anything else (other algorithms, upper case, wrong length) is
  *   refused, so a parsed hex string is always safe to use in a file name.
- * - struct digest_ctx wraps libcrypto's EVP sha256; it must be finished with
+ * - struct digest_ctx wraps libnettle's sha256 (not libcrypto's: the
+ *   converter hull-convert, which hashes every layer twice, links no
+ *   OpenSSL; libarchive maps nettle there anyway; SHA-NI where the CPU
+ *   has it, about 6x common/sha256.h's plain C); it must be finished with
  *   digest_final() or released with digest_free() (both are idempotent). */
 #ifndef HULL_IMAGES_DIGEST_H
 #define HULL_IMAGES_DIGEST_H
@@ -19,7 +22,7 @@
 #define DIGEST_STR_LEN (7 + DIGEST_HEX_LEN + 1)
 
 struct digest_ctx {
-	void *md; /* EVP_MD_CTX * */
+	void *md; /* struct sha256_ctx * (nettle) */
 };
 
 /* Returns 0 if s is a well-formed sha256 digest and, if hex is non-NULL,

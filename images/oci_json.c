@@ -412,8 +412,6 @@ void oci_manifest_free(struct oci_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-#define MAX_LAYERS 4096
-
 int oci_manifest_parse(const char *buf, size_t len, const char *what, struct oci_manifest *m,
 		       struct errmsg *err)
 {
@@ -454,8 +452,9 @@ int oci_manifest_parse(const char *buf, size_t len, const char *what, struct oci
 		goto out;
 	}
 	size_t n = json_object_array_length(layers);
-	if (n > MAX_LAYERS) {
-		rc = errmsg_set(err, -EINVAL, "%s: %zu layers, more than %d", what, n, MAX_LAYERS);
+	if (n > OCI_MAX_LAYERS) {
+		rc = errmsg_set(err, -EINVAL, "%s: %zu layers, more than %d", what, n,
+				OCI_MAX_LAYERS);
 		goto out;
 	}
 	if (n) {

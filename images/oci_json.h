@@ -20,6 +20,8 @@
 #include "images/image.h"
 
 #define OCI_JSON_MAX (4u << 20)
+/* a manifest with more layers is refused */
+#define OCI_MAX_LAYERS 4096
 
 #define OCI_REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
 

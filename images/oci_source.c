@@ -96,6 +96,11 @@ bool oci_source_is_archive(const struct oci_source *s)
 	return s->archive;
 }
 
+const char *oci_source_path(const struct oci_source *s)
+{
+	return s->path;
+}
+
 /* Strip "./" and "/" prefixes of a tar member name. */
 static const char *member_name(const char *n)
 {
@@ -518,12 +523,56 @@ void oci_source_seal(struct oci_source *s)
 	s->dirfd = -1;
 }
 
-size_t oci_source_fds(const struct oci_source *s, int *fds, size_t max)
+int oci_source_blob_fd(const struct oci_source *s, const char *digest)
 {
-	size_t n = 0;
-	if (s->afd >= 0 && n < max)
-		fds[n++] = s->afd;
-	for (size_t i = 0; i < s->npre && n < max; i++)
-		fds[n++] = s->pre[i].fd;
-	return n;
+	if (s->archive)
+		return s->afd;
+	for (size_t i = 0; i < s->npre; i++)
+		if (!strcmp(s->pre[i].digest, digest))
+			return s->pre[i].fd;
+	return -1;
+}
+
+int oci_source_sealed(const char *name, int archive_fd, struct oci_source **out)
+{
+	*out = NULL;
+	struct oci_source *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->path = strdup(name);
+	s->dirfd = -1;
+	s->afd = -1;
+	s->sealed = true;
+	s->archive = archive_fd >= 0;
+	if (s->archive && (s->afd = fcntl(archive_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		int rc = -errno;
+		oci_source_close(s);
+		return rc;
+	}
+	if (!s->path) {
+		oci_source_close(s);
+		return -ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+int oci_source_add_fd(struct oci_source *s, const char *digest, int fd)
+{
+	if (s->archive || !s->sealed)
+		return -EINVAL;
+	for (size_t i = 0; i < s->npre; i++)
+		if (!strcmp(s->pre[i].digest, digest))
+			return 0;
+	struct preopened *p = realloc(s->pre, (s->npre + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	s->pre = p;
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dup < 0)
+		return -errno;
+	p[s->npre].fd = dup;
+	snprintf(p[s->npre].digest, DIGEST_STR_LEN, "%s", digest);
+	s->npre++;
+	return 0;
 }

@@ -30,6 +30,8 @@ struct oci_blob;
 int oci_source_open(const char *path, struct oci_source **out, struct errmsg *err);
 void oci_source_close(struct oci_source *s);
 bool oci_source_is_archive(const struct oci_source *s);
+/* The path it was opened with (s's, for messages). */
+const char *oci_source_path(const struct oci_source *s);
 
 /* Read the layout's top-level file `name` ("oci-layout", "index.json") into
  * a malloc'd NUL-terminated buffer. -ENOENT if absent, -EFBIG if over max. */
@@ -70,12 +72,20 @@ ssize_t oci_member_read(struct oci_blob *b, const void **buf, struct errmsg *err
  *   from its preopened fd (from its start, on each open), anything else is
  *   -EPERM; the layout directory's fd is closed. One stream of a sealed
  *   source at a time (the fds' offsets are shared).
- * - oci_source_fds() puts the fds a sealed s reads (the preopened ones,
- *   not the layout directory's) into fds[] (at most max) and returns their
- *   number, for a child that closes every other fd before it seals s. */
+ * - oci_source_blob_fd(): the fd a sealed s reads the blob digest from
+ *   (an archive: the archive's; -1 if not preopened), the caller's to pass
+ *   on to the converter, s's to close.
+ * - oci_source_sealed(name, archive_fd): the converter's side (hull-convert
+ *   has no paths, only inherited fds): a sealed source reading an archive
+ *   from a duplicate of archive_fd, or (archive_fd -1) blobs each added by
+ *   oci_source_add_fd(s, digest, fd) (a duplicate of fd; a digest added
+ *   twice keeps the first; -EINVAL on an archive's). name is for messages.
+ *   0 or -errno; the caller keeps its fds. */
 int oci_source_preopen(struct oci_source *s, const struct oci_descriptor *d, size_t n,
 		       struct errmsg *err);
 void oci_source_seal(struct oci_source *s);
-size_t oci_source_fds(const struct oci_source *s, int *fds, size_t max);
+int oci_source_blob_fd(const struct oci_source *s, const char *digest);
+int oci_source_sealed(const char *name, int archive_fd, struct oci_source **out);
+int oci_source_add_fd(struct oci_source *s, const char *digest, int fd);
 
 #endif

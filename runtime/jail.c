@@ -34,6 +34,7 @@ extern char **environ;
 struct mnt {
 	char *src, *dst; /* host path; JAIL_ROOT + path */
 	bool dir, rw;
+	bool exec;  /* no noexec */
 	bool node;  /* a device node made in the jail (rdev), not a bind */
 	bool dev;   /* a bound device: no nodev */
 	dev_t rdev; /* node */
@@ -45,6 +46,9 @@ struct jail {
 	uid_t uid;
 	gid_t gid;
 	bool host_net, net_bind, proc;
+	bool foreign;  /* finished here, not by jail_enter() */
+	uint64_t caps; /* foreign: the capabilities left across exec */
+	int out;       /* foreign: stdout and stderr */
 	struct mnt m[MAX_MNT];
 	unsigned nm;
 	char *dirs[MAX_DIRS]; /* made in the tmpfs, parents first */
@@ -74,6 +78,7 @@ enum step {
 	ST_NODE,
 	ST_PROC,
 	ST_ROOT_RO,
+	ST_PIVOT,
 	ST_CAPS,
 	ST_UID,
 	ST_FDS,
@@ -107,6 +112,8 @@ static const char *step_text(int step)
 		return "mounting /proc in the jail";
 	case ST_ROOT_RO:
 		return "making the jail's root read-only";
+	case ST_PIVOT:
+		return "pivot_root into the jail";
 	case ST_CAPS:
 		return "setting capabilities";
 	case ST_UID:
@@ -271,8 +278,10 @@ static int add_dirs(struct jail *j, const char *raw, struct errmsg *err)
 	return 0;
 }
 
-static int add_mount(struct jail *j, const char *path, bool rw, bool device, struct errmsg *err)
+static int add_mount(struct jail *j, const struct jail_path *p, bool device, struct errmsg *err)
 {
+	const char *path = p->path;
+	bool rw = p->rw;
 	if (path[0] != '/')
 		return errmsg_set(err, -EINVAL, "jail: %s: not an absolute path", path);
 	char *l = lexical(path, strlen(path));
@@ -286,6 +295,7 @@ static int add_mount(struct jail *j, const char *path, bool rw, bool device, str
 		if (!strcmp(j->m[i].dst + strlen(JAIL_ROOT), l)) {
 			free(l);
 			j->m[i].rw |= rw;
+			j->m[i].exec |= p->exec;
 			return 0;
 		}
 	struct stat st = {0};
@@ -300,7 +310,7 @@ static int add_mount(struct jail *j, const char *path, bool rw, bool device, str
 				    ? "tun device (not a character device)"
 				    : "KVM device (not a character device)");
 	struct mnt *m = &j->m[j->nm];
-	*m = (struct mnt){.dir = S_ISDIR(st.st_mode), .rw = rw, .uns = -1};
+	*m = (struct mnt){.dir = S_ISDIR(st.st_mode), .rw = rw, .exec = p->exec, .uns = -1};
 	if (!rc && asprintf(&m->dst, "%s%s", JAIL_ROOT, l) < 0)
 		m->dst = NULL;
 	if (!rc && (!m->dst || !(m->src = strdup(path)))) {
@@ -318,7 +328,7 @@ static int add_mount(struct jail *j, const char *path, bool rw, bool device, str
 		m->rdev = st.st_rdev;
 	} else if (device) {
 		m->dev = true;
-	} else if (j->root) {
+	} else if (j->root && !p->host_ids) {
 		int fd = uns_for(j, st.st_uid, st.st_gid, err);
 		if (fd < 0)
 			return fd;
@@ -350,6 +360,11 @@ int jail_prepare(struct jail **out, const struct jail_spec *spec, struct errmsg 
 	j->host_net = spec->host_net;
 	j->net_bind = spec->net_bind;
 	j->proc = spec->proc;
+	if (spec->foreign) {
+		j->foreign = true;
+		j->caps = spec->foreign->caps;
+		j->out = spec->foreign->out;
+	}
 	int rc = 0;
 	if (j->root) {
 		int urc = jail_user(&j->uid, &j->gid);
@@ -384,12 +399,14 @@ int jail_prepare(struct jail **out, const struct jail_spec *spec, struct errmsg 
 		}
 		free(li);
 		if (!inside)
-			rc = add_mount(j, spec->paths[i].path, spec->paths[i].rw, false, err);
+			rc = add_mount(j, &spec->paths[i], false, err);
 	}
 	if (!rc && spec->kvm_dev)
-		rc = add_mount(j, spec->kvm_dev, true, true, err);
+		rc =
+		    add_mount(j, &(struct jail_path){.path = spec->kvm_dev, .rw = true}, true, err);
 	if (!rc && spec->tun)
-		rc = add_mount(j, "/dev/net/tun", true, true, err);
+		rc = add_mount(j, &(struct jail_path){.path = "/dev/net/tun", .rw = true}, true,
+			       err);
 	if (rc) {
 		jail_free(j);
 		return rc;
@@ -445,9 +462,10 @@ static void child_mounts(const struct jail *j, int efd)
 		if (t < 0)
 			child_fail(efd, ST_BIND, (int)i);
 		struct mount_attr a = {
-		    .attr_set =
-			MOUNT_ATTR_NOSUID | (m->dev ? 0 : MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) |
-			(m->rw ? 0 : MOUNT_ATTR_RDONLY) | (m->uns >= 0 ? MOUNT_ATTR_IDMAP : 0),
+		    .attr_set = MOUNT_ATTR_NOSUID | (m->dev ? 0 : MOUNT_ATTR_NODEV) |
+				(m->dev || m->exec ? 0 : MOUNT_ATTR_NOEXEC) |
+				(m->rw ? 0 : MOUNT_ATTR_RDONLY) |
+				(m->uns >= 0 ? MOUNT_ATTR_IDMAP : 0),
 		    .userns_fd = m->uns >= 0 ? (uint64_t)m->uns : 0,
 		};
 		if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH, &a, sizeof(a)) ||
@@ -466,12 +484,14 @@ static void child_mounts(const struct jail *j, int efd)
 		child_fail(efd, ST_ROOT_RO, -1);
 }
 
-/* Leave only the capabilities jail_enter() needs (keep), in the ambient set
- * so that they survive the exec of a binary without file capabilities. */
+/* Leave only the capabilities jail_enter() needs (keep), or a foreign
+ * program's, in the ambient set so that they survive the exec of a binary
+ * without file capabilities. */
 static void child_caps(const struct jail *j, int efd)
 {
-	uint64_t keep = (1ull << CAP_SYS_ADMIN) | (1ull << CAP_SETPCAP) |
-			(j->net_bind ? 1ull << CAP_NET_BIND_SERVICE : 0);
+	uint64_t keep = j->foreign ? j->caps
+				   : (1ull << CAP_SYS_ADMIN) | (1ull << CAP_SETPCAP) |
+					 (j->net_bind ? 1ull << CAP_NET_BIND_SERVICE : 0);
 	for (int cap = 0; cap < 64; cap++)
 		if (!(keep & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) &&
 		    errno != EINVAL)
@@ -515,6 +535,10 @@ static _Noreturn void child(const struct child_args *a)
 		_exit(127);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	child_mounts(a->j, a->efd);
+	/* a foreign program cannot call jail_enter(): into the root now,
+	 * while this process still has CAP_SYS_ADMIN */
+	if (a->j->foreign && jail_pivot(JAIL_ROOT))
+		child_fail(a->efd, ST_PIVOT, -1);
 	child_caps(a->j, a->efd);
 	/* the uid change cleared the parent-death signal: again, then make
 	 * sure the parent did not go in between (it holds the sync pipe's
@@ -524,17 +548,27 @@ static _Noreturn void child(const struct child_args *a)
 		_exit(127);
 	if (setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}))
 		child_fail(a->efd, ST_CAPS, -1);
+	if (a->j->foreign) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+			child_fail(a->efd, ST_CAPS, -1);
+		/* exec keeps what the caller ignores (SIGPIPE): not ours to pass on */
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				signal(sig, SIG_DFL);
+	}
 	setsid();
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* out of the way first: an fd may be 3 or 4 already (and dup2 onto
 	 * itself would keep O_CLOEXEC) */
-	int tmp[4];
+	int tmp[4], out = -1;
 	for (unsigned i = 0; i < a->nfds; i++)
 		if ((tmp[i] = fcntl(a->fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
 			child_fail(a->efd, ST_FDS, (int)i);
-	if (dup2(a->in, 0) < 0)
+	if (a->j->foreign && (out = fcntl(a->j->out, F_DUPFD_CLOEXEC, 10)) < 0)
+		child_fail(a->efd, ST_FDS, -1);
+	if (dup2(a->in, 0) < 0 || (out >= 0 && (dup2(out, 1) < 0 || dup2(out, 2) < 0)))
 		child_fail(a->efd, ST_FDS, -1);
 	for (unsigned i = 0; i < a->nfds; i++)
 		if (dup2(tmp[i], 3 + (int)i) < 0)

@@ -22,14 +22,17 @@
  * - File system: a fresh tmpfs mounted over JAIL_ROOT in the helper's mount
  *   namespace, read-only once built, holding only spec->paths, each at its
  *   own absolute path (so the config's paths need no rewriting), bound
- *   nosuid,nodev,noexec, read-only unless rw. As root the host objects are
- *   bound through an idmapped mount (the object's owner appears as `hull`,
- *   and what hull creates lands with that owner on the host), so the
- *   unprivileged monitor can use root's files where, and only where, they
- *   are mounted. /dev/kvm (and /dev/net/tun with spec->tun) is a device
- *   node made in the jail for `hull` (as root) or the host's node bound
+ *   nosuid,nodev,noexec (exec: without noexec), read-only unless rw. As
+ *   root the host objects are bound through an idmapped mount (the
+ *   object's owner appears as `hull`, and what hull creates lands with
+ *   that owner on the host), so the unprivileged monitor can use root's
+ *   files where, and only where, they are mounted (host_ids: a plain
+ *   bind). /dev/kvm (and /dev/net/tun with spec->tun) is a device node
+ *   made in the jail for `hull` (as root) or the host's node bound
  *   (rootless). A path inside another listed directory is reached through
  *   that directory's mount. With spec->proc, /proc (see jail_spec).
+ * - jail_foreign (spec->foreign): the same jail for a program of someone
+ *   else's, finished by the child before exec (see jail_foreign).
  * - Capabilities: the helper is exec'd with CAP_SYS_ADMIN and CAP_SETPCAP
  *   in its ambient set (plus CAP_NET_BIND_SERVICE with spec->net_bind), all
  *   others gone from every set including the bounding set, so that
@@ -64,6 +67,24 @@
 struct jail_path {
 	const char *path; /* absolute; on the host and in the jail */
 	bool rw;
+	/* without noexec: a program and the libraries a foreign program
+	 * (jail_foreign) loads from here */
+	bool exec;
+	/* as root, bound without the idmapping: owners appear as on the host
+	 * (a tree copied with its owners, read through CAP_DAC_READ_SEARCH;
+	 * system directories everyone may read) */
+	bool host_ids;
+};
+
+/* A program that is not hull's and so cannot finish its own jail with
+ * jail_enter() (mkfs.ext4): the child pivot_roots into the jail itself,
+ * empties every capability set but caps (bits 1 << CAP_x, raised into the
+ * ambient set so that they survive the exec of a binary without file
+ * capabilities), sets no_new_privs, points stdout and stderr at out and
+ * execs. Its libraries come from paths marked exec. */
+struct jail_foreign {
+	uint64_t caps;
+	int out;
 };
 
 struct jail_spec {
@@ -76,6 +97,7 @@ struct jail_spec {
 	/* /proc: a proc of the helper's own PID namespace showing only itself
 	 * (the 9p server reaches its O_PATH fds through /proc/self/fd) */
 	bool proc;
+	const struct jail_foreign *foreign; /* NULL: a hull helper */
 };
 
 struct jail_limits {

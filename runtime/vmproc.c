@@ -18,6 +18,7 @@
 
 #include "common/clock.h"
 #include "common/fileutil.h"
+#include "common/helper_path.h"
 #include "common/jail_enter.h"
 #include "runtime/jail.h"
 
@@ -36,37 +37,14 @@ struct vmproc {
 	uint8_t *buf; /* VMMAPI_RECV_BUF */
 };
 
-/* $env if set, else next to the running executable: <exe dir>/../<subdir>/name
- * in a build tree, <exe dir>/../libexec/hull/name installed. */
-static char *exe_path(const char *env_name, const char *subdir, const char *name)
-{
-	const char *env = getenv(env_name);
-	char exe[PATH_MAX], *s;
-	if (env && env[0])
-		return strdup(env);
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return asprintf(&s, "/usr/libexec/hull/%s", name) < 0 ? NULL : s;
-	exe[n] = '\0';
-	char *dir = dirname(exe);
-	/* a build tree: build/cli/hull next to build/monitor/hull-vmm */
-	if (asprintf(&s, "%s/../%s/%s", dir, subdir, name) < 0)
-		return NULL;
-	if (access(s, X_OK) == 0)
-		return s;
-	free(s);
-	/* installed: <prefix>/bin/hull, <prefix>/libexec/hull/hull-vmm */
-	return asprintf(&s, "%s/../libexec/hull/%s", dir, name) < 0 ? NULL : s;
-}
-
 char *vmproc_monitor_path(void)
 {
-	return exe_path("HULL_VMM", "monitor", "hull-vmm");
+	return helper_path("HULL_VMM", "monitor", "hull-vmm");
 }
 
 char *vmproc_netd_path(void)
 {
-	return exe_path("HULL_SLIRP", "netd", "hull-slirp");
+	return helper_path("HULL_SLIRP", "netd", "hull-slirp");
 }
 
 static void push(struct vmproc *vp, const struct vmproc_event *ev)
@@ -165,7 +143,7 @@ static int netd_spawn(const struct vmmapi_config *cfg, struct jail_cgroup *cg, p
 	/* the host's network (it opens host sockets, binds the published
 	 * ports before it jails itself), no file but the resolver's config
 	 * (libslirp reads it to forward the guest's DNS queries) */
-	struct jail_path rc_conf = {"/etc/resolv.conf", false};
+	struct jail_path rc_conf = {.path = "/etc/resolv.conf", .rw = false};
 	struct jail_spec js = {.paths = &rc_conf,
 			       .npaths = access(rc_conf.path, R_OK) == 0,
 			       .host_net = true,
@@ -321,30 +299,32 @@ static int monitor_jail(const struct vmmapi_config *cfg, const struct vmproc_opt
 	unsigned n = 0;
 	*sockdir = NULL;
 	if (cfg->kernel)
-		p[n++] = (struct jail_path){cfg->kernel, false};
+		p[n++] = (struct jail_path){.path = cfg->kernel, .rw = false};
 	if (cfg->initrd)
-		p[n++] = (struct jail_path){cfg->initrd, false};
+		p[n++] = (struct jail_path){.path = cfg->initrd, .rw = false};
 	for (uint32_t i = 0; i < cfg->ndisks && i < VMMAPI_MAX_DISKS; i++)
 		if (cfg->disks[i].path)
-			p[n++] = (struct jail_path){cfg->disks[i].path, !cfg->disks[i].read_only};
+			p[n++] = (struct jail_path){.path = cfg->disks[i].path,
+						    .rw = !cfg->disks[i].read_only};
 	if (o && o->attach_path)
-		p[n++] = (struct jail_path){o->attach_path,
-					    cfg->ndisks == 0 || !cfg->disks[0].read_only};
+		p[n++] = (struct jail_path){.path = o->attach_path,
+					    .rw = cfg->ndisks == 0 || !cfg->disks[0].read_only};
 	for (uint32_t i = 0; i < cfg->nvolumes && i < VMMAPI_MAX_VOLUMES; i++)
-		p[n++] = (struct jail_path){cfg->volumes[i].host_dir, !cfg->volumes[i].read_only};
+		p[n++] = (struct jail_path){.path = cfg->volumes[i].host_dir,
+					    .rw = !cfg->volumes[i].read_only};
 	if (cfg->vsock_uds) {
 		/* the monitor makes its socket there and connects to the
 		 * runtime's */
 		if (!(*sockdir = strdup(cfg->vsock_uds)))
 			return errmsg_set(err, -ENOMEM, "out of memory");
-		p[n++] = (struct jail_path){dirname(*sockdir), true};
+		p[n++] = (struct jail_path){.path = dirname(*sockdir), .rw = true};
 	}
 	if (cfg->template_root) {
 		int rc = fileutil_mkdirs(cfg->template_root, 0755);
 		if (rc)
 			return errmsg_set(err, rc, "template directory %s: %s", cfg->template_root,
 					  strerror(-rc));
-		p[n++] = (struct jail_path){cfg->template_root, true};
+		p[n++] = (struct jail_path){.path = cfg->template_root, .rw = true};
 	}
 	*js = (struct jail_spec){.paths = p,
 				 .npaths = n,

@@ -10,14 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/fileutil.h"
+#include "common/jail_enter.h"
 #include "common/readfile.h"
 #include "common/sha256.h"
+#include "runtime/jail.h"
 
 #define LOWER_MAX (64 * 1024) /* a lowerdir= list: containerd's is ~100 bytes a layer */
 
@@ -64,6 +71,99 @@ static int count_one(const char *path, const struct stat *st, int type, struct F
 	return 0;
 }
 
+/* The mkfs.ext4 on PATH (as execlp would find it), into out. */
+static int find_mkfs(char *out, size_t size)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	while (*path) {
+		size_t l = strcspn(path, ":");
+		if (l && (size_t)snprintf(out, size, "%.*s/mkfs.ext4", (int)l, path) < size &&
+		    out[0] == '/' && access(out, X_OK) == 0)
+			return 0;
+		path += l + (path[l] == ':');
+	}
+	return -ENOENT;
+}
+
+/* mkfs.ext4's error text for a message: printable, bounded. */
+static void read_text(int fd, char *text, size_t size)
+{
+	size_t n = 0;
+	char buf[512];
+	ssize_t r;
+	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		for (ssize_t i = 0; i < r && n + 1 < size; i++) {
+			char c = buf[i] == '\n' ? ' ' : buf[i];
+			text[n++] = c >= 0x20 && c < 0x7f ? c : '?';
+		}
+	}
+	while (n && text[n - 1] == ' ')
+		n--;
+	text[n] = '\0';
+}
+
+/* Started by root: mkfs.ext4 in a jail (runtime/jail.h, a foreign program):
+ * its own mount, PID, IPC, UTS and network namespaces, a root holding only
+ * /usr and /lib* (read-only, its program and libraries), /etc/mke2fs.conf,
+ * the tree (read-only) and the output file (the only thing it can write),
+ * the user `hull`, no_new_privs. One capability left, CAP_DAC_READ_SEARCH, in
+ * the ambient set so that it survives the exec: the tree is an image's, with
+ * files of any owner and mode (a root-only 0600 /etc/shadow), and the image
+ * must hold them all; it lets the copy read any file and search any
+ * directory, nothing else (no write, no owner change, no device, no mount).
+ * By anyone else: that user's own process, as before, minus a jail it could
+ * not build without a user namespace (which would show foreign owners as
+ * nobody and copy them so). The pid, or -errno with err. */
+static pid_t spawn_mkfs(const char *exe, char *const argv[], const char *dir, const char *tmp,
+			int in, int out, struct errmsg *err)
+{
+	if (geteuid() != 0) {
+		pid_t pid = fork();
+		if (pid < 0)
+			return errmsg_set(err, -errno, "mkfs.ext4: fork: %s", strerror(errno));
+		if (pid == 0) {
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) ||
+			    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+			    setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}) || dup2(in, 0) < 0 ||
+			    dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
+			    syscall(SYS_close_range, 3, ~0u, 0))
+				_exit(127);
+			execv(exe, argv);
+			_exit(127);
+		}
+		return pid;
+	}
+	struct jail_path p[6];
+	unsigned n = 0;
+	p[n++] = (struct jail_path){.path = "/usr", .exec = true, .host_ids = true};
+	if (access("/lib", F_OK) == 0)
+		p[n++] = (struct jail_path){.path = "/lib", .exec = true, .host_ids = true};
+	if (access("/lib64", F_OK) == 0)
+		p[n++] = (struct jail_path){.path = "/lib64", .exec = true, .host_ids = true};
+	/* the host's defaults (features, inode size): the image as before */
+	if (access("/etc/mke2fs.conf", R_OK) == 0)
+		p[n++] = (struct jail_path){.path = "/etc/mke2fs.conf", .host_ids = true};
+	p[n++] = (struct jail_path){.path = dir, .host_ids = true};
+	p[n++] = (struct jail_path){.path = tmp, .rw = true, .host_ids = true};
+	struct jail_foreign f = {.caps = 1ull << CAP_DAC_READ_SEARCH, .out = out};
+	struct jail_spec js = {.paths = p, .npaths = n, .foreign = &f};
+	struct jail *j;
+	int rc = jail_prepare(&j, &js, err);
+	if (rc)
+		return rc;
+	pid_t pid = jail_spawn(j, NULL, exe, argv, in, NULL, 0, err);
+	jail_free(j);
+	return pid;
+}
+
+/* mkfs.ext4 -d dir into a temp file beside image, renamed to image (owned
+ * by the caller, 0600) once complete; on any failure nothing is left. */
 static int run_mkfs(const char *dir, const char *image, struct errmsg *err)
 {
 	pthread_mutex_lock(&count_lock);
@@ -75,28 +175,64 @@ static int run_mkfs(const char *dir, const char *image, struct errmsg *err)
 		return errmsg_set(err, -errno, "rootfs %s: %s", dir, strerror(errno));
 	/* room for metadata; the file is sparse (the guest writes elsewhere) */
 	uint64_t kib = (bytes + bytes / 2) / 1024 + 32768;
-	char size[32], nino[32];
+	char size[32], nino[32], exe[PATH_MAX], tmp[PATH_MAX];
 	snprintf(size, sizeof(size), "%lluk", (unsigned long long)kib);
 	snprintf(nino, sizeof(nino), "%llu", (unsigned long long)(inodes * 2 + 1024));
-	pid_t pid = fork();
-	if (pid < 0)
-		return errmsg_set(err, -errno, "mkfs.ext4: %s", strerror(errno));
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 0);
-		dup2(null, 1);
-		execlp("mkfs.ext4", "mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-N", nino, "-d",
-		       dir, image, size, (char *)NULL);
-		_exit(127);
+	if (find_mkfs(exe, sizeof(exe)))
+		return errmsg_set(err, -ENOENT, "mkfs.ext4: not found on PATH (e2fsprogs)");
+	const char *slash = strrchr(image, '/');
+	if (!slash || snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - image), image,
+			       slash + 1) >= (int)sizeof(tmp))
+		return errmsg_set(err, -EINVAL, "image %s: not an absolute path, or too long",
+				  image);
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return errmsg_set(err, -errno, "%s: %s", tmp, strerror(errno));
+	int in = -1, pp[2] = {-1, -1};
+	pid_t pid = -1;
+	/* as root, the jailed mkfs (the user hull) writes it: hull's until
+	 * done */
+	uid_t ju;
+	gid_t jg;
+	if (uid == 0 && (rc = jail_user(&ju, &jg)))
+		errmsg_set(err, rc, "mkfs.ext4: no user '" JAIL_USER "' to run it as%s",
+			   rc == -EINVAL ? " (it is root)" : " (setup.sh creates it)");
+	else if (uid == 0 && fchown(fd, ju, jg))
+		rc = errmsg_set(err, -errno, "%s: chown: %s", tmp, strerror(errno));
+	else if ((in = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 || pipe2(pp, O_CLOEXEC))
+		rc = errmsg_set(err, -errno, "mkfs.ext4: /dev/null or pipe: %s", strerror(errno));
+	char *const argv[] = {"mkfs.ext4", "-q", "-F",	      "-O", "^has_journal", "-N",
+			      nino,	   "-d", (char *)dir, tmp,  size,	    NULL};
+	if (!rc && (pid = spawn_mkfs(exe, argv, dir, tmp, in, pp[1], err)) < 0)
+		rc = (int)pid;
+	if (pp[1] >= 0)
+		close(pp[1]);
+	if (!rc) {
+		char text[sizeof(err->text) / 2];
+		read_text(pp[0], text, sizeof(text));
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rc = errmsg_set(err, -EIO, "mkfs.ext4 -d %s %s failed (status %d)%s%s", dir,
+					image, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+					text[0] ? ": " : "", text);
 	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return errmsg_set(err, -errno, "mkfs.ext4: %s", strerror(errno));
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return errmsg_set(err, -EIO, "mkfs.ext4 -d %s %s failed (status %d)", dir, image,
-				  WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-	return 0;
+	if (pp[0] >= 0)
+		close(pp[0]);
+	if (in >= 0)
+		close(in);
+	/* the caller's again, for the monitor's jail to map (runtime/jail.h) */
+	if (!rc && (fchown(fd, uid, gid) || fchmod(fd, 0600)))
+		rc = errmsg_set(err, -errno, "%s: %s", tmp, strerror(errno));
+	if (!rc && rename(tmp, image))
+		rc = errmsg_set(err, -errno, "%s: %s", image, strerror(errno));
+	close(fd);
+	if (rc)
+		unlink(tmp);
+	return rc;
 }
 
 /* Mount m at <bundle>/rootfs, write it into image, unmount. */
@@ -110,12 +246,12 @@ static int copy_tree(const char *id, const struct shim_mount *m, const char *bun
 	int rc = mount_tree(id, m, target, err);
 	if (rc < 0)
 		return rc;
-	unlink(image);
+	/* a failed mkfs leaves nothing (run_mkfs); a failed unmount leaves a
+	 * complete image, which the shim's cleanup removes with the bundle
+	 * (private) or which is valid (shared) */
 	rc = run_mkfs(target, image, err);
 	if (umount2(target, MNT_DETACH) < 0 && rc == 0)
 		rc = errmsg_set(err, -errno, "unmounting %s: %s", target, strerror(errno));
-	if (rc < 0)
-		unlink(image);
 	return rc;
 }
 
@@ -195,19 +331,13 @@ static int shared_image(const char *id, const struct shim_mount *m, const char *
 		return 0; /* made before: no copy */
 	if ((rc = fileutil_mkdirs(cache_dir, 0700)) < 0)
 		return errmsg_set(err, rc, "%s: %s", cache_dir, strerror(-rc));
-	char tmp[PATH_MAX], list[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", cache_dir, key, (int)getpid());
+	char list[PATH_MAX];
 	snprintf(list, sizeof(list), "%s/%s.lower", cache_dir, key);
 	/* the list first: an image is never in the cache without it */
 	if ((rc = fileutil_write_sync(list, lower, strlen(lower))) < 0)
 		return errmsg_set(err, rc, "%s: %s", list, strerror(-rc));
-	if ((rc = copy_tree(id, m, bundle, tmp, err)) < 0)
-		return rc;
-	if (rename(tmp, out->image) < 0) {
-		rc = errmsg_set(err, -errno, "%s: %s", out->image, strerror(errno));
-		unlink(tmp);
-	}
-	return rc;
+	/* temp + rename (run_mkfs): concurrent shims may both write it */
+	return copy_tree(id, m, bundle, out->image, err);
 }
 
 int shim_rootfs_prepare(const char *id, const struct shim_mount *mounts, size_t n,
@@ -256,7 +386,6 @@ int shim_rootfs_from_dir(const char *id, const char *dir, const char *work_dir,
 		out->image = NULL;
 		return errmsg_set(err, -ENOMEM, "out of memory");
 	}
-	unlink(out->image);
 	int rc = run_mkfs(dir, out->image, err);
 	if (rc < 0)
 		shim_rootfs_release(out);

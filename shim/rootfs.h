@@ -28,7 +28,16 @@
  *   are ignored (a stale image costs disk space only).
  * - Mount options are the client's (containerd's): bounded, only known
  *   flags are turned into mount flags, the rest is passed as fs data.
- * - Returns 0 or -errno with err. Thread-safe (nftw's counter is locked).
+ * - Every image is written by mkfs.ext4 under a temp name beside it and
+ *   renamed into place only when complete (the caller's, mode 0600); a
+ *   failed or crashed mkfs.ext4 leaves nothing, and its own message is in
+ *   err. Started by root, mkfs.ext4 runs jailed (runtime/jail.h, a foreign
+ *   program: the user hull, CAP_DAC_READ_SEARCH alone, a root of /usr,
+ *   /lib*, /etc/mke2fs.conf, the tree read-only and the temp file; see
+ *   docs/security.md); the user hull must exist. mkfs.ext4 is the one on
+ *   PATH.
+ * - Returns 0 or -errno with err. Thread-safe (nftw's counter is locked;
+ *   the jail's fork uses raw set*id calls, runtime/jail.h).
  */
 #ifndef HULL_SHIM_ROOTFS_H
 #define HULL_SHIM_ROOTFS_H

@@ -5,7 +5,8 @@
 # FIFO blob (refused by path, without blocking), two imports at once (one
 # conversion, both succeed), an import killed mid-conversion (no cache
 # entry; the next import converts and cleans up), and the converter child
-# hull-convert: unprivileged (/proc status), SIGKILLed (clear error, no temp
+# hull-convert: its own executable (/proc/PID/exe, maps), unprivileged
+# (/proc status), SIGKILLed (clear error, no temp
 # file), a hostile layer refused by it.
 . "$(dirname "$0")/lib.sh"
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
@@ -294,6 +295,15 @@ for _ in $(seq 1 12000); do
 done
 if [ -n "$cpid" ] && kill -STOP "$cpid"; then
 	pass "the conversion runs in a child named hull-convert"
+	# its own executable (fork+exec), not a copy of hull: only the
+	# converter's code and libraries are mapped
+	exe=$(readlink "/proc/$cpid/exe")
+	expect_eq "hull-convert: /proc/PID/exe is the hull-convert executable" \
+		"$exe" "$(readlink -f "$(dirname "$HULL")/../images/hull-convert")"
+	maps=$(awk '$6 ~ /\.so/ { print $6 }' "/proc/$cpid/maps" | sort -u)
+	expect_contains "hull-convert: its maps hold libarchive" "$maps" libarchive.so
+	expect_eq "hull-convert: ... and no libcurl, json-c or OpenSSL" \
+		"$(grep -E 'libcurl|libjson-c|libssl|libcrypto' <<<"$maps")" ""
 	st=$(cat "/proc/$cpid/status")
 	field() { awk -v f="$1:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' <<<"$st"; }
 	expect_eq "hull-convert: uid (real, effective, saved, fs)" "$(field Uid)" \

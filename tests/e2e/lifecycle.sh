@@ -2,8 +2,9 @@
 # Containers' lifecycle: run -d, ps, logs (-f, --tail), inspect, exec, kill -s,
 # stop with a timeout, rm; a name collision; rm of a running container
 # refused; a monitor killed with SIGKILL reported dead and cleaned by rm;
-# --rm and rm -f leave nothing. Five VMs, all restored from the suite's
-# template; the first is shared by most assertions.
+# --rm and rm -f leave nothing; stop and rm of several containers at once.
+# Seven VMs, all restored from the suite's template; the first is shared by
+# most assertions.
 . "$(dirname "$0")/lib.sh"
 rt=$HULL_RUNTIME_DIR # per test, set by lib.sh
 
@@ -224,6 +225,32 @@ else
 	fail "log flood: hull logs reads across the rotated files"
 fi
 hull_cmd floodrm rm flood
+
+# --- stop of several containers: at once, as docker's --------------------------
+# Both ignore TERM (they log it): a stop one after the other would signal par2
+# only after par1's 300 s timeout and its SIGKILL, so par1 still running when
+# par2 got its TERM shows they were stopped together. SIGKILL then ends both.
+pscript='trap "echo got-term" TERM
+echo ready
+while :; do sleep 1000 & wait $!; done'
+run_d_exec par1 "$IMG" sh -c "$pscript"
+run_d_exec par2 "$IMG" sh -c "$pscript"
+timeout --kill-after=10 "$HULL_TEST_TIMEOUT" "$HULL" stop -t 300 par1 par2 >"$tmp/par.out" 2>"$tmp/par.err" &
+parstop=$!
+if wait_until "$HULL_TEST_TIMEOUT" logs_have par2 got-term; then pass "stop par1 par2: par2 got its stop signal"; else fail "stop par1 par2: par2 got its stop signal"; fi
+if logs_have par1 got-term; then pass "stop par1 par2: par1 got its stop signal"; else fail "stop par1 par2: par1 got its stop signal"; fi
+expect_eq "stop par1 par2: par1 still running when par2 is signalled (stopped together)" "$(state par1 .State.Status)" "running"
+hull_cmd parkill kill par1 par2
+wait "$parstop"
+expect_eq "stop par1 par2: exit 0" "$?" 0
+expect_eq "stop par1 par2: the names in the order given" "$(cat "$tmp/par.out")" "par1
+par2"
+hull_cmd parrm rm par1 par2 nobody
+expect_eq "rm par1 par2 nobody: status 1 (one failed)" "$rc" 1
+expect_eq "rm par1 par2 nobody: the others removed, in order" "$out" "par1
+par2"
+expect_contains "rm par1 par2 nobody: the failure named" "$err" "no such container: nobody"
+expect_eq "rm par1 par2: nothing left" "$(container_dirs)" 0
 
 hull_cmd nobody stop nobody
 expect_eq "stop of an unknown name: status 1" "$rc" 1

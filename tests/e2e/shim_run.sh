@@ -82,6 +82,12 @@ expect_eq "stdin is forwarded to the container, then its end" "$(cat "$tmp/in.ou
 cache=$HULL_ROOT/shim-rootfs
 n_images() { find "$cache" -maxdepth 1 -name '*.ext4' 2>/dev/null | wc -l; }
 expect_eq "one rootfs image per image's layers, shared by its containers" "$(n_images)" 2
+# written by mkfs.ext4 jailed as the user hull (shim/rootfs.c), then handed
+# to root: root's, 0600, and no temp file of a build left
+expect_eq "the shared rootfs images are root's, mode 0600" \
+	"$(stat -c '%u %a' "$cache"/*.ext4 | sort -u)" "0 600"
+expect_eq "no temp file of an image build is left in the cache" \
+	"$(find "$cache" -maxdepth 1 -name '.*' | wc -l)" 0
 
 # a terminal: ctr -t wants one on its stdin (script(1) makes it, of the size
 # stty gives it); the size reaches the container by ResizePty, after Start,

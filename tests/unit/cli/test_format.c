@@ -228,17 +228,6 @@ static void test_width(void **state)
 	assert_int_equal(format_width(""), 0);
 	assert_int_equal(format_width("abc"), 3);
 	assert_int_equal(format_width("\"sleep 300\xe2\x80\xa6\""), 12);
-	char b[32];
-	format_size(512, b, sizeof(b));
-	assert_string_equal(b, "512 B");
-	format_size(1500, b, sizeof(b));
-	assert_string_equal(b, "1.5 kB");
-	format_size(123456789, b, sizeof(b));
-	assert_string_equal(b, "123 MB");
-	format_size_iec(128ull << 20, b, sizeof(b));
-	assert_string_equal(b, "128.0 MiB");
-	format_size_iec(1, b, sizeof(b));
-	assert_string_equal(b, "1 B");
 }
 
 int main(void)

@@ -23,6 +23,7 @@
 #include "common/fdio.h"
 #include "common/peercred.h"
 #include "common/readfile.h"
+#include "common/size.h"
 #include "common/termesc.h"
 
 static void test_read_file(void **state)
@@ -158,6 +159,27 @@ static void test_peercred(void **state)
 }
 
 /* Guest console bytes on the user's terminal: nothing but text arrives. */
+/* The sizes hull prints: one formatter per style (common/size.h). */
+static void test_size_human(void **state)
+{
+	(void)state;
+	char b[32];
+	size_human(512, b, sizeof(b));
+	assert_string_equal(b, "512 B");
+	size_human(1500, b, sizeof(b));
+	assert_string_equal(b, "1.5 kB");
+	size_human(123456789, b, sizeof(b));
+	assert_string_equal(b, "123 MB");
+	size_human_iec(128ull << 20, b, sizeof(b));
+	assert_string_equal(b, "128.0 MiB");
+	size_human_iec(1, b, sizeof(b));
+	assert_string_equal(b, "1 B");
+	size_human_tight(1234, b, sizeof(b));
+	assert_string_equal(b, "1.23kB");
+	size_human_binary(12800 << 10, b, sizeof(b));
+	assert_string_equal(b, "12.5MiB");
+}
+
 static void test_term_escape(void **state)
 {
 	(void)state;
@@ -181,8 +203,11 @@ static void test_term_escape(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_term_escape), cmocka_unit_test(test_peercred),
-	    cmocka_unit_test(test_read_file),	cmocka_unit_test(test_read_file_not_regular),
+	    cmocka_unit_test(test_term_escape),
+	    cmocka_unit_test(test_size_human),
+	    cmocka_unit_test(test_peercred),
+	    cmocka_unit_test(test_read_file),
+	    cmocka_unit_test(test_read_file_not_regular),
 	    cmocka_unit_test(test_write_all),
 	};
 	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);

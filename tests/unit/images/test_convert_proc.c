@@ -1,116 +1,53 @@
-/* convert_proc: the converter child, hull-convert, with stand-in work:
- * its result and message come back; what it runs as (as root: the user
- * hull); a child that dies is
- * reported with the last item it started; one that makes a call outside its
- * filter is reported with the filter's text; it keeps only the fds it was
- * given. */
+/* convert_proc: the exec'd converter, with a stand-in executable for the
+ * work (convert_standin.c, $HULL_TEST_CONVERT_STANDIN): its result and
+ * message come back; what it runs as (as root: the user hull), its fds at
+ * their fixed numbers and nothing else, not dumpable; a child that dies is
+ * reported with the last item it started; one that makes a call outside
+ * its filter (a socket, an exec) is reported with the filter's text; one
+ * writing garbage is killed. And the real hull-convert ($HULL_CONVERT)
+ * refuses a request that is not one, and a missing executable is named. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "common/jail_enter.h"
 #include "images/convert_proc.h"
+#include "tests/unit/images/convert_standin.h"
 
-struct seen {
-	unsigned uid, gid;
-	int kept_ok, other_closed;
-};
-
-static int keep_fd = -1, other_fd = -1;
-
-static int report(void *ctx, struct convproc *cp, void *out, size_t out_len, struct errmsg *err)
+static const char *standin(void)
 {
-	(void)ctx;
-	(void)err;
-	struct seen s = {0};
-	convproc_progress(cp, 0);
-	s.uid = (unsigned)getuid();
-	s.gid = (unsigned)getgid();
-	struct stat st;
-	s.kept_ok = fstat(keep_fd, &st) == 0;
-	s.other_closed = fstat(other_fd, &st) < 0 && errno == EBADF;
-	/* no_new_privs, the capability sets and the name are read from /proc
-	 * by e2e-image-import: the filter lets the child ask for none of them */
-	assert_true(out_len >= sizeof(s));
-	memcpy(out, &s, sizeof(s));
-	return 0;
+	const char *p = getenv("HULL_TEST_CONVERT_STANDIN");
+	if (!p)
+		fail_msg("HULL_TEST_CONVERT_STANDIN is not set (meson test sets it)");
+	return p;
 }
 
-static int failing(void *ctx, struct convproc *cp, void *out, size_t out_len, struct errmsg *err)
+/* Run the stand-in on request `what` with no work fds. */
+static int run(const char *what, unsigned n_items, int *item, struct errmsg *err)
 {
-	(void)ctx;
-	(void)cp;
-	(void)out;
-	(void)out_len;
-	return errmsg_set(err, -EBADMSG, "layer 1 (sha256:0123456789ab): bad");
-}
-
-static int dies(void *ctx, struct convproc *cp, void *out, size_t out_len, struct errmsg *err)
-{
-	(void)ctx;
-	(void)out;
-	(void)out_len;
-	(void)err;
-	convproc_progress(cp, 0);
-	convproc_progress(cp, 2);
-	raise(SIGKILL);
-	return 0;
-}
-
-static int opens(void *ctx, struct convproc *cp, void *out, size_t out_len, struct errmsg *err)
-{
-	(void)ctx;
-	(void)out;
-	(void)out_len;
-	(void)err;
-	convproc_progress(cp, 1);
-	return socket(AF_INET, SOCK_STREAM, 0) < 0 ? -errno : 0;
-}
-
-/* A taken-over child writing garbage on its status pipe (the one FIFO it
- * holds), then running on: the parent stops it. */
-static int garbage(void *ctx, struct convproc *cp, void *out, size_t out_len, struct errmsg *err)
-{
-	(void)ctx;
-	(void)cp;
-	(void)out;
-	(void)out_len;
-	(void)err;
-	static char junk[8192];
-	memset(junk, 0xff, sizeof(junk));
-	for (int fd = 3; fd < 64; fd++) {
-		struct stat st;
-		if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
-		    write(fd, junk, sizeof(junk)) < 0)
-			return -errno;
-	}
-	char b;
-	for (;;)
-		if (read(0, &b, 1) < 0)
-			return -errno;
+	char out[8];
+	return convproc_run(standin(), what, strlen(what), NULL, 0, n_items, out, sizeof(out), item,
+			    err);
 }
 
 static void test_result_and_identity(void **state)
 {
 	(void)state;
-	keep_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	other_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int keep_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int other_fd = open("/dev/null", O_RDONLY); /* not CLOEXEC: closed all the same */
 	assert_true(keep_fd >= 0 && other_fd >= 0);
-	struct seen s;
+	struct standin_seen s;
 	struct errmsg err = {{0}};
 	int item = 7;
-	int rc = convproc_run(&keep_fd, 1, 1, report, NULL, &s, sizeof(s), &item, &err);
+	int rc = convproc_run(standin(), "report", 6, &keep_fd, 1, 1, &s, sizeof(s), &item, &err);
 	if (rc)
 		fail_msg("convproc_run: %s", err.text);
 	assert_int_equal(item, -1);
@@ -123,8 +60,11 @@ static void test_result_and_identity(void **state)
 	} else {
 		assert_int_equal(s.uid, getuid());
 	}
-	assert_true(s.kept_ok);
-	assert_true(s.other_closed);
+	assert_int_equal(s.nfds, 1);
+	assert_true(s.work_ok);
+	assert_true(s.req_closed);
+	assert_true(s.others_closed);
+	assert_int_equal(s.dumpable, 0);
 	close(keep_fd);
 	close(other_fd);
 }
@@ -134,9 +74,7 @@ static void test_error_comes_back(void **state)
 	(void)state;
 	struct errmsg err = {{0}};
 	int item = 7;
-	char out[8];
-	assert_int_equal(convproc_run(NULL, 0, 1, failing, NULL, out, sizeof(out), &item, &err),
-			 -EBADMSG);
+	assert_int_equal(run("failing", 1, &item, &err), -EBADMSG);
 	assert_string_equal(err.text, "layer 1 (sha256:0123456789ab): bad");
 	assert_int_equal(item, -1);
 }
@@ -146,8 +84,7 @@ static void test_killed(void **state)
 	(void)state;
 	struct errmsg err = {{0}};
 	int item = -1;
-	char out[8];
-	assert_int_equal(convproc_run(NULL, 0, 3, dies, NULL, out, sizeof(out), &item, &err), -EIO);
+	assert_int_equal(run("dies", 3, &item, &err), -EIO);
 	assert_int_equal(item, 2);
 	if (!strstr(err.text, "the converter hull-convert (pid ") ||
 	    !strstr(err.text, ") was killed by signal 9"))
@@ -159,11 +96,22 @@ static void test_filter(void **state)
 	(void)state;
 	struct errmsg err = {{0}};
 	int item = -1;
-	char out[8];
-	assert_int_equal(convproc_run(NULL, 0, 3, opens, NULL, out, sizeof(out), &item, &err),
-			 -EIO);
+	assert_int_equal(run("opens", 3, &item, &err), -EIO);
 	assert_int_equal(item, 1);
 	if (!strstr(err.text, "hull-convert killed by its seccomp filter (syscall 41 socket, "
+			      "thread role convert) (pid "))
+		fail_msg("message: %s", err.text);
+}
+
+/* the filter forbids exec: a taken-over converter cannot become another
+ * program (with the inherited fds) */
+static void test_no_exec(void **state)
+{
+	(void)state;
+	struct errmsg err = {{0}};
+	int item = -1;
+	assert_int_equal(run("execs", 1, &item, &err), -EIO);
+	if (!strstr(err.text, "hull-convert killed by its seccomp filter (syscall 59 execve, "
 			      "thread role convert) (pid "))
 		fail_msg("message: %s", err.text);
 }
@@ -173,11 +121,44 @@ static void test_malformed(void **state)
 	(void)state;
 	struct errmsg err = {{0}};
 	int item = -1;
-	char out[8];
-	assert_int_equal(convproc_run(NULL, 0, 3, garbage, NULL, out, sizeof(out), &item, &err),
-			 -EIO);
+	assert_int_equal(run("garbage", 3, &item, &err), -EIO);
 	assert_int_equal(item, -1);
 	if (!strstr(err.text, "the converter hull-convert sent a malformed status record; killed"))
+		fail_msg("message: %s", err.text);
+}
+
+/* the real converter reads its request strictly: bytes that are not one
+ * stop it before any work, with the field named */
+static void test_real_refuses_junk(void **state)
+{
+	(void)state;
+	const char *exe = getenv(CONVPROC_ENV);
+	if (!exe)
+		fail_msg(CONVPROC_ENV " is not set (meson test sets it)");
+	struct errmsg err = {{0}};
+	int item = -1;
+	char out[8];
+	static const char junk[200] = "not a request";
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(
+	    convproc_run(NULL, junk, sizeof(junk), &fd, 1, 1, out, sizeof(out), &item, &err),
+	    -EBADMSG);
+	assert_string_equal(err.text, "hull-convert: request: length: shorter than its header");
+	assert_int_equal(item, -1);
+	close(fd);
+}
+
+static void test_missing_executable(void **state)
+{
+	(void)state;
+	struct errmsg err = {{0}};
+	int item = -1;
+	char out[8];
+	assert_int_equal(convproc_run("/nonexistent/hull-convert", "x", 1, NULL, 0, 1, out,
+				      sizeof(out), &item, &err),
+			 -ENOENT);
+	if (!strstr(err.text, "the image converter /nonexistent/hull-convert: "))
 		fail_msg("message: %s", err.text);
 }
 
@@ -188,7 +169,10 @@ int main(void)
 	    cmocka_unit_test(test_error_comes_back),
 	    cmocka_unit_test(test_killed),
 	    cmocka_unit_test(test_filter),
+	    cmocka_unit_test(test_no_exec),
 	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_real_refuses_junk),
+	    cmocka_unit_test(test_missing_executable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

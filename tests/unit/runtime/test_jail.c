@@ -108,11 +108,11 @@ static void test_bad_paths(void **state)
 	(void)state;
 	struct jail *j = NULL;
 	struct errmsg err;
-	struct jail_path rel = {"relative/file", false};
+	struct jail_path rel = {.path = "relative/file", .rw = false};
 	struct jail_spec spec = {.paths = &rel, .npaths = 1};
 	assert_int_equal(jail_prepare(&j, &spec, &err), -EINVAL);
 	assert_non_null(strstr(err.text, "relative/file"));
-	struct jail_path missing = {"/nonexistent/x/../y", false};
+	struct jail_path missing = {.path = "/nonexistent/x/../y", .rw = false};
 	spec.paths = &missing;
 	assert_int_equal(jail_prepare(&j, &spec, &err), -ENOENT);
 	assert_non_null(strstr(err.text, "/nonexistent/x/../y"));
