@@ -24,6 +24,7 @@ deps=(
 	protobuf-c-compiler libprotobuf-c-dev containerd runc
 	clang libclang-rt-14-dev clang-format scdoc
 	runsc mmdebstrap # bench/gvisor, bench/guestops: the gVisor peer and its Debian rootfs
+	time # bench/kernel-ab: /usr/bin/time, the host CPU of a run
 )
 missing=()
 for p in "${deps[@]}"; do

@@ -45,7 +45,7 @@ shift 2
 
 # Keep in sync with kernel-config/README.md ("Kernel command line").
 append_always="console=ttyS0 reboot=k panic=-1"
-append_pvm="pvm_compat clearcpuid=xsave,popcnt,smap,erms,fsrm,invpcid,rdtscp,cx16 noreplace-smp percpu_alloc=page"
+append_pvm="pvm_compat clearcpuid=xsave,popcnt,smap,erms,fsrm,invpcid,rdtscp,cx16 noreplace-smp percpu_alloc=page tick_stretch=10"
 # Not a kernel switch: the kernel hands it to init as an environment variable.
 # On PVM the guest kernel cannot context-switch AVX state, so glibc must not
 # pick its AVX string functions (README, "Known limitations on PVM").

@@ -262,13 +262,16 @@ static int build_cmdline(const struct vmm_config *cfg, bool pvm, char *out, size
 		/* kernel-config/README.md has the reason for each word: pvm_compat
 		 * turns on the kernel patches; clearcpuid hides what the PVM
 		 * emulator of guest kernel mode cannot run; noreplace-smp and
-		 * percpu_alloc=page skip seconds of emulated boot work; and
+		 * percpu_alloc=page skip seconds of emulated boot work;
+		 * tick_stretch=10 makes a busy vCPU tick at 10 Hz, not 100 (each
+		 * tick is milliseconds of emulated kernel work); and
 		 * GLIBC_TUNABLES (passed to init's environment, and on to the
 		 * container) keeps glibc off AVX, whose state the guest kernel
 		 * cannot switch here. */
 		n += (size_t)snprintf(out + n, cap - n,
 				      " pvm_compat clearcpuid=xsave,popcnt,smap,erms,fsrm,invpcid,"
-				      "rdtscp,cx16 noreplace-smp percpu_alloc=page GLIBC_TUNABLES="
+				      "rdtscp,cx16 noreplace-smp percpu_alloc=page tick_stretch=10"
+				      " GLIBC_TUNABLES="
 				      "glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,"
 				      "-AVX512DQ,-AVX512CD,-AVX_Fast_Unaligned_Load");
 	if (cfg->cmdline_extra && n < cap)
