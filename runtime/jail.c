@@ -384,6 +384,10 @@ int jail_prepare(struct jail **out, const struct jail_spec *spec, struct errmsg 
 		j->listener = spec->foreign->listener;
 		if (j->listener)
 			*j->listener = -1;
+		if (j->filter && !j->listener) {
+			jail_free(j);
+			return errmsg_set(err, -EINVAL, "jail: a seccomp filter needs a listener");
+		}
 	}
 	int rc = 0;
 	if (j->root) {

@@ -94,7 +94,8 @@ struct jail_path {
  *   checked and let through once); jail_spawn() then stores the listener in
  *   *listener (the caller closes it once the program is reaped, and treats
  *   every notification on it as a violation: no exec is let through again).
- *   *listener is -1 when jail_spawn() fails. */
+ *   *listener is -1 when jail_spawn() fails. filter and listener go
+ *   together, and both must stay valid until jail_spawn() returns. */
 struct jail_foreign {
 	uint64_t caps;
 	int out;

@@ -281,18 +281,19 @@ static void test_content_and_owners(void **st)
 	assert_non_null(strstr(out, "Fast link dest: \"/etc/shadow\""));
 	debugfs(r.image, "stat /up", out, sizeof(out));
 	assert_non_null(strstr(out, "Type: symlink"));
-	debugfs(r.image, "stat /secret", out, sizeof(out));
-	assert_non_null(strstr(out, "Links: 2"));
-	debugfs(r.image, "ea_get /secret user.hull", out, sizeof(out));
-	assert_non_null(strstr(out, "x1"));
-	debugfs(r.image, "stat /null", out, sizeof(out));
-	assert_non_null(strstr(out, "Type: character special"));
-	debugfs(r.image, "stat /fifo", out, sizeof(out));
-	assert_non_null(strstr(out, "Type: FIFO"));
-	debugfs(r.image, "stat /long", out, sizeof(out));
-	assert_non_null(strstr(out, "Type: symlink"));
-	debugfs(r.image, "stat /sparse", out, sizeof(out));
-	assert_non_null(strstr(out, "Size: 8388608"));
+	static const char *const want[][2] = {
+	    {"stat /secret", "Links: 2"},
+	    {"ea_get /secret user.hull", "x1"},
+	    {"stat /null", "Type: character special"},
+	    {"stat /fifo", "Type: FIFO"},
+	    {"stat /long", "Type: symlink"},
+	    {"stat /sparse", "Size: 8388608"},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		debugfs(r.image, want[i][0], out, sizeof(out));
+		if (!strstr(out, want[i][1]))
+			fail_msg("%s: no \"%s\" in %s", want[i][0], want[i][1], out);
+	}
 	static char got[sizeof(big) + 1];
 	debugfs(r.image, "cat /big", got, sizeof(got));
 	assert_memory_equal(got, big, sizeof(big));
