@@ -71,6 +71,7 @@ struct prep {
 	bool root;
 	bool host_net;	  /* keep the host's network namespace */
 	const char *name; /* argv[0], messages */
+	char *const *env; /* NULL: empty */
 	uid_t uid;
 	gid_t gid;
 	const char *exe;
@@ -147,8 +148,8 @@ static _Noreturn void pre_exec(const struct prep *p)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != p->parent)
 		_exit(127);
 	char *const argv[] = {(char *)p->name, NULL};
-	char *const envp[] = {NULL};
-	syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
+	char *const empty[] = {NULL};
+	syscall(SYS_execveat, exe_fd, "", argv, p->env ? p->env : empty, AT_EMPTY_PATH);
 	rc = errmsg_set(&err, -errno, "%s: exec %s: %s", p->name, p->exe, strerror(errno));
 	pre_exec_fail(sfd, rc, &err);
 }
@@ -335,12 +336,14 @@ int convproc_spawn(const struct convproc_helper *h, const char *exe, const void 
 	int ws = 0;
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
-	if (cancelled) {
-		rc = errmsg_set(err, -EINTR, "%s: interrupted", h->name);
+	if (result && !bad && !cancelled && WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
+		*item = -1;
 		goto out;
 	}
-	if (result && !bad && WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
-		*item = -1;
+	/* Ctrl-C reaches the child too (one process group): it may have died
+	 * of it before the parent's handler set the flag was seen */
+	if (cancelled || (h->cancel && *h->cancel)) {
+		rc = errmsg_set(err, -EINTR, "%s: interrupted", h->name);
 		goto out;
 	}
 	if (bad && !trap[0])

@@ -38,7 +38,8 @@
  *   - then dies with its parent (PR_SET_PDEATHSIG after the id change,
  *     which would clear it; kept across the exec) and execs exe through
  *     the fd opened before the fork (no path looked up as the jail user),
- *     with argv {"hull-convert"} and an empty environment.
+ *     with argv {"hull-convert"} and an empty environment (a helper's
+ *     env_vars, when it has them).
  *   n_items <= CONVPROC_ITEMS_MAX, nfds <= CONVPROC_FDS_MAX, req_len <=
  *   CONVPROC_REQ_MAX, out_len <= CONVPROC_OUT_MAX: else -EINVAL.
  * - The child's messages are read as hostile: fixed-size records, the item
@@ -103,6 +104,9 @@ struct convproc_helper {
 	/* stay in the host's network namespace (as root; else a new, empty
 	 * one): for a helper that speaks to the network itself */
 	bool host_net;
+	/* the child's environment ("NAME=value", NULL-terminated; NULL: an
+	 * empty one) */
+	char *const *env_vars;
 	/* called with each progress record (item, bytes done; may be NULL) */
 	void (*progress)(void *arg, unsigned item, uint64_t done);
 	void *arg;

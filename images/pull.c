@@ -82,17 +82,50 @@ static int request_base(struct fetchreq *q, const struct image_ref *ref,
 	return 0;
 }
 
+/* What hull-fetch gets of the caller's environment: the proxy variables
+ * libcurl reads, nothing else. env[] has room for PROXY_VARS + 1 entries,
+ * "NAME=value" (malloc'd: env_free()), NULL-terminated. */
+#define PROXY_VARS 8
+static int proxy_env(char *env[PROXY_VARS + 1])
+{
+	static const char *const names[PROXY_VARS] = {"http_proxy", "https_proxy", "no_proxy",
+						      "all_proxy",  "HTTP_PROXY",  "HTTPS_PROXY",
+						      "NO_PROXY",   "ALL_PROXY"};
+	size_t n = 0;
+	env[0] = NULL;
+	for (size_t i = 0; i < PROXY_VARS; i++) {
+		const char *v = getenv(names[i]);
+		if (v && asprintf(&env[n++], "%s=%s", names[i], v) < 0) {
+			env[n - 1] = NULL;
+			return -ENOMEM;
+		}
+		env[n] = NULL;
+	}
+	return 0;
+}
+
+static void env_free(char **env)
+{
+	for (size_t i = 0; env[i]; i++)
+		free(env[i]);
+}
+
 static int run(const struct pull_opts *o, struct fetchreq *q, const int *fds, size_t nfds,
 	       unsigned n_items, struct errmsg *err)
 {
 	struct progress p = {o->progress_out, o->progress, q};
 	struct convproc_helper h = fetch_helper;
+	char *env[PROXY_VARS + 1];
+	int item, rc = proxy_env(env);
+	h.env_vars = env;
 	h.progress = on_progress;
 	h.arg = &p;
 	h.cancel = o->reg.cancel;
-	int item;
-	return convproc_spawn(&h, NULL, q, fetchreq_size(q->n_blobs), fds, nfds, n_items, NULL, 0,
-			      &item, err);
+	if (!rc)
+		rc = convproc_spawn(&h, NULL, q, fetchreq_size(q->n_blobs), fds, nfds, n_items,
+				    NULL, 0, &item, err);
+	env_free(env);
+	return rc;
 }
 
 /* A memfd of exactly size bytes (sparse) that cannot grow or shrink: what
