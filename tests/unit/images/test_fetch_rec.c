@@ -21,6 +21,36 @@ static const char *D1 = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef
 static const char *D2 = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 static const char *D3 = "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
+typedef int (*decode_fn)(const void *buf, size_t len, void **out, struct errmsg *err);
+static int req_dec(const void *b, size_t n, void **o, struct errmsg *e)
+{
+	return fetchreq_decode(b, n, (struct fetchreq **)o, e);
+}
+static int res_dec(const void *b, size_t n, void **o, struct errmsg *e)
+{
+	return fetchres_decode(b, n, (struct fetchres **)o, e);
+}
+
+/* decode rec (len bytes) with dec; the error text, "" if accepted (then a
+ * copy equal to rec) */
+static const char *decode(decode_fn dec, const void *rec, size_t len, char *text)
+{
+	void *out = NULL;
+	struct errmsg err = {{0}};
+	int rc = dec(rec, len, &out, &err);
+	if (!rc) {
+		assert_non_null(out);
+		assert_memory_equal(out, rec, len);
+		free(out);
+		text[0] = '\0';
+		return text;
+	}
+	assert_int_equal(rc, -EBADMSG);
+	assert_null(out);
+	snprintf(text, sizeof(err.text), "%s", err.text);
+	return text;
+}
+
 /* ---- the request ---- */
 
 static struct fetchreq *req_blobs(void)
@@ -57,23 +87,9 @@ static struct fetchreq *req_resolve(void)
 	return q;
 }
 
-/* decode q as len bytes; the error text, "" if accepted (then equal) */
 static const char *req_decode(const struct fetchreq *q, size_t len, char *text)
 {
-	struct fetchreq *out = NULL;
-	struct errmsg err = {{0}};
-	int rc = fetchreq_decode(q, len, &out, &err);
-	if (!rc) {
-		assert_non_null(out);
-		assert_memory_equal(out, q, len);
-		free(out);
-		text[0] = '\0';
-		return text;
-	}
-	assert_int_equal(rc, -EBADMSG);
-	assert_null(out);
-	snprintf(text, sizeof(err.text), "%s", err.text);
-	return text;
+	return decode(req_dec, q, len, text);
 }
 
 static void test_req_good(void **state)
@@ -209,20 +225,7 @@ static struct fetchres *res_manifest(void)
 
 static const char *res_decode(const struct fetchres *a, size_t len, char *text)
 {
-	struct fetchres *out = NULL;
-	struct errmsg err = {{0}};
-	int rc = fetchres_decode(a, len, &out, &err);
-	if (!rc) {
-		assert_non_null(out);
-		assert_memory_equal(out, a, len);
-		free(out);
-		text[0] = '\0';
-		return text;
-	}
-	assert_int_equal(rc, -EBADMSG);
-	assert_null(out);
-	snprintf(text, sizeof(err.text), "%s", err.text);
-	return text;
+	return decode(res_dec, a, len, text);
 }
 
 static void test_res_good(void **state)
@@ -305,16 +308,6 @@ static void test_res_fields(void **state)
 }
 
 /* ---- both: every truncation, one byte more, random damage ---- */
-
-typedef int (*decode_fn)(const void *buf, size_t len, void **out, struct errmsg *err);
-static int req_dec(const void *b, size_t n, void **o, struct errmsg *e)
-{
-	return fetchreq_decode(b, n, (struct fetchreq **)o, e);
-}
-static int res_dec(const void *b, size_t n, void **o, struct errmsg *e)
-{
-	return fetchres_decode(b, n, (struct fetchres **)o, e);
-}
 
 /* every other length (a copy of exactly that size: ASan sees a read past
  * it) is refused */
