@@ -19,6 +19,14 @@ struct fetchreq *fetchreq_new(size_t n_blobs)
 	return r;
 }
 
+void fetchreq_blob_label(const struct fetchreq_blob *b, char *buf, size_t n)
+{
+	if (b->of)
+		snprintf(buf, n, "layer %u/%u", b->layer + 1, b->of);
+	else
+		snprintf(buf, n, "config");
+}
+
 struct fetchres *fetchres_new(size_t n_layers)
 {
 	struct fetchres *r = calloc(1, fetchres_size(n_layers));

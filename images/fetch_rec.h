@@ -125,6 +125,10 @@ static inline size_t fetchres_size(size_t n_layers)
 	return sizeof(struct fetchres) + n_layers * sizeof(struct fetchres_layer);
 }
 
+/* "config" or "layer <layer + 1>/<of>": how messages and the progress
+ * display name blob b. */
+void fetchreq_blob_label(const struct fetchreq_blob *b, char *buf, size_t n);
+
 struct fetchreq *fetchreq_new(size_t n_blobs);
 int fetchreq_decode(const void *buf, size_t len, struct fetchreq **out, struct errmsg *err);
 struct fetchres *fetchres_new(size_t n_layers);

@@ -198,7 +198,8 @@ static int get_blob(struct registry *r, struct convproc *cp, unsigned item, cons
 	struct lstore_writer *w;
 	struct errmsg e = {{0}};
 	struct progress p = {cp, item, size, 0};
-	convproc_progress_bytes(cp, item, 0);
+	if (size) /* an empty blob: its end says it all */
+		convproc_progress_bytes(cp, item, 0);
 	int rc = lstore_writer_on_fd(digest, (int64_t)size, fd, &w, &e);
 	if (!rc) {
 		rc = registry_get_blob(r, digest, size, w, on_progress, &p, &e);
@@ -254,7 +255,9 @@ static int get_config(struct registry *r, struct convproc *cp, unsigned item,
 		      const struct fetchreq_blob *b, struct errmsg *err)
 {
 	int fd = CONVPROC_FD_WORK + (int)item;
-	int rc = get_blob(r, cp, item, b->digest, b->size, fd, "config", err);
+	char label[48];
+	fetchreq_blob_label(b, label, sizeof(label));
+	int rc = get_blob(r, cp, item, b->digest, b->size, fd, label, err);
 	if (rc)
 		return rc;
 	char *buf = malloc(b->size + 1);
@@ -323,7 +326,7 @@ int fetch_blobs(const struct fetchreq *q, struct convproc *cp, struct errmsg *er
 	for (uint32_t i = 0; !rc && i < q->n_blobs; i++) {
 		const struct fetchreq_blob *b = &q->blobs[i];
 		char label[48];
-		snprintf(label, sizeof(label), "layer %u/%u", b->layer + 1, b->of);
+		fetchreq_blob_label(b, label, sizeof(label));
 		rc = b->of ? get_blob(r, cp, i, b->digest, b->size, CONVPROC_FD_WORK + (int)i,
 				      label, err)
 			   : get_config(r, cp, i, b, err);

@@ -43,9 +43,8 @@ static void on_progress(void *arg, unsigned item, uint64_t done)
 	if (!p->on || p->q->mode != FETCH_BLOBS)
 		return;
 	const struct fetchreq_blob *b = &p->q->blobs[item];
-	char label[48] = "config";
-	if (b->of)
-		snprintf(label, sizeof(label), "layer %u/%u", b->layer + 1, b->of);
+	char label[48];
+	fetchreq_blob_label(b, label, sizeof(label));
 	if (done > b->size)
 		done = b->size;
 	progress_print(p->out, label, b->digest, b->size, done, done == b->size);
@@ -293,10 +292,9 @@ static int fetch_run(struct lstore *s, const struct image_ref *ref, const struct
 	if (!rc)
 		rc = run(o, q, fds, n, n, err);
 	for (uint32_t k = 0; !rc && k < n; k++) {
-		char label[48] = "config";
+		char label[48];
 		struct errmsg e = {{0}};
-		if (b[k].of)
-			snprintf(label, sizeof(label), "layer %u/%u", b[k].layer + 1, b[k].of);
+		fetchreq_blob_label(&b[k], label, sizeof(label));
 		rc = lstore_blob_adopt(w[k], &e);
 		if (!rc)
 			rc = lstore_blob_commit(w[k], &e);
