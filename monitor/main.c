@@ -3,7 +3,7 @@
  * no TLS, no state bookkeeping.
  *
  * Usage (by the runtime, runtime/vmproc.c; not a user command):
- *   hull-vmm --api-fd N --console-fd M [--net-fd K] [--jail DIR]
+ *   hull-vmm --api-fd N --console-fd M [--net-fd K] [--profile-fd P] [--jail DIR]
  * - fd N: a SOCK_SEQPACKET socket speaking proto/vmmapi.h. The first
  *   message must be CONFIG (the whole VM: kernel, sizes, disks, volumes,
  *   vsock, NIC, template root); everything else is passed nowhere else (no
@@ -15,6 +15,9 @@
  *   socket to the user-mode network helper, netd/hull-slirp, which the
  *   runtime started first (vmm/net/net_stream.h): this process parses no
  *   packet and maps no libslirp.
+ * - fd P: a developer's switch (HULL_VMM_PROFILE, runtime/vmproc.c): every
+ *   vCPU's guest RIP sampled 1000 times a second, appended there as u64s
+ *   (vmm_config.profile_fd; bench/README.md, the guest kernel's profile).
  * - stderr: diagnostics (--debug output of the VMM); stdin is not read.
  * - --jail DIR: the runtime made this process's jail (runtime/jail.h: own
  *   namespaces, unprivileged user, cgroup, DIR holding only what the VM
@@ -24,7 +27,7 @@
  *   starting this by hand) the process runs where it was started.
  *
  * Life
- * - At start every fd other than 0, 1, 2, N, M and K is closed: whatever the
+ * - At start every fd other than 0, 1, 2, N, M, K and P is closed: whatever the
  *   parent leaked does not reach the process that faces the guest.
  * - Templates: with a template root, the key (vmm_template_key, the one
  *   place it is computed) names a directory; if a template is there the VM
@@ -85,7 +88,8 @@ struct mon {
 	char *tdir; /* this config's template directory, or NULL */
 	bool paused;
 	bool parent_gone;
-	bool host_pvm; /* vmm_host_is_pvm(), asked before the jail */
+	bool host_pvm;	/* vmm_host_is_pvm(), asked before the jail */
+	int profile_fd; /* --profile-fd's file (a developer's switch); 0: off */
 };
 
 static void on_console(void *ctx, const uint8_t *b, size_t n)
@@ -159,6 +163,7 @@ static int take_config(struct mon *m, const struct vmmapi_config *c, struct errm
 	    .ndisks = c->ndisks,
 	    .pvm = pvm,
 	    .debug = c->debug,
+	    .profile_fd = m->profile_fd,
 	    .console_out = on_console,
 	    .thread_setup = on_thread,
 	    .ctx = m,
@@ -381,7 +386,7 @@ static int run(struct mon *m, uint8_t *buf)
 int main(int argc, char **argv)
 {
 	struct mon m = {.t0 = clock_now_ns(), .api = -1, .console = -1, .net = -1};
-	bool bad = false, net_given = false;
+	bool bad = false, net_given = false, prof_given = false;
 	const char *jail = NULL;
 	for (int i = 1; i < argc && !bad; i += 2) {
 		if (i + 1 >= argc)
@@ -394,19 +399,26 @@ int main(int argc, char **argv)
 			m.console = fdio_parse_fd(argv[i + 1]);
 		else if (!strcmp(argv[i], "--net-fd"))
 			m.net = fdio_parse_fd(argv[i + 1]), net_given = true;
+		else if (!strcmp(argv[i], "--profile-fd"))
+			m.profile_fd = fdio_parse_fd(argv[i + 1]), prof_given = true;
 		else
 			bad = true;
 	}
 	if (bad || m.api < 0 || m.console < 0 || m.api == m.console || fcntl(m.api, F_GETFD) < 0 ||
 	    fcntl(m.console, F_GETFD) < 0 ||
 	    (net_given &&
-	     (m.net < 0 || m.net == m.api || m.net == m.console || fcntl(m.net, F_GETFD) < 0))) {
+	     (m.net < 0 || m.net == m.api || m.net == m.console || fcntl(m.net, F_GETFD) < 0)) ||
+	    (prof_given &&
+	     (m.profile_fd <= 0 || m.profile_fd == m.api || m.profile_fd == m.console ||
+	      m.profile_fd == m.net || fcntl(m.profile_fd, F_GETFD) < 0))) {
 		fprintf(stderr,
-			"usage: hull-vmm --api-fd N --console-fd M [--net-fd K] [--jail DIR] "
-			"(started by hull, not by hand)\n");
+			"usage: hull-vmm --api-fd N --console-fd M [--net-fd K] [--profile-fd P] "
+			"[--jail DIR] (started by hull, not by hand)\n");
 		return 2;
 	}
-	fdio_close_others((int[3]){m.api, m.console, m.net}, 3);
+	fdio_close_others((int[4]){m.api, m.console, m.net, prof_given ? m.profile_fd : -1}, 4);
+	if (prof_given)
+		fcntl(m.profile_fd, F_SETFD, FD_CLOEXEC);
 	fcntl(m.api, F_SETFD, FD_CLOEXEC);
 	fcntl(m.console, F_SETFD, FD_CLOEXEC);
 	if (m.net >= 0)

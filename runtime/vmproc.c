@@ -341,7 +341,7 @@ int vmproc_spawn(const struct vmmapi_config *cfg, const struct vmproc_opts *o, s
 	struct jail_path jp[JAIL_MAX_PATHS];
 	struct jail_spec js;
 	char *sockdir = NULL;
-	int sv[2] = {-1, -1}, cp[2] = {-1, -1}, in[2] = {-1, -1}, net = -1;
+	int sv[2] = {-1, -1}, cp[2] = {-1, -1}, in[2] = {-1, -1}, net = -1, prof = -1;
 	char *path = vmproc_monitor_path();
 	struct vmproc *vp = calloc(1, sizeof(*vp));
 	int rc = 0;
@@ -362,6 +362,15 @@ int vmproc_spawn(const struct vmmapi_config *cfg, const struct vmproc_opts *o, s
 	}
 	if ((rc = monitor_jail(cfg, o, jp, &js, &sockdir, err)))
 		goto fail;
+	/* a developer's switch (bench/guestops -P): the guest's RIPs sampled
+	 * into this file, opened here with the caller's rights because the
+	 * jailed monitor sees no host path */
+	const char *pf = getenv("HULL_VMM_PROFILE");
+	if (pf && *pf &&
+	    (prof = open(pf, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		rc = errmsg_set(err, -errno, "HULL_VMM_PROFILE %s: %s", pf, strerror(errno));
+		goto fail;
+	}
 	/* one cgroup for the VM's helpers: guest RAM plus what the monitor
 	 * and the network helper use besides */
 	const char *no_cg;
@@ -384,11 +393,23 @@ int vmproc_spawn(const struct vmmapi_config *cfg, const struct vmproc_opts *o, s
 	}
 	close(in[1]);
 	in[1] = -1;
-	char *const argv[] = {"hull-vmm", "--api-fd", "3",	 "--console-fd",
-			      "4",	  "--jail",   JAIL_ROOT, net >= 0 ? "--net-fd" : NULL,
-			      "5",	  NULL};
-	pid_t pid = spawn_jailed(&js, vp->cg, path, argv, in[0], (int[3]){sv[1], cp[1], net},
-				 net >= 0 ? 3 : 2, err);
+	/* fds 3, 4, then the optional ones in this order from 5 */
+	const char *argv[12] = {"hull-vmm", "--api-fd", "3",	  "--console-fd",
+				"4",	    "--jail",	JAIL_ROOT};
+	unsigned na = 7, nfd = 2;
+	int fds[4] = {sv[1], cp[1]};
+	static const char *const fdnum[] = {"5", "6"};
+	if (net >= 0) {
+		argv[na++] = "--net-fd";
+		argv[na++] = fdnum[nfd - 2];
+		fds[nfd++] = net;
+	}
+	if (prof >= 0) {
+		argv[na++] = "--profile-fd";
+		argv[na++] = fdnum[nfd - 2];
+		fds[nfd++] = prof;
+	}
+	pid_t pid = spawn_jailed(&js, vp->cg, path, (char *const *)argv, in[0], fds, nfd, err);
 	if (pid < 0) {
 		rc = (int)pid;
 		goto fail;
@@ -402,6 +423,8 @@ int vmproc_spawn(const struct vmmapi_config *cfg, const struct vmproc_opts *o, s
 	/* only the monitor holds it now: its exit is the helper's hangup */
 	if (net >= 0)
 		close(net);
+	if (prof >= 0)
+		close(prof);
 	vp->api = sv[0];
 	vp->console = cp[0];
 	fcntl(vp->console, F_SETFL, O_NONBLOCK);
@@ -427,6 +450,8 @@ fail:
 	}
 	if (net >= 0)
 		close(net);
+	if (prof >= 0)
+		close(prof);
 	if (vp && vp->netd > 0) {
 		/* its socket is closed: it exits; a stuck one is killed */
 		reap_pid(vp->netd);

@@ -6,8 +6,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/cpuid.h"
 #include "vmm/vmm.h"
@@ -181,7 +184,10 @@ int vcpu_signal_setup(void)
 {
 	struct sigaction sa = {.sa_handler = kick_handler};
 	sigemptyset(&sa.sa_mask);
-	return sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	sa.sa_flags = SA_RESTART;
+	return sigaction(VCPU_PROFILE_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -242,6 +248,44 @@ static void park(struct vcpu *v)
 	pthread_mutex_unlock(&p->lock);
 }
 
+static void profile_flush(struct vcpu *v)
+{
+	if (v->nprof)
+		fdio_write_all(v->env->profile_fd, v->prof, v->nprof * sizeof(v->prof[0]));
+	v->nprof = 0;
+}
+
+/* One sample: where the guest was when the timer's signal took the vCPU
+ * out of KVM_RUN (a kick for a pause or a stop adds one too: harmless). */
+static void profile_sample(struct vcpu *v)
+{
+	struct kvm_regs r;
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0)
+		return;
+	v->prof[v->nprof++] = r.rip;
+	if (v->nprof == VCPU_PROFILE_BLOCK)
+		profile_flush(v);
+}
+
+int vcpu_profile_start(struct vcpu *v)
+{
+	if (v->env->profile_fd <= 0)
+		return 0;
+	struct sigevent se = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = VCPU_PROFILE_SIGNAL};
+	se._sigev_un._tid = (pid_t)syscall(SYS_gettid); /* glibc 2.36 names no accessor */
+	timer_t t;
+	if (timer_create(CLOCK_MONOTONIC, &se, &t) < 0)
+		return -errno;
+	struct itimerspec it = {.it_interval = {0, 1000000000 / VCPU_PROFILE_HZ},
+				.it_value = {0, 1000000000 / VCPU_PROFILE_HZ}};
+	if (timer_settime(t, 0, &it, NULL) < 0) {
+		int e = errno;
+		timer_delete(t);
+		return -e;
+	}
+	return 0; /* the timer lives as long as the process */
+}
+
 void *vcpu_run(void *arg)
 {
 	struct vcpu *v = arg;
@@ -253,6 +297,7 @@ void *vcpu_run(void *arg)
 	sigset_t set;
 	sigfillset(&set);
 	sigdelset(&set, VCPU_KICK_SIGNAL);
+	sigdelset(&set, VCPU_PROFILE_SIGNAL);
 	sigdelset(&set, SIGSYS); /* a seccomp trap must reach its handler */
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 
@@ -264,6 +309,8 @@ void *vcpu_run(void *arg)
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				run->immediate_exit = 0;
+				if (env->profile_fd > 0)
+					profile_sample(v);
 				continue;
 			}
 			stop_with(v, VMM_STOP_ERROR, "vCPU %u: KVM_RUN: %s", v->id,
@@ -324,6 +371,8 @@ void *vcpu_run(void *arg)
 			break;
 		}
 	}
+	if (env->profile_fd > 0)
+		profile_flush(v);
 	if (env->debug) {
 		struct kvm_regs r = {0};
 		struct kvm_sregs sr = {0};

@@ -31,6 +31,10 @@
 #include "vmm/kvm.h"
 
 #define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
+/* The profiler's timer signal: SA_RESTART, so that the device work a vCPU
+ * thread does between two KVM_RUNs is not interrupted 1000 times a second
+ * (KVM_RUN itself returns EINTR whatever the flag). */
+#define VCPU_PROFILE_SIGNAL (SIGRTMIN + 2)
 
 /* Parking all vCPUs at a consistent point (for saving a snapshot). */
 struct vcpu_pause {
@@ -49,7 +53,11 @@ struct vcpu_env {
 	void (*stop)(void *ctx, int reason, const char *why);
 	void *ctx;
 	bool debug;
+	int profile_fd; /* > 0: vcpu_profile_start() samples RIPs there */
 };
+
+#define VCPU_PROFILE_HZ 1000
+#define VCPU_PROFILE_BLOCK 64 /* samples per write */
 
 struct vcpu {
 	unsigned id;
@@ -59,6 +67,9 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	const struct vcpu_env *env;
+	/* the profile's samples not yet written (env->profile_fd > 0) */
+	uint64_t prof[VCPU_PROFILE_BLOCK];
+	unsigned nprof;
 };
 
 int vcpu_create(struct vcpu *v, struct kvm_vm *k, unsigned id, unsigned count, bool pvm,
@@ -69,7 +80,15 @@ int vcpu_set_pvh_entry(struct vcpu *v, struct guest_mem *mem, uint32_t entry, ui
 		       struct errmsg *err);
 void *vcpu_run(void *vcpu);
 void vcpu_kick(struct vcpu *v);
-/* Install the no-op handler for VCPU_KICK_SIGNAL (process-wide, idempotent). */
+/* With env->profile_fd > 0: a CLOCK_MONOTONIC timer that sends this thread
+ * VCPU_PROFILE_SIGNAL VCPU_PROFILE_HZ times a second, so that KVM_RUN returns
+ * EINTR and vcpu_run() records the guest's RIP (KVM_GET_REGS) in blocks of
+ * VCPU_PROFILE_BLOCK u64s (write(2)). Call it on the vCPU's own thread
+ * before its seccomp filter (timer_create is not in the vCPU role's list).
+ * 0 or -errno. */
+int vcpu_profile_start(struct vcpu *v);
+/* Install the no-op handler for VCPU_KICK_SIGNAL and VCPU_PROFILE_SIGNAL
+ * (process-wide, idempotent). */
 int vcpu_signal_setup(void);
 
 #endif

@@ -705,7 +705,8 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct errmsg *er
 				    .stopping = &vm->stopping,
 				    .stop = vm_stop,
 				    .ctx = vm,
-				    .debug = cfg->debug};
+				    .debug = cfg->debug,
+				    .profile_fd = cfg->profile_fd};
 
 	int rc = vm->stop_fd < 0 ? errmsg_set(err, -errno, "eventfd: %s", strerror(errno)) : 0;
 	if (!rc)
@@ -819,6 +820,10 @@ static void *loop_main(void *arg)
 static void *vcpu_main(void *arg)
 {
 	struct vcpu *v = arg;
+	/* before this thread's filter: timer_create is not in its role */
+	int rc = vcpu_profile_start(v);
+	if (rc)
+		fprintf(stderr, "hull: vmm: vCPU %u: no profile: %s\n", v->id, strerror(-rc));
 	if (gate_pass(v->env->ctx, VMM_THREAD_VCPU))
 		vcpu_run(v);
 	return NULL;

@@ -110,6 +110,10 @@ struct vmm_config {
 	 * kernel's workarounds for hosts that emulate kernel mode. */
 	int pvm;
 	bool debug; /* log VMM events to stderr */
+	/* > 0: sample each vCPU's guest RIP at VMM_PROFILE_HZ into this fd
+	 * (u64 little-endian RIPs, appended in blocks; bench/README.md); 0: off,
+	 * no timer, no cost. The caller opens it before any jail or filter. */
+	int profile_fd;
 	/* Restore from this template (vmm/snapshot/snapshot.h) instead of booting: the
 	 * kernel and initrd are not read then. The template must have been
 	 * saved with this config's key (vmm_template_key). */

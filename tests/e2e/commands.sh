@@ -243,6 +243,19 @@ known+=" request_irq_exits insn_emulation insn_emulation_fail pf_taken pf_guest 
 known+=" pf_emulate irq_injections hypercalls tlb_flush halt_wait_ns pages_4k pages_2m"
 odd=$(jq -r 'keys[]' <<<"$kvm1" | grep -vxF -f <(tr ' ' '\n' <<<"$known") || true)
 expect_eq "stats: KVM's stats by KVM's names only" "$odd" ""
+
+# the guest profile (HULL_VMM_PROFILE, a developer's switch): a run's vCPU
+# RIPs, u64 each, some in the guest kernel's text (the exec, the exit)
+# shellcheck disable=SC2086 # HULL_RUN_FLAGS is a list of flags
+HULL_VMM_PROFILE=$tmp/prof.bin hull_cmd prof run --rm ${HULL_RUN_FLAGS:-} --network none "$IMG" true
+expect_eq "profile: the run exits 0" "$rc" 0
+psize=$(stat -c %s "$tmp/prof.bin" 2>/dev/null || echo 0)
+kern=$(od -An -v -t x8 -w8 "$tmp/prof.bin" 2>/dev/null | grep -c '^ *ffffffff8' || true)
+if ((psize > 0 && psize % 8 == 0 && kern > 0)); then
+	pass "profile: RIP samples written, $kern of $((psize / 8)) in the guest kernel"
+else
+	fail "profile: RIP samples written, some in the guest kernel" "$psize bytes, $kern kernel"
+fi
 if grew "$rd0" "$rd1" "$blkm"; then
 	pass "stats: BLOCK I/O read grew by at least the $blkm bytes read"
 else
