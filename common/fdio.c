@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int fdio_write_all(int fd, const void *buf, size_t n)
@@ -10,6 +11,23 @@ int fdio_write_all(int fd, const void *buf, size_t n)
 	const uint8_t *p = buf;
 	while (n) {
 		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int fdio_send_all(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
