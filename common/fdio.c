@@ -1,15 +1,18 @@
 #include "fdio.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-int fdio_write_all(int fd, const void *buf, size_t n)
+/* write() or, for a socket, send(MSG_NOSIGNAL) until all of buf went */
+static int put_all(int fd, const void *buf, size_t n, bool sock)
 {
 	const uint8_t *p = buf;
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = sock ? send(fd, p, n, MSG_NOSIGNAL) : write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
@@ -20,6 +23,16 @@ int fdio_write_all(int fd, const void *buf, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int fdio_write_all(int fd, const void *buf, size_t n)
+{
+	return put_all(fd, buf, n, false);
+}
+
+int fdio_send_all(int fd, const void *buf, size_t n)
+{
+	return put_all(fd, buf, n, true);
 }
 
 int fdio_pread_all(int fd, void *buf, size_t n, uint64_t off)

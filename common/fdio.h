@@ -12,6 +12,11 @@
 #include <stdint.h>
 
 int fdio_write_all(int fd, const void *buf, size_t n);
+/* The same on a connected socket with send(MSG_NOSIGNAL): a peer gone away
+ * is -EPIPE, never a SIGPIPE that ends the whole process (a library must
+ * not depend on the process's signal dispositions). A non-blocking socket
+ * whose buffer is full is -EAGAIN. */
+int fdio_send_all(int fd, const void *buf, size_t n);
 int fdio_pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
 /* The whole of [off, off + n) of fd into buf with pread(), retrying short
  * reads and EINTR: 0, -errno, or -ENODATA when the file ends first. */

@@ -21,6 +21,7 @@
 #include "fuzz/p9msg.h"
 #include "fuzz/snapshot_fixture.h"
 #include "images/convert_req.h"
+#include "images/fetch_rec.h"
 #include "images/oci_json.h"
 #include "proto/hcp.h"
 #include "proto/vmmapi.h"
@@ -1028,6 +1029,73 @@ static void convert_req_seed(const char *name, bool archive)
 	free(r);
 }
 
+/* hull-fetch's records (images/fetch_rec.h), as images/pull.c and
+ * images/fetch_work.c fill them: a resolve request with credentials, a
+ * blobs request (the config and a layer), an index's answer with two
+ * layers and a manifest's with none; the first byte picks the decoder. */
+static void fetch_rec_seeds(void)
+{
+	struct fetchreq *q = fetchreq_new(0);
+	FZ_CHECK(q);
+	q->mode = FETCH_RESOLVE;
+	q->max_bytes = 16ull << 30;
+	snprintf(q->domain, sizeof(q->domain), "registry.example:5000");
+	snprintf(q->repo, sizeof(q->repo), "team/app");
+	snprintf(q->ref, sizeof(q->ref), "v1.2");
+	q->creds = 1;
+	snprintf(q->user, sizeof(q->user), "alice");
+	snprintf(q->pass, sizeof(q->pass), "s3cret");
+	q->n_insecure = 1;
+	snprintf(q->insecure[0], FETCH_DOMAIN_MAX, "registry.example:5000");
+	struct buf b = {0};
+	le(&b, 0, 1);
+	put(&b, q, fetchreq_size(0));
+	save_buf("fetch-rec", "resolve", &b);
+	free(q);
+	q = fetchreq_new(2);
+	FZ_CHECK(q);
+	q->mode = FETCH_BLOBS;
+	snprintf(q->domain, sizeof(q->domain), "docker.io");
+	snprintf(q->repo, sizeof(q->repo), "library/alpine");
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(q->blobs[i].digest, DIGEST_STR_LEN, "sha256:%064x", i + 1);
+		q->blobs[i].size = i ? 3 << 20 : 1500;
+		q->blobs[i].layer = 0;
+		q->blobs[i].of = i;
+	}
+	b = (struct buf){0};
+	le(&b, 0, 1);
+	put(&b, q, fetchreq_size(2));
+	save_buf("fetch-rec", "blobs", &b);
+	free(q);
+	for (unsigned n = 0; n <= 2; n += 2) {
+		struct fetchres *a = fetchres_new(n);
+		FZ_CHECK(a);
+		a->top_kind = n ? OCI_KIND_INDEX : OCI_KIND_MANIFEST;
+		snprintf(a->top_mt, sizeof(a->top_mt), "%s",
+			 n ? "application/vnd.oci.image.index.v1+json"
+			   : "application/vnd.docker.distribution.manifest.v2+json");
+		snprintf(a->top_digest, DIGEST_STR_LEN, "sha256:%064x", 7);
+		a->top_len = 500;
+		if (n) {
+			snprintf(a->man_digest, DIGEST_STR_LEN, "sha256:%064x", 8);
+			a->man_len = 800;
+		}
+		snprintf(a->config_digest, DIGEST_STR_LEN, "sha256:%064x", 9);
+		a->config_size = 1500;
+		for (unsigned i = 0; i < n; i++) {
+			snprintf(a->layers[i].digest, DIGEST_STR_LEN, "sha256:%064x", i + 10);
+			a->layers[i].size = 1 << 20;
+			a->layers[i].kind = i ? OCI_KIND_LAYER_ZSTD : OCI_KIND_LAYER_GZIP;
+		}
+		b = (struct buf){0};
+		le(&b, 1, 1);
+		put(&b, a, fetchres_size(n));
+		save_buf("fetch-rec", n ? "answer-index" : "answer-manifest", &b);
+		free(a);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1043,6 +1111,7 @@ int main(int argc, char **argv)
 	vmmapi_seeds();
 	convert_req_seed("dir", false);
 	convert_req_seed("archive", true);
+	fetch_rec_seeds();
 	blk_seeds();
 	net_seeds();
 	vsock_seeds();

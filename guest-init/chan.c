@@ -86,26 +86,12 @@ void chan_close(struct chan *c)
 	c->in_off = c->in_len = 0;
 }
 
-int chan_send(struct chan *c, uint8_t type, const void *payload, size_t len)
+/* Write all of v[0..n) (adjusting v as it goes): partial writes and EINTR
+ * are retried, so frames never interleave or tear. */
+static int writev_all(int fd, struct iovec *v, int n)
 {
-	uint8_t hdr[HCP_HDR_LEN];
-	struct iovec iov[2];
-	int n = 2, rc;
-
-	if (len > HCP_MAX_PAYLOAD)
-		return -EMSGSIZE;
-	rc = hcp_header_encode(hdr, type, (uint32_t)len);
-	if (rc < 0)
-		return rc;
-	iov[0] = (struct iovec){hdr, sizeof(hdr)};
-	iov[1] = (struct iovec){(void *)payload, len};
-	if (len == 0)
-		n = 1;
-	/* Header and payload in one writev: one syscall per frame, which is
-	 * what costs in this guest. */
-	struct iovec *v = iov;
 	while (n > 0) {
-		ssize_t w = writev(c->fd, v, n);
+		ssize_t w = writev(fd, v, n);
 
 		if (w < 0) {
 			if (errno == EINTR)
@@ -121,6 +107,52 @@ int chan_send(struct chan *c, uint8_t type, const void *payload, size_t len)
 			v->iov_base = (uint8_t *)v->iov_base + w;
 			v->iov_len -= (size_t)w;
 		}
+	}
+	return 0;
+}
+
+int chan_send(struct chan *c, uint8_t type, const void *payload, size_t len)
+{
+	uint8_t hdr[HCP_HDR_LEN];
+	struct iovec iov[2];
+	int rc;
+
+	if (len > HCP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	rc = hcp_header_encode(hdr, type, (uint32_t)len);
+	if (rc < 0)
+		return rc;
+	iov[0] = (struct iovec){hdr, sizeof(hdr)};
+	iov[1] = (struct iovec){(void *)payload, len};
+	/* Header and payload in one writev: one syscall per frame, which is
+	 * what costs in this guest. */
+	return writev_all(c->fd, iov, len ? 2 : 1);
+}
+
+int chan_send_split(struct chan *c, uint8_t type, const void *data, size_t len)
+{
+	uint8_t hdr[CHAN_SPLIT_FRAMES][HCP_HDR_LEN];
+	struct iovec iov[2 * CHAN_SPLIT_FRAMES];
+	const uint8_t *p = data;
+	int rc;
+
+	while (len) {
+		int n = 0;
+
+		for (size_t f = 0; f < CHAN_SPLIT_FRAMES && len; f++) {
+			size_t k = len < HCP_MAX_PAYLOAD ? len : HCP_MAX_PAYLOAD;
+
+			rc = hcp_header_encode(hdr[f], type, (uint32_t)k);
+			if (rc < 0)
+				return rc;
+			iov[n++] = (struct iovec){hdr[f], HCP_HDR_LEN};
+			iov[n++] = (struct iovec){(void *)p, k};
+			p += k;
+			len -= k;
+		}
+		rc = writev_all(c->fd, iov, n);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }

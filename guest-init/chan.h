@@ -16,7 +16,12 @@
  *   the host rather than being dropped. Closing a serial port waits until
  *   its output drained, as the lingering vsock close does.
  * - chan_send() writes one whole frame or fails: partial writes and EINTR
- *   are retried, so frames never interleave or tear.
+ *   are retried, so frames never interleave or tear. chan_send_split() does
+ *   the same for a bulk of bytes cut into consecutive frames of one type,
+ *   HCP_MAX_PAYLOAD bytes each but the last, CHAN_SPLIT_FRAMES frames per
+ *   writev(2): one system call for up to 1 MiB of container output, which
+ *   the vsock transport packs into packets of its own maximum (64 KiB)
+ *   whatever the frame boundaries. Zero bytes send nothing.
  * - Reading is split so the caller can poll(): chan_fill() does exactly one
  *   read(2) and only when chan_pending() is false; chan_next() turns buffered
  *   bytes into frames. A frame's payload stays valid until the next
@@ -35,6 +40,7 @@
 
 #define CHAN_READ_CHUNK 4096
 #define CHAN_LINGER_S 5
+#define CHAN_SPLIT_FRAMES 16
 
 struct chan {
 	int fd;
@@ -53,6 +59,7 @@ void chan_close(struct chan *c);
 
 int chan_send(struct chan *c, uint8_t type, const void *payload, size_t len);
 int chan_send_u32(struct chan *c, uint8_t type, uint32_t v);
+int chan_send_split(struct chan *c, uint8_t type, const void *data, size_t len);
 
 /* True when bytes read earlier still wait to be framed: call chan_next()
  * before polling the fd again. */

@@ -227,6 +227,8 @@ static void session_attach(const struct supervisor *s, struct session *x,
 	x->out_fd = p->stdout_fd;
 	x->err_fd = p->stderr_fd;
 	x->tty_fd = p->tty_fd;
+	/* fresh pipes, default size; a pty is never resized */
+	x->out_grown = x->err_grown = p->tty_fd >= 0;
 	if (x->has_winsize)
 		apply_winsize(s, x);
 	for (size_t i = 0; i < x->npending; i++)
@@ -340,11 +342,11 @@ static void handle_signals(struct supervisor *s)
 	}
 }
 
-/* One read of a process's output, forwarded as one frame. A pty master
- * reads EIO once every slave descriptor is closed: that is its EOF. */
-static int forward_output(struct session *x, int *fd, uint8_t type, struct errmsg *err)
+/* One read of a process's output, forwarded as frames. A pty master reads
+ * EIO once every slave descriptor is closed: that is its EOF. */
+static int forward_output(struct session *x, int *fd, bool *grown, uint8_t type, struct errmsg *err)
 {
-	uint8_t buf[SUPERVISE_CHUNK];
+	uint8_t buf[SUPERVISE_READ];
 	ssize_t n;
 	int rc;
 
@@ -357,18 +359,24 @@ static int forward_output(struct session *x, int *fd, uint8_t type, struct errms
 		close_fd(fd);
 		return 0;
 	}
-	rc = chan_send(x->ch, type, buf, (size_t)n);
+	if (!*grown && (size_t)n >= SUPERVISE_CHUNK) {
+		/* a writer in bulk: let it run further ahead of us. Failing
+		 * (the kernel's pipe page limits) only keeps the default. */
+		*grown = true;
+		(void)fcntl(*fd, F_SETPIPE_SZ, SUPERVISE_PIPE_SIZE);
+	}
+	rc = chan_send_split(x->ch, type, buf, (size_t)n);
 	if (rc < 0)
 		return channel_error(rc, err);
 	return (int)n;
 }
 
-static int drain_output(struct session *x, int *fd, uint8_t type, struct errmsg *err)
+static int drain_output(struct session *x, int *fd, bool *grown, uint8_t type, struct errmsg *err)
 {
 	int rc;
 
 	while (*fd >= 0) {
-		rc = forward_output(x, fd, type, err);
+		rc = forward_output(x, fd, grown, type, err);
 		if (rc <= 0)
 			return rc;
 	}
@@ -566,12 +574,12 @@ static int session_ready(struct supervisor *s, struct session *x, const struct p
 	/* Output before channel input: a process that floods stdout must not
 	 * starve, nor be starved by, stdin. */
 	if (idx[1] >= 0 && pfd[idx[1]].revents) {
-		rc = forward_output(x, &x->out_fd, HCP_STDOUT, err);
+		rc = forward_output(x, &x->out_fd, &x->out_grown, HCP_STDOUT, err);
 		if (rc < 0)
 			return rc;
 	}
 	if (idx[2] >= 0 && pfd[idx[2]].revents) {
-		rc = forward_output(x, &x->err_fd, HCP_STDERR, err);
+		rc = forward_output(x, &x->err_fd, &x->err_grown, HCP_STDERR, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -649,10 +657,11 @@ int supervise_run(struct supervisor *s, struct errmsg *err)
 
 int supervise_drain(struct supervisor *s, struct errmsg *err)
 {
-	int rc = drain_output(&s->main, &s->main.out_fd, HCP_STDOUT, err);
+	struct session *m = &s->main;
+	int rc = drain_output(m, &m->out_fd, &m->out_grown, HCP_STDOUT, err);
 
 	if (rc == 0)
-		rc = drain_output(&s->main, &s->main.err_fd, HCP_STDERR, err);
+		rc = drain_output(m, &m->err_fd, &m->err_grown, HCP_STDERR, err);
 	return rc;
 }
 

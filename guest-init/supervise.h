@@ -9,7 +9,8 @@
  * - One poll() loop serves everything, so no input waits behind another: every
  *   session's channel (STDIN, STDIN_EOF, SIGNAL, RESIZE), its process's
  *   stdout/stderr (forwarded as STDOUT/STDERR frames of at most
- *   SUPERVISE_CHUNK bytes, in order per stream; a pty's output is STDOUT),
+ *   SUPERVISE_CHUNK bytes, in order per stream, up to SUPERVISE_READ bytes
+ *   per read; a pty's output is STDOUT),
  *   its stdin (fed from a queue, never blocking), the exec listener, and the
  *   signalfd (SIGCHLD: reap every child; anything else sent to init:
  *   forwarded to the container's main process).
@@ -49,10 +50,17 @@
 #include "execcfg.h"
 #include "log.h"
 
-/* A pipe's whole default capacity (16 pages) in one read and one frame: on a
- * PVM host each guest system call and each vsock packet is emulated kernel
- * work, so a 4 KiB chunk cost 16x the calls per byte. */
+/* Container output in bulk: on a PVM host each guest system call, each
+ * context switch and each vsock packet is emulated kernel work, so the
+ * bytes per read(2) are what counts. A pipe whose read filled a whole
+ * SUPERVISE_CHUNK (its default capacity: a writer in bulk) is grown once to
+ * SUPERVISE_PIPE_SIZE, so the writer blocks (and wakes init) less often, and
+ * init takes up to SUPERVISE_READ bytes per read, forwarded as frames of at
+ * most SUPERVISE_CHUNK bytes in one writev (chan_send_split). Containers
+ * that print little never pay for the resize. */
 #define SUPERVISE_CHUNK HCP_MAX_PAYLOAD
+#define SUPERVISE_READ (4 * SUPERVISE_CHUNK)
+#define SUPERVISE_PIPE_SIZE SUPERVISE_READ
 #define SUPERVISE_STDIN_HIGH (256 * 1024)
 #define SUPERVISE_MAX_PENDING 32
 #define SUPERVISE_GRACE_MS 100
@@ -83,6 +91,7 @@ struct session {
 
 	pid_t pid; /* 0 until attached */
 	int out_fd, err_fd, tty_fd;
+	bool out_grown, err_grown; /* the pipe was (or need not be) grown */
 	bool exited;
 	int wstatus;
 	int64_t deadline_ms; /* end of the grace period, CLOCK_MONOTONIC */

@@ -5,6 +5,11 @@
  * holding only the converter's code and libraries (none of the front
  * end's: no json-c, libcurl or OpenSSL, none of its memory).
  *
+ * The same module starts hull-fetch (images/fetch_proc.h), the registry
+ * client of a pull: struct convproc_helper says which executable, whether
+ * it keeps the host's network namespace (it must reach the registry), and
+ * whether it installs a seccomp filter (convproc_child_begin_as()).
+ *
  * Two halves: convproc_run() in the parent (hull's front end, the shim),
  * convproc_child_begin()/convproc_progress()/convproc_child_exit() in the
  * exec'd executable. This module carries an opaque request (the caller's
@@ -33,7 +38,8 @@
  *   - then dies with its parent (PR_SET_PDEATHSIG after the id change,
  *     which would clear it; kept across the exec) and execs exe through
  *     the fd opened before the fork (no path looked up as the jail user),
- *     with argv {"hull-convert"} and an empty environment.
+ *     with argv {"hull-convert"} and an empty environment (a helper's
+ *     env_vars, when it has them).
  *   n_items <= CONVPROC_ITEMS_MAX, nfds <= CONVPROC_FDS_MAX, req_len <=
  *   CONVPROC_REQ_MAX, out_len <= CONVPROC_OUT_MAX: else -EINVAL.
  * - The child's messages are read as hostile: fixed-size records, the item
@@ -69,6 +75,8 @@
 #ifndef HULL_IMAGES_CONVERT_PROC_H
 #define HULL_IMAGES_CONVERT_PROC_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +94,29 @@
 #define CONVPROC_FD_REQ 4
 #define CONVPROC_FD_WORK 5
 
+/* Which helper convproc_spawn() starts: the converter (convproc_convert)
+ * or another executable built on this module (images/fetch_proc.h). */
+struct convproc_helper {
+	const char *name;     /* the executable's name: argv[0], messages */
+	const char *what;     /* "the converter": "<what> <name> (pid N) was killed..." */
+	const char *exe_what; /* "the image converter": "<exe_what> <path>: ENOENT" */
+	const char *env;      /* overrides where it is (common/helper_path.h) */
+	/* stay in the host's network namespace (as root; else a new, empty
+	 * one): for a helper that speaks to the network itself */
+	bool host_net;
+	/* the child's environment ("NAME=value", NULL-terminated; NULL: an
+	 * empty one) */
+	char *const *env_vars;
+	/* called with each progress record (item, bytes done; may be NULL) */
+	void (*progress)(void *arg, unsigned item, uint64_t done);
+	void *arg;
+	/* may be NULL: once non-zero (a signal handler, another thread),
+	 * the child is killed (SIGKILL, reaped) and the call returns -EINTR,
+	 * err "<name>: interrupted"; looked at ten times a second */
+	volatile sig_atomic_t *cancel;
+};
+extern const struct convproc_helper convproc_convert;
+
 /* The child's side of the status pipe; read-only to the child's code. */
 struct convproc {
 	int fd;		/* CONVPROC_FD_STATUS */
@@ -100,9 +131,20 @@ char *convproc_path(void);
 
 int convproc_run(const char *exe, const void *req, size_t req_len, const int *fds, size_t nfds,
 		 unsigned n_items, void *out, size_t out_len, int *item, struct errmsg *err);
+/* convproc_run() for the helper h (convproc_run is this with
+ * &convproc_convert); exe NULL: helper_path(h->env, "images", h->name). */
+int convproc_spawn(const struct convproc_helper *h, const char *exe, const void *req,
+		   size_t req_len, const int *fds, size_t nfds, unsigned n_items, void *out,
+		   size_t out_len, int *item, struct errmsg *err);
 
 int convproc_child_begin(struct convproc *cp, void **req, size_t *len, struct errmsg *err);
+/* The same for the helper called name, under the seccomp role role
+ * (seccomp/filter.h; < 0: no filter) */
+int convproc_child_begin_as(struct convproc *cp, const char *name, int role, void **req,
+			    size_t *len, struct errmsg *err);
 void convproc_progress(struct convproc *cp, unsigned item);
+/* The same with a byte count, for the parent's h->progress */
+void convproc_progress_bytes(struct convproc *cp, unsigned item, uint64_t done);
 _Noreturn void convproc_child_exit(struct convproc *cp, int rc, const void *out, size_t out_len,
 				   const struct errmsg *err);
 

@@ -221,17 +221,26 @@ int lstore_blob_write(struct lstore_writer *w, const void *buf, size_t n, struct
 	return 0;
 }
 
-int lstore_blob_commit(struct lstore_writer *w, struct errmsg *err)
+/* What came through w is the blob it was begun for: its size and digest. */
+static int writer_verify(struct lstore_writer *w, struct errmsg *err)
 {
 	char got[DIGEST_STR_LEN];
-	char *final = lstore_blob_path(w->s, w->digest);
-	int rc = final ? 0 : -ENOMEM;
-	if (!rc && w->size >= 0 && w->count != w->size)
-		rc = errmsg_set(err, -EIO, "blob %.19s: %lld bytes, expected %lld", w->digest,
-				(long long)w->count, (long long)w->size);
-	if (!rc && (rc = digest_final(&w->md, got)) == 0 && strcmp(got, w->digest) != 0)
+	int rc = 0;
+	if (w->size >= 0 && w->count != w->size)
+		return errmsg_set(err, -EIO, "blob %.19s: %lld bytes, expected %lld", w->digest,
+				  (long long)w->count, (long long)w->size);
+	if ((rc = digest_final(&w->md, got)) == 0 && strcmp(got, w->digest) != 0)
 		rc = errmsg_set(err, -EBADMSG, "blob %.19s: digest mismatch: content is %.19s",
 				w->digest, got);
+	return rc;
+}
+
+int lstore_blob_commit(struct lstore_writer *w, struct errmsg *err)
+{
+	char *final = lstore_blob_path(w->s, w->digest);
+	int rc = final ? 0 : -ENOMEM;
+	if (!rc)
+		rc = writer_verify(w, err);
 	if (!rc && lstore_has_blob(w->s, w->digest)) {
 		free(final); /* verified and already there: keep the old file */
 		writer_free(w, true);
@@ -260,6 +269,66 @@ void lstore_blob_abort(struct lstore_writer *w)
 {
 	if (w)
 		writer_free(w, true);
+}
+
+int lstore_blob_fd(const struct lstore_writer *w)
+{
+	return w->fd;
+}
+
+int lstore_blob_adopt(struct lstore_writer *w, struct errmsg *err)
+{
+	digest_free(&w->md);
+	int rc = digest_init(&w->md);
+	if (rc)
+		return rc;
+	w->count = 0;
+	char buf[65536];
+	for (;;) {
+		ssize_t n = pread(w->fd, buf, sizeof(buf), (off_t)w->count);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errmsg_set(err, -errno, "blob %.19s: reading %s: %s", w->digest,
+					  w->tmp, strerror(errno));
+		if (n == 0)
+			return 0;
+		if (w->size >= 0 && (uint64_t)(w->size - w->count) < (uint64_t)n)
+			return errmsg_set(err, -EFBIG,
+					  "blob %.19s: more than the %lld bytes announced",
+					  w->digest, (long long)w->size);
+		digest_update(&w->md, buf, (size_t)n);
+		w->count += n;
+	}
+}
+
+int lstore_writer_on_fd(const char *digest, int64_t size, int fd, struct lstore_writer **out,
+			struct errmsg *err)
+{
+	*out = NULL;
+	int rc = digest_parse(digest, NULL, "blob", err);
+	if (rc)
+		return rc;
+	struct lstore_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->size = size;
+	memcpy(w->digest, digest, DIGEST_STR_LEN);
+	w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	rc = w->fd < 0 ? -errno : digest_init(&w->md);
+	if (rc) {
+		writer_free(w, false);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+int lstore_writer_end(struct lstore_writer *w, struct errmsg *err)
+{
+	int rc = writer_verify(w, err);
+	writer_free(w, false);
+	return rc;
 }
 
 /* ---- index.json ---- */

@@ -84,6 +84,24 @@ int lstore_blob_write(struct lstore_writer *w, const void *buf, size_t n, struct
 int lstore_blob_commit(struct lstore_writer *w, struct errmsg *err);
 /* Drop the temp file and free w. */
 void lstore_blob_abort(struct lstore_writer *w);
+/* A blob written by another process (hull-fetch, images/fetch_proc.h)
+ * into the temp file of a writer begun here:
+ * - lstore_blob_fd(w): the temp file's fd (w's: the caller passes it on,
+ *   never closes it);
+ * - lstore_blob_adopt(w, err): once nobody else holds that fd (the other
+ *   process has ended), reads the file back into w's digest and count (no
+ *   more than the size w was begun with: -EFBIG), so that
+ *   lstore_blob_commit() verifies what is in the file, not what the writer
+ *   said; then commit or abort as usual. */
+int lstore_blob_fd(const struct lstore_writer *w);
+int lstore_blob_adopt(struct lstore_writer *w, struct errmsg *err);
+/* The other process's side: a writer over an fd it was given (a dup is
+ * kept), outside any store: lstore_blob_write() as usual, then
+ * lstore_writer_end() checks size and digest (the errors commit would
+ * give), closes its dup and frees w. */
+int lstore_writer_on_fd(const char *digest, int64_t size, int fd, struct lstore_writer **out,
+			struct errmsg *err);
+int lstore_writer_end(struct lstore_writer *w, struct errmsg *err);
 /* The whole blob in one buffer: begin, write, commit (abort on failure). */
 int lstore_blob_put(struct lstore *s, const char *digest, const void *buf, size_t len,
 		    struct errmsg *err);

@@ -1,255 +1,238 @@
 #include "images/pull.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
-#include <json.h>
-
-#include "common/clock.h"
-#include "common/readfile.h"
+#include "common/fdio.h"
 #include "images/auth.h"
+#include "images/fetch_proc.h"
 #include "images/lstore.h"
 #include "images/oci_json.h"
 
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+/* Blobs per hull-fetch run (each run is one registry session): bounds the
+ * temp files open at once. */
+#define BLOBS_PER_RUN 64
 
 struct progress {
 	FILE *out;
-	const char *label; /* "config", "layer 2/5" */
-	const char *digest;
-	uint64_t total;
-	uint64_t last_ns;
+	bool on;
+	const struct fetchreq *q; /* the blob items of this run, for their labels */
 };
 
-static void progress_print(struct progress *p, uint64_t done, bool final)
+static void progress_print(FILE *out, const char *label, const char *digest, uint64_t total,
+			   uint64_t done, bool final)
 {
-	bool mib = p->total >= (1u << 20);
+	bool mib = total >= (1u << 20);
 	double unit = mib ? (1u << 20) : 1024;
-	fprintf(p->out, "\r%-10s %.12s %8.1f / %.1f %s%s", p->label, p->digest + 7,
-		(double)done / unit, (double)p->total / unit, mib ? "MiB" : "KiB",
-		final ? "  done\n" : "");
-	fflush(p->out);
+	fprintf(out, "\r%-10s %.12s %8.1f / %.1f %s%s", label, digest + 7, (double)done / unit,
+		(double)total / unit, mib ? "MiB" : "KiB", final ? "  done\n" : "");
+	fflush(out);
 }
 
-static void on_progress(void *arg, uint64_t done)
+/* hull-fetch's progress records on the layers (convproc_helper.progress):
+ * the child sends at most ten a second while a blob streams, and one with
+ * its whole size at the end (item is below n_blobs: convert_proc checks). */
+static void on_progress(void *arg, unsigned item, uint64_t done)
 {
 	struct progress *p = arg;
-	uint64_t now = clock_now_ns();
-	if (now - p->last_ns < 100 * 1000 * 1000ull)
-		return; /* a terminal redraw ten times a second is plenty */
-	p->last_ns = now;
-	progress_print(p, done, false);
+	if (!p->on || p->q->mode != FETCH_BLOBS)
+		return;
+	const struct fetchreq_blob *b = &p->q->blobs[item];
+	char label[48];
+	fetchreq_blob_label(b, label, sizeof(label));
+	if (done > b->size)
+		done = b->size;
+	progress_print(p->out, label, b->digest, b->size, done, done == b->size);
 }
 
-/* The "mediaType" member of a manifest JSON, malloc'd, or NULL. */
-static char *json_media_type(const char *buf, size_t len)
+/* The request's common part: registry, repository, insecure list,
+ * credentials. */
+static int request_base(struct fetchreq *q, const struct image_ref *ref,
+			const struct registry_opts *ro, struct errmsg *err)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *o = tok ? json_tokener_parse_ex(tok, buf, (int)len) : NULL;
-	json_object *v;
-	char *mt = NULL;
-	if (o && json_object_is_type(o, json_type_object) &&
-	    json_object_object_get_ex(o, "mediaType", &v) &&
-	    json_object_is_type(v, json_type_string))
-		mt = strdup(json_object_get_string(v));
-	json_object_put(o);
-	if (tok)
-		json_tokener_free(tok);
-	return mt;
-}
-
-/* Decide what the registry sent: an index or a manifest. *mt becomes the
- * media type to record (owned by the caller). */
-static int classify(const char *header_mt, const char *buf, size_t len, const char *what,
-		    enum oci_kind *kind, char **mt, struct errmsg *err)
-{
-	*mt = NULL;
-	enum oci_kind k = oci_media_kind(header_mt);
-	if (k == OCI_KIND_INDEX || k == OCI_KIND_MANIFEST) {
-		*kind = k;
-		*mt = strdup(header_mt);
-		return *mt ? 0 : -ENOMEM;
-	}
-	/* Content-Type missing or generic (application/json): look inside */
-	char *jmt = json_media_type(buf, len);
-	k = jmt ? oci_media_kind(jmt) : OCI_KIND_UNKNOWN;
-	if (k != OCI_KIND_INDEX && k != OCI_KIND_MANIFEST) {
-		const char *shown = jmt ? jmt : header_mt;
-		if (shown && (k != OCI_KIND_UNKNOWN || strstr(shown, "manifest.v1") ||
-			      (header_mt && strcmp(header_mt, "application/json")))) {
-			int rc = errmsg_set(err, -EPROTONOSUPPORT,
-					    "%s: unsupported media type '%.100s'%s", what, shown,
-					    strstr(shown, "manifest.v1")
-						? " (Docker schema 1 is not supported)"
-						: "");
-			free(jmt);
-			return rc;
-		}
-		k = oci_json_is_index(buf, len) ? OCI_KIND_INDEX : OCI_KIND_MANIFEST;
-	}
-	*kind = k;
-	*mt = jmt ? jmt : strdup(k == OCI_KIND_INDEX ? MT_OCI_INDEX : MT_OCI_MANIFEST);
-	return *mt ? 0 : -ENOMEM;
-}
-
-/* Download one blob into the store unless it is there. */
-static int fetch_blob(struct registry *r, struct lstore *s, const struct oci_descriptor *d,
-		      const char *label, const struct pull_opts *o, struct errmsg *err)
-{
-	if (lstore_has_blob(s, d->digest))
-		return 0;
-	struct lstore_writer *w;
-	int rc = lstore_blob_begin(s, d->digest, (int64_t)d->size, &w, err);
-	if (rc)
-		return rc;
-	struct progress p = {o->progress_out, label, d->digest, d->size, 0};
-	struct errmsg e = {{0}};
-	rc = registry_get_blob(r, d->digest, d->size, w, o->progress ? on_progress : NULL, &p, &e);
-	if (rc) {
-		lstore_blob_abort(w);
-		return errmsg_set(err, rc, "%s: %s", label, e.text[0] ? e.text : strerror(-rc));
-	}
-	rc = lstore_blob_commit(w, err);
-	if (!rc && o->progress)
-		progress_print(&p, d->size, true);
-	return rc;
-}
-
-/* The config: fetched, then parsed to refuse another platform early. */
-static int fetch_config(struct registry *r, struct lstore *s, const struct oci_descriptor *d,
-			const struct pull_opts *o, struct errmsg *err)
-{
-	if (d->size > OCI_JSON_MAX)
-		return errmsg_set(err, -EFBIG, "config %.19s: %llu bytes, more than the %u allowed",
-				  d->digest, (unsigned long long)d->size, OCI_JSON_MAX);
-	int rc = fetch_blob(r, s, d, "config", o, err);
-	char *path = rc ? NULL : lstore_blob_path(s, d->digest);
-	char *buf = NULL;
-	size_t len;
-	if (!rc && !path)
-		rc = -ENOMEM;
-	if (!rc && (rc = readfile(path, OCI_JSON_MAX, &buf, &len)))
-		errmsg_set(err, rc, "%s: %s", path, strerror(-rc));
-	if (!rc) {
-		char what[64];
-		struct image_config cfg;
-		snprintf(what, sizeof(what), "config %.19s", d->digest);
-		rc = oci_config_parse(buf, len, what, &cfg, NULL, NULL, err);
-		if (!rc)
-			image_config_free(&cfg);
-	}
-	free(buf);
-	free(path);
-	return rc;
-}
-
-struct pulled {
-	char *top, *top_mt; /* what the tag or digest names */
-	size_t top_len;
-	char top_digest[DIGEST_STR_LEN];
-	char *man, *man_mt; /* the image manifest (== top unless top is an index) */
-	size_t man_len;
-	char man_digest[DIGEST_STR_LEN];
-	struct oci_manifest m;
-};
-
-static void pulled_free(struct pulled *p)
-{
-	if (p->man != p->top)
-		free(p->man);
-	free(p->top);
-	free(p->top_mt);
-	free(p->man_mt);
-	oci_manifest_free(&p->m);
-}
-
-/* The manifest the reference names, through an index when there is one. */
-static int resolve(struct registry *r, const struct image_ref *ref, struct pulled *p,
-		   struct errmsg *err)
-{
-	char *hdr_mt = NULL;
-	enum oci_kind kind;
-	const char *at = ref->digest[0] ? ref->digest : ref->tag;
-	int rc = registry_get_manifest(r, at, &p->top, &p->top_len, &hdr_mt, p->top_digest, err);
-	if (!rc)
-		rc = classify(hdr_mt, p->top, p->top_len, at, &kind, &p->top_mt, err);
-	free(hdr_mt);
-	if (rc)
-		return rc;
-	p->man = p->top;
-	p->man_len = p->top_len;
-	memcpy(p->man_digest, p->top_digest, DIGEST_STR_LEN);
-	if (kind == OCI_KIND_INDEX) {
-		struct oci_descriptor d;
-		char what[64];
-		snprintf(what, sizeof(what), "image index %.19s", p->top_digest);
-		rc = oci_index_select(p->top, p->top_len, what, false, NULL, &d, err);
-		if (rc)
-			return rc;
-		enum oci_kind dk = oci_media_kind(d.media_type);
-		if (d.media_type && dk != OCI_KIND_MANIFEST)
-			rc = errmsg_set(err, -EPROTONOSUPPORT,
-					"%s: the linux/%s entry is a '%.100s', not an image "
-					"manifest",
-					what, oci_host_arch(), d.media_type);
-		if (!rc)
-			rc = registry_get_manifest(r, d.digest, &p->man, &p->man_len, &hdr_mt,
-						   p->man_digest, err);
-		if (!rc && p->man_len != d.size)
-			rc = errmsg_set(err, -EBADMSG,
-					"manifest %.19s: %zu bytes, the index says %llu", d.digest,
-					p->man_len, (unsigned long long)d.size);
-		if (!rc)
-			rc = classify(hdr_mt, p->man, p->man_len, d.digest, &kind, &p->man_mt, err);
-		if (!rc && kind != OCI_KIND_MANIFEST)
-			rc = errmsg_set(err, -EPROTONOSUPPORT,
-					"%s: names another index, not an image manifest", what);
-		free(hdr_mt);
-		oci_descriptor_free(&d);
-		if (rc)
-			return rc;
-	}
-	char what[64];
-	snprintf(what, sizeof(what), "manifest %.19s", p->man_digest);
-	return oci_manifest_parse(p->man, p->man_len, what, &p->m, err);
-}
-
-/* The layers' compressed sizes, as the manifest gives them, are held to the
- * image size limit (images/limits.h) before anything is downloaded; the
- * bytes that then arrive are held to those sizes (registry_get_blob). */
-static int check_limit(const struct oci_manifest *m, const struct image_limits *lim,
-		       struct errmsg *err)
-{
-	uint64_t total = 0;
-	for (size_t i = 0; i < m->n_layers; i++) {
-		uint64_t s = m->layers[i].size;
-		if (s <= lim->max_bytes - total) {
-			total += s;
-			continue;
-		}
-		char h[32];
-		image_size_str(lim->max_bytes, h, sizeof(h));
-		return errmsg_set(err, -E2BIG,
-				  "layer %zu/%zu (%.19s): %llu bytes compressed, with the %llu "
-				  "before it over the image size limit of %s (--max-image-size, "
-				  "HULL_MAX_IMAGE_SIZE); nothing was downloaded",
-				  i + 1, m->n_layers, m->layers[i].digest, (unsigned long long)s,
-				  (unsigned long long)total, h);
+	if (snprintf(q->domain, sizeof(q->domain), "%s", ref->domain) >= (int)sizeof(q->domain) ||
+	    snprintf(q->repo, sizeof(q->repo), "%s", ref->path) >= (int)sizeof(q->repo))
+		return errmsg_set(err, -ENAMETOOLONG, "the reference is too long");
+	if (ro->n_insecure > FETCH_INSECURE_MAX)
+		return errmsg_set(err, -E2BIG, "more than %d insecure registries",
+				  FETCH_INSECURE_MAX);
+	q->n_insecure = (uint32_t)ro->n_insecure;
+	for (size_t i = 0; i < ro->n_insecure; i++)
+		if (!ro->insecure[i][0] || snprintf(q->insecure[i], FETCH_DOMAIN_MAX, "%s",
+						    ro->insecure[i]) >= FETCH_DOMAIN_MAX)
+			return errmsg_set(err, -EINVAL,
+					  "insecure registry '%.80s': empty or too long",
+					  ro->insecure[i]);
+	if (ro->user && ro->user[0]) {
+		const char *pass = ro->pass ? ro->pass : "";
+		if (snprintf(q->user, sizeof(q->user), "%s", ro->user) >= (int)sizeof(q->user) ||
+		    snprintf(q->pass, sizeof(q->pass), "%s", pass) >= (int)sizeof(q->pass))
+			return errmsg_set(err, -E2BIG,
+					  "the credentials for %s are longer than hull takes (%d "
+					  "bytes for the user, %d for the password)",
+					  ref->domain, FETCH_USER_MAX - 1, FETCH_PASS_MAX - 1);
+		q->creds = 1;
 	}
 	return 0;
 }
 
+/* What hull-fetch gets of the caller's environment: the proxy variables
+ * libcurl reads, nothing else. env[] has room for PROXY_VARS + 1 entries,
+ * "NAME=value" (malloc'd: env_free()), NULL-terminated. */
+#define PROXY_VARS 8
+static int proxy_env(char *env[PROXY_VARS + 1])
+{
+	static const char *const names[PROXY_VARS] = {"http_proxy", "https_proxy", "no_proxy",
+						      "all_proxy",  "HTTP_PROXY",  "HTTPS_PROXY",
+						      "NO_PROXY",   "ALL_PROXY"};
+	size_t n = 0;
+	env[0] = NULL;
+	for (size_t i = 0; i < PROXY_VARS; i++) {
+		const char *v = getenv(names[i]);
+		if (v && asprintf(&env[n++], "%s=%s", names[i], v) < 0) {
+			env[n - 1] = NULL;
+			return -ENOMEM;
+		}
+		env[n] = NULL;
+	}
+	return 0;
+}
+
+static void env_free(char **env)
+{
+	for (size_t i = 0; env[i]; i++)
+		free(env[i]);
+}
+
+static int run(const struct pull_opts *o, struct fetchreq *q, const int *fds, size_t nfds,
+	       unsigned n_items, struct errmsg *err)
+{
+	struct progress p = {o->progress_out, o->progress, q};
+	struct convproc_helper h = fetch_helper;
+	char *env[PROXY_VARS + 1];
+	int item, rc = proxy_env(env);
+	h.env_vars = env;
+	h.progress = on_progress;
+	h.arg = &p;
+	h.cancel = o->reg.cancel;
+	if (!rc)
+		rc = convproc_spawn(&h, NULL, q, fetchreq_size(q->n_blobs), fds, nfds, n_items,
+				    NULL, 0, &item, err);
+	env_free(env);
+	return rc;
+}
+
+/* A memfd of exactly size bytes (sparse) that cannot grow or shrink: what
+ * the child writes into it stays within that. */
+static int sized_memfd(const char *name, size_t size, struct errmsg *err)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, (off_t)size) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)) {
+		int rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		return errmsg_set(err, rc, "memfd: %s", strerror(-rc));
+	}
+	return fd;
+}
+
+/* What hull-fetch found (decoded), and the documents it fetched. */
+struct resolved {
+	struct fetchres *a;
+	char *top, *man;
+};
+
+static void resolved_free(struct resolved *r)
+{
+	free(r->a);
+	free(r->top);
+	free(r->man);
+}
+
+/* len bytes from the start of fd, malloc'd. */
+static int read_doc(int fd, size_t len, char **out, const char *what, struct errmsg *err)
+{
+	*out = malloc(len + 1);
+	if (!*out)
+		return -ENOMEM;
+	int rc = fdio_pread_all(fd, *out, len, 0);
+	if (rc)
+		return errmsg_set(err, rc, FETCH_NAME ": reading the %s: %s", what, strerror(-rc));
+	(*out)[len] = '\0';
+	return 0;
+}
+
+static int read_answer(const int *fds, struct resolved *res, struct errmsg *err)
+{
+	struct fetchres h;
+	int rc = fdio_pread_all(fds[FETCH_FD_ANSWER], &h, sizeof(h), 0);
+	if (rc)
+		return errmsg_set(err, rc, FETCH_NAME ": reading the answer: %s", strerror(-rc));
+	if (h.n_layers > OCI_MAX_LAYERS)
+		return errmsg_set(err, -EBADMSG, FETCH_NAME ": answer: n_layers: out of range");
+	size_t len = fetchres_size(h.n_layers);
+	char *buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	if ((rc = fdio_pread_all(fds[FETCH_FD_ANSWER], buf, len, 0)))
+		errmsg_set(err, rc, FETCH_NAME ": reading the answer: %s", strerror(-rc));
+	if (!rc)
+		rc = fetchres_decode(buf, len, &res->a, err);
+	free(buf);
+	if (rc)
+		return rc;
+	rc = read_doc(fds[FETCH_FD_TOP], res->a->top_len, &res->top, "manifest", err);
+	if (!rc && res->a->man_len)
+		rc = read_doc(fds[FETCH_FD_MAN], res->a->man_len, &res->man, "manifest", err);
+	return rc;
+}
+
+/* hull-fetch resolves the reference: the decoded facts and the manifest
+ * (and index) bytes into *res. */
+static int resolve(const struct image_ref *ref, const struct pull_opts *o,
+		   const struct registry_opts *ro, uint64_t max_bytes, struct resolved *res,
+		   struct errmsg *err)
+{
+	static const char *const names[] = {"hull-fetch-answer", "hull-fetch-top",
+					    "hull-fetch-manifest"};
+	const size_t sizes[] = {fetchres_size(OCI_MAX_LAYERS), REGISTRY_MANIFEST_MAX,
+				REGISTRY_MANIFEST_MAX};
+	int fds[FETCH_RESOLVE_FDS] = {-1, -1, -1}, rc = 0;
+	struct fetchreq *q = fetchreq_new(0);
+	if (!q)
+		return -ENOMEM;
+	q->mode = FETCH_RESOLVE;
+	q->max_bytes = max_bytes;
+	snprintf(q->ref, sizeof(q->ref), "%s", ref->digest[0] ? ref->digest : ref->tag);
+	rc = request_base(q, ref, ro, err);
+	for (int i = 0; !rc && i < FETCH_RESOLVE_FDS; i++)
+		if ((fds[i] = sized_memfd(names[i], sizes[i], err)) < 0)
+			rc = fds[i];
+	if (!rc)
+		rc = run(o, q, fds, FETCH_RESOLVE_FDS, 0, err);
+	if (!rc)
+		rc = read_answer(fds, res, err);
+	for (int i = 0; i < FETCH_RESOLVE_FDS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(q);
+	return rc;
+}
+
 /* The layers the store lacks must fit on its filesystem: a manifest that
  * announces absurd sizes fails here instead of filling the disk. */
-static int check_space(struct lstore *s, const struct oci_manifest *m, struct errmsg *err)
+static int check_space(struct lstore *s, const struct fetchres *a, struct errmsg *err)
 {
 	uint64_t need = 0;
-	for (size_t i = 0; i < m->n_layers; i++)
-		if (!lstore_has_blob(s, m->layers[i].digest))
-			need += m->layers[i].size;
+	for (size_t i = 0; i < a->n_layers; i++)
+		if (!lstore_has_blob(s, a->layers[i].digest))
+			need += a->layers[i].size;
 	struct statvfs v;
 	if (statvfs(s->dir, &v) < 0)
 		return 0; /* cannot tell: the writes will say */
@@ -261,20 +244,88 @@ static int check_space(struct lstore *s, const struct oci_manifest *m, struct er
 	return 0;
 }
 
+/* The blobs the store lacks, each once: the config first (hull-fetch
+ * parses it for its platform before any layer comes), then the layers.
+ * *out: n entries (malloc'd). */
+static int missing(struct lstore *s, const struct fetchres *a, struct fetchreq_blob **out,
+		   uint32_t *n)
+{
+	struct fetchreq_blob *v = calloc(a->n_layers + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*n = 0;
+	for (uint32_t i = 0; i <= a->n_layers; i++) {
+		const char *d = i ? a->layers[i - 1].digest : a->config_digest;
+		bool have = lstore_has_blob(s, d);
+		for (uint32_t k = 0; k < *n && !have; k++)
+			have = !strcmp(v[k].digest, d);
+		if (have)
+			continue;
+		memcpy(v[*n].digest, d, DIGEST_STR_LEN);
+		v[*n].size = i ? a->layers[i - 1].size : a->config_size;
+		v[*n].layer = i ? i - 1 : 0;
+		v[*n].of = i ? a->n_layers : 0;
+		(*n)++;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Blobs b[0, n) through one hull-fetch run, into temp files begun here and
+ * committed here once the child has ended (read back and verified again). */
+static int fetch_run(struct lstore *s, const struct image_ref *ref, const struct pull_opts *o,
+		     const struct registry_opts *ro, const struct fetchreq_blob *b, uint32_t n,
+		     struct errmsg *err)
+{
+	struct fetchreq *q = fetchreq_new(n);
+	struct lstore_writer **w = calloc(n, sizeof(*w));
+	int *fds = calloc(n, sizeof(*fds));
+	int rc = q && w && fds ? 0 : -ENOMEM;
+	if (!rc) {
+		q->mode = FETCH_BLOBS;
+		memcpy(q->blobs, b, n * sizeof(*b));
+		rc = request_base(q, ref, ro, err);
+	}
+	for (uint32_t k = 0; !rc && k < n; k++)
+		if (!(rc = lstore_blob_begin(s, b[k].digest, (int64_t)b[k].size, &w[k], err)))
+			fds[k] = lstore_blob_fd(w[k]);
+	if (!rc)
+		rc = run(o, q, fds, n, n, err);
+	for (uint32_t k = 0; !rc && k < n; k++) {
+		char label[48];
+		struct errmsg e = {{0}};
+		fetchreq_blob_label(&b[k], label, sizeof(label));
+		rc = lstore_blob_adopt(w[k], &e);
+		if (!rc)
+			rc = lstore_blob_commit(w[k], &e);
+		else
+			lstore_blob_abort(w[k]);
+		w[k] = NULL;
+		if (rc)
+			errmsg_set(err, rc, "%s: %s", label, e.text);
+	}
+	for (uint32_t k = 0; w && k < n; k++)
+		lstore_blob_abort(w[k]);
+	free(q);
+	free(w);
+	free(fds);
+	return rc;
+}
+
 static int pull(const char *store_root, const struct image_ref *ref, const struct pull_opts *o,
 		char digest[DIGEST_STR_LEN], struct errmsg *err)
 {
 	struct lstore s;
-	struct registry *r = NULL;
-	struct pulled p;
+	struct resolved res = {0};
 	struct registry_opts ro = o->reg;
 	char *user = NULL, *pass = NULL;
-	memset(&p, 0, sizeof(p));
 	int rc = lstore_open(store_root, &s, err);
 	if (rc)
 		return rc;
 	if ((rc = lstore_hold(&s, err)))
 		goto out;
+	/* the caller's own docker config, read here: the child gets only the
+	 * entry for this registry */
 	if (!ro.user) {
 		rc = auth_config_load(ref->domain, &user, &pass, err);
 		if (rc && rc != -ENOENT)
@@ -283,28 +334,29 @@ static int pull(const char *store_root, const struct image_ref *ref, const struc
 		ro.pass = pass;
 	}
 	struct image_limits dflt = image_limits_default();
-	if ((rc = registry_open(ref->domain, ref->path, &ro, &r, err)) ||
-	    (rc = resolve(r, ref, &p, err)) ||
-	    (rc = check_limit(&p.m, o->limits ? o->limits : &dflt, err)) ||
-	    (rc = check_space(&s, &p.m, err)) || (rc = fetch_config(r, &s, &p.m.config, o, err)))
+	const struct image_limits *lim = o->limits ? o->limits : &dflt;
+	struct fetchreq_blob *want = NULL;
+	uint32_t n = 0;
+	if ((rc = resolve(ref, o, &ro, lim->max_bytes, &res, err)) ||
+	    (rc = fetch_check_limit(res.a, lim->max_bytes, err)) ||
+	    (rc = check_space(&s, res.a, err)) || (rc = missing(&s, res.a, &want, &n)))
 		goto out;
-	for (size_t i = 0; i < p.m.n_layers && !rc; i++) {
-		char label[48];
-		snprintf(label, sizeof(label), "layer %zu/%zu", i + 1, p.m.n_layers);
-		rc = fetch_blob(r, &s, &p.m.layers[i], label, o, err);
-	}
+	for (uint32_t i = 0; !rc && i < n; i += BLOBS_PER_RUN)
+		rc = fetch_run(&s, ref, o, &ro, want + i,
+			       n - i > BLOBS_PER_RUN ? BLOBS_PER_RUN : n - i, err);
+	free(want);
 	/* manifests last: a reference only ever names complete images */
+	if (!rc && res.man)
+		rc = lstore_blob_put(&s, res.a->man_digest, res.man, res.a->man_len, err);
 	if (!rc)
-		rc = lstore_blob_put(&s, p.man_digest, p.man, p.man_len, err);
-	if (!rc && p.top != p.man)
-		rc = lstore_blob_put(&s, p.top_digest, p.top, p.top_len, err);
+		rc = lstore_blob_put(&s, res.a->top_digest, res.top, res.a->top_len, err);
 	if (!rc)
-		rc = lstore_tag(&s, ref->name, p.top_digest, p.top_mt, (int64_t)p.top_len, err);
+		rc = lstore_tag(&s, ref->name, res.a->top_digest, res.a->top_mt,
+				(int64_t)res.a->top_len, err);
 	if (!rc)
-		memcpy(digest, p.top_digest, DIGEST_STR_LEN);
+		memcpy(digest, res.a->top_digest, DIGEST_STR_LEN);
 out:
-	pulled_free(&p);
-	registry_close(r);
+	resolved_free(&res);
 	free(user);
 	free(pass);
 	lstore_close(&s);

@@ -18,7 +18,16 @@
  *   limit, before any blob is downloaded. Each blob is then taken only up
  *   to the size its descriptor gives (registry_get_blob).
  * - Credentials: opts->reg.user/pass if set, else the docker config's entry
- *   for the registry (images/auth.h), else anonymous.
+ *   for the registry (images/auth.h, read by the caller's process), else
+ *   anonymous.
+ * - Where: everything read from the network (HTTP, auth, the JSON) is read
+ *   and parsed by hull-fetch, an unprivileged child (images/fetch_proc.h);
+ *   this process acts on its decoded answer (images/fetch_rec.h), stores
+ *   the documents as opaque bytes under their verified digests and
+ *   verifies each blob file again before it publishes it. A config already
+ *   in the store is not fetched or parsed again (its platform was checked
+ *   when it came; a conversion checks it too). opts->reg.cancel also ends
+ *   the child (-EINTR, "interrupted").
  * - opts->progress: per-layer byte counts on opts->progress_out (a
  *   terminal), rewritten in place. Off: nothing is printed.
  * - Returns 0 and the stored entry's digest (index or manifest), or -errno

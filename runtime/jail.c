@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/mount.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/jail_enter.h"
+#include "seccomp/filter.h"
 
 #define MAX_MNT (JAIL_MAX_PATHS + 2)
 #define MAX_DIRS 256
@@ -46,9 +48,12 @@ struct jail {
 	uid_t uid;
 	gid_t gid;
 	bool host_net, net_bind, proc;
-	bool foreign;  /* finished here, not by jail_enter() */
-	uint64_t caps; /* foreign: the capabilities left across exec */
-	int out;       /* foreign: stdout and stderr */
+	bool foreign;			 /* finished here, not by jail_enter() */
+	uint64_t caps;			 /* foreign: the capabilities left across exec */
+	int out;			 /* foreign: stdout and stderr */
+	uint64_t fsize, as;		 /* foreign: RLIMIT_FSIZE, RLIMIT_AS (0: none) */
+	const struct sock_fprog *filter; /* foreign: seccomp, its listener to *listener */
+	int *listener;
 	struct mnt m[MAX_MNT];
 	unsigned nm;
 	char *dirs[MAX_DIRS]; /* made in the tmpfs, parents first */
@@ -82,7 +87,10 @@ enum step {
 	ST_CAPS,
 	ST_UID,
 	ST_FDS,
+	ST_LIMITS,
+	ST_SECCOMP,
 	ST_EXEC,
+	ST_LISTENER, /* not a failure: the filter's listener is fd idx */
 };
 
 struct child_err {
@@ -120,8 +128,14 @@ static const char *step_text(int step)
 		return "switching to the user " JAIL_USER;
 	case ST_FDS:
 		return "arranging file descriptors";
+	case ST_LIMITS:
+		return "setting resource limits";
+	case ST_SECCOMP:
+		return "loading the seccomp filter";
 	case ST_EXEC:
 		return "exec";
+	case ST_LISTENER:
+		return "handing over the seccomp listener";
 	}
 	return "?";
 }
@@ -364,6 +378,16 @@ int jail_prepare(struct jail **out, const struct jail_spec *spec, struct errmsg 
 		j->foreign = true;
 		j->caps = spec->foreign->caps;
 		j->out = spec->foreign->out;
+		j->fsize = spec->foreign->fsize;
+		j->as = spec->foreign->as;
+		j->filter = spec->foreign->filter;
+		j->listener = spec->foreign->listener;
+		if (j->listener)
+			*j->listener = -1;
+		if (j->filter && !j->listener) {
+			jail_free(j);
+			return errmsg_set(err, -EINVAL, "jail: a seccomp filter needs a listener");
+		}
 	}
 	int rc = 0;
 	if (j->root) {
@@ -576,6 +600,26 @@ static _Noreturn void child(const struct child_args *a)
 	/* the rest close at exec: the error pipe stays until then */
 	if (syscall(SYS_close_range, 3 + a->nfds, ~0u, CLOSE_RANGE_CLOEXEC))
 		child_fail(a->efd, ST_FDS, -1);
+	if ((a->j->fsize && setrlimit(RLIMIT_FSIZE, &(struct rlimit){a->j->fsize, a->j->fsize})) ||
+	    (a->j->as && setrlimit(RLIMIT_AS, &(struct rlimit){a->j->as, a->j->as})))
+		child_fail(a->efd, ST_LIMITS, -1);
+	if (a->j->filter) {
+		/* last: from here on every call but read, write and the exec
+		 * is a violation; the listener (close-on-exec) goes to the
+		 * parent, which lets the exec through */
+		int l = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				     SECCOMP_FILTER_FLAG_NEW_LISTENER, a->j->filter);
+		if (l < 0)
+			child_fail(a->efd, ST_SECCOMP, -1);
+		struct child_err e = {ST_LISTENER, 0, l};
+		char ack = 0;
+		if (write(a->efd, &e, sizeof(e)) != (ssize_t)sizeof(e))
+			_exit(127);
+		while (read(a->sync, &ack, 1) < 0 && errno == EINTR)
+			;
+		if (ack != 'a')
+			_exit(127);
+	}
 	syscall(SYS_execveat, a->exe, "", a->argv, environ, AT_EMPTY_PATH);
 	child_fail(a->efd, ST_EXEC, -1);
 }
@@ -614,6 +658,43 @@ int jail_cgroup_dirs(const struct jail_cgroup *cg, struct cgstats_dirs *out)
 }
 
 static int cgroup_join(struct jail_cgroup *cg, pid_t pid, struct errmsg *err);
+
+/* The child's seccomp listener (its fd nr) into *lfd, then its exec let
+ * through: the child's next call, after the ack on sync, is execveat of
+ * exe (the same fd number in the child), and nothing else may be. */
+static int take_listener(pid_t pid, int nr, int sync, int exe, int *lfd, const char *path,
+			 struct errmsg *err)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return errmsg_set(err, -errno, "jail for %s: pidfd_open: %s", path,
+				  strerror(errno));
+	*lfd = (int)syscall(SYS_pidfd_getfd, pfd, nr, 0);
+	int e = errno;
+	close(pfd);
+	if (*lfd < 0)
+		return errmsg_set(err, -e, "jail for %s: taking the seccomp listener: %s", path,
+				  strerror(e));
+	if (fcntl(*lfd, F_SETFD, FD_CLOEXEC) || write(sync, "a", 1) != 1)
+		return errmsg_set(err, -errno, "jail for %s: %s", path, strerror(errno));
+	/* the child is on its way: a bound only for a wedged kernel */
+	struct pollfd p = {.fd = *lfd, .events = POLLIN};
+	int r;
+	while ((r = poll(&p, 1, 30000)) < 0 && errno == EINTR)
+		;
+	struct hsc_notif n = {0};
+	int rc = r == 1 && (p.revents & POLLIN) ? hsc_notif_recv(*lfd, &n) : -ETIMEDOUT;
+	if (rc)
+		return errmsg_set(err, rc, "jail for %s: waiting for its exec: %s", path,
+				  strerror(-rc));
+	if (n.nr != __NR_execveat || n.args[0] != (uint64_t)exe || n.args[4] != AT_EMPTY_PATH)
+		return errmsg_set(err, -EPERM, "jail for %s: syscall %d before the exec", path,
+				  n.nr);
+	if ((rc = hsc_notif_continue(*lfd, n.id)))
+		return errmsg_set(err, rc, "jail for %s: letting its exec through: %s", path,
+				  strerror(-rc));
+	return 0;
+}
 
 pid_t jail_spawn(const struct jail *j, struct jail_cgroup *cg, const char *path, char *const argv[],
 		 int in, const int *fds, unsigned nfds, struct errmsg *err)
@@ -669,19 +750,31 @@ pid_t jail_spawn(const struct jail *j, struct jail_cgroup *cg, const char *path,
 		rc = cgroup_join(cg, pid, err);
 	if (!rc && write(sync[1], "g", 1) != 1)
 		rc = errmsg_set(err, -errno, "jail for %s: %s", path, strerror(errno));
-	if (!rc) {
+	int lfd = -1;
+	while (!rc) {
 		struct child_err e;
 		ssize_t n;
 		while ((n = read(ep[0], &e, sizeof(e))) < 0 && errno == EINTR)
 			;
+		if (n == (ssize_t)sizeof(e) && e.step == ST_LISTENER && j->filter && lfd < 0) {
+			rc = take_listener(pid, e.idx, sync[1], exe, &lfd, path, err);
+			continue;
+		}
 		if (n == (ssize_t)sizeof(e))
 			rc = child_error(j, path, &e, err);
 		else if (n != 0)
 			rc = errmsg_set(err, -EIO, "jail for %s: the child failed", path);
+		else if (j->filter && lfd < 0)
+			rc = errmsg_set(err, -EIO, "jail for %s: exec'd without its filter", path);
+		break;
 	}
 	if (rc) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
+		if (lfd >= 0)
+			close(lfd);
+	} else if (j->listener) {
+		*j->listener = lfd;
 	}
 out:
 	for (int i = 0; i < 2; i++) {

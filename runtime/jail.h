@@ -59,6 +59,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct sock_fprog;
+
 #include "common/errmsg.h"
 #include "runtime/cgstats.h"
 
@@ -81,10 +83,25 @@ struct jail_path {
  * empties every capability set but caps (bits 1 << CAP_x, raised into the
  * ambient set so that they survive the exec of a binary without file
  * capabilities), sets no_new_privs, points stdout and stderr at out and
- * execs. Its libraries come from paths marked exec. */
+ * execs. Its libraries come from paths marked exec.
+ * - fsize, as (0: none): RLIMIT_FSIZE and RLIMIT_AS, soft and hard, set
+ *   just before the exec.
+ * - filter (NULL: none): a seccomp program (seccomp/filter.h
+ *   hsc_export(): violations notify a listener), loaded by the child as its
+ *   last act before the exec, with SECCOMP_FILTER_FLAG_NEW_LISTENER. The
+ *   child hands that listener to jail_spawn() (pidfd_getfd), whose first
+ *   notification must be the exec itself (execveat of the program's fd,
+ *   checked and let through once); jail_spawn() then stores the listener in
+ *   *listener (the caller closes it once the program is reaped, and treats
+ *   every notification on it as a violation: no exec is let through again).
+ *   *listener is -1 when jail_spawn() fails. filter and listener go
+ *   together, and both must stay valid until jail_spawn() returns. */
 struct jail_foreign {
 	uint64_t caps;
 	int out;
+	uint64_t fsize, as;
+	const struct sock_fprog *filter;
+	int *listener;
 };
 
 struct jail_spec {

@@ -29,6 +29,19 @@
 
 enum stop_stage { STOP_NONE, STOP_WAIT_HALT, STOP_HALTED };
 
+/* Control clients whose request line has not all arrived. Read from the
+ * event loop as their bytes come, so that a slow client (a `hull stop` of
+ * 50 containers on a loaded host can be descheduled for seconds between
+ * its connect and its write) neither blocks the loop nor is refused; at
+ * most SUP_PENDING wait, a newer one drops the oldest. */
+#define SUP_PENDING 8
+#define SUP_LINE_MAX 128
+struct sup_client {
+	int fd; /* -1: free */
+	size_t n;
+	char line[SUP_LINE_MAX];
+};
+
 struct supervisor {
 	struct runtime_state st;
 	char *root;
@@ -44,6 +57,8 @@ struct supervisor {
 	bool stdin_attachable;
 	int att_fd;
 	struct attach_conn_rx att_rx;
+	struct sup_client pend[SUP_PENDING];
+	unsigned pend_next; /* the slot a full table gives up next */
 };
 
 static int64_t now_ns(void)
@@ -72,6 +87,9 @@ static void release(struct supervisor *m)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	for (unsigned i = 0; i < SUP_PENDING; i++)
+		if (m->pend[i].fd >= 0)
+			close(m->pend[i].fd);
 	ctrlog_close(&m->log);
 	runtime_state_free(&m->st);
 	free(m->root);
@@ -119,6 +137,8 @@ int supervisor_create(const struct supervisor_info *in, struct supervisor **out,
 	if (!m)
 		return -ENOMEM;
 	m->ep = m->timer_fd = m->listen_fd = m->result_fd = m->log.fd = m->att_fd = -1;
+	for (unsigned i = 0; i < SUP_PENDING; i++)
+		m->pend[i].fd = -1;
 	struct runtime_state *s = &m->st;
 	int rc = -ENOMEM;
 	m->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -266,6 +286,10 @@ bool supervisor_detach(struct supervisor **mp, int *status)
 		pid = fork();
 	if (pid == 0) {
 		setsid();
+		/* its stderr is a pipe to a parent that may be gone (Ctrl-C of
+		 * `hull run -d`) and its stdout /dev/null: no write of the
+		 * detached supervisor is worth the container's life */
+		signal(SIGPIPE, SIG_IGN);
 		if (dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
 		    dup2(errp[1], STDERR_FILENO) < 0)
 			_exit(HCP_EXIT_HULL_FAILED);
@@ -488,48 +512,90 @@ static const char *take_stdin(struct supervisor *m, int fd)
 	return NULL;
 }
 
+static void pend_drop(struct supervisor *m, struct sup_client *c)
+{
+	epoll_ctl(m->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* A whole request line arrived (or the client hung up or sent too much):
+ * answer it; the connection is closed unless it became the attach one. */
+static void pend_answer(struct supervisor *m, struct sup_client *c)
+{
+	int fd = c->fd;
+	epoll_ctl(m->ep, EPOLL_CTL_DEL, fd, NULL);
+	c->fd = -1;
+	c->line[c->n] = '\0';
+	char *nl = memchr(c->line, '\n', c->n);
+	bool attach = false;
+	char data[CTRSTATS_LINE_MAX] = "";
+	const char *e;
+	if (!nl)
+		e = "no request";
+	else if (strcmp(c->line, "attach\n") == 0)
+		e = take_stdin(m, fd), attach = !e;
+	else if (!strncmp(c->line, "attach", 6))
+		e = "malformed attach request (nothing may follow it before the answer)";
+	else
+		e = handle_request(m, c->line, data, sizeof(data));
+	char reply[CTRSTATS_LINE_MAX + 16];
+	int len = e	  ? snprintf(reply, sizeof(reply), "error %s\n", e)
+		  : *data ? snprintf(reply, sizeof(reply), "ok %s\n", data)
+			  : snprintf(reply, sizeof(reply), "ok\n");
+	/* one short line into a fresh socket's buffer; a client gone away is
+	 * its own loss (MSG_NOSIGNAL), not the container's */
+	fdio_send_all(fd, reply, (size_t)len);
+	if (!attach)
+		close(fd);
+}
+
+static void pend_read(struct supervisor *m, struct sup_client *c)
+{
+	for (;;) {
+		ssize_t r = read(c->fd, c->line + c->n, sizeof(c->line) - 1 - c->n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return; /* the rest later */
+		if (r < 0) {
+			pend_drop(m, c);
+			return;
+		}
+		c->n += (size_t)r;
+		if (r == 0 || memchr(c->line, '\n', c->n) || c->n == sizeof(c->line) - 1) {
+			pend_answer(m, c);
+			return;
+		}
+	}
+}
+
 static void on_client(struct supervisor *m)
 {
-	int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
 	if (peercred_check(fd, 0, NULL)) {
 		close(fd); /* another user: not a client of this container */
 		return;
 	}
-	/* a client gets a second to say what it wants */
-	struct timeval tv = {.tv_sec = 1};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	char line[128];
-	size_t n = 0;
-	while (n < sizeof(line) - 1) {
-		ssize_t r = read(fd, line + n, sizeof(line) - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (memchr(line, '\n', n))
-			break;
+	struct sup_client *c = NULL;
+	for (unsigned i = 0; i < SUP_PENDING && !c; i++)
+		if (m->pend[i].fd < 0)
+			c = &m->pend[i];
+	if (!c) {
+		c = &m->pend[m->pend_next];
+		m->pend_next = (m->pend_next + 1) % SUP_PENDING;
+		pend_drop(m, c);
 	}
-	line[n] = '\0';
-	char *nl = memchr(line, '\n', n);
-	bool attach = false;
-	char data[CTRSTATS_LINE_MAX] = "";
-	const char *e;
-	if (!nl)
-		e = "no request";
-	else if (strcmp(line, "attach\n") == 0)
-		e = take_stdin(m, fd), attach = !e;
-	else if (!strncmp(line, "attach", 6))
-		e = "malformed attach request (nothing may follow it before the answer)";
-	else
-		e = handle_request(m, line, data, sizeof(data));
-	char reply[CTRSTATS_LINE_MAX + 16];
-	int len = e	  ? snprintf(reply, sizeof(reply), "error %s\n", e)
-		  : *data ? snprintf(reply, sizeof(reply), "ok %s\n", data)
-			  : snprintf(reply, sizeof(reply), "ok\n");
-	fdio_write_all(fd, reply, (size_t)len);
-	if (!attach)
+	c->fd = fd;
+	c->n = 0;
+	if (ep_add(m->ep, fd)) {
 		close(fd);
+		c->fd = -1;
+		return;
+	}
+	pend_read(m, c); /* the request is usually there already */
 }
 
 void supervisor_dispatch(struct supervisor *m)
@@ -541,6 +607,12 @@ void supervisor_dispatch(struct supervisor *m)
 			on_timer(m);
 		else if (ev[i].data.fd == m->listen_fd)
 			on_client(m);
+		else
+			for (unsigned k = 0; k < SUP_PENDING; k++)
+				if (m->pend[k].fd >= 0 && m->pend[k].fd == ev[i].data.fd) {
+					pend_read(m, &m->pend[k]);
+					break;
+				}
 	}
 }
 
@@ -628,7 +700,7 @@ static int call(const struct runtime_state *s, const char *req, char *data, size
 		return fd;
 	char line[CTRSTATS_LINE_MAX + 16];
 	int len = snprintf(line, sizeof(line), "%s\n", req);
-	rc = fdio_write_all(fd, line, (size_t)len);
+	rc = fdio_send_all(fd, line, (size_t)len);
 	/* the answer is one line; the supervisor closes after it */
 	size_t n = 0;
 	while (!rc && n < sizeof(line) - 1) {
@@ -689,7 +761,7 @@ int supervisor_attach(const struct runtime_state *s, int *out, struct errmsg *er
 	/* the answer byte by byte: nothing after its newline is taken */
 	char line[256];
 	size_t n = 0;
-	int rc = fdio_write_all(fd, "attach\n", 7);
+	int rc = fdio_send_all(fd, "attach\n", 7);
 	while (!rc && n < sizeof(line) - 1) {
 		ssize_t r = read(fd, line + n, 1);
 		if (r < 0 && errno == EINTR)

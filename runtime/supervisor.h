@@ -36,7 +36,12 @@
  *     stats       "ok " and the container's stats line (runtime/ctrstats.h),
  *                 from ops->stats
  *   A signal before the container runs halts the VM instead (its status is
- *   then 128+SIG), as hull run does with its own signals.
+ *   then 128+SIG), as hull run does with its own signals. A request line is
+ *   read as its bytes arrive, from the event loop (never a blocking read: a
+ *   client descheduled between connect and write is answered when it
+ *   writes); up to 8 clients wait at once, a ninth drops the oldest. Replies
+ *   and client requests use MSG_NOSIGNAL: a peer gone away costs neither
+ *   side its life (a detached supervisor also ignores SIGPIPE).
  * - The attached writer: supervisor_stdin_fd() is its connection (-1: none),
  *   which the session polls only while it can take stdin;
  *   supervisor_stdin_read() then reads it (a RESIZE goes to ops->resize; a

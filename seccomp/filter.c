@@ -4,11 +4,16 @@
 #include "seccomp/policy.h"
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,14 +33,14 @@ static struct {
 /* The calling thread's role, for the message (-1: no filter of ours). */
 static __thread int thread_role = -1;
 
-static const char *const role_names[HSC_NROLES] = {
+static const char *const role_names[HSC_MKFS + 1] = {
     [HSC_VCPU] = "vcpu",   [HSC_DEVICES] = "devices", [HSC_CONTROL] = "control",
-    [HSC_SLIRP] = "slirp", [HSC_CONVERT] = "convert",
+    [HSC_SLIRP] = "slirp", [HSC_CONVERT] = "convert", [HSC_MKFS] = "mkfs",
 };
 
 const char *hsc_role_name(int role)
 {
-	return role >= 0 && role < HSC_NROLES ? role_names[role] : "?";
+	return role >= 0 && role <= HSC_MKFS ? role_names[role] : "?";
 }
 
 /* Async-signal-safe text building for the handler. */
@@ -65,6 +70,22 @@ static void put_u(struct sbuf *b, unsigned long v)
 	}
 }
 
+/* The one wording of a violation (the trap's and hsc_violation_text()'s);
+ * name may be NULL or empty. */
+static void put_violation(struct sbuf *b, const char *prog, int nr, const char *name, int role)
+{
+	put_s(b, prog);
+	put_s(b, " killed by its seccomp filter (syscall ");
+	put_u(b, (unsigned long)(unsigned)nr);
+	if (name && name[0]) {
+		put_s(b, " ");
+		put_s(b, name);
+	}
+	put_s(b, ", thread role ");
+	put_s(b, hsc_role_name(role));
+	put_s(b, ")");
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
@@ -72,16 +93,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	char text[HSC_REPORT_MAX];
 	struct sbuf b = {text, 0, sizeof(text)};
 	int nr = si->si_syscall;
-	put_s(&b, trap.prog);
-	put_s(&b, " killed by its seccomp filter (syscall ");
-	put_u(&b, (unsigned long)(unsigned)nr);
-	if (nr >= 0 && nr < NAMES && trap.names[nr][0]) {
-		put_s(&b, " ");
-		put_s(&b, trap.names[nr]);
-	}
-	put_s(&b, ", thread role ");
-	put_s(&b, hsc_role_name(thread_role));
-	put_s(&b, ")");
+	put_violation(&b, trap.prog, nr, nr >= 0 && nr < NAMES ? trap.names[nr] : NULL,
+		      thread_role);
 	if (trap.report)
 		trap.report(trap.ctx, text);
 	char line[HSC_REPORT_MAX + 32];
@@ -113,6 +126,86 @@ int hsc_trap_init(const char *prog, hsc_report_fn report, void *ctx, int exit_st
 	sigfillset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		return errmsg_set(err, -errno, "seccomp: SIGSYS handler: %s", strerror(errno));
+	return 0;
+}
+
+void hsc_violation_text(char *buf, size_t size, const char *prog, int nr, int role)
+{
+	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	struct sbuf b = {buf, 0, size};
+	if (size)
+		put_violation(&b, prog, nr, name, role);
+	free(name);
+}
+
+int hsc_export(enum hsc_role role, pid_t self, struct sock_fprog *out, struct errmsg *err)
+{
+	*out = (struct sock_fprog){0};
+	if (role != HSC_MKFS)
+		return errmsg_set(err, -EINVAL, "seccomp: role %d is not a foreign program's",
+				  (int)role);
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_NOTIFY);
+	if (!f)
+		return errmsg_set(err, -ENOMEM, "seccomp: out of memory");
+	/* another ABI is no call of the program's: killed, not asked about */
+	int rc = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (!rc)
+		rc = hsc_policy_add(f, role, self);
+	/* libseccomp 2.5 exports to a file descriptor only: a memfd, read
+	 * back (a program is at most BPF_MAXINSNS instructions, 32 KiB) */
+	int fd = rc ? -1 : memfd_create("hsc-export", MFD_CLOEXEC);
+	if (!rc && fd < 0)
+		rc = -errno;
+	if (!rc)
+		rc = seccomp_export_bpf(f, fd);
+	struct stat st;
+	if (!rc && fstat(fd, &st))
+		rc = -errno;
+	if (!rc && (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) ||
+		    st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS))
+		rc = -E2BIG;
+	if (!rc && !(out->filter = malloc((size_t)st.st_size)))
+		rc = -ENOMEM;
+	if (!rc && pread(fd, out->filter, (size_t)st.st_size, 0) != st.st_size)
+		rc = -EIO;
+	if (!rc)
+		out->len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+	if (fd >= 0)
+		close(fd);
+	seccomp_release(f);
+	if (rc) {
+		hsc_prog_free(out);
+		return errmsg_set(err, rc, "seccomp: building the %s filter: %s",
+				  hsc_role_name(role), strerror(-rc));
+	}
+	return 0;
+}
+
+void hsc_prog_free(struct sock_fprog *p)
+{
+	free(p->filter);
+	*p = (struct sock_fprog){0};
+}
+
+int hsc_notif_recv(int listener, struct hsc_notif *n)
+{
+	struct seccomp_notif req;
+	memset(&req, 0, sizeof(req)); /* the kernel refuses one that is not */
+	while (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req))
+		if (errno != EINTR)
+			return -errno;
+	n->id = req.id;
+	n->nr = req.data.nr;
+	for (int i = 0; i < 6; i++)
+		n->args[i] = req.data.args[i];
+	return 0;
+}
+
+int hsc_notif_continue(int listener, uint64_t id)
+{
+	struct seccomp_notif_resp resp = {.id = id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp))
+		return -errno;
 	return 0;
 }
 

@@ -39,6 +39,8 @@
 #define HULL_SECCOMP_FILTER_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "common/errmsg.h"
 
@@ -49,16 +51,54 @@ enum hsc_role {
 	HSC_SLIRP,   /* hull-slirp: libslirp's poll loop and host sockets */
 	HSC_CONVERT, /* hull-convert: layer tars into an ext4 image, fds only */
 	HSC_NROLES,
+	/* Not a thread of hull's: a foreign program's filter (hsc_export()),
+	 * mkfs.ext4 -d as the containerd shim runs it (shim/rootfs.c) */
+	HSC_MKFS = HSC_NROLES,
 };
 
 #define HSC_REPORT_MAX 160 /* the message, its NUL included */
 
 typedef void (*hsc_report_fn)(void *ctx, const char *text);
 
-/* "vcpu", "devices", "control", "slirp", "convert"; "?" for anything else. */
+/* "vcpu", "devices", "control", "slirp", "convert", "mkfs"; "?" for anything
+ * else. */
 const char *hsc_role_name(int role);
 int hsc_trap_init(const char *prog, hsc_report_fn report, void *ctx, int exit_status,
 		  struct errmsg *err);
+/* The roles below HSC_NROLES; HSC_MKFS is refused (-EINVAL). */
 int hsc_install(enum hsc_role role, struct errmsg *err);
+
+/* A foreign program (HSC_MKFS) cannot install a filter or have a SIGSYS
+ * handler of its own, so:
+ * - hsc_export() builds role's filter as a BPF program (*out, malloc'd:
+ *   hsc_prog_free()) in ordinary code, for a forked child to load with the
+ *   seccomp(2) system call alone (async-signal-safe: runtime/jail.c) just
+ *   before it execs the program. self is the pid the program will have
+ *   (tgkill's only target; 1 as its PID namespace's init). The violation
+ *   action is SECCOMP_RET_USER_NOTIF: the forbidden call does not run, and
+ *   the loader's SECCOMP_FILTER_FLAG_NEW_LISTENER fd reports it to whoever
+ *   holds that fd, who ends the program (with the listener closed, the
+ *   call fails with ENOSYS instead: hold it until the program is reaped).
+ *   Any other syscall ABI (x32, i386) kills it with SIGSYS. ioctl fails with
+ *   ENOTTY without running (a regular file or a pipe answers every ioctl
+ *   mkfs.ext4 makes so). 0 or -errno with err.
+ * - hsc_notif_recv() takes the next notification off a listener (blocking:
+ *   poll it first), hsc_notif_continue() lets one call run as asked (only
+ *   for a call the caller's own code makes: its arguments are read again).
+ *   0 or -errno (-ENOENT: the caller died meanwhile).
+ * - hsc_violation_text() is the report of a violation in the words of the
+ *   trap's ("<prog> killed by its seccomp filter (syscall N name, thread
+ *   role R)"); not async-signal-safe (it resolves the name). */
+struct sock_fprog;
+struct hsc_notif {
+	uint64_t id;
+	int nr;
+	uint64_t args[6];
+};
+int hsc_export(enum hsc_role role, pid_t self, struct sock_fprog *out, struct errmsg *err);
+void hsc_prog_free(struct sock_fprog *p);
+int hsc_notif_recv(int listener, struct hsc_notif *n);
+int hsc_notif_continue(int listener, uint64_t id);
+void hsc_violation_text(char *buf, size_t size, const char *prog, int nr, int role);
 
 #endif

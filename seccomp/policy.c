@@ -171,6 +171,38 @@ static const int convert_calls[] = {
     SCMP_SYS(getgid),	  SCMP_SYS(getegid),
 };
 
+/* mkfs.ext4 -d TREE IMAGE (e2fsprogs 1.47), exec'd by the containerd shim
+ * in its jail (shim/rootfs.c, runtime/jail.h: the filter is loaded by the
+ * forked child just before the exec, hsc_export()). The list is what
+ * `strace -f` of real builds shows (a tree of files, directories, symlinks,
+ * hard links, device nodes, a FIFO, a socket, a sparse file, user.,
+ * security. and trusted. xattrs): the dynamic loader and glibc's start
+ * (arch_prctl, set_tid_address, set_robust_list, rseq, access of
+ * /etc/ld.so.preload, the libraries mapped executable: see add_file_exec),
+ * setlocale (openat, newfstatat, read, mmap), mke2fs.conf and the mount
+ * check (/proc/mounts, /proc/swaps: absent in the jail), uname, sysinfo and
+ * access(/sys/fs/ext4/features/...) for its defaults, getrandom for the
+ * UUID and hash seed, libext2fs's safe_getenv (getuid and friends,
+ * prctl PR_GET_DUMPABLE only), glibc's getrlimit(RLIMIT_STACK) (prlimit64
+ * reading only), the image (pread64, pwrite64, lseek, fallocate, ftruncate,
+ * fsync) and the walk of the tree (chdir, getdents64, newfstatat, openat,
+ * readlink, lseek SEEK_DATA/SEEK_HOLE, llistxattr, lgetxattr). Its block
+ * device probes and isatty() are ioctls, answered ENOTTY (hsc_export()).
+ * execve, clone, socket, ptrace, mount, kill, rt_sigaction and the rest are
+ * in no list: the shim kills it on the first (shim/rootfs.c). */
+static const int mkfs_calls[] = {
+    SCMP_SYS(read),	  SCMP_SYS(pread64),	     SCMP_SYS(pwrite64),
+    SCMP_SYS(lseek),	  SCMP_SYS(openat),	     SCMP_SYS(newfstatat),
+    SCMP_SYS(fstat),	  SCMP_SYS(getdents64),	     SCMP_SYS(chdir),
+    SCMP_SYS(readlink),	  SCMP_SYS(llistxattr),	     SCMP_SYS(lgetxattr),
+    SCMP_SYS(access),	  SCMP_SYS(uname),	     SCMP_SYS(sysinfo),
+    SCMP_SYS(getrandom),  SCMP_SYS(fsync),	     SCMP_SYS(fallocate),
+    SCMP_SYS(ftruncate),  SCMP_SYS(getuid),	     SCMP_SYS(geteuid),
+    SCMP_SYS(getgid),	  SCMP_SYS(getegid),	     SCMP_SYS(getppid),
+    SCMP_SYS(arch_prctl), SCMP_SYS(set_tid_address), SCMP_SYS(set_robust_list),
+    SCMP_SYS(rseq),
+};
+
 static int add_calls(scmp_filter_ctx f, const int *nr, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -202,6 +234,16 @@ static int add_memory(scmp_filter_ctx f)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	return rc;
+}
+
+/* A foreign program's own code and libraries: executable file mappings
+ * (the dynamic loader's), never anonymous ones. Which files: the jail's
+ * mounts without noexec, the host's /usr and /lib* (runtime/jail.h). */
+static int add_file_exec(scmp_filter_ctx f)
+{
+	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+				SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
+				SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
 }
 
 /* Signals only to this process's own threads (vcpu_kick, raise). */
@@ -292,6 +334,21 @@ int hsc_policy_add(scmp_filter_ctx f, enum hsc_role role, pid_t self)
 		if (!rc)
 			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 1,
 					      SCMP_A0(SCMP_CMP_EQ, 0));
+		break;
+	case HSC_MKFS:
+		if (!rc)
+			rc = add_calls(f, mkfs_calls, N(mkfs_calls));
+		if (!rc)
+			rc = add_file_exec(f);
+		if (!rc)
+			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+					      SCMP_A0(SCMP_CMP_EQ, PR_GET_DUMPABLE));
+		/* getrlimit: pid 0 (itself), no new limit */
+		if (!rc)
+			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
+					      SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0));
+		if (!rc)
+			rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0);
 		break;
 	default:
 		rc = -EINVAL;

@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -20,11 +23,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/fileutil.h"
 #include "common/jail_enter.h"
 #include "common/readfile.h"
 #include "common/sha256.h"
 #include "runtime/jail.h"
+#include "seccomp/filter.h"
 
 #define LOWER_MAX (64 * 1024) /* a lowerdir= list: containerd's is ~100 bytes a layer */
 
@@ -87,10 +92,10 @@ static int find_mkfs(char *out, size_t size)
 	return -ENOENT;
 }
 
-/* mkfs.ext4's error text for a message: printable, bounded. */
-static void read_text(int fd, char *text, size_t size)
+/* mkfs.ext4's error text for a message: what fd has now (non-blocking),
+ * printable, bounded, appended at text[*n]. */
+static void take_text(int fd, char *text, size_t size, size_t *n)
 {
-	size_t n = 0;
 	char buf[512];
 	ssize_t r;
 	while ((r = read(fd, buf, sizeof(buf))) != 0) {
@@ -98,15 +103,22 @@ static void read_text(int fd, char *text, size_t size)
 			continue;
 		if (r < 0)
 			break;
-		for (ssize_t i = 0; i < r && n + 1 < size; i++) {
+		for (ssize_t i = 0; i < r && *n + 1 < size; i++) {
 			char c = buf[i] == '\n' ? ' ' : buf[i];
-			text[n++] = c >= 0x20 && c < 0x7f ? c : '?';
+			text[(*n)++] = c >= 0x20 && c < 0x7f ? c : '?';
 		}
 	}
-	while (n && text[n - 1] == ' ')
-		n--;
-	text[n] = '\0';
+	while (*n && text[*n - 1] == ' ')
+		(*n)--;
+	text[*n] = '\0';
 }
+
+/* What the jailed mkfs.ext4 may spend (mkfs_limits_for()). */
+struct mkfs_limits {
+	uint64_t fsize;	  /* RLIMIT_FSIZE: the image's size plus slack */
+	uint64_t as;	  /* RLIMIT_AS */
+	uint64_t time_ns; /* killed after that */
+};
 
 /* Started by root: mkfs.ext4 in a jail (runtime/jail.h, a foreign program):
  * its own mount, PID, IPC, UTS and network namespaces, a root holding only
@@ -117,12 +129,17 @@ static void read_text(int fd, char *text, size_t size)
  * files of any owner and mode (a root-only 0600 /etc/shadow), and the image
  * must hold them all; it lets the copy read any file and search any
  * directory, nothing else (no write, no owner change, no device, no mount).
+ * Under the HSC_MKFS seccomp filter (seccomp/policy.c), its violations
+ * reported on *listener, and lim's file size and address space limits.
  * By anyone else: that user's own process, as before, minus a jail it could
  * not build without a user namespace (which would show foreign owners as
- * nobody and copy them so). The pid, or -errno with err. */
+ * nobody and copy them so), and minus the filter (*listener -1): the
+ * limits only. The pid, or -errno with err. */
 static pid_t spawn_mkfs(const char *exe, char *const argv[], const char *dir, const char *tmp,
-			int in, int out, struct errmsg *err)
+			int in, int out, const struct mkfs_limits *lim, int *listener,
+			struct errmsg *err)
 {
+	*listener = -1;
 	if (geteuid() != 0) {
 		pid_t pid = fork();
 		if (pid < 0)
@@ -130,8 +147,10 @@ static pid_t spawn_mkfs(const char *exe, char *const argv[], const char *dir, co
 		if (pid == 0) {
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) ||
 			    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-			    setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}) || dup2(in, 0) < 0 ||
-			    dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
+			    setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}) ||
+			    setrlimit(RLIMIT_FSIZE, &(struct rlimit){lim->fsize, lim->fsize}) ||
+			    setrlimit(RLIMIT_AS, &(struct rlimit){lim->as, lim->as}) ||
+			    dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
 			    syscall(SYS_close_range, 3, ~0u, 0))
 				_exit(127);
 			execv(exe, argv);
@@ -151,15 +170,162 @@ static pid_t spawn_mkfs(const char *exe, char *const argv[], const char *dir, co
 		p[n++] = (struct jail_path){.path = "/etc/mke2fs.conf", .host_ids = true};
 	p[n++] = (struct jail_path){.path = dir, .host_ids = true};
 	p[n++] = (struct jail_path){.path = tmp, .rw = true, .host_ids = true};
-	struct jail_foreign f = {.caps = 1ull << CAP_DAC_READ_SEARCH, .out = out};
-	struct jail_spec js = {.paths = p, .npaths = n, .foreign = &f};
-	struct jail *j;
-	int rc = jail_prepare(&j, &js, err);
+	/* its PID namespace's init: pid 1 */
+	struct sock_fprog prog;
+	int rc = hsc_export(HSC_MKFS, 1, &prog, err);
 	if (rc)
 		return rc;
-	pid_t pid = jail_spawn(j, NULL, exe, argv, in, NULL, 0, err);
-	jail_free(j);
+	struct jail_foreign f = {.caps = 1ull << CAP_DAC_READ_SEARCH,
+				 .out = out,
+				 .fsize = lim->fsize,
+				 .as = lim->as,
+				 .filter = &prog,
+				 .listener = listener};
+	struct jail_spec js = {.paths = p, .npaths = n, .foreign = &f};
+	struct jail *j;
+	rc = jail_prepare(&j, &js, err);
+	pid_t pid = rc;
+	if (!rc) {
+		pid = jail_spawn(j, NULL, exe, argv, in, NULL, 0, err);
+		jail_free(j);
+	}
+	hsc_prog_free(&prog);
 	return pid;
+}
+
+/* Wait for mkfs.ext4 (pid) to end, its output into text, within the time
+ * limit; a seccomp notification on listener (>= 0) is a violation. The
+ * program is killed on a violation or at the deadline and always reaped.
+ * 0 with *st its wait status, or -EPERM (violation, *nr the syscall) or
+ * -ETIMEDOUT. */
+static int wait_mkfs(pid_t pid, int out, int listener, uint64_t limit_ns, char *text, size_t size,
+		     int *st, int *nr)
+{
+	size_t n = 0;
+	text[0] = '\0';
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), rc = pfd < 0 ? -errno : 0;
+	uint64_t deadline = clock_now_ns() + limit_ns;
+	bool out_open = true;
+	while (!rc) {
+		struct pollfd p[3] = {{.fd = pfd, .events = POLLIN},
+				      {.fd = out_open ? out : -1, .events = POLLIN},
+				      {.fd = listener, .events = POLLIN}};
+		uint64_t now = clock_now_ns();
+		if (now >= deadline) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		uint64_t left_ms = (deadline - now) / 1000000 + 1;
+		int r = poll(p, 3, left_ms > 60000 ? 60000 : (int)left_ms);
+		if (r < 0 && errno != EINTR) {
+			rc = -errno; /* no way to keep the limits: ended */
+			break;
+		}
+		if (r <= 0)
+			continue;
+		if (p[2].revents & POLLIN) {
+			struct hsc_notif notif;
+			if (hsc_notif_recv(listener, &notif) == 0) {
+				*nr = notif.nr;
+				rc = -EPERM;
+				break;
+			}
+		}
+		if (p[1].revents & (POLLIN | POLLHUP)) {
+			take_text(out, text, size, &n);
+			out_open = !(p[1].revents & POLLHUP) || (p[1].revents & POLLIN);
+		}
+		if (p[0].revents & POLLIN)
+			break;
+	}
+	if (rc)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+		;
+	take_text(out, text, size, &n);
+	if (pfd >= 0)
+		close(pfd);
+	return rc;
+}
+
+#define MKFS_TIME_BASE_S 300	    /* plus a second per MiB of the tree */
+#define MKFS_FSIZE_SLACK (1u << 20) /* past the image's size */
+#define MKFS_AS_BASE (512ull << 20) /* plus MKFS_AS_INODE per inode */
+#define MKFS_AS_INODE 256
+
+/* The limits of a build of a tree of bytes and inodes into an image of
+ * image_bytes (rootfs.h says why each). */
+static struct mkfs_limits mkfs_limits_for(uint64_t bytes, uint64_t inodes, uint64_t image_bytes)
+{
+	struct mkfs_limits l = {
+	    .fsize = image_bytes + MKFS_FSIZE_SLACK,
+	    .as = MKFS_AS_BASE + inodes * MKFS_AS_INODE,
+	    .time_ns = (MKFS_TIME_BASE_S + bytes / (1u << 20)) * 1000000000ull,
+	};
+	const char *e = getenv(SHIM_MKFS_TIMEOUT_ENV);
+	char *end;
+	unsigned long long s = e && *e ? strtoull(e, &end, 10) : 0;
+	if (s > 0 && s < 1000000 && *end == '\0')
+		l.time_ns = s * 1000000000ull;
+	return l;
+}
+
+/* A new temp file from template tmpl (…XXXXXX) into tmp, flock()ed for as
+ * long as the fd is open: a temp file nobody holds a lock on is a dead
+ * shim's (shim_rootfs_prune() removes it). A sweep may take the fresh file
+ * between mkostemp and flock: then it is gone (no links) and another is
+ * made. The fd, or -errno. */
+static int locked_temp(const char *tmpl, char *tmp, size_t size)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		snprintf(tmp, size, "%s", tmpl);
+		int fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		struct stat st;
+		if (flock(fd, LOCK_EX) == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0)
+			return fd;
+		close(fd);
+	}
+	return -EAGAIN;
+}
+
+/* The error for a build that ended with wait status st (not 0) or rc from
+ * wait_mkfs(), its output text; fd is the output file. */
+static int mkfs_failed(int rc, int st, int nr, int fd, const struct mkfs_limits *lim,
+		       uint64_t bytes, const char *dir, const char *image, const char *text,
+		       struct errmsg *err)
+{
+	const char *sep = text[0] ? ": " : "";
+	if (rc == -EPERM) {
+		char v[HSC_REPORT_MAX];
+		hsc_violation_text(v, sizeof(v), "mkfs.ext4", nr, HSC_MKFS);
+		return errmsg_set(err, -EPERM, "mkfs.ext4 -d %s %s: %s%s%s", dir, image, v, sep,
+				  text);
+	}
+	if (rc == -ETIMEDOUT)
+		return errmsg_set(err, -ETIMEDOUT,
+				  "mkfs.ext4 -d %s %s: killed at its time limit of %llu s (for a "
+				  "tree of %llu MiB; " SHIM_MKFS_TIMEOUT_ENV " sets another)%s%s",
+				  dir, image, (unsigned long long)(lim->time_ns / 1000000000ull),
+				  (unsigned long long)(bytes >> 20), sep, text);
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		return errmsg_set(err, -EPERM,
+				  "mkfs.ext4 -d %s %s: mkfs.ext4 killed by its seccomp filter "
+				  "(SIGSYS: a call of another syscall ABI)%s%s",
+				  dir, image, sep, text);
+	/* past RLIMIT_FSIZE: SIGXFSZ, or EFBIG where the signal is ignored
+	 * (the jail's PID 1 ignores it) */
+	struct stat sb;
+	if ((WIFSIGNALED(st) && WTERMSIG(st) == SIGXFSZ) ||
+	    (fstat(fd, &sb) == 0 && (uint64_t)sb.st_size >= lim->fsize) ||
+	    strstr(text, strerror(EFBIG)))
+		return errmsg_set(err, -EFBIG,
+				  "mkfs.ext4 -d %s %s: stopped at its file size limit of %llu "
+				  "bytes (the image's size and 1 MiB)%s%s",
+				  dir, image, (unsigned long long)lim->fsize, sep, text);
+	return errmsg_set(err, -EIO, "mkfs.ext4 -d %s %s failed (status %d)%s%s", dir, image,
+			  WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), sep, text);
 }
 
 /* mkfs.ext4 -d dir into a temp file beside image, renamed to image (owned
@@ -175,22 +341,23 @@ static int run_mkfs(const char *dir, const char *image, struct errmsg *err)
 		return errmsg_set(err, -errno, "rootfs %s: %s", dir, strerror(errno));
 	/* room for metadata; the file is sparse (the guest writes elsewhere) */
 	uint64_t kib = (bytes + bytes / 2) / 1024 + 32768;
-	char size[32], nino[32], exe[PATH_MAX], tmp[PATH_MAX];
+	struct mkfs_limits lim = mkfs_limits_for(bytes, inodes, kib * 1024);
+	char size[32], nino[32], exe[PATH_MAX], tmpl[PATH_MAX], tmp[PATH_MAX];
 	snprintf(size, sizeof(size), "%lluk", (unsigned long long)kib);
 	snprintf(nino, sizeof(nino), "%llu", (unsigned long long)(inodes * 2 + 1024));
 	if (find_mkfs(exe, sizeof(exe)))
 		return errmsg_set(err, -ENOENT, "mkfs.ext4: not found on PATH (e2fsprogs)");
 	const char *slash = strrchr(image, '/');
-	if (!slash || snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - image), image,
-			       slash + 1) >= (int)sizeof(tmp))
+	if (!slash || snprintf(tmpl, sizeof(tmpl), "%.*s/.%s.XXXXXX", (int)(slash - image), image,
+			       slash + 1) >= (int)sizeof(tmpl))
 		return errmsg_set(err, -EINVAL, "image %s: not an absolute path, or too long",
 				  image);
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
-	int fd = mkostemp(tmp, O_CLOEXEC);
+	int fd = locked_temp(tmpl, tmp, sizeof(tmp));
 	if (fd < 0)
-		return errmsg_set(err, -errno, "%s: %s", tmp, strerror(errno));
-	int in = -1, pp[2] = {-1, -1};
+		return errmsg_set(err, fd, "%s: %s", tmpl, strerror(-fd));
+	int in = -1, pp[2] = {-1, -1}, listener = -1;
 	pid_t pid = -1;
 	/* as root, the jailed mkfs (the user hull) writes it: hull's until
 	 * done */
@@ -201,25 +368,24 @@ static int run_mkfs(const char *dir, const char *image, struct errmsg *err)
 			   rc == -EINVAL ? " (it is root)" : " (setup.sh creates it)");
 	else if (uid == 0 && fchown(fd, ju, jg))
 		rc = errmsg_set(err, -errno, "%s: chown: %s", tmp, strerror(errno));
-	else if ((in = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 || pipe2(pp, O_CLOEXEC))
+	else if ((in = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 || pipe2(pp, O_CLOEXEC) ||
+		 fcntl(pp[0], F_SETFL, O_NONBLOCK))
 		rc = errmsg_set(err, -errno, "mkfs.ext4: /dev/null or pipe: %s", strerror(errno));
 	char *const argv[] = {"mkfs.ext4", "-q", "-F",	      "-O", "^has_journal", "-N",
 			      nino,	   "-d", (char *)dir, tmp,  size,	    NULL};
-	if (!rc && (pid = spawn_mkfs(exe, argv, dir, tmp, in, pp[1], err)) < 0)
+	if (!rc && (pid = spawn_mkfs(exe, argv, dir, tmp, in, pp[1], &lim, &listener, err)) < 0)
 		rc = (int)pid;
 	if (pp[1] >= 0)
 		close(pp[1]);
 	if (!rc) {
 		char text[sizeof(err->text) / 2];
-		read_text(pp[0], text, sizeof(text));
-		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			rc = errmsg_set(err, -EIO, "mkfs.ext4 -d %s %s failed (status %d)%s%s", dir,
-					image, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-					text[0] ? ": " : "", text);
+		int st = 0, nr = -1;
+		rc = wait_mkfs(pid, pp[0], listener, lim.time_ns, text, sizeof(text), &st, &nr);
+		if (rc || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rc = mkfs_failed(rc, st, nr, fd, &lim, bytes, dir, image, text, err);
 	}
+	if (listener >= 0)
+		close(listener);
 	if (pp[0] >= 0)
 		close(pp[0]);
 	if (in >= 0)
@@ -229,9 +395,9 @@ static int run_mkfs(const char *dir, const char *image, struct errmsg *err)
 		rc = errmsg_set(err, -errno, "%s: %s", tmp, strerror(errno));
 	if (!rc && rename(tmp, image))
 		rc = errmsg_set(err, -errno, "%s: %s", image, strerror(errno));
-	close(fd);
 	if (rc)
 		unlink(tmp);
+	close(fd); /* the lock last: a sweep meanwhile would take a live temp */
 	return rc;
 }
 
@@ -400,6 +566,26 @@ void shim_rootfs_release(struct shim_rootfs *r)
 	*r = (struct shim_rootfs){0};
 }
 
+/* A temp file of run_mkfs() (".<image>.XXXXXX", <image> ending .ext4)
+ * that no live shim holds locked: its shim died (SIGKILL) mid-build. */
+static void sweep_temp(int dfd, const char *name)
+{
+	size_t l = strlen(name);
+	if (name[0] != '.' || l < 13 || name[l - 7] != '.' || memcmp(name + l - 12, ".ext4", 5))
+		return;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat a, b;
+	if (fd < 0)
+		return;
+	/* the same file still under that name: not one a sweep took and
+	 * another build made since */
+	if (fstat(fd, &a) == 0 && S_ISREG(a.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		unlinkat(dfd, name, 0);
+	close(fd);
+}
+
 void shim_rootfs_prune(const char *cache_dir)
 {
 	DIR *d = opendir(cache_dir);
@@ -407,6 +593,7 @@ void shim_rootfs_prune(const char *cache_dir)
 		return;
 	struct dirent *e;
 	while ((e = readdir(d))) {
+		sweep_temp(dirfd(d), e->d_name);
 		size_t l = strlen(e->d_name);
 		if (l != 2 * SHA256_LEN + 6 || strcmp(e->d_name + 2 * SHA256_LEN, ".lower") != 0)
 			continue;

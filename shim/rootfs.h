@@ -24,8 +24,10 @@
  *   removed by shim_rootfs_release(). dir must be absolute and a directory.
  * - shim_rootfs_prune(): removes cached images whose lowerdirs are gone
  *   (containerd removed the image's snapshots; no container can use them
- *   then, as a container's snapshot keeps its parents). Idempotent; errors
- *   are ignored (a stale image costs disk space only).
+ *   then, as a container's snapshot keeps its parents), and the temp files
+ *   of builds whose shim died (a build holds an flock() on its temp file
+ *   until it is renamed or removed; one nobody holds is a dead shim's).
+ *   Idempotent; errors are ignored (a stale image costs disk space only).
  * - Mount options are the client's (containerd's): bounded, only known
  *   flags are turned into mount flags, the rest is passed as fs data.
  * - Every image is written by mkfs.ext4 under a temp name beside it and
@@ -34,8 +36,17 @@
  *   err. Started by root, mkfs.ext4 runs jailed (runtime/jail.h, a foreign
  *   program: the user hull, CAP_DAC_READ_SEARCH alone, a root of /usr,
  *   /lib*, /etc/mke2fs.conf, the tree read-only and the temp file; see
- *   docs/security.md); the user hull must exist. mkfs.ext4 is the one on
- *   PATH.
+ *   docs/security.md) under a seccomp filter (seccomp/policy.c HSC_MKFS);
+ *   the user hull must exist. mkfs.ext4 is the one on PATH.
+ * - Limits on every build (as root or not): RLIMIT_FSIZE at the image's
+ *   computed size plus 1 MiB (-EFBIG past it), RLIMIT_AS at 512 MiB plus
+ *   256 bytes per inode of the tree (its own allocation failure past it),
+ *   and a time limit of 300 s plus a second per MiB of the tree, after
+ *   which it is killed (-ETIMEDOUT); the environment variable
+ *   SHIM_MKFS_TIMEOUT_ENV, whole seconds, sets another time limit (a slow
+ *   disk; the tests). A seccomp violation kills it (-EPERM, the syscall
+ *   named as the monitor's are: "mkfs.ext4 killed by its seccomp filter
+ *   (syscall N name, thread role mkfs)").
  * - Returns 0 or -errno with err. Thread-safe (nftw's counter is locked;
  *   the jail's fork uses raw set*id calls, runtime/jail.h).
  */
@@ -47,6 +58,8 @@
 #include "common/errmsg.h"
 #include "common/sha256.h"
 #include "shim/backend.h"
+
+#define SHIM_MKFS_TIMEOUT_ENV "HULL_SHIM_MKFS_TIMEOUT"
 
 struct shim_rootfs {
 	char *image; /* the ext4 file for the VM's disk 0 */

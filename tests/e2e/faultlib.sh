@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers of the fault tests (faults.sh, faults2.sh): a `hull run` in the
+# Helpers of the fault tests (faults.sh, faults2.sh, faults3.sh): a `hull run` in the
 # background whose processes the test can see, and the check that a run
 # that ended badly left nothing behind. Sourced after lib.sh.
 
@@ -18,6 +18,18 @@ small_fs() {
 	mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" && mounts+=("$1")
 }
 mkinitramfs=$(dirname "$0")/../../guest-init/mkinitramfs.sh
+
+# rss_kib PID: its resident set (kB), 0 when gone
+rss_kib() { awk '/^VmRSS:/ { print $2; f = 1 } END { if (!f) print 0 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# expect_growth DESC BEFORE AFTER LIMIT: AFTER (kB, 0: the process was gone)
+# is set and grew from BEFORE by less than LIMIT kB
+expect_growth() {
+	if [ "$3" -gt 0 ] && [ "$3" -lt $(($2 + $4)) ]; then
+		pass "$1 ($2 -> $3 kB)"
+	else
+		fail "$1" "$2 -> $3 kB (limit: $4 kB more)"
+	fi
+}
 
 # bg_run NAME ARGS...: `hull run ARGS...` in the background ($hpid: the
 # timeout around it; $hullpid: hull itself, written by the shell that execs

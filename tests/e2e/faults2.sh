@@ -22,9 +22,6 @@
 . "$(dirname "$0")/faultlib.sh"
 : "${TRIPLEFAULT_KERNEL:?TRIPLEFAULT_KERNEL must name the triple-fault test kernel}"
 
-# rss_kib PID: its resident set (kB), 0 when gone
-rss_kib() { awk '/^VmRSS:/ { print $2; f = 1 } END { if (!f) print 0 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-
 # -- a guest that triple-faults --
 bg_run triple --rm --no-snapshot --kernel "$TRIPLEFAULT_KERNEL" "$IMG" true
 bg_wait

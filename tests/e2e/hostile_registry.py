@@ -19,6 +19,9 @@ listening, and logs every request to DIR/requests.log as "https PATH" or
               is; the blob comes whole, with its true Content-Length
   shortnolen  the same, the blob sent without a Content-Length (the body
               ends when the connection closes)
+  hold        serves the image as it is, but answers a manifest request
+              only once DIR/release exists (the request is logged first),
+              so that a test can look at the client while it waits
 Debian packages: python3-cryptography (tests/e2e/selfsigned.py)."""
 import http.server
 import json
@@ -26,6 +29,7 @@ import os
 import ssl
 import sys
 import threading
+import time
 
 import selfsigned
 
@@ -95,6 +99,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         mode, kind, ref = parts[2], parts[-2], parts[-1]
         repo = "/".join(parts[3:-2])
+        if kind == "manifests" and mode == "hold":
+            while not os.path.exists(os.path.join(out_dir, "release")):
+                time.sleep(0.01)
         if kind == "manifests":
             body = short_manifest if mode.startswith("short") else manifest
             self.answer(200, body, mt)

@@ -305,7 +305,7 @@ if [ -n "$cpid" ] && kill -STOP "$cpid"; then
 	expect_eq "hull-convert: ... and no libcurl, json-c or OpenSSL" \
 		"$(grep -E 'libcurl|libjson-c|libssl|libcrypto' <<<"$maps")" ""
 	st=$(cat "/proc/$cpid/status")
-	field() { awk -v f="$1:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' <<<"$st"; }
+	field() { status_field "$st" "$1"; }
 	expect_eq "hull-convert: uid (real, effective, saved, fs)" "$(field Uid)" \
 		"$want_uid $want_uid $want_uid $want_uid"
 	expect_eq "hull-convert: gid" "$(field Gid)" "$want_gid $want_gid $want_gid $want_gid"

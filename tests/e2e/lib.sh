@@ -54,6 +54,10 @@ hull_cmd() {
 	last=$name
 }
 
+# status_field STATUS KEY: KEY's value in STATUS (a /proc/PID/status),
+# its tab-separated parts joined by single spaces ("Uid" -> "999 999 999 999")
+status_field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' <<<"$1"; }
+
 pass() { passed=$((passed + 1)); echo "ok   - $1"; }
 fail() {
 	failed=$((failed + 1))

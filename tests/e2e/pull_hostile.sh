@@ -4,7 +4,9 @@
 # registry): a blob redirect from HTTPS to plain HTTP is refused and nothing
 # is fetched over HTTP (HTTPS to HTTPS is followed); a layer longer than the
 # size its manifest declares is refused, with and without a Content-Length,
-# and nothing of it is stored. No VM is booted.
+# and nothing of it is stored. The registry client is hull-fetch, a child
+# without privileges (docs/security.md, "Pulling"): checked from /proc while
+# it waits for a manifest. No VM is booted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry.sh" # reg_pids, registry_stop on exit, wait_file
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
@@ -76,4 +78,65 @@ for mode in short shortnolen; do
 	expect_eq "$mode: ... nothing is tagged" "$(tagged "$mode")" 0
 	expect_eq "$mode: ... and neither the layer nor a temp file is stored" "$(debris "$mode")" ""
 done
+
+# --- who speaks to the registry: hull-fetch, unprivileged ---
+# The registry holds the manifest request until $hdir/release exists: the
+# client is then looked at from /proc, mid-request.
+if [ "$(id -u)" = 0 ]; then
+	want_uid=$(id -u hull) want_gid=$(id -g hull)
+else
+	want_uid=$(id -u) want_gid=$(id -g)
+fi
+: >"$hdir/requests.log"
+HULL_ROOT=$tmp/store-hold "$HULL" pull "$reg/hold/img:1" >"$tmp/hold.out" 2>"$tmp/hold.err" &
+pk=$!
+for _ in $(seq 1 12000); do
+	grep -q '^https /v2/hold/img/manifests/' "$hdir/requests.log" 2>/dev/null && break
+	kill -0 $pk 2>/dev/null || break
+	sleep 0.01
+done
+fpid=$(pgrep -P $pk -x hull-fetch | head -1)
+if [ -n "$fpid" ]; then
+	pass "the manifest is asked for by a child of hull named hull-fetch"
+	expect_eq "hull-fetch: /proc/PID/exe is the hull-fetch executable" \
+		"$(readlink "/proc/$fpid/exe")" \
+		"$(readlink -f "$(dirname "$HULL")/../images/hull-fetch")"
+	maps=$(awk '$6 ~ /\.so/ { print $6 }' "/proc/$fpid/maps" | sort -u)
+	expect_contains "hull-fetch: its maps hold libcurl" "$maps" libcurl
+	expect_contains "... and json-c" "$maps" libjson-c
+	expect_eq "hull-fetch: ... and no libarchive or libext2fs" \
+		"$(grep -cE 'libarchive|libext2fs' <<<"$maps")" 0
+	st=$(cat "/proc/$fpid/status")
+	field() { status_field "$st" "$1"; }
+	expect_eq "hull-fetch: uid (real, effective, saved, fs)" "$(field Uid)" \
+		"$want_uid $want_uid $want_uid $want_uid"
+	expect_eq "hull-fetch: gid" "$(field Gid)" "$want_gid $want_gid $want_gid $want_gid"
+	expect_eq "hull-fetch: effective capabilities" "$(field CapEff)" 0000000000000000
+	expect_eq "hull-fetch: permitted capabilities" "$(field CapPrm)" 0000000000000000
+	expect_eq "hull-fetch: ambient capabilities" "$(field CapAmb)" 0000000000000000
+	expect_eq "hull-fetch: no_new_privs" "$(field NoNewPrivs)" 1
+	expect_eq "hull-fetch: not dumpable (its memory holds credentials)" \
+		"$(stat -c %U "/proc/$fpid/mem")" root
+	if [ "$(id -u)" = 0 ]; then
+		expect_eq "hull-fetch (as root): the user hull is not root" \
+			"$([ "$want_uid" != 0 ] && echo yes)" yes
+		expect_eq "hull-fetch (as root): no supplementary groups" "$(field Groups)" ""
+		expect_eq "hull-fetch (as root): bounding set empty" "$(field CapBnd)" \
+			0000000000000000
+	fi
+	# the TCP connection to the registry is the child's, and hull holds none
+	expect_contains "hull-fetch holds a socket (the connection)" \
+		"$(for f in "/proc/$fpid/fd/"*; do readlink "$f"; done)" "socket:"
+	expect_eq "hull itself holds no socket" \
+		"$(for f in "/proc/$pk/fd/"*; do readlink "$f"; done | grep -c '^socket:')" 0
+	expect_eq "hull-fetch: stdio is /dev/null" \
+		"$(readlink "/proc/$fpid/fd/0") $(readlink "/proc/$fpid/fd/2")" "/dev/null /dev/null"
+else
+	fail "the manifest is asked for by a child of hull named hull-fetch" \
+		"$(cat "$tmp/hold.err")"
+fi
+touch "$hdir/release"
+wait $pk
+expect_eq "... and the pull then completes" "$?" 0
+expect_eq "... and the image is tagged" "$(tagged hold)" 1
 finish

@@ -109,6 +109,49 @@ static void test_send_max_payload(void **state)
 	assert_int_equal(st, 0);
 }
 
+/* A bulk cut into frames: full ones, then the rest; more frames than one
+ * writev takes; the bytes in order; nothing for zero bytes. */
+static void test_send_split(void **state)
+{
+	struct fixture *f = *state;
+	size_t frames = CHAN_SPLIT_FRAMES + 2, total = (frames - 1) * HCP_MAX_PAYLOAD + 1234;
+	uint8_t *big = malloc(total), type, *p;
+	uint32_t len;
+	size_t got = 0;
+
+	assert_non_null(big);
+	for (size_t i = 0; i < total; i++)
+		big[i] = (uint8_t)(i * 31 + i / 4093);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int rc = chan_send_split(&f->ch, HCP_STDOUT, big, 0);
+		if (rc == 0)
+			rc = chan_send_split(&f->ch, HCP_STDOUT, big, total);
+		if (rc == 0)
+			rc = chan_send(&f->ch, HCP_STDERR, "end", 3);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	for (size_t k = 0; k < frames; k++) {
+		assert_int_equal(peer_recv(f->host, &type, &p, &len, 5000), 1);
+		assert_int_equal(type, HCP_STDOUT);
+		assert_int_equal(len, k + 1 < frames ? HCP_MAX_PAYLOAD : 1234);
+		assert_memory_equal(p, big + got, len);
+		got += len;
+		free(p);
+	}
+	assert_int_equal(got, total);
+	assert_int_equal(peer_recv(f->host, &type, &p, &len, 5000), 1);
+	assert_int_equal(type, HCP_STDERR);
+	assert_int_equal(len, 3);
+	free(p);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
+	assert_int_equal(chan_send_split(&f->ch, 0x7f, "x", 1), -EINVAL);
+	free(big);
+}
+
 /* Feed bytes to the chan one read at a time and collect frames. */
 static void test_recv_fragmented(void **state)
 {
@@ -308,6 +351,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_send, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_send_rejects, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_send_max_payload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_send_split, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recv_fragmented, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recv_batched, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recv_garbage, setup, teardown),

@@ -449,6 +449,100 @@ static void test_output_chunked_in_order(void **state)
 		assert_int_equal(o.out[i], (char)('a' + i % 26));
 }
 
+/* Bulk output on both streams: 1 MiB of stdout in 200000-byte writes with
+ * a line of stderr after each (the writer blocks on full pipes, so init reads
+ * whole pipes' worth), collected by a thread while supervise_run() serves. */
+#define BULK_OUT (1024 * 1024)
+#define BULK_WRITE 200000
+#define BULK_ERR_LINE "stderr line\n"
+
+static uint8_t bulk_byte(size_t i)
+{
+	return (uint8_t)((i * 7 + i / 251) & 0xff);
+}
+
+static void bulk_body(void)
+{
+	static uint8_t buf[BULK_OUT];
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = bulk_byte(i);
+	for (size_t off = 0; off < sizeof(buf);) {
+		size_t want = sizeof(buf) - off < BULK_WRITE ? sizeof(buf) - off : BULK_WRITE;
+		ssize_t w = write(1, buf + off, want);
+		if (w <= 0)
+			_exit(98);
+		off += (size_t)w;
+		if (write(2, BULK_ERR_LINE, sizeof(BULK_ERR_LINE) - 1) !=
+		    (ssize_t)sizeof(BULK_ERR_LINE) - 1)
+			_exit(97);
+	}
+	/* init grew the pipe on its first full read, before this could end */
+	_exit(fcntl(1, F_GETPIPE_SZ) == SUPERVISE_PIPE_SIZE ? 0 : 96);
+}
+
+struct bulk {
+	int host;
+	uint8_t *out;
+	char err[4096];
+	size_t nout, nerr;
+	uint32_t max_frame;
+	bool bad_type;
+};
+
+static void *bulk_collect(void *arg)
+{
+	struct bulk *b = arg;
+	uint8_t type, *p;
+	uint32_t len;
+
+	/* until init's end of the socketpair closes (the test shuts it) */
+	while (peer_recv(b->host, &type, &p, &len, 20000) == 1) {
+		if (len > b->max_frame)
+			b->max_frame = len;
+		if (type == HCP_STDOUT && b->nout + len <= BULK_OUT) {
+			memcpy(b->out + b->nout, p, len);
+			b->nout += len;
+		} else if (type == HCP_STDERR && b->nerr + len <= sizeof(b->err)) {
+			memcpy(b->err + b->nerr, p, len);
+			b->nerr += len;
+		} else {
+			b->bad_type = true;
+		}
+		free(p);
+	}
+	return NULL;
+}
+
+static void test_output_bulk_both_streams(void **state)
+{
+	struct fixture *f = *state;
+	struct bulk b = {.host = f->host, .out = malloc(BULK_OUT)};
+	size_t writes = (BULK_OUT + BULK_WRITE - 1) / BULK_WRITE;
+	struct errmsg err;
+	pthread_t t;
+
+	assert_non_null(b.out);
+	assert_int_equal(pthread_create(&t, NULL, bulk_collect, &b), 0);
+	spawn(&f->sup, bulk_body);
+	assert_int_equal(supervise_run(&f->sup, &err), 0);
+	assert_int_equal(supervise_drain(&f->sup, &err), 0);
+	shutdown(f->ch.fd, SHUT_WR);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_false(b.bad_type);
+	assert_int_equal(b.nout, BULK_OUT);
+	for (size_t i = 0; i < BULK_OUT; i++)
+		if (b.out[i] != bulk_byte(i))
+			fail_msg("stdout byte %zu: %u, want %u", i, b.out[i], bulk_byte(i));
+	assert_int_equal(b.nerr, writes * (sizeof(BULK_ERR_LINE) - 1));
+	for (size_t i = 0; i < writes; i++)
+		assert_memory_equal(b.err + i * (sizeof(BULK_ERR_LINE) - 1), BULK_ERR_LINE,
+				    sizeof(BULK_ERR_LINE) - 1);
+	/* the writer holds the pipe until it is full: whole frames went */
+	assert_int_equal(b.max_frame, SUPERVISE_CHUNK);
+	free(b.out);
+}
+
 static void orphan_body(void)
 {
 	/* The grandchild keeps stdout open until the test kills it. */
@@ -713,6 +807,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_signal_to_init_forwarded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_output_chunked_in_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_output_bulk_both_streams, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_orphans_holding_pipes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_spec_is_fatal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_sessions, setup, teardown),

@@ -73,6 +73,11 @@ int main(void)
 		char *const argv[] = {"true", NULL};
 		execve("/bin/true", argv, argv + 1);
 		rc = -errno;
+	} else if (is(req, len, "waits")) {
+		/* a byte count, then wait for a byte that never comes */
+		convproc_progress_bytes(&cp, 0, 42);
+		char b;
+		rc = read(CONVPROC_FD_WORK, &b, 1) < 0 ? -errno : 0;
 	} else if (is(req, len, "garbage")) {
 		rc = garbage();
 	} else {

@@ -162,6 +162,43 @@ static void test_missing_executable(void **state)
 		fail_msg("message: %s", err.text);
 }
 
+/* convproc_spawn() with a helper's progress callback and cancel flag: the
+ * byte count arrives, and a flag set meanwhile (here by the callback, as a
+ * signal handler would) kills the waiting child: -EINTR, "interrupted". */
+static volatile sig_atomic_t cancel_flag;
+static uint64_t seen_done;
+static void on_progress(void *arg, unsigned item, uint64_t done)
+{
+	(void)arg;
+	if (item == 0)
+		seen_done = done;
+	cancel_flag = 1;
+}
+
+static void test_progress_and_cancel(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	struct convproc_helper h = convproc_convert;
+	h.progress = on_progress;
+	h.cancel = &cancel_flag;
+	struct errmsg err = {{0}};
+	int item;
+	cancel_flag = 0;
+	seen_done = 0;
+	assert_int_equal(
+	    convproc_spawn(&h, standin(), "waits", 5, &p[0], 1, 1, NULL, 0, &item, &err), -EINTR);
+	assert_int_equal(seen_done, 42);
+	assert_string_equal(err.text, "hull-convert: interrupted");
+	/* set before the start: nothing is started */
+	assert_int_equal(
+	    convproc_spawn(&h, "/nonexistent", "waits", 5, &p[0], 1, 1, NULL, 0, &item, &err),
+	    -EINTR);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +210,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_real_refuses_junk),
 	    cmocka_unit_test(test_missing_executable),
+	    cmocka_unit_test(test_progress_and_cancel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

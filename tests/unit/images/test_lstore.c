@@ -146,6 +146,63 @@ static void test_blob_ok(void **state)
 	assert_null(lstore_blob_path(&f->s, "sha512:00"));
 }
 
+/* A blob written through lstore_blob_fd() by someone else (hull-fetch):
+ * the other side's writer (lstore_writer_on_fd) checks as it goes; the
+ * store's reads the file back (adopt) and commits only what is in it. */
+static void test_blob_adopt(void **state)
+{
+	struct fx *f = *state;
+	const char data[] = "written by another process";
+	char d[DIGEST_STR_LEN];
+	struct lstore_writer *w, *o;
+	assert_int_equal(digest_buf(data, sizeof(data), d), 0);
+	assert_int_equal(lstore_blob_begin(&f->s, d, sizeof(data), &w, &f->err), 0);
+	assert_int_equal(lstore_writer_on_fd(d, sizeof(data), lstore_blob_fd(w), &o, &f->err), 0);
+	assert_int_equal(lstore_blob_write(o, data, sizeof(data), &f->err), 0);
+	assert_int_equal(lstore_writer_end(o, &f->err), 0);
+	assert_int_equal(lstore_blob_adopt(w, &f->err), 0);
+	assert_int_equal(lstore_blob_commit(w, &f->err), 0);
+	assert_true(lstore_has_blob(&f->s, d));
+	assert_int_equal(count_files(f, ".tmp."), 0);
+
+	/* the other side's writer: a wrong byte, a short blob */
+	char d2[DIGEST_STR_LEN];
+	assert_int_equal(digest_buf("abcdef", 6, d2), 0);
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(lstore_writer_on_fd(d2, 6, fd, &o, &f->err), 0);
+	assert_int_equal(lstore_blob_write(o, "abcdeX", 6, &f->err), 0);
+	assert_int_equal(lstore_writer_end(o, &f->err), -EBADMSG);
+	assert_non_null(strstr(f->err.text, "digest mismatch"));
+	assert_int_equal(lstore_writer_on_fd(d2, 6, fd, &o, &f->err), 0);
+	assert_int_equal(lstore_blob_write(o, "abc", 3, &f->err), 0);
+	assert_int_equal(lstore_writer_end(o, &f->err), -EIO);
+	assert_int_equal(lstore_writer_on_fd(d2, 6, fd, &o, &f->err), 0);
+	assert_int_equal(lstore_blob_write(o, "abcdefg", 7, &f->err), -EFBIG);
+	lstore_blob_abort(o); /* its fd is a dup: ours stays open */
+	assert_int_equal(fcntl(fd, F_GETFD), FD_CLOEXEC);
+	close(fd);
+	assert_int_equal(lstore_writer_on_fd("sha256:xyz", 6, 0, &o, &f->err), -EINVAL);
+
+	/* what the other process claims does not matter, the file does: a
+	 * wrong byte in it, one byte too many, one too few */
+	static const char *const files[] = {"abcdeX", "abcdefg", "abcde"};
+	static const int want[] = {-EBADMSG, -EFBIG, -EIO};
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(lstore_blob_begin(&f->s, d2, 6, &w, &f->err), 0);
+		size_t n = strlen(files[k]);
+		assert_int_equal(pwrite(lstore_blob_fd(w), files[k], n, 0), (ssize_t)n);
+		int rc = lstore_blob_adopt(w, &f->err);
+		if (!rc)
+			rc = lstore_blob_commit(w, &f->err);
+		else
+			lstore_blob_abort(w);
+		assert_int_equal(rc, want[k]);
+		assert_false(lstore_has_blob(&f->s, d2));
+		assert_int_equal(count_files(f, ".tmp."), 0);
+	}
+}
+
 static void test_blob_mismatch(void **state)
 {
 	struct fx *f = *state;
@@ -435,6 +492,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blob_ok, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_blob_adopt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blob_mismatch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_index, setup, teardown),

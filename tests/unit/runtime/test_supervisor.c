@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -278,6 +280,88 @@ static void test_requests(void **st)
 	runtime_state_free(&s);
 }
 
+/* A raw client of s's control socket, connected and silent. */
+static int raw_client(struct runtime_state *s)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	char *p = runtime_sock_path(s, RUNTIME_MONITOR_SOCK);
+	assert_non_null(p);
+	assert_true(strlen(p) < sizeof(a.sun_path));
+	strcpy(a.sun_path, p);
+	free(p);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* The reply line on fd (the supervisor closes after it), "" on EOF. */
+static void reply_of(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+	ssize_t r;
+	while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+}
+
+/* Slow and vanishing clients (found by bench/load: a `hull stop` of 50
+ * containers on a loaded host): a request whose bytes come seconds after
+ * the connect, in pieces, is answered; a client that leaves before its
+ * answer costs the supervisor nothing (this process would die of SIGPIPE
+ * otherwise); a ninth silent client drops the oldest, and requests still
+ * get through. */
+static void test_slow_clients(void **st)
+{
+	(void)st;
+	struct fake f = {0};
+	struct runtime_state s;
+	struct errmsg err;
+	struct supervisor *m = mk("slow", false, &f, &s);
+	supervisor_started(m);
+	f.running = true;
+
+	int c = raw_client(&s);
+	serve_for(m, 1500); /* longer than the second the old code gave */
+	assert_int_equal(write(c, "ki", 2), 2);
+	serve_for(m, 100);
+	assert_int_equal(write(c, "ll 10\n", 6), 6);
+	serve_for(m, 100);
+	char buf[256];
+	reply_of(c, buf, sizeof(buf));
+	assert_string_equal(buf, "ok\n");
+	close(c);
+	assert_int_equal(f.n_signals, 1);
+	assert_int_equal(f.signals[0], SIGUSR1);
+
+	/* gone before the answer: the request is still acted on */
+	c = raw_client(&s);
+	assert_int_equal(write(c, "kill 12\n", 8), 8);
+	close(c);
+	serve_for(m, 100);
+	assert_int_equal(f.n_signals, 2);
+	assert_int_equal(f.signals[1], SIGUSR2);
+
+	/* nine silent clients: the first is dropped (EOF), eight wait */
+	int sil[9];
+	for (int i = 0; i < 9; i++) {
+		sil[i] = raw_client(&s);
+		serve_for(m, 20);
+	}
+	reply_of(sil[0], buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	assert_int_equal(call(m, &s, "kill 10", &err), 0);
+	assert_int_equal(f.n_signals, 3);
+	for (int i = 0; i < 9; i++)
+		close(sil[i]);
+	serve_for(m, 100);
+	assert_int_equal(call(m, &s, "kill 10", &err), 0);
+	assert_int_equal(f.n_signals, 4);
+
+	supervisor_finish(m, true, 0, NULL);
+	runtime_state_free(&s);
+}
+
 /* "attach": who may take stdin, and the frames that carry it */
 static void test_attach(void **st)
 {
@@ -395,6 +479,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_slow_clients, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_auto_remove, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_attach, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_start_recorded, setup, teardown),

@@ -4,6 +4,7 @@
  * report names the syscall and the thread role. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/kvm.h>
 #include <linux/openat2.h>
 #include <pthread.h>
@@ -198,6 +199,17 @@ static void test_every_role_loads(void **state)
 	}
 	struct errmsg err;
 	assert_int_equal(hsc_install(HSC_NROLES, &err), -EINVAL);
+	/* the foreign program's role is exported, not installed (its
+	 * violations are notifications: shim-rootfs runs it), and only it */
+	assert_int_equal(hsc_install(HSC_MKFS, &err), -EINVAL);
+	struct sock_fprog prog;
+	assert_int_equal(hsc_export(HSC_VCPU, 1, &prog, &err), -EINVAL);
+	assert_null(prog.filter);
+	assert_int_equal(hsc_export(HSC_MKFS, 1, &prog, &err), 0);
+	assert_non_null(prog.filter);
+	assert_true(prog.len > 20 && prog.len <= BPF_MAXINSNS);
+	hsc_prog_free(&prog);
+	assert_null(prog.filter);
 }
 
 static void test_forbidden_calls(void **state)
