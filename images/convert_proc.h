@@ -35,6 +35,8 @@
  *     included), no_new_privs, no core dumps. Started by anyone else: its
  *     own uid, no capabilities, no_new_privs (no namespaces: that would
  *     need a user namespace);
+ *   - the helper's resource caps (nofile_extra, fsize below), after the
+ *     id change;
  *   - then dies with its parent (PR_SET_PDEATHSIG after the id change,
  *     which would clear it; kept across the exec) and execs exe through
  *     the fd opened before the fork (no path looked up as the jail user),
@@ -107,6 +109,13 @@ struct convproc_helper {
 	/* the child's environment ("NAME=value", NULL-terminated; NULL: an
 	 * empty one) */
 	char *const *env_vars;
+	/* resource caps set in the forked child before the exec, soft = hard
+	 * (without CAP_SYS_RESOURCE it cannot raise them; 0: not set):
+	 * RLIMIT_NOFILE = CONVPROC_FD_WORK + nfds + nofile_extra (the fds it
+	 * is given, then what it may open); RLIMIT_FSIZE = fsize, with SIGXFSZ
+	 * ignored so that a write past it fails with EFBIG instead of killing */
+	unsigned nofile_extra;
+	uint64_t fsize;
 	/* called with each progress record (item, bytes done; may be NULL) */
 	void (*progress)(void *arg, unsigned item, uint64_t done);
 	void *arg;

@@ -120,6 +120,7 @@ static int run(const struct pull_opts *o, struct fetchreq *q, const int *fds, si
 	h.progress = on_progress;
 	h.arg = &p;
 	h.cancel = o->reg.cancel;
+	h.fsize = fetch_fsize(q);
 	if (!rc)
 		rc = convproc_spawn(&h, NULL, q, fetchreq_size(q->n_blobs), fds, nfds, n_items,
 				    NULL, 0, &item, err);
