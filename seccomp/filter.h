@@ -50,6 +50,7 @@ enum hsc_role {
 	HSC_CONTROL, /* hull-vmm: the API thread: requests, template save, disk attach */
 	HSC_SLIRP,   /* hull-slirp: libslirp's poll loop and host sockets */
 	HSC_CONVERT, /* hull-convert: layer tars into an ext4 image, fds only */
+	HSC_IMPORT,  /* hull-import: an image archive's tar and JSON, fds only */
 	HSC_NROLES,
 	/* Not a thread of hull's: a foreign program's filter (hsc_export()),
 	 * mkfs.ext4 -d as the containerd shim runs it (shim/rootfs.c) */
@@ -60,7 +61,7 @@ enum hsc_role {
 
 typedef void (*hsc_report_fn)(void *ctx, const char *text);
 
-/* "vcpu", "devices", "control", "slirp", "convert", "mkfs"; "?" for anything
+/* "vcpu", "devices", "control", "slirp", "convert", "import", "mkfs"; "?" for anything
  * else. */
 const char *hsc_role_name(int role);
 int hsc_trap_init(const char *prog, hsc_report_fn report, void *ctx, int exit_status,
