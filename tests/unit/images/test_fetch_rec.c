@@ -16,12 +16,12 @@
 #include "images/fetch_rec.h"
 #include "images/oci_json.h"
 #include "images/registry.h"
+#include "rectest.h"
 
 static const char *D1 = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 static const char *D2 = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 static const char *D3 = "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
-typedef int (*decode_fn)(const void *buf, size_t len, void **out, struct errmsg *err);
 static int req_dec(const void *b, size_t n, void **o, struct errmsg *e)
 {
 	return fetchreq_decode(b, n, (struct fetchreq **)o, e);
@@ -29,26 +29,6 @@ static int req_dec(const void *b, size_t n, void **o, struct errmsg *e)
 static int res_dec(const void *b, size_t n, void **o, struct errmsg *e)
 {
 	return fetchres_decode(b, n, (struct fetchres **)o, e);
-}
-
-/* decode rec (len bytes) with dec; the error text, "" if accepted (then a
- * copy equal to rec) */
-static const char *decode(decode_fn dec, const void *rec, size_t len, char *text)
-{
-	void *out = NULL;
-	struct errmsg err = {{0}};
-	int rc = dec(rec, len, &out, &err);
-	if (!rc) {
-		assert_non_null(out);
-		assert_memory_equal(out, rec, len);
-		free(out);
-		text[0] = '\0';
-		return text;
-	}
-	assert_int_equal(rc, -EBADMSG);
-	assert_null(out);
-	snprintf(text, sizeof(err.text), "%s", err.text);
-	return text;
 }
 
 /* ---- the request ---- */
@@ -89,7 +69,7 @@ static struct fetchreq *req_resolve(void)
 
 static const char *req_decode(const struct fetchreq *q, size_t len, char *text)
 {
-	return decode(req_dec, q, len, text);
+	return rectest_decode(req_dec, q, len, text);
 }
 
 static void test_req_good(void **state)
@@ -225,7 +205,7 @@ static struct fetchres *res_manifest(void)
 
 static const char *res_decode(const struct fetchres *a, size_t len, char *text)
 {
-	return decode(res_dec, a, len, text);
+	return rectest_decode(res_dec, a, len, text);
 }
 
 static void test_res_good(void **state)
@@ -309,34 +289,15 @@ static void test_res_fields(void **state)
 
 /* ---- both: every truncation, one byte more, random damage ---- */
 
-/* every other length (a copy of exactly that size: ASan sees a read past
- * it) is refused */
-static void lengths(const void *good, size_t n, decode_fn dec)
-{
-	for (size_t len = 0; len <= n + 1; len++) {
-		if (len == n)
-			continue;
-		char *b = malloc(len ? len : 1);
-		assert_non_null(b);
-		memcpy(b, good, len < n ? len : n);
-		if (len > n)
-			b[n] = 0;
-		void *out = NULL;
-		struct errmsg err = {{0}};
-		assert_int_equal(dec(b, len, &out, &err), -EBADMSG);
-		assert_null(out);
-		free(b);
-	}
-}
-
+/* every other length is refused (rectest_lengths()) */
 static void test_lengths(void **state)
 {
 	(void)state;
 	struct fetchreq *q = req_blobs();
-	lengths(q, fetchreq_size(2), req_dec);
+	rectest_lengths(req_dec, q, fetchreq_size(2));
 	free(q);
 	struct fetchres *a = res_index();
-	lengths(a, fetchres_size(2), res_dec);
+	rectest_lengths(res_dec, a, fetchres_size(2));
 	free(a);
 }
 
