@@ -497,3 +497,16 @@ int convproc_child_begin_as(struct convproc *cp, const char *name, int role, voi
 	}
 	return rc;
 }
+
+int convproc_sized_memfd(const char *name, size_t size, struct errmsg *err)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, (off_t)size) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)) {
+		int rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		return errmsg_set(err, rc, "memfd: %s", strerror(-rc));
+	}
+	return fd;
+}

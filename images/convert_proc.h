@@ -146,6 +146,11 @@ int convproc_spawn(const struct convproc_helper *h, const char *exe, const void 
 		   size_t req_len, const int *fds, size_t nfds, unsigned n_items, void *out,
 		   size_t out_len, int *item, struct errmsg *err);
 
+/* A work fd for a child's answer: a memfd of exactly size bytes (sparse,
+ * CLOEXEC) sealed against growing or shrinking, so what the child writes
+ * into it stays within that. The fd, or -errno with err "memfd: ...". */
+int convproc_sized_memfd(const char *name, size_t size, struct errmsg *err);
+
 int convproc_child_begin(struct convproc *cp, void **req, size_t *len, struct errmsg *err);
 /* The same for the helper called name, under the seccomp role role
  * (seccomp/filter.h; < 0: no filter) */

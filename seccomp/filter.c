@@ -39,9 +39,9 @@ static __thread int thread_role = -1;
 static int process_role = -1;
 
 static const char *const role_names[HSC_MKFS + 1] = {
-    [HSC_VCPU] = "vcpu",   [HSC_DEVICES] = "devices", [HSC_CONTROL] = "control",
-    [HSC_SLIRP] = "slirp", [HSC_CONVERT] = "convert", [HSC_FETCH] = "fetch",
-    [HSC_MKFS] = "mkfs",
+    [HSC_VCPU] = "vcpu",     [HSC_DEVICES] = "devices", [HSC_CONTROL] = "control",
+    [HSC_SLIRP] = "slirp",   [HSC_CONVERT] = "convert", [HSC_FETCH] = "fetch",
+    [HSC_IMPORT] = "import", [HSC_MKFS] = "mkfs",
 };
 
 const char *hsc_role_name(int role)

@@ -54,6 +54,7 @@ enum hsc_role {
 	HSC_SLIRP,   /* hull-slirp: libslirp's poll loop and host sockets */
 	HSC_CONVERT, /* hull-convert: layer tars into an ext4 image, fds only */
 	HSC_FETCH,   /* hull-fetch: the registry client (libcurl), IP sockets */
+	HSC_IMPORT,  /* hull-import: an image archive's tar and JSON, fds only */
 	HSC_NROLES,
 	/* Not a thread of hull's: a foreign program's filter (hsc_export()),
 	 * mkfs.ext4 -d as the containerd shim runs it (shim/rootfs.c) */
@@ -64,8 +65,8 @@ enum hsc_role {
 
 typedef void (*hsc_report_fn)(void *ctx, const char *text);
 
-/* "vcpu", "devices", "control", "slirp", "convert", "fetch", "mkfs"; "?"
- * for anything else. */
+/* "vcpu", "devices", "control", "slirp", "convert", "fetch", "import", "mkfs";
+ * "?" for anything else. */
 const char *hsc_role_name(int role);
 int hsc_trap_init(const char *prog, hsc_report_fn report, void *ctx, int exit_status,
 		  struct errmsg *err);

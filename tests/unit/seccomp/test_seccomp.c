@@ -263,6 +263,10 @@ static void test_forbidden_calls(void **state)
 	expect_stopped(HSC_CONVERT, C_OPEN_RDONLY, "257 openat");
 	expect_stopped(HSC_CONVERT, C_SOCKET_UNIX, "41 socket");
 	expect_stopped(HSC_CONVERT, C_SOCKET_INET, "41 socket");
+	/* so does the archive reader */
+	expect_stopped(HSC_IMPORT, C_OPEN_RDONLY, "257 openat");
+	expect_stopped(HSC_IMPORT, C_SOCKET_UNIX, "41 socket");
+	expect_stopped(HSC_IMPORT, C_SOCKET_INET, "41 socket");
 }
 
 static void test_arguments(void **state)
