@@ -22,6 +22,8 @@
 #include "fuzz/snapshot_fixture.h"
 #include "images/convert_req.h"
 #include "images/fetch_rec.h"
+#include "images/import.h"
+#include "images/import_rec.h"
 #include "images/oci_json.h"
 #include "proto/hcp.h"
 #include "proto/vmmapi.h"
@@ -1096,6 +1098,69 @@ static void fetch_rec_seeds(void)
 	}
 }
 
+/* hull-import's records (images/import_rec.h), as images/import.c and
+ * images/import_work.c fill them: a list request with --name, a copy
+ * request (an OCI blob and a docker member), a docker-archive's answer
+ * (two tags, an inline config and manifest, a member layer); the first
+ * byte picks the decoder. */
+static void import_rec_seeds(void)
+{
+	struct impreq *q = impreq_new(0);
+	FZ_CHECK(q);
+	q->mode = IMPORT_LIST;
+	snprintf(q->path, sizeof(q->path), "/home/u/busybox.tar");
+	snprintf(q->name, sizeof(q->name), "team/app:1");
+	struct buf b = {0};
+	le(&b, 0, 1);
+	put(&b, q, impreq_size(0));
+	save_buf("import-rec", "list", &b);
+	free(q);
+	q = impreq_new(2);
+	FZ_CHECK(q);
+	q->mode = IMPORT_COPY;
+	snprintf(q->path, sizeof(q->path), "x.tar");
+	for (unsigned i = 0; i < 2; i++) {
+		struct imp_blob *x = &q->blobs[i];
+		snprintf(x->digest, DIGEST_STR_LEN, "sha256:%064x", i + 1);
+		x->size = 3 << 20;
+		x->src = i ? IMPORT_SRC_MEMBER : IMPORT_SRC_BLOB;
+		if (i)
+			snprintf(x->member, sizeof(x->member), "%064x/layer.tar", 5);
+		snprintf(x->label, sizeof(x->label), "layer %u", i + 1);
+	}
+	b = (struct buf){0};
+	le(&b, 0, 1);
+	put(&b, q, impreq_size(2));
+	save_buf("import-rec", "copy", &b);
+	free(q);
+	struct impres *r = impres_new(2, 3);
+	FZ_CHECK(r);
+	r->format = IMPORT_DOCKER_ARCHIVE;
+	r->docs_len = 2300;
+	for (unsigned i = 0; i < 2; i++) {
+		struct imp_image *m = &impres_images(r)[i];
+		snprintf(m->ref, sizeof(m->ref), "docker.io/library/busybox:%u", i);
+		snprintf(m->digest, DIGEST_STR_LEN, "sha256:%064x", 2);
+		snprintf(m->mt, sizeof(m->mt), "application/vnd.oci.image.manifest.v1+json");
+		m->size = 800;
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		struct imp_blob *x = &impres_blobs(r)[i];
+		snprintf(x->digest, DIGEST_STR_LEN, "sha256:%064x", i + 1);
+		x->src = i == 2 ? IMPORT_SRC_MEMBER : IMPORT_SRC_INLINE;
+		x->size = i == 2 ? 5 << 20 : i ? 800 : 1500;
+		x->off = i == 1 ? 1500 : 0;
+		if (i == 2)
+			snprintf(x->member, sizeof(x->member), "blobs/sha256/%064x", 3);
+		snprintf(x->label, sizeof(x->label), "%s", i == 2 ? "layer 1" : "config");
+	}
+	b = (struct buf){0};
+	le(&b, 1, 1);
+	put(&b, r, impres_size(2, 3));
+	save_buf("import-rec", "answer-docker", &b);
+	free(r);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1112,6 +1177,7 @@ int main(int argc, char **argv)
 	convert_req_seed("dir", false);
 	convert_req_seed("archive", true);
 	fetch_rec_seeds();
+	import_rec_seeds();
 	blk_seeds();
 	net_seeds();
 	vsock_seeds();

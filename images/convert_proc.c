@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -72,6 +73,8 @@ struct prep {
 	bool host_net;	  /* keep the host's network namespace */
 	const char *name; /* argv[0], messages */
 	char *const *env; /* NULL: empty */
+	rlim_t nofile;	  /* 0: not set */
+	rlim_t fsize;	  /* 0: not set */
 	uid_t uid;
 	gid_t gid;
 	const char *exe;
@@ -144,6 +147,12 @@ static _Noreturn void pre_exec(const struct prep *p)
 	}
 	if ((rc = jail_become(p->uid, p->gid, &err)))
 		pre_exec_fail(sfd, rc, &err);
+	if ((p->nofile && setrlimit(RLIMIT_NOFILE, &(struct rlimit){p->nofile, p->nofile})) ||
+	    (p->fsize && (setrlimit(RLIMIT_FSIZE, &(struct rlimit){p->fsize, p->fsize}) ||
+			  sigaction(SIGXFSZ, &(struct sigaction){.sa_handler = SIG_IGN}, NULL)))) {
+		rc = errmsg_set(&err, -errno, "%s: resource limits: %s", p->name, strerror(errno));
+		pre_exec_fail(sfd, rc, &err);
+	}
 	/* after the id change, which clears it; the exec keeps it */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != p->parent)
 		_exit(127);
@@ -307,6 +316,9 @@ int convproc_spawn(const struct convproc_helper *h, const char *exe, const void 
 		goto out;
 	}
 	p.n = nfds + 3;
+	if (h->nofile_extra)
+		p.nofile = CONVPROC_FD_WORK + nfds + h->nofile_extra;
+	p.fsize = h->fsize;
 	p.src = calloc(p.n, sizeof(*p.src));
 	if (!p.src) {
 		rc = -ENOMEM;
@@ -484,4 +496,17 @@ int convproc_child_begin_as(struct convproc *cp, const char *name, int role, voi
 		*req = NULL;
 	}
 	return rc;
+}
+
+int convproc_sized_memfd(const char *name, size_t size, struct errmsg *err)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, (off_t)size) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)) {
+		int rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		return errmsg_set(err, rc, "memfd: %s", strerror(-rc));
+	}
+	return fd;
 }

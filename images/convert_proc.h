@@ -35,6 +35,8 @@
  *     included), no_new_privs, no core dumps. Started by anyone else: its
  *     own uid, no capabilities, no_new_privs (no namespaces: that would
  *     need a user namespace);
+ *   - the helper's resource caps (nofile_extra, fsize below), after the
+ *     id change;
  *   - then dies with its parent (PR_SET_PDEATHSIG after the id change,
  *     which would clear it; kept across the exec) and execs exe through
  *     the fd opened before the fork (no path looked up as the jail user),
@@ -107,6 +109,13 @@ struct convproc_helper {
 	/* the child's environment ("NAME=value", NULL-terminated; NULL: an
 	 * empty one) */
 	char *const *env_vars;
+	/* resource caps set in the forked child before the exec, soft = hard
+	 * (without CAP_SYS_RESOURCE it cannot raise them; 0: not set):
+	 * RLIMIT_NOFILE = CONVPROC_FD_WORK + nfds + nofile_extra (the fds it
+	 * is given, then what it may open); RLIMIT_FSIZE = fsize, with SIGXFSZ
+	 * ignored so that a write past it fails with EFBIG instead of killing */
+	unsigned nofile_extra;
+	uint64_t fsize;
 	/* called with each progress record (item, bytes done; may be NULL) */
 	void (*progress)(void *arg, unsigned item, uint64_t done);
 	void *arg;
@@ -136,6 +145,11 @@ int convproc_run(const char *exe, const void *req, size_t req_len, const int *fd
 int convproc_spawn(const struct convproc_helper *h, const char *exe, const void *req,
 		   size_t req_len, const int *fds, size_t nfds, unsigned n_items, void *out,
 		   size_t out_len, int *item, struct errmsg *err);
+
+/* A work fd for a child's answer: a memfd of exactly size bytes (sparse,
+ * CLOEXEC) sealed against growing or shrinking, so what the child writes
+ * into it stays within that. The fd, or -errno with err "memfd: ...". */
+int convproc_sized_memfd(const char *name, size_t size, struct errmsg *err);
 
 int convproc_child_begin(struct convproc *cp, void **req, size_t *len, struct errmsg *err);
 /* The same for the helper called name, under the seccomp role role

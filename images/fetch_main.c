@@ -23,8 +23,8 @@ int main(int argc, char **argv)
 	struct fetchreq *q = NULL;
 	void *req;
 	size_t len;
-	/* no seccomp role yet (images/fetch_proc.h) */
-	int rc = convproc_child_begin_as(&cp, FETCH_NAME, -1, &req, &len, &err);
+	/* caps, warm-up, the filter: before a byte of the request or the network */
+	int rc = fetch_child_begin(&cp, &req, &len, &err);
 	if (!rc) {
 		rc = fetchreq_decode(req, len, &q, &err);
 		free(req);

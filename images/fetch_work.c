@@ -2,10 +2,13 @@
  * moved here from images/pull.c unchanged in what it checks and says. */
 #include "images/fetch_proc.h"
 
+#include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <json.h>
@@ -16,6 +19,7 @@
 #include "images/lstore.h"
 #include "images/oci_json.h"
 #include "images/registry.h"
+#include "seccomp/filter.h"
 
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -26,7 +30,57 @@ const struct convproc_helper fetch_helper = {
     .exe_what = "the registry client",
     .env = FETCH_ENV,
     .host_net = true,
+    .nofile_extra = FETCH_NOFILE_EXTRA,
 };
+
+/* ASan's shadow is terabytes of reserved address space: no RLIMIT_AS */
+#if defined(__SANITIZE_ADDRESS__)
+#define FETCH_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FETCH_SANITIZED 1
+#endif
+#endif
+
+static void *no_op(void *arg)
+{
+	return arg;
+}
+
+int fetch_child_begin(struct convproc *cp, void **req, size_t *len, struct errmsg *err)
+{
+	*cp = (struct convproc){.fd = CONVPROC_FD_STATUS};
+	*req = NULL;
+	*len = 0;
+#ifndef FETCH_SANITIZED
+	if (setrlimit(RLIMIT_AS, &(struct rlimit){FETCH_AS_MAX, FETCH_AS_MAX}))
+		return errmsg_set(err, -errno, FETCH_NAME ": RLIMIT_AS: %s", strerror(errno));
+#endif
+	/* what would otherwise run under the filter and need more of it:
+	 * libcurl's and OpenSSL's global init (kept: registry_open()'s own
+	 * init and cleanup only count), glibc's set-up of its first thread */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return errmsg_set(err, -EIO, FETCH_NAME ": libcurl failed to initialise");
+	pthread_t t;
+	int rc = pthread_create(&t, NULL, no_op, NULL);
+	if (rc)
+		return errmsg_set(err, -rc, FETCH_NAME ": a first thread: %s", strerror(rc));
+	pthread_join(t, NULL);
+	return convproc_child_begin_as(cp, FETCH_NAME, HSC_FETCH, req, len, err);
+}
+
+uint64_t fetch_fsize(const struct fetchreq *q)
+{
+	if (q->mode != FETCH_BLOBS)
+		return REGISTRY_MANIFEST_MAX > fetchres_size(OCI_MAX_LAYERS)
+			   ? REGISTRY_MANIFEST_MAX
+			   : fetchres_size(OCI_MAX_LAYERS);
+	uint64_t m = 1;
+	for (uint32_t i = 0; i < q->n_blobs; i++)
+		if (q->blobs[i].size > m)
+			m = q->blobs[i].size;
+	return m;
+}
 
 /* The "mediaType" member of a manifest JSON, malloc'd, or NULL. */
 static char *json_media_type(const char *buf, size_t len)

@@ -27,6 +27,11 @@
  *   reference). If a conversion fails, the references this import made are
  *   put back as they were (a moved tag is moved back), so a bad image never
  *   stays tagged; its blobs are left for `hull image prune`.
+ * - Who reads what: a docker-archive or an oci-archive is opened here and
+ *   read, parsed and copied by hull-import, an unprivileged child
+ *   (images/import_proc.h); this process stores only blobs whose digest
+ *   and size it verified itself and tags only references it parsed again.
+ *   An OCI layout directory is walked here by the same code.
  * - Errors name the file and the problem (and the image or layer). */
 #ifndef HULL_IMAGES_IMPORT_H
 #define HULL_IMAGES_IMPORT_H

@@ -120,26 +120,12 @@ static int run(const struct pull_opts *o, struct fetchreq *q, const int *fds, si
 	h.progress = on_progress;
 	h.arg = &p;
 	h.cancel = o->reg.cancel;
+	h.fsize = fetch_fsize(q);
 	if (!rc)
 		rc = convproc_spawn(&h, NULL, q, fetchreq_size(q->n_blobs), fds, nfds, n_items,
 				    NULL, 0, &item, err);
 	env_free(env);
 	return rc;
-}
-
-/* A memfd of exactly size bytes (sparse) that cannot grow or shrink: what
- * the child writes into it stays within that. */
-static int sized_memfd(const char *name, size_t size, struct errmsg *err)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0 || ftruncate(fd, (off_t)size) ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)) {
-		int rc = -errno;
-		if (fd >= 0)
-			close(fd);
-		return errmsg_set(err, rc, "memfd: %s", strerror(-rc));
-	}
-	return fd;
 }
 
 /* What hull-fetch found (decoded), and the documents it fetched. */
@@ -212,7 +198,7 @@ static int resolve(const struct image_ref *ref, const struct pull_opts *o,
 	snprintf(q->ref, sizeof(q->ref), "%s", ref->digest[0] ? ref->digest : ref->tag);
 	rc = request_base(q, ref, ro, err);
 	for (int i = 0; !rc && i < FETCH_RESOLVE_FDS; i++)
-		if ((fds[i] = sized_memfd(names[i], sizes[i], err)) < 0)
+		if ((fds[i] = convproc_sized_memfd(names[i], sizes[i], err)) < 0)
 			rc = fds[i];
 	if (!rc)
 		rc = run(o, q, fds, FETCH_RESOLVE_FDS, 0, err);

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -32,10 +33,15 @@ static struct {
 
 /* The calling thread's role, for the message (-1: no filter of ours). */
 static __thread int thread_role = -1;
+/* For a thread without one (made after a filter, under its creator's): the
+ * one role the process installed (-1: none yet, ROLES_MIXED: several). */
+#define ROLES_MIXED (-2)
+static int process_role = -1;
 
 static const char *const role_names[HSC_MKFS + 1] = {
-    [HSC_VCPU] = "vcpu",   [HSC_DEVICES] = "devices", [HSC_CONTROL] = "control",
-    [HSC_SLIRP] = "slirp", [HSC_CONVERT] = "convert", [HSC_MKFS] = "mkfs",
+    [HSC_VCPU] = "vcpu",     [HSC_DEVICES] = "devices", [HSC_CONTROL] = "control",
+    [HSC_SLIRP] = "slirp",   [HSC_CONVERT] = "convert", [HSC_FETCH] = "fetch",
+    [HSC_IMPORT] = "import", [HSC_MKFS] = "mkfs",
 };
 
 const char *hsc_role_name(int role)
@@ -93,8 +99,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	char text[HSC_REPORT_MAX];
 	struct sbuf b = {text, 0, sizeof(text)};
 	int nr = si->si_syscall;
-	put_violation(&b, trap.prog, nr, nr >= 0 && nr < NAMES ? trap.names[nr] : NULL,
-		      thread_role);
+	int role =
+	    thread_role >= 0 ? thread_role : __atomic_load_n(&process_role, __ATOMIC_RELAXED);
+	put_violation(&b, trap.prog, nr, nr >= 0 && nr < NAMES ? trap.names[nr] : NULL, role);
 	if (trap.report)
 		trap.report(trap.ctx, text);
 	char line[HSC_REPORT_MAX + 32];
@@ -235,6 +242,12 @@ int hsc_install(enum hsc_role role, struct errmsg *err)
 			thread_role = old;
 			errmsg_set(err, rc, "seccomp: loading the %s filter: %s",
 				   hsc_role_name(role), strerror(-rc));
+		} else {
+			int none = -1;
+			if (!__atomic_compare_exchange_n(&process_role, &none, (int)role, false,
+							 __ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
+			    none != (int)role)
+				__atomic_store_n(&process_role, ROLES_MIXED, __ATOMIC_RELAXED);
 		}
 	}
 	seccomp_release(f);

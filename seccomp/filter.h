@@ -1,9 +1,9 @@
 /* seccomp/filter: one seccomp filter per thread role (libseccomp), and the
  * report of a violation. hull-vmm's threads (vmm/vmm.h: vCPU, device event
  * loop, control), the network helper hull-slirp and the image converter
- * hull-convert (images/convert_proc.h) each run under an
- * allow-list of the system calls, and for some calls the arguments, that
- * their code makes; everything else stops the process.
+ * hull-convert (images/convert_proc.h) and the registry client hull-fetch
+ * (images/fetch_proc.h) each run under an allow-list of the system calls, and for some calls the
+ * arguments, that their code makes; everything else stops the process.
  *
  * Contract
  * - hsc_trap_init() once per process, before any hsc_install(): installs the
@@ -29,7 +29,10 @@
  * - The violation action is SECCOMP_RET_TRAP: the forbidden call never
  *   runs, the handler cannot be replaced (rt_sigaction is in no
  *   allow-list) and it ends the process. A thread's role for the message
- *   lives in thread-local storage set by hsc_install().
+ *   lives in thread-local storage set by hsc_install(); a thread made
+ *   after a filter (it runs under its creator's: hull-fetch's resolver
+ *   threads, libcurl's) is named by the process's role when the process
+ *   installed only one role, else "?".
  * - Threads: hsc_trap_init() before the process makes threads of its own
  *   (or at least before any filter); hsc_install() on any thread.
  * - x86-64 only (hull's only architecture); the filters also refuse every
@@ -50,6 +53,8 @@ enum hsc_role {
 	HSC_CONTROL, /* hull-vmm: the API thread: requests, template save, disk attach */
 	HSC_SLIRP,   /* hull-slirp: libslirp's poll loop and host sockets */
 	HSC_CONVERT, /* hull-convert: layer tars into an ext4 image, fds only */
+	HSC_FETCH,   /* hull-fetch: the registry client (libcurl), IP sockets */
+	HSC_IMPORT,  /* hull-import: an image archive's tar and JSON, fds only */
 	HSC_NROLES,
 	/* Not a thread of hull's: a foreign program's filter (hsc_export()),
 	 * mkfs.ext4 -d as the containerd shim runs it (shim/rootfs.c) */
@@ -60,8 +65,8 @@ enum hsc_role {
 
 typedef void (*hsc_report_fn)(void *ctx, const char *text);
 
-/* "vcpu", "devices", "control", "slirp", "convert", "mkfs"; "?" for anything
- * else. */
+/* "vcpu", "devices", "control", "slirp", "convert", "fetch", "import", "mkfs";
+ * "?" for anything else. */
 const char *hsc_role_name(int role);
 int hsc_trap_init(const char *prog, hsc_report_fn report, void *ctx, int exit_status,
 		  struct errmsg *err);

@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
+#include <sched.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -171,6 +172,53 @@ static const int convert_calls[] = {
     SCMP_SYS(getgid),	  SCMP_SYS(getegid),
 };
 
+/* hull-fetch (images/fetch_main.c, fetch_work.c), the registry client of
+ * a pull: libcurl (OpenSSL) speaking HTTP(S) to the registry, its token
+ * realm and redirect targets, json-c parsing what comes back, the blobs
+ * written into the temp files its parent opened. The list is what `strace
+ * -f` of real pulls shows (the e2e pull tests: docker-registry over HTTP,
+ * bearer token auth, the hostile HTTPS registry, redirects; a registry
+ * named "localhost" and a name resolved through DNS) once its warm-up ran
+ * (images/fetch_proc.h: libcurl's and OpenSSL's global init, openssl.cnf,
+ * glibc's first-thread set-up, all before the filter):
+ * - libcurl's transfer: poll, non-blocking sockets (fcntl), connect,
+ *   sendto/recvfrom, SO_ERROR after a connect, TCP_NODELAY and the like
+ *   (setsockopt), getsockname/getpeername, its wake-up socketpairs;
+ *   OpenSSL's getrandom; the CA bundle (/etc/ssl/certs), opened read-only
+ *   per TLS connection;
+ * - libcurl's threaded resolver: one thread per name lookup (clone with
+ *   the flags of a thread only; clone3, whose flags sit behind a pointer,
+ *   fails with ENOSYS, and glibc then uses clone, as under Docker's
+ *   profile), its start and end (set_robust_list, rseq, madvise, exit);
+ *   glibc's getaddrinfo: /etc/nsswitch.conf, host.conf, resolv.conf,
+ *   hosts (read-only opens, newfstatat), uname, UDP to the name server
+ *   (IP_RECVERR, sendmmsg, FIONREAD, recvfrom); its nscd probe
+ *   (socket(AF_UNIX), connect to /var/run/nscd/socket) fails with EACCES
+ *   instead of running: no Unix socket reaches anything from here (a
+ *   caller in the docker group would otherwise reach docker.sock); glibc
+ *   then resolves by itself;
+ * - the work: the request (read), the answer and documents written into
+ *   the parent's memfds (pwrite64), blobs into the temp files (write),
+ *   the config read back (pread64), the status pipe (write).
+ * IP sockets only (AF_INET, AF_INET6: libcurl's IPv6 probe is a UDP
+ * socket), of type stream or datagram. Not argument-checked, and why:
+ * connect (any address: the registry, its realm, its redirects and the
+ * name server are wherever the image reference and the registry say) and
+ * openat beyond read-only (paths sit behind a pointer: the process's user,
+ * `hull` or the caller, and its no_new_privs bound what it reads). No
+ * execve, fork, ptrace, mount, bind/listen/accept, kill of another
+ * process, prlimit, rt_sigaction. */
+static const int fetch_calls[] = {
+    SCMP_SYS(read),	  SCMP_SYS(pread64),	     SCMP_SYS(pwrite64),    SCMP_SYS(lseek),
+    SCMP_SYS(fstat),	  SCMP_SYS(newfstatat),	     SCMP_SYS(fcntl),	    SCMP_SYS(poll),
+    SCMP_SYS(ppoll),	  SCMP_SYS(connect),	     SCMP_SYS(sendto),	    SCMP_SYS(recvfrom),
+    SCMP_SYS(sendmsg),	  SCMP_SYS(recvmsg),	     SCMP_SYS(sendmmsg),    SCMP_SYS(getsockopt),
+    SCMP_SYS(setsockopt), SCMP_SYS(getsockname),     SCMP_SYS(getpeername), SCMP_SYS(getrandom),
+    SCMP_SYS(uname),	  SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+};
+/* FIONREAD: glibc's resolver sizes a DNS answer before it reads it */
+static const unsigned long fetch_ioctls[] = {FIONREAD};
+
 /* mkfs.ext4 -d TREE IMAGE (e2fsprogs 1.47), exec'd by the containerd shim
  * in its jail (shim/rootfs.c, runtime/jail.h: the filter is loaded by the
  * forked child just before the exec, hsc_export()). The list is what
@@ -279,6 +327,37 @@ static int add_open_readonly(scmp_filter_ctx f)
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, (scmp_datum_t)(O_ACCMODE | O_CREAT | O_TRUNC), O_RDONLY));
 }
 
+/* IP sockets of a stream or datagram type (SOCK_NONBLOCK and SOCK_CLOEXEC
+ * aside): no raw or packet ones. */
+static int add_ip_socket(scmp_filter_ctx f, int domain)
+{
+	const scmp_datum_t flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+	int rc = 0;
+	for (int i = 0; !rc && i < 2; i++)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)domain),
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, ~flags & 0xffffffffu,
+					      (scmp_datum_t)(i ? SOCK_DGRAM : SOCK_STREAM)));
+	return rc;
+}
+
+/* Threads, never processes: clone with CLONE_THREAD (which needs
+ * CLONE_SIGHAND and CLONE_VM: one address space) and no namespace flag,
+ * the end of a thread (exit: common_calls); clone3 fails with ENOSYS (its
+ * flags are behind a pointer), which makes glibc's pthread_create use
+ * clone. */
+static int add_threads(scmp_filter_ctx f)
+{
+	const scmp_datum_t ns = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
+				CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+	const scmp_datum_t need = CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
+	int rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				  SCMP_A0(SCMP_CMP_MASKED_EQ, need | ns | CLONE_VFORK, need));
+	if (!rc)
+		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	return rc;
+}
+
 int hsc_policy_add(scmp_filter_ctx f, enum hsc_role role, pid_t self)
 {
 	int rc = add_calls(f, common_calls, N(common_calls));
@@ -319,6 +398,15 @@ int hsc_policy_add(scmp_filter_ctx f, enum hsc_role role, pid_t self)
 		if (!rc)
 			rc = add_open_readonly(f);
 		break;
+	case HSC_IMPORT:
+		/* hull-convert's role and json-c's hash seed: getrandom
+		 * (json_c_get_random_seed(), its first object), which only
+		 * fills a buffer (`strace -f` of images-import's archives:
+		 * nothing else outside the convert list once the filter is
+		 * in) */
+		if (!rc)
+			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(getrandom), 0);
+		/* fall through */
 	case HSC_CONVERT:
 		if (!rc)
 			rc = add_calls(f, convert_calls, N(convert_calls));
@@ -334,6 +422,32 @@ int hsc_policy_add(scmp_filter_ctx f, enum hsc_role role, pid_t self)
 		if (!rc)
 			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 1,
 					      SCMP_A0(SCMP_CMP_EQ, 0));
+		break;
+	case HSC_FETCH:
+		if (!rc)
+			rc = add_calls(f, fetch_calls, N(fetch_calls));
+		if (!rc)
+			rc = add_ioctls(f, fetch_ioctls, N(fetch_ioctls));
+		if (!rc)
+			rc = add_open_readonly(f);
+		for (int i = 0; !rc && i < 2; i++)
+			rc = add_ip_socket(f, i ? AF_INET6 : AF_INET);
+		if (!rc)
+			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+					      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		if (!rc)
+			rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+					      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		if (!rc)
+			rc = add_threads(f);
+		/* a thread's own signal stack and CPU mask: a sanitized
+		 * hull-fetch (the unit tests' hull-fetch-san) sets one up on
+		 * every thread it starts and takes it down at the thread's end,
+		 * and asks for the other (its own tid's) as a thread starts */
+		if (!rc)
+			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 0);
+		if (!rc)
+			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(sched_getaffinity), 0);
 		break;
 	case HSC_MKFS:
 		if (!rc)

@@ -7,7 +7,8 @@
 # entry; the next import converts and cleans up), and the converter child
 # hull-convert: its own executable (/proc/PID/exe, maps), unprivileged
 # (/proc status), SIGKILLed (clear error, no temp
-# file), a hostile layer refused by it.
+# file), a hostile layer refused by it; the archive reader hull-import: its
+# own executable, unprivileged, filtered, hull waiting meanwhile.
 . "$(dirname "$0")/lib.sh"
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
 : "${IMG_ARCHIVE:?IMG_ARCHIVE must name the oci-archive of the test image}"
@@ -354,6 +355,78 @@ expect_eq "... the temp image is removed" "$(count "$HULL_ROOT"/rootfs/*.tmp.*)"
 expect_eq "... nothing is cached" "$(count "$HULL_ROOT"/rootfs/*.ext4)" 0
 hull_cmd convimages images -q
 expect_eq "... nothing is tagged" "$out" ""
+
+# The archive reader: an oci-archive (or docker save) is read by a child of
+# hull, hull-import, without privileges (docs/security.md, "Importing"):
+# read from /proc while it copies the big layer into the store's temp file
+# (frozen with SIGSTOP meanwhile), then let go: the import completes.
+export HULL_ROOT=$tmp/store6
+tar -C "$tmp/big.oci" -cf "$tmp/big-oci.tar" .
+"$HULL" import "$tmp/big-oci.tar" >"$tmp/imp.out" 2>"$tmp/imp.err" &
+pk=$!
+ipid=
+tmpfd_of() {
+	local f
+	for f in "/proc/$1/fd/"*; do
+		case $(readlink "$f") in "$HULL_ROOT"/oci/blobs/sha256/.tmp.*) echo "${f##*/}" ;; esac
+	done 2>/dev/null | head -1
+}
+for _ in $(seq 1 12000); do
+	ipid=$(pgrep -P $pk -x hull-import | head -1)
+	[ -n "$ipid" ] && [ -n "$(tmpfd_of "$ipid")" ] && break
+	kill -0 $pk 2>/dev/null || break
+	sleep 0.01
+done
+if [ -n "$ipid" ] && [ -n "$(tmpfd_of "$ipid")" ] && kill -STOP "$ipid"; then
+	pass "the archive is read by a child of hull named hull-import"
+	expect_eq "hull-import: /proc/PID/exe is the hull-import executable" \
+		"$(readlink "/proc/$ipid/exe")" "$(readlink -f "$(dirname "$HULL")/../images/hull-import")"
+	maps=$(awk '$6 ~ /\.so/ { print $6 }' "/proc/$ipid/maps" | sort -u)
+	expect_contains "hull-import: its maps hold libarchive" "$maps" libarchive.so
+	expect_contains "hull-import: ... and json-c" "$maps" libjson-c
+	expect_eq "hull-import: ... and no libcurl, OpenSSL or libext2fs" \
+		"$(grep -E 'libcurl|libssl|libext2fs' <<<"$maps")" ""
+	st=$(cat "/proc/$ipid/status")
+	field() { status_field "$st" "$1"; }
+	expect_eq "hull-import: uid (real, effective, saved, fs)" "$(field Uid)" \
+		"$want_uid $want_uid $want_uid $want_uid"
+	expect_eq "hull-import: gid" "$(field Gid)" "$want_gid $want_gid $want_gid $want_gid"
+	expect_eq "hull-import: effective capabilities" "$(field CapEff)" 0000000000000000
+	expect_eq "hull-import: permitted capabilities" "$(field CapPrm)" 0000000000000000
+	expect_eq "hull-import: ambient capabilities" "$(field CapAmb)" 0000000000000000
+	expect_eq "hull-import: no_new_privs" "$(field NoNewPrivs)" 1
+	expect_eq "hull-import: a seccomp filter (mode 2)" "$(field Seccomp)" 2
+	if [ "$(id -u)" = 0 ]; then
+		expect_eq "hull-import (as root): no supplementary groups" "$(field Groups)" ""
+		expect_eq "hull-import (as root): bounding set empty" "$(field CapBnd)" \
+			0000000000000000
+		expect_eq "hull-import (as root): a network namespace of its own" \
+			"$([ "$(readlink "/proc/$ipid/ns/net")" != "$(readlink "/proc/$$/ns/net")" ] &&
+				echo own)" own
+	fi
+	# its fds: /dev/null, its status pipe, the archive hull opened, the
+	# temp files hull began; nothing else
+	others=$(for f in "/proc/$ipid/fd/"*; do readlink "$f"; done |
+		grep -v -e '^/dev/null$' -e '^pipe:' -e "^$tmp/big-oci.tar\$" \
+			-e "^$HULL_ROOT/oci/blobs/sha256/\.tmp\.")
+	expect_eq "hull-import holds the archive, the temp files and its pipe only" "$others" ""
+	# hull meanwhile: one thread, waiting for its child (not reading the
+	# archive itself)
+	hst=$(cat "/proc/$pk/status")
+	expect_eq "hull, while hull-import reads: one thread" "$(status_field "$hst" Threads)" 1
+	# blocked reading the child's status pipe (poll when it can be
+	# cancelled): anon_pipe_read, pipe_read or do_sys_poll
+	expect_eq "hull, while hull-import reads: waiting for its status pipe" \
+		"$(grep -cE 'pipe_read|poll' <<<"$(cat "/proc/$pk/wchan")")" 1
+	kill -CONT "$ipid"
+else
+	fail "the archive is read by a child of hull named hull-import (none seen)"
+fi
+wait $pk
+expect_eq "... and the import then completes" "$?" 0
+expect_contains "... as an oci-archive" "$(cat "$tmp/imp.out")" "oci-archive, converted)"
+expect_eq "... no temp file stays" "$(count "$HULL_ROOT"/oci/blobs/sha256/.tmp.*)" 0
+rm -f "$tmp/big-oci.tar"
 
 # A hostile layer still fails cleanly in the child: a symlink to /etc, then a
 # file written through it.

@@ -5,8 +5,9 @@
 # is fetched over HTTP (HTTPS to HTTPS is followed); a layer longer than the
 # size its manifest declares is refused, with and without a Content-Length,
 # and nothing of it is stored. The registry client is hull-fetch, a child
-# without privileges (docs/security.md, "Pulling"): checked from /proc while
-# it waits for a manifest. No VM is booted.
+# without privileges, under a seccomp filter and resource caps
+# (docs/security.md, "Pulling"): checked from /proc while it waits for a
+# manifest. No VM is booted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry.sh" # reg_pids, registry_stop on exit, wait_file
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
@@ -115,6 +116,17 @@ if [ -n "$fpid" ]; then
 	expect_eq "hull-fetch: permitted capabilities" "$(field CapPrm)" 0000000000000000
 	expect_eq "hull-fetch: ambient capabilities" "$(field CapAmb)" 0000000000000000
 	expect_eq "hull-fetch: no_new_privs" "$(field NoNewPrivs)" 1
+	# its seccomp filter (seccomp/policy.c, role fetch) and resource caps
+	# (images/fetch_proc.h): soft = hard; a resolve run holds 3 work fds
+	# and writes at most a manifest (REGISTRY_MANIFEST_MAX, 4 MiB)
+	expect_eq "hull-fetch: seccomp filter mode" "$(field Seccomp)" 2
+	expect_eq "hull-fetch: one filter" "$(field Seccomp_filters)" 1
+	lim=$(cat "/proc/$fpid/limits")
+	limit() { awk -v n="$1" 'index($0, n) == 1 { s = substr($0, length(n) + 1); split(s, f, " +"); print f[2], f[3] }' <<<"$lim"; }
+	expect_eq "hull-fetch: RLIMIT_AS 1 GiB" "$(limit 'Max address space')" "1073741824 1073741824"
+	expect_eq "hull-fetch: RLIMIT_NOFILE 5 + 3 work fds + 64" "$(limit 'Max open files')" "72 72"
+	expect_eq "hull-fetch: RLIMIT_FSIZE a manifest's 4 MiB" "$(limit 'Max file size')" \
+		"4194304 4194304"
 	expect_eq "hull-fetch: not dumpable (its memory holds credentials)" \
 		"$(stat -c %U "/proc/$fpid/mem")" root
 	if [ "$(id -u)" = 0 ]; then

@@ -1,5 +1,6 @@
 /* image_import and its naming: OCI layouts built here (ocitest), a failed
  * conversion putting a moved tag back, and import_ref_name()'s rules. */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,11 +105,67 @@ static void test_rollback(void **state)
 	free(dir);
 }
 
+/* An oci-archive: read by hull-import (HULL_IMPORT: the sanitized one),
+ * the same result and errors as a layout; a layer whose bytes are not its
+ * digest is refused by name, nothing tagged, no temp file left. */
+static void test_archive(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_new(), lay[4200], tar[4200], root[4200], path[4300];
+	snprintf(lay, sizeof(lay), "%s/good.oci", dir);
+	snprintf(tar, sizeof(tar), "%s/good.tar", dir);
+	snprintf(root, sizeof(root), "%s/store", dir);
+	char d1[80];
+	snprintf(d1, sizeof(d1), "%s", layout_with(lay, "ok", "app:1"));
+	ocib_archive(lay, tar);
+	struct import_result r;
+	struct errmsg err = {{0}};
+	if (image_import(root, tar, NULL, NULL, &r, &err))
+		fail_msg("%s", err.text);
+	assert_int_equal(r.format, IMPORT_OCI_ARCHIVE);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.images[0].ref, "docker.io/library/app:1");
+	assert_string_equal(r.images[0].digest, d1);
+	import_result_free(&r);
+	/* once more: every blob is there, nothing copied, a cache hit */
+	if (image_import(root, tar, "other:2", NULL, &r, &err))
+		fail_msg("%s", err.text);
+	assert_true(r.images[0].cache_hit);
+	import_result_free(&r);
+
+	/* the layer's bytes changed, its size kept */
+	const char *lp = ocib_blob_path(lay, ocib_last_layer_digest(0));
+	size_t len;
+	uint8_t *b = read_whole(lp, &len);
+	b[len / 2] ^= 0xff;
+	write_file(lp, b, len);
+	free(b);
+	ocib_archive(lay, tar);
+	snprintf(root, sizeof(root), "%s/store2", dir);
+	assert_int_not_equal(image_import(root, tar, "bad:1", NULL, &r, &err), 0);
+	assert_non_null(strstr(err.text, "image docker.io/library/bad:1: layer 1 (sha256:"));
+	assert_non_null(strstr(err.text, "content does not match its digest"));
+	struct lstore st;
+	struct lstore_entry e;
+	assert_int_equal(lstore_open(root, &st, NULL), 0);
+	assert_int_equal(lstore_resolve(&st, "docker.io/library/bad:1", &e, NULL), -ENOENT);
+	lstore_close(&st);
+	snprintf(path, sizeof(path), "%s/oci/blobs/sha256", root);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	for (struct dirent *de; (de = readdir(d));)
+		assert_null(strstr(de->d_name, ".tmp."));
+	closedir(d);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_rollback),
+	    cmocka_unit_test(test_archive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <linux/filter.h>
 #include <linux/kvm.h>
 #include <linux/openat2.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -63,7 +64,16 @@ enum call {
 	C_PEERCRED,
 	C_SO_RCVBUF,
 	C_OPENAT2,
+	C_SOCKET_RAW,
+	C_SOCKETPAIR_UNIX,
+	C_THREAD,
+	C_CLONE3,
 };
+
+static void *idle(void *arg)
+{
+	return arg;
+}
 
 /* In a child: load role's filter, make the call; exit 0 if it returned.
  * The parent gets the exit status and the trap's report. */
@@ -86,6 +96,12 @@ static int run(enum hsc_role role, enum call c, char *text, size_t cap)
 		if ((c == C_PEERCRED || c == C_SO_RCVBUF) &&
 		    socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 			_exit(2);
+		/* glibc's set-up of a first thread (rt_sigaction), before the
+		 * filter, as hull-fetch's warm-up does */
+		pthread_t t;
+		if (c == C_THREAD &&
+		    (pthread_create(&t, NULL, idle, NULL) || pthread_join(t, NULL)))
+			_exit(2);
 		struct errmsg err;
 		if (hsc_trap_init("test", report, NULL, STOPPED, &err) || hsc_install(role, &err))
 			_exit(2);
@@ -96,6 +112,8 @@ static int run(enum hsc_role role, enum call c, char *text, size_t cap)
 			break;
 		case C_SOCKET_UNIX:
 			r = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+			if (role == HSC_FETCH && (r != -1 || errno != EACCES))
+				done(3);
 			break;
 		case C_IOCTL_KVM_RUN:
 			r = syscall(SYS_ioctl, -1, KVM_RUN, 0); /* EBADF: it ran */
@@ -143,6 +161,24 @@ static int run(enum hsc_role role, enum call c, char *text, size_t cap)
 			r = fileutil_openat2(AT_FDCWD, "dev/null", O_PATH, 0,
 					     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
 			break;
+		case C_SOCKET_RAW:
+			r = syscall(SYS_socket, AF_INET, SOCK_RAW, IPPROTO_ICMP);
+			break;
+		case C_SOCKETPAIR_UNIX:
+			r = syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, sv);
+			break;
+		case C_THREAD: /* clone3 refused with ENOSYS, then clone */
+			r = pthread_create(&t, NULL, idle, NULL) || pthread_join(t, NULL);
+			if (r)
+				done(3);
+			break;
+		case C_CLONE3: { /* ENOSYS without running: no trap */
+			char args[88] = {0};
+			r = syscall(SYS_clone3, args, sizeof(args));
+			if (r != -1 || errno != ENOSYS)
+				done(3);
+			break;
+		}
 		case C_MALLOC: {
 			/* glibc's malloc and free of a large block: mmap, munmap */
 			void *b = malloc(8 << 20);
@@ -227,6 +263,10 @@ static void test_forbidden_calls(void **state)
 	expect_stopped(HSC_CONVERT, C_OPEN_RDONLY, "257 openat");
 	expect_stopped(HSC_CONVERT, C_SOCKET_UNIX, "41 socket");
 	expect_stopped(HSC_CONVERT, C_SOCKET_INET, "41 socket");
+	/* so does the archive reader */
+	expect_stopped(HSC_IMPORT, C_OPEN_RDONLY, "257 openat");
+	expect_stopped(HSC_IMPORT, C_SOCKET_UNIX, "41 socket");
+	expect_stopped(HSC_IMPORT, C_SOCKET_INET, "41 socket");
 }
 
 static void test_arguments(void **state)
@@ -258,6 +298,20 @@ static void test_arguments(void **state)
 	expect_allowed(HSC_DEVICES, C_OPENAT2);
 	expect_stopped(HSC_VCPU, C_OPENAT2, "437 openat2");
 	expect_stopped(HSC_CONTROL, C_PEERCRED, "55 getsockopt");
+	/* hull-fetch: IP sockets of stream or datagram type only (a Unix
+	 * socket fails with EACCES without a trap: glibc's nscd probe);
+	 * socketpairs (libcurl's wake-ups); read-only opens (CA bundle,
+	 * resolver files); threads (libcurl's resolver), not processes */
+	expect_allowed(HSC_FETCH, C_SOCKET_INET);
+	expect_allowed(HSC_FETCH, C_SOCKET_UNIX);
+	expect_stopped(HSC_FETCH, C_SOCKET_RAW, "41 socket");
+	expect_allowed(HSC_FETCH, C_SOCKETPAIR_UNIX);
+	expect_allowed(HSC_FETCH, C_OPEN_RDONLY);
+	expect_stopped(HSC_FETCH, C_OPEN_CREATE, "257 openat");
+	expect_allowed(HSC_FETCH, C_THREAD);
+	expect_allowed(HSC_FETCH, C_CLONE3);
+	expect_stopped(HSC_FETCH, C_TGKILL_OTHER, "234 tgkill");
+	expect_stopped(HSC_FETCH, C_IOCTL_KVM_RUN, "16 ioctl");
 }
 
 /* A filter is the calling thread's: a thread made before it is untouched
