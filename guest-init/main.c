@@ -186,8 +186,9 @@ static void report_oom(const struct log *l, struct chan *ch, struct oomwatch *w,
 	oomwatch_check(w, main, &r);
 	if (!r.kills)
 		return;
-	/* a cgroup's limit (one the container set up in the guest) is not
-	 * the VM's size: --memory would not help then */
+	/* a cgroup's limit (one the container set up in the guest, with a
+	 * --kernel that has the memory controller: hull's own has none) is
+	 * not the VM's size: --memory would not help then */
 	const char *why = r.all_memcg ? "a memory cgroup in the guest reached its limit"
 				      : "the VM ran out of memory (give it more with --memory)";
 	if (r.main_killed)

@@ -1,7 +1,8 @@
 /* oomwatch: did the guest's OOM killer kill the container's processes?
  *
  * The guest kernel has no VM event counters (no oom_kill in /proc/vmstat)
- * and the container has no memory cgroup of its own, so the kernel log is
+ * and the container has no memory cgroup of its own (hull's guest kernel has
+ * no memory controller; a --kernel may have one), so the kernel log is
  * the record: the OOM killer logs "Killed process PID (COMM) ..." (global and
  * memory-cgroup OOM alike) for every victim.
  *
