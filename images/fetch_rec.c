@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "images/oci_json.h"
+#include "images/recfield.h"
 #include "images/registry.h"
 
 struct fetchreq *fetchreq_new(size_t n_blobs)
@@ -42,25 +43,6 @@ static int bad(struct errmsg *err, const char *rec, const char *field, const cha
 	return errmsg_set(err, -EBADMSG, "hull-fetch: %s: %s: %s", rec, field, problem);
 }
 
-static bool terminated(const char *s, size_t n)
-{
-	return memchr(s, '\0', n) != NULL;
-}
-
-static bool is_digest(const char *s)
-{
-	return terminated(s, DIGEST_STR_LEN) && digest_parse(s, NULL, "", NULL) == 0;
-}
-
-static bool all_zero(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	for (size_t i = 0; i < n; i++)
-		if (c[i])
-			return false;
-	return true;
-}
-
 #define RQ "request"
 
 int fetchreq_decode(const void *buf, size_t len, struct fetchreq **out, struct errmsg *err)
@@ -82,21 +64,22 @@ int fetchreq_decode(const void *buf, size_t len, struct fetchreq **out, struct e
 		return bad(err, RQ, "pad", "not zero");
 	if (h.mode == FETCH_RESOLVE && !h.max_bytes)
 		return bad(err, RQ, "max_bytes", "zero");
-	if (!terminated(h.domain, sizeof(h.domain)) || !h.domain[0])
+	if (!recfield_terminated(h.domain, sizeof(h.domain)) || !h.domain[0])
 		return bad(err, RQ, "domain", "empty or not terminated");
-	if (!terminated(h.repo, sizeof(h.repo)) || !h.repo[0])
+	if (!recfield_terminated(h.repo, sizeof(h.repo)) || !h.repo[0])
 		return bad(err, RQ, "repo", "empty or not terminated");
 	/* the grammar is ref_parse()'s, in the parent */
-	if (h.mode == FETCH_RESOLVE ? !terminated(h.ref, sizeof(h.ref)) || !h.ref[0]
-				    : !all_zero(h.ref, sizeof(h.ref)))
+	if (h.mode == FETCH_RESOLVE ? !recfield_terminated(h.ref, sizeof(h.ref)) || !h.ref[0]
+				    : !recfield_all_zero(h.ref, sizeof(h.ref)))
 		return bad(err, RQ, "ref", "empty or unterminated (resolve), set (blobs)");
-	if (h.creds > 1 || !terminated(h.user, sizeof(h.user)) ||
-	    !terminated(h.pass, sizeof(h.pass)) || (h.creds ? !h.user[0] : h.user[0] || h.pass[0]))
+	if (h.creds > 1 || !recfield_terminated(h.user, sizeof(h.user)) ||
+	    !recfield_terminated(h.pass, sizeof(h.pass)) ||
+	    (h.creds ? !h.user[0] : h.user[0] || h.pass[0]))
 		return bad(err, RQ, "creds", "malformed");
 	if (h.n_insecure > FETCH_INSECURE_MAX)
 		return bad(err, RQ, "n_insecure", "out of range");
 	for (uint32_t i = 0; i < FETCH_INSECURE_MAX; i++)
-		if (!terminated(h.insecure[i], FETCH_DOMAIN_MAX) ||
+		if (!recfield_terminated(h.insecure[i], FETCH_DOMAIN_MAX) ||
 		    (i < h.n_insecure) != (h.insecure[i][0] != '\0'))
 			return bad(err, RQ, "insecure", "an entry empty, unterminated or extra");
 	struct fetchreq *r = malloc(len);
@@ -106,7 +89,7 @@ int fetchreq_decode(const void *buf, size_t len, struct fetchreq **out, struct e
 	for (uint32_t i = 0; i < r->n_blobs; i++) {
 		const struct fetchreq_blob *b = &r->blobs[i];
 		bool config = !b->of && !b->layer && b->size <= OCI_JSON_MAX;
-		if (!is_digest(b->digest) ||
+		if (!recfield_is_digest(b->digest) ||
 		    (!config && (b->layer >= b->of || b->of > OCI_MAX_LAYERS))) {
 			free(r);
 			return bad(err, RQ, "blobs", "not a sha256 digest or a layer out of range");
@@ -140,21 +123,21 @@ int fetchres_decode(const void *buf, size_t len, struct fetchres **out, struct e
 		return bad(err, RS, "pad", "not zero");
 	if (h.top_kind != OCI_KIND_INDEX && h.top_kind != OCI_KIND_MANIFEST)
 		return bad(err, RS, "top_kind", "neither an index nor a manifest");
-	if (!terminated(h.top_mt, sizeof(h.top_mt)) ||
+	if (!recfield_terminated(h.top_mt, sizeof(h.top_mt)) ||
 	    oci_media_kind(h.top_mt) != (enum oci_kind)h.top_kind)
 		return bad(err, RS, "top_mt", "not a media type of its kind");
-	if (!is_digest(h.top_digest))
+	if (!recfield_is_digest(h.top_digest))
 		return bad(err, RS, "top_digest", "not a sha256 digest");
 	if (h.top_len < 1 || h.top_len > REGISTRY_MANIFEST_MAX)
 		return bad(err, RS, "top_len", "out of range");
 	if (h.top_kind == OCI_KIND_MANIFEST &&
-	    (h.man_len || !all_zero(h.man_digest, sizeof(h.man_digest))))
+	    (h.man_len || !recfield_all_zero(h.man_digest, sizeof(h.man_digest))))
 		return bad(err, RS, "man_digest", "set with a manifest on top");
-	if (h.top_kind == OCI_KIND_INDEX && !is_digest(h.man_digest))
+	if (h.top_kind == OCI_KIND_INDEX && !recfield_is_digest(h.man_digest))
 		return bad(err, RS, "man_digest", "not a sha256 digest");
 	if (h.top_kind == OCI_KIND_INDEX && (h.man_len < 1 || h.man_len > REGISTRY_MANIFEST_MAX))
 		return bad(err, RS, "man_len", "out of range");
-	if (!is_digest(h.config_digest))
+	if (!recfield_is_digest(h.config_digest))
 		return bad(err, RS, "config_digest", "not a sha256 digest");
 	if (h.config_size < 1 || h.config_size > OCI_JSON_MAX)
 		return bad(err, RS, "config_size", "out of range");
@@ -164,10 +147,10 @@ int fetchres_decode(const void *buf, size_t len, struct fetchres **out, struct e
 	memcpy(r, buf, len);
 	for (uint32_t i = 0; i < r->n_layers; i++) {
 		const struct fetchres_layer *l = &r->layers[i];
-		const char *problem = !is_digest(l->digest)	? "not a sha256 digest"
-				      : !is_layer_kind(l->kind) ? "not a layer kind"
-				      : l->pad			? "pad not zero"
-								: NULL;
+		const char *problem = !recfield_is_digest(l->digest) ? "not a sha256 digest"
+				      : !is_layer_kind(l->kind)	     ? "not a layer kind"
+				      : l->pad			     ? "pad not zero"
+								     : NULL;
 		if (problem) {
 			char field[32];
 			snprintf(field, sizeof(field), "layers[%u]", i);

@@ -8,6 +8,7 @@
 
 #include "images/import.h"
 #include "images/oci_json.h"
+#include "images/recfield.h"
 
 struct impreq *impreq_new(size_t n_blobs)
 {
@@ -35,48 +36,30 @@ static int bad(struct errmsg *err, const char *rec, const char *field, const cha
 	return errmsg_set(err, -EBADMSG, "hull-import: %s: %s: %s", rec, field, problem);
 }
 
-static bool terminated(const char *s, size_t n)
-{
-	return memchr(s, '\0', n) != NULL;
-}
-
-static bool is_digest(const char *s)
-{
-	return terminated(s, DIGEST_STR_LEN) && digest_parse(s, NULL, "", NULL) == 0;
-}
-
-static bool all_zero(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	for (size_t i = 0; i < n; i++)
-		if (c[i])
-			return false;
-	return true;
-}
-
 /* What is wrong with blob entry b (NULL: nothing); docs_len bounds an
  * inline one's bytes. */
 static const char *blob_problem(const struct imp_blob *b, uint64_t docs_len)
 {
-	if (!is_digest(b->digest))
+	if (!recfield_is_digest(b->digest))
 		return "not a sha256 digest";
 	if (b->pad)
 		return "pad not zero";
-	if (!terminated(b->label, sizeof(b->label)) || !b->label[0])
+	if (!recfield_terminated(b->label, sizeof(b->label)) || !b->label[0])
 		return "label empty or not terminated";
 	switch (b->src) {
 	case IMPORT_SRC_INLINE:
 		if (b->size > OCI_JSON_MAX || b->off > docs_len || b->size > docs_len - b->off)
 			return "inline bytes out of range";
-		return all_zero(b->member, sizeof(b->member)) ? NULL : "member set inline";
+		return recfield_all_zero(b->member, sizeof(b->member)) ? NULL : "member set inline";
 	case IMPORT_SRC_BLOB:
 		if (b->off)
 			return "off set for an archive blob";
-		return all_zero(b->member, sizeof(b->member)) ? NULL : "member set for a blob";
+		return recfield_all_zero(b->member, sizeof(b->member)) ? NULL
+								       : "member set for a blob";
 	case IMPORT_SRC_MEMBER:
 		if (b->off)
 			return "off set for a member";
-		return terminated(b->member, sizeof(b->member)) && b->member[0]
+		return recfield_terminated(b->member, sizeof(b->member)) && b->member[0]
 			   ? NULL
 			   : "member empty or not terminated";
 	default:
@@ -111,9 +94,9 @@ int impreq_decode(const void *buf, size_t len, struct impreq **out, struct errms
 		return bad(err, RQ, "length", "not that of its blobs");
 	if (h.pad)
 		return bad(err, RQ, "pad", "not zero");
-	if (!terminated(h.path, sizeof(h.path)) || !h.path[0])
+	if (!recfield_terminated(h.path, sizeof(h.path)) || !h.path[0])
 		return bad(err, RQ, "path", "empty or not terminated");
-	if (!terminated(h.name, sizeof(h.name)))
+	if (!recfield_terminated(h.name, sizeof(h.name)))
 		return bad(err, RQ, "name", "not terminated");
 	struct impreq *r = malloc(len);
 	if (!r)
@@ -136,11 +119,11 @@ int impreq_decode(const void *buf, size_t len, struct impreq **out, struct errms
 
 static const char *image_problem(const struct imp_image *m)
 {
-	if (!terminated(m->ref, sizeof(m->ref)) || !m->ref[0])
+	if (!recfield_terminated(m->ref, sizeof(m->ref)) || !m->ref[0])
 		return "ref empty or not terminated";
-	if (!is_digest(m->digest))
+	if (!recfield_is_digest(m->digest))
 		return "not a sha256 digest";
-	if (!terminated(m->mt, sizeof(m->mt)))
+	if (!recfield_terminated(m->mt, sizeof(m->mt)))
 		return "mt not terminated";
 	enum oci_kind k = oci_media_kind(m->mt);
 	if (m->mt[0] && k != OCI_KIND_MANIFEST && k != OCI_KIND_INDEX)
