@@ -180,10 +180,6 @@ static int copy_batch(struct imp *im, const struct imp_blob *b, uint32_t n, stru
 	for (uint32_t k = 0; !rc && k < n; k++) {
 		struct errmsg e = {{0}};
 		rc = lstore_blob_adopt(w[k], &e);
-		if (!rc)
-			rc = lstore_blob_commit(w[k], &e);
-		else
-			lstore_blob_abort(w[k]);
 		w[k] = NULL;
 		if (rc)
 			errmsg_set(err, rc, "%s: %s", b[k].label, e.text);

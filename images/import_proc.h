@@ -36,8 +36,8 @@
  * - IMPORT_COPY: work fd 1 + k is the temp file of blob k of the request
  *   (lstore_blob_fd()); the child copies each from the archive into it,
  *   verifying size and digest as it goes (lstore_writer_on_fd()); progress
- *   item k. The parent reads each file back (lstore_blob_adopt()) and
- *   commits it only if its own hash and count match (lstore_blob_commit()),
+ *   item k. The parent reads each file back and commits it only if its
+ *   own hash and count match (lstore_blob_adopt()),
  *   after the child has ended; then it tags the images (their references
  *   parsed again by ref_parse(), which must give the same normalised
  *   name) and converts them, as before.

@@ -276,7 +276,8 @@ int lstore_blob_fd(const struct lstore_writer *w)
 	return w->fd;
 }
 
-int lstore_blob_adopt(struct lstore_writer *w, struct errmsg *err)
+/* w's digest and count from what its temp file holds */
+static int read_back(struct lstore_writer *w, struct errmsg *err)
 {
 	digest_free(&w->md);
 	int rc = digest_init(&w->md);
@@ -300,6 +301,16 @@ int lstore_blob_adopt(struct lstore_writer *w, struct errmsg *err)
 		digest_update(&w->md, buf, (size_t)n);
 		w->count += n;
 	}
+}
+
+int lstore_blob_adopt(struct lstore_writer *w, struct errmsg *err)
+{
+	int rc = read_back(w, err);
+	if (rc) {
+		lstore_blob_abort(w);
+		return rc;
+	}
+	return lstore_blob_commit(w, err);
 }
 
 int lstore_writer_on_fd(const char *digest, int64_t size, int fd, struct lstore_writer **out,

@@ -90,9 +90,10 @@ void lstore_blob_abort(struct lstore_writer *w);
  *   never closes it);
  * - lstore_blob_adopt(w, err): once nobody else holds that fd (the other
  *   process has ended), reads the file back into w's digest and count (no
- *   more than the size w was begun with: -EFBIG), so that
- *   lstore_blob_commit() verifies what is in the file, not what the writer
- *   said; then commit or abort as usual. */
+ *   more than the size w was begun with: -EFBIG) and commits it, so that
+ *   what is verified and published is what is in the file, not what the
+ *   writer said. On any failure the temp file is removed; w is freed
+ *   either way (as by lstore_blob_commit()). */
 int lstore_blob_fd(const struct lstore_writer *w);
 int lstore_blob_adopt(struct lstore_writer *w, struct errmsg *err);
 /* The other process's side: a writer over an fd it was given (a dup is

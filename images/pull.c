@@ -282,10 +282,6 @@ static int fetch_run(struct lstore *s, const struct image_ref *ref, const struct
 		struct errmsg e = {{0}};
 		fetchreq_blob_label(&b[k], label, sizeof(label));
 		rc = lstore_blob_adopt(w[k], &e);
-		if (!rc)
-			rc = lstore_blob_commit(w[k], &e);
-		else
-			lstore_blob_abort(w[k]);
 		w[k] = NULL;
 		if (rc)
 			errmsg_set(err, rc, "%s: %s", label, e.text);
