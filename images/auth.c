@@ -294,9 +294,15 @@ static int decode_auth(const char *b64, char **user, char **pass)
 		return -ENOMEM;
 	int len = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n);
 	int rc = len < 0 ? -EINVAL : 0;
-	if (!rc) { /* EVP_DecodeBlock counts the padding as zero bytes */
-		for (size_t i = n; i > 0 && b64[i - 1] == '='; i--)
-			len--;
+	/* EVP_DecodeBlock counts the padding as zero bytes; base64 has at most
+	 * two ('====' would make len negative: a write before raw) */
+	size_t pad = 0;
+	while (pad < n && b64[n - 1 - pad] == '=')
+		pad++;
+	if (!rc && (pad > 2 || (size_t)len < pad))
+		rc = -EINVAL;
+	if (!rc) {
+		len -= (int)pad;
 		raw[len] = '\0';
 		char *colon = memchr(raw, ':', (size_t)len);
 		if (!colon || strlen((char *)raw) != (size_t)len) {

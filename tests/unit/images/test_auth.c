@@ -166,6 +166,12 @@ static void test_config(void **state)
 	assert_int_equal(auth_config_find(cfg, n, "broken.example", &u, &p, &err), -EINVAL);
 	assert_non_null(strstr(err.text, "broken.example"));
 	assert_int_equal(auth_config_find(cfg, n, "nocolon.example", &u, &p, &err), -EINVAL);
+	/* all padding (fuzz/auth_config.c found it: a write before the buffer)
+	 * and three pad characters are not base64 */
+	static const char pads[] = "{\"auths\":{\"[::1]:5000\":{\"auth\":\"====\"},"
+				   "\"[::1]:5001\":{\"auth\":\"Y===\"}}}";
+	assert_int_equal(auth_config_find(pads, strlen(pads), "[::1]:5000", &u, &p, &err), -EINVAL);
+	assert_int_equal(auth_config_find(pads, strlen(pads), "[::1]:5001", &u, &p, &err), -EINVAL);
 	assert_int_equal(auth_config_find("{}", 2, "docker.io", &u, &p, &err), -ENOENT);
 	assert_int_equal(auth_config_find("[1]", 3, "docker.io", &u, &p, &err), -EINVAL);
 
